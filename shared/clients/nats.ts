@@ -1,0 +1,35 @@
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from '../log.ts';
+
+export interface Nats {
+  readonly connection: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  close(): Promise<void>;
+}
+
+/** One connection per process; reconnects forever, since a broker restart is routine. */
+export async function connectNats(url: string, name: string, log: Logger): Promise<Nats> {
+  const connection = await connect({
+    servers: url,
+    name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+  });
+  void (async () => {
+    for await (const status of connection.status()) {
+      if (status.type === 'disconnect' || status.type === 'reconnect')
+        log.warn({ nats: status.type }, 'nats connection');
+    }
+  })();
+  const jsm = await jetstreamManager(connection);
+  return {
+    connection,
+    js: jetstream(connection),
+    jsm,
+    close: async () => {
+      await connection.drain().catch(() => connection.close());
+    },
+  };
+}

@@ -1,0 +1,92 @@
+import pg from 'pg';
+
+/**
+ * int8 and numeric columns arrive as JS numbers: every value Vista stores (cents, counts,
+ * sequences) is far below 2^53, and strings would leak into every caller.
+ */
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === pg.types.builtins.INT8 || oid === pg.types.builtins.NUMERIC) return Number;
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+
+export function createPool(
+  connectionString: string,
+  options: { max?: number; applicationName: string },
+): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.max ?? 10,
+    application_name: options.applicationName,
+    keepAlive: true,
+    types,
+  });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/** A client outside any pool, for session state such as advisory locks and LISTEN. */
+export function createDedicatedClient(connectionString: string, applicationName: string): pg.Client {
+  return new pg.Client({ connectionString, application_name: applicationName, keepAlive: true, types });
+}
+
+/** Quotes an SQL identifier; the one way generated table and view names reach SQL. */
+export function ident(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** Runs `work` on a connection to the server's `postgres` database, for creating or dropping one. */
+async function withServer<T>(
+  connectionString: string,
+  work: (admin: pg.Client, database: string) => Promise<T>,
+): Promise<T> {
+  const url = new URL(connectionString);
+  const database = decodeURIComponent(url.pathname.slice(1));
+  url.pathname = '/postgres';
+  const admin = new pg.Client({ connectionString: url.toString() });
+  await admin.connect();
+  try {
+    return await work(admin, database);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Creates the database named in the URL when it does not exist yet (fresh machines, tests). */
+export function ensureDatabase(connectionString: string): Promise<void> {
+  return withServer(connectionString, async (admin, database) => {
+    const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (found.rowCount !== 0) return;
+    await admin.query(`CREATE DATABASE ${ident(database)}`).catch((error: { code?: string }) => {
+      if (error.code !== '42P04') throw error; // created concurrently by another process
+    });
+  });
+}
+
+/** Drops a database (tests clean up their own). */
+export function dropDatabase(connectionString: string): Promise<void> {
+  return withServer(connectionString, async (admin, database) => {
+    await admin.query(`DROP DATABASE IF EXISTS ${ident(database)} WITH (FORCE)`);
+  });
+}
+
+/** Runs `work` in one transaction on a pooled client. */
+export async function inTransaction<T>(pool: pg.Pool, work: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+  const tx = await pool.connect();
+  try {
+    await tx.query('BEGIN');
+    const result = await work(tx);
+    await tx.query('COMMIT');
+    return result;
+  } catch (error) {
+    await tx.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    tx.release();
+  }
+}

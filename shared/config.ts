@@ -1,0 +1,63 @@
+import { z } from 'zod';
+
+/**
+ * Vista's whole configuration, read once from the environment at start-up and passed down.
+ * Nothing else reads `process.env`: a bad value stops start-up here, naming the variable.
+ */
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const url = (protocols: string[]) =>
+  z.url().refine((value) => protocols.includes(new URL(value).protocol), {
+    message: `must use ${protocols.map((p) => `${p}//`).join(' or ')}`,
+  });
+
+const ConfigSchema = z.object({
+  NATS_URL: url(['nats:', 'tls:', 'ws:', 'wss:']).default('nats://127.0.0.1:4222'),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/vista'),
+  ELASTICSEARCH_URL: url(['http:', 'https:']).default('http://127.0.0.1:9200'),
+  PORT: integer(1, 65535).default(4000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * Isolates one Vista installation from another on shared servers: prefixes stream names,
+   * NATS subjects and Elasticsearch index names. Empty in production (the public contract's
+   * subjects); tests set one per run.
+   */
+  VISTA_NAMESPACE: z
+    .string()
+    .regex(/^([a-z][a-z0-9_]{0,30})?$/, 'must be empty or lower-case letters, digits and _ (max 31)')
+    .default(''),
+  /** Largest number of events folded and written in one batch. */
+  BATCH_SIZE: integer(1, 100_000).default(2000),
+  /** How long a partial batch waits for more events before it is written anyway. */
+  BATCH_IDLE_MS: integer(0, 10_000).default(5),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+}
+
+/** Parses the environment; throws a ConfigError that names every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings mean "unset" so that `FOO= npm start` falls back to the default.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = ConfigSchema.safeParse(present);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const variable = issue.path.join('.');
+    return `  ${variable}=${JSON.stringify(env[variable] ?? '')}: ${issue.message}`;
+  });
+  throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+}
+
+/** For process entry points: a bad configuration prints what is wrong and exits with status 78 (EX_CONFIG). */
+export function loadConfigOrExit(env: Record<string, string | undefined> = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(78);
+  }
+}
