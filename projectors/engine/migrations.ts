@@ -1,0 +1,59 @@
+import { inTransaction, type Pool } from '../../shared/clients/postgres.ts';
+
+/**
+ * The engine's own tables, as numbered migrations applied once each, in order. Read models
+ * are not migrated here: a changed view ships as a new projection version (a new generation).
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE vista_checkpoints (
+     projection text NOT NULL,
+     generation integer NOT NULL,
+     stream text NOT NULL,
+     position bigint NOT NULL,
+     updated_at timestamptz NOT NULL DEFAULT now(),
+     PRIMARY KEY (projection, generation, stream)
+   );
+   CREATE TABLE vista_projections (
+     name text PRIMARY KEY,
+     version integer NOT NULL,
+     generation integer NOT NULL,
+     status text NOT NULL,
+     detail text,
+     updated_at timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE TABLE vista_dead_letters (
+     id bigserial PRIMARY KEY,
+     projection text NOT NULL,
+     stream text NOT NULL,
+     sequence bigint NOT NULL,
+     subject text NOT NULL,
+     type text,
+     payload bytea NOT NULL,
+     error_code text NOT NULL,
+     error text NOT NULL,
+     attempts integer NOT NULL DEFAULT 1,
+     created_at timestamptz NOT NULL DEFAULT now(),
+     UNIQUE (projection, stream, sequence)
+   );`,
+];
+
+/** Serialises concurrent migrators (several projector processes starting at once). */
+const MIGRATION_LOCK = 0x76697374; // 'vist'
+
+export function migrate(pool: Pool): Promise<number> {
+  return inTransaction(pool, async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS vista_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
+    const { rows } = await client.query<{ version: number | null }>(
+      'SELECT max(version) AS version FROM vista_migrations',
+    );
+    const applied = rows[0]?.version ?? 0;
+    for (let version = applied + 1; version <= MIGRATIONS.length; version++) {
+      await client.query(MIGRATIONS[version - 1] as string);
+      await client.query('INSERT INTO vista_migrations (version) VALUES ($1)', [version]);
+    }
+    return MIGRATIONS.length - applied;
+  });
+}

@@ -1,0 +1,53 @@
+import { DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
+import type { StreamName, Streams } from '../../shared/events/streams.ts';
+import type { Source } from './define.ts';
+
+/** One message off a stream, not yet decoded. */
+export interface RawMessage {
+  readonly stream: StreamName;
+  readonly sequence: number;
+  readonly subject: string;
+  readonly payload: Uint8Array;
+  /** Messages left in the stream (after this one) that match the filter: 0 means caught up. */
+  readonly pending: number;
+}
+
+/**
+ * Reads one stream in order from `afterSequence + 1` with a JetStream ordered consumer: the
+ * server keeps no durable state for us (the position lives with the read model), and a gap
+ * or a lost consumer makes the client recreate it at the right sequence.
+ */
+export async function* readOrdered(
+  js: JetStreamClient,
+  streams: Streams,
+  source: Source,
+  afterSequence: number,
+  signal: AbortSignal,
+): AsyncGenerator<RawMessage> {
+  const filter = source.filter
+    ? `${streams.namespace ? `${streams.namespace}.` : ''}${source.filter}`
+    : streams.subjects(source.stream);
+  const consumer = await js.consumers.get(streams.streamName(source.stream), {
+    filter_subjects: filter,
+    ...(afterSequence > 0
+      ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSequence + 1 }
+      : { deliver_policy: DeliverPolicy.All }),
+  });
+  const messages = await consumer.consume({ max_messages: 4096 });
+  const stop = () => void messages.close();
+  signal.addEventListener('abort', stop, { once: true });
+  try {
+    for await (const message of messages) {
+      yield {
+        stream: source.stream,
+        sequence: message.seq,
+        subject: message.subject,
+        payload: message.data,
+        pending: message.info.pending,
+      };
+    }
+  } finally {
+    signal.removeEventListener('abort', stop);
+    await messages.close();
+  }
+}

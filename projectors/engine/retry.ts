@@ -1,0 +1,46 @@
+/** Capped exponential backoff with full jitter: retries from many processes do not synchronise. */
+export function backoffMs(attempt: number, baseMs = 100, capMs = 10_000, random = Math.random): number {
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 20));
+  return Math.floor(random() * ceiling);
+}
+
+const TRANSIENT_NODE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * True when the same operation may well succeed later: lost connections, a server starting
+ * or shutting down, overload, serialisation conflicts. Anything else is a defect or bad data.
+ */
+export function isTransient(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const { code, statusCode, name } = error as Error & { code?: unknown; statusCode?: unknown };
+  if (typeof code === 'string') {
+    if (TRANSIENT_NODE_CODES.has(code)) return true;
+    // PostgreSQL SQLSTATE classes: 08 connection, 53 resources, 57P shutdown; 40001/40P01 conflicts.
+    if (/^(08|53|57P)/.test(code) || code === '40001' || code === '40P01') return true;
+    if (code === 'STALE_CHECKPOINT' || code === 'SOURCE_FAILED') return true;
+  }
+  if (typeof statusCode === 'number' && [429, 502, 503, 504].includes(statusCode)) return true;
+  if (['ConnectionError', 'TimeoutError', 'NoLivingConnectionsError'].includes(name)) return true;
+  return /Connection terminated|connection.*closed|timeout|TIMEOUT|disconnect/i.test(error.message);
+}
+
+/** Resolves after `ms`, or early when `signal` aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}

@@ -1,0 +1,260 @@
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
+import type { Pool } from '../../shared/clients/postgres.ts';
+import type { DomainEvent } from '../../shared/events/contract.ts';
+import { decodeEvent, PoisonEventError } from '../../shared/events/decode.ts';
+import type { StreamName, Streams } from '../../shared/events/streams.ts';
+import type { Upcaster } from '../../shared/events/upcasters.ts';
+import type { Logger } from '../../shared/log.ts';
+import { Batcher, type BatchLimits } from './batcher.ts';
+import { type Checkpoint, readCheckpoint } from './checkpoint-store.ts';
+import type { DeadLetter } from './dead-letters.ts';
+import type { DocumentProjection } from './define.ts';
+import { batchKeys, foldBatch } from './fold.ts';
+import { type RawMessage, readOrdered } from './ordered-source.ts';
+import { recordState, registerProjection } from './projection-catalog.ts';
+import { backoffMs, isTransient, sleep } from './retry.ts';
+import type { DocumentSink } from './sink.ts';
+
+export interface RunnerDeps {
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly pool: Pool;
+  readonly streams: Streams;
+  readonly log: Logger;
+  readonly batch: BatchLimits;
+  readonly upcasters: readonly Upcaster[];
+}
+
+export type ProjectionState = 'starting' | 'catching_up' | 'running' | 'retrying' | 'halted' | 'stopped';
+
+export interface ProjectionProgress {
+  state: ProjectionState;
+  readonly generation: number;
+  positions: Checkpoint;
+  /** Per stream, events after the position: the lag. */
+  pending: Partial<Record<StreamName, number>>;
+  eventsApplied: number;
+  deadLetters: number;
+  lastError: string | undefined;
+}
+
+/** Consecutive failures of a kind not known to be transient before the projection halts. */
+const MAX_UNKNOWN_FAILURES = 5;
+
+/**
+ * Runs one document projection: reads its sources from the checkpoint, decodes, batches,
+ * folds and commits, until `signal` aborts or a poison event halts it. Failures restart the
+ * sources from the stored checkpoint, so no event is lost or applied twice whatever fails.
+ */
+export class ProjectionRunner<Doc extends object> {
+  readonly progress: ProjectionProgress;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly projection: DocumentProjection<Doc>,
+    private readonly sink: DocumentSink<Doc>,
+    private readonly deps: RunnerDeps,
+    generation: number,
+  ) {
+    this.log = deps.log.child({ projection: projection.name, generation });
+    this.progress = {
+      state: 'starting',
+      generation,
+      positions: {},
+      pending: {},
+      eventsApplied: 0,
+      deadLetters: 0,
+      lastError: undefined,
+    };
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    let failures = 0;
+    let prepared = false;
+    while (!signal.aborted) {
+      try {
+        if (!prepared) {
+          await this.sink.ensureStorage();
+          await registerProjection(
+            this.deps.pool,
+            this.projection,
+            this.progress.generation,
+            this.projection.sources.map((s) => s.stream),
+          );
+          prepared = true;
+        }
+        const outcome = await this.consume(signal, () => {
+          failures = 0;
+        });
+        if (outcome === 'halted') return;
+      } catch (error) {
+        failures++;
+        const message = error instanceof Error ? error.message : String(error);
+        this.progress.lastError = message;
+        if (!isTransient(error) && failures >= MAX_UNKNOWN_FAILURES) {
+          this.setState('halted');
+          this.log.error({ err: error, failures }, 'projection halted after repeated failures');
+          return;
+        }
+        this.setState('retrying');
+        const delay = backoffMs(failures);
+        this.log.warn({ err: error, failures, delayMs: delay }, 'batch failed; restarting from checkpoint');
+        await sleep(delay, signal);
+      }
+    }
+    this.setState('stopped');
+  }
+
+  /** One life of the sources: from the stored checkpoint until abort, halt or failure. */
+  private async consume(signal: AbortSignal, onCommitted: () => void): Promise<'stopped' | 'halted'> {
+    const { projection, deps } = this;
+    const checkpoint = await readCheckpoint(deps.pool, projection.name, this.progress.generation);
+    const heads = await streamHeads(
+      deps.jsm,
+      deps.streams,
+      projection.sources.map((s) => s.stream),
+    );
+    for (const source of projection.sources) {
+      const position = checkpoint[source.stream] ?? 0;
+      this.progress.pending[source.stream] = Math.max(0, heads[source.stream] - position);
+    }
+    this.progress.positions = { ...checkpoint };
+    this.updateState();
+
+    const sources = new AbortController();
+    const stopSources = () => sources.abort();
+    signal.addEventListener('abort', stopSources, { once: true });
+    const batcher = new Batcher<RawMessage>(deps.batch.maxSize * 4, deps.batch);
+    const pumps = projection.sources.map(async (source) => {
+      try {
+        for await (const message of readOrdered(
+          deps.js,
+          deps.streams,
+          source,
+          checkpoint[source.stream] ?? 0,
+          sources.signal,
+        )) {
+          await batcher.push(message, sources.signal);
+          if (sources.signal.aborted) break;
+        }
+      } catch (error) {
+        if (!sources.signal.aborted) batcher.fail(error as Error);
+      }
+    });
+    try {
+      while (!signal.aborted) {
+        const batch = await batcher.nextBatch(signal);
+        if (batch.length === 0) break;
+        const halted = await this.apply(batch);
+        onCommitted();
+        if (halted) {
+          this.setState('halted');
+          return 'halted';
+        }
+      }
+      return 'stopped';
+    } finally {
+      signal.removeEventListener('abort', stopSources);
+      sources.abort();
+      await Promise.allSettled(pumps);
+    }
+  }
+
+  /** Decodes, folds and commits one batch; returns true when a poison event halted the projection. */
+  private async apply(batch: RawMessage[]): Promise<boolean> {
+    const { projection } = this;
+    const handled = new Set<string>(projection.handles);
+    const events: DomainEvent[] = [];
+    const indexOf = new Map<DomainEvent, number>();
+    const poison: { index: number; letter: DeadLetter }[] = [];
+
+    batch.forEach((raw, index) => {
+      try {
+        const event = decodeEvent(raw.payload, raw.stream, raw.sequence, this.deps.upcasters);
+        if (!handled.has(event.type)) return;
+        events.push(event);
+        indexOf.set(event, index);
+      } catch (error) {
+        if (!(error instanceof PoisonEventError)) throw error;
+        poison.push({ index, letter: this.deadLetter(raw, error.code, error.message, error.eventType) });
+      }
+    });
+
+    const loaded = await this.sink.load(batchKeys(projection, events));
+    let folded = foldBatch(projection, events, loaded);
+    for (const { event, error } of folded.failures) {
+      const index = indexOf.get(event) as number;
+      poison.push({
+        index,
+        letter: this.deadLetter(batch[index] as RawMessage, 'HANDLER_FAILED', error.message, event.type),
+      });
+    }
+
+    let applied = batch;
+    let deadLetters = poison.map((p) => p.letter);
+    const halt = (projection.onPoison ?? 'skip') === 'halt' && poison.length > 0;
+    if (halt) {
+      // Halting means stopping just before the first poison event: it is recorded, nothing at
+      // or after it is applied, and the checkpoint stays before it so a restart meets it again.
+      const first = poison.reduce((a, b) => (b.index < a.index ? b : a));
+      applied = batch.slice(0, first.index);
+      deadLetters = [first.letter];
+      this.progress.lastError = `${first.letter.errorCode} at ${first.letter.stream} #${first.letter.sequence}: ${first.letter.error}`;
+      folded = foldBatch(
+        projection,
+        events.filter((e) => (indexOf.get(e) as number) < first.index),
+        loaded,
+      );
+    }
+
+    const next: Checkpoint = {};
+    for (const raw of applied) next[raw.stream] = Math.max(next[raw.stream] ?? 0, raw.sequence);
+    await this.sink.commit({ docs: folded.docs, deadLetters, expected: this.progress.positions, next });
+
+    this.progress.positions = { ...this.progress.positions, ...next };
+    this.progress.eventsApplied += applied.length;
+    this.progress.deadLetters += deadLetters.length;
+    for (const raw of applied) this.progress.pending[raw.stream] = raw.pending;
+    for (const letter of deadLetters) {
+      this.log.warn(
+        { stream: letter.stream, sequence: letter.sequence, code: letter.errorCode, error: letter.error },
+        halt ? 'poison event; projection halted' : 'event dead-lettered',
+      );
+    }
+    if (!halt) this.updateState();
+    return halt;
+  }
+
+  private deadLetter(
+    raw: RawMessage,
+    errorCode: string,
+    error: string,
+    type: string | undefined,
+  ): DeadLetter {
+    return {
+      stream: raw.stream,
+      sequence: raw.sequence,
+      subject: raw.subject,
+      type,
+      payload: raw.payload,
+      errorCode,
+      error,
+    };
+  }
+
+  private updateState(): void {
+    const lagging = Object.values(this.progress.pending).some((pending) => (pending ?? 0) > 0);
+    this.setState(lagging ? 'catching_up' : 'running');
+  }
+
+  /** Records a state change in `vista_projections`; best effort, since status is advisory. */
+  private setState(state: ProjectionState): void {
+    if (this.progress.state === state) return;
+    this.progress.state = state;
+    const detail = state === 'halted' || state === 'retrying' ? (this.progress.lastError ?? null) : null;
+    recordState(this.deps.pool, this.projection.name, state, detail).catch((error: unknown) =>
+      this.log.debug({ err: error }, 'could not record projection state'),
+    );
+  }
+}

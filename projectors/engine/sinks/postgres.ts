@@ -1,0 +1,114 @@
+import { ident, inTransaction, type Pool, type PoolClient } from '../../../shared/clients/postgres.ts';
+import { advanceCheckpoint } from '../checkpoint-store.ts';
+import { recordDeadLetters } from '../dead-letters.ts';
+import type { ColumnType, PostgresTableTarget } from '../define.ts';
+import type { BatchChange, DocumentSink } from '../sink.ts';
+
+export function snakeCase(key: string): string {
+  return key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+}
+
+/** `<view>__g<N>`: the table one generation of a projection writes. */
+export function generationTable(name: string, generation: number): string {
+  return `${name}__g${generation}`;
+}
+
+type Row = Record<string, unknown>;
+
+/**
+ * Keeps a document projection's documents as rows of a PostgreSQL table: a batch is loaded
+ * with one query and written with one upsert, in the same transaction as its checkpoint.
+ */
+export class PostgresDocumentSink<Doc extends object> implements DocumentSink<Doc> {
+  private readonly keys: (keyof Doc & string)[];
+  private readonly columns: string[];
+  private readonly types: ColumnType[];
+  private readonly upsertSql: string;
+  private readonly table: string;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly name: string,
+    private readonly generation: number,
+    private readonly target: PostgresTableTarget<Doc>,
+  ) {
+    this.table = generationTable(name, generation);
+    this.keys = Object.keys(target.columns) as (keyof Doc & string)[];
+    this.columns = this.keys.map(snakeCase);
+    this.types = this.keys.map((key) => target.columns[key]);
+    const all = ['id', ...this.columns].map(ident).join(', ');
+    const arrays = ['$1::text[]', ...this.types.map((type, i) => `$${i + 2}::${type}[]`)].join(', ');
+    const updates = this.columns.map((c) => `${ident(c)} = EXCLUDED.${ident(c)}`).join(', ');
+    this.upsertSql = `INSERT INTO ${ident(this.table)} (${all}) SELECT * FROM unnest(${arrays})
+      ON CONFLICT (id) DO UPDATE SET ${updates}`;
+  }
+
+  /** Creates this generation's table and indexes, and points the public view at it. */
+  async ensureStorage(): Promise<void> {
+    const columns = this.columns.map((c, i) => `${ident(c)} ${this.types[i]}`).join(', ');
+    const statements = [
+      `CREATE TABLE IF NOT EXISTS ${ident(this.table)} (id text PRIMARY KEY, ${columns})`,
+      ...(this.target.indexes ?? []).map((keys) => {
+        const cols = keys.map(snakeCase);
+        const index = `${this.table}__${cols.join('_')}`.slice(0, 63);
+        return `CREATE INDEX IF NOT EXISTS ${ident(index)} ON ${ident(this.table)} (${cols.map(ident).join(', ')}, id)`;
+      }),
+      `CREATE OR REPLACE VIEW ${ident(this.name)} AS SELECT * FROM ${ident(this.table)}${
+        this.target.visibleWhen ? ` WHERE ${this.target.visibleWhen}` : ''
+      }`,
+    ];
+    await inTransaction(this.pool, async (tx) => {
+      // Concurrent creators (two processes starting) would otherwise race on the catalog.
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`vista:storage:${this.table}`]);
+      for (const sql of statements) await tx.query(sql);
+    });
+  }
+
+  async load(ids: readonly string[]): Promise<Map<string, Doc>> {
+    const { rows } = await this.pool.query<Row>(
+      `SELECT * FROM ${ident(this.table)} WHERE id = ANY($1::text[])`,
+      [ids],
+    );
+    return new Map(rows.map((row) => [row.id as string, this.fromRow(row)]));
+  }
+
+  commit(change: BatchChange<Doc>): Promise<void> {
+    return inTransaction(this.pool, async (tx) => {
+      await advanceCheckpoint(tx, this.name, this.generation, change.expected, change.next);
+      await this.write(tx, change.docs);
+      await recordDeadLetters(tx, this.name, change.deadLetters);
+    });
+  }
+
+  /** Upserts the changed documents and deletes those evolved to null. */
+  private async write(tx: PoolClient, docs: ReadonlyMap<string, Doc | null>): Promise<void> {
+    const upserts: [string, Doc][] = [];
+    const deletes: string[] = [];
+    for (const [id, doc] of docs) {
+      if (doc === null) deletes.push(id);
+      else upserts.push([id, doc]);
+    }
+    if (upserts.length > 0) {
+      const params: unknown[][] = [upserts.map(([id]) => id)];
+      this.keys.forEach((key, i) => {
+        const jsonb = this.types[i] === 'jsonb';
+        params.push(
+          upserts.map(([, doc]) => (jsonb ? JSON.stringify(doc[key] ?? null) : (doc[key] ?? null))),
+        );
+      });
+      await tx.query(this.upsertSql, params);
+    }
+    if (deletes.length > 0) {
+      await tx.query(`DELETE FROM ${ident(this.table)} WHERE id = ANY($1::text[])`, [deletes]);
+    }
+  }
+
+  private fromRow(row: Row): Doc {
+    const doc: Row = {};
+    this.keys.forEach((key, i) => {
+      const value = row[this.columns[i] as string];
+      doc[key] = value instanceof Date ? value.toISOString() : value;
+    });
+    return doc as Doc;
+  }
+}

@@ -1,0 +1,52 @@
+import { ensureStreams } from '../shared/clients/jetstream-streams.ts';
+import { connectNats, type Nats } from '../shared/clients/nats.ts';
+import { createPool, ensureDatabase, type Pool } from '../shared/clients/postgres.ts';
+import type { Config } from '../shared/config.ts';
+import { type Streams, streamsFor } from '../shared/events/streams.ts';
+import { UPCASTERS } from '../shared/events/upcasters.ts';
+import type { Logger } from '../shared/log.ts';
+import { migrate } from './engine/migrations.ts';
+import type { RunnerDeps } from './engine/runner.ts';
+
+export interface Infrastructure {
+  readonly pool: Pool;
+  readonly nats: Nats;
+  readonly streams: Streams;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to PostgreSQL and NATS and makes both ready: database, engine tables and streams
+ * exist afterwards. Idempotent, so every process may call it at start.
+ */
+export async function openInfrastructure(config: Config, name: string, log: Logger): Promise<Infrastructure> {
+  await ensureDatabase(config.DATABASE_URL);
+  const pool = createPool(config.DATABASE_URL, { applicationName: name });
+  const applied = await migrate(pool);
+  if (applied > 0) log.info({ applied }, 'engine migrations applied');
+  const nats = await connectNats(config.NATS_URL, name, log);
+  const streams = streamsFor(config.VISTA_NAMESPACE);
+  await ensureStreams(nats.jsm, streams);
+  return {
+    pool,
+    nats,
+    streams,
+    close: async () => {
+      await nats.close();
+      await pool.end();
+    },
+  };
+}
+
+/** What every projection runner needs, from the configuration and the open connections. */
+export function runnerDeps(config: Config, infrastructure: Infrastructure, log: Logger): RunnerDeps {
+  return {
+    js: infrastructure.nats.js,
+    jsm: infrastructure.nats.jsm,
+    pool: infrastructure.pool,
+    streams: infrastructure.streams,
+    log,
+    batch: { maxSize: config.BATCH_SIZE, idleMs: config.BATCH_IDLE_MS, maxWaitMs: 100 },
+    upcasters: UPCASTERS,
+  };
+}

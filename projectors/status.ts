@@ -1,0 +1,49 @@
+import type { JetStreamManager } from '@nats-io/jetstream';
+import { streamHeads } from '../shared/clients/jetstream-streams.ts';
+import type { Pool } from '../shared/clients/postgres.ts';
+import { STREAM_NAMES, type StreamName, type Streams } from '../shared/events/streams.ts';
+
+export interface ProjectionStatus {
+  readonly name: string;
+  readonly version: number;
+  readonly generation: number;
+  readonly status: string;
+  readonly detail: string | null;
+  readonly deadLetters: number;
+  readonly streams: { stream: StreamName; position: number; lag: number }[];
+}
+
+/** What `vista status` prints: the stored state of each projection and its lag behind the stream heads. */
+export async function readStatus(
+  pool: Pool,
+  jsm: JetStreamManager,
+  streams: Streams,
+): Promise<ProjectionStatus[]> {
+  const heads = await streamHeads(jsm, streams, STREAM_NAMES);
+  const { rows } = await pool.query<{
+    name: string;
+    version: number;
+    generation: number;
+    status: string;
+    detail: string | null;
+    dead_letters: number;
+    positions: { stream: StreamName; position: number }[];
+  }>(
+    `SELECT p.name, p.version, p.generation, p.status, p.detail,
+            (SELECT count(*) FROM vista_dead_letters d WHERE d.projection = p.name) AS dead_letters,
+            coalesce(json_agg(json_build_object('stream', c.stream, 'position', c.position) ORDER BY c.stream)
+                     FILTER (WHERE c.stream IS NOT NULL), '[]') AS positions
+       FROM vista_projections p
+       LEFT JOIN vista_checkpoints c ON c.projection = p.name AND c.generation = p.generation
+      GROUP BY p.name ORDER BY p.name`,
+  );
+  return rows.map((row) => ({
+    name: row.name,
+    version: row.version,
+    generation: row.generation,
+    status: row.status,
+    detail: row.detail,
+    deadLetters: row.dead_letters,
+    streams: row.positions.map((p) => ({ ...p, lag: Math.max(0, heads[p.stream] - p.position) })),
+  }));
+}

@@ -1,0 +1,100 @@
+import { defineDocumentProjection, postgresTable } from '../engine/define.ts';
+
+export type OrderStatus = 'PLACED' | 'PAID' | 'SHIPPED' | 'CANCELLED';
+
+/**
+ * One order as the `orders` view stores it. Payments may arrive before their order, so every
+ * field the order itself sets is nullable until `order_placed` is seen; the public view hides
+ * such rows but they keep what is known.
+ */
+export interface OrderDoc {
+  customerId: string | null;
+  totalCents: number | null;
+  lineCount: number | null;
+  capturedCents: number;
+  refundedCents: number;
+  paidCents: number;
+  status: OrderStatus | null;
+  placedAt: string | null;
+  shippedAt: string | null;
+  cancelledAt: string | null;
+}
+
+const EMPTY: OrderDoc = {
+  customerId: null,
+  totalCents: null,
+  lineCount: null,
+  capturedCents: 0,
+  refundedCents: 0,
+  paidCents: 0,
+  status: null,
+  placedAt: null,
+  shippedAt: null,
+  cancelledAt: null,
+};
+
+/** CANCELLED beats SHIPPED beats PAID beats PLACED; null until the order is placed. */
+export function orderStatus(doc: OrderDoc): OrderStatus | null {
+  if (doc.placedAt === null || doc.totalCents === null) return null;
+  if (doc.cancelledAt !== null) return 'CANCELLED';
+  if (doc.shippedAt !== null) return 'SHIPPED';
+  if (doc.paidCents >= doc.totalCents) return 'PAID';
+  return 'PLACED';
+}
+
+function withDerived(doc: OrderDoc): OrderDoc {
+  const paidCents = doc.capturedCents - doc.refundedCents;
+  const next = { ...doc, paidCents };
+  return { ...next, status: orderStatus(next) };
+}
+
+export const orders = defineDocumentProjection({
+  name: 'orders',
+  version: 1,
+  sources: [{ stream: 'ORDERS' }, { stream: 'PAYMENTS' }],
+  handles: [
+    'orders.order_placed.v1',
+    'orders.order_shipped.v1',
+    'orders.order_cancelled.v1',
+    'payments.payment_captured.v1',
+    'payments.payment_refunded.v1',
+  ],
+  key: (event) => event.data.orderId,
+  evolve: (current: OrderDoc | null, event): OrderDoc => {
+    const doc = current ?? EMPTY;
+    switch (event.type) {
+      case 'orders.order_placed.v1':
+        return withDerived({
+          ...doc,
+          customerId: event.data.customerId,
+          totalCents: event.data.lines.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0),
+          lineCount: event.data.lines.length,
+          placedAt: doc.placedAt ?? event.time,
+        });
+      case 'orders.order_shipped.v1':
+        return withDerived({ ...doc, shippedAt: doc.shippedAt ?? event.time });
+      case 'orders.order_cancelled.v1':
+        return withDerived({ ...doc, cancelledAt: doc.cancelledAt ?? event.time });
+      case 'payments.payment_captured.v1':
+        return withDerived({ ...doc, capturedCents: doc.capturedCents + event.data.amountCents });
+      case 'payments.payment_refunded.v1':
+        return withDerived({ ...doc, refundedCents: doc.refundedCents + event.data.amountCents });
+    }
+  },
+  target: postgresTable<OrderDoc>({
+    columns: {
+      customerId: 'text',
+      totalCents: 'bigint',
+      lineCount: 'integer',
+      capturedCents: 'bigint',
+      refundedCents: 'bigint',
+      paidCents: 'bigint',
+      status: 'text',
+      placedAt: 'timestamptz',
+      shippedAt: 'timestamptz',
+      cancelledAt: 'timestamptz',
+    },
+    indexes: [['customerId', 'placedAt'], ['status', 'placedAt'], ['placedAt']],
+    visibleWhen: 'placed_at IS NOT NULL',
+  }),
+});

@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { type Infrastructure, openInfrastructure } from '../../projectors/infrastructure.ts';
+import { deleteStreams } from '../../shared/clients/jetstream-streams.ts';
+import { dropDatabase } from '../../shared/clients/postgres.ts';
+import { type Config, loadConfig } from '../../shared/config.ts';
+import { createLogger, type Logger } from '../../shared/log.ts';
+
+export interface TestEnvironment {
+  readonly config: Config;
+  readonly infrastructure: Infrastructure;
+  readonly log: Logger;
+  /** Environment variables that point a child process at this test's database and streams. */
+  readonly env: Record<string, string>;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * An isolated Vista installation on the real services that `scripts/services.sh` brought up:
+ * its own database and its own namespace of streams and indices, removed by `cleanup`.
+ * Starts nothing itself.
+ */
+export async function testEnvironment(overrides: Record<string, string> = {}): Promise<TestEnvironment> {
+  const namespace = `t${randomBytes(4).toString('hex')}`;
+  const base = loadConfig(process.env);
+  const databaseUrl = new URL(base.DATABASE_URL);
+  databaseUrl.pathname = `/vista_test_${namespace}`;
+  const env = {
+    DATABASE_URL: databaseUrl.toString(),
+    VISTA_NAMESPACE: namespace,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
+    NATS_URL: base.NATS_URL,
+    ELASTICSEARCH_URL: base.ELASTICSEARCH_URL,
+    ...overrides,
+  };
+  const config = loadConfig(env);
+  const log = createLogger(config.LOG_LEVEL, `test-${namespace}`);
+  const infrastructure = await openInfrastructure(config, `test-${namespace}`, log);
+  return {
+    config,
+    infrastructure,
+    log,
+    env,
+    cleanup: async () => {
+      await deleteStreams(infrastructure.nats.jsm, infrastructure.streams);
+      await infrastructure.close();
+      await dropDatabase(config.DATABASE_URL);
+    },
+  };
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+  what = 'condition',
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,0 +1,43 @@
+import type { DomainEvent, DomainEventType, EventOfType } from '../../shared/events/contract.ts';
+import type { StreamName } from '../../shared/events/streams.ts';
+
+const STREAM_OF: Record<string, StreamName> = { catalog: 'CATALOG', orders: 'ORDERS', payments: 'PAYMENTS' };
+let sequence = 0;
+let clock = Date.parse('2026-03-01T10:00:00.000Z');
+
+/** A decoded event as a projection sees it, for pure tests; positions and times count up. */
+export function event<T extends DomainEventType>(
+  type: T,
+  data: EventOfType<T>['data'],
+  overrides: { time?: string; sequence?: number } = {},
+): EventOfType<T> {
+  clock += 1000;
+  const stream = STREAM_OF[type.split('.')[0] as string] as StreamName;
+  return {
+    id: `evt-${++sequence}`,
+    type,
+    subject: Object.values(data as Record<string, unknown>)[0] as string,
+    source: '/test',
+    time: overrides.time ?? new Date(clock).toISOString(),
+    data,
+    stream,
+    sequence: overrides.sequence ?? sequence,
+  } as unknown as EventOfType<T>;
+}
+
+export const orderPlaced = (
+  orderId: string,
+  customerId: string,
+  lines: { productId: string; quantity: number; unitPriceCents: number }[],
+  time?: string,
+) => event('orders.order_placed.v1', { orderId, customerId, lines }, time ? { time } : {});
+export const orderShipped = (orderId: string, time?: string) =>
+  event('orders.order_shipped.v1', { orderId, carrier: 'DHL', trackingNumber: 'TRK1' }, time ? { time } : {});
+export const orderCancelled = (orderId: string, time?: string) =>
+  event('orders.order_cancelled.v1', { orderId, reason: 'customer request' }, time ? { time } : {});
+export const paymentCaptured = (paymentId: string, orderId: string, amountCents: number) =>
+  event('payments.payment_captured.v1', { paymentId, orderId, amountCents });
+export const paymentRefunded = (paymentId: string, orderId: string, amountCents: number) =>
+  event('payments.payment_refunded.v1', { paymentId, orderId, amountCents });
+
+export type AnyEvent = DomainEvent;

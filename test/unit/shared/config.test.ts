@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../../shared/config.ts';
+
+describe('config', () => {
+  it('gives the documented defaults', () => {
+    expect(loadConfig({})).toMatchObject({
+      NATS_URL: 'nats://127.0.0.1:4222',
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/vista',
+      ELASTICSEARCH_URL: 'http://127.0.0.1:9200',
+      PORT: 4000,
+    });
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ PORT: '' }).PORT).toBe(4000);
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['DATABASE_URL', 'mysql://localhost/vista'],
+    ['NATS_URL', 'not a url'],
+    ['VISTA_NAMESPACE', 'Has Spaces'],
+  ])('a bad %s stops start-up with a message naming it', (variable, value) => {
+    expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`${variable}=`));
+  });
+});

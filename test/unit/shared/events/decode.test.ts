@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { decodeEvent, PoisonEventError } from '../../../../shared/events/decode.ts';
+import { UPCASTERS, upcastChain } from '../../../../shared/events/upcasters.ts';
+
+const encode = (value: unknown) =>
+  new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));
+
+const envelope = (type: string, data: unknown, subject = 'o1') => ({
+  specversion: '1.0',
+  id: 'evt-1',
+  source: '/orders',
+  type,
+  subject,
+  time: '2026-01-01T00:00:00.000Z',
+  datacontenttype: 'application/json',
+  data,
+});
+
+const placed = {
+  orderId: 'o1',
+  customerId: 'c1',
+  lines: [{ productId: 'p1', quantity: 1, unitPriceCents: 100 }],
+};
+
+function poisonCode(payload: Uint8Array, stream: 'ORDERS' | 'CATALOG' = 'ORDERS'): string {
+  try {
+    decodeEvent(payload, stream, 1, UPCASTERS);
+  } catch (error) {
+    if (error instanceof PoisonEventError) return error.code;
+    throw error;
+  }
+  return 'decoded';
+}
+
+describe('decodeEvent', () => {
+  it('decodes a valid event with its position', () => {
+    const event = decodeEvent(encode(envelope('orders.order_placed.v1', placed)), 'ORDERS', 42, UPCASTERS);
+    expect(event).toMatchObject({
+      type: 'orders.order_placed.v1',
+      data: placed,
+      stream: 'ORDERS',
+      sequence: 42,
+    });
+  });
+
+  it.each([
+    ['invalid JSON', encode('{"specversion":'), 'INVALID_JSON'],
+    ['invalid UTF-8', new Uint8Array([0xff, 0xfe, 0x7b]), 'INVALID_JSON'],
+    [
+      'a missing envelope field',
+      encode({ ...envelope('orders.order_placed.v1', placed), id: undefined }),
+      'INVALID_ENVELOPE',
+    ],
+    ['an unknown type', encode(envelope('orders.order_teleported.v1', placed)), 'UNKNOWN_TYPE'],
+    [
+      'a wrong field type',
+      encode(envelope('orders.order_placed.v1', { ...placed, lines: 'many' })),
+      'INVALID_DATA',
+    ],
+    [
+      'a negative quantity',
+      encode(
+        envelope('orders.order_placed.v1', {
+          ...placed,
+          lines: [{ productId: 'p', quantity: -1, unitPriceCents: 1 }],
+        }),
+      ),
+      'INVALID_DATA',
+    ],
+    [
+      'a subject that is not the aggregate id',
+      encode(envelope('orders.order_placed.v1', placed, 'o2')),
+      'SUBJECT_MISMATCH',
+    ],
+  ])('rejects %s as poison', (_, payload, code) => {
+    expect(poisonCode(payload)).toBe(code);
+  });
+
+  it('rejects an event published on another context’s stream', () => {
+    expect(poisonCode(encode(envelope('orders.order_placed.v1', placed)), 'CATALOG')).toBe('WRONG_STREAM');
+  });
+});
+
+describe('upcasting', () => {
+  const v1 = {
+    productId: 'p1',
+    sku: 'SKU-1',
+    name: 'Kettle',
+    description: 'A quiet kettle',
+    category: 'kitchen',
+    priceCents: 2500,
+  };
+
+  it('turns a product_added.v1 into v2 with empty tags', () => {
+    const event = decodeEvent(
+      encode(envelope('catalog.product_added.v1', v1, 'p1')),
+      'CATALOG',
+      1,
+      UPCASTERS,
+    );
+    expect(event.type).toBe('catalog.product_added.v2');
+    expect(event.data).toEqual({ ...v1, tags: [] });
+  });
+
+  it('leaves a v2 event as it is', () => {
+    const v2 = { ...v1, tags: ['quiet'] };
+    const event = decodeEvent(
+      encode(envelope('catalog.product_added.v2', v2, 'p1')),
+      'CATALOG',
+      1,
+      UPCASTERS,
+    );
+    expect(event.data).toEqual(v2);
+  });
+
+  it('refuses a cycle of upcasters instead of looping', () => {
+    const a = { type: 'x.a.v1' } as never;
+    const b = { type: 'x.a.v2' } as never;
+    const cycle = [
+      { from: a, to: b, upcast: (d: unknown) => d },
+      { from: b, to: a, upcast: (d: unknown) => d },
+    ];
+    expect(() => upcastChain('x.a.v1', {}, cycle)).toThrow(/cycle/);
+  });
+});

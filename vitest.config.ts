@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Integration tests talk to real services; a cold JetStream or Elasticsearch takes seconds.
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Two cores: running several service-heavy files at once only makes each slower.
+    maxWorkers: 2,
+  },
+});
