@@ -1,3 +1,4 @@
+import { createElasticsearch, type Elasticsearch } from '../shared/clients/elasticsearch.ts';
 import { ensureStreams } from '../shared/clients/jetstream-streams.ts';
 import { connectNats, type Nats } from '../shared/clients/nats.ts';
 import { createPool, ensureDatabase, type Pool } from '../shared/clients/postgres.ts';
@@ -10,6 +11,7 @@ import type { RunnerDeps } from './engine/runner.ts';
 
 export interface Infrastructure {
   readonly pool: Pool;
+  readonly es: Elasticsearch;
   readonly nats: Nats;
   readonly streams: Streams;
   close(): Promise<void>;
@@ -27,13 +29,16 @@ export async function openInfrastructure(config: Config, name: string, log: Logg
   const nats = await connectNats(config.NATS_URL, name, log);
   const streams = streamsFor(config.VISTA_NAMESPACE);
   await ensureStreams(nats.jsm, streams);
+  const es = createElasticsearch(config.ELASTICSEARCH_URL);
   return {
     pool,
+    es,
     nats,
     streams,
     close: async () => {
       await nats.close();
       await pool.end();
+      await es.close();
     },
   };
 }
@@ -44,6 +49,7 @@ export function runnerDeps(config: Config, infrastructure: Infrastructure, log: 
     js: infrastructure.nats.js,
     jsm: infrastructure.nats.jsm,
     pool: infrastructure.pool,
+    es: infrastructure.es,
     streams: infrastructure.streams,
     log,
     batch: { maxSize: config.BATCH_SIZE, idleMs: config.BATCH_IDLE_MS, maxWaitMs: 100 },

@@ -30,6 +30,22 @@ export interface PostgresTableTarget<Doc> {
   readonly visibleWhen?: string;
 }
 
+/**
+ * An Elasticsearch index holding one document per key. The engine adds the per-stream
+ * positions each document has absorbed (`_positions`) and writes with external versions, so
+ * replaying an applied range never changes a document.
+ */
+export interface ElasticsearchIndexTarget {
+  readonly kind: 'elasticsearch';
+  /** Field mappings of the documents (plain mappings: the minimal distribution has no analysis-common). */
+  readonly properties: Readonly<Record<string, unknown>>;
+  /**
+   * Documents that fail this test are stored (they hold what is known) but hidden from
+   * readers, e.g. a product whose `product_added` has not been seen yet; the API filters on it.
+   */
+  readonly visibleField?: string;
+}
+
 interface ProjectionBase<T extends DomainEventType> {
   /** The public name: the PostgreSQL view or Elasticsearch alias the API reads. */
   readonly name: string;
@@ -38,11 +54,23 @@ interface ProjectionBase<T extends DomainEventType> {
   readonly sources: readonly Source[];
   /** The event types folded; other events on the sources are skipped (their position still advances). */
   readonly handles: readonly T[];
+  /** What to do after a poison event is dead-lettered; `skip` unless said otherwise. */
   readonly onPoison?: PoisonPolicy;
 }
 
 /**
- * A document projection: `key` picks the document an event belongs to, `evolve` folds it.
+ * Small per-key state a document projection keeps beside its documents when an event does
+ * not carry everything needed to find the documents it changes (an `order_cancelled` names the
+ * order, not its products). Stored in PostgreSQL. `evolve` must be idempotent, since a replayed
+ * batch folds it again.
+ */
+export interface Lookup<L, T extends DomainEventType> {
+  key(event: EventOfType<T>): string | undefined;
+  evolve(record: L | null, event: EventOfType<T>): L | null;
+}
+
+/**
+ * A document projection: `key` picks the document(s) an event changes, `evolve` folds one.
  * `evolve` must be pure and give the same document for any interleaving of the sources.
  *
  * @example
@@ -50,24 +78,72 @@ interface ProjectionBase<T extends DomainEventType> {
  *   handles: ['orders.order_placed.v1'], key: (e) => e.data.orderId,
  *   evolve: (doc, e) => ({ ...doc, customerId: e.data.customerId }), target: postgresTable({...}) });
  */
-export interface DocumentProjection<Doc extends object = object, T extends DomainEventType = DomainEventType>
-  extends ProjectionBase<T> {
+export interface DocumentProjection<
+  Doc extends object = object,
+  T extends DomainEventType = DomainEventType,
+  L = unknown,
+> extends ProjectionBase<T> {
   readonly kind: 'document';
-  key(event: EventOfType<T>): string;
-  evolve(doc: Doc | null, event: EventOfType<T>): Doc | null;
-  readonly target: PostgresTableTarget<Doc>;
+  readonly lookup?: Lookup<L, T>;
+  /** The document key, or several when one event changes several documents. */
+  key(event: EventOfType<T>, lookup: L | null): string | readonly string[];
+  /** Folds one event into one document; `key` is the document's (an event may have several). */
+  evolve(doc: Doc | null, event: EventOfType<T>, key: string, lookup: L | null): Doc | null;
+  readonly target: PostgresTableTarget<Doc> | ElasticsearchIndexTarget;
 }
 
-export type Projection = DocumentProjection<object, DomainEventType>;
+/**
+ * Statements a SQL projection may issue, inside the batch's transaction. `table` names one of
+ * the projection's own tables in the generation being written.
+ */
+export interface SqlContext {
+  query<R extends Record<string, unknown> = Record<string, unknown>>(
+    sql: string,
+    params?: unknown[],
+  ): Promise<R[]>;
+  table(name: string): string;
+}
 
-export function defineDocumentProjection<Doc extends object, const T extends DomainEventType>(
-  projection: Omit<DocumentProjection<Doc, T>, 'kind'>,
-): DocumentProjection<Doc, T> {
+/**
+ * A SQL projection: for aggregates and views that need custom SQL. `apply` receives a whole
+ * batch and issues set-based statements in the transaction that also moves the checkpoint.
+ *
+ * @example
+ * defineSqlProjection({ name: 'daily_sales', version: 1, sources: [{ stream: 'ORDERS' }],
+ *   handles: ['orders.order_placed.v1'], tables: (t) => [`CREATE TABLE ${t('days')} (...)`],
+ *   view: (t) => `SELECT * FROM ${t('days')}`, apply: async (events, sql) => { await sql.query(...) } });
+ */
+export interface SqlProjection<T extends DomainEventType = DomainEventType> extends ProjectionBase<T> {
+  readonly kind: 'sql';
+  /** DDL creating the projection's tables for one generation; `table('x')` gives the quoted name. */
+  tables(table: (name: string) => string): readonly string[];
+  /** The SELECT the public view shows. */
+  view(table: (name: string) => string): string;
+  apply(events: readonly EventOfType<T>[], sql: SqlContext): Promise<void>;
+}
+
+export type Projection =
+  | DocumentProjection<object, DomainEventType, unknown>
+  | SqlProjection<DomainEventType>;
+
+export function defineDocumentProjection<Doc extends object, const T extends DomainEventType, L = never>(
+  projection: Omit<DocumentProjection<Doc, T, L>, 'kind'>,
+): DocumentProjection<Doc, T, L> {
   return { kind: 'document', ...projection };
+}
+
+export function defineSqlProjection<const T extends DomainEventType>(
+  projection: Omit<SqlProjection<T>, 'kind'>,
+): SqlProjection<T> {
+  return { kind: 'sql', ...projection };
 }
 
 export function postgresTable<Doc>(target: Omit<PostgresTableTarget<Doc>, 'kind'>): PostgresTableTarget<Doc> {
   return { kind: 'postgres', ...target };
+}
+
+export function elasticsearchIndex(target: Omit<ElasticsearchIndexTarget, 'kind'>): ElasticsearchIndexTarget {
+  return { kind: 'elasticsearch', ...target };
 }
 
 /**
@@ -75,8 +151,8 @@ export function postgresTable<Doc>(target: Omit<PostgresTableTarget<Doc>, 'kind'
  * one registry list. Safe because the engine only hands a projection its own documents and
  * the events its `handles` names.
  */
-export function registered<Doc extends object, T extends DomainEventType>(
-  projection: DocumentProjection<Doc, T>,
+export function registered<Doc extends object, T extends DomainEventType, L>(
+  projection: DocumentProjection<Doc, T, L> | SqlProjection<T>,
 ): Projection {
   return projection as unknown as Projection;
 }

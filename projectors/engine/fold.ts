@@ -1,51 +1,126 @@
-import type { DomainEvent } from '../../shared/events/contract.ts';
+import type { DomainEvent, DomainEventType } from '../../shared/events/contract.ts';
+import type { Checkpoint } from './checkpoint-store.ts';
 import type { DocumentProjection } from './define.ts';
+
+/** A document as a sink stores it: the projection's document plus the positions it has absorbed. */
+export interface Stored<Doc> {
+  readonly doc: Doc | null;
+  /** Per stream, the last sequence folded into this document (kept by sinks without transactions). */
+  readonly positions: Checkpoint;
+}
 
 export interface FoldFailure {
   readonly event: DomainEvent;
   readonly error: Error;
 }
 
-export interface FoldResult<Doc> {
-  /** The documents the batch touched, as they are after it; null means delete. */
-  readonly docs: Map<string, Doc | null>;
-  /** Events whose `key` or `evolve` threw: deterministic failures, so poison. */
+export interface FoldResult<Doc, L> {
+  /** The documents the batch changed, as they are after it; a null doc means delete. */
+  readonly docs: Map<string, Stored<Doc>>;
+  /** The lookup records the batch changed; null means delete. */
+  readonly lookups: Map<string, L | null>;
+  /** Events whose `key`, `evolve` or lookup threw: deterministic failures, so poison. */
   readonly failures: FoldFailure[];
+}
+
+const EMPTY: Stored<never> = { doc: null, positions: {} };
+
+function keysOf(key: string | readonly string[]): readonly string[] {
+  return typeof key === 'string' ? [key] : [...new Set(key)];
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 /**
  * Folds a batch into its documents in memory, in batch order. A document touched several
  * times in one batch is written once, which also keeps one upsert from naming a key twice.
- * A throwing event leaves its document as it was and is reported, not rethrown.
+ * An event at or below a document's absorbed position for its stream is skipped, so folding
+ * a replayed range changes nothing. A throwing event leaves everything as it was and is
+ * reported, not rethrown.
  */
-export function foldBatch<Doc extends object>(
-  projection: DocumentProjection<Doc>,
+export function foldBatch<Doc extends object, L>(
+  projection: DocumentProjection<Doc, DomainEventType, L>,
   events: readonly DomainEvent[],
-  loaded: ReadonlyMap<string, Doc>,
-): FoldResult<Doc> {
-  const docs = new Map<string, Doc | null>();
+  loaded: { docs: ReadonlyMap<string, Stored<Doc>>; lookups: ReadonlyMap<string, L> },
+): FoldResult<Doc, L> {
+  const p = projection;
+  const docs = new Map<string, Stored<Doc>>();
+  const lookups = new Map<string, L | null>();
   const failures: FoldFailure[] = [];
   for (const event of events) {
     try {
-      const key = projection.key(event);
-      const current = docs.has(key) ? (docs.get(key) ?? null) : (loaded.get(key) ?? null);
-      docs.set(key, projection.evolve(current, event));
+      const lookupKey = p.lookup?.key(event);
+      let record: L | null = null;
+      if (p.lookup && lookupKey !== undefined) {
+        const current = lookups.has(lookupKey)
+          ? (lookups.get(lookupKey) ?? null)
+          : (loaded.lookups.get(lookupKey) ?? null);
+        record = p.lookup.evolve(current, event);
+      }
+      const changes: [string, Stored<Doc>][] = [];
+      for (const key of keysOf(p.key(event, record))) {
+        const stored = docs.get(key) ?? loaded.docs.get(key) ?? EMPTY;
+        if ((stored.positions[event.stream] ?? 0) >= event.sequence) continue;
+        changes.push([
+          key,
+          {
+            doc: p.evolve(stored.doc, event, key, record),
+            positions: { ...stored.positions, [event.stream]: event.sequence },
+          },
+        ]);
+      }
+      // Only now, with nothing left to throw, does the event take effect.
+      if (lookupKey !== undefined && p.lookup) lookups.set(lookupKey, record);
+      for (const [key, stored] of changes) docs.set(key, stored);
     } catch (error) {
-      failures.push({ event, error: error instanceof Error ? error : new Error(String(error)) });
+      failures.push({ event, error: asError(error) });
     }
   }
-  return { docs, failures };
+  return { docs, failures, lookups };
 }
 
-/** The distinct document keys of a batch, skipping events whose key cannot be computed. */
-export function batchKeys<Doc extends object>(
-  projection: DocumentProjection<Doc>,
+/** The lookup keys a batch reads: loaded before the document keys can be known. */
+export function lookupKeys<Doc extends object, L>(
+  projection: DocumentProjection<Doc, DomainEventType, L>,
   events: readonly DomainEvent[],
 ): string[] {
+  const p = projection;
+  if (!p.lookup) return [];
   const keys = new Set<string>();
   for (const event of events) {
     try {
-      keys.add(projection.key(event));
+      const key = p.lookup.key(event);
+      if (key !== undefined) keys.add(key);
+    } catch {
+      // Reported by foldBatch as a poison event.
+    }
+  }
+  return [...keys];
+}
+
+/** The distinct document keys of a batch, given its lookups; events that throw are skipped here. */
+export function documentKeys<Doc extends object, L>(
+  projection: DocumentProjection<Doc, DomainEventType, L>,
+  events: readonly DomainEvent[],
+  lookups: ReadonlyMap<string, L>,
+): string[] {
+  const p = projection;
+  const keys = new Set<string>();
+  const changed = new Map<string, L | null>();
+  for (const event of events) {
+    try {
+      let record: L | null = null;
+      const lookupKey = p.lookup?.key(event);
+      if (p.lookup && lookupKey !== undefined) {
+        const current = changed.has(lookupKey)
+          ? (changed.get(lookupKey) ?? null)
+          : (lookups.get(lookupKey) ?? null);
+        record = p.lookup.evolve(current, event);
+        changed.set(lookupKey, record);
+      }
+      for (const key of keysOf(p.key(event, record))) keys.add(key);
     } catch {
       // Reported by foldBatch as a poison event.
     }

@@ -1,4 +1,5 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { Elasticsearch } from '../../shared/clients/elasticsearch.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import type { Pool } from '../../shared/clients/postgres.ts';
 import type { DomainEvent } from '../../shared/events/contract.ts';
@@ -9,17 +10,17 @@ import type { Logger } from '../../shared/log.ts';
 import { Batcher, type BatchLimits } from './batcher.ts';
 import { type Checkpoint, readCheckpoint } from './checkpoint-store.ts';
 import type { DeadLetter } from './dead-letters.ts';
-import type { DocumentProjection } from './define.ts';
-import { batchKeys, foldBatch } from './fold.ts';
+import type { Projection } from './define.ts';
 import { type RawMessage, readOrdered } from './ordered-source.ts';
 import { recordState, registerProjection } from './projection-catalog.ts';
 import { backoffMs, isTransient, sleep } from './retry.ts';
-import type { DocumentSink } from './sink.ts';
+import type { BatchWriter } from './writer.ts';
 
 export interface RunnerDeps {
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
   readonly pool: Pool;
+  readonly es: Elasticsearch;
   readonly streams: Streams;
   readonly log: Logger;
   readonly batch: BatchLimits;
@@ -43,17 +44,17 @@ export interface ProjectionProgress {
 const MAX_UNKNOWN_FAILURES = 5;
 
 /**
- * Runs one document projection: reads its sources from the checkpoint, decodes, batches,
+ * Runs one projection: reads its sources from the checkpoint, decodes, batches,
  * folds and commits, until `signal` aborts or a poison event halts it. Failures restart the
  * sources from the stored checkpoint, so no event is lost or applied twice whatever fails.
  */
-export class ProjectionRunner<Doc extends object> {
+export class ProjectionRunner {
   readonly progress: ProjectionProgress;
   private readonly log: Logger;
 
   constructor(
-    private readonly projection: DocumentProjection<Doc>,
-    private readonly sink: DocumentSink<Doc>,
+    private readonly projection: Projection,
+    private readonly writer: BatchWriter,
     private readonly deps: RunnerDeps,
     generation: number,
   ) {
@@ -75,7 +76,7 @@ export class ProjectionRunner<Doc extends object> {
     while (!signal.aborted) {
       try {
         if (!prepared) {
-          await this.sink.ensureStorage();
+          await this.writer.ensureStorage();
           await registerProjection(
             this.deps.pool,
             this.projection,
@@ -181,9 +182,8 @@ export class ProjectionRunner<Doc extends object> {
       }
     });
 
-    const loaded = await this.sink.load(batchKeys(projection, events));
-    let folded = foldBatch(projection, events, loaded);
-    for (const { event, error } of folded.failures) {
+    let prepared = await this.writer.prepare(events);
+    for (const { event, error } of prepared.failures) {
       const index = indexOf.get(event) as number;
       poison.push({
         index,
@@ -201,16 +201,12 @@ export class ProjectionRunner<Doc extends object> {
       applied = batch.slice(0, first.index);
       deadLetters = [first.letter];
       this.progress.lastError = `${first.letter.errorCode} at ${first.letter.stream} #${first.letter.sequence}: ${first.letter.error}`;
-      folded = foldBatch(
-        projection,
-        events.filter((e) => (indexOf.get(e) as number) < first.index),
-        loaded,
-      );
+      prepared = await this.writer.prepare(events.filter((e) => (indexOf.get(e) as number) < first.index));
     }
 
     const next: Checkpoint = {};
     for (const raw of applied) next[raw.stream] = Math.max(next[raw.stream] ?? 0, raw.sequence);
-    await this.sink.commit({ docs: folded.docs, deadLetters, expected: this.progress.positions, next });
+    await prepared.commit(deadLetters, this.progress.positions, next);
 
     this.progress.positions = { ...this.progress.positions, ...next };
     this.progress.eventsApplied += applied.length;

@@ -1,10 +1,11 @@
 import type { Checkpoint } from './checkpoint-store.ts';
 import type { DeadLetter } from './dead-letters.ts';
+import type { Stored } from './fold.ts';
 
-/** Everything one batch changes: documents, dead letters, and the checkpoint move. */
-export interface BatchChange<Doc> {
-  /** Documents after the batch; null deletes. */
-  readonly docs: ReadonlyMap<string, Doc | null>;
+/** Everything one batch changes: documents, lookups, dead letters, and the checkpoint move. */
+export interface BatchChange<Doc, L> {
+  readonly docs: ReadonlyMap<string, Stored<Doc>>;
+  readonly lookups: ReadonlyMap<string, L | null>;
   readonly deadLetters: readonly DeadLetter[];
   /** The checkpoint this writer read; a different stored one means another writer moved it. */
   readonly expected: Checkpoint;
@@ -16,8 +17,9 @@ export interface BatchChange<Doc> {
  * them in memory and hands the result to `commit`, which makes documents and checkpoint durable
  * together (one transaction) or documents first and checkpoint after (no shared transaction).
  */
-export interface DocumentSink<Doc> {
+export interface DocumentSink<Doc, L> {
   ensureStorage(): Promise<void>;
-  load(keys: readonly string[]): Promise<Map<string, Doc>>;
-  commit(change: BatchChange<Doc>): Promise<void>;
+  load(keys: readonly string[]): Promise<Map<string, Stored<Doc>>>;
+  loadLookups(keys: readonly string[]): Promise<Map<string, L>>;
+  commit(change: BatchChange<Doc, L>): Promise<void>;
 }

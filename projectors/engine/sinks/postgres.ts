@@ -2,6 +2,8 @@ import { ident, inTransaction, type Pool, type PoolClient } from '../../../share
 import { advanceCheckpoint } from '../checkpoint-store.ts';
 import { recordDeadLetters } from '../dead-letters.ts';
 import type { ColumnType, PostgresTableTarget } from '../define.ts';
+import type { Stored } from '../fold.ts';
+import { LookupStore } from '../lookup-store.ts';
 import type { BatchChange, DocumentSink } from '../sink.ts';
 
 export function snakeCase(key: string): string {
@@ -19,12 +21,13 @@ type Row = Record<string, unknown>;
  * Keeps a document projection's documents as rows of a PostgreSQL table: a batch is loaded
  * with one query and written with one upsert, in the same transaction as its checkpoint.
  */
-export class PostgresDocumentSink<Doc extends object> implements DocumentSink<Doc> {
+export class PostgresDocumentSink<Doc extends object, L> implements DocumentSink<Doc, L> {
   private readonly keys: (keyof Doc & string)[];
   private readonly columns: string[];
   private readonly types: ColumnType[];
   private readonly upsertSql: string;
   private readonly table: string;
+  private readonly lookups: LookupStore<L>;
 
   constructor(
     private readonly pool: Pool,
@@ -33,6 +36,7 @@ export class PostgresDocumentSink<Doc extends object> implements DocumentSink<Do
     private readonly target: PostgresTableTarget<Doc>,
   ) {
     this.table = generationTable(name, generation);
+    this.lookups = new LookupStore(pool, this.table);
     this.keys = Object.keys(target.columns) as (keyof Doc & string)[];
     this.columns = this.keys.map(snakeCase);
     this.types = this.keys.map((key) => target.columns[key]);
@@ -61,30 +65,41 @@ export class PostgresDocumentSink<Doc extends object> implements DocumentSink<Do
       // Concurrent creators (two processes starting) would otherwise race on the catalog.
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`vista:storage:${this.table}`]);
       for (const sql of statements) await tx.query(sql);
+      await this.lookups.ensureStorage(tx);
     });
   }
 
-  async load(ids: readonly string[]): Promise<Map<string, Doc>> {
+  /**
+   * Positions are not stored per row: rows and checkpoint commit in one transaction, so a
+   * document never holds an event the checkpoint does not.
+   */
+  async load(ids: readonly string[]): Promise<Map<string, Stored<Doc>>> {
+    if (ids.length === 0) return new Map();
     const { rows } = await this.pool.query<Row>(
       `SELECT * FROM ${ident(this.table)} WHERE id = ANY($1::text[])`,
       [ids],
     );
-    return new Map(rows.map((row) => [row.id as string, this.fromRow(row)]));
+    return new Map(rows.map((row) => [row.id as string, { doc: this.fromRow(row), positions: {} }]));
   }
 
-  commit(change: BatchChange<Doc>): Promise<void> {
+  loadLookups(keys: readonly string[]): Promise<Map<string, L>> {
+    return this.lookups.load(keys);
+  }
+
+  commit(change: BatchChange<Doc, L>): Promise<void> {
     return inTransaction(this.pool, async (tx) => {
       await advanceCheckpoint(tx, this.name, this.generation, change.expected, change.next);
       await this.write(tx, change.docs);
+      await this.lookups.write(tx, change.lookups);
       await recordDeadLetters(tx, this.name, change.deadLetters);
     });
   }
 
   /** Upserts the changed documents and deletes those evolved to null. */
-  private async write(tx: PoolClient, docs: ReadonlyMap<string, Doc | null>): Promise<void> {
+  private async write(tx: PoolClient, docs: ReadonlyMap<string, Stored<Doc>>): Promise<void> {
     const upserts: [string, Doc][] = [];
     const deletes: string[] = [];
-    for (const [id, doc] of docs) {
+    for (const [id, { doc }] of docs) {
       if (doc === null) deletes.push(id);
       else upserts.push([id, doc]);
     }

@@ -1,0 +1,175 @@
+import type { Elasticsearch } from '../../../shared/clients/elasticsearch.ts';
+import { inTransaction, type Pool } from '../../../shared/clients/postgres.ts';
+import type { Logger } from '../../../shared/log.ts';
+import { elasticsearchAlias } from '../../../shared/read-model-names.ts';
+import { advanceCheckpoint, type Checkpoint } from '../checkpoint-store.ts';
+import { type DeadLetter, recordDeadLetters } from '../dead-letters.ts';
+import type { ElasticsearchIndexTarget } from '../define.ts';
+import type { Stored } from '../fold.ts';
+import { LookupStore } from '../lookup-store.ts';
+import { backoffMs, sleep } from '../retry.ts';
+import type { BatchChange, DocumentSink } from '../sink.ts';
+import { generationTable } from './postgres.ts';
+
+/** Item statuses of a bulk response worth another try: overload and shard trouble. */
+const RETRYABLE_ITEM_STATUS = new Set([429, 500, 502, 503, 504]);
+const MAX_ITEM_ATTEMPTS = 6;
+
+type Source = Record<string, unknown> & { _positions?: Checkpoint };
+
+interface BulkItemResult {
+  status: number;
+  error?: { type?: string; reason?: string | null };
+}
+
+export class BulkRejectedError extends Error {
+  readonly code = 'BULK_ITEMS_FAILED';
+  readonly statusCode = 503;
+}
+
+/** The total of a checkpoint's positions: grows with every batch, so it serves as an external version. */
+function versionOf(checkpoint: Checkpoint): number {
+  return Object.values(checkpoint).reduce<number>((sum, position) => sum + (position ?? 0), 0);
+}
+
+/**
+ * Keeps a document projection's documents in an Elasticsearch index. There is no transaction
+ * with PostgreSQL, so a batch is made durable in this order: `_bulk` (external versions),
+ * refresh (the position a reader waits for means searchable), then lookups, dead letters and
+ * checkpoint in one PostgreSQL transaction. A crash in between replays the batch, which
+ * changes nothing: each document carries the positions it absorbed (`_positions`) so folding
+ * skips events it holds, and a stale write loses on its version with a 409.
+ */
+export class ElasticsearchDocumentSink<Doc extends object, L> implements DocumentSink<Doc, L> {
+  readonly alias: string;
+  readonly index: string;
+  private readonly lookups: LookupStore<L>;
+
+  constructor(
+    private readonly es: Elasticsearch,
+    private readonly pool: Pool,
+    private readonly log: Logger,
+    private readonly name: string,
+    namespace: string,
+    private readonly generation: number,
+    private readonly target: ElasticsearchIndexTarget,
+  ) {
+    this.alias = elasticsearchAlias(namespace, name);
+    this.index = `${this.alias}__g${generation}`;
+    this.lookups = new LookupStore(pool, generationTable(name, generation));
+  }
+
+  async ensureStorage(): Promise<void> {
+    if (!(await this.es.indices.exists({ index: this.index }))) {
+      await this.es.indices
+        .create({
+          index: this.index,
+          settings: { number_of_shards: 1, number_of_replicas: 0 },
+          mappings: {
+            dynamic: 'strict',
+            properties: {
+              ...this.target.properties,
+              _positions: { type: 'object', enabled: false },
+            } as never,
+          },
+        })
+        .catch((error: { meta?: { body?: { error?: { type?: string } } } }) => {
+          // Another process created it first.
+          if (error.meta?.body?.error?.type !== 'resource_already_exists_exception') throw error;
+        });
+    }
+    if (!(await this.es.indices.existsAlias({ name: this.alias }))) {
+      await this.es.indices.updateAliases({ actions: [{ add: { index: this.index, alias: this.alias } }] });
+    }
+    await inTransaction(this.pool, (tx) => this.lookups.ensureStorage(tx));
+  }
+
+  async load(keys: readonly string[]): Promise<Map<string, Stored<Doc>>> {
+    if (keys.length === 0) return new Map();
+    const response = await this.es.mget<Source>({ index: this.index, ids: [...keys] });
+    const docs = new Map<string, Stored<Doc>>();
+    for (const item of response.docs) {
+      if (!('found' in item) || !item.found || !item._source) continue;
+      const { _positions, ...doc } = item._source;
+      docs.set(item._id, { doc: doc as Doc, positions: _positions ?? {} });
+    }
+    return docs;
+  }
+
+  loadLookups(keys: readonly string[]): Promise<Map<string, L>> {
+    return this.lookups.load(keys);
+  }
+
+  async commit(change: BatchChange<Doc, L>): Promise<void> {
+    const version = versionOf({ ...change.expected, ...change.next });
+    const rejected = await this.bulkWithRetries(change.docs, version);
+    if (change.docs.size > 0) await this.es.indices.refresh({ index: this.index });
+    await inTransaction(this.pool, async (tx) => {
+      await advanceCheckpoint(tx, this.name, this.generation, change.expected, change.next);
+      await this.lookups.write(tx, change.lookups);
+      await recordDeadLetters(tx, this.name, [...change.deadLetters, ...rejected]);
+    });
+  }
+
+  /**
+   * Writes the documents with one `_bulk`, then retries only the items that failed for a
+   * transient reason. Returns dead letters for documents Elasticsearch refuses for good.
+   */
+  private async bulkWithRetries(
+    docs: ReadonlyMap<string, Stored<Doc>>,
+    version: number,
+  ): Promise<DeadLetter[]> {
+    let pending = [...docs];
+    const rejected: DeadLetter[] = [];
+    const signal = new AbortController().signal;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const operations = pending.flatMap(([id, stored]): object[] =>
+        stored.doc === null
+          ? [{ delete: { _index: this.index, _id: id, version, version_type: 'external' as const } }]
+          : [
+              { index: { _index: this.index, _id: id, version, version_type: 'external' as const } },
+              { ...stored.doc, _positions: stored.positions },
+            ],
+      );
+      const response = await this.es.bulk({ operations, refresh: false });
+      const retry: typeof pending = [];
+      response.items.forEach((item, i) => {
+        const result = (item.index ?? item.delete) as BulkItemResult;
+        const entry = pending[i] as [string, Stored<Doc>];
+        // 409: a write with this or a newer version is there already, i.e. already applied.
+        if (result.status < 300 || result.status === 409 || (result.status === 404 && item.delete)) return;
+        if (RETRYABLE_ITEM_STATUS.has(result.status)) retry.push(entry);
+        else rejected.push(this.rejectedDocument(entry, result));
+      });
+      if (retry.length > 0 && attempt >= MAX_ITEM_ATTEMPTS) {
+        throw new BulkRejectedError(`${retry.length} documents still failing after ${attempt} bulk attempts`);
+      }
+      if (retry.length > 0) {
+        this.log.warn(
+          { projection: this.name, failed: retry.length, attempt },
+          'bulk items failed; retrying them',
+        );
+        await sleep(backoffMs(attempt), signal);
+      }
+      pending = retry;
+    }
+    return rejected;
+  }
+
+  /** A document Elasticsearch will never accept, recorded against the newest event it absorbed. */
+  private rejectedDocument([id, stored]: [string, Stored<Doc>], result: BulkItemResult): DeadLetter {
+    const [stream, sequence] = Object.entries(stored.positions).reduce<[string, number]>(
+      (best, [s, position]) => ((position ?? 0) > best[1] ? [s, position ?? 0] : best),
+      ['', 0],
+    );
+    return {
+      stream,
+      sequence,
+      subject: id,
+      type: undefined,
+      payload: new TextEncoder().encode(JSON.stringify(stored.doc)),
+      errorCode: `ELASTICSEARCH_${(result.error?.type ?? String(result.status)).toUpperCase()}`,
+      error: result.error?.reason ?? `status ${result.status}`,
+    };
+  }
+}

@@ -1,0 +1,45 @@
+import { ident, inTransaction, type Pool } from '../../../shared/clients/postgres.ts';
+import type { DomainEvent } from '../../../shared/events/contract.ts';
+import { advanceCheckpoint } from '../checkpoint-store.ts';
+import { recordDeadLetters } from '../dead-letters.ts';
+import type { SqlContext, SqlProjection } from '../define.ts';
+import type { BatchWriter } from '../writer.ts';
+
+/** `<view>__g<N>__<table>`: one of a SQL projection's tables in one generation. */
+export function sqlProjectionTable(name: string, generation: number, table: string): string {
+  return `${name}__g${generation}__${table}`;
+}
+
+/**
+ * Applies a SQL projection: its handler's statements, the dead letters and the checkpoint move
+ * share one transaction, so a batch is applied entirely or not at all.
+ */
+export function sqlWriter(pool: Pool, projection: SqlProjection, generation: number): BatchWriter {
+  const table = (name: string) => ident(sqlProjectionTable(projection.name, generation, name));
+  return {
+    async ensureStorage() {
+      await inTransaction(pool, async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+          `vista:storage:${projection.name}:${generation}`,
+        ]);
+        for (const statement of projection.tables(table)) await tx.query(statement);
+        await tx.query(`CREATE OR REPLACE VIEW ${ident(projection.name)} AS ${projection.view(table)}`);
+      });
+    },
+    async prepare(events: readonly DomainEvent[]) {
+      return {
+        failures: [],
+        commit: (deadLetters, expected, next) =>
+          inTransaction(pool, async (tx) => {
+            await advanceCheckpoint(tx, projection.name, generation, expected, next);
+            const sql: SqlContext = {
+              query: async (text, params) => (await tx.query(text, params)).rows,
+              table,
+            };
+            if (events.length > 0) await projection.apply(events, sql);
+            await recordDeadLetters(tx, projection.name, deadLetters);
+          }),
+      };
+    },
+  };
+}
