@@ -1,6 +1,7 @@
 import { loadConfigOrExit } from '../shared/config.ts';
 import { createLogger } from '../shared/log.ts';
 import { ProjectionHost } from './engine/host.ts';
+import { LeaseManager } from './engine/lease.ts';
 import { openInfrastructure, runnerDeps } from './infrastructure.ts';
 import { PROJECTIONS } from './registry.ts';
 
@@ -8,7 +9,11 @@ import { PROJECTIONS } from './registry.ts';
 const config = loadConfigOrExit();
 const log = createLogger(config.LOG_LEVEL, 'vista-projectors');
 const infrastructure = await openInfrastructure(config, 'vista-projectors', log);
-const host = new ProjectionHost(PROJECTIONS, runnerDeps(config, infrastructure, log));
+const host = new ProjectionHost(
+  PROJECTIONS,
+  runnerDeps(config, infrastructure, log),
+  new LeaseManager(config.DATABASE_URL, log),
+);
 
 const shutdown = new AbortController();
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -61,8 +61,8 @@ interface ProjectionBase<T extends DomainEventType> {
 /**
  * Small per-key state a document projection keeps beside its documents when an event does
  * not carry everything needed to find the documents it changes (an `order_cancelled` names the
- * order, not its products). Stored in PostgreSQL. `evolve` must be idempotent, since a replayed
- * batch folds it again.
+ * order, not its products). Stored in PostgreSQL, committed with the checkpoint. The
+ * projection's `key` and `evolve` see the record as it was before the event.
  */
 export interface Lookup<L, T extends DomainEventType> {
   key(event: EventOfType<T>): string | undefined;

@@ -33,6 +33,26 @@ function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
+interface LookupStep<L> {
+  readonly key: string | undefined;
+  /** The record as it was before the event: what `key` and `evolve` see. */
+  readonly before: L | null;
+  readonly after: L | null;
+}
+
+/** Folds one event into its lookup record, reading the batch's changes before the loaded state. */
+function lookupStep<Doc extends object, L>(
+  p: DocumentProjection<Doc, DomainEventType, L>,
+  event: DomainEvent,
+  changed: ReadonlyMap<string, L | null>,
+  loaded: ReadonlyMap<string, L>,
+): LookupStep<L> {
+  const key = p.lookup?.key(event);
+  if (!p.lookup || key === undefined) return { key: undefined, before: null, after: null };
+  const before = changed.has(key) ? (changed.get(key) ?? null) : (loaded.get(key) ?? null);
+  return { key, before, after: p.lookup.evolve(before, event) };
+}
+
 /**
  * Folds a batch into its documents in memory, in batch order. A document touched several
  * times in one batch is written once, which also keeps one upsert from naming a key twice.
@@ -41,38 +61,25 @@ function asError(error: unknown): Error {
  * reported, not rethrown.
  */
 export function foldBatch<Doc extends object, L>(
-  projection: DocumentProjection<Doc, DomainEventType, L>,
+  p: DocumentProjection<Doc, DomainEventType, L>,
   events: readonly DomainEvent[],
   loaded: { docs: ReadonlyMap<string, Stored<Doc>>; lookups: ReadonlyMap<string, L> },
 ): FoldResult<Doc, L> {
-  const p = projection;
   const docs = new Map<string, Stored<Doc>>();
   const lookups = new Map<string, L | null>();
   const failures: FoldFailure[] = [];
   for (const event of events) {
     try {
-      const lookupKey = p.lookup?.key(event);
-      let record: L | null = null;
-      if (p.lookup && lookupKey !== undefined) {
-        const current = lookups.has(lookupKey)
-          ? (lookups.get(lookupKey) ?? null)
-          : (loaded.lookups.get(lookupKey) ?? null);
-        record = p.lookup.evolve(current, event);
-      }
+      const lookup = lookupStep(p, event, lookups, loaded.lookups);
       const changes: [string, Stored<Doc>][] = [];
-      for (const key of keysOf(p.key(event, record))) {
+      for (const key of keysOf(p.key(event, lookup.before))) {
         const stored = docs.get(key) ?? loaded.docs.get(key) ?? EMPTY;
         if ((stored.positions[event.stream] ?? 0) >= event.sequence) continue;
-        changes.push([
-          key,
-          {
-            doc: p.evolve(stored.doc, event, key, record),
-            positions: { ...stored.positions, [event.stream]: event.sequence },
-          },
-        ]);
+        const doc = p.evolve(stored.doc, event, key, lookup.before);
+        changes.push([key, { doc, positions: { ...stored.positions, [event.stream]: event.sequence } }]);
       }
       // Only now, with nothing left to throw, does the event take effect.
-      if (lookupKey !== undefined && p.lookup) lookups.set(lookupKey, record);
+      if (lookup.key !== undefined) lookups.set(lookup.key, lookup.after);
       for (const [key, stored] of changes) docs.set(key, stored);
     } catch (error) {
       failures.push({ event, error: asError(error) });
@@ -83,15 +90,13 @@ export function foldBatch<Doc extends object, L>(
 
 /** The lookup keys a batch reads: loaded before the document keys can be known. */
 export function lookupKeys<Doc extends object, L>(
-  projection: DocumentProjection<Doc, DomainEventType, L>,
+  p: DocumentProjection<Doc, DomainEventType, L>,
   events: readonly DomainEvent[],
 ): string[] {
-  const p = projection;
-  if (!p.lookup) return [];
   const keys = new Set<string>();
   for (const event of events) {
     try {
-      const key = p.lookup.key(event);
+      const key = p.lookup?.key(event);
       if (key !== undefined) keys.add(key);
     } catch {
       // Reported by foldBatch as a poison event.
@@ -102,25 +107,17 @@ export function lookupKeys<Doc extends object, L>(
 
 /** The distinct document keys of a batch, given its lookups; events that throw are skipped here. */
 export function documentKeys<Doc extends object, L>(
-  projection: DocumentProjection<Doc, DomainEventType, L>,
+  p: DocumentProjection<Doc, DomainEventType, L>,
   events: readonly DomainEvent[],
   lookups: ReadonlyMap<string, L>,
 ): string[] {
-  const p = projection;
   const keys = new Set<string>();
   const changed = new Map<string, L | null>();
   for (const event of events) {
     try {
-      let record: L | null = null;
-      const lookupKey = p.lookup?.key(event);
-      if (p.lookup && lookupKey !== undefined) {
-        const current = changed.has(lookupKey)
-          ? (changed.get(lookupKey) ?? null)
-          : (lookups.get(lookupKey) ?? null);
-        record = p.lookup.evolve(current, event);
-        changed.set(lookupKey, record);
-      }
-      for (const key of keysOf(p.key(event, record))) keys.add(key);
+      const lookup = lookupStep(p, event, changed, lookups);
+      if (lookup.key !== undefined) changed.set(lookup.key, lookup.after);
+      for (const key of keysOf(p.key(event, lookup.before))) keys.add(key);
     } catch {
       // Reported by foldBatch as a poison event.
     }

@@ -1,4 +1,5 @@
 import type { Projection } from './define.ts';
+import type { LeaseManager } from './lease.ts';
 import { ProjectionRunner, type RunnerDeps } from './runner.ts';
 import { ElasticsearchDocumentSink } from './sinks/elasticsearch.ts';
 import { PostgresDocumentSink } from './sinks/postgres.ts';
@@ -34,14 +35,36 @@ export function writerFor(projection: Projection, generation: number, deps: Runn
 export class ProjectionHost {
   readonly runners: ProjectionRunner[];
 
-  constructor(projections: readonly Projection[], deps: RunnerDeps) {
+  constructor(
+    projections: readonly Projection[],
+    private readonly deps: RunnerDeps,
+    private readonly leases: LeaseManager,
+  ) {
     this.runners = projections.map(
       (projection) => new ProjectionRunner(projection, writerFor(projection, 1, deps), deps, 1),
     );
   }
 
-  /** Resolves when every projection has stopped (after `signal` aborts) or halted. */
+  /**
+   * Runs every projection this process can lease, standing by for the others, until `signal`
+   * aborts. A lost lease stops its runner, which then stands by again.
+   */
   async run(signal: AbortSignal): Promise<void> {
-    await Promise.all(this.runners.map((runner) => runner.run(signal)));
+    await Promise.all(this.runners.map((runner) => this.own(runner, signal)));
+    await this.leases.close();
+  }
+
+  private async own(runner: ProjectionRunner, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      runner.standBy();
+      const lease = await this.leases.acquire(runner.name, signal);
+      if (!lease) return;
+      this.deps.log.info({ projection: runner.name }, 'lease acquired');
+      try {
+        await runner.run(AbortSignal.any([signal, lease.lost]));
+      } finally {
+        await lease.release();
+      }
+    }
   }
 }

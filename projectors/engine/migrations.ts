@@ -35,6 +35,10 @@ const MIGRATIONS: readonly string[] = [
      created_at timestamptz NOT NULL DEFAULT now(),
      UNIQUE (projection, stream, sequence)
    );`,
+  // Operator control: retry-dead-letters asks the owner of a projection to resume or re-apply.
+  `ALTER TABLE vista_projections ADD COLUMN resume_requested boolean NOT NULL DEFAULT false;
+   ALTER TABLE vista_dead_letters ADD COLUMN retry_requested_at timestamptz;
+   ALTER TABLE vista_dead_letters ADD COLUMN resolved_at timestamptz;`,
 ];
 
 /** Serialises concurrent migrators (several projector processes starting at once). */

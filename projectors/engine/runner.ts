@@ -1,7 +1,7 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { Elasticsearch } from '../../shared/clients/elasticsearch.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
-import type { Pool } from '../../shared/clients/postgres.ts';
+import { inTransaction, type Pool } from '../../shared/clients/postgres.ts';
 import type { DomainEvent } from '../../shared/events/contract.ts';
 import { decodeEvent, PoisonEventError } from '../../shared/events/decode.ts';
 import type { StreamName, Streams } from '../../shared/events/streams.ts';
@@ -9,7 +9,7 @@ import type { Upcaster } from '../../shared/events/upcasters.ts';
 import type { Logger } from '../../shared/log.ts';
 import { Batcher, type BatchLimits } from './batcher.ts';
 import { type Checkpoint, readCheckpoint } from './checkpoint-store.ts';
-import type { DeadLetter } from './dead-letters.ts';
+import { type DeadLetter, listDeadLetters, settleDeadLetters, takeResumeRequest } from './dead-letters.ts';
 import type { Projection } from './define.ts';
 import { type RawMessage, readOrdered } from './ordered-source.ts';
 import { recordState, registerProjection } from './projection-catalog.ts';
@@ -27,7 +27,19 @@ export interface RunnerDeps {
   readonly upcasters: readonly Upcaster[];
 }
 
-export type ProjectionState = 'starting' | 'catching_up' | 'running' | 'retrying' | 'halted' | 'stopped';
+/**
+ * `standby`: another process owns it; `catching_up`: behind the stream heads; `running`:
+ * caught up; `retrying`: a batch failed and will be retried; `halted`: stopped by a poison
+ * event or repeated failures until an operator acts; `stopped`: shut down.
+ */
+export type ProjectionState =
+  | 'standby'
+  | 'starting'
+  | 'catching_up'
+  | 'running'
+  | 'retrying'
+  | 'halted'
+  | 'stopped';
 
 export interface ProjectionProgress {
   state: ProjectionState;
@@ -39,6 +51,9 @@ export interface ProjectionProgress {
   deadLetters: number;
   lastError: string | undefined;
 }
+
+/** How often a running or halted projection looks for operator requests. */
+const CONTROL_POLL_MS = 1000;
 
 /** Consecutive failures of a kind not known to be transient before the projection halts. */
 const MAX_UNKNOWN_FAILURES = 5;
@@ -70,6 +85,15 @@ export class ProjectionRunner {
     };
   }
 
+  get name(): string {
+    return this.projection.name;
+  }
+
+  /** Marks the projection as owned elsewhere while this process waits for its lease. */
+  standBy(): void {
+    this.progress.state = 'standby';
+  }
+
   async run(signal: AbortSignal): Promise<void> {
     let failures = 0;
     let prepared = false;
@@ -85,18 +109,20 @@ export class ProjectionRunner {
           );
           prepared = true;
         }
+        await this.retryDeadLetters();
         const outcome = await this.consume(signal, () => {
           failures = 0;
         });
-        if (outcome === 'halted') return;
+        if (outcome === 'halted') await this.waitForResume(signal);
       } catch (error) {
         failures++;
-        const message = error instanceof Error ? error.message : String(error);
-        this.progress.lastError = message;
+        this.progress.lastError = error instanceof Error ? error.message : String(error);
         if (!isTransient(error) && failures >= MAX_UNKNOWN_FAILURES) {
           this.setState('halted');
           this.log.error({ err: error, failures }, 'projection halted after repeated failures');
-          return;
+          await this.waitForResume(signal);
+          failures = 0;
+          continue;
         }
         this.setState('retrying');
         const delay = backoffMs(failures);
@@ -107,8 +133,73 @@ export class ProjectionRunner {
     this.setState('stopped');
   }
 
-  /** One life of the sources: from the stored checkpoint until abort, halt or failure. */
-  private async consume(signal: AbortSignal, onCommitted: () => void): Promise<'stopped' | 'halted'> {
+  /** A halted projection keeps its lease and waits for `retry-dead-letters` (or shutdown). */
+  private async waitForResume(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      if (await takeResumeRequest(this.deps.pool, this.projection.name).catch(() => false)) {
+        this.log.info('resuming on operator request');
+        return;
+      }
+      await sleep(CONTROL_POLL_MS, signal);
+    }
+  }
+
+  /**
+   * Applies dead letters an operator asked to retry. A halting projection's checkpoint is
+   * still before its poison event, so resuming re-reads it from the stream; a skipping one
+   * re-applies the stored payloads now, out of stream order, in one transaction that also
+   * resolves them.
+   */
+  private async retryDeadLetters(): Promise<void> {
+    const { pool } = this.deps;
+    const { projection } = this;
+    const letters = await listDeadLetters(pool, projection.name, { retryRequestedOnly: true });
+    if (letters.length === 0) return;
+    this.progress.positions = await readCheckpoint(pool, projection.name, this.progress.generation);
+    const ids = letters.map((l) => l.id);
+    if ((projection.onPoison ?? 'skip') === 'halt') {
+      await inTransaction(pool, (tx) => settleDeadLetters(tx, projection.name, [], ids));
+      return;
+    }
+    if (projection.kind === 'document' && projection.target.kind === 'elasticsearch') {
+      // Documents there carry the positions they absorbed; an old event would be skipped.
+      this.log.warn(
+        { letters: letters.length },
+        'dead letters of an Elasticsearch view are repaired by a rebuild, not a retry',
+      );
+      return;
+    }
+    const raws: RawMessage[] = letters.map((l) => ({
+      stream: l.stream as StreamName,
+      sequence: l.sequence,
+      subject: l.subject,
+      payload: l.payload,
+      pending: 0,
+    }));
+    const { events, poison, indexOf } = this.decode(raws);
+    const prepared = await this.writer.prepare(events);
+    for (const { event, error } of prepared.failures) {
+      const index = indexOf.get(event) as number;
+      poison.push({
+        index,
+        letter: this.deadLetter(raws[index] as RawMessage, 'HANDLER_FAILED', error.message, event.type),
+      });
+    }
+    const failed = new Set(poison.map((p) => p.index));
+    await prepared.commit({
+      deadLetters: poison.map((p) => p.letter),
+      resolvedDeadLetters: ids.filter((_, i) => !failed.has(i)),
+      expected: this.progress.positions,
+      next: {},
+    });
+    this.log.info({ retried: letters.length, stillFailing: failed.size }, 'dead letters retried');
+  }
+
+  /** One life of the sources: from the stored checkpoint until abort, halt, resume request or failure. */
+  private async consume(
+    signal: AbortSignal,
+    onCommitted: () => void,
+  ): Promise<'stopped' | 'halted' | 'restart'> {
     const { projection, deps } = this;
     const checkpoint = await readCheckpoint(deps.pool, projection.name, this.progress.generation);
     const heads = await streamHeads(
@@ -116,16 +207,40 @@ export class ProjectionRunner {
       deps.streams,
       projection.sources.map((s) => s.stream),
     );
+    this.progress.positions = { ...checkpoint };
     for (const source of projection.sources) {
       const position = checkpoint[source.stream] ?? 0;
-      this.progress.pending[source.stream] = Math.max(0, heads[source.stream] - position);
+      if (position > heads[source.stream]) {
+        // The broker lost an acknowledged tail and will reuse these sequences: carrying on
+        // would mix different events under old positions. Only a rebuild repairs the view.
+        this.progress.lastError = `diverged: checkpoint ${position} is beyond ${source.stream}'s last sequence ${heads[source.stream]}; rebuild the projection`;
+        this.log.error(this.progress.lastError);
+        this.setState('halted');
+        return 'halted';
+      }
+      this.progress.pending[source.stream] = heads[source.stream] - position;
     }
-    this.progress.positions = { ...checkpoint };
     this.updateState();
+
+    // Operator requests (retry-dead-letters) restart the sources after the current batch.
+    const control = new AbortController();
+    let resumeRequested = false;
+    const controlTimer = setInterval(() => {
+      takeResumeRequest(deps.pool, projection.name).then(
+        (requested) => {
+          if (requested) {
+            resumeRequested = true;
+            control.abort();
+          }
+        },
+        () => undefined,
+      );
+    }, CONTROL_POLL_MS);
+    const active = AbortSignal.any([signal, control.signal]);
 
     const sources = new AbortController();
     const stopSources = () => sources.abort();
-    signal.addEventListener('abort', stopSources, { once: true });
+    active.addEventListener('abort', stopSources, { once: true });
     const batcher = new Batcher<RawMessage>(deps.batch.maxSize * 4, deps.batch);
     const pumps = projection.sources.map(async (source) => {
       try {
@@ -144,8 +259,8 @@ export class ProjectionRunner {
       }
     });
     try {
-      while (!signal.aborted) {
-        const batch = await batcher.nextBatch(signal);
+      while (!active.aborted) {
+        const batch = await batcher.nextBatch(active);
         if (batch.length === 0) break;
         const halted = await this.apply(batch);
         onCommitted();
@@ -154,22 +269,21 @@ export class ProjectionRunner {
           return 'halted';
         }
       }
-      return 'stopped';
+      return resumeRequested ? 'restart' : 'stopped';
     } finally {
-      signal.removeEventListener('abort', stopSources);
+      clearInterval(controlTimer);
+      active.removeEventListener('abort', stopSources);
       sources.abort();
       await Promise.allSettled(pumps);
     }
   }
 
-  /** Decodes, folds and commits one batch; returns true when a poison event halted the projection. */
-  private async apply(batch: RawMessage[]): Promise<boolean> {
-    const { projection } = this;
-    const handled = new Set<string>(projection.handles);
+  /** Decodes raw messages into the events this projection handles, and the poison among them. */
+  private decode(batch: readonly RawMessage[]) {
+    const handled = new Set<string>(this.projection.handles);
     const events: DomainEvent[] = [];
     const indexOf = new Map<DomainEvent, number>();
     const poison: { index: number; letter: DeadLetter }[] = [];
-
     batch.forEach((raw, index) => {
       try {
         const event = decodeEvent(raw.payload, raw.stream, raw.sequence, this.deps.upcasters);
@@ -181,6 +295,13 @@ export class ProjectionRunner {
         poison.push({ index, letter: this.deadLetter(raw, error.code, error.message, error.eventType) });
       }
     });
+    return { events, indexOf, poison };
+  }
+
+  /** Decodes, folds and commits one batch; returns true when a poison event halted the projection. */
+  private async apply(batch: RawMessage[]): Promise<boolean> {
+    const { projection } = this;
+    const { events, indexOf, poison } = this.decode(batch);
 
     let prepared = await this.writer.prepare(events);
     for (const { event, error } of prepared.failures) {
@@ -206,7 +327,7 @@ export class ProjectionRunner {
 
     const next: Checkpoint = {};
     for (const raw of applied) next[raw.stream] = Math.max(next[raw.stream] ?? 0, raw.sequence);
-    await prepared.commit(deadLetters, this.progress.positions, next);
+    await prepared.commit({ deadLetters, resolvedDeadLetters: [], expected: this.progress.positions, next });
 
     this.progress.positions = { ...this.progress.positions, ...next };
     this.progress.eventsApplied += applied.length;

@@ -1,15 +1,10 @@
-import type { Checkpoint } from './checkpoint-store.ts';
-import type { DeadLetter } from './dead-letters.ts';
 import type { Stored } from './fold.ts';
+import type { CheckpointMove } from './writer.ts';
 
-/** Everything one batch changes: documents, lookups, dead letters, and the checkpoint move. */
-export interface BatchChange<Doc, L> {
+/** Everything one batch changes: documents, lookups, and the checkpoint move. */
+export interface BatchChange<Doc, L> extends CheckpointMove {
   readonly docs: ReadonlyMap<string, Stored<Doc>>;
   readonly lookups: ReadonlyMap<string, L | null>;
-  readonly deadLetters: readonly DeadLetter[];
-  /** The checkpoint this writer read; a different stored one means another writer moved it. */
-  readonly expected: Checkpoint;
-  readonly next: Checkpoint;
 }
 
 /**

@@ -5,10 +5,20 @@ import type { DocumentProjection } from './define.ts';
 import { documentKeys, type FoldFailure, foldBatch, lookupKeys } from './fold.ts';
 import type { DocumentSink } from './sink.ts';
 
+/** What a batch does besides its view changes, all made durable together with them. */
+export interface CheckpointMove {
+  /** The checkpoint this writer read; a different stored one means another writer moved it. */
+  readonly expected: Checkpoint;
+  readonly next: Checkpoint;
+  readonly deadLetters: readonly DeadLetter[];
+  /** Ids of retried dead letters this batch applies. */
+  readonly resolvedDeadLetters: readonly number[];
+}
+
 /** A batch ready to commit: the events that cannot be applied, and how to make the rest durable. */
 export interface PreparedBatch {
   readonly failures: readonly FoldFailure[];
-  commit(deadLetters: readonly DeadLetter[], expected: Checkpoint, next: Checkpoint): Promise<void>;
+  commit(move: CheckpointMove): Promise<void>;
 }
 
 /** How the runner applies batches to one projection, whatever its kind and target. */
@@ -31,8 +41,7 @@ export function documentWriter<Doc extends object, L>(
       const folded = foldBatch(projection, events, { docs, lookups });
       return {
         failures: folded.failures,
-        commit: (deadLetters, expected, next) =>
-          sink.commit({ docs: folded.docs, lookups: folded.lookups, deadLetters, expected, next }),
+        commit: (move) => sink.commit({ ...move, docs: folded.docs, lookups: folded.lookups }),
       };
     },
   };

@@ -5,6 +5,7 @@ import { demoHistory } from '../../projectors/demo/history.ts';
 import { publishMany } from '../../projectors/demo/publish-many.ts';
 import { registered } from '../../projectors/engine/define.ts';
 import { ProjectionHost } from '../../projectors/engine/host.ts';
+import { LeaseManager } from '../../projectors/engine/lease.ts';
 import { runnerDeps } from '../../projectors/infrastructure.ts';
 import { orders } from '../../projectors/views/orders.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
@@ -50,6 +51,7 @@ describe('orders end to end: NATS → projector → PostgreSQL → GraphQL over 
     const host = new ProjectionHost(
       [registered(orders)],
       runnerDeps(env.config, env.infrastructure, env.log),
+      new LeaseManager(env.config.DATABASE_URL, env.log),
     );
     running = host.run(stop.signal);
     api = await serve(createApiServer({ pool, log: env.log }));

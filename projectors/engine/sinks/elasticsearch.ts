@@ -3,7 +3,7 @@ import { inTransaction, type Pool } from '../../../shared/clients/postgres.ts';
 import type { Logger } from '../../../shared/log.ts';
 import { elasticsearchAlias } from '../../../shared/read-model-names.ts';
 import { advanceCheckpoint, type Checkpoint } from '../checkpoint-store.ts';
-import { type DeadLetter, recordDeadLetters } from '../dead-letters.ts';
+import { type DeadLetter, settleDeadLetters } from '../dead-letters.ts';
 import type { ElasticsearchIndexTarget } from '../define.ts';
 import type { Stored } from '../fold.ts';
 import { LookupStore } from '../lookup-store.ts';
@@ -107,7 +107,12 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
     await inTransaction(this.pool, async (tx) => {
       await advanceCheckpoint(tx, this.name, this.generation, change.expected, change.next);
       await this.lookups.write(tx, change.lookups);
-      await recordDeadLetters(tx, this.name, [...change.deadLetters, ...rejected]);
+      await settleDeadLetters(
+        tx,
+        this.name,
+        [...change.deadLetters, ...rejected],
+        change.resolvedDeadLetters,
+      );
     });
   }
 

@@ -1,6 +1,6 @@
 import { ident, inTransaction, type Pool, type PoolClient } from '../../../shared/clients/postgres.ts';
 import { advanceCheckpoint } from '../checkpoint-store.ts';
-import { recordDeadLetters } from '../dead-letters.ts';
+import { settleDeadLetters } from '../dead-letters.ts';
 import type { ColumnType, PostgresTableTarget } from '../define.ts';
 import type { Stored } from '../fold.ts';
 import { LookupStore } from '../lookup-store.ts';
@@ -91,7 +91,7 @@ export class PostgresDocumentSink<Doc extends object, L> implements DocumentSink
       await advanceCheckpoint(tx, this.name, this.generation, change.expected, change.next);
       await this.write(tx, change.docs);
       await this.lookups.write(tx, change.lookups);
-      await recordDeadLetters(tx, this.name, change.deadLetters);
+      await settleDeadLetters(tx, this.name, change.deadLetters, change.resolvedDeadLetters);
     });
   }
 

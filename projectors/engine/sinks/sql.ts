@@ -1,7 +1,7 @@
 import { ident, inTransaction, type Pool } from '../../../shared/clients/postgres.ts';
 import type { DomainEvent } from '../../../shared/events/contract.ts';
 import { advanceCheckpoint } from '../checkpoint-store.ts';
-import { recordDeadLetters } from '../dead-letters.ts';
+import { settleDeadLetters } from '../dead-letters.ts';
 import type { SqlContext, SqlProjection } from '../define.ts';
 import type { BatchWriter } from '../writer.ts';
 
@@ -29,15 +29,15 @@ export function sqlWriter(pool: Pool, projection: SqlProjection, generation: num
     async prepare(events: readonly DomainEvent[]) {
       return {
         failures: [],
-        commit: (deadLetters, expected, next) =>
+        commit: (move) =>
           inTransaction(pool, async (tx) => {
-            await advanceCheckpoint(tx, projection.name, generation, expected, next);
+            await advanceCheckpoint(tx, projection.name, generation, move.expected, move.next);
             const sql: SqlContext = {
               query: async (text, params) => (await tx.query(text, params)).rows,
               table,
             };
             if (events.length > 0) await projection.apply(events, sql);
-            await recordDeadLetters(tx, projection.name, deadLetters);
+            await settleDeadLetters(tx, projection.name, move.deadLetters, move.resolvedDeadLetters);
           }),
       };
     },

@@ -1,0 +1,105 @@
+import type pg from 'pg';
+import { createDedicatedClient } from '../../shared/clients/postgres.ts';
+import type { Logger } from '../../shared/log.ts';
+import { sleep } from './retry.ts';
+
+/** First key of every Vista lease lock, so they never collide with other users of advisory locks. */
+const LEASE_NAMESPACE = 0x56495354; // 'VIST'
+
+/** Ownership of one projection; `lost` aborts when the session holding it is gone. */
+export interface Lease {
+  readonly projection: string;
+  readonly lost: AbortSignal;
+  release(): Promise<void>;
+}
+
+/**
+ * Leases on projections through PostgreSQL session advisory locks, held on one dedicated
+ * connection with TCP keepalive (a pooled connection would carry the lock off to whichever
+ * query ran on it). When the owner process dies its session ends and the lock is released;
+ * a standby polling for it takes over. If this process's lease connection breaks, every lease
+ * it held is lost at once, and their runners stop.
+ */
+export class LeaseManager {
+  private client: pg.Client | undefined;
+  private connecting: Promise<pg.Client> | undefined;
+  private readonly held = new Map<string, AbortController>();
+
+  constructor(
+    private readonly connectionString: string,
+    private readonly log: Logger,
+    private readonly pollMs = 1000,
+  ) {}
+
+  /** Waits until this process owns `projection`; resolves undefined if `signal` aborts first. */
+  async acquire(projection: string, signal: AbortSignal): Promise<Lease | undefined> {
+    while (!signal.aborted) {
+      try {
+        const client = await this.connect();
+        const { rows } = await client.query<{ acquired: boolean }>(
+          'SELECT pg_try_advisory_lock($1, hashtext($2)) AS acquired',
+          [LEASE_NAMESPACE, projection],
+        );
+        if (rows[0]?.acquired) return this.lease(projection, client);
+      } catch (error) {
+        this.log.warn({ err: error, projection }, 'lease check failed; retrying');
+      }
+      await sleep(this.pollMs, signal);
+    }
+    return undefined;
+  }
+
+  async close(): Promise<void> {
+    for (const controller of this.held.values()) controller.abort();
+    this.held.clear();
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => undefined);
+  }
+
+  private lease(projection: string, client: pg.Client): Lease {
+    const controller = new AbortController();
+    this.held.set(projection, controller);
+    return {
+      projection,
+      lost: controller.signal,
+      release: async () => {
+        this.held.delete(projection);
+        if (this.client === client && !controller.signal.aborted) {
+          await client
+            .query('SELECT pg_advisory_unlock($1, hashtext($2))', [LEASE_NAMESPACE, projection])
+            .catch(() => undefined);
+        }
+        controller.abort();
+      },
+    };
+  }
+
+  private connect(): Promise<pg.Client> {
+    if (this.client) return Promise.resolve(this.client);
+    this.connecting ??= (async () => {
+      const client = createDedicatedClient(this.connectionString, 'vista-leases');
+      client.on('error', (error) => this.dropConnection(client, error));
+      client.on('end', () => this.dropConnection(client, new Error('lease connection ended')));
+      try {
+        await client.connect();
+        this.client = client;
+        return client;
+      } finally {
+        this.connecting = undefined;
+      }
+    })();
+    return this.connecting;
+  }
+
+  /** The session is gone, and with it every lock it held: every lease is lost. */
+  private dropConnection(client: pg.Client, error: Error): void {
+    if (this.client !== client) return;
+    this.client = undefined;
+    if (this.held.size > 0)
+      this.log.error({ err: error, leases: [...this.held.keys()] }, 'lease connection lost');
+    for (const controller of this.held.values()) controller.abort();
+    this.held.clear();
+    void client.end().catch(() => undefined);
+  }
+}
