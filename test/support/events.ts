@@ -41,3 +41,34 @@ export const paymentRefunded = (paymentId: string, orderId: string, amountCents:
   event('payments.payment_refunded.v1', { paymentId, orderId, amountCents });
 
 export type AnyEvent = DomainEvent;
+
+export const productAdded = (productId: string, priceCents = 1000, category = 'kitchen') =>
+  event('catalog.product_added.v2', {
+    productId,
+    sku: `SKU-${productId}`,
+    name: `Kettle ${productId}`,
+    description: 'A quiet kettle',
+    category,
+    priceCents,
+    tags: [],
+  });
+export const stockAdjusted = (productId: string, delta: number) =>
+  event('catalog.stock_adjusted.v1', { productId, delta, reason: 'restock' });
+export const priceChanged = (productId: string, priceCents: number) =>
+  event('catalog.price_changed.v1', { productId, priceCents });
+export const productUpdated = (
+  productId: string,
+  fields: { name?: string; description?: string; category?: string },
+) => event('catalog.product_updated.v1', { productId, ...fields });
+
+/** Every merge of two sequences that keeps each one's own order. */
+export function mergesOf<T>(a: readonly T[], b: readonly T[]): T[][] {
+  if (a.length === 0) return [[...b]];
+  if (b.length === 0) return [[...a]];
+  const [headA, ...restA] = a as [T, ...T[]];
+  const [headB, ...restB] = b as [T, ...T[]];
+  return [
+    ...mergesOf(restA, b).map((rest) => [headA, ...rest]),
+    ...mergesOf(a, restB).map((rest) => [headB, ...rest]),
+  ];
+}

@@ -69,3 +69,153 @@ export function expectedOrders(events: readonly OutgoingEvent[]): Map<string, Ex
   }
   return result;
 }
+
+export interface ExpectedCustomer {
+  customerId: string;
+  orderCount: number;
+  cancelledCount: number;
+  lifetimeSpendCents: number;
+  firstOrderAt: string;
+  lastOrderAt: string;
+}
+
+export function expectedCustomerStats(events: readonly OutgoingEvent[]): Map<string, ExpectedCustomer> {
+  const customerOf = new Map<string, string>();
+  const paidByOrder = new Map<string, number>();
+  const cancelled = new Set<string>();
+  const placedAt = new Map<string, string>();
+  for (const { eventType, data, time } of events) {
+    const d = data as { orderId: string; customerId: string; amountCents: number };
+    if (eventType.type === 'orders.order_placed.v1') {
+      customerOf.set(d.orderId, d.customerId);
+      placedAt.set(d.orderId, time);
+    }
+    if (eventType.type === 'orders.order_cancelled.v1') cancelled.add(d.orderId);
+    if (eventType.type === 'payments.payment_captured.v1')
+      paidByOrder.set(d.orderId, (paidByOrder.get(d.orderId) ?? 0) + d.amountCents);
+    if (eventType.type === 'payments.payment_refunded.v1')
+      paidByOrder.set(d.orderId, (paidByOrder.get(d.orderId) ?? 0) - d.amountCents);
+  }
+  const result = new Map<string, ExpectedCustomer>();
+  for (const [orderId, customerId] of customerOf) {
+    const at = placedAt.get(orderId) as string;
+    const c = result.get(customerId) ?? {
+      customerId,
+      orderCount: 0,
+      cancelledCount: 0,
+      lifetimeSpendCents: 0,
+      firstOrderAt: at,
+      lastOrderAt: at,
+    };
+    c.orderCount += 1;
+    if (cancelled.has(orderId)) c.cancelledCount += 1;
+    c.lifetimeSpendCents += paidByOrder.get(orderId) ?? 0;
+    if (at < c.firstOrderAt) c.firstOrderAt = at;
+    if (at > c.lastOrderAt) c.lastOrderAt = at;
+    result.set(customerId, c);
+  }
+  return result;
+}
+
+export interface ExpectedProduct {
+  id: string;
+  sku: string;
+  name: string;
+  description: string;
+  category: string;
+  priceCents: number;
+  tags: string[];
+  stock: number;
+  unitsSold: number;
+}
+
+/** Products as readers see them: only those whose product_added was published. */
+export function expectedProducts(events: readonly OutgoingEvent[]): Map<string, ExpectedProduct> {
+  const products = new Map<string, Partial<ExpectedProduct> & { added?: boolean }>();
+  const linesOf = new Map<string, { productId: string; quantity: number }[]>();
+  const get = (id: string) => {
+    let p = products.get(id);
+    if (!p) {
+      p = { id, stock: 0, unitsSold: 0, tags: [] };
+      products.set(id, p);
+    }
+    return p;
+  };
+  for (const { eventType, data } of events) {
+    const d = data as Record<string, unknown> & { productId: string; orderId: string };
+    switch (eventType.type) {
+      case 'catalog.product_added.v1':
+      case 'catalog.product_added.v2':
+        Object.assign(get(d.productId), {
+          added: true,
+          sku: d.sku,
+          name: d.name,
+          description: d.description,
+          category: d.category,
+          priceCents: d.priceCents,
+          tags: (d.tags as string[] | undefined) ?? [],
+        });
+        break;
+      case 'catalog.product_updated.v1': {
+        const p = get(d.productId);
+        for (const field of ['name', 'description', 'category'] as const) {
+          if (d[field] !== undefined) p[field] = d[field] as string;
+        }
+        break;
+      }
+      case 'catalog.price_changed.v1':
+        get(d.productId).priceCents = d.priceCents as number;
+        break;
+      case 'catalog.stock_adjusted.v1':
+        get(d.productId).stock = (get(d.productId).stock ?? 0) + (d.delta as number);
+        break;
+      case 'orders.order_placed.v1': {
+        const lines = d.lines as { productId: string; quantity: number }[];
+        linesOf.set(d.orderId, lines);
+        for (const line of lines) {
+          const p = get(line.productId);
+          p.stock = (p.stock ?? 0) - line.quantity;
+          p.unitsSold = (p.unitsSold ?? 0) + line.quantity;
+        }
+        break;
+      }
+      case 'orders.order_cancelled.v1':
+        for (const line of linesOf.get(d.orderId) ?? []) {
+          const p = get(line.productId);
+          p.stock = (p.stock ?? 0) + line.quantity;
+          p.unitsSold = (p.unitsSold ?? 0) - line.quantity;
+        }
+        linesOf.delete(d.orderId);
+        break;
+    }
+  }
+  const result = new Map<string, ExpectedProduct>();
+  for (const [id, { added, ...p }] of products) if (added) result.set(id, p as ExpectedProduct);
+  return result;
+}
+
+/**
+ * A random merge of the events' per-stream sequences: each stream keeps its own order, the
+ * order across streams is shuffled (a payment may now come long before its order).
+ */
+export function shuffleAcrossStreams(events: readonly OutgoingEvent[], seed: number): OutgoingEvent[] {
+  const queues = new Map<string, OutgoingEvent[]>();
+  for (const e of events) {
+    const queue = queues.get(e.eventType.stream) ?? [];
+    queue.push(e);
+    queues.set(e.eventType.stream, queue);
+  }
+  let state = seed >>> 0;
+  const next = () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+  const heads = [...queues.values()].map((queue) => ({ queue, at: 0 }));
+  const merged: OutgoingEvent[] = [];
+  while (merged.length < events.length) {
+    const open = heads.filter((h) => h.at < h.queue.length);
+    const pick = open[Math.floor(next() * open.length)] as (typeof open)[number];
+    merged.push(pick.queue[pick.at++] as OutgoingEvent);
+  }
+  return merged;
+}

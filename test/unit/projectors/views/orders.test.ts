@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { orders } from '../../../../projectors/views/orders.ts';
 import type { DomainEvent } from '../../../../shared/events/contract.ts';
 import {
+  mergesOf,
   orderCancelled,
   orderPlaced,
   orderShipped,
@@ -108,15 +109,3 @@ describe('orders view', () => {
     expect(results[0]?.o1).toMatchObject({ status: 'SHIPPED', paidCents: 4000 });
   });
 });
-
-/** Every merge of two sequences that keeps each one's own order. */
-function mergesOf<T>(a: readonly T[], b: readonly T[]): T[][] {
-  if (a.length === 0) return [[...b]];
-  if (b.length === 0) return [[...a]];
-  const [headA, ...restA] = a as [T, ...T[]];
-  const [headB, ...restB] = b as [T, ...T[]];
-  return [
-    ...mergesOf(restA, b).map((rest) => [headA, ...rest]),
-    ...mergesOf(a, restB).map((rest) => [headB, ...rest]),
-  ];
-}

@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StaleCheckpointError } from '../../projectors/engine/checkpoint-store.ts';
+import { defineDocumentProjection, elasticsearchIndex, registered } from '../../projectors/engine/define.ts';
+import { ProjectionRunner } from '../../projectors/engine/runner.ts';
+import { ElasticsearchDocumentSink } from '../../projectors/engine/sinks/elasticsearch.ts';
+import { documentWriter } from '../../projectors/engine/writer.ts';
+import { runnerDeps } from '../../projectors/infrastructure.ts';
+import { PriceChanged, ProductAdded } from '../../shared/events/catalog.ts';
+import { publishEvent } from '../../shared/events/publish.ts';
+import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
+
+interface Price {
+  priceCents: number;
+}
+
+const priceIndex = elasticsearchIndex({ properties: { priceCents: { type: 'integer' } } });
+
+/** A probe view whose `integer` mapping refuses prices above 2^31: a document-level error. */
+const prices = defineDocumentProjection({
+  name: 'price_probe',
+  version: 1,
+  sources: [{ stream: 'CATALOG' }],
+  handles: ['catalog.product_added.v2', 'catalog.price_changed.v1'],
+  key: (e) => e.data.productId,
+  evolve: (_doc: Price | null, e): Price => ({ priceCents: e.data.priceCents }),
+  target: priceIndex,
+});
+
+describe('Elasticsearch sink', () => {
+  let env: TestEnvironment;
+  let sink: ElasticsearchDocumentSink<Price, never>;
+
+  const product = (productId: string, priceCents: number) => ({
+    eventType: ProductAdded,
+    data: {
+      productId,
+      sku: productId,
+      name: productId,
+      description: '',
+      category: 'c',
+      priceCents,
+      tags: [],
+    },
+    id: `add-${productId}`,
+    time: '2026-01-01T00:00:00.000Z',
+    source: '/test',
+  });
+
+  async function runUntil(position: number) {
+    const deps = runnerDeps(env.config, env.infrastructure, env.log);
+    const runner = new ProjectionRunner(registered(prices), documentWriter(prices as never, sink), deps, 1);
+    const stop = new AbortController();
+    const running = runner.run(stop.signal);
+    await eventually(async () => (runner.progress.positions.CATALOG === position ? true : undefined), 30_000);
+    stop.abort();
+    await running;
+  }
+
+  async function documents() {
+    await env.infrastructure.es.indices.refresh({ index: sink.index });
+    const response = await env.infrastructure.es.search<Price & { _positions: unknown }>({
+      index: sink.alias,
+      size: 100,
+      version: true,
+    });
+    return Object.fromEntries(
+      response.hits.hits.map((h) => [h._id, { source: h._source, version: h._version }]),
+    );
+  }
+
+  beforeAll(async () => {
+    env = await testEnvironment();
+    const { nats, streams, es, pool } = env.infrastructure;
+    sink = new ElasticsearchDocumentSink(
+      es,
+      pool,
+      env.log,
+      'price_probe',
+      streams.namespace,
+      1,
+      priceIndex,
+    );
+    for (const [id, price] of [
+      ['p1', 100],
+      ['p2', 200],
+      ['p3', 300],
+    ] as const) {
+      await publishEvent(nats.js, streams, product(id, price));
+    }
+    await publishEvent(nats.js, streams, {
+      eventType: PriceChanged,
+      data: { productId: 'p2', priceCents: 3_000_000_000 },
+      id: 'too-big',
+      time: '2026-01-01T00:00:01.000Z',
+      source: '/test',
+    });
+    await runUntil(4);
+  });
+
+  afterAll(async () => {
+    await env.infrastructure.es.indices.delete({ index: sink.index }).catch(() => undefined);
+    await env?.cleanup();
+  });
+
+  it('writes documents with their absorbed positions', async () => {
+    const docs = await documents();
+    expect(docs.p1?.source).toEqual({ priceCents: 100, _positions: { CATALOG: 1 } });
+    expect(docs.p3?.source).toEqual({ priceCents: 300, _positions: { CATALOG: 3 } });
+  });
+
+  it('turns a document Elasticsearch refuses for good into a dead letter and goes on', async () => {
+    const { rows } = await env.infrastructure.pool.query(
+      `SELECT stream, sequence, subject, error_code FROM vista_dead_letters WHERE projection = 'price_probe'`,
+    );
+    expect(rows).toEqual([
+      {
+        stream: 'CATALOG',
+        sequence: 4,
+        subject: 'p2',
+        error_code: 'ELASTICSEARCH_DOCUMENT_PARSING_EXCEPTION',
+      },
+    ]);
+    // The rest of the batch was written. The refused document was folded from the whole batch
+    // (added and re-priced), so nothing of p2 reached the index: its dead letter holds it.
+    const docs = await documents();
+    expect(Object.keys(docs).sort()).toEqual(['p1', 'p3']);
+  });
+
+  it('replaying the whole range from sequence 1 changes no document', async () => {
+    const before = await documents();
+    await env.infrastructure.pool.query(
+      `UPDATE vista_checkpoints SET position = 0 WHERE projection = 'price_probe'`,
+    );
+    await runUntil(4);
+    expect(await documents()).toEqual(before);
+  });
+
+  it('a stale writer loses: its older version is refused and its checkpoint move fails', async () => {
+    const before = await documents();
+    const stale = sink.commit({
+      docs: new Map([['p1', { doc: { priceCents: 999 }, positions: { CATALOG: 1 } }]]),
+      lookups: new Map(),
+      deadLetters: [],
+      resolvedDeadLetters: [],
+      expected: { CATALOG: 0 },
+      next: { CATALOG: 1 },
+    });
+    await expect(stale).rejects.toBeInstanceOf(StaleCheckpointError);
+    expect(await documents()).toEqual(before);
+  });
+});
