@@ -4,14 +4,17 @@ import { loadConfigOrExit } from '../shared/config.ts';
 import { createLogger } from '../shared/log.ts';
 import { demoHistory } from './demo/history.ts';
 import { publishMany } from './demo/publish-many.ts';
-import { openInfrastructure } from './infrastructure.ts';
-import { readStatus } from './status.ts';
+import { listDeadLetters, requestRetry } from './engine/dead-letters.ts';
+import { type Infrastructure, openInfrastructure } from './infrastructure.ts';
+import { type ProjectionStatus, readStatus } from './status.ts';
 
 const USAGE = `Usage: npm run vista -- <command>
 
 Commands:
   publish-demo --events N [--seed S]   publish a seeded-random demo history through the event contract
-  status                               state, positions and lag of every projection
+  status                               state, positions, lag, events/s and dead letters per projection
+  dead-letters <projection>            list a projection's unresolved dead letters
+  retry-dead-letters <projection>      retry them after a fix (a halted projection resumes)
 `;
 
 const [command, ...rest] = process.argv.slice(2);
@@ -24,8 +27,7 @@ async function publishDemo(args: string[]): Promise<void> {
   const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
   if (!Number.isInteger(events) || events < 1) throw new UsageError('--events must be a positive integer');
   if (!Number.isInteger(seed)) throw new UsageError('--seed must be an integer');
-  const infrastructure = await openInfrastructure(config, 'vista-cli', log);
-  try {
+  await withInfrastructure(async (infrastructure) => {
     const started = performance.now();
     const report = await publishMany(
       infrastructure.nats.js,
@@ -43,26 +45,61 @@ async function publishDemo(args: string[]): Promise<void> {
     const heads = await streamHeads(infrastructure.nats.jsm, infrastructure.streams);
     for (const [stream, last] of Object.entries(heads))
       console.log(`  ${stream.padEnd(9)} last sequence ${last}`);
+  });
+}
+
+/** Opens the infrastructure for one command and closes it afterwards, whatever happens. */
+async function withInfrastructure(work: (infrastructure: Infrastructure) => Promise<void>): Promise<void> {
+  const infrastructure = await openInfrastructure(config, 'vista-cli', log);
+  try {
+    await work(infrastructure);
   } finally {
     await infrastructure.close();
   }
 }
 
-async function status(): Promise<void> {
-  const infrastructure = await openInfrastructure(config, 'vista-cli', log);
-  try {
-    const rows = await readStatus(infrastructure.pool, infrastructure.nats.jsm, infrastructure.streams);
+/** Reads the status twice a second apart: the position deltas are the events/s. */
+function status(): Promise<void> {
+  return withInfrastructure(async ({ pool, nats, streams }) => {
+    const before = await readStatus(pool, nats.jsm, streams);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const rows = await readStatus(pool, nats.jsm, streams);
     if (rows.length === 0) console.log('no projections have run yet');
     for (const row of rows) {
+      const earlier = before.find((b) => b.name === row.name && b.generation === row.generation);
+      const sum = (r: ProjectionStatus | undefined) =>
+        r?.streams.reduce((total, s) => total + s.position, 0) ?? 0;
+      const rate = earlier ? sum(row) - sum(earlier) : 0;
       console.log(
-        `${row.name}  v${row.version} g${row.generation}  ${row.status}${row.detail ? ` (${row.detail})` : ''}  dead letters ${row.deadLetters}`,
+        `${row.name.padEnd(16)} v${row.version} g${row.generation}  ${row.status.padEnd(11)} ${String(rate).padStart(7)} events/s  dead letters ${row.deadLetters}${row.detail ? `\n  ${row.detail}` : ''}`,
       );
       for (const s of row.streams)
         console.log(`  ${s.stream.padEnd(9)} position ${s.position}  lag ${s.lag}`);
     }
-  } finally {
-    await infrastructure.close();
-  }
+  });
+}
+
+function deadLetters(projection: string | undefined): Promise<void> {
+  if (!projection) throw new UsageError('dead-letters needs a projection name');
+  return withInfrastructure(async ({ pool }) => {
+    const letters = await listDeadLetters(pool, projection);
+    if (letters.length === 0) console.log(`${projection}: no unresolved dead letters`);
+    for (const l of letters) {
+      console.log(
+        `#${l.id}  ${l.stream} ${l.sequence}  ${l.subject}  ${l.type ?? '-'}  ${l.errorCode}  attempts ${l.attempts}  ${l.createdAt.toISOString()}${l.retryRequested ? '  (retry requested)' : ''}\n    ${l.error}`,
+      );
+    }
+  });
+}
+
+function retryDeadLetters(projection: string | undefined): Promise<void> {
+  if (!projection) throw new UsageError('retry-dead-letters needs a projection name');
+  return withInfrastructure(async ({ pool }) => {
+    const marked = await requestRetry(pool, projection);
+    console.log(
+      `${projection}: ${marked} dead letters marked for retry; its owner retries them within seconds`,
+    );
+  });
 }
 
 class UsageError extends Error {}
@@ -74,6 +111,12 @@ try {
       break;
     case 'status':
       await status();
+      break;
+    case 'dead-letters':
+      await deadLetters(rest[0]);
+      break;
+    case 'retry-dead-letters':
+      await retryDeadLetters(rest[0]);
       break;
     default:
       throw new UsageError(command ? `unknown command: ${command}` : 'no command given');

@@ -1,7 +1,11 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { loadConfigOrExit } from '../shared/config.ts';
 import { createLogger } from '../shared/log.ts';
+import { createMetricsServer } from '../shared/metrics.ts';
 import { ProjectionHost } from './engine/host.ts';
 import { LeaseManager } from './engine/lease.ts';
+import { projectionSamples } from './engine/metrics.ts';
 import { openInfrastructure, runnerDeps } from './infrastructure.ts';
 import { PROJECTIONS } from './registry.ts';
 
@@ -22,7 +26,17 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     shutdown.abort();
   });
 }
-log.info({ projections: PROJECTIONS.map((p) => p.name) }, 'projectors started');
+const metrics = createMetricsServer(() => projectionSamples(host.runners));
+metrics.listen(config.METRICS_PORT, '0.0.0.0');
+await once(metrics, 'listening');
+log.info(
+  {
+    projections: PROJECTIONS.map((p) => p.name),
+    metrics: `http://localhost:${(metrics.address() as AddressInfo).port}/metrics`,
+  },
+  'projectors started',
+);
 await host.run(shutdown.signal);
+metrics.close();
 await infrastructure.close();
 log.info('projectors stopped');

@@ -2,6 +2,7 @@ import type { JetStreamManager } from '@nats-io/jetstream';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
 import type { Pool } from '../shared/clients/postgres.ts';
 import { STREAM_NAMES, type StreamName, type Streams } from '../shared/events/streams.ts';
+import { LEASE_NAMESPACE } from './engine/lease.ts';
 
 export interface ProjectionStatus {
   readonly name: string;
@@ -27,10 +28,14 @@ export async function readStatus(
     status: string;
     detail: string | null;
     dead_letters: number;
+    owned: boolean;
     positions: { stream: StreamName; position: number }[];
   }>(
     `SELECT p.name, p.version, p.generation, p.status, p.detail,
-            (SELECT count(*) FROM vista_dead_letters d WHERE d.projection = p.name) AS dead_letters,
+            EXISTS (SELECT 1 FROM pg_locks l
+                     WHERE l.locktype = 'advisory' AND l.granted AND l.classid = ${LEASE_NAMESPACE}
+                       AND l.objsubid = 2 AND l.objid::int4 = hashtext(p.name)) AS owned,
+            (SELECT count(*) FROM vista_dead_letters d WHERE d.projection = p.name AND d.resolved_at IS NULL) AS dead_letters,
             coalesce(json_agg(json_build_object('stream', c.stream, 'position', c.position) ORDER BY c.stream)
                      FILTER (WHERE c.stream IS NOT NULL), '[]') AS positions
        FROM vista_projections p
@@ -41,7 +46,8 @@ export async function readStatus(
     name: row.name,
     version: row.version,
     generation: row.generation,
-    status: row.status,
+    // A process killed without a word leaves its last status behind; no lease means no owner.
+    status: row.owned || row.status === 'stopped' ? row.status : 'unowned',
     detail: row.detail,
     deadLetters: row.dead_letters,
     streams: row.positions.map((p) => ({ ...p, lag: Math.max(0, heads[p.stream] - p.position) })),

@@ -16,6 +16,8 @@ const ConfigSchema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/vista'),
   ELASTICSEARCH_URL: url(['http:', 'https:']).default('http://127.0.0.1:9200'),
   PORT: integer(1, 65535).default(4000),
+  /** Port of the projector's Prometheus `/metrics` endpoint; 0 picks a free one. */
+  METRICS_PORT: integer(0, 65535).default(9464),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /**
    * Isolates one Vista installation from another on shared servers: prefixes stream names,

@@ -1,5 +1,6 @@
 import type { Projection } from './define.ts';
 import type { LeaseManager } from './lease.ts';
+import { recordState } from './projection-catalog.ts';
 import { ProjectionRunner, type RunnerDeps } from './runner.ts';
 import { ElasticsearchDocumentSink } from './sinks/elasticsearch.ts';
 import { PostgresDocumentSink } from './sinks/postgres.ts';
@@ -62,6 +63,9 @@ export class ProjectionHost {
       this.deps.log.info({ projection: runner.name }, 'lease acquired');
       try {
         await runner.run(AbortSignal.any([signal, lease.lost]));
+        if (!lease.lost.aborted) {
+          await recordState(this.deps.pool, runner.name, 'stopped', null).catch(() => undefined);
+        }
       } finally {
         await lease.release();
       }

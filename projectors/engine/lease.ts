@@ -4,7 +4,7 @@ import type { Logger } from '../../shared/log.ts';
 import { sleep } from './retry.ts';
 
 /** First key of every Vista lease lock, so they never collide with other users of advisory locks. */
-const LEASE_NAMESPACE = 0x56495354; // 'VIST'
+export const LEASE_NAMESPACE = 0x56495354; // 'VIST'
 
 /** Ownership of one projection; `lost` aborts when the session holding it is gone. */
 export interface Lease {

@@ -7,6 +7,7 @@ import { decodeEvent, PoisonEventError } from '../../shared/events/decode.ts';
 import type { StreamName, Streams } from '../../shared/events/streams.ts';
 import type { Upcaster } from '../../shared/events/upcasters.ts';
 import type { Logger } from '../../shared/log.ts';
+import { RateMeter } from '../../shared/metrics.ts';
 import { Batcher, type BatchLimits } from './batcher.ts';
 import { type Checkpoint, readCheckpoint } from './checkpoint-store.ts';
 import { type DeadLetter, listDeadLetters, settleDeadLetters, takeResumeRequest } from './dead-letters.ts';
@@ -66,6 +67,9 @@ const MAX_UNKNOWN_FAILURES = 5;
 export class ProjectionRunner {
   readonly progress: ProjectionProgress;
   private readonly log: Logger;
+  private readonly rate = new RateMeter();
+  /** State writes in order; awaited before `run` returns so a clean stop is recorded as such. */
+  private stateWrites: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly projection: Projection,
@@ -87,6 +91,10 @@ export class ProjectionRunner {
 
   get name(): string {
     return this.projection.name;
+  }
+
+  eventsPerSecond(): number {
+    return this.rate.perSecond();
   }
 
   /** Marks the projection as owned elsewhere while this process waits for its lease. */
@@ -130,7 +138,10 @@ export class ProjectionRunner {
         await sleep(delay, signal);
       }
     }
-    this.setState('stopped');
+    // 'stopped' is recorded by the lease holder (ProjectionHost): after a lost lease another
+    // process owns the projection and its state is not ours to write.
+    this.progress.state = 'stopped';
+    await this.stateWrites;
   }
 
   /** A halted projection keeps its lease and waits for `retry-dead-letters` (or shutdown). */
@@ -331,6 +342,7 @@ export class ProjectionRunner {
 
     this.progress.positions = { ...this.progress.positions, ...next };
     this.progress.eventsApplied += applied.length;
+    this.rate.record(this.progress.eventsApplied);
     this.progress.deadLetters += deadLetters.length;
     for (const raw of applied) this.progress.pending[raw.stream] = raw.pending;
     for (const letter of deadLetters) {
@@ -370,8 +382,8 @@ export class ProjectionRunner {
     if (this.progress.state === state) return;
     this.progress.state = state;
     const detail = state === 'halted' || state === 'retrying' ? (this.progress.lastError ?? null) : null;
-    recordState(this.deps.pool, this.projection.name, state, detail).catch((error: unknown) =>
-      this.log.debug({ err: error }, 'could not record projection state'),
-    );
+    this.stateWrites = this.stateWrites
+      .then(() => recordState(this.deps.pool, this.projection.name, state, detail))
+      .catch((error: unknown) => this.log.debug({ err: error }, 'could not record projection state'));
   }
 }

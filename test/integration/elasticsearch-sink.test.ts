@@ -71,15 +71,7 @@ describe('Elasticsearch sink', () => {
   beforeAll(async () => {
     env = await testEnvironment();
     const { nats, streams, es, pool } = env.infrastructure;
-    sink = new ElasticsearchDocumentSink(
-      es,
-      pool,
-      env.log,
-      'price_probe',
-      streams.namespace,
-      1,
-      priceIndex,
-    );
+    sink = new ElasticsearchDocumentSink(es, pool, env.log, 'price_probe', streams.namespace, 1, priceIndex);
     for (const [id, price] of [
       ['p1', 100],
       ['p2', 200],

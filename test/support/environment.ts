@@ -28,6 +28,8 @@ export async function testEnvironment(overrides: Record<string, string> = {}): P
     DATABASE_URL: databaseUrl.toString(),
     VISTA_NAMESPACE: namespace,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
+    // Several projector processes per test: each takes a free metrics port.
+    METRICS_PORT: '0',
     NATS_URL: base.NATS_URL,
     ELASTICSEARCH_URL: base.ELASTICSEARCH_URL,
     ...overrides,

@@ -1,0 +1,125 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { listDeadLetters, requestRetry } from '../../projectors/engine/dead-letters.ts';
+import {
+  defineDocumentProjection,
+  type PoisonPolicy,
+  postgresTable,
+  registered,
+} from '../../projectors/engine/define.ts';
+import { writerFor } from '../../projectors/engine/host.ts';
+import { ProjectionRunner } from '../../projectors/engine/runner.ts';
+import { runnerDeps } from '../../projectors/infrastructure.ts';
+import { StockAdjusted } from '../../shared/events/catalog.ts';
+import { publishEvent } from '../../shared/events/publish.ts';
+import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
+
+interface Stock {
+  stock: number;
+}
+
+/** A view whose handler is "buggy" for one reason until the test deploys the "fix". */
+function stockView(onPoison: PoisonPolicy, bug: { fixed: boolean }) {
+  return defineDocumentProjection({
+    name: `stock_${onPoison}`,
+    version: 1,
+    sources: [{ stream: 'CATALOG' }],
+    handles: ['catalog.stock_adjusted.v1'],
+    onPoison,
+    key: (e) => e.data.productId,
+    evolve: (doc: Stock | null, e): Stock => {
+      if (e.data.reason === 'recount' && !bug.fixed) throw new Error('recount not supported yet');
+      return { stock: (doc?.stock ?? 0) + e.data.delta };
+    },
+    target: postgresTable<Stock>({ columns: { stock: 'bigint' } }),
+  });
+}
+
+describe('dead letters and their retry', () => {
+  let env: TestEnvironment;
+  let stop: AbortController;
+  let running: Promise<void>[];
+
+  const adjust = (n: number, delta: number, reason = 'restock') =>
+    publishEvent(env.infrastructure.nats.js, env.infrastructure.streams, {
+      eventType: StockAdjusted,
+      data: { productId: 'p1', delta, reason },
+      id: `adj-${n}`,
+      time: '2026-01-01T00:00:00.000Z',
+      source: '/test',
+    });
+
+  function start(onPoison: PoisonPolicy, bug: { fixed: boolean }) {
+    const projection = registered(stockView(onPoison, bug));
+    const deps = runnerDeps(env.config, env.infrastructure, env.log);
+    const runner = new ProjectionRunner(projection, writerFor(projection, 1, deps), deps, 1);
+    running.push(runner.run(stop.signal));
+    return runner;
+  }
+
+  const stockOf = async (view: string) =>
+    (await env.infrastructure.pool.query(`SELECT stock FROM ${view} WHERE id = 'p1'`)).rows[0]?.stock;
+
+  beforeEach(async () => {
+    stop = new AbortController();
+    running = [];
+    env = await testEnvironment();
+    await adjust(1, 10);
+    await adjust(2, 5, 'recount');
+    await adjust(3, 1);
+  });
+
+  afterEach(async () => {
+    stop.abort();
+    await Promise.all(running);
+    await env.cleanup();
+  });
+
+  it('skip: the projection goes on without the poison event, and a retry after the fix applies it once', async () => {
+    const bug = { fixed: false };
+    const runner = start('skip', bug);
+    await eventually(async () => (runner.progress.positions.CATALOG === 3 ? true : undefined));
+    expect(await stockOf('stock_skip')).toBe(11);
+    const [letter] = await listDeadLetters(env.infrastructure.pool, 'stock_skip');
+    expect(letter).toMatchObject({
+      stream: 'CATALOG',
+      sequence: 2,
+      errorCode: 'HANDLER_FAILED',
+      attempts: 1,
+    });
+    expect(letter?.error).toBe('recount not supported yet');
+
+    bug.fixed = true;
+    expect(await requestRetry(env.infrastructure.pool, 'stock_skip')).toBe(1);
+    await eventually(
+      async () => ((await stockOf('stock_skip')) === 16 ? true : undefined),
+      15_000,
+      'the retry',
+    );
+    expect(await listDeadLetters(env.infrastructure.pool, 'stock_skip')).toEqual([]);
+    await adjust(4, 100);
+    await eventually(async () => ((await stockOf('stock_skip')) === 116 ? true : undefined));
+  });
+
+  it('halt: the projection stops before the poison event and resumes from it after the fix', async () => {
+    const bug = { fixed: false };
+    const runner = start('halt', bug);
+    await eventually(async () => (runner.progress.state === 'halted' ? true : undefined));
+    expect(runner.progress.positions.CATALOG).toBe(1);
+    expect(await stockOf('stock_halt')).toBe(10);
+    const { rows } = await env.infrastructure.pool.query(
+      `SELECT status, detail FROM vista_projections WHERE name = 'stock_halt'`,
+    );
+    expect(rows[0]?.status).toBe('halted');
+    expect(rows[0]?.detail).toMatch(/HANDLER_FAILED at CATALOG #2/);
+
+    bug.fixed = true;
+    await requestRetry(env.infrastructure.pool, 'stock_halt');
+    await eventually(
+      async () => (runner.progress.positions.CATALOG === 3 ? true : undefined),
+      15_000,
+      'the resume',
+    );
+    expect(await stockOf('stock_halt')).toBe(16);
+    expect(await listDeadLetters(env.infrastructure.pool, 'stock_halt')).toEqual([]);
+  });
+});
