@@ -13,8 +13,18 @@ import { PROJECTIONS } from './registry.ts';
 const config = loadConfigOrExit();
 const log = createLogger(config.LOG_LEVEL, 'vista-projectors');
 const infrastructure = await openInfrastructure(config, 'vista-projectors', log);
+const unknown = config.PROJECTIONS.filter((name) => !PROJECTIONS.some((p) => p.name === name));
+if (unknown.length > 0) {
+  process.stderr.write(
+    `Invalid configuration:\n  PROJECTIONS: unknown projection(s) ${unknown.join(', ')}\n`,
+  );
+  process.exit(78);
+}
+const selected = PROJECTIONS.filter(
+  (p) => config.PROJECTIONS.length === 0 || config.PROJECTIONS.includes(p.name),
+);
 const host = new ProjectionHost(
-  PROJECTIONS,
+  selected,
   runnerDeps(config, infrastructure, log),
   new LeaseManager(config.DATABASE_URL, log),
 );
@@ -31,7 +41,7 @@ metrics.listen(config.METRICS_PORT, '0.0.0.0');
 await once(metrics, 'listening');
 log.info(
   {
-    projections: PROJECTIONS.map((p) => p.name),
+    projections: selected.map((p) => p.name),
     metrics: `http://localhost:${(metrics.address() as AddressInfo).port}/metrics`,
   },
   'projectors started',

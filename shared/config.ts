@@ -28,6 +28,15 @@ const ConfigSchema = z.object({
     .string()
     .regex(/^([a-z][a-z0-9_]{0,30})?$/, 'must be empty or lower-case letters, digits and _ (max 31)')
     .default(''),
+  /**
+   * Comma-separated projection names this projector process runs; empty runs all registered
+   * ones. Lets operators spread projections over processes, and benchmarks isolate one.
+   */
+  PROJECTIONS: z
+    .string()
+    .regex(/^[a-z0-9_]*(,[a-z0-9_]+)*$/, 'must be a comma-separated list of projection names')
+    .default('')
+    .transform((list) => (list ? list.split(',') : [])),
   /** Largest number of events folded and written in one batch. */
   BATCH_SIZE: integer(1, 100_000).default(2000),
   /** How long a partial batch waits for more events before it is written anyway. */
