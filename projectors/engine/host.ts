@@ -1,11 +1,22 @@
 import type { Projection } from './define.ts';
+import {
+  cutOver,
+  forgetGeneration,
+  type Generation,
+  rebuildRequested,
+  reconcileGenerations,
+} from './generations.ts';
 import type { LeaseManager } from './lease.ts';
 import { recordState } from './projection-catalog.ts';
+import { sleep } from './retry.ts';
 import { ProjectionRunner, type RunnerDeps } from './runner.ts';
 import { ElasticsearchDocumentSink } from './sinks/elasticsearch.ts';
 import { PostgresDocumentSink } from './sinks/postgres.ts';
 import { sqlWriter } from './sinks/sql.ts';
 import { type BatchWriter, documentWriter } from './writer.ts';
+
+/** How often an owner looks for rebuild requests and whether a building generation can take over. */
+const SUPERVISE_POLL_MS = 1000;
 
 /** The writer for one generation of a projection, by its kind and target. */
 export function writerFor(projection: Projection, generation: number, deps: RunnerDeps): BatchWriter {
@@ -29,46 +40,130 @@ export function writerFor(projection: Projection, generation: number, deps: Runn
   return documentWriter(projection, sink);
 }
 
+interface Running {
+  readonly runner: ProjectionRunner;
+  readonly stop: AbortController;
+  readonly done: Promise<void>;
+}
+
 /**
  * Runs a set of projections side by side, each in its own loop: one failing, halted or slow
- * projection (or sink) never stops the others (bulkheads).
+ * projection (or sink) never stops the others (bulkheads). For each projection it owns, it
+ * runs the live generation and, during a rebuild, the building one beside it, and switches
+ * the public name over when the building generation has caught up.
  */
 export class ProjectionHost {
-  readonly runners: ProjectionRunner[];
+  private readonly active = new Map<string, Running[]>();
 
   constructor(
-    projections: readonly Projection[],
+    private readonly projections: readonly Projection[],
     private readonly deps: RunnerDeps,
     private readonly leases: LeaseManager,
-  ) {
-    this.runners = projections.map(
-      (projection) => new ProjectionRunner(projection, writerFor(projection, 1, deps), deps, 1),
-    );
+  ) {}
+
+  /** The runners of every generation this process is running now (for metrics and tests). */
+  get runners(): ProjectionRunner[] {
+    return [...this.active.values()].flat().map((r) => r.runner);
   }
 
   /**
    * Runs every projection this process can lease, standing by for the others, until `signal`
-   * aborts. A lost lease stops its runner, which then stands by again.
+   * aborts. A lost lease stops its runners, which then stand by again.
    */
   async run(signal: AbortSignal): Promise<void> {
-    await Promise.all(this.runners.map((runner) => this.own(runner, signal)));
+    await Promise.all(this.projections.map((projection) => this.own(projection, signal)));
     await this.leases.close();
   }
 
-  private async own(runner: ProjectionRunner, signal: AbortSignal): Promise<void> {
+  private async own(projection: Projection, signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
-      runner.standBy();
-      const lease = await this.leases.acquire(runner.name, signal);
+      const lease = await this.leases.acquire(projection.name, signal);
       if (!lease) return;
-      this.deps.log.info({ projection: runner.name }, 'lease acquired');
+      this.deps.log.info({ projection: projection.name }, 'lease acquired');
+      const owned = AbortSignal.any([signal, lease.lost]);
       try {
-        await runner.run(AbortSignal.any([signal, lease.lost]));
+        await this.supervise(projection, owned);
         if (!lease.lost.aborted) {
-          await recordState(this.deps.pool, runner.name, 'stopped', null).catch(() => undefined);
+          const live = this.active.get(projection.name)?.[0]?.runner.generation;
+          if (live !== undefined) {
+            await recordState(this.deps.pool, projection.name, live, 'stopped', null).catch(() => undefined);
+          }
         }
+      } catch (error) {
+        this.deps.log.error({ err: error, projection: projection.name }, 'supervising failed; retrying');
+        await sleep(SUPERVISE_POLL_MS, owned);
       } finally {
+        await Promise.all((this.active.get(projection.name) ?? []).map((r) => (r.stop.abort(), r.done)));
+        this.active.delete(projection.name);
         await lease.release();
       }
     }
+  }
+
+  /** While the lease is held: keep the generations running, start rebuilds, cut over. */
+  private async supervise(projection: Projection, signal: AbortSignal): Promise<void> {
+    const streams = projection.sources.map((s) => s.stream);
+    let generations = await reconcileGenerations(this.deps.pool, projection, streams);
+    const running: Running[] = [];
+    this.active.set(projection.name, running);
+    const start = (generation: Generation) => {
+      const runner = new ProjectionRunner(
+        projection,
+        writerFor(projection, generation.generation, this.deps),
+        this.deps,
+        generation.generation,
+        generation.state,
+      );
+      const stop = new AbortController();
+      const entry = { runner, stop, done: runner.run(AbortSignal.any([signal, stop.signal])) };
+      running.push(entry);
+      return entry;
+    };
+    // A live generation of another version was built by other code: it keeps serving, frozen,
+    // until the new version's generation takes over.
+    if (generations.live?.version === projection.version) start(generations.live);
+    if (generations.building) start(generations.building);
+
+    while (!signal.aborted) {
+      await sleep(SUPERVISE_POLL_MS, signal);
+      if (signal.aborted) break;
+      if (!generations.building && (await rebuildRequested(this.deps.pool, projection.name))) {
+        generations = await reconcileGenerations(this.deps.pool, projection, streams);
+        if (generations.building) {
+          this.deps.log.info(
+            { projection: projection.name, generation: generations.building.generation },
+            'rebuild started',
+          );
+          start(generations.building);
+        }
+      }
+      const building = generations.building;
+      const candidate = building && running.find((r) => r.runner.generation === building.generation);
+      if (!building || !candidate || candidate.runner.progress.state !== 'running') continue;
+      const switched = await cutOver(this.deps.pool, projection.name, generations.live, building, (tx) =>
+        candidate.runner.writer.publish(tx),
+      );
+      if (!switched) continue;
+      candidate.runner.promote();
+      this.deps.log.info(
+        { projection: projection.name, from: generations.live?.generation, to: building.generation },
+        'cut over to the rebuilt generation',
+      );
+      if (generations.live) await this.retire(projection, generations.live, running);
+      generations = { live: { ...building, state: 'live' }, building: undefined };
+    }
+  }
+
+  /** Stops a retired generation's runner and drops its storage and checkpoints. */
+  private async retire(projection: Projection, generation: Generation, running: Running[]): Promise<void> {
+    const index = running.findIndex((r) => r.runner.generation === generation.generation);
+    const old = running[index];
+    if (old) {
+      old.stop.abort();
+      await old.done;
+      running.splice(index, 1);
+    }
+    await writerFor(projection, generation.generation, this.deps).drop();
+    await forgetGeneration(this.deps.pool, projection.name, generation.generation);
   }
 }

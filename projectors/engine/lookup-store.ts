@@ -20,6 +20,10 @@ export class LookupStore<L> {
     );
   }
 
+  async drop(): Promise<void> {
+    await this.pool.query(`DROP TABLE IF EXISTS ${ident(this.table)}`);
+  }
+
   async load(keys: readonly string[]): Promise<Map<string, L>> {
     if (keys.length === 0) return new Map();
     const { rows } = await this.pool.query<{ key: string; record: L }>(

@@ -39,6 +39,24 @@ const MIGRATIONS: readonly string[] = [
   `ALTER TABLE vista_projections ADD COLUMN resume_requested boolean NOT NULL DEFAULT false;
    ALTER TABLE vista_dead_letters ADD COLUMN retry_requested_at timestamptz;
    ALTER TABLE vista_dead_letters ADD COLUMN resolved_at timestamptz;`,
+  // Generations: a rebuild or a version bump builds a new one beside the live one.
+  `CREATE TABLE vista_generations (
+     projection text NOT NULL,
+     generation integer NOT NULL,
+     version integer NOT NULL,
+     state text NOT NULL CHECK (state IN ('building', 'live', 'retired')),
+     status text NOT NULL DEFAULT 'starting',
+     detail text,
+     created_at timestamptz NOT NULL DEFAULT now(),
+     live_at timestamptz,
+     retired_at timestamptz,
+     PRIMARY KEY (projection, generation)
+   );
+   CREATE UNIQUE INDEX vista_generations_one_live ON vista_generations (projection) WHERE state = 'live';
+   CREATE UNIQUE INDEX vista_generations_one_building ON vista_generations (projection) WHERE state = 'building';
+   INSERT INTO vista_generations (projection, generation, version, state, status, live_at)
+     SELECT name, generation, version, 'live', status, updated_at FROM vista_projections;
+   ALTER TABLE vista_projections ADD COLUMN rebuild_requested boolean NOT NULL DEFAULT false;`,
 ];
 
 /** Serialises concurrent migrators (several projector processes starting at once). */

@@ -1,38 +1,21 @@
 import type { Pool } from '../../shared/clients/postgres.ts';
-import type { StreamName } from '../../shared/events/streams.ts';
 
 /**
- * The `vista_projections` table: which projections exist, at which version and generation,
- * and what their owner last reported. Status and the API read it; the engine writes it.
+ * Records what a generation's owner reports (`vista_generations.status`); for the live
+ * generation also in `vista_projections`, which status and the API read.
  */
-export async function registerProjection(
-  pool: Pool,
-  projection: { name: string; version: number },
-  generation: number,
-  streams: readonly StreamName[],
-): Promise<void> {
-  await pool.query(
-    `INSERT INTO vista_projections (name, version, generation, status) VALUES ($1, $2, $3, 'starting')
-     ON CONFLICT (name) DO UPDATE SET version = EXCLUDED.version, generation = EXCLUDED.generation,
-       status = 'starting', detail = NULL, updated_at = now()`,
-    [projection.name, projection.version, generation],
-  );
-  // Checkpoint rows exist from the start, so the first batch's compare-and-set has rows to lock.
-  await pool.query(
-    `INSERT INTO vista_checkpoints (projection, generation, stream, position)
-     SELECT $1, $2, unnest($3::text[]), 0 ON CONFLICT DO NOTHING`,
-    [projection.name, generation, streams],
-  );
-}
-
 export async function recordState(
   pool: Pool,
   name: string,
+  generation: number,
   status: string,
   detail: string | null,
 ): Promise<void> {
   await pool.query(
-    'UPDATE vista_projections SET status = $2, detail = $3, updated_at = now() WHERE name = $1',
-    [name, status, detail],
+    `WITH g AS (
+       UPDATE vista_generations SET status = $3, detail = $4 WHERE projection = $1 AND generation = $2 RETURNING state)
+     UPDATE vista_projections SET status = $3, detail = $4, updated_at = now()
+      WHERE name = $1 AND generation = $2 AND EXISTS (SELECT 1 FROM g WHERE state = 'live')`,
+    [name, generation, status, detail],
   );
 }

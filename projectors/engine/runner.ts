@@ -13,9 +13,9 @@ import { type Checkpoint, readCheckpoint } from './checkpoint-store.ts';
 import { type DeadLetter, listDeadLetters, settleDeadLetters, takeResumeRequest } from './dead-letters.ts';
 import type { Projection } from './define.ts';
 import { type RawMessage, readOrdered } from './ordered-source.ts';
-import { recordState, registerProjection } from './projection-catalog.ts';
+import { recordState } from './projection-catalog.ts';
 import { backoffMs, isTransient, sleep } from './retry.ts';
-import type { BatchWriter } from './writer.ts';
+import type { BatchWriter, GenerationRole } from './writer.ts';
 
 export interface RunnerDeps {
   readonly js: JetStreamClient;
@@ -73,9 +73,10 @@ export class ProjectionRunner {
 
   constructor(
     private readonly projection: Projection,
-    private readonly writer: BatchWriter,
+    readonly writer: BatchWriter,
     private readonly deps: RunnerDeps,
     generation: number,
+    private role: GenerationRole = 'live',
   ) {
     this.log = deps.log.child({ projection: projection.name, generation });
     this.progress = {
@@ -97,6 +98,16 @@ export class ProjectionRunner {
     return this.rate.perSecond();
   }
 
+  get generation(): number {
+    return this.progress.generation;
+  }
+
+  /** After a cut-over this generation serves the public name; its state is now the projection's. */
+  promote(): void {
+    this.role = 'live';
+    this.persistState();
+  }
+
   /** Marks the projection as owned elsewhere while this process waits for its lease. */
   standBy(): void {
     this.progress.state = 'standby';
@@ -108,13 +119,7 @@ export class ProjectionRunner {
     while (!signal.aborted) {
       try {
         if (!prepared) {
-          await this.writer.ensureStorage();
-          await registerProjection(
-            this.deps.pool,
-            this.projection,
-            this.progress.generation,
-            this.projection.sources.map((s) => s.stream),
-          );
+          await this.writer.ensureStorage(this.role);
           prepared = true;
         }
         await this.retryDeadLetters();
@@ -381,9 +386,14 @@ export class ProjectionRunner {
   private setState(state: ProjectionState): void {
     if (this.progress.state === state) return;
     this.progress.state = state;
-    const detail = state === 'halted' || state === 'retrying' ? (this.progress.lastError ?? null) : null;
+    this.persistState();
+  }
+
+  private persistState(): void {
+    const { state, generation, lastError } = this.progress;
+    const detail = state === 'halted' || state === 'retrying' ? (lastError ?? null) : null;
     this.stateWrites = this.stateWrites
-      .then(() => recordState(this.deps.pool, this.projection.name, state, detail))
+      .then(() => recordState(this.deps.pool, this.projection.name, generation, state, detail))
       .catch((error: unknown) => this.log.debug({ err: error }, 'could not record projection state'));
   }
 }

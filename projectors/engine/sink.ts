@@ -1,5 +1,6 @@
+import type { PoolClient } from '../../shared/clients/postgres.ts';
 import type { Stored } from './fold.ts';
-import type { CheckpointMove } from './writer.ts';
+import type { CheckpointMove, GenerationRole } from './writer.ts';
 
 /** Everything one batch changes: documents, lookups, and the checkpoint move. */
 export interface BatchChange<Doc, L> extends CheckpointMove {
@@ -13,7 +14,9 @@ export interface BatchChange<Doc, L> extends CheckpointMove {
  * together (one transaction) or documents first and checkpoint after (no shared transaction).
  */
 export interface DocumentSink<Doc, L> {
-  ensureStorage(): Promise<void>;
+  ensureStorage(role: GenerationRole): Promise<void>;
+  publish(tx: PoolClient): Promise<void>;
+  drop(): Promise<void>;
   load(keys: readonly string[]): Promise<Map<string, Stored<Doc>>>;
   loadLookups(keys: readonly string[]): Promise<Map<string, L>>;
   commit(change: BatchChange<Doc, L>): Promise<void>;

@@ -1,3 +1,4 @@
+import type { PoolClient } from '../../shared/clients/postgres.ts';
 import type { DomainEvent } from '../../shared/events/contract.ts';
 import type { Checkpoint } from './checkpoint-store.ts';
 import type { DeadLetter } from './dead-letters.ts';
@@ -21,9 +22,17 @@ export interface PreparedBatch {
   commit(move: CheckpointMove): Promise<void>;
 }
 
-/** How the runner applies batches to one projection, whatever its kind and target. */
+/** Where a generation stands: the live one serves the public name, a building one is a shadow. */
+export type GenerationRole = 'live' | 'building';
+
+/** How the runner applies batches to one generation of a projection, whatever its kind and target. */
 export interface BatchWriter {
-  ensureStorage(): Promise<void>;
+  /** Creates the generation's storage; a live generation's public name is made to point at it. */
+  ensureStorage(role: GenerationRole): Promise<void>;
+  /** Points the public name at this generation, inside `tx` where the store allows (cut-over). */
+  publish(tx: PoolClient): Promise<void>;
+  /** Removes the generation's storage (after it was retired). */
+  drop(): Promise<void>;
   /** Loads and folds what `events` change without writing anything; may be called again with fewer events. */
   prepare(events: readonly DomainEvent[]): Promise<PreparedBatch>;
 }
@@ -34,7 +43,9 @@ export function documentWriter<Doc extends object, L>(
   sink: DocumentSink<Doc, L>,
 ): BatchWriter {
   return {
-    ensureStorage: () => sink.ensureStorage(),
+    ensureStorage: (role) => sink.ensureStorage(role),
+    publish: (tx) => sink.publish(tx),
+    drop: () => sink.drop(),
     async prepare(events) {
       const lookups = await sink.loadLookups(lookupKeys(projection, events));
       const docs = await sink.load(documentKeys(projection, events, lookups));

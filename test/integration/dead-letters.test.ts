@@ -6,6 +6,7 @@ import {
   postgresTable,
   registered,
 } from '../../projectors/engine/define.ts';
+import { reconcileGenerations } from '../../projectors/engine/generations.ts';
 import { writerFor } from '../../projectors/engine/host.ts';
 import { ProjectionRunner } from '../../projectors/engine/runner.ts';
 import { runnerDeps } from '../../projectors/infrastructure.ts';
@@ -48,8 +49,9 @@ describe('dead letters and their retry', () => {
       source: '/test',
     });
 
-  function start(onPoison: PoisonPolicy, bug: { fixed: boolean }) {
+  async function start(onPoison: PoisonPolicy, bug: { fixed: boolean }) {
     const projection = registered(stockView(onPoison, bug));
+    await reconcileGenerations(env.infrastructure.pool, projection, ['CATALOG']);
     const deps = runnerDeps(env.config, env.infrastructure, env.log);
     const runner = new ProjectionRunner(projection, writerFor(projection, 1, deps), deps, 1);
     running.push(runner.run(stop.signal));
@@ -76,7 +78,7 @@ describe('dead letters and their retry', () => {
 
   it('skip: the projection goes on without the poison event, and a retry after the fix applies it once', async () => {
     const bug = { fixed: false };
-    const runner = start('skip', bug);
+    const runner = await start('skip', bug);
     await eventually(async () => (runner.progress.positions.CATALOG === 3 ? true : undefined));
     expect(await stockOf('stock_skip')).toBe(11);
     const [letter] = await listDeadLetters(env.infrastructure.pool, 'stock_skip');
@@ -102,7 +104,7 @@ describe('dead letters and their retry', () => {
 
   it('halt: the projection stops before the poison event and resumes from it after the fix', async () => {
     const bug = { fixed: false };
-    const runner = start('halt', bug);
+    const runner = await start('halt', bug);
     await eventually(async () => (runner.progress.state === 'halted' ? true : undefined));
     expect(runner.progress.positions.CATALOG).toBe(1);
     expect(await stockOf('stock_halt')).toBe(10);

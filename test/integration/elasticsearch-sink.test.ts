@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StaleCheckpointError } from '../../projectors/engine/checkpoint-store.ts';
 import { defineDocumentProjection, elasticsearchIndex, registered } from '../../projectors/engine/define.ts';
+import { reconcileGenerations } from '../../projectors/engine/generations.ts';
 import { ProjectionRunner } from '../../projectors/engine/runner.ts';
 import { ElasticsearchDocumentSink } from '../../projectors/engine/sinks/elasticsearch.ts';
 import { documentWriter } from '../../projectors/engine/writer.ts';
@@ -86,6 +87,7 @@ describe('Elasticsearch sink', () => {
       time: '2026-01-01T00:00:01.000Z',
       source: '/test',
     });
+    await reconcileGenerations(pool, registered(prices), ['CATALOG']);
     await runUntil(4);
   });
 

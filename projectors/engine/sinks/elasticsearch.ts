@@ -9,6 +9,7 @@ import type { Stored } from '../fold.ts';
 import { LookupStore } from '../lookup-store.ts';
 import { backoffMs, sleep } from '../retry.ts';
 import type { BatchChange, DocumentSink } from '../sink.ts';
+import type { GenerationRole } from '../writer.ts';
 import { generationTable } from './postgres.ts';
 
 /** Item statuses of a bulk response worth another try: overload and shard trouble. */
@@ -44,6 +45,8 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
   readonly alias: string;
   readonly index: string;
   private readonly lookups: LookupStore<L>;
+  /** Live generations refresh after every batch: a reached position must mean searchable. */
+  private live = true;
 
   constructor(
     private readonly es: Elasticsearch,
@@ -59,12 +62,22 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
     this.lookups = new LookupStore(pool, generationTable(name, generation));
   }
 
-  async ensureStorage(): Promise<void> {
+  /**
+   * Creates this generation's index; a live generation gets the alias if no index has it yet. A
+   * building generation is written without periodic refreshes (nobody reads it) and refreshed
+   * once when it is published.
+   */
+  async ensureStorage(role: GenerationRole): Promise<void> {
+    this.live = role === 'live';
     if (!(await this.es.indices.exists({ index: this.index }))) {
       await this.es.indices
         .create({
           index: this.index,
-          settings: { number_of_shards: 1, number_of_replicas: 0 },
+          settings: {
+            number_of_shards: 1,
+            number_of_replicas: 0,
+            ...(this.live ? {} : { refresh_interval: '-1' }),
+          },
           mappings: {
             dynamic: 'strict',
             properties: {
@@ -78,10 +91,33 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
           if (error.meta?.body?.error?.type !== 'resource_already_exists_exception') throw error;
         });
     }
-    if (!(await this.es.indices.existsAlias({ name: this.alias }))) {
+    if (this.live && !(await this.es.indices.existsAlias({ name: this.alias }))) {
       await this.es.indices.updateAliases({ actions: [{ add: { index: this.index, alias: this.alias } }] });
     }
     await inTransaction(this.pool, (tx) => this.lookups.ensureStorage(tx));
+  }
+
+  /**
+   * Moves the alias to this index in one `_aliases` call (atomic for readers), after restoring
+   * periodic refreshes and refreshing, so the first query after the switch sees everything.
+   * Elasticsearch is outside the caller's transaction: if that transaction then fails, the
+   * next cut-over attempt moves the alias again, which is idempotent.
+   */
+  async publish(): Promise<void> {
+    await this.es.indices.putSettings({ index: this.index, settings: { refresh_interval: '1s' } });
+    await this.es.indices.refresh({ index: this.index });
+    await this.es.indices.updateAliases({
+      actions: [
+        { remove: { index: `${this.alias}__g*`, alias: this.alias, must_exist: false } },
+        { add: { index: this.index, alias: this.alias } },
+      ],
+    });
+    this.live = true;
+  }
+
+  async drop(): Promise<void> {
+    await this.es.indices.delete({ index: this.index, ignore_unavailable: true });
+    await this.lookups.drop();
   }
 
   async load(keys: readonly string[]): Promise<Map<string, Stored<Doc>>> {
@@ -103,7 +139,7 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
   async commit(change: BatchChange<Doc, L>): Promise<void> {
     const version = versionOf({ ...change.expected, ...change.next });
     const rejected = await this.bulkWithRetries(change.docs, version);
-    if (change.docs.size > 0) await this.es.indices.refresh({ index: this.index });
+    if (change.docs.size > 0 && this.live) await this.es.indices.refresh({ index: this.index });
     await inTransaction(this.pool, async (tx) => {
       await advanceCheckpoint(tx, this.name, this.generation, change.expected, change.next);
       await this.lookups.write(tx, change.lookups);

@@ -5,6 +5,24 @@ import type { ColumnType, PostgresTableTarget } from '../define.ts';
 import type { Stored } from '../fold.ts';
 import { LookupStore } from '../lookup-store.ts';
 import type { BatchChange, DocumentSink } from '../sink.ts';
+import type { GenerationRole } from '../writer.ts';
+
+/**
+ * Points a public view at a new SELECT inside `tx`: readers see the old view or the new one,
+ * never none. `CREATE OR REPLACE` keeps the view's identity and grants; a changed column list
+ * (a new version) needs a drop and create, which the transaction makes just as atomic.
+ */
+export async function replaceView(tx: PoolClient, name: string, select: string): Promise<void> {
+  await tx.query('SAVEPOINT replace_view');
+  try {
+    await tx.query(`CREATE OR REPLACE VIEW ${ident(name)} AS ${select}`);
+  } catch {
+    await tx.query('ROLLBACK TO SAVEPOINT replace_view');
+    await tx.query(`DROP VIEW IF EXISTS ${ident(name)}`);
+    await tx.query(`CREATE VIEW ${ident(name)} AS ${select}`);
+  }
+  await tx.query('RELEASE SAVEPOINT replace_view');
+}
 
 export function snakeCase(key: string): string {
   return key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
@@ -47,8 +65,8 @@ export class PostgresDocumentSink<Doc extends object, L> implements DocumentSink
       ON CONFLICT (id) DO UPDATE SET ${updates}`;
   }
 
-  /** Creates this generation's table and indexes, and points the public view at it. */
-  async ensureStorage(): Promise<void> {
+  /** Creates this generation's table, indexes and lookups; a live one also gets the public view. */
+  async ensureStorage(role: GenerationRole): Promise<void> {
     const columns = this.columns.map((c, i) => `${ident(c)} ${this.types[i]}`).join(', ');
     const statements = [
       `CREATE TABLE IF NOT EXISTS ${ident(this.table)} (id text PRIMARY KEY, ${columns})`,
@@ -57,16 +75,24 @@ export class PostgresDocumentSink<Doc extends object, L> implements DocumentSink
         const index = `${this.table}__${cols.join('_')}`.slice(0, 63);
         return `CREATE INDEX IF NOT EXISTS ${ident(index)} ON ${ident(this.table)} (${cols.map(ident).join(', ')}, id)`;
       }),
-      `CREATE OR REPLACE VIEW ${ident(this.name)} AS SELECT * FROM ${ident(this.table)}${
-        this.target.visibleWhen ? ` WHERE ${this.target.visibleWhen}` : ''
-      }`,
     ];
     await inTransaction(this.pool, async (tx) => {
       // Concurrent creators (two processes starting) would otherwise race on the catalog.
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`vista:storage:${this.table}`]);
       for (const sql of statements) await tx.query(sql);
       await this.lookups.ensureStorage(tx);
+      if (role === 'live') await this.publish(tx);
     });
+  }
+
+  publish(tx: PoolClient): Promise<void> {
+    const where = this.target.visibleWhen ? ` WHERE ${this.target.visibleWhen}` : '';
+    return replaceView(tx, this.name, `SELECT * FROM ${ident(this.table)}${where}`);
+  }
+
+  async drop(): Promise<void> {
+    await this.pool.query(`DROP TABLE IF EXISTS ${ident(this.table)}`);
+    await this.lookups.drop();
   }
 
   /**

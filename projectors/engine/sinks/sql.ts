@@ -4,6 +4,7 @@ import { advanceCheckpoint } from '../checkpoint-store.ts';
 import { settleDeadLetters } from '../dead-letters.ts';
 import type { SqlContext, SqlProjection } from '../define.ts';
 import type { BatchWriter } from '../writer.ts';
+import { replaceView } from './postgres.ts';
 
 /** `<view>__g<N>__<table>`: one of a SQL projection's tables in one generation. */
 export function sqlProjectionTable(name: string, generation: number, table: string): string {
@@ -17,14 +18,23 @@ export function sqlProjectionTable(name: string, generation: number, table: stri
 export function sqlWriter(pool: Pool, projection: SqlProjection, generation: number): BatchWriter {
   const table = (name: string) => ident(sqlProjectionTable(projection.name, generation, name));
   return {
-    async ensureStorage() {
+    async ensureStorage(role) {
       await inTransaction(pool, async (tx) => {
         await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
           `vista:storage:${projection.name}:${generation}`,
         ]);
         for (const statement of projection.tables(table)) await tx.query(statement);
-        await tx.query(`CREATE OR REPLACE VIEW ${ident(projection.name)} AS ${projection.view(table)}`);
+        if (role === 'live') await replaceView(tx, projection.name, projection.view(table));
       });
+    },
+    publish: (tx) => replaceView(tx, projection.name, projection.view(table)),
+    async drop() {
+      const prefix = sqlProjectionTable(projection.name, generation, '');
+      const { rows } = await pool.query<{ tablename: string }>(
+        'SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND starts_with(tablename, $1)',
+        [prefix],
+      );
+      for (const { tablename } of rows) await pool.query(`DROP TABLE IF EXISTS ${ident(tablename)}`);
     },
     async prepare(events: readonly DomainEvent[]) {
       return {

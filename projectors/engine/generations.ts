@@ -1,0 +1,176 @@
+import { inTransaction, type Pool, type PoolClient } from '../../shared/clients/postgres.ts';
+import type { StreamName } from '../../shared/events/streams.ts';
+import type { Checkpoint } from './checkpoint-store.ts';
+
+/**
+ * A generation is one build of a projection into its own storage (`<view>__g<N>`). One is
+ * live (the public name points at it); at most one more is building from sequence 1 beside it
+ * (a rebuild, or a new version) until it reaches the live one and takes over.
+ */
+export interface Generation {
+  readonly generation: number;
+  readonly version: number;
+  readonly state: 'building' | 'live';
+}
+
+export interface Generations {
+  readonly live: Generation | undefined;
+  readonly building: Generation | undefined;
+}
+
+export async function readGenerations(pool: Pool | PoolClient, projection: string): Promise<Generations> {
+  const { rows } = await pool.query<Generation>(
+    `SELECT generation, version, state FROM vista_generations
+      WHERE projection = $1 AND state IN ('live', 'building')`,
+    [projection],
+  );
+  return { live: rows.find((r) => r.state === 'live'), building: rows.find((r) => r.state === 'building') };
+}
+
+/**
+ * Makes the projection's generations match the code: a first generation (live at once: there
+ * is nothing older to serve) for a new projection, and a building one when the live
+ * generation's version is not the code's or an operator asked for a rebuild.
+ */
+export function reconcileGenerations(
+  pool: Pool,
+  projection: { name: string; version: number },
+  streams: readonly StreamName[],
+): Promise<Generations> {
+  return inTransaction(pool, async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`vista:generations:${projection.name}`]);
+    await tx.query(
+      `INSERT INTO vista_projections (name, version, generation, status) VALUES ($1, $2, 0, 'starting')
+       ON CONFLICT (name) DO NOTHING`,
+      [projection.name, projection.version],
+    );
+    const current = await readGenerations(tx, projection.name);
+    const { rows } = await tx.query<{ rebuild_requested: boolean }>(
+      'SELECT rebuild_requested FROM vista_projections WHERE name = $1 FOR UPDATE',
+      [projection.name],
+    );
+    const rebuildRequested = rows[0]?.rebuild_requested ?? false;
+    if (rebuildRequested) {
+      await tx.query('UPDATE vista_projections SET rebuild_requested = false WHERE name = $1', [
+        projection.name,
+      ]);
+    }
+    const next = await nextGeneration(tx, projection.name);
+    if (!current.live) {
+      await createGeneration(tx, projection, next, 'live', streams);
+      await tx.query('UPDATE vista_projections SET generation = $2, version = $3 WHERE name = $1', [
+        projection.name,
+        next,
+        projection.version,
+      ]);
+    } else if (!current.building && (current.live.version !== projection.version || rebuildRequested)) {
+      await createGeneration(tx, projection, next, 'building', streams);
+    }
+    return readGenerations(tx, projection.name);
+  });
+}
+
+async function nextGeneration(tx: PoolClient, projection: string): Promise<number> {
+  const { rows } = await tx.query<{ next: number }>(
+    'SELECT coalesce(max(generation), 0) + 1 AS next FROM vista_generations WHERE projection = $1',
+    [projection],
+  );
+  return rows[0]?.next ?? 1;
+}
+
+async function createGeneration(
+  tx: PoolClient,
+  projection: { name: string; version: number },
+  generation: number,
+  state: 'building' | 'live',
+  streams: readonly StreamName[],
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO vista_generations (projection, generation, version, state, live_at)
+     VALUES ($1, $2, $3, $4, CASE WHEN $4 = 'live' THEN now() END)`,
+    [projection.name, generation, projection.version, state],
+  );
+  // Checkpoint rows exist from the start, so the first batch's compare-and-set has rows to lock.
+  await tx.query(
+    `INSERT INTO vista_checkpoints (projection, generation, stream, position)
+     SELECT $1, $2, unnest($3::text[]), 0 ON CONFLICT DO NOTHING`,
+    [projection.name, generation, streams],
+  );
+}
+
+/** Asks the projection's owner for a rebuild; returns false when one is already building. */
+export async function requestRebuild(pool: Pool, projection: string): Promise<boolean> {
+  const { building } = await readGenerations(pool, projection);
+  if (building) return false;
+  const { rowCount } = await pool.query(
+    'UPDATE vista_projections SET rebuild_requested = true WHERE name = $1',
+    [projection],
+  );
+  if (!rowCount) throw new Error(`no projection named ${projection} has run yet`);
+  return true;
+}
+
+/** True (once) when an operator asked for a rebuild; the owner then reconciles. */
+export async function rebuildRequested(pool: Pool, projection: string): Promise<boolean> {
+  const { rows } = await pool.query<{ rebuild_requested: boolean }>(
+    'SELECT rebuild_requested FROM vista_projections WHERE name = $1',
+    [projection],
+  );
+  return rows[0]?.rebuild_requested ?? false;
+}
+
+/** True when `building` has absorbed at least everything `live` has, on every stream they share. */
+export function hasReached(building: Checkpoint, live: Checkpoint): boolean {
+  return Object.entries(live).every(([stream, position]) => {
+    const reached = building[stream as StreamName];
+    return reached === undefined || reached >= (position ?? 0);
+  });
+}
+
+/**
+ * Switches the projection to the building generation in one transaction: `publish` points
+ * the public name at it (inside the transaction for PostgreSQL, so readers never see a
+ * partial or missing view), the generations swap states and `vista_projections` follows.
+ * Returns false, changing nothing, if the building generation is behind the live one.
+ */
+export function cutOver(
+  pool: Pool,
+  projection: string,
+  from: Generation | undefined,
+  to: Generation,
+  publish: (tx: PoolClient) => Promise<void>,
+): Promise<boolean> {
+  return inTransaction(pool, async (tx) => {
+    await tx.query('SELECT 1 FROM vista_projections WHERE name = $1 FOR UPDATE', [projection]);
+    const positions = async (generation: number) => {
+      const { rows } = await tx.query<{ stream: StreamName; position: number }>(
+        'SELECT stream, position FROM vista_checkpoints WHERE projection = $1 AND generation = $2',
+        [projection, generation],
+      );
+      return Object.fromEntries(rows.map((r) => [r.stream, r.position])) as Checkpoint;
+    };
+    if (from && !hasReached(await positions(to.generation), await positions(from.generation))) return false;
+    await publish(tx);
+    await tx.query(
+      `UPDATE vista_generations SET state = 'retired', retired_at = now() WHERE projection = $1 AND state = 'live'`,
+      [projection],
+    );
+    await tx.query(
+      `UPDATE vista_generations SET state = 'live', live_at = now() WHERE projection = $1 AND generation = $2`,
+      [projection, to.generation],
+    );
+    await tx.query(
+      'UPDATE vista_projections SET generation = $2, version = $3, updated_at = now() WHERE name = $1',
+      [projection, to.generation, to.version],
+    );
+    return true;
+  });
+}
+
+/** Forgets a retired generation's checkpoints once its storage is gone. */
+export async function forgetGeneration(pool: Pool, projection: string, generation: number): Promise<void> {
+  await pool.query('DELETE FROM vista_checkpoints WHERE projection = $1 AND generation = $2', [
+    projection,
+    generation,
+  ]);
+}
