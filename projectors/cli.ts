@@ -5,7 +5,9 @@ import { createLogger } from '../shared/log.ts';
 import { demoHistory } from './demo/history.ts';
 import { publishMany } from './demo/publish-many.ts';
 import { listDeadLetters, requestRetry } from './engine/dead-letters.ts';
-import { type Infrastructure, openInfrastructure } from './infrastructure.ts';
+import { type Infrastructure, openInfrastructure, runnerDeps } from './infrastructure.ts';
+import { rebuild } from './rebuild.ts';
+import { PROJECTIONS } from './registry.ts';
 import { type ProjectionStatus, readStatus } from './status.ts';
 
 const USAGE = `Usage: npm run vista -- <command>
@@ -13,6 +15,7 @@ const USAGE = `Usage: npm run vista -- <command>
 Commands:
   publish-demo --events N [--seed S]   publish a seeded-random demo history through the event contract
   status                               state, positions, lag, events/s and dead letters per projection
+  rebuild <projection>                 rebuild from sequence 1 into a new generation, then switch over
   dead-letters <projection>            list a projection's unresolved dead letters
   retry-dead-letters <projection>      retry them after a fix (a halted projection resumes)
 `;
@@ -71,11 +74,39 @@ function status(): Promise<void> {
         r?.streams.reduce((total, s) => total + s.position, 0) ?? 0;
       const rate = earlier ? sum(row) - sum(earlier) : 0;
       console.log(
-        `${row.name.padEnd(16)} v${row.version} g${row.generation}  ${row.status.padEnd(11)} ${String(rate).padStart(7)} events/s  dead letters ${row.deadLetters}${row.detail ? `\n  ${row.detail}` : ''}`,
+        `${row.name.padEnd(16)} v${row.version} g${row.generation} ${row.role.padEnd(8)} ${row.status.padEnd(11)} ${String(rate).padStart(7)} events/s  dead letters ${row.deadLetters}${row.detail ? `\n  ${row.detail}` : ''}`,
       );
       for (const s of row.streams)
         console.log(`  ${s.stream.padEnd(9)} position ${s.position}  lag ${s.lag}`);
     }
+  });
+}
+
+function rebuildCommand(name: string | undefined): Promise<void> {
+  const projection = PROJECTIONS.find((p) => p.name === name);
+  if (!projection) {
+    throw new UsageError(`rebuild needs one of: ${PROJECTIONS.map((p) => p.name).join(', ')}`);
+  }
+  return withInfrastructure(async (infrastructure) => {
+    const tty = process.stderr.isTTY;
+    let lastPrinted = 0;
+    const { seconds, events } = await rebuild(
+      projection,
+      runnerDeps(config, infrastructure, log),
+      config.DATABASE_URL,
+      log,
+      (line, final) => {
+        // On a terminal the bar redraws in place; elsewhere (CI, logs) a line every 5 s.
+        if (tty && !final) process.stderr.write(`\r${line}`);
+        else if (final || Date.now() - lastPrinted > 5000) {
+          process.stderr.write(`${tty ? '\r' : ''}${line}\n`);
+          lastPrinted = Date.now();
+        }
+      },
+    );
+    console.log(
+      `${projection.name} rebuilt: ${events} events in ${seconds.toFixed(1)} s (${Math.round(events / seconds)} events/s)`,
+    );
   });
 }
 
@@ -111,6 +142,9 @@ try {
       break;
     case 'status':
       await status();
+      break;
+    case 'rebuild':
+      await rebuildCommand(rest[0]);
       break;
     case 'dead-letters':
       await deadLetters(rest[0]);

@@ -1,5 +1,6 @@
 import { type Projection, registered } from './engine/define.ts';
 import { customerStats } from './views/customer-stats.ts';
+import { dailySales } from './views/daily-sales.ts';
 import { orders } from './views/orders.ts';
 import { products } from './views/products.ts';
 
@@ -8,4 +9,5 @@ export const PROJECTIONS: readonly Projection[] = [
   registered(orders),
   registered(customerStats),
   registered(products),
+  registered(dailySales),
 ];

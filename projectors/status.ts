@@ -8,13 +8,18 @@ export interface ProjectionStatus {
   readonly name: string;
   readonly version: number;
   readonly generation: number;
+  /** `live` serves the public name; `building` is a rebuild beside it. */
+  readonly role: 'live' | 'building';
   readonly status: string;
   readonly detail: string | null;
   readonly deadLetters: number;
   readonly streams: { stream: StreamName; position: number; lag: number }[];
 }
 
-/** What `vista status` prints: the stored state of each projection and its lag behind the stream heads. */
+/**
+ * What `vista status` prints: per projection its live generation and, during a rebuild, the
+ * building one, with the stored state and the lag behind the stream heads.
+ */
 export async function readStatus(
   pool: Pool,
   jsm: JetStreamManager,
@@ -25,27 +30,31 @@ export async function readStatus(
     name: string;
     version: number;
     generation: number;
+    role: 'live' | 'building';
     status: string;
     detail: string | null;
     dead_letters: number;
     owned: boolean;
     positions: { stream: StreamName; position: number }[];
   }>(
-    `SELECT p.name, p.version, p.generation, p.status, p.detail,
+    `SELECT g.projection AS name, g.version, g.generation, g.state AS role, g.status, g.detail,
             EXISTS (SELECT 1 FROM pg_locks l
                      WHERE l.locktype = 'advisory' AND l.granted AND l.classid = ${LEASE_NAMESPACE}
-                       AND l.objsubid = 2 AND l.objid::int4 = hashtext(p.name)) AS owned,
-            (SELECT count(*) FROM vista_dead_letters d WHERE d.projection = p.name AND d.resolved_at IS NULL) AS dead_letters,
+                       AND l.objsubid = 2 AND l.objid::int4 = hashtext(g.projection)) AS owned,
+            (SELECT count(*) FROM vista_dead_letters d
+              WHERE d.projection = g.projection AND d.resolved_at IS NULL) AS dead_letters,
             coalesce(json_agg(json_build_object('stream', c.stream, 'position', c.position) ORDER BY c.stream)
                      FILTER (WHERE c.stream IS NOT NULL), '[]') AS positions
-       FROM vista_projections p
-       LEFT JOIN vista_checkpoints c ON c.projection = p.name AND c.generation = p.generation
-      GROUP BY p.name ORDER BY p.name`,
+       FROM vista_generations g
+       LEFT JOIN vista_checkpoints c ON c.projection = g.projection AND c.generation = g.generation
+      WHERE g.state IN ('live', 'building')
+      GROUP BY g.projection, g.generation ORDER BY g.projection, g.generation`,
   );
   return rows.map((row) => ({
     name: row.name,
     version: row.version,
     generation: row.generation,
+    role: row.role,
     // A process killed without a word leaves its last status behind; no lease means no owner.
     status: row.owned || row.status === 'stopped' ? row.status : 'unowned',
     detail: row.detail,

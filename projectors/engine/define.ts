@@ -4,7 +4,11 @@ import type { StreamName } from '../../shared/events/streams.ts';
 /** A stream a projection reads, optionally narrowed to subjects within it (e.g. `orders.order_placed.*`). */
 export interface Source {
   readonly stream: StreamName;
-  /** One subject filter, written without the namespace; nats-server 2.9 takes only one. */
+  /**
+   * One subject filter, written without the namespace; nats-server 2.9 takes only one. The
+   * checkpoint of a filtered source is the last *matching* sequence, so a reader waiting for a
+   * later non-matching sequence of that stream waits in vain: filter only when that is fine.
+   */
   readonly filter?: string;
 }
 

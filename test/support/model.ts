@@ -219,3 +219,27 @@ export function shuffleAcrossStreams(events: readonly OutgoingEvent[], seed: num
   }
   return merged;
 }
+
+/** daily_sales: gross units and revenue per UTC day of placement and the product's latest category. */
+export function expectedDailySales(
+  events: readonly OutgoingEvent[],
+): Map<string, { units: number; revenueCents: number }> {
+  const category = new Map<string, string>();
+  for (const { eventType, data } of events) {
+    const d = data as { productId: string; category?: string };
+    if (eventType.stream === 'CATALOG' && d.category !== undefined) category.set(d.productId, d.category);
+  }
+  const result = new Map<string, { units: number; revenueCents: number }>();
+  for (const { eventType, data, time } of events) {
+    if (eventType.type !== 'orders.order_placed.v1') continue;
+    for (const line of (data as { lines: { productId: string; quantity: number; unitPriceCents: number }[] })
+      .lines) {
+      const key = `${time.slice(0, 10)} ${category.get(line.productId) ?? 'uncategorized'}`;
+      const entry = result.get(key) ?? { units: 0, revenueCents: 0 };
+      entry.units += line.quantity;
+      entry.revenueCents += line.quantity * line.unitPriceCents;
+      result.set(key, entry);
+    }
+  }
+  return result;
+}
