@@ -53,12 +53,15 @@ export async function advanceCheckpoint(
   }
   const streams = Object.keys(next);
   if (streams.length === 0) return;
+  // One round trip: move the positions and queue the wake-up that readers get at commit.
   await tx.query(
-    `INSERT INTO vista_checkpoints (projection, generation, stream, position)
-     SELECT $1, $2, s.stream, s.position FROM unnest($3::text[], $4::bigint[]) AS s(stream, position)
-     ON CONFLICT (projection, generation, stream)
-     DO UPDATE SET position = GREATEST(vista_checkpoints.position, EXCLUDED.position), updated_at = now()`,
-    [projection, generation, streams, Object.values(next)],
+    `WITH moved AS (
+       INSERT INTO vista_checkpoints (projection, generation, stream, position)
+       SELECT $1, $2, s.stream, s.position FROM unnest($3::text[], $4::bigint[]) AS s(stream, position)
+       ON CONFLICT (projection, generation, stream)
+       DO UPDATE SET position = GREATEST(vista_checkpoints.position, EXCLUDED.position), updated_at = now()
+       RETURNING 1)
+     SELECT pg_notify($5, $1) FROM (SELECT count(*) FROM moved) AS done`,
+    [projection, generation, streams, Object.values(next), CHECKPOINT_CHANNEL],
   );
-  await tx.query('SELECT pg_notify($1, $2)', [CHECKPOINT_CHANNEL, projection]);
 }

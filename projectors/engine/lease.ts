@@ -24,6 +24,8 @@ export class LeaseManager {
   private client: pg.Client | undefined;
   private connecting: Promise<pg.Client> | undefined;
   private readonly held = new Map<string, AbortController>();
+  /** Queries on the lease connection run one at a time (pg does not queue them for us in v9). */
+  private serial: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly connectionString: string,
@@ -36,9 +38,11 @@ export class LeaseManager {
     while (!signal.aborted) {
       try {
         const client = await this.connect();
-        const { rows } = await client.query<{ acquired: boolean }>(
-          'SELECT pg_try_advisory_lock($1, hashtext($2)) AS acquired',
-          [LEASE_NAMESPACE, projection],
+        const { rows } = await this.exclusive(() =>
+          client.query<{ acquired: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS acquired', [
+            LEASE_NAMESPACE,
+            projection,
+          ]),
         );
         if (rows[0]?.acquired) return this.lease(projection, client);
       } catch (error) {
@@ -47,6 +51,12 @@ export class LeaseManager {
       await sleep(this.pollMs, signal);
     }
     return undefined;
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.serial.then(work, work);
+    this.serial = run.catch(() => undefined);
+    return run;
   }
 
   async close(): Promise<void> {
@@ -66,9 +76,9 @@ export class LeaseManager {
       release: async () => {
         this.held.delete(projection);
         if (this.client === client && !controller.signal.aborted) {
-          await client
-            .query('SELECT pg_advisory_unlock($1, hashtext($2))', [LEASE_NAMESPACE, projection])
-            .catch(() => undefined);
+          await this.exclusive(() =>
+            client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LEASE_NAMESPACE, projection]),
+          ).catch(() => undefined);
         }
         controller.abort();
       },

@@ -14,10 +14,16 @@ export interface BatchChange<Doc, L> extends CheckpointMove {
  * together (one transaction) or documents first and checkpoint after (no shared transaction).
  */
 export interface DocumentSink<Doc, L> {
+  /**
+   * Whether documents are stored with the positions they absorbed (a store without a shared
+   * transaction needs them to skip replayed events); otherwise loads give empty positions.
+   */
+  readonly keepsPositions: boolean;
   ensureStorage(role: GenerationRole): Promise<void>;
   publish(tx: PoolClient): Promise<void>;
   drop(): Promise<void>;
   load(keys: readonly string[]): Promise<Map<string, Stored<Doc>>>;
   loadLookups(keys: readonly string[]): Promise<Map<string, L>>;
-  commit(change: BatchChange<Doc, L>): Promise<void>;
+  /** Makes the batch durable; returns the keys of documents the store refused (dead-lettered). */
+  commit(change: BatchChange<Doc, L>): Promise<readonly string[]>;
 }

@@ -45,6 +45,7 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
   readonly alias: string;
   readonly index: string;
   private readonly lookups: LookupStore<L>;
+  readonly keepsPositions = true;
   /** Live generations refresh after every batch: a reached position must mean searchable. */
   private live = true;
 
@@ -136,7 +137,7 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
     return this.lookups.load(keys);
   }
 
-  async commit(change: BatchChange<Doc, L>): Promise<void> {
+  async commit(change: BatchChange<Doc, L>): Promise<readonly string[]> {
     const version = versionOf({ ...change.expected, ...change.next });
     const rejected = await this.bulkWithRetries(change.docs, version);
     if (change.docs.size > 0 && this.live) await this.es.indices.refresh({ index: this.index });
@@ -150,6 +151,7 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
         change.resolvedDeadLetters,
       );
     });
+    return rejected.map((letter) => letter.subject);
   }
 
   /**

@@ -46,6 +46,7 @@ export class PostgresDocumentSink<Doc extends object, L> implements DocumentSink
   private readonly upsertSql: string;
   private readonly table: string;
   private readonly lookups: LookupStore<L>;
+  readonly keepsPositions = false;
 
   constructor(
     private readonly pool: Pool,
@@ -112,13 +113,14 @@ export class PostgresDocumentSink<Doc extends object, L> implements DocumentSink
     return this.lookups.load(keys);
   }
 
-  commit(change: BatchChange<Doc, L>): Promise<void> {
-    return inTransaction(this.pool, async (tx) => {
+  async commit(change: BatchChange<Doc, L>): Promise<readonly string[]> {
+    await inTransaction(this.pool, async (tx) => {
       await advanceCheckpoint(tx, this.name, this.generation, change.expected, change.next);
       await this.write(tx, change.docs);
       await this.lookups.write(tx, change.lookups);
       await settleDeadLetters(tx, this.name, change.deadLetters, change.resolvedDeadLetters);
     });
+    return [];
   }
 
   /** Upserts the changed documents and deletes those evolved to null. */
