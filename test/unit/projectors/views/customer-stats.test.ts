@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { planCustomerStats } from '../../../../projectors/views/customer-stats.ts';
+import type { planCustomerStats } from '../../../../projectors/views/customer-stats.ts';
 import type { EventOfType } from '../../../../shared/events/contract.ts';
+import { foldCustomerStats } from '../../../support/customer-stats-fold.ts';
 import {
   mergesOf,
   orderCancelled,
@@ -12,43 +13,7 @@ import {
 type Handled = Parameters<typeof planCustomerStats>[0][number];
 const line = [{ productId: 'p1', quantity: 1, unitPriceCents: 1000 }];
 
-/** Folds the plan over batches as the database would: increments added, orders replaced. */
-function customers(batches: readonly Handled[][]) {
-  const known = new Map<
-    string,
-    ReturnType<typeof planCustomerStats>['orders'] extends Map<string, infer O> ? O : never
-  >();
-  const totals = new Map<
-    string,
-    {
-      orderCount: number;
-      cancelledCount: number;
-      spendCents: number;
-      first: string | null;
-      last: string | null;
-    }
-  >();
-  for (const batch of batches) {
-    const plan = planCustomerStats(batch, known);
-    for (const [id, order] of plan.orders) known.set(id, order);
-    for (const [id, d] of plan.customers) {
-      const t = totals.get(id) ?? {
-        orderCount: 0,
-        cancelledCount: 0,
-        spendCents: 0,
-        first: null,
-        last: null,
-      };
-      t.orderCount += d.orderCount;
-      t.cancelledCount += d.cancelledCount;
-      t.spendCents += d.spendCents;
-      if (d.firstOrderAt && (!t.first || d.firstOrderAt < t.first)) t.first = d.firstOrderAt;
-      if (d.lastOrderAt && (!t.last || d.lastOrderAt > t.last)) t.last = d.lastOrderAt;
-      totals.set(id, t);
-    }
-  }
-  return Object.fromEntries(totals);
-}
+const customers = foldCustomerStats;
 
 const placed = (orderId: string, time: string) =>
   orderPlaced(orderId, 'c1', line, time) as EventOfType<'orders.order_placed.v1'>;
