@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoHistory } from '../../projectors/demo/history.ts';
+import { publishMany } from '../../projectors/demo/publish-many.ts';
+import { Random } from '../../projectors/demo/random.ts';
+import { PROJECTIONS } from '../../projectors/registry.ts';
+import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
+import { ChildProjector } from '../support/child-projector.ts';
+import { type TestEnvironment, testEnvironment } from '../support/environment.ts';
+import { scaled } from '../support/fault-scale.ts';
+import { expectViewsToMatchModel, waitForLiveViews } from '../support/read-views.ts';
+
+/**
+ * SIGKILL at random moments while every projection catches up: after the last restart each
+ * view equals the independent model, so nothing was lost and nothing applied twice.
+ */
+describe('crash: projector processes SIGKILLed at random moments', () => {
+  let env: TestEnvironment;
+  let projector: ChildProjector | undefined;
+  const history = [...demoHistory({ events: scaled(30_000, 100_000), seed: 31 })];
+  const kills = scaled(6, 20);
+
+  beforeAll(async () => {
+    env = await testEnvironment();
+    await publishMany(env.infrastructure.nats.js, env.infrastructure.streams, history);
+  });
+
+  afterAll(async () => {
+    await projector?.stop('SIGKILL');
+    await env?.cleanup();
+  });
+
+  it(`survives ${kills} kills with every view equal to the model`, async () => {
+    const random = new Random(7);
+    const { pool } = env.infrastructure;
+    const progress = async () =>
+      Number(
+        (
+          await pool
+            .query('SELECT coalesce(sum(position), 0) AS p FROM vista_checkpoints')
+            .catch(() => ({ rows: [{ p: 0 }] }))
+        ).rows[0]?.p,
+      );
+    let survived = 0;
+    const seen: number[] = [];
+    for (let i = 0; i < kills; i++) {
+      projector = new ChildProjector(env, { BATCH_SIZE: String(random.int(50, 2000)) });
+      // Anywhere from start-up (migrations, storage creation) to deep into a batch.
+      await new Promise((resolve) => setTimeout(resolve, random.int(300, 2500)));
+      const killed = await projector.stop('SIGKILL');
+      expect(killed).toBeNull();
+      seen.push(await progress());
+      survived++;
+    }
+    projector = new ChildProjector(env);
+    await waitForLiveViews(env, 8, 600_000).catch((error) => {
+      throw new Error(`${error}\n--- projector log ---\n${projector?.log}`);
+    });
+    expect(survived).toBe(kills);
+    // The kills landed during catch-up, not after it: progress was made between kills, and
+    // most came before the views had caught up.
+    const heads = await streamHeads(env.infrastructure.nats.jsm, env.infrastructure.streams);
+    const total = PROJECTIONS.flatMap((p) => p.sources).reduce((sum, s) => sum + heads[s.stream], 0);
+    expect(seen.some((p, i) => i > 0 && p > (seen[i - 1] ?? 0))).toBe(true);
+    expect(seen.filter((p) => p < total).length).toBeGreaterThanOrEqual(Math.ceil(kills / 2));
+    await expectViewsToMatchModel(env, history);
+  });
+});
