@@ -36,7 +36,10 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     shutdown.abort();
   });
 }
-const metrics = createMetricsServer(() => projectionSamples(host.runners));
+const metrics = createMetricsServer(
+  () => projectionSamples(host),
+  () => host.ready,
+);
 metrics.listen(config.METRICS_PORT, '0.0.0.0');
 await once(metrics, 'listening');
 log.info(

@@ -45,10 +45,15 @@ export function renderPrometheus(samples: readonly Sample[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Serves `GET /metrics` from `collect`, and `/healthz`. */
-export function createMetricsServer(collect: () => readonly Sample[]): Server {
+/** Serves `GET /metrics` from `collect`, `/healthz` (alive) and `/readyz` (`ready()`; 503 when not). */
+export function createMetricsServer(collect: () => readonly Sample[], ready: () => boolean): Server {
   return createServer((req, res) => {
-    if (req.url === '/metrics') {
+    if (req.url === '/readyz') {
+      const ok = ready();
+      res
+        .writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' })
+        .end(ok ? 'ready' : 'database unreachable');
+    } else if (req.url === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderPrometheus(collect()));
     } else if (req.url === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');

@@ -66,6 +66,16 @@ export class ProjectionHost {
     return [...this.active.values()].flat().map((r) => r.runner);
   }
 
+  /** The projections this host is responsible for, and whether it owns each one now. */
+  get ownership(): { name: string; owned: boolean }[] {
+    return this.projections.map((p) => ({ name: p.name, owned: this.active.has(p.name) }));
+  }
+
+  /** Ready while the database holding leases and checkpoints answers. */
+  get ready(): boolean {
+    return this.leases.connected;
+  }
+
   /**
    * Runs every projection this process can lease, standing by for the others, until `signal`
    * aborts. A lost lease stops its runners, which then stand by again.

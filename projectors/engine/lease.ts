@@ -33,6 +33,11 @@ export class LeaseManager {
     private readonly pollMs = 1000,
   ) {}
 
+  /** Whether the lease connection is up: without it this process can own nothing. */
+  get connected(): boolean {
+    return this.client !== undefined;
+  }
+
   /** Waits until this process owns `projection`; resolves undefined if `signal` aborts first. */
   async acquire(projection: string, signal: AbortSignal): Promise<Lease | undefined> {
     while (!signal.aborted) {

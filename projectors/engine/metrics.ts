@@ -1,5 +1,6 @@
 import type { Sample } from '../../shared/metrics.ts';
-import type { ProjectionRunner, ProjectionState } from './runner.ts';
+import type { ProjectionHost } from './host.ts';
+import type { ProjectionState } from './runner.ts';
 
 const STATES: readonly ProjectionState[] = [
   'standby',
@@ -11,8 +12,9 @@ const STATES: readonly ProjectionState[] = [
   'stopped',
 ];
 
-/** The projector's Prometheus metrics, read from the runners' progress. */
-export function projectionSamples(runners: readonly ProjectionRunner[]): Sample[] {
+/** The projector's Prometheus metrics, read from the host's runners and leases. */
+export function projectionSamples(host: ProjectionHost): Sample[] {
+  const runners = host.runners;
   const positions: Sample['values'][number][] = [];
   const lag: Sample['values'][number][] = [];
   for (const runner of runners) {
@@ -25,12 +27,21 @@ export function projectionSamples(runners: readonly ProjectionRunner[]): Sample[
   }
   return [
     {
+      name: 'vista_projection_owned',
+      help: 'Whether this process holds the projection lease (0: another process owns it, or the database is unreachable).',
+      type: 'gauge',
+      values: host.ownership.map(({ name, owned }) => ({
+        labels: { projection: name },
+        value: owned ? 1 : 0,
+      })),
+    },
+    {
       name: 'vista_projection_state',
-      help: 'Current state of each projection in this process (1 for the current state).',
+      help: 'Current state of each generation this process runs (1 for the current state).',
       type: 'gauge',
       values: runners.flatMap((r) =>
         STATES.map((state) => ({
-          labels: { projection: r.name, state },
+          labels: { projection: r.name, generation: String(r.generation), state },
           value: r.progress.state === state ? 1 : 0,
         })),
       ),

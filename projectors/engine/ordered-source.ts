@@ -33,7 +33,8 @@ export async function* readOrdered(
       ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSequence + 1 }
       : { deliver_policy: DeliverPolicy.All }),
   });
-  const messages = await consumer.consume({ max_messages: 4096 });
+  // Short pull expiries mean heartbeats every few seconds: a restarted server is noticed fast.
+  const messages = await consumer.consume({ max_messages: 4096, expires: 5000 });
   const stop = () => void messages.close();
   signal.addEventListener('abort', stop, { once: true });
   try {
