@@ -93,17 +93,18 @@ export class ProjectionHost {
       const owned = AbortSignal.any([signal, lease.lost]);
       try {
         await this.supervise(projection, owned);
-        if (!lease.lost.aborted) {
-          const live = this.active.get(projection.name)?.[0]?.runner.generation;
-          if (live !== undefined) {
-            await recordState(this.deps.pool, projection.name, live, 'stopped', null).catch(() => undefined);
-          }
-        }
       } catch (error) {
         this.deps.log.error({ err: error, projection: projection.name }, 'supervising failed; retrying');
         await sleep(SUPERVISE_POLL_MS, owned);
       } finally {
-        await Promise.all((this.active.get(projection.name) ?? []).map((r) => (r.stop.abort(), r.done)));
+        const running = this.active.get(projection.name) ?? [];
+        await Promise.all(running.map((r) => (r.stop.abort(), r.done)));
+        // Only once the runners are done (their own state writes included), and only while the
+        // lease is still ours: after a lost lease the projection's state belongs to its new owner.
+        const live = running.find((r) => r.runner.role === 'live')?.runner.generation;
+        if (!lease.lost.aborted && live !== undefined) {
+          await recordState(this.deps.pool, projection.name, live, 'stopped', null).catch(() => undefined);
+        }
         this.active.delete(projection.name);
         await lease.release();
       }

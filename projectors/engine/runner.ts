@@ -76,7 +76,7 @@ export class ProjectionRunner {
     readonly writer: BatchWriter,
     private readonly deps: RunnerDeps,
     generation: number,
-    private role: GenerationRole = 'live',
+    private currentRole: GenerationRole = 'live',
   ) {
     this.log = deps.log.child({ projection: projection.name, generation });
     this.progress = {
@@ -98,13 +98,17 @@ export class ProjectionRunner {
     return this.rate.perSecond();
   }
 
+  get role(): GenerationRole {
+    return this.currentRole;
+  }
+
   get generation(): number {
     return this.progress.generation;
   }
 
   /** After a cut-over this generation serves the public name; its state is now the projection's. */
   promote(): void {
-    this.role = 'live';
+    this.currentRole = 'live';
     this.persistState();
   }
 
@@ -119,7 +123,7 @@ export class ProjectionRunner {
     while (!signal.aborted) {
       try {
         if (!prepared) {
-          await this.writer.ensureStorage(this.role);
+          await this.writer.ensureStorage(this.currentRole);
           prepared = true;
         }
         await this.retryDeadLetters();
