@@ -14,12 +14,7 @@ export function progressLine(done: number, total: number, perSecond: number, wid
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.floor(ratio * 100)).padStart(3)}% ${done}/${total} events  ${Math.round(perSecond)} events/s  ${Number.isNaN(left) ? '?' : left} s left`;
 }
 
-async function leaseIsFree(
-  deps: RunnerDeps,
-  databaseUrl: string,
-  log: Logger,
-  name: string,
-): Promise<boolean> {
+async function leaseIsFree(databaseUrl: string, log: Logger, name: string): Promise<boolean> {
   const probe = new LeaseManager(databaseUrl, log);
   const lease = await probe.acquire(name, AbortSignal.timeout(1500));
   await lease?.release();
@@ -44,7 +39,7 @@ export async function rebuild(
   const before = (await readGenerations(pool, projection.name)).live?.generation;
   const stop = new AbortController();
   let hosting: Promise<void> | undefined;
-  if (await leaseIsFree(deps, databaseUrl, log, projection.name)) {
+  if (await leaseIsFree(databaseUrl, log, projection.name)) {
     write('no projector owns it: rebuilding in this process', true);
     hosting = new ProjectionHost([projection], deps, new LeaseManager(databaseUrl, log)).run(stop.signal);
   }

@@ -301,9 +301,21 @@ es_healthy() {
 
 es_pid() { # the pid from our pidfile when that process is alive
   local pid
-  [[ -s $ES_PIDFILE ]] || return 1
-  pid=$(<"$ES_PIDFILE")
-  [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+  if [[ -s $ES_PIDFILE ]]; then
+    pid=$(<"$ES_PIDFILE")
+    if [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; then
+      echo "$pid"
+      return 0
+    fi
+  fi
+  es_pid_of_user
+}
+
+# An Elasticsearch run by $ES_USER but started from another checkout of this repository (CI
+# clones, a second work tree) is still ours to stop: find it by its owner and its java command.
+es_pid_of_user() {
+  id "$ES_USER" >/dev/null 2>&1 || return 1
+  pgrep -u "$ES_USER" -f 'org.elasticsearch.bootstrap.Elasticsearch' | head -n1 | grep .
 }
 
 es_java_home() {

@@ -28,7 +28,8 @@ export interface Sample {
   readonly values: readonly { labels: Record<string, string>; value: number }[];
 }
 
-const escape = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+const escapeLabel = (value: string) =>
+  value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
 /** Renders samples in the Prometheus text exposition format (version 0.0.4). */
 export function renderPrometheus(samples: readonly Sample[]): string {
@@ -37,7 +38,7 @@ export function renderPrometheus(samples: readonly Sample[]): string {
     lines.push(`# HELP ${sample.name} ${sample.help}`, `# TYPE ${sample.name} ${sample.type}`);
     for (const { labels, value } of sample.values) {
       const rendered = Object.entries(labels)
-        .map(([k, v]) => `${k}="${escape(v)}"`)
+        .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
         .join(',');
       lines.push(`${sample.name}${rendered ? `{${rendered}}` : ''} ${Number.isFinite(value) ? value : 0}`);
     }

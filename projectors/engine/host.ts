@@ -98,7 +98,8 @@ export class ProjectionHost {
         await sleep(SUPERVISE_POLL_MS, owned);
       } finally {
         const running = this.active.get(projection.name) ?? [];
-        await Promise.all(running.map((r) => (r.stop.abort(), r.done)));
+        for (const r of running) r.stop.abort();
+        await Promise.all(running.map((r) => r.done));
         // Only once the runners are done (their own state writes included), and only while the
         // lease is still ours: after a lost lease the projection's state belongs to its new owner.
         const live = running.find((r) => r.runner.role === 'live')?.runner.generation;

@@ -34,7 +34,7 @@ describe('the demo views equal the independent model on a shuffled 10k-event his
 
   beforeAll(async () => {
     env = await testEnvironment();
-    const { nats, streams, pool } = env.infrastructure;
+    const { nats, streams } = env.infrastructure;
     await publishMany(nats.js, streams, history);
     const host = new ProjectionHost(
       PROJECTIONS,
