@@ -33,7 +33,9 @@ ES_URL="http://127.0.0.1:$ES_PORT"
 ES_CACHE="$REPO_ROOT/.cache/elasticsearch"
 ES_ZIP="$ES_CACHE/elasticsearch-$ES_VERSION.zip"
 ES_HOME="$ES_CACHE/elasticsearch-$ES_VERSION"
-ES_RUN="$ES_CACHE/run" # owned by $ES_USER: data, logs, pidfile
+# Data, logs and pidfile live outside the checkout, owned by $ES_USER: every clone of the
+# repository (CI's fresh clones included) then stops, starts and finds the same node and data.
+ES_RUN="${ES_RUN_DIR:-/var/lib/vista-es}"
 ES_DATA="$ES_RUN/data"
 ES_LOGS="$ES_RUN/logs"
 ES_PIDFILE="$ES_RUN/elasticsearch.pid"
