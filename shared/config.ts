@@ -18,6 +18,28 @@ const ConfigSchema = z.object({
   PORT: integer(1, 65535).default(4000),
   /** Port of the projector's Prometheus `/metrics` endpoint; 0 picks a free one. */
   METRICS_PORT: integer(0, 65535).default(9464),
+  /**
+   * The API's own database URL. Unset: the API creates (when it may) and uses the role
+   * `vista_api`, which can only SELECT, on DATABASE_URL's server and database.
+   */
+  API_DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  /** How long a read-your-writes request waits for the projections it reads, at most. */
+  CONSISTENCY_TIMEOUT_MS: integer(0, 60_000).default(5000),
+  /** Longest a query may run in PostgreSQL or Elasticsearch before it is cancelled. */
+  QUERY_TIMEOUT_MS: integer(100, 120_000).default(10_000),
+  /** Deepest selection a query may nest, and the most it may cost (fields × page sizes). */
+  MAX_QUERY_DEPTH: integer(2, 50).default(10),
+  MAX_QUERY_COST: integer(10, 1_000_000).default(20_000),
+  /** Comma-separated origins allowed by CORS; `*` allows any. */
+  CORS_ORIGINS: z
+    .string()
+    .default('*')
+    .transform((list) =>
+      list
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /**
    * Isolates one Vista installation from another on shared servers: prefixes stream names,

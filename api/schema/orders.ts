@@ -20,14 +20,16 @@ export const ordersTypeDefs = /* GraphQL */ `
     id: ID!
     "The customer who placed it."
     customerId: ID!
+    "The customer's statistics (null while customer_stats has not caught up with the order)."
+    customer: CustomerStats
     "Current status."
     status: OrderStatus!
     "Sum of quantity × unit price over its lines, in cents."
-    totalCents: Int!
+    totalCents: Long!
     "Number of lines."
     lineCount: Int!
     "Captured minus refunded, in cents."
-    paidCents: Int!
+    paidCents: Long!
     "When it was placed (ISO-8601)."
     placedAt: String!
     "When it was shipped (ISO-8601), if it was."
@@ -75,7 +77,7 @@ interface OrderRow {
 const COLUMNS =
   'id, customer_id, status, total_cents, line_count, paid_cents, placed_at, shipped_at, cancelled_at';
 
-function toOrder(row: OrderRow) {
+export function toOrder(row: OrderRow) {
   return {
     id: row.id,
     customerId: row.customer_id,
@@ -89,53 +91,57 @@ function toOrder(row: OrderRow) {
   };
 }
 
-type Order = ReturnType<typeof toOrder>;
+export type Order = ReturnType<typeof toOrder>;
+
+export async function findOrder(ctx: Pick<ApiContext, 'pool'>, id: string): Promise<Order | null> {
+  const { rows } = await ctx.pool.query<OrderRow>(`SELECT ${COLUMNS} FROM orders WHERE id = $1`, [id]);
+  return rows[0] ? toOrder(rows[0]) : null;
+}
+
+interface OrdersArgs {
+  customerId?: string | null;
+  status?: string | null;
+  first?: number | null;
+  after?: string | null;
+}
+
+/** A page of orders, newest first, by keyset on (placed_at, id): stable under concurrent inserts. */
+async function findOrders(ctx: ApiContext, args: OrdersArgs) {
+  const limit = pageSize(args.first);
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (args.customerId) {
+    params.push(args.customerId);
+    where.push(`customer_id = $${params.length}`);
+  }
+  if (args.status) {
+    params.push(args.status);
+    where.push(`status = $${params.length}`);
+  }
+  if (args.after) {
+    const [placedAt, id] = decodeCursor(args.after, ['string', 'string']);
+    params.push(placedAt, id);
+    where.push(`(placed_at, id) < ($${params.length - 1}::timestamptz, $${params.length})`);
+  }
+  params.push(limit + 1);
+  const { rows } = await ctx.pool.query<OrderRow>(
+    `SELECT ${COLUMNS} FROM orders ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY placed_at DESC, id DESC LIMIT $${params.length}`,
+    params,
+  );
+  return toConnection(rows.map(toOrder), limit, (order: Order) => encodeCursor([order.placedAt, order.id]));
+}
 
 export const ordersResolvers = {
   Query: {
-    order: async (_: unknown, args: { id: string }, ctx: ApiContext) => {
-      ctx.projectionsRead.add('orders');
-      const { rows } = await ctx.pool.query<OrderRow>(`SELECT ${COLUMNS} FROM orders WHERE id = $1`, [
-        args.id,
-      ]);
-      return rows[0] ? toOrder(rows[0]) : null;
-    },
-    orders: async (
-      _: unknown,
-      args: {
-        customerId?: string | null;
-        status?: string | null;
-        first?: number | null;
-        after?: string | null;
-      },
-      ctx: ApiContext,
-    ) => {
-      ctx.projectionsRead.add('orders');
-      const limit = pageSize(args.first);
-      const where: string[] = [];
-      const params: unknown[] = [];
-      if (args.customerId) {
-        params.push(args.customerId);
-        where.push(`customer_id = $${params.length}`);
-      }
-      if (args.status) {
-        params.push(args.status);
-        where.push(`status = $${params.length}`);
-      }
-      if (args.after) {
-        const [placedAt, id] = decodeCursor(args.after, ['string', 'string']);
-        params.push(placedAt, id);
-        where.push(`(placed_at, id) < ($${params.length - 1}::timestamptz, $${params.length})`);
-      }
-      params.push(limit + 1);
-      const { rows } = await ctx.pool.query<OrderRow>(
-        `SELECT ${COLUMNS} FROM orders ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-         ORDER BY placed_at DESC, id DESC LIMIT $${params.length}`,
-        params,
-      );
-      return toConnection(rows.map(toOrder), limit, (order: Order) =>
-        encodeCursor([order.placedAt, order.id]),
-      );
-    },
+    order: (_: unknown, args: { id: string }, ctx: ApiContext) => findOrder(ctx, args.id),
+    orders: (_: unknown, args: OrdersArgs, ctx: ApiContext) => findOrders(ctx, args),
+  },
+  Order: {
+    customer: (order: Order, _: unknown, ctx: ApiContext) => ctx.customers.load(order.customerId),
+  },
+  CustomerStats: {
+    orders: (customer: { customerId: string }, args: OrdersArgs, ctx: ApiContext) =>
+      findOrders(ctx, { ...args, customerId: customer.customerId }),
   },
 };

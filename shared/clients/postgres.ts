@@ -16,14 +16,21 @@ export type PoolClient = pg.PoolClient;
 
 export function createPool(
   connectionString: string,
-  options: { max?: number; applicationName: string },
+  options: { max?: number; applicationName: string; statementTimeoutMs?: number; readOnly?: boolean },
 ): pg.Pool {
+  const settings = [
+    options.statementTimeoutMs ? `-c statement_timeout=${options.statementTimeoutMs}` : '',
+    // Defence in depth for readers: every transaction of the session is read-only.
+    options.readOnly ? '-c default_transaction_read_only=on' : '',
+  ].filter(Boolean);
   const pool = new pg.Pool({
     connectionString,
     max: options.max ?? 10,
     application_name: options.applicationName,
     keepAlive: true,
+    connectionTimeoutMillis: 10_000,
     types,
+    ...(settings.length > 0 ? { options: settings.join(' ') } : {}),
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readPositions } from '../../api/positions.ts';
-import { createApiServer } from '../../api/server.ts';
+import { type Api, createApi } from '../../api/app.ts';
 import { demoHistory } from '../../projectors/demo/history.ts';
 import { publishMany } from '../../projectors/demo/publish-many.ts';
 import { registered } from '../../projectors/engine/define.ts';
@@ -21,6 +20,7 @@ const ORDER_FIELDS = 'id customerId status totalCents lineCount paidCents placed
 
 describe('orders end to end: NATS → projector → PostgreSQL → GraphQL over HTTP', () => {
   let env: TestEnvironment;
+  let app: Api;
   let api: Awaited<ReturnType<typeof serve>>;
   const stop = new AbortController();
   let running: Promise<void>;
@@ -54,11 +54,15 @@ describe('orders end to end: NATS → projector → PostgreSQL → GraphQL over 
       new LeaseManager(env.config.DATABASE_URL, env.log),
     );
     running = host.run(stop.signal);
-    api = await serve(createApiServer({ pool, log: env.log }));
+    app = await createApi(env.config, env.log);
+    api = await serve(app.server);
     const heads = await streamHeads(nats.jsm, streams);
     await eventually(
       async () => {
-        const positions = (await readPositions(pool, ['orders'])).orders ?? {};
+        const { rows } = await pool.query<{ stream: string; position: number }>(
+          `SELECT stream, position FROM vista_checkpoints WHERE projection = 'orders'`,
+        );
+        const positions = Object.fromEntries(rows.map((r) => [r.stream, r.position]));
         return positions.ORDERS === heads.ORDERS && positions.PAYMENTS === heads.PAYMENTS ? true : undefined;
       },
       60_000,
@@ -70,6 +74,7 @@ describe('orders end to end: NATS → projector → PostgreSQL → GraphQL over 
     stop.abort();
     await running;
     await api?.close();
+    await app?.close();
     await env?.cleanup();
   });
 

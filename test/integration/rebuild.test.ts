@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiServer } from '../../api/server.ts';
+import { type Api, createApi } from '../../api/app.ts';
 import { demoHistory } from '../../projectors/demo/history.ts';
 import { publishMany } from '../../projectors/demo/publish-many.ts';
 import { readGenerations, requestRebuild } from '../../projectors/engine/generations.ts';
@@ -16,6 +16,7 @@ import { serve } from '../support/graphql.ts';
 /** Blue/green rebuilds: the API serves the old generation until the new one takes over atomically. */
 describe('rebuild by replay', () => {
   let env: TestEnvironment;
+  let app: Api;
   let api: Awaited<ReturnType<typeof serve>>;
   const stop = new AbortController();
   let running: Promise<void>;
@@ -51,7 +52,7 @@ describe('rebuild by replay', () => {
 
   beforeAll(async () => {
     env = await testEnvironment();
-    const { nats, streams, pool } = env.infrastructure;
+    const { nats, streams } = env.infrastructure;
     await publishMany(nats.js, streams, history);
     const host = new ProjectionHost(
       PROJECTIONS,
@@ -59,7 +60,8 @@ describe('rebuild by replay', () => {
       new LeaseManager(env.config.DATABASE_URL, env.log),
     );
     running = host.run(stop.signal);
-    api = await serve(createApiServer({ pool, log: env.log }));
+    app = await createApi(env.config, env.log);
+    api = await serve(app.server);
     await caughtUp();
   });
 
@@ -67,6 +69,7 @@ describe('rebuild by replay', () => {
     stop.abort();
     await running;
     await api?.close();
+    await app?.close();
     await env?.cleanup();
   });
 
