@@ -142,4 +142,46 @@ describe('Elasticsearch sink', () => {
     await expect(stale).rejects.toBeInstanceOf(StaleCheckpointError);
     expect(await documents()).toEqual(before);
   });
+
+  it('after a crash before the checkpoint, a replay cut into other batches still writes what is new', async () => {
+    const { pool } = env.infrastructure;
+    const commit = (
+      price: number,
+      positions: Record<string, number>,
+      expected: Record<string, number>,
+      next: Record<string, number>,
+    ) =>
+      sink.commit({
+        docs: new Map([['p9', { doc: { priceCents: price }, positions }]]),
+        lookups: new Map(),
+        deadLetters: [],
+        resolvedDeadLetters: [],
+        expected,
+        next,
+      });
+    const at = async () =>
+      Object.fromEntries(
+        (
+          await pool.query(`SELECT stream, position FROM vista_checkpoints WHERE projection = 'price_probe'`)
+        ).rows.map((r) => [r.stream, Number(r.position)]),
+      );
+    // Before the crash: a batch far along both streams wrote p9, then the process died before
+    // its checkpoint (simulated by putting the checkpoint back).
+    const before = await at();
+    await commit(100, { CATALOG: 10, ORDERS: 100 }, before, { CATALOG: 10, ORDERS: 100 });
+    await pool.query(`DELETE FROM vista_checkpoints WHERE projection = 'price_probe' AND stream = 'ORDERS'`);
+    await pool.query(`UPDATE vista_checkpoints SET position = $1 WHERE projection = 'price_probe'`, [
+      before.CATALOG,
+    ]);
+    // The replay's batch reaches further on CATALOG but far less on ORDERS: its positions total
+    // less than the first batch's, yet p9 absorbed a new event and must be written.
+    await commit(
+      200,
+      { CATALOG: 11, ORDERS: 100 },
+      { CATALOG: before.CATALOG as number },
+      { CATALOG: 11, ORDERS: 50 },
+    );
+    const docs = await documents();
+    expect(docs.p9?.source).toEqual({ priceCents: 200, _positions: { CATALOG: 11, ORDERS: 100 } });
+  });
 });

@@ -28,9 +28,15 @@ export class BulkRejectedError extends Error {
   readonly statusCode = 503;
 }
 
-/** The total of a checkpoint's positions: grows with every batch, so it serves as an external version. */
-function versionOf(checkpoint: Checkpoint): number {
-  return Object.values(checkpoint).reduce<number>((sum, position) => sum + (position ?? 0), 0);
+/**
+ * A document's external version: the total of the positions it has absorbed. It grows exactly
+ * when the document absorbs an event, so a write holding anything new wins, and a replayed or
+ * stale write (nothing new) loses with a 409. The sum of the *batch's* positions would not do:
+ * after a crash the replay cuts the streams into other batches, interleaved differently, and a
+ * batch holding new events for a document can total less than one written before the crash.
+ */
+function versionOf(positions: Checkpoint): number {
+  return Object.values(positions).reduce<number>((sum, position) => sum + (position ?? 0), 0);
 }
 
 /**
@@ -138,8 +144,7 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
   }
 
   async commit(change: BatchChange<Doc, L>): Promise<readonly string[]> {
-    const version = versionOf({ ...change.expected, ...change.next });
-    const rejected = await this.bulkWithRetries(change.docs, version);
+    const rejected = await this.bulkWithRetries(change.docs);
     if (change.docs.size > 0 && this.live) await this.es.indices.refresh({ index: this.index });
     await inTransaction(this.pool, async (tx) => {
       await advanceCheckpoint(tx, this.name, this.generation, change.expected, change.next);
@@ -158,22 +163,22 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
    * Writes the documents with one `_bulk`, then retries only the items that failed for a
    * transient reason. Returns dead letters for documents Elasticsearch refuses for good.
    */
-  private async bulkWithRetries(
-    docs: ReadonlyMap<string, Stored<Doc>>,
-    version: number,
-  ): Promise<DeadLetter[]> {
+  private async bulkWithRetries(docs: ReadonlyMap<string, Stored<Doc>>): Promise<DeadLetter[]> {
     let pending = [...docs];
     const rejected: DeadLetter[] = [];
     const signal = new AbortController().signal;
     for (let attempt = 1; pending.length > 0; attempt++) {
-      const operations = pending.flatMap(([id, stored]): object[] =>
-        stored.doc === null
-          ? [{ delete: { _index: this.index, _id: id, version, version_type: 'external' as const } }]
-          : [
-              { index: { _index: this.index, _id: id, version, version_type: 'external' as const } },
-              { ...stored.doc, _positions: stored.positions },
-            ],
-      );
+      const operations = pending.flatMap(([id, stored]): object[] => {
+        const meta = {
+          _index: this.index,
+          _id: id,
+          version: versionOf(stored.positions),
+          version_type: 'external',
+        };
+        return stored.doc === null
+          ? [{ delete: meta }]
+          : [{ index: meta }, { ...stored.doc, _positions: stored.positions }];
+      });
       const response = await this.es.bulk({ operations, refresh: false });
       const retry: typeof pending = [];
       response.items.forEach((item, i) => {
