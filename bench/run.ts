@@ -1,0 +1,142 @@
+/**
+ * `npm run bench`: the engine beside its physical limits, measured in one run on the same
+ * seeded data, contenders interleaved over several repetitions (medians with min–max), with
+ * CPU-seconds per 1k events summed over Node, PostgreSQL, nats-server and Elasticsearch.
+ * Results go to bench/results/<date>.json and bench/results/latest.md.
+ * Usage: npm run bench -- [events=100000] [repetitions=5]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { demoHistory } from '../projectors/demo/history.ts';
+import { publishMany } from '../projectors/demo/publish-many.ts';
+import { runnerDeps } from '../projectors/infrastructure.ts';
+import { streamHeads } from '../shared/clients/jetstream-streams.ts';
+import type { DomainEvent } from '../shared/events/contract.ts';
+import { decodeEvent } from '../shared/events/decode.ts';
+import { type OutgoingEvent, toEnvelope } from '../shared/events/publish.ts';
+import { UPCASTERS } from '../shared/events/upcasters.ts';
+import { testEnvironment } from '../test/support/environment.ts';
+import {
+  engine,
+  engineBatches,
+  naive,
+  productBulks,
+  rawBulk,
+  rawJetStream,
+  rawPipeline,
+  rawPostgres,
+} from './stages.ts';
+import { cpuBetween, sampleCpu } from './support/cpu.ts';
+import { formatRate, type Spread, spread } from './support/stats.ts';
+
+const events = Number(process.argv[2] ?? 100_000);
+const repetitions = Number(process.argv[3] ?? 5);
+const NAIVE_EVENTS = 3000;
+
+/** Decoded in publish order, as the engine's batches would see them (for the raw stages' rows). */
+function decoded(history: readonly OutgoingEvent[]): DomainEvent[] {
+  const sequence: Record<string, number> = {};
+  return history.map((e) => {
+    const stream = e.eventType.stream;
+    sequence[stream] = (sequence[stream] ?? 0) + 1;
+    const payload = new TextEncoder().encode(JSON.stringify(toEnvelope(e)));
+    return decodeEvent(payload, stream, sequence[stream] as number, UPCASTERS);
+  });
+}
+
+interface Measurement {
+  eventsPerSecond: number;
+  cpuPer1k: number;
+  cpu: Record<string, number>;
+}
+
+const env = await testEnvironment({ LOG_LEVEL: 'warn' });
+try {
+  const deps = runnerDeps(env.config, env.infrastructure, env.log);
+  const batchSize = env.config.BATCH_SIZE;
+  const history = [...demoHistory({ events, seed: 42 })];
+  await publishMany(deps.js, deps.streams, history);
+  const heads = await streamHeads(deps.jsm, deps.streams);
+  const all = decoded(history);
+  const orderRows = engineBatches(all, batchSize);
+  const ordersEvents = heads.ORDERS + heads.PAYMENTS;
+  const bulkIndex = `${deps.streams.namespace}-bench-raw-products`;
+  const bulks = productBulks(all, batchSize, bulkIndex);
+  const productEvents = heads.CATALOG + heads.ORDERS;
+
+  const stages: Record<string, () => Promise<number>> = {
+    'A raw JetStream (ORDERS+PAYMENTS)': () => rawJetStream(deps, heads),
+    'B raw PostgreSQL upsert (orders rows)': () => rawPostgres(deps, orderRows, ordersEvents),
+    'C raw Elasticsearch _bulk (products docs)': () => rawBulk(deps, bulkIndex, bulks, productEvents),
+    'D raw pipeline (orders)': () => rawPipeline(deps, heads, batchSize),
+    'E engine orders': () => engine(deps, 'orders', heads, 1000 + Math.floor(Math.random() * 1e6)),
+    'E engine customer_stats': () =>
+      engine(deps, 'customer_stats', heads, 1000 + Math.floor(Math.random() * 1e6)),
+    'E engine products': () => engine(deps, 'products', heads, 1000 + Math.floor(Math.random() * 1e6)),
+  };
+  const results: Record<string, Measurement[]> = {};
+  const measure = async (name: string, run: () => Promise<number>) => {
+    const before = sampleCpu();
+    const started = performance.now();
+    const handled = await run();
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = cpuBetween(before, sampleCpu());
+    const total = cpu.node + cpu.postgres + cpu.nats + cpu.elasticsearch;
+    const list = results[name] ?? [];
+    results[name] = list;
+    list.push({
+      eventsPerSecond: handled / seconds,
+      cpuPer1k: (total / handled) * 1000,
+      cpu: { ...cpu },
+    });
+    process.stderr.write(`  ${name}: ${Math.round(handled / seconds)} events/s\n`);
+  };
+  for (let rep = 1; rep <= repetitions; rep++) {
+    process.stderr.write(`repetition ${rep}/${repetitions}\n`);
+    // Interleaved, in a rotating order, so drift on a noisy machine spreads over every contender.
+    const names = Object.keys(stages);
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + rep) % names.length] as string;
+      await measure(name, stages[name] as () => Promise<number>);
+    }
+  }
+  await measure('floor: naive consumer (orders, per-event tx + ack)', () => naive(deps, NAIVE_EVENTS));
+
+  const rate = (name: string): Spread => spread((results[name] ?? []).map((m) => m.eventsPerSecond));
+  const cpu = (name: string): Spread => spread((results[name] ?? []).map((m) => m.cpuPer1k));
+  const m = (name: string) => rate(name).median;
+  const ratios = {
+    'orders E/D': m('E engine orders') / m('D raw pipeline (orders)'),
+    'orders E/min(A,B)':
+      m('E engine orders') /
+      Math.min(m('A raw JetStream (ORDERS+PAYMENTS)'), m('B raw PostgreSQL upsert (orders rows)')),
+    'customer_stats E/D': m('E engine customer_stats') / m('D raw pipeline (orders)'),
+    'customer_stats E/min(A,B)':
+      m('E engine customer_stats') /
+      Math.min(m('A raw JetStream (ORDERS+PAYMENTS)'), m('B raw PostgreSQL upsert (orders rows)')),
+    'products E/C': m('E engine products') / m('C raw Elasticsearch _bulk (products docs)'),
+    'orders E/naive': m('E engine orders') / m('floor: naive consumer (orders, per-event tx + ack)'),
+  };
+  const lines = [
+    `Vista benchmark, ${new Date().toISOString()}: ${events.toLocaleString('en')} demo events (seed 42), batch ${batchSize}, ${repetitions} interleaved repetitions, 2 cores shared by Node, PostgreSQL, nats-server and Elasticsearch.`,
+    '',
+    '| contender | events/s, median (min–max) | CPU-s per 1k events, median |',
+    '|---|---|---|',
+    ...Object.keys(results).map(
+      (name) => `| ${name} | ${formatRate(rate(name))} | ${cpu(name).median.toFixed(3)} |`,
+    ),
+    '',
+    '| ratio | value |',
+    '|---|---|',
+    ...Object.entries(ratios).map(([name, value]) => `| ${name} | ${value.toFixed(2)} |`),
+  ];
+  console.log(lines.join('\n'));
+  mkdirSync('bench/results', { recursive: true });
+  const date = new Date().toISOString().slice(0, 10);
+  writeFileSync(
+    `bench/results/${date}.json`,
+    `${JSON.stringify({ events, repetitions, batchSize, results, ratios }, null, 2)}\n`,
+  );
+  writeFileSync('bench/results/latest.md', `${lines.join('\n')}\n`);
+} finally {
+  await env.cleanup();
+}

@@ -1,0 +1,57 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/** CPU seconds (user + system) used so far by the processes the benchmark runs on. */
+export interface CpuSample {
+  readonly node: number;
+  readonly postgres: number;
+  readonly nats: number;
+  readonly elasticsearch: number;
+}
+
+const TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+function pids(args: string[]): number[] {
+  try {
+    return execFileSync('pgrep', args).toString().trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** utime + stime of a process from /proc/<pid>/stat, in seconds (0 once it is gone). */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+const sum = (list: number[]) => list.reduce((total, pid) => total + cpuSeconds(pid), 0);
+
+/**
+ * Reads the CPU time of this Node process and of the services. PostgreSQL forks a backend
+ * per connection, so its figure covers the backends alive at both samples (the benchmark
+ * keeps its connections open across a stage).
+ */
+export function sampleCpu(): CpuSample {
+  const self = process.cpuUsage();
+  return {
+    node: (self.user + self.system) / 1e6,
+    postgres: sum(pids(['-u', 'postgres'])),
+    nats: sum(pids(['-x', 'nats-server'])),
+    elasticsearch: sum(pids(['-u', 'vista-es'])),
+  };
+}
+
+export function cpuBetween(before: CpuSample, after: CpuSample): CpuSample {
+  return {
+    node: after.node - before.node,
+    postgres: Math.max(0, after.postgres - before.postgres),
+    nats: Math.max(0, after.nats - before.nats),
+    elasticsearch: Math.max(0, after.elasticsearch - before.elasticsearch),
+  };
+}
