@@ -64,7 +64,7 @@ describe('GraphQL API: read-your-writes, live updates, compliance', () => {
       expect(consistency.met).toBe(true);
       waits.push(consistency.waitedMs);
       expect(
-        (body.extensions?.positions as { orders: { ORDERS: number } }).orders.ORDERS,
+        (body.extensions as { positions: { orders: { ORDERS: number } } }).positions.orders.ORDERS,
       ).toBeGreaterThanOrEqual(ack.seq);
     }
     expect(waits).toHaveLength(50);
@@ -77,7 +77,9 @@ describe('GraphQL API: read-your-writes, live updates, compliance', () => {
       { [MIN_POSITIONS_HEADER]: 'ORDERS=999999999' },
     );
     expect(body.extensions?.consistency).toMatchObject({ met: false, required: { ORDERS: 999999999 } });
-    expect((body.extensions?.consistency as { waitedMs: number }).waitedMs).toBeGreaterThanOrEqual(2900);
+    expect(
+      (body.extensions as { consistency: { waitedMs: number } }).consistency.waitedMs,
+    ).toBeGreaterThanOrEqual(2900);
   });
 
   it('rejects a malformed positions header with a GraphQL error', async () => {

@@ -89,7 +89,7 @@ describe('GraphQL API: the contract over all views', () => {
 
   it('searchProducts ranks by relevance, filters by category and pages without gaps or repeats', async () => {
     const products = [...expectedProducts(history).values()];
-    const word = (products[0]?.name as string).split(' ')[1] as string;
+    const word = String(products[0]?.name).split(' ')[1] as string;
     const { body } = await api.query<{
       searchProducts: { edges: { node: { name: string; description: string } }[] };
     }>(`{ searchProducts(query: "${word}", first: 5) { edges { node { name description } } } }`);
