@@ -52,7 +52,7 @@ export function runnerDeps(config: Config, infrastructure: Infrastructure, log: 
     es: infrastructure.es,
     streams: infrastructure.streams,
     log,
-    batch: { maxSize: config.BATCH_SIZE, idleMs: config.BATCH_IDLE_MS, maxWaitMs: 100 },
+    batch: { maxSize: config.BATCH_SIZE, idleMs: config.BATCH_IDLE_MS, maxWaitMs: config.BATCH_MAX_WAIT_MS },
     upcasters: UPCASTERS,
   };
 }

@@ -63,6 +63,11 @@ const ConfigSchema = z.object({
   BATCH_SIZE: integer(1, 100_000).default(2000),
   /** How long a partial batch waits for more events before it is written anyway. */
   BATCH_IDLE_MS: integer(0, 10_000).default(5),
+  /**
+   * …and at the latest this long after its first event, however steady the trickle: under a
+   * live load the idle time never comes, so this bounds how stale a view gets.
+   */
+  BATCH_MAX_WAIT_MS: integer(1, 60_000).default(20),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
