@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { loadConfigOrExit } from '../shared/config.ts';
 import { createLogger } from '../shared/log.ts';
-import { createMetricsServer } from '../shared/metrics.ts';
+import { createMetricsServer, processSamples } from '../shared/metrics.ts';
 import { ProjectionHost } from './engine/host.ts';
 import { LeaseManager } from './engine/lease.ts';
 import { projectionSamples } from './engine/metrics.ts';
@@ -37,7 +37,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 const metrics = createMetricsServer(
-  () => projectionSamples(host),
+  () => [...projectionSamples(host), ...processSamples()],
   () => host.ready,
 );
 metrics.listen(config.METRICS_PORT, '0.0.0.0');

@@ -46,6 +46,25 @@ export function renderPrometheus(samples: readonly Sample[]): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The process's own memory: resident set and V8 heap, for soak tests and dashboards. */
+export function processSamples(): Sample[] {
+  const memory = process.memoryUsage();
+  return [
+    {
+      name: 'vista_process_resident_memory_bytes',
+      help: 'Resident set size.',
+      type: 'gauge',
+      values: [{ labels: {}, value: memory.rss }],
+    },
+    {
+      name: 'vista_process_heap_used_bytes',
+      help: 'V8 heap in use.',
+      type: 'gauge',
+      values: [{ labels: {}, value: memory.heapUsed }],
+    },
+  ];
+}
+
 /** Serves `GET /metrics` from `collect`, `/healthz` (alive) and `/readyz` (`ready()`; 503 when not). */
 export function createMetricsServer(collect: () => readonly Sample[], ready: () => boolean): Server {
   return createServer((req, res) => {

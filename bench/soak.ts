@@ -1,0 +1,120 @@
+/**
+ * Memory over a soak: the projector and the API as their own processes, a publisher at a fixed
+ * rate and a steady query load, RSS of both (and the projector's V8 heap) sampled every second.
+ * Prints maximum, growth from the first to the last minute, and the least-squares slope.
+ * Usage: npx tsx bench/soak.ts [minutes=10] [events/s=1000] [queries/s=50]
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { demoHistory } from '../projectors/demo/history.ts';
+import { type OutgoingEvent, publishEvent } from '../shared/events/publish.ts';
+import { eventually, testEnvironment } from '../test/support/environment.ts';
+import { freePort } from '../test/support/services.ts';
+
+const minutes = Number(process.argv[2] ?? 10);
+const rate = Number(process.argv[3] ?? 1000);
+const queryRate = Number(process.argv[4] ?? 50);
+
+const rssMb = (pid: number) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
+
+function summary(name: string, values: readonly number[]) {
+  const n = values.length;
+  const perMinute = 60;
+  const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const first = mean(values.slice(0, perMinute));
+  const last = mean(values.slice(-perMinute));
+  const xMean = (n - 1) / 2;
+  const yMean = mean(values);
+  let num = 0;
+  let den = 0;
+  values.forEach((y, x) => {
+    num += (x - xMean) * (y - yMean);
+    den += (x - xMean) ** 2;
+  });
+  const slopePerMinute = den ? (num / den) * 60 : 0;
+  return `${name}: max ${Math.max(...values).toFixed(0)} MB, first minute ${first.toFixed(0)} MB, last minute ${last.toFixed(0)} MB (${(((last - first) / first) * 100).toFixed(1)}%), slope ${slopePerMinute.toFixed(2)} MB/min`;
+}
+
+const env = await testEnvironment({ LOG_LEVEL: 'warn' });
+const metricsPort = await freePort();
+const apiPort = await freePort();
+const projector = spawn(process.execPath, ['--import', 'tsx', 'projectors/main.ts'], {
+  env: { ...process.env, ...env.env, METRICS_PORT: String(metricsPort) },
+  stdio: 'ignore',
+});
+const api = spawn(process.execPath, ['--import', 'tsx', 'api/main.ts'], {
+  env: { ...process.env, ...env.env, PORT: String(apiPort) },
+  stdio: 'ignore',
+});
+try {
+  await eventually(
+    () =>
+      fetch(`http://127.0.0.1:${apiPort}/readyz`).then(
+        (r) => (r.ok ? true : undefined),
+        () => undefined,
+      ),
+    120_000,
+  );
+  const { nats, streams } = env.infrastructure;
+  const events = demoHistory({ events: rate * minutes * 60 + 10_000, seed: 77 })[Symbol.iterator]();
+  const deadline = Date.now() + minutes * 60_000;
+  const started = Date.now();
+  const rss = { projector: [] as number[], api: [] as number[], heap: [] as number[] };
+  let published = 0;
+  let queries = 0;
+  let failedQueries = 0;
+  const sampler = setInterval(async () => {
+    rss.projector.push(rssMb(projector.pid as number));
+    rss.api.push(rssMb(api.pid as number));
+    const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(
+      (r) => r.text(),
+      () => '',
+    );
+    const heap = /vista_process_heap_used_bytes (\d+)/.exec(metrics)?.[1];
+    if (heap) rss.heap.push(Number(heap) / 1024 / 1024);
+  }, 1000);
+  const QUERIES = [
+    '{ orders(first: 20) { edges { node { id status customer { orderCount } } } } }',
+    '{ searchProducts(query: "kettle", first: 10) { edges { node { name } } } }',
+    '{ projections { name status positions { lag } } }',
+  ];
+  const querying = (async () => {
+    while (Date.now() < deadline) {
+      const response = await fetch(`http://127.0.0.1:${apiPort}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: QUERIES[queries % QUERIES.length] }),
+      }).catch(() => undefined);
+      queries++;
+      if (!response?.ok) failedQueries++;
+      else await response.arrayBuffer();
+      await new Promise((resolve) => setTimeout(resolve, 1000 / queryRate));
+    }
+  })();
+  const inFlight: Promise<unknown>[] = [];
+  while (Date.now() < deadline) {
+    const due = Math.floor(((Date.now() - started) / 1000) * rate);
+    for (; published < due; published++) {
+      const next = events.next();
+      if (next.done) break;
+      inFlight.push(publishEvent(nats.js, streams, next.value as OutgoingEvent));
+    }
+    if (inFlight.length > 5000) await Promise.all(inFlight.splice(0));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await Promise.all(inFlight);
+  await querying;
+  clearInterval(sampler);
+  console.log(
+    `soak: ${minutes} min, ${published} events (${Math.round(published / (minutes * 60))}/s), ${queries} queries (${failedQueries} failed)`,
+  );
+  console.log(summary('projector RSS', rss.projector));
+  console.log(summary('projector heap used', rss.heap));
+  console.log(summary('API RSS', rss.api));
+} finally {
+  api.kill('SIGTERM');
+  projector.kill('SIGTERM');
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  await env.cleanup();
+}
