@@ -11,12 +11,11 @@ import { ProjectionHost } from '../projectors/engine/host.ts';
 import { LeaseManager } from '../projectors/engine/lease.ts';
 import { runnerDeps } from '../projectors/infrastructure.ts';
 import { PROJECTIONS } from '../projectors/registry.ts';
-import { OrderPlaced } from '../shared/events/orders.ts';
-import { publishEvent } from '../shared/events/publish.ts';
 import { eventually, testEnvironment } from '../test/support/environment.ts';
 import { expectedOrders } from '../test/support/model.ts';
 import { waitForLiveViews } from '../test/support/read-views.ts';
 import { freePort } from '../test/support/services.ts';
+import { type Probe, percentile, probeReadYourWrites } from './support/load.ts';
 
 const events = Number(process.argv[2] ?? 100_000);
 const CONNECTIONS = 20;
@@ -72,39 +71,20 @@ try {
     );
   }
 
-  const total: number[] = [];
-  const waited: number[] = [];
-  let unmet = 0;
+  const probes: Probe[] = [];
   for (let i = 0; i < 200; i++) {
-    const id = `bench-ryw-${i}`;
-    const started = performance.now();
-    const ack = await publishEvent(env.infrastructure.nats.js, env.infrastructure.streams, {
-      eventType: OrderPlaced,
-      data: {
-        orderId: id,
-        customerId: 'c-bench',
-        lines: [{ productId: 'p', quantity: 1, unitPriceCents: 100 }],
-      },
-      id,
-      time: new Date().toISOString(),
-      source: '/bench',
-    });
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-vista-min-positions': `ORDERS=${ack.seq}` },
-      body: JSON.stringify({ query: `{ order(id: "${id}") { id } }` }),
-    });
-    const body = (await response.json()) as {
-      data?: { order: { id: string } | null };
-      extensions?: { consistency?: { met: boolean; waitedMs: number } };
-    };
-    total.push(performance.now() - started);
-    waited.push(body.extensions?.consistency?.waitedMs ?? Number.NaN);
-    if (!body.extensions?.consistency?.met || body.data?.order?.id !== id) unmet++;
+    probes.push(
+      await probeReadYourWrites(
+        env.infrastructure.nats.js,
+        env.infrastructure.streams,
+        url,
+        `bench-ryw-${i}`,
+      ),
+    );
   }
-  const percentile = (values: number[], p: number) =>
-    [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))] ??
-    Number.NaN;
+  const total = probes.map((p) => p.totalMs);
+  const waited = probes.map((p) => p.waitedMs);
+  const unmet = probes.filter((p) => !p.met).length;
   console.log(
     `read-your-writes over 200 sequential writes: publish→visible answer p50 ${percentile(total, 0.5).toFixed(1)} ms, p99 ${percentile(total, 0.99).toFixed(1)} ms; API wait p50 ${percentile(waited, 0.5)} ms, p99 ${percentile(waited, 0.99)} ms; not met: ${unmet}`,
   );

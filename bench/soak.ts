@@ -7,9 +7,9 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { demoHistory } from '../projectors/demo/history.ts';
-import { type OutgoingEvent, publishEvent } from '../shared/events/publish.ts';
 import { eventually, testEnvironment } from '../test/support/environment.ts';
 import { freePort } from '../test/support/services.ts';
+import { publishAtRate } from './support/load.ts';
 
 const minutes = Number(process.argv[2] ?? 10);
 const rate = Number(process.argv[3] ?? 1000);
@@ -59,9 +59,7 @@ try {
   const { nats, streams } = env.infrastructure;
   const events = demoHistory({ events: rate * minutes * 60 + 10_000, seed: 77 })[Symbol.iterator]();
   const deadline = Date.now() + minutes * 60_000;
-  const started = Date.now();
   const rss = { projector: [] as number[], api: [] as number[], heap: [] as number[] };
-  let published = 0;
   let queries = 0;
   let failedQueries = 0;
   const sampler = setInterval(async () => {
@@ -92,18 +90,7 @@ try {
       await new Promise((resolve) => setTimeout(resolve, 1000 / queryRate));
     }
   })();
-  const inFlight: Promise<unknown>[] = [];
-  while (Date.now() < deadline) {
-    const due = Math.floor(((Date.now() - started) / 1000) * rate);
-    for (; published < due; published++) {
-      const next = events.next();
-      if (next.done) break;
-      inFlight.push(publishEvent(nats.js, streams, next.value as OutgoingEvent));
-    }
-    if (inFlight.length > 5000) await Promise.all(inFlight.splice(0));
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  await Promise.all(inFlight);
+  const published = await publishAtRate(nats.js, streams, events, rate, deadline);
   await querying;
   clearInterval(sampler);
   console.log(

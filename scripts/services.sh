@@ -562,6 +562,10 @@ service_arg() {
 cmd_start() {
   local service
   service=$(service_arg "${1:-}")
+  if [[ $(mode) == docker ]]; then
+    compose up -d --wait "$service"
+    return
+  fi
   case "$service" in
     elasticsearch) with_es_lock es_up ;;
     nats) nats_up ;;
@@ -572,6 +576,10 @@ cmd_start() {
 cmd_stop() {
   local service
   service=$(service_arg "${1:-}")
+  if [[ $(mode) == docker ]]; then
+    compose stop "$service"
+    return
+  fi
   case "$service" in
     elasticsearch) with_es_lock es_stop ;;
     nats) nats_stop ;;

@@ -3,14 +3,11 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoHistory } from '../../projectors/demo/history.ts';
 import { publishMany } from '../../projectors/demo/publish-many.ts';
-import { ProjectionHost } from '../../projectors/engine/host.ts';
-import { LeaseManager } from '../../projectors/engine/lease.ts';
-import { runnerDeps } from '../../projectors/infrastructure.ts';
-import { PROJECTIONS } from '../../projectors/registry.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { scaled } from '../support/fault-scale.ts';
 import { expectedOrders } from '../support/model.ts';
 import { waitForLiveViews } from '../support/read-views.ts';
+import { runProjections } from '../support/running.ts';
 import { freePort } from '../support/services.ts';
 
 const rssMb = (pid: number) =>
@@ -21,19 +18,14 @@ describe('API under load', () => {
   let env: TestEnvironment;
   let api: ChildProcess;
   let port: number;
-  const stop = new AbortController();
-  let running: Promise<void>;
+  let projections: ReturnType<typeof runProjections>;
   const history = [...demoHistory({ events: 5000, seed: 101 })];
   const orderIds = [...expectedOrders(history).keys()];
 
   beforeAll(async () => {
     env = await testEnvironment();
     await publishMany(env.infrastructure.nats.js, env.infrastructure.streams, history);
-    running = new ProjectionHost(
-      PROJECTIONS,
-      runnerDeps(env.config, env.infrastructure, env.log),
-      new LeaseManager(env.config.DATABASE_URL, env.log),
-    ).run(stop.signal);
+    projections = runProjections(env);
     await waitForLiveViews(env, 8);
     port = await freePort();
     api = spawn(process.execPath, ['--import', 'tsx', 'api/main.ts'], {
@@ -50,8 +42,7 @@ describe('API under load', () => {
 
   afterAll(async () => {
     api?.kill('SIGKILL');
-    stop.abort();
-    await running;
+    await projections?.stop();
     await env?.cleanup();
   });
 

@@ -1,13 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoHistory } from '../../projectors/demo/history.ts';
-import { ProjectionHost } from '../../projectors/engine/host.ts';
-import { LeaseManager } from '../../projectors/engine/lease.ts';
-import { runnerDeps } from '../../projectors/infrastructure.ts';
 import { PROJECTIONS } from '../../projectors/registry.ts';
 import { type OutgoingEvent, publishEvent, toEnvelope } from '../../shared/events/publish.ts';
 import { type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { scaled } from '../support/fault-scale.ts';
 import { expectViewsToMatchModel, waitForLiveViews } from '../support/read-views.ts';
+import { runProjections } from '../support/running.ts';
 
 const encoder = new TextEncoder();
 
@@ -97,8 +95,7 @@ const POISONS: readonly Poison[] = [
 
 describe('poison: about 1% bad messages among good ones', () => {
   let env: TestEnvironment;
-  const stop = new AbortController();
-  let running: Promise<void>;
+  let projections: ReturnType<typeof runProjections>;
   const good = [...demoHistory({ events: scaled(10_000, 100_000), seed: 17 })];
   const tried: { kind: string; code: string; stream: string }[] = [];
 
@@ -126,17 +123,12 @@ describe('poison: about 1% bad messages among good ones', () => {
         });
       }
     }
-    running = new ProjectionHost(
-      PROJECTIONS,
-      runnerDeps(env.config, env.infrastructure, env.log),
-      new LeaseManager(env.config.DATABASE_URL, env.log),
-    ).run(stop.signal);
+    projections = runProjections(env);
     await waitForLiveViews(env, 8, 300_000);
   });
 
   afterAll(async () => {
-    stop.abort();
-    await running;
+    await projections?.stop();
     await env?.cleanup();
   });
 

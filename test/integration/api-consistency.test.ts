@@ -1,23 +1,16 @@
 import { serverAudits } from 'graphql-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Api, createApi } from '../../api/app.ts';
 import { MIN_POSITIONS_HEADER } from '../../api/freshness.ts';
-import { ProjectionHost } from '../../projectors/engine/host.ts';
-import { LeaseManager } from '../../projectors/engine/lease.ts';
-import { runnerDeps } from '../../projectors/infrastructure.ts';
-import { PROJECTIONS } from '../../projectors/registry.ts';
 import { OrderPlaced } from '../../shared/events/orders.ts';
 import { PaymentCaptured } from '../../shared/events/payments.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { type TestEnvironment, testEnvironment } from '../support/environment.ts';
-import { serve } from '../support/graphql.ts';
+import { runProjections, startApi } from '../support/running.ts';
 
 describe('GraphQL API: read-your-writes, live updates, compliance', () => {
   let env: TestEnvironment;
-  let app: Api;
-  let api: Awaited<ReturnType<typeof serve>>;
-  const stop = new AbortController();
-  let running: Promise<void>;
+  let api: Awaited<ReturnType<typeof startApi>>;
+  let projections: ReturnType<typeof runProjections>;
   let n = 0;
 
   const placeOrder = (orderId: string) =>
@@ -31,21 +24,14 @@ describe('GraphQL API: read-your-writes, live updates, compliance', () => {
 
   beforeAll(async () => {
     env = await testEnvironment({ CONSISTENCY_TIMEOUT_MS: '3000' });
-    running = new ProjectionHost(
-      PROJECTIONS,
-      runnerDeps(env.config, env.infrastructure, env.log),
-      new LeaseManager(env.config.DATABASE_URL, env.log),
-    ).run(stop.signal);
-    app = await createApi(env.config, env.log);
-    api = await serve(app.server);
+    projections = runProjections(env);
+    api = await startApi(env);
     await placeOrder('warm-up');
   });
 
   afterAll(async () => {
-    stop.abort();
-    await running;
+    await projections?.stop();
     await api?.close();
-    await app?.close();
     await env?.cleanup();
   });
 

@@ -1,46 +1,32 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Api, createApi } from '../../api/app.ts';
 import { readOnlyDatabaseUrl } from '../../api/read-only-role.ts';
 import { customerLoader } from '../../api/schema/customers.ts';
 import { demoHistory } from '../../projectors/demo/history.ts';
 import { publishMany } from '../../projectors/demo/publish-many.ts';
-import { ProjectionHost } from '../../projectors/engine/host.ts';
-import { LeaseManager } from '../../projectors/engine/lease.ts';
-import { runnerDeps } from '../../projectors/infrastructure.ts';
-import { PROJECTIONS } from '../../projectors/registry.ts';
 import type { Pool } from '../../shared/clients/postgres.ts';
 import { type TestEnvironment, testEnvironment } from '../support/environment.ts';
-import { serve } from '../support/graphql.ts';
 import { expectedCustomerStats, expectedProducts } from '../support/model.ts';
 import { waitForLiveViews } from '../support/read-views.ts';
+import { runProjections, startApi } from '../support/running.ts';
 
 describe('GraphQL API: the contract over all views', () => {
   let env: TestEnvironment;
-  let app: Api;
-  let api: Awaited<ReturnType<typeof serve>>;
-  const stop = new AbortController();
-  let running: Promise<void>;
+  let api: Awaited<ReturnType<typeof startApi>>;
+  let projections: ReturnType<typeof runProjections>;
   const history = [...demoHistory({ events: 5000, seed: 91 })];
 
   beforeAll(async () => {
     env = await testEnvironment();
     await publishMany(env.infrastructure.nats.js, env.infrastructure.streams, history);
-    running = new ProjectionHost(
-      PROJECTIONS,
-      runnerDeps(env.config, env.infrastructure, env.log),
-      new LeaseManager(env.config.DATABASE_URL, env.log),
-    ).run(stop.signal);
+    projections = runProjections(env);
     await waitForLiveViews(env, 8);
-    app = await createApi(env.config, env.log);
-    api = await serve(app.server);
+    api = await startApi(env);
   });
 
   afterAll(async () => {
-    stop.abort();
-    await running;
+    await projections?.stop();
     await api?.close();
-    await app?.close();
     await env?.cleanup();
   });
 

@@ -1,16 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Api, createApi } from '../../api/app.ts';
 import { demoHistory } from '../../projectors/demo/history.ts';
 import { publishMany } from '../../projectors/demo/publish-many.ts';
 import { registered } from '../../projectors/engine/define.ts';
-import { ProjectionHost } from '../../projectors/engine/host.ts';
-import { LeaseManager } from '../../projectors/engine/lease.ts';
-import { runnerDeps } from '../../projectors/infrastructure.ts';
 import { orders } from '../../projectors/views/orders.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
-import { type GraphQLResponse, serve } from '../support/graphql.ts';
+import type { GraphQLResponse } from '../support/graphql.ts';
 import { type ExpectedOrder, expectedOrders } from '../support/model.ts';
+import { runProjections, startApi } from '../support/running.ts';
 
 type OrdersPage = {
   orders: { edges: { node: ExpectedOrder }[]; pageInfo: { hasNextPage: boolean; endCursor: string } };
@@ -20,10 +17,8 @@ const ORDER_FIELDS = 'id customerId status totalCents lineCount paidCents placed
 
 describe('orders end to end: NATS → projector → PostgreSQL → GraphQL over HTTP', () => {
   let env: TestEnvironment;
-  let app: Api;
-  let api: Awaited<ReturnType<typeof serve>>;
-  const stop = new AbortController();
-  let running: Promise<void>;
+  let api: Awaited<ReturnType<typeof startApi>>;
+  let projections: ReturnType<typeof runProjections>;
   const history = [...demoHistory({ events: 3000, seed: 2024 })];
 
   beforeAll(async () => {
@@ -48,14 +43,8 @@ describe('orders end to end: NATS → projector → PostgreSQL → GraphQL over 
         data: { orderId: 'bad-2', customerId: 'c', lines: 'not a list' },
       }),
     );
-    const host = new ProjectionHost(
-      [registered(orders)],
-      runnerDeps(env.config, env.infrastructure, env.log),
-      new LeaseManager(env.config.DATABASE_URL, env.log),
-    );
-    running = host.run(stop.signal);
-    app = await createApi(env.config, env.log);
-    api = await serve(app.server);
+    projections = runProjections(env, [registered(orders)]);
+    api = await startApi(env);
     const heads = await streamHeads(nats.jsm, streams);
     await eventually(
       async () => {
@@ -71,10 +60,8 @@ describe('orders end to end: NATS → projector → PostgreSQL → GraphQL over 
   });
 
   afterAll(async () => {
-    stop.abort();
-    await running;
+    await projections?.stop();
     await api?.close();
-    await app?.close();
     await env?.cleanup();
   });
 

@@ -1,25 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Api, createApi } from '../../api/app.ts';
 import { demoHistory } from '../../projectors/demo/history.ts';
 import { publishMany } from '../../projectors/demo/publish-many.ts';
 import { readGenerations, requestRebuild } from '../../projectors/engine/generations.ts';
-import { ProjectionHost } from '../../projectors/engine/host.ts';
-import { LeaseManager } from '../../projectors/engine/lease.ts';
-import { runnerDeps } from '../../projectors/infrastructure.ts';
-import { PROJECTIONS } from '../../projectors/registry.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import { elasticsearchAlias } from '../../shared/read-model-names.ts';
 import { digestIndex, digestView } from '../support/dump.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
-import { serve } from '../support/graphql.ts';
+import { runProjections, startApi } from '../support/running.ts';
 
 /** Blue/green rebuilds: the API serves the old generation until the new one takes over atomically. */
 describe('rebuild by replay', () => {
   let env: TestEnvironment;
-  let app: Api;
-  let api: Awaited<ReturnType<typeof serve>>;
-  const stop = new AbortController();
-  let running: Promise<void>;
+  let api: Awaited<ReturnType<typeof startApi>>;
+  let projections: ReturnType<typeof runProjections>;
   const history = [...demoHistory({ events: 20_000, seed: 7 })];
 
   const caughtUp = async () => {
@@ -54,22 +47,14 @@ describe('rebuild by replay', () => {
     env = await testEnvironment();
     const { nats, streams } = env.infrastructure;
     await publishMany(nats.js, streams, history);
-    const host = new ProjectionHost(
-      PROJECTIONS,
-      runnerDeps(env.config, env.infrastructure, env.log),
-      new LeaseManager(env.config.DATABASE_URL, env.log),
-    );
-    running = host.run(stop.signal);
-    app = await createApi(env.config, env.log);
-    api = await serve(app.server);
+    projections = runProjections(env);
+    api = await startApi(env);
     await caughtUp();
   });
 
   afterAll(async () => {
-    stop.abort();
-    await running;
+    await projections?.stop();
     await api?.close();
-    await app?.close();
     await env?.cleanup();
   });
 

@@ -1,10 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoHistory } from '../../projectors/demo/history.ts';
 import { publishMany } from '../../projectors/demo/publish-many.ts';
-import { ProjectionHost } from '../../projectors/engine/host.ts';
-import { LeaseManager } from '../../projectors/engine/lease.ts';
-import { runnerDeps } from '../../projectors/infrastructure.ts';
-import { PROJECTIONS } from '../../projectors/registry.ts';
 import { type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import {
   expectedCustomerStats,
@@ -20,6 +16,7 @@ import {
   readProducts,
   waitForLiveViews,
 } from '../support/read-views.ts';
+import { runProjections } from '../support/running.ts';
 
 /**
  * The three demo views against an independent model computed in plain TypeScript from the
@@ -28,26 +25,19 @@ import {
  */
 describe('the demo views equal the independent model on a shuffled 10k-event history', () => {
   let env: TestEnvironment;
-  const stop = new AbortController();
-  let running: Promise<void>;
+  let projections: ReturnType<typeof runProjections>;
   const history = shuffleAcrossStreams([...demoHistory({ events: 10_000, seed: 99 })], 5);
 
   beforeAll(async () => {
     env = await testEnvironment();
     const { nats, streams } = env.infrastructure;
     await publishMany(nats.js, streams, history);
-    const host = new ProjectionHost(
-      PROJECTIONS,
-      runnerDeps(env.config, env.infrastructure, env.log),
-      new LeaseManager(env.config.DATABASE_URL, env.log),
-    );
-    running = host.run(stop.signal);
+    projections = runProjections(env);
     await waitForLiveViews(env, 8, 90_000);
   });
 
   afterAll(async () => {
-    stop.abort();
-    await running;
+    await projections?.stop();
     await env?.cleanup();
   });
 
