@@ -24,6 +24,7 @@ export class CheckpointWatcher extends EventEmitter<{
   private client: pg.Client | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly rereads = new Map<string, { again: boolean }>();
 
   constructor(
     private readonly connectionString: string,
@@ -54,6 +55,31 @@ export class CheckpointWatcher extends EventEmitter<{
   /** The last known positions of a projection's live generation. */
   current(projection: string): StreamPositions {
     return this.positions.get(projection) ?? {};
+  }
+
+  /**
+   * A projector committed. Under ingest that is many times a second per projection, so the
+   * re-reads are coalesced: at most one in flight per projection, and one more after it if
+   * further commits arrived meanwhile.
+   */
+  private hint(projection: string | undefined): void {
+    const key = projection ?? '*';
+    const state = this.rereads.get(key);
+    if (state) {
+      state.again = true;
+      return;
+    }
+    const entry = { again: false };
+    this.rereads.set(key, entry);
+    const run = (): Promise<void> =>
+      this.refresh(projection)
+        .catch(() => undefined)
+        .then(() => {
+          if (!entry.again) return void this.rereads.delete(key);
+          entry.again = false;
+          return run();
+        });
+    void run();
   }
 
   /** Re-reads the live checkpoints (of one projection, or all) and announces what moved. */
@@ -117,9 +143,7 @@ export class CheckpointWatcher extends EventEmitter<{
     };
     client.on('error', drop);
     client.on('end', drop);
-    client.on('notification', (message) => {
-      void this.refresh(message.payload || undefined).catch(() => undefined);
-    });
+    client.on('notification', (message) => this.hint(message.payload || undefined));
     await client.connect();
     await client.query(`LISTEN ${CHANNEL}`);
     this.client = client;
