@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type Infrastructure, openInfrastructure } from '../../projectors/infrastructure.ts';
+import type { Elasticsearch } from '../../shared/clients/elasticsearch.ts';
 import { deleteStreams } from '../../shared/clients/jetstream-streams.ts';
 import { dropDatabase } from '../../shared/clients/postgres.ts';
 import { type Config, loadConfig } from '../../shared/config.ts';
@@ -44,10 +45,26 @@ export async function testEnvironment(overrides: Record<string, string> = {}): P
     env,
     cleanup: async () => {
       await deleteStreams(infrastructure.nats.jsm, infrastructure.streams);
+      await deleteIndices(infrastructure.es, namespace);
       await infrastructure.close();
       await dropDatabase(config.DATABASE_URL);
     },
   };
+}
+
+/**
+ * Deletes a namespace's Elasticsearch indices, by name: Elasticsearch 8 refuses wildcard
+ * deletes by default. Left behind, they pile up on the shared node (its data outlives the
+ * checkout) until it reaches its limit of 1000 shards.
+ */
+async function deleteIndices(es: Elasticsearch, namespace: string): Promise<void> {
+  const indices = await es.indices.get({
+    index: `${namespace}-*`,
+    allow_no_indices: true,
+    ignore_unavailable: true,
+  });
+  const names = Object.keys(indices);
+  if (names.length > 0) await es.indices.delete({ index: names, ignore_unavailable: true });
 }
 
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
