@@ -12,7 +12,20 @@ import { PROJECTIONS } from './registry.ts';
 /** The projector process: runs every registered projection until SIGTERM or SIGINT. */
 const config = loadConfigOrExit();
 const log = createLogger(config.LOG_LEVEL, 'vista-projectors');
+// Handlers first: a SIGTERM during start-up (migrations, connections) still ends cleanly.
+const shutdown = new AbortController();
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    log.info({ signal }, 'shutting down: finishing the current batch');
+    shutdown.abort();
+  });
+}
 const infrastructure = await openInfrastructure(config, 'vista-projectors', log);
+if (shutdown.signal.aborted) {
+  await infrastructure.close();
+  log.info('projectors stopped before starting');
+  process.exit(0);
+}
 const unknown = config.PROJECTIONS.filter((name) => !PROJECTIONS.some((p) => p.name === name));
 if (unknown.length > 0) {
   process.stderr.write(
@@ -29,13 +42,6 @@ const host = new ProjectionHost(
   new LeaseManager(config.DATABASE_URL, log),
 );
 
-const shutdown = new AbortController();
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    log.info({ signal }, 'shutting down: finishing the current batch');
-    shutdown.abort();
-  });
-}
 const metrics = createMetricsServer(
   () => [...projectionSamples(host), ...processSamples()],
   () => host.ready,

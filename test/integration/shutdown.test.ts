@@ -1,14 +1,50 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoHistory } from '../../projectors/demo/history.ts';
 import { publishMany } from '../../projectors/demo/publish-many.ts';
-import { LEASE_NAMESPACE } from '../../projectors/engine/lease.ts';
-import { ChildProjector } from '../support/child-projector.ts';
+import { PROJECTIONS } from '../../projectors/registry.ts';
+import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
+import type { OutgoingEvent } from '../../shared/events/publish.ts';
+import { elasticsearchAlias } from '../../shared/read-model-names.ts';
+import {
+  leaseLocks,
+  livePositions,
+  type Positions,
+  projectionStatus,
+  projectorSessions,
+  reached,
+} from '../support/engine-state.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
-import { expectViewsToMatchModel, waitForLiveViews } from '../support/read-views.ts';
+import {
+  expectedCustomerStats,
+  expectedDailySales,
+  expectedOrders,
+  expectedProducts,
+} from '../support/model.ts';
+import { leaseAcquired, ProjectorProcesses } from '../support/projector-process.ts';
+import {
+  expectViewsToMatchModel,
+  readCustomerStats,
+  readDailySales,
+  readOrders,
+  readProducts,
+  waitForLiveViews,
+} from '../support/read-views.ts';
 
-describe('graceful shutdown', () => {
+const NAMES = PROJECTIONS.map((p) => p.name);
+
+/** The events of `history` at or before `positions`: on a fresh stream, a stream's k-th event has sequence k. */
+function upTo(history: readonly OutgoingEvent[], positions: Positions = {}): OutgoingEvent[] {
+  const sequence: Positions = {};
+  return history.filter((e) => {
+    const stream = e.eventType.stream;
+    sequence[stream] = (sequence[stream] ?? 0) + 1;
+    return sequence[stream] <= (positions[stream] ?? 0);
+  });
+}
+
+describe('graceful shutdown of a projector process', () => {
   let env: TestEnvironment;
-  let projector: ChildProjector | undefined;
+  const processes = new ProjectorProcesses();
   const history = [...demoHistory({ events: 30_000, seed: 81 })];
 
   beforeAll(async () => {
@@ -17,42 +53,68 @@ describe('graceful shutdown', () => {
   });
 
   afterAll(async () => {
-    await projector?.stop('SIGKILL');
+    await processes.killAll();
     await env?.cleanup();
   });
 
-  it('SIGTERM mid-catch-up ends the batch cleanly, releases the leases and exits 0', async () => {
-    const { pool } = env.infrastructure;
-    const first = new ChildProjector(env, { BATCH_SIZE: '500' });
-    projector = first;
-    await eventually(async () => {
-      const { rows } = await pool
-        .query<{ p: number }>('SELECT coalesce(sum(position), 0)::int AS p FROM vista_checkpoints')
-        .catch(() => ({ rows: [] as { p: number }[] }));
-      return (rows[0]?.p ?? 0) > 0 ? true : undefined;
-    });
-    const started = Date.now();
-    const code = await first.stop('SIGTERM');
-    expect(code, first.log).toBe(0);
-    expect(Date.now() - started).toBeLessThan(10_000);
-    expect(first.log).toContain('projectors stopped');
+  it('SIGTERM commits or abandons the current batch cleanly, releases leases and exits 0', async () => {
+    processes.printLogsOnFailure();
+    const { pool, nats, streams, es } = env.infrastructure;
+    const heads = await streamHeads(nats.jsm, streams);
+    // Sequences are the history's order per stream (nothing deduplicated or lost on publishing).
+    expect(upTo(history, heads)).toHaveLength(history.length);
 
-    const locks = await pool.query(
-      `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = $1
-          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
-      [LEASE_NAMESPACE],
+    const first = processes.start(env, 'first', { BATCH_SIZE: '500' });
+    for (const name of NAMES) await first.waitForLog(leaseAcquired(name), `the ${name} lease`);
+    await eventually(
+      async () => ((await livePositions(pool)).orders?.ORDERS ?? 0) >= 1000 || undefined,
+      30_000,
+      'orders to commit its first batches',
     );
-    expect(locks.rowCount).toBe(0);
-    const { rows } = await pool.query<{ name: string; status: string }>(
-      'SELECT name, status FROM vista_projections ORDER BY name',
+    const signalledAt = Date.now();
+    const code = await first.stop('SIGTERM', 15_000);
+    const exitMs = Date.now() - signalledAt;
+    expect(code).toBe(0);
+    expect(exitMs).toBeLessThan(5_000);
+    const messages = first.lines.map((l) => l.msg);
+    expect(messages).toContain('shutting down: finishing the current batch');
+    expect(messages.at(-1)).toBe('projectors stopped');
+    expect(first.lines.filter((l) => Number(l.level) >= 50)).toEqual([]); // no error on the way out
+
+    // Leases released and every connection to the database closed.
+    expect(await leaseLocks(pool, NAMES)).toEqual([]);
+    await eventually(
+      async () => ((await projectorSessions(pool)).length === 0 ? true : undefined),
+      5_000,
+      'the projector sessions to end',
     );
-    expect(rows.map((r) => `${r.name}:${r.status}`)).toEqual(
-      ['customer_stats', 'daily_sales', 'orders', 'products'].map((name) => `${name}:stopped`),
+    const status = await projectionStatus(pool);
+    expect(Object.fromEntries(NAMES.map((name) => [name, status[name]?.status]))).toEqual(
+      Object.fromEntries(NAMES.map((name) => [name, 'stopped'])),
     );
 
-    // A new process goes on from the checkpoints: nothing lost, nothing applied twice.
-    projector = new ChildProjector(env);
-    await waitForLiveViews(env, 8, 180_000);
+    // It stopped mid catch-up, and each view holds exactly the events up to its checkpoint:
+    // the last batch was committed with its checkpoint, or not at all.
+    const positions = await livePositions(pool);
+    expect(reached(positions.orders, { ORDERS: heads.ORDERS, PAYMENTS: heads.PAYMENTS })).toBe(false);
+    expect(await readOrders(pool)).toEqual(
+      Object.fromEntries(expectedOrders(upTo(history, positions.orders))),
+    );
+    expect(await readCustomerStats(pool)).toEqual(
+      Object.fromEntries(expectedCustomerStats(upTo(history, positions.customer_stats))),
+    );
+    expect(await readDailySales(pool)).toEqual(
+      Object.fromEntries(expectedDailySales(upTo(history, positions.daily_sales))),
+    );
+    await es.indices.refresh({ index: elasticsearchAlias(env.config.VISTA_NAMESPACE, 'products') });
+    expect(await readProducts(es, env.config.VISTA_NAMESPACE)).toEqual(
+      Object.fromEntries(expectedProducts(upTo(history, positions.products))),
+    );
+
+    // A new process goes on from those checkpoints: nothing lost, nothing applied twice.
+    const second = processes.start(env, 'second');
+    await second.waitForLog(leaseAcquired('orders'), 'the orders lease');
+    await waitForLiveViews(env, 8, 60_000);
     await expectViewsToMatchModel(env, history);
-  });
+  }, 90_000);
 });
