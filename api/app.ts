@@ -8,7 +8,7 @@ import { streamsFor } from '../shared/events/streams.ts';
 import type { Logger } from '../shared/log.ts';
 import { elasticsearchAlias } from '../shared/read-model-names.ts';
 import { CheckpointWatcher } from './checkpoint-watcher.ts';
-import { readOnlyDatabaseUrl } from './read-only-role.ts';
+import { checkLogin, readOnlyDatabaseUrl } from './read-only-role.ts';
 import { createApiServer } from './server.ts';
 
 export interface Api {
@@ -17,12 +17,13 @@ export interface Api {
 }
 
 /**
- * Wires the API from configuration: a read-only database role, pools with statement
- * timeouts, the checkpoint watcher, Elasticsearch, and NATS (only for lag; the API serves
+ * Wires the API from configuration: a read-only database role, a pool with a statement
+ * timeout, the checkpoint watcher, Elasticsearch, and NATS (only for lag; the API serves
  * without it).
  */
 export async function createApi(config: Config, log: Logger): Promise<Api> {
   const databaseUrl = config.API_DATABASE_URL ?? (await readOnlyDatabaseUrl(config.DATABASE_URL, log));
+  await checkLogin(databaseUrl);
   const pool = createPool(databaseUrl, {
     applicationName: 'vista-api',
     max: 20,
@@ -44,11 +45,13 @@ export async function createApi(config: Config, log: Logger): Promise<Api> {
     pool,
     es,
     productsAlias: elasticsearchAlias(config.VISTA_NAMESPACE, 'products'),
+    streams,
     log,
     watcher,
     streamHeads: async () => (nats ? streamHeads(nats.jsm, streams).catch(() => undefined) : undefined),
     limits: {
       consistencyTimeoutMs: config.CONSISTENCY_TIMEOUT_MS,
+      queryTimeoutMs: config.QUERY_TIMEOUT_MS,
       maxDepth: config.MAX_QUERY_DEPTH,
       maxCost: config.MAX_QUERY_COST,
       corsOrigins: config.CORS_ORIGINS,

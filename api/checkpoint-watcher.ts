@@ -4,27 +4,47 @@ import { createDedicatedClient, type Pool } from '../shared/clients/postgres.ts'
 import type { Logger } from '../shared/log.ts';
 
 /** Per stream, the sequence a projection's live generation has absorbed. */
-export type StreamPositions = Record<string, number>;
+export type StreamPositions = Readonly<Record<string, number>>;
 
-/** The channel the projectors NOTIFY on each commit, with the projection's name as payload. */
+/** The channel the projectors NOTIFY at each commit, with the projection's name as payload. */
 const CHANNEL = 'vista_checkpoints';
-/** A NOTIFY sent while the listener was reconnecting is lost: re-read this often anyway. */
+/**
+ * A NOTIFY sent while the listener is disconnected is lost, and a generation switch sends none:
+ * the process re-reads the (small) checkpoint table this often anyway, once for everyone.
+ */
 const SAFETY_REREAD_MS = 1000;
+
+interface LiveCheckpoint {
+  readonly generation: number;
+  readonly positions: StreamPositions;
+}
+
+/** Whether `positions` covers `required` on the streams it reads (streams it does not read are ignored). */
+export function hasReached(positions: StreamPositions | undefined, required: StreamPositions): boolean {
+  if (!positions) return false;
+  return Object.entries(required).every(([stream, position]) => {
+    const reached = positions[stream];
+    return reached === undefined || reached >= position;
+  });
+}
 
 /**
  * The live checkpoints of every projection, kept current for the whole API process by one
- * LISTEN connection. Notifications are hints: on each one (and on a slow timer, since they
- * are lost while disconnected) the checkpoint table is re-read. Waiting requests and
- * subscriptions are woken from here, never by a poll loop of their own.
+ * LISTEN connection. Notifications are hints: each one (and a slow timer) triggers a re-read of
+ * the checkpoint table, coalesced so that at most one read is in flight and one queued whatever
+ * the rate of commits. Waiting requests and subscriptions are woken from here (`change`), never
+ * by a poll loop of their own.
  */
 export class CheckpointWatcher extends EventEmitter<{
   change: [projection: string, positions: StreamPositions];
 }> {
-  private readonly positions = new Map<string, StreamPositions>();
-  private client: pg.Client | undefined;
+  private live = new Map<string, LiveCheckpoint>();
+  private listener: pg.Client | undefined;
+  private connecting: Promise<void> | undefined;
+  private reading: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
-  private readonly rereads = new Map<string, { again: boolean }>();
 
   constructor(
     private readonly connectionString: string,
@@ -36,116 +56,155 @@ export class CheckpointWatcher extends EventEmitter<{
   }
 
   async start(): Promise<void> {
-    await this.listen().catch((error) =>
-      this.log.warn({ err: error }, 'checkpoint listener not connected yet'),
+    await this.listen();
+    await this.refresh().catch((error: unknown) =>
+      this.log.warn({ err: error }, 'checkpoints not readable yet'),
     );
-    await this.refresh().catch(() => undefined);
     this.timer = setInterval(() => {
-      if (this.listenerCount('change') > 0 || !this.client) void this.refresh().catch(() => undefined);
-      if (!this.client && !this.closed) void this.listen().catch(() => undefined);
+      if (!this.listener) void this.listen();
+      void this.refresh().catch(() => undefined);
     }, SAFETY_REREAD_MS);
+    this.timer.unref();
   }
 
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
-    await this.client?.end().catch(() => undefined);
+    await this.connecting;
+    await this.listener?.end().catch(() => undefined);
+    this.listener = undefined;
   }
 
-  /** The last known positions of a projection's live generation. */
-  current(projection: string): StreamPositions {
-    return this.positions.get(projection) ?? {};
+  /** The last known positions of a projection's live generation; undefined before it has any. */
+  current(projection: string): StreamPositions | undefined {
+    return this.live.get(projection)?.positions;
+  }
+
+  /** The projections with a live generation, by name. */
+  projections(): string[] {
+    return [...this.live.keys()].sort();
+  }
+
+  /** The last known positions of several projections, as `extensions.positions` reports them. */
+  snapshot(projections: readonly string[]): Record<string, StreamPositions> {
+    return Object.fromEntries(projections.map((p) => [p, this.current(p) ?? {}]));
   }
 
   /**
-   * A projector committed. Under ingest that is many times a second per projection, so the
-   * re-reads are coalesced: at most one in flight per projection, and one more after it if
-   * further commits arrived meanwhile.
+   * Re-reads the live checkpoints and announces each projection that moved (or switched
+   * generation). Resolves after a read that started after the call, so a caller that knows of
+   * a commit sees it; concurrent callers share one read.
    */
-  private hint(projection: string | undefined): void {
-    const key = projection ?? '*';
-    const state = this.rereads.get(key);
-    if (state) {
-      state.again = true;
-      return;
+  refresh(): Promise<void> {
+    if (!this.reading) {
+      this.reading = this.read().finally(() => {
+        this.reading = undefined;
+      });
+      return this.reading;
     }
-    const entry = { again: false };
-    this.rereads.set(key, entry);
-    const run = (): Promise<void> =>
-      this.refresh(projection)
-        .catch(() => undefined)
-        .then(() => {
-          if (!entry.again) return void this.rereads.delete(key);
-          entry.again = false;
-          return run();
-        });
-    void run();
-  }
-
-  /** Re-reads the live checkpoints (of one projection, or all) and announces what moved. */
-  async refresh(projection?: string): Promise<void> {
-    const { rows } = await this.pool.query<{ projection: string; stream: string; position: number }>(
-      `SELECT c.projection, c.stream, c.position
-         FROM vista_checkpoints c JOIN vista_projections p ON p.name = c.projection AND p.generation = c.generation
-        WHERE $1::text IS NULL OR c.projection = $1`,
-      [projection ?? null],
-    );
-    const next = new Map<string, StreamPositions>();
-    for (const row of rows)
-      next.set(row.projection, { ...next.get(row.projection), [row.stream]: row.position });
-    for (const [name, positions] of next) {
-      const before = this.positions.get(name);
-      this.positions.set(name, positions);
-      if (JSON.stringify(before) !== JSON.stringify(positions)) this.emit('change', name, positions);
-    }
+    this.queued ??= this.reading
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = undefined;
+        return this.refresh();
+      });
+    return this.queued;
   }
 
   /**
-   * Resolves once every projection in `required` has reached the given positions on the streams
-   * it reads (streams it does not read are ignored), or when `timeoutMs` runs out.
+   * Resolves true once every projection in `projections` has reached `required` on the
+   * streams it reads, false when `timeoutMs` runs out or `signal` aborts first. A projection
+   * with no checkpoint yet has reached nothing.
    */
   waitFor(
-    required: Readonly<Record<string, number>>,
+    required: StreamPositions,
     projections: readonly string[],
     timeoutMs: number,
+    signal?: AbortSignal,
   ): Promise<boolean> {
-    const reached = () =>
-      projections.every((projection) => {
-        const positions = this.current(projection);
-        return Object.entries(required).every(([stream, position]) =>
-          positions[stream] === undefined ? true : (positions[stream] ?? 0) >= position,
-        );
-      });
+    const reached = () => projections.every((p) => hasReached(this.current(p), required));
     if (reached()) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const onChange = () => {
-        if (!reached()) return;
-        done(true);
-      };
-      const timer = setTimeout(() => done(reached()), timeoutMs);
-      const done = (met: boolean) => {
+      const done = () => {
         clearTimeout(timer);
         this.off('change', onChange);
-        resolve(met);
+        signal?.removeEventListener('abort', done);
+        resolve(reached());
       };
+      const onChange = () => {
+        if (reached()) done();
+      };
+      const timer = setTimeout(done, timeoutMs);
       this.on('change', onChange);
-      // The cache may be a moment behind a commit whose NOTIFY is already in flight.
+      signal?.addEventListener('abort', done, { once: true });
+      // The cache may be a moment behind a commit whose NOTIFY is still in flight.
       void this.refresh().catch(() => undefined);
     });
   }
 
-  private async listen(): Promise<void> {
-    if (this.client || this.closed) return;
-    const client = createDedicatedClient(this.connectionString, 'vista-api-listener');
-    const drop = () => {
-      if (this.client === client) this.client = undefined;
-      void client.end().catch(() => undefined);
-    };
-    client.on('error', drop);
-    client.on('end', drop);
-    client.on('notification', (message) => this.hint(message.payload || undefined));
-    await client.connect();
-    await client.query(`LISTEN ${CHANNEL}`);
-    this.client = client;
+  private async read(): Promise<void> {
+    const { rows } = await this.pool.query<{
+      projection: string;
+      generation: number;
+      stream: string;
+      position: number;
+    }>(
+      `SELECT p.name AS projection, p.generation, c.stream, c.position
+         FROM vista_projections p
+         JOIN vista_checkpoints c ON c.projection = p.name AND c.generation = p.generation`,
+    );
+    const next = new Map<string, { generation: number; positions: Record<string, number> }>();
+    for (const row of rows) {
+      const entry = next.get(row.projection) ?? { generation: row.generation, positions: {} };
+      entry.positions[row.stream] = row.position;
+      next.set(row.projection, entry);
+    }
+    const before = this.live;
+    this.live = next;
+    for (const [name, now] of next) {
+      const was = before.get(name);
+      if (!was || was.generation !== now.generation || !samePositions(was.positions, now.positions)) {
+        this.emit('change', name, now.positions);
+      }
+    }
   }
+
+  /** Connects the one listener of the process; on any error it is dropped and the timer reconnects. */
+  private listen(): Promise<void> {
+    if (this.closed || this.listener) return Promise.resolve();
+    this.connecting ??= (async () => {
+      const client = createDedicatedClient(this.connectionString, 'vista-api-listener');
+      const drop = (error?: Error) => {
+        if (this.listener !== client) return;
+        this.listener = undefined;
+        this.log.warn({ err: error }, 'checkpoint listener lost; reconnecting');
+        void client.end().catch(() => undefined);
+      };
+      client.on('error', drop);
+      client.on('end', () => drop());
+      client.on('notification', () => void this.refresh().catch(() => undefined));
+      try {
+        await client.connect();
+        await client.query(`LISTEN ${CHANNEL}`);
+        if (this.closed) {
+          await client.end();
+          return;
+        }
+        this.listener = client;
+        // Commits made while no listener was connected sent their NOTIFY to nobody.
+        void this.refresh().catch(() => undefined);
+      } catch (error) {
+        this.log.warn({ err: error }, 'checkpoint listener not connected; retrying');
+        await client.end().catch(() => undefined);
+      }
+    })().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+}
+
+function samePositions(a: StreamPositions, b: StreamPositions): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }

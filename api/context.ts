@@ -4,10 +4,21 @@ import type { Elasticsearch } from '../shared/clients/elasticsearch.ts';
 import type { Pool } from '../shared/clients/postgres.ts';
 import type { Logger } from '../shared/log.ts';
 import type { CheckpointWatcher } from './checkpoint-watcher.ts';
+import type { LiveQuery, LiveValue } from './live-query.ts';
 import type { CustomerStats } from './schema/customers.ts';
+import type { customerOrdersLoader, Order } from './schema/orders.ts';
+import type { Product } from './schema/products.ts';
+import type { Projection } from './schema/projections.ts';
 
-/** What every resolver may use: the read models' stores and per-request loaders. */
+/** The process-wide readers behind subscriptions: one read per commit for all subscribers. */
+export interface LiveFeeds {
+  readonly orders: LiveQuery<string, Order | null>;
+  readonly projections: LiveQuery<'all', Projection[]>;
+}
+
+/** What every resolver may use: the read models' stores, per-request loaders, live feeds. */
 export type ApiContext = {
+  readonly request: Request;
   readonly pool: Pool;
   readonly es: Elasticsearch;
   /** The Elasticsearch alias of the products view. */
@@ -16,8 +27,14 @@ export type ApiContext = {
   readonly watcher: CheckpointWatcher;
   /** Stream heads, for lag; undefined when NATS is unreachable. */
   readonly streamHeads: () => Promise<Record<string, number> | undefined>;
-  /** Batches the customer lookups of one request into one query (no N+1). */
+  readonly feeds: LiveFeeds;
+  /** Per request, batching each kind of lookup into one query (no N+1). */
+  readonly orders: DataLoader<string, Order | null>;
   readonly customers: DataLoader<string, CustomerStats | null>;
+  readonly customerOrders: ReturnType<typeof customerOrdersLoader>;
+  readonly products: DataLoader<string, Product | null>;
+  /** A subscription's projections, and the positions its latest event was read at. */
+  readonly liveEvent: { projections: readonly string[]; positions?: LiveValue<unknown>['positions'] };
 };
 
 /** What Node's HTTP server hands graphql-yoga with every request. */

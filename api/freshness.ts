@@ -1,61 +1,77 @@
-import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import type { ExecutionResult } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Streams } from '../shared/events/streams.ts';
 import type { CheckpointWatcher } from './checkpoint-watcher.ts';
 import type { ApiContext } from './context.ts';
+import { MIN_POSITIONS_HEADER, parseMinPositions } from './min-positions.ts';
 import { projectionsRead } from './read-models.ts';
 
-/**
- * The read-your-writes header: the stream sequences a client's own publishes were acknowledged
- * with, e.g. `X-Vista-Min-Positions: ORDERS=1042,PAYMENTS=77`.
- */
-export const MIN_POSITIONS_HEADER = 'x-vista-min-positions';
+/** What a read-your-writes request is told in `extensions.consistency`. */
+export interface Consistency {
+  /** The positions the client asked for, per stream. */
+  readonly required: Readonly<Record<string, number>>;
+  /** The projections the query reads, which had to reach them. */
+  readonly projections: readonly string[];
+  /** True when all of them had, before the data was read; false after `timeoutMs`. */
+  readonly met: boolean;
+  readonly waitedMs: number;
+  readonly timeoutMs: number;
+}
 
-export function parseMinPositions(header: string): Record<string, number> {
-  const required: Record<string, number> = {};
-  for (const part of header.split(',')) {
-    const match = /^\s*([A-Z][A-Z0-9_]*)\s*=\s*(\d{1,15})\s*$/.exec(part);
-    if (!match) {
-      throw createGraphQLError(`${MIN_POSITIONS_HEADER} must look like ORDERS=1042,PAYMENTS=77`, {
-        extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
-      });
-    }
-    required[match[1] as string] = Math.max(required[match[1] as string] ?? 0, Number(match[2]));
-  }
-  return required;
+function withExtensions(result: ExecutionResult, extensions: Record<string, unknown>): ExecutionResult {
+  return { ...result, extensions: { ...result.extensions, ...extensions } };
 }
 
 /**
- * Before a query runs: waits, when asked, until the projections it reads have reached the
- * client's positions (bounded by `timeoutMs`), and notes their positions. After: adds
- * `extensions.positions` (per projection read, per stream) and `extensions.consistency`.
- * Positions are taken before the data is read, so they never claim more than the answer holds.
+ * Freshness of every answer. Before a query runs: when the request carries
+ * `X-Vista-Min-Positions`, waits (up to `timeoutMs`, woken by the process's CheckpointWatcher,
+ * never polling) until the projections the query reads have reached those positions; then
+ * notes their positions. After: adds `extensions.positions` (per projection read, per stream)
+ * and `extensions.consistency`. Positions are taken before the data is read, so they never
+ * claim more than the answer holds. Subscription events carry the positions they were read at.
  */
-export function freshnessPlugin(watcher: CheckpointWatcher, timeoutMs: number): Plugin<ApiContext> {
+export function freshnessPlugin(
+  watcher: CheckpointWatcher,
+  streams: Pick<Streams, 'streamName'>,
+  timeoutMs: number,
+): Plugin<ApiContext> {
   return {
     async onExecute({ args, setResultAndStopExecution }) {
       const ctx = args.contextValue;
       const projections = projectionsRead(args.document, args.operationName);
       const header = ctx.request.headers.get(MIN_POSITIONS_HEADER);
-      let consistency: Record<string, unknown> | undefined;
-      if (header) {
+      let consistency: Consistency | undefined;
+      if (header !== null) {
         let required: Record<string, number>;
         try {
-          required = parseMinPositions(header);
+          required = parseMinPositions(header, streams);
         } catch (error) {
-          setResultAndStopExecution({ errors: [error as Error] as never });
+          setResultAndStopExecution({ errors: [error as never] });
           return;
         }
         const started = performance.now();
-        const met = await watcher.waitFor(required, projections, timeoutMs);
-        consistency = { required, met, waitedMs: Math.round(performance.now() - started) };
+        const met = await watcher.waitFor(required, projections, timeoutMs, ctx.request.signal);
+        const waitedMs = Math.round(performance.now() - started);
+        consistency = { required, projections, met, waitedMs, timeoutMs };
       }
-      const positions = Object.fromEntries(projections.map((p) => [p, watcher.current(p)]));
+      const positions = watcher.snapshot(projections);
       return {
         onExecuteDone({ result, setResult }) {
           if (Symbol.asyncIterator in result) return;
-          setResult({
-            ...result,
-            extensions: { ...result.extensions, positions, ...(consistency ? { consistency } : {}) },
-          });
+          setResult(withExtensions(result, { positions, ...(consistency ? { consistency } : {}) }));
+        },
+      };
+    },
+    onSubscribe({ args }) {
+      const ctx = args.contextValue;
+      ctx.liveEvent.projections = projectionsRead(args.document, args.operationName);
+      return {
+        onSubscribeResult() {
+          return {
+            onNext({ result, setResult }) {
+              setResult(withExtensions(result, { positions: ctx.liveEvent.positions ?? {} }));
+            },
+          };
         },
       };
     },

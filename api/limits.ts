@@ -11,6 +11,8 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './schema/connection.ts';
 
 /** Fields that return a page of `first` items (default DEFAULT_PAGE_SIZE). */
 const PAGINATED = new Set(['orders', 'searchProducts']);
+/** Fields that return every projection at once: a dozen or so items. */
+const LISTS: Readonly<Record<string, number>> = { projections: 10, projectionStatus: 10 };
 
 interface Measure {
   depth: number;
@@ -27,7 +29,7 @@ function multiplier(field: {
   arguments?: readonly { name: { value: string }; value: { kind: string } }[];
 }): number {
   const first = field.arguments?.find((a) => a.name.value === 'first');
-  if (!first) return PAGINATED.has(field.name.value) ? DEFAULT_PAGE_SIZE : 1;
+  if (!first) return PAGINATED.has(field.name.value) ? DEFAULT_PAGE_SIZE : (LISTS[field.name.value] ?? 1);
   const value = first.value as { kind: string; value?: string };
   if (value.kind === Kind.INT) return Math.max(1, Number(value.value));
   return MAX_PAGE_SIZE;
@@ -81,12 +83,20 @@ export function measureDocument(document: DocumentNode): Measure {
   return worst;
 }
 
+/** Most tokens a document may have: parsing stops there, before any work on a huge document. */
+export const MAX_TOKENS = 10_000;
+
 /**
  * Refuses queries nested deeper than `maxDepth` or costing more than `maxCost` before they run,
- * as validation errors: a crafted query cannot make the API walk millions of nodes.
+ * as validation errors, and documents longer than MAX_TOKENS while they are parsed: a crafted
+ * query cannot make the API walk millions of nodes.
  */
 export function limitsPlugin(maxDepth: number, maxCost: number): Plugin {
   return {
+    onParse({ parseFn, setParseFn }) {
+      // yoga's own parse (its build of graphql), so a refusal is a regular syntax error (400).
+      setParseFn((source, options) => parseFn(source, { ...options, maxTokens: MAX_TOKENS }));
+    },
     onValidate({ addValidationRule }) {
       addValidationRule(
         (context: ValidationContext): ASTVisitor => ({

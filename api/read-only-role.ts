@@ -5,14 +5,18 @@ import type { Logger } from '../shared/log.ts';
 /** The role the API connects as when no API_DATABASE_URL is given. */
 export const API_ROLE = 'vista_api';
 
+/** Codes of a CREATE ROLE that lost a race with another process (roles are cluster-wide). */
+const ALREADY_EXISTS = new Set(['42710', '23505']);
+
 /**
- * Makes sure the role `vista_api` exists and may only read (SELECT on the schema's tables and
- * views, now and as the projectors create them), and returns DATABASE_URL with that user.
- * When the configured user may not manage roles, the API keeps the configured URL and relies
- * on read-only sessions alone, and says so.
+ * Makes sure the role `vista_api` exists and may only read: LOGIN, SELECT on the schema's
+ * tables and views (now and as the projectors create them), read-only transactions by default,
+ * nothing else. Returns DATABASE_URL with that user. When the configured user may not manage
+ * roles, the API keeps the configured URL and relies on read-only sessions alone, and says so
+ * (set API_DATABASE_URL to a read-only user there).
  */
 export async function readOnlyDatabaseUrl(databaseUrl: string, log: Logger): Promise<string> {
-  const admin = new pg.Client({ connectionString: databaseUrl });
+  const admin = new pg.Client({ connectionString: databaseUrl, application_name: 'vista-api-setup' });
   await admin.connect();
   try {
     const role = ident(API_ROLE);
@@ -26,7 +30,21 @@ export async function readOnlyDatabaseUrl(databaseUrl: string, log: Logger): Pro
     await admin.query('SELECT pg_advisory_lock(hashtext($1))', ['vista:api-role']);
     try {
       const exists = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [API_ROLE]);
-      if (exists.rowCount === 0) await admin.query(`CREATE ROLE ${role} LOGIN`);
+      if (exists.rowCount === 0) {
+        await admin
+          .query(`CREATE ROLE ${role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION`)
+          .catch((error: { code?: string }) => {
+            if (!ALREADY_EXISTS.has(error.code ?? '')) throw error;
+          });
+      }
+      // Even a session that forgets to ask for it reads only. (Role settings are cluster-wide:
+      // only written when missing, so API processes of other databases do not race on them.)
+      const { rowCount: readOnly } = await admin.query(
+        `SELECT 1 FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole
+          WHERE r.rolname = $1 AND s.setdatabase = 0 AND 'default_transaction_read_only=on' = ANY (s.setconfig)`,
+        [API_ROLE],
+      );
+      if (!readOnly) await admin.query(`ALTER ROLE ${role} SET default_transaction_read_only = on`);
       await admin.query(`GRANT CONNECT ON DATABASE ${ident(admin.database ?? '')} TO ${role}`);
       await admin.query(`GRANT USAGE ON SCHEMA public TO ${role}`);
       await admin.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}`);
@@ -44,4 +62,19 @@ export async function readOnlyDatabaseUrl(databaseUrl: string, log: Logger): Pro
   url.username = API_ROLE;
   url.password = '';
   return url.toString();
+}
+
+/** Fails start-up with a clear message when the API's database user cannot log in. */
+export async function checkLogin(databaseUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl, application_name: 'vista-api-setup' });
+  try {
+    await client.connect();
+  } catch (error) {
+    const user = new URL(databaseUrl).username;
+    throw new Error(
+      `the API cannot connect as ${user} (${(error as Error).message}); set API_DATABASE_URL to a read-only user`,
+    );
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }

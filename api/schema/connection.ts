@@ -29,33 +29,55 @@ export function pageSize(first: number | null | undefined): number {
   return first;
 }
 
-/** Cursors are opaque to clients: base64url of the sort key, so their format may change freely. */
-export function encodeCursor(key: readonly (string | number)[]): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
+/** What a cursor is a position in: a cursor of one connection is refused by another. */
+export type CursorKind = 'orders' | 'products';
+
+const MAX_CURSOR_LENGTH = 1024;
+
+/**
+ * Cursors are opaque to clients (base64url of the kind and the sort key of the edge), so their
+ * format may change freely; they stay valid while the row they point at keeps its sort key.
+ */
+export function encodeCursor(kind: CursorKind, key: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify([kind, ...key])).toString('base64url');
 }
 
-export function decodeCursor(cursor: string, shape: readonly ('string' | 'number')[]): (string | number)[] {
-  try {
-    const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (
-      Array.isArray(key) &&
-      key.length === shape.length &&
-      key.every((part, i) => typeof part === shape[i])
-    ) {
-      return key as (string | number)[];
+export function decodeCursor(
+  cursor: string,
+  kind: CursorKind,
+  shape: readonly ('string' | 'number')[],
+): (string | number)[] {
+  if (cursor.length <= MAX_CURSOR_LENGTH) {
+    try {
+      const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+      if (Array.isArray(decoded) && decoded[0] === kind) {
+        const key: unknown[] = decoded.slice(1);
+        const valid =
+          key.length === shape.length &&
+          key.every((part, i) =>
+            shape[i] === 'number'
+              ? typeof part === 'number' && Number.isFinite(part)
+              : typeof part === 'string',
+          );
+        if (valid) return key as (string | number)[];
+      }
+    } catch {
+      // fall through to the error below
     }
-  } catch {
-    // fall through to the error below
   }
-  throw createGraphQLError('after is not a cursor returned by this API', {
+  throw createGraphQLError('after is not a cursor returned by this connection', {
     extensions: { code: 'BAD_USER_INPUT' },
   });
 }
 
 /** Builds a connection from `limit + 1` fetched rows: the extra row only says a next page exists. */
-export function toConnection<T>(rows: readonly T[], limit: number, cursorOf: (row: T) => string) {
-  const page = rows.slice(0, limit);
-  const edges = page.map((node) => ({ node, cursor: cursorOf(node) }));
+export function toConnection<R, N>(
+  rows: readonly R[],
+  limit: number,
+  cursorOf: (row: R) => string,
+  toNode: (row: R) => N,
+) {
+  const edges = rows.slice(0, limit).map((row) => ({ node: toNode(row), cursor: cursorOf(row) }));
   return {
     edges,
     pageInfo: {

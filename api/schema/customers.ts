@@ -18,12 +18,19 @@ export const customersTypeDefs = /* GraphQL */ `
     "When the customer's latest order was placed (ISO-8601)."
     lastOrderAt: String!
     "The customer's orders, newest first."
-    orders(status: OrderStatus, first: Int = 20, after: String): OrderConnection!
+    orders(
+      "Only orders in this status."
+      status: OrderStatus
+      "How many orders, 0 to 100."
+      first: Int = 20
+      "The endCursor of the previous page."
+      after: String
+    ): OrderConnection!
   }
 
   extend type Query {
     "One customer's statistics, or null when no order of theirs has been projected (yet)."
-    customer(id: ID!): CustomerStats
+    customer("The customer id." id: ID!): CustomerStats
   }
 `;
 

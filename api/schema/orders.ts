@@ -1,3 +1,5 @@
+import DataLoader from 'dataloader';
+import type { Pool } from '../../shared/clients/postgres.ts';
 import type { ApiContext } from '../context.ts';
 import { decodeCursor, encodeCursor, pageSize, toConnection } from './connection.ts';
 
@@ -30,6 +32,10 @@ export const ordersTypeDefs = /* GraphQL */ `
     lineCount: Int!
     "Captured minus refunded, in cents."
     paidCents: Long!
+    "Sum of the payments captured for it, in cents."
+    capturedCents: Long!
+    "Sum of the payments refunded for it, in cents."
+    refundedCents: Long!
     "When it was placed (ISO-8601)."
     placedAt: String!
     "When it was shipped (ISO-8601), if it was."
@@ -42,7 +48,7 @@ export const ordersTypeDefs = /* GraphQL */ `
   type OrderEdge {
     "The order."
     node: Order!
-    "Opaque cursor of this edge."
+    "Opaque cursor of this edge; pass it as after to continue after it."
     cursor: String!
   }
 
@@ -54,11 +60,21 @@ export const ordersTypeDefs = /* GraphQL */ `
     pageInfo: PageInfo!
   }
 
+  "The read models, each as fresh as extensions.positions says."
   type Query {
     "One order by id, or null when the orders view does not show it (yet)."
-    order(id: ID!): Order
-    "Orders newest first, optionally of one customer and/or in one status."
-    orders(customerId: ID, status: OrderStatus, first: Int = 20, after: String): OrderConnection!
+    order("The order id." id: ID!): Order
+    "Orders newest first, optionally of one customer and/or in one status. first is at most 100."
+    orders(
+      "Only this customer's orders."
+      customerId: ID
+      "Only orders in this status."
+      status: OrderStatus
+      "How many orders, 0 to 100."
+      first: Int = 20
+      "The endCursor of the previous page."
+      after: String
+    ): OrderConnection!
   }
 `;
 
@@ -69,13 +85,22 @@ interface OrderRow {
   total_cents: number;
   line_count: number;
   paid_cents: number;
+  captured_cents: number;
+  refunded_cents: number;
   placed_at: Date;
+  /** placed_at in microseconds since 1970: the cursor key, exact where a JS Date keeps only ms. */
+  placed_us: number;
   shipped_at: Date | null;
   cancelled_at: Date | null;
 }
 
-const COLUMNS =
-  'id, customer_id, status, total_cents, line_count, paid_cents, placed_at, shipped_at, cancelled_at';
+const COLUMNS = `o.id, o.customer_id, o.status, o.total_cents, o.line_count, o.paid_cents, o.captured_cents,
+  o.refunded_cents, o.placed_at, (extract(epoch FROM o.placed_at) * 1000000)::bigint AS placed_us,
+  o.shipped_at, o.cancelled_at`;
+
+/** The keyset condition "after this cursor", in the newest-first order of every order page. */
+const AFTER = (us: string, id: string) =>
+  `(o.placed_at, o.id) < (timestamptz 'epoch' + ${us}::bigint * interval '1 microsecond', ${id})`;
 
 export function toOrder(row: OrderRow) {
   return {
@@ -85,6 +110,8 @@ export function toOrder(row: OrderRow) {
     totalCents: row.total_cents,
     lineCount: row.line_count,
     paidCents: row.paid_cents,
+    capturedCents: row.captured_cents,
+    refundedCents: row.refunded_cents,
     placedAt: row.placed_at.toISOString(),
     shippedAt: row.shipped_at?.toISOString() ?? null,
     cancelledAt: row.cancelled_at?.toISOString() ?? null,
@@ -93,9 +120,21 @@ export function toOrder(row: OrderRow) {
 
 export type Order = ReturnType<typeof toOrder>;
 
-export async function findOrder(ctx: Pick<ApiContext, 'pool'>, id: string): Promise<Order | null> {
-  const { rows } = await ctx.pool.query<OrderRow>(`SELECT ${COLUMNS} FROM orders WHERE id = $1`, [id]);
-  return rows[0] ? toOrder(rows[0]) : null;
+/** Orders by id in one query: every order field of a request, or every orderUpdated subscriber. */
+export async function findOrders(pool: Pool, ids: readonly string[]): Promise<Map<string, Order | null>> {
+  const { rows } = await pool.query<OrderRow>(
+    `SELECT ${COLUMNS} FROM orders o WHERE o.id = ANY($1::text[])`,
+    [ids],
+  );
+  const found = new Map(rows.map((row) => [row.id, toOrder(row)]));
+  return new Map(ids.map((id) => [id, found.get(id) ?? null]));
+}
+
+export function orderLoader(pool: Pool): DataLoader<string, Order | null> {
+  return new DataLoader(async (ids: readonly string[]) => {
+    const found = await findOrders(pool, ids);
+    return ids.map((id) => found.get(id) ?? null);
+  });
 }
 
 interface OrdersArgs {
@@ -105,43 +144,97 @@ interface OrdersArgs {
   after?: string | null;
 }
 
-/** A page of orders, newest first, by keyset on (placed_at, id): stable under concurrent inserts. */
-async function findOrders(ctx: ApiContext, args: OrdersArgs) {
+const cursorOf = (row: OrderRow) => encodeCursor('orders', [row.placed_us, row.id]);
+
+function afterKey(after: string | null | undefined): [number, string] | undefined {
+  return after ? (decodeCursor(after, 'orders', ['number', 'string']) as [number, string]) : undefined;
+}
+
+/**
+ * A page of orders, newest first, by keyset on (placed_at, id): stable under concurrent inserts,
+ * and served by the indexes on (placed_at, id), (customer_id, placed_at, id) and
+ * (status, placed_at, id) however deep the page.
+ */
+async function pageOfOrders(pool: Pool, args: OrdersArgs) {
   const limit = pageSize(args.first);
+  const after = afterKey(args.after);
   const where: string[] = [];
   const params: unknown[] = [];
-  if (args.customerId) {
-    params.push(args.customerId);
-    where.push(`customer_id = $${params.length}`);
-  }
-  if (args.status) {
-    params.push(args.status);
-    where.push(`status = $${params.length}`);
-  }
-  if (args.after) {
-    const [placedAt, id] = decodeCursor(args.after, ['string', 'string']);
-    params.push(placedAt, id);
-    where.push(`(placed_at, id) < ($${params.length - 1}::timestamptz, $${params.length})`);
-  }
-  params.push(limit + 1);
-  const { rows } = await ctx.pool.query<OrderRow>(
-    `SELECT ${COLUMNS} FROM orders ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-     ORDER BY placed_at DESC, id DESC LIMIT $${params.length}`,
+  const param = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  if (args.customerId) where.push(`o.customer_id = ${param(args.customerId)}`);
+  if (args.status) where.push(`o.status = ${param(args.status)}`);
+  if (after) where.push(AFTER(param(after[0]), param(after[1])));
+  const { rows } = await pool.query<OrderRow>(
+    `SELECT ${COLUMNS} FROM orders o ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY o.placed_at DESC, o.id DESC LIMIT ${param(limit + 1)}`,
     params,
   );
-  return toConnection(rows.map(toOrder), limit, (order: Order) => encodeCursor([order.placedAt, order.id]));
+  return toConnection(rows, limit, cursorOf, toOrder);
+}
+
+interface CustomerPage {
+  readonly customerId: string;
+  readonly status: string | null;
+  readonly limit: number;
+  readonly after: [number, string] | undefined;
+}
+
+/**
+ * The order pages of many customers in one query (a LATERAL join per requested page), for
+ * `CustomerStats.orders` under a list: no query per customer.
+ */
+export function customerOrdersLoader(pool: Pool) {
+  return new DataLoader<CustomerPage, ReturnType<typeof toConnection<OrderRow, Order>>, string>(
+    async (pages) => {
+      const { rows } = await pool.query<OrderRow & { page: number }>(
+        `SELECT p.page::int AS page, ${COLUMNS}
+           FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::text[])
+                WITH ORDINALITY AS p(customer_id, status, size, after_us, after_id, page)
+           CROSS JOIN LATERAL (
+             SELECT * FROM orders o
+              WHERE o.customer_id = p.customer_id
+                AND (p.status IS NULL OR o.status = p.status)
+                AND (p.after_us IS NULL OR ${AFTER('p.after_us', 'p.after_id')})
+              ORDER BY o.placed_at DESC, o.id DESC LIMIT p.size + 1) o
+          ORDER BY p.page, o.placed_at DESC, o.id DESC`,
+        [
+          pages.map((p) => p.customerId),
+          pages.map((p) => p.status),
+          pages.map((p) => p.limit),
+          pages.map((p) => p.after?.[0] ?? null),
+          pages.map((p) => p.after?.[1] ?? null),
+        ],
+      );
+      const byPage = new Map<number, OrderRow[]>();
+      for (const row of rows) {
+        const page = byPage.get(row.page);
+        if (page) page.push(row);
+        else byPage.set(row.page, [row]);
+      }
+      return pages.map((page, i) => toConnection(byPage.get(i + 1) ?? [], page.limit, cursorOf, toOrder));
+    },
+    { cacheKeyFn: (page) => JSON.stringify(page) },
+  );
 }
 
 export const ordersResolvers = {
   Query: {
-    order: (_: unknown, args: { id: string }, ctx: ApiContext) => findOrder(ctx, args.id),
-    orders: (_: unknown, args: OrdersArgs, ctx: ApiContext) => findOrders(ctx, args),
+    order: (_: unknown, args: { id: string }, ctx: ApiContext) => ctx.orders.load(args.id),
+    orders: (_: unknown, args: OrdersArgs, ctx: ApiContext) => pageOfOrders(ctx.pool, args),
   },
   Order: {
     customer: (order: Order, _: unknown, ctx: ApiContext) => ctx.customers.load(order.customerId),
   },
   CustomerStats: {
     orders: (customer: { customerId: string }, args: OrdersArgs, ctx: ApiContext) =>
-      findOrders(ctx, { ...args, customerId: customer.customerId }),
+      ctx.customerOrders.load({
+        customerId: customer.customerId,
+        status: args.status ?? null,
+        limit: pageSize(args.first),
+        after: afterKey(args.after),
+      }),
   },
 };

@@ -1,4 +1,6 @@
+import DataLoader from 'dataloader';
 import { createGraphQLError } from 'graphql-yoga';
+import type { Elasticsearch } from '../../shared/clients/elasticsearch.ts';
 import type { ApiContext } from '../context.ts';
 import { decodeCursor, encodeCursor, pageSize, toConnection } from './connection.ts';
 
@@ -29,7 +31,7 @@ export const productsTypeDefs = /* GraphQL */ `
   type ProductEdge {
     "The product."
     node: Product!
-    "Opaque cursor of this edge."
+    "Opaque cursor of this edge; pass it as after to continue after it."
     cursor: String!
   }
 
@@ -43,9 +45,22 @@ export const productsTypeDefs = /* GraphQL */ `
 
   extend type Query {
     "One product by id, or null when it has not been added (yet)."
-    product(id: ID!): Product
-    "Full-text search over name and description, ranked by relevance; all products when query is empty."
-    searchProducts(query: String, category: String, first: Int = 20, after: String): ProductConnection!
+    product("The product id." id: ID!): Product
+    """
+    Full-text search over name and description (name weighs double), most relevant first,
+    optionally only in one category; every added product when query is empty or absent.
+    query is at most 500 characters and first at most 100.
+    """
+    searchProducts(
+      "Words to look for in names and descriptions (plain text, no query syntax)."
+      query: String
+      "Only products of this category (exact)."
+      category: String
+      "How many products, 0 to 100."
+      first: Int = 20
+      "The endCursor of the previous page."
+      after: String
+    ): ProductConnection!
   }
 `;
 
@@ -61,62 +76,86 @@ interface ProductSource {
   unitsSold: number;
 }
 
+/** The public fields of a product document (its `added` flag and `_positions` stay inside). */
 function toProduct(id: string, source: ProductSource) {
   const { sku, name, description, category, priceCents, tags, stock, unitsSold } = source;
-  return { id, sku, name, description, category, priceCents, tags, stock, unitsSold };
+  return { id, sku, name, description, category, priceCents, tags: tags ?? [], stock, unitsSold };
 }
 
+export type Product = ReturnType<typeof toProduct>;
+
 const MAX_QUERY_LENGTH = 500;
+const MAX_CATEGORY_LENGTH = 200;
+
+/**
+ * Products by id in one search (only added ones; searching, unlike a realtime get, sees what
+ * is refreshed, which is what the products checkpoint says): every product field of a request.
+ */
+export function productLoader(es: Elasticsearch, alias: string): DataLoader<string, Product | null> {
+  return new DataLoader(async (ids: readonly string[]) => {
+    const response = await es.search<ProductSource>({
+      index: alias,
+      query: { bool: { filter: [{ ids: { values: [...ids] } }, { term: { added: true } }] } },
+      size: ids.length,
+      track_total_hits: false,
+    });
+    const found = new Map(
+      response.hits.hits.flatMap((hit) =>
+        hit._source && hit._id ? [[hit._id, toProduct(hit._id, hit._source)] as const] : [],
+      ),
+    );
+    return ids.map((id) => found.get(id) ?? null);
+  });
+}
+
+interface SearchArgs {
+  query?: string | null;
+  category?: string | null;
+  first?: number | null;
+  after?: string | null;
+}
+
+function tooLong(argument: string, max: number): Error {
+  return createGraphQLError(`${argument} must be at most ${max} characters`, {
+    extensions: { code: 'BAD_USER_INPUT' },
+  });
+}
+
+/**
+ * Full text over name (boosted) and description, most relevant first, optionally in one
+ * category. User input only ever travels as a value inside the DSL (a match query's text, a
+ * term's value), never as DSL or as query-string syntax. Pages continue with search_after on
+ * [_score, sku]: the SKU is unique per product, so the order is total and cursors are stable.
+ */
+async function searchProducts(ctx: ApiContext, args: SearchArgs) {
+  const limit = pageSize(args.first);
+  const text = args.query?.trim() ?? '';
+  if (text.length > MAX_QUERY_LENGTH) throw tooLong('query', MAX_QUERY_LENGTH);
+  if ((args.category?.length ?? 0) > MAX_CATEGORY_LENGTH) throw tooLong('category', MAX_CATEGORY_LENGTH);
+  const after = args.after ? decodeCursor(args.after, 'products', ['number', 'string']) : undefined;
+  const filter: object[] = [{ term: { added: true } }];
+  if (args.category) filter.push({ term: { category: args.category } });
+  const must = text ? [{ multi_match: { query: text, fields: ['name^2', 'description'] } }] : [];
+  const response = await ctx.es.search<ProductSource>({
+    index: ctx.productsAlias,
+    query: { bool: { must, filter } },
+    sort: [{ _score: { order: 'desc' } }, { sku: { order: 'asc' } }],
+    size: limit + 1,
+    track_total_hits: false,
+    ...(after ? { search_after: after } : {}),
+  });
+  const hits = response.hits.hits.filter((hit) => hit._source && hit._id);
+  return toConnection(
+    hits,
+    limit,
+    (hit) => encodeCursor('products', [Number(hit.sort?.[0] ?? 0), String(hit.sort?.[1] ?? '')]),
+    (hit) => toProduct(hit._id as string, hit._source as ProductSource),
+  );
+}
 
 export const productsResolvers = {
   Query: {
-    product: async (_: unknown, args: { id: string }, ctx: ApiContext) => {
-      const response = await ctx.es.search<ProductSource>({
-        index: ctx.productsAlias,
-        query: { bool: { filter: [{ ids: { values: [args.id] } }, { term: { added: true } }] } },
-        size: 1,
-      });
-      const hit = response.hits.hits[0];
-      return hit?._source ? toProduct(hit._id as string, hit._source) : null;
-    },
-    searchProducts: async (
-      _: unknown,
-      args: { query?: string | null; category?: string | null; first?: number | null; after?: string | null },
-      ctx: ApiContext,
-    ) => {
-      const limit = pageSize(args.first);
-      const text = args.query?.trim() ?? '';
-      if (text.length > MAX_QUERY_LENGTH) {
-        throw createGraphQLError(`query must be at most ${MAX_QUERY_LENGTH} characters`, {
-          extensions: { code: 'BAD_USER_INPUT' },
-        });
-      }
-      // User input only ever travels as a value inside the DSL, never as DSL or query syntax.
-      const filter: object[] = [{ term: { added: true } }];
-      if (args.category) filter.push({ term: { category: args.category } });
-      const must = text ? [{ multi_match: { query: text, fields: ['name^2', 'description'] } }] : [];
-      const after = args.after ? decodeCursor(args.after, ['number', 'string']) : undefined;
-      const response = await ctx.es.search<ProductSource>({
-        index: ctx.productsAlias,
-        query: { bool: { must, filter } },
-        // Relevance first; the SKU, unique per product, makes the order total and cursors stable.
-        sort: [{ _score: { order: 'desc' } }, { sku: { order: 'asc' } }],
-        size: limit + 1,
-        track_total_hits: false,
-        ...(after ? { search_after: after } : {}),
-      });
-      const hits = response.hits.hits.filter((h) => h._source);
-      const nodes = hits.map((h) => ({
-        product: toProduct(h._id as string, h._source as ProductSource),
-        sort: h.sort,
-      }));
-      const connection = toConnection(nodes, limit, (n) =>
-        encodeCursor([Number(n.sort?.[0] ?? 0), String(n.sort?.[1] ?? '')]),
-      );
-      return {
-        ...connection,
-        edges: connection.edges.map((e) => ({ cursor: e.cursor, node: e.node.product })),
-      };
-    },
+    product: (_: unknown, args: { id: string }, ctx: ApiContext) => ctx.products.load(args.id),
+    searchProducts: (_: unknown, args: SearchArgs, ctx: ApiContext) => searchProducts(ctx, args),
   },
 };

@@ -18,6 +18,8 @@ export const projectionsTypeDefs = /* GraphQL */ `
     HALTED
     "Shut down cleanly."
     STOPPED
+    "A state this version of the API does not know (a newer projector reported it)."
+    UNKNOWN
   }
 
   "Where a generation is in its stream: its checkpoint and how far behind the head it is."
@@ -81,6 +83,15 @@ interface GenerationRow {
   positions: { stream: string; position: number }[];
 }
 
+const STATES = new Set(['STANDBY', 'STARTING', 'CATCHING_UP', 'RUNNING', 'RETRYING', 'HALTED', 'STOPPED']);
+
+/** The state as the enum has it; a state unknown to this API is not an error for the whole list. */
+function state(status: string): string {
+  const upper = status.toUpperCase();
+  return STATES.has(upper) ? upper : 'UNKNOWN';
+}
+
+/** Every projection with its live generation (and a building one during a rebuild), in one query. */
 export async function readProjections(pool: Pool, heads: Record<string, number> | undefined) {
   const { rows } = await pool.query<GenerationRow>(
     `SELECT g.projection, g.generation, g.version, g.state, g.status, g.detail,
@@ -95,7 +106,7 @@ export async function readProjections(pool: Pool, heads: Record<string, number> 
   const generation = (row: GenerationRow) => ({
     generation: row.generation,
     version: row.version,
-    status: row.status.toUpperCase(),
+    status: state(row.status),
     detail: row.detail,
     positions: row.positions.map((p) => ({
       ...p,
@@ -119,6 +130,8 @@ export async function readProjections(pool: Pool, heads: Record<string, number> 
       };
     });
 }
+
+export type Projection = Awaited<ReturnType<typeof readProjections>>[number];
 
 export const projectionsResolvers = {
   Query: {

@@ -1,65 +1,43 @@
-import type { CheckpointWatcher } from '../checkpoint-watcher.ts';
 import type { ApiContext } from '../context.ts';
-import { findOrder } from './orders.ts';
-import { readProjections } from './projections.ts';
+import type { LiveValue } from '../live-query.ts';
 
 export const subscriptionsTypeDefs = /* GraphQL */ `
+  "Live updates over Server-Sent Events (send the subscription with accept: text/event-stream)."
   type Subscription {
-    "The order now and each time the orders view changes it (null while it is not shown). Over SSE."
-    orderUpdated(id: ID!): Order
-    "Every projection now and whenever a checkpoint moves, at most twice a second. Over SSE."
+    """
+    The order now, then again each time the orders view changes it (null while the view does not
+    show it). Pushed when the orders projection commits, only when the order changed.
+    """
+    orderUpdated("The order id." id: ID!): Order
+    """
+    Every projection now, then again when one of them moves (at most twice a second) or its
+    state or lag changes (checked every few seconds).
+    """
     projectionStatus: [Projection!]!
   }
 `;
 
 /**
- * Yields `read()` now and again after each checkpoint move of `projection` (any projection
- * when undefined), when the value changed: driven by the projectors' commits through the
- * process's one CheckpointWatcher, never by a poll per subscriber.
+ * Each event carries the value and the positions it was read at; the value is the field's, the
+ * positions go to the event's extensions.positions (see freshness.ts), with those of the read
+ * models its nested fields read next. Loaders start afresh: a subscription's context lives
+ * across events, and an event must not be answered from an earlier event's cache.
  */
-export async function* changes<T>(
-  watcher: CheckpointWatcher,
-  projection: string | undefined,
-  read: () => Promise<T>,
-  minIntervalMs = 0,
-): AsyncGenerator<T> {
-  let wake: (() => void) | undefined;
-  let pending = true;
-  const onChange = (name: string) => {
-    if (projection && name !== projection) return;
-    pending = true;
-    wake?.();
-  };
-  watcher.on('change', onChange);
-  try {
-    let last: string | undefined;
-    for (;;) {
-      if (!pending) await new Promise<void>((resolve) => (wake = resolve));
-      pending = false;
-      const value = await read();
-      const serialized = JSON.stringify(value);
-      if (serialized !== last) {
-        last = serialized;
-        yield value;
-      }
-      if (minIntervalMs) await new Promise((resolve) => setTimeout(resolve, minIntervalMs));
-    }
-  } finally {
-    watcher.off('change', onChange);
-  }
+function unwrap<V>(event: LiveValue<V>, ctx: ApiContext): V {
+  for (const loader of [ctx.orders, ctx.customers, ctx.customerOrders, ctx.products]) loader.clearAll();
+  ctx.liveEvent.positions = { ...ctx.watcher.snapshot(ctx.liveEvent.projections), ...event.positions };
+  return event.value;
 }
 
 export const subscriptionsResolvers = {
   Subscription: {
     orderUpdated: {
-      subscribe: (_: unknown, args: { id: string }, ctx: ApiContext) =>
-        changes(ctx.watcher, 'orders', () => findOrder(ctx, args.id)),
-      resolve: (order: unknown) => order,
+      subscribe: (_: unknown, args: { id: string }, ctx: ApiContext) => ctx.feeds.orders.subscribe(args.id),
+      resolve: (event: LiveValue<unknown>, _: unknown, ctx: ApiContext) => unwrap(event, ctx),
     },
     projectionStatus: {
-      subscribe: (_: unknown, __: unknown, ctx: ApiContext) =>
-        changes(ctx.watcher, undefined, async () => readProjections(ctx.pool, await ctx.streamHeads()), 500),
-      resolve: (projections: unknown) => projections,
+      subscribe: (_: unknown, __: unknown, ctx: ApiContext) => ctx.feeds.projections.subscribe('all'),
+      resolve: (event: LiveValue<unknown>, _: unknown, ctx: ApiContext) => unwrap(event, ctx),
     },
   },
 };

@@ -1,0 +1,84 @@
+import type { GraphQLError } from 'graphql';
+import { createGraphQLError, maskError, type YogaServerOptions } from 'graphql-yoga';
+
+type MaskedErrors = Exclude<YogaServerOptions<object, object>['maskedErrors'], boolean | undefined>;
+
+/** The error a resolver's store threw, below any GraphQL wrapping. */
+function cause(error: unknown): unknown {
+  let current = error;
+  for (let depth = 0; depth < 5; depth++) {
+    const inner = (current as { originalError?: unknown } | null)?.originalError;
+    if (!inner) break;
+    current = inner;
+  }
+  return current;
+}
+
+/** A statement cancelled by statement_timeout, or an Elasticsearch request that timed out. */
+function timedOut(error: unknown): boolean {
+  const { code, name } = (error ?? {}) as { code?: unknown; name?: unknown };
+  return code === '57014' || name === 'TimeoutError';
+}
+
+/** PostgreSQL or Elasticsearch not answering (connection refused or lost, ES overloaded). */
+function unavailable(error: unknown): boolean {
+  const { code, name, statusCode } = (error ?? {}) as {
+    code?: unknown;
+    name?: unknown;
+    statusCode?: unknown;
+  };
+  return (
+    name === 'ConnectionError' ||
+    name === 'NoLivingConnectionsError' ||
+    code === 'ECONNREFUSED' ||
+    code === 'ECONNRESET' ||
+    code === '57P01' ||
+    statusCode === 429 ||
+    statusCode === 503
+  );
+}
+
+/** A view or index that does not exist yet: the projector has not created it (a fresh install). */
+function notBuilt(error: unknown): boolean {
+  const { code, meta } = (error ?? {}) as {
+    code?: unknown;
+    meta?: { body?: { error?: { type?: unknown } } };
+  };
+  return code === '42P01' || meta?.body?.error?.type === 'index_not_found_exception';
+}
+
+/**
+ * Errors meant for clients (thrown with createGraphQLError) pass; a timeout, an unreachable
+ * store or a read model not created yet becomes a short, retryable error with a code; anything else is "Unexpected error."
+ * with no message, stack or cause, whatever NODE_ENV says. The original is logged by yoga.
+ */
+export function maskedErrors(queryTimeoutMs: number): MaskedErrors {
+  return {
+    isDev: false,
+    maskError(error, message) {
+      const original = cause(error);
+      // Where in the query it happened (GraphQL's own location fields), never what happened.
+      const { nodes, source, positions, path } = error as Partial<GraphQLError>;
+      const at = { nodes, source, positions, path };
+      if (timedOut(original)) {
+        return createGraphQLError(`the read took longer than ${queryTimeoutMs} ms and was cancelled`, {
+          ...at,
+          extensions: { code: 'QUERY_TIMEOUT' },
+        });
+      }
+      if (unavailable(original)) {
+        return createGraphQLError('a read model store is unavailable; retry shortly', {
+          ...at,
+          extensions: { code: 'SERVICE_UNAVAILABLE' },
+        });
+      }
+      if (notBuilt(original)) {
+        return createGraphQLError('the read model is not built yet; retry shortly', {
+          ...at,
+          extensions: { code: 'READ_MODEL_NOT_READY' },
+        });
+      }
+      return maskError(error, message, false);
+    },
+  };
+}
