@@ -9,6 +9,7 @@ import { foldBatch, type Stored } from '../projectors/engine/fold.ts';
 import { writerFor } from '../projectors/engine/host.ts';
 import { readOrdered } from '../projectors/engine/ordered-source.ts';
 import { ProjectionRunner, type RunnerDeps } from '../projectors/engine/runner.ts';
+import { snakeCase } from '../projectors/engine/sinks/postgres.ts';
 import { PROJECTIONS } from '../projectors/registry.ts';
 import { type OrderDoc, orders } from '../projectors/views/orders.ts';
 import { products } from '../projectors/views/products.ts';
@@ -45,13 +46,23 @@ const ORDER_KEYS: (keyof OrderDoc)[] = [
   'cancelledAt',
 ];
 
-/** A scratch table shaped like the orders view, and one unnest upsert per batch into it. */
+/**
+ * A scratch table shaped like the engine's orders table, with the same primary key and the
+ * same secondary indexes (the API's orderings need them, so the engine maintains them on every
+ * write; a limit without them would not be the same work), and one unnest upsert per batch.
+ */
 async function orderTable(deps: RunnerDeps, name: string) {
   const table = ident(name);
   await deps.pool.query(`DROP TABLE IF EXISTS ${table}`);
   await deps.pool.query(
     `CREATE TABLE ${table} (id text PRIMARY KEY, ${ORDER_COLUMNS.map(([c, t]) => `${c} ${t}`).join(', ')})`,
   );
+  for (const keys of orders.target.kind === 'postgres' ? (orders.target.indexes ?? []) : []) {
+    const columns = [...keys.map(snakeCase), 'id'];
+    await deps.pool.query(
+      `CREATE INDEX ${ident(`${name}__${columns.join('_')}`)} ON ${table} (${columns.map(ident).join(', ')})`,
+    );
+  }
   const sql = `INSERT INTO ${table} (id, ${ORDER_COLUMNS.map(([c]) => c).join(', ')})
     SELECT * FROM unnest($1::text[], ${ORDER_COLUMNS.map(([, t], i) => `$${i + 2}::${t}[]`).join(', ')})
     ON CONFLICT (id) DO UPDATE SET ${ORDER_COLUMNS.map(([c]) => `${c} = EXCLUDED.${c}`).join(', ')}`;

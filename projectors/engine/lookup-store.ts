@@ -24,6 +24,11 @@ export class LookupStore<L> {
     await this.pool.query(`DROP TABLE IF EXISTS ${ident(this.table)}`);
   }
 
+  async isEmpty(): Promise<boolean> {
+    const { rows } = await this.pool.query(`SELECT 1 FROM ${ident(this.table)} LIMIT 1`);
+    return rows.length === 0;
+  }
+
   async load(keys: readonly string[]): Promise<Map<string, L>> {
     if (keys.length === 0) return new Map();
     const { rows } = await this.pool.query<{ key: string; record: L }>(

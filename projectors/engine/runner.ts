@@ -15,7 +15,7 @@ import type { Projection } from './define.ts';
 import { type RawMessage, readOrdered } from './ordered-source.ts';
 import { recordState } from './projection-catalog.ts';
 import { backoffMs, isTransient, sleep } from './retry.ts';
-import type { BatchWriter, GenerationRole } from './writer.ts';
+import type { BatchWriter, GenerationRole, PreparedBatch } from './writer.ts';
 
 export interface RunnerDeps {
   readonly js: JetStreamClient;
@@ -51,6 +51,16 @@ export interface ProjectionProgress {
   eventsApplied: number;
   deadLetters: number;
   lastError: string | undefined;
+}
+
+/** A decoded and folded batch, waiting for its turn to commit. */
+interface PreparedStep {
+  /** The raw messages it covers: the checkpoint moves past them. */
+  readonly applied: readonly RawMessage[];
+  readonly deadLetters: readonly DeadLetter[];
+  readonly prepared: PreparedBatch;
+  /** It ends just before a poison event that halts the projection. */
+  readonly halt: boolean;
 }
 
 /** How often a running or halted projection looks for operator requests. */
@@ -278,19 +288,34 @@ export class ProjectionRunner {
         if (!sources.signal.aborted) batcher.fail(error as Error);
       }
     });
+    // A batch's commit is awaited only after the next batch is prepared (decoded, loaded,
+    // folded), so Node's work overlaps PostgreSQL's and Elasticsearch's. Only then: with no
+    // full batch queued (the live tail), the commit is awaited first, for freshness.
+    let committing: Promise<boolean> | undefined;
+    const settle = async (): Promise<boolean> => {
+      const halted = committing ? await committing : false;
+      committing = undefined;
+      onCommitted();
+      return halted;
+    };
     try {
       while (!active.aborted) {
+        if (committing && batcher.size < deps.batch.maxSize && (await settle())) return this.halted();
         const batch = await batcher.nextBatch(active);
         if (batch.length === 0) break;
-        const halted = await this.apply(batch);
-        onCommitted();
-        if (halted) {
-          this.setState('halted');
-          return 'halted';
-        }
+        let step = await this.prepare(batch);
+        if (committing && (await settle())) return this.halted();
+        if (step.prepared.stale) step = await this.prepare(batch);
+        committing = this.commit(step);
+        // Awaited by settle(), or by the finally below when this loop is left.
+        committing.catch(() => undefined);
       }
+      if (await settle()) return this.halted();
       return resumeRequested ? 'restart' : 'stopped';
     } finally {
+      // A batch still committing when the loop is left (a failure, an abort) settles first, so
+      // the next life of the sources reads a checkpoint that no commit is about to move.
+      await committing?.catch(() => undefined);
       clearInterval(controlTimer);
       active.removeEventListener('abort', stopSources);
       sources.abort();
@@ -318,8 +343,13 @@ export class ProjectionRunner {
     return { events, indexOf, poison };
   }
 
-  /** Decodes, folds and commits one batch; returns true when a poison event halted the projection. */
-  private async apply(batch: RawMessage[]): Promise<boolean> {
+  private halted(): 'halted' {
+    this.setState('halted');
+    return 'halted';
+  }
+
+  /** Decodes and folds one batch, and decides what it applies: all of it, or what precedes a halting poison event. */
+  private async prepare(batch: RawMessage[]): Promise<PreparedStep> {
     const { projection } = this;
     const { events, indexOf, poison } = this.decode(batch);
 
@@ -332,19 +362,17 @@ export class ProjectionRunner {
       });
     }
 
-    let applied = batch;
-    let deadLetters = poison.map((p) => p.letter);
     const halt = (projection.onPoison ?? 'skip') === 'halt' && poison.length > 0;
-    if (halt) {
-      // Halting means stopping just before the first poison event: it is recorded, nothing at
-      // or after it is applied, and the checkpoint stays before it so a restart meets it again.
-      const first = poison.reduce((a, b) => (b.index < a.index ? b : a));
-      applied = batch.slice(0, first.index);
-      deadLetters = [first.letter];
-      this.progress.lastError = `${first.letter.errorCode} at ${first.letter.stream} #${first.letter.sequence}: ${first.letter.error}`;
-      prepared = await this.writer.prepare(events.filter((e) => (indexOf.get(e) as number) < first.index));
-    }
+    if (!halt) return { applied: batch, deadLetters: poison.map((p) => p.letter), prepared, halt };
+    // Halting means stopping just before the first poison event: it is recorded, nothing at
+    // or after it is applied, and the checkpoint stays before it so a restart meets it again.
+    const first = poison.reduce((a, b) => (b.index < a.index ? b : a));
+    prepared = await this.writer.prepare(events.filter((e) => (indexOf.get(e) as number) < first.index));
+    return { applied: batch.slice(0, first.index), deadLetters: [first.letter], prepared, halt };
+  }
 
+  /** Commits a prepared batch from the checkpoint the previous one reached; true when it halts the projection. */
+  private async commit({ applied, deadLetters, prepared, halt }: PreparedStep): Promise<boolean> {
     const next: Checkpoint = {};
     for (const raw of applied) next[raw.stream] = Math.max(next[raw.stream] ?? 0, raw.sequence);
     await prepared.commit({ deadLetters, resolvedDeadLetters: [], expected: this.progress.positions, next });
@@ -354,6 +382,10 @@ export class ProjectionRunner {
     this.rate.record(this.progress.eventsApplied);
     this.progress.deadLetters += deadLetters.length;
     for (const raw of applied) this.progress.pending[raw.stream] = raw.pending;
+    if (halt) {
+      const [letter] = deadLetters as [DeadLetter];
+      this.progress.lastError = `${letter.errorCode} at ${letter.stream} #${letter.sequence}: ${letter.error}`;
+    }
     for (const letter of deadLetters) {
       this.log.warn(
         { stream: letter.stream, sequence: letter.sequence, code: letter.errorCode, error: letter.error },

@@ -22,6 +22,11 @@ export interface DocumentSink<Doc, L> {
   ensureStorage(role: GenerationRole): Promise<void>;
   publish(tx: PoolClient): Promise<void>;
   drop(): Promise<void>;
+  /**
+   * Whether the store holds no document and no lookup record of this generation, counting
+   * writes a reader cannot see yet; asked once, by the owner, before its first batch.
+   */
+  isEmpty(): Promise<boolean>;
   load(keys: readonly string[]): Promise<Map<string, Stored<Doc>>>;
   loadLookups(keys: readonly string[]): Promise<Map<string, L>>;
   /** Makes the batch durable; returns the keys of documents the store refused (dead-lettered). */

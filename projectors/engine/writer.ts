@@ -5,6 +5,7 @@ import type { DeadLetter } from './dead-letters.ts';
 import type { DocumentProjection } from './define.ts';
 import { DocumentCache } from './document-cache.ts';
 import { documentKeys, type FoldFailure, foldBatch, lookupKeys, type Stored } from './fold.ts';
+import { KeyFilter } from './key-filter.ts';
 import type { DocumentSink } from './sink.ts';
 
 /** What a batch does besides its view changes, all made durable together with them. */
@@ -20,6 +21,11 @@ export interface CheckpointMove {
 /** A batch ready to commit: the events that cannot be applied, and how to make the rest durable. */
 export interface PreparedBatch {
   readonly failures: readonly FoldFailure[];
+  /**
+   * True when something this batch was folded from has since turned out not to hold (a
+   * document the store refused): prepare it again before committing.
+   */
+  readonly stale: boolean;
   commit(move: CheckpointMove): Promise<void>;
 }
 
@@ -28,7 +34,10 @@ export type GenerationRole = 'live' | 'building';
 
 /** How the runner applies batches to one generation of a projection, whatever its kind and target. */
 export interface BatchWriter {
-  /** Creates the generation's storage; a live generation's public name is made to point at it. */
+  /**
+   * Creates the generation's storage (a live generation's public name is made to point at it)
+   * and looks at what it holds; called once by the owner before its first batch.
+   */
   ensureStorage(role: GenerationRole): Promise<void>;
   /** Points the public name at this generation, inside `tx` where the store allows (cut-over). */
   publish(tx: PoolClient): Promise<void>;
@@ -44,6 +53,18 @@ const CACHED_DOCUMENTS = 20_000;
 /**
  * Applies a document projection: load lookups, load documents, fold in memory, commit through
  * the sink. Recently used documents stay cached, so a batch only loads what it has not seen.
+ *
+ * The runner prepares the next batch while the previous one commits. What a committing batch
+ * folded is therefore held apart, in `inFlight`, until its commit succeeds: it is newer than
+ * the cache and the store, and no eviction may lose it. A failed commit forgets everything
+ * the writer knew (the runner discards what it prepared since and restarts from the
+ * checkpoint); a refused document makes the batches prepared since `stale`.
+ *
+ * A writer that finds its generation empty when it starts (a rebuild, a new projection, a
+ * first catch-up) also remembers every key it writes in a KeyFilter: then a key it neither
+ * caches nor has written is known to be absent and is not loaded, which during a replay from
+ * sequence 1 is most keys (every new order, every new product). Knowing is lost for good on a
+ * failed commit, after which another owner may have written, and the store is read as usual.
  */
 export function documentWriter<Doc extends object, L>(
   projection: DocumentProjection<Doc, DomainEvent['type'], L>,
@@ -53,51 +74,106 @@ export function documentWriter<Doc extends object, L>(
   const docCache = new DocumentCache<Stored<Doc>>(CACHED_DOCUMENTS);
   const lookupCache = new DocumentCache<L | null>(CACHED_DOCUMENTS);
   const ABSENT: Stored<Doc> = { doc: null, positions: {} };
+  const inFlight = { docs: new Map<string, Stored<Doc>>(), lookups: new Map<string, L | null>() };
+  /** Every key this writer may have written, while the store held nothing else; else undefined. */
+  let written: KeyFilter | undefined;
+  const mayBeStored = (key: string) => written?.mightHold(key) ?? true;
+  /** Grows whenever what a prepared batch read may no longer hold. */
+  let epoch = 0;
+
+  function forgetAll(): void {
+    inFlight.docs.clear();
+    inFlight.lookups.clear();
+    docCache.clear();
+    lookupCache.clear();
+    written = undefined;
+    epoch++;
+  }
 
   async function loadLookups(keys: readonly string[]): Promise<Map<string, L>> {
-    const { hits, misses } = lookupCache.lookup(keys);
-    const loaded = misses.length > 0 ? await sink.loadLookups(misses) : new Map<string, L>();
+    const lookups = new Map<string, L>();
+    const rest: string[] = [];
+    for (const key of keys) {
+      if (!inFlight.lookups.has(key)) rest.push(key);
+      else if (inFlight.lookups.get(key) != null) lookups.set(key, inFlight.lookups.get(key) as L);
+    }
+    const { hits, misses } = lookupCache.lookup(rest);
+    const stored = misses.filter(mayBeStored);
+    const loaded = stored.length > 0 ? await sink.loadLookups(stored) : new Map<string, L>();
     for (const key of misses) lookupCache.set(key, loaded.get(key) ?? null);
-    const lookups = new Map(loaded);
+    for (const [key, record] of loaded) lookups.set(key, record);
     for (const [key, record] of hits) if (record !== null) lookups.set(key, record);
     return lookups;
   }
 
   async function loadDocs(keys: readonly string[]): Promise<Map<string, Stored<Doc>>> {
-    const { hits, misses } = docCache.lookup(keys);
-    const loaded = misses.length > 0 ? await sink.load(misses) : new Map<string, Stored<Doc>>();
+    const docs = new Map<string, Stored<Doc>>();
+    const rest: string[] = [];
+    for (const key of keys) {
+      const pending = inFlight.docs.get(key);
+      if (pending) docs.set(key, pending);
+      else rest.push(key);
+    }
+    const { hits, misses } = docCache.lookup(rest);
+    const stored = misses.filter(mayBeStored);
+    const loaded = stored.length > 0 ? await sink.load(stored) : new Map<string, Stored<Doc>>();
     for (const key of misses) docCache.set(key, loaded.get(key) ?? ABSENT);
-    const docs = new Map(loaded);
-    for (const [key, stored] of hits) if (stored !== ABSENT) docs.set(key, stored);
+    for (const [key, doc] of loaded) docs.set(key, doc);
+    for (const [key, doc] of hits) if (doc !== ABSENT) docs.set(key, doc);
     return docs;
   }
 
   return {
-    ensureStorage: (role) => sink.ensureStorage(role),
+    async ensureStorage(role) {
+      await sink.ensureStorage(role);
+      written = (await sink.isEmpty()) ? new KeyFilter() : undefined;
+    },
     publish: (tx) => sink.publish(tx),
     drop: () => sink.drop(),
     async prepare(events) {
+      const preparedAt = epoch;
       const lookups = await loadLookups(lookupKeys(projection, events));
       const docs = await loadDocs(documentKeys(projection, events, lookups));
       const folded = foldBatch(projection, events, { docs, lookups });
       return {
         failures: folded.failures,
+        get stale() {
+          return epoch !== preparedAt;
+        },
         async commit(move) {
+          // What a load would return once this commit is in (positions only where stored).
+          const committed = new Map<string, Stored<Doc>>();
+          for (const [key, stored] of folded.docs) {
+            committed.set(key, sink.keepsPositions ? stored : { doc: stored.doc, positions: {} });
+          }
+          // Registered before the first await: the next batch is prepared meanwhile.
+          for (const [key, stored] of committed) inFlight.docs.set(key, stored);
+          for (const [key, record] of folded.lookups) inFlight.lookups.set(key, record);
+          // Added before writing: the filter must cover whatever a failed commit left behind.
+          for (const key of folded.docs.keys()) written?.add(key);
+          for (const key of folded.lookups.keys()) written?.add(key);
           let refused: readonly string[];
           try {
             refused = await sink.commit({ ...move, docs: folded.docs, lookups: folded.lookups });
           } catch (error) {
-            docCache.clear();
-            lookupCache.clear();
+            forgetAll();
             throw error;
           }
-          for (const [key, stored] of folded.docs) {
-            // Cache what a load would return.
-            docCache.set(key, sink.keepsPositions ? stored : { doc: stored.doc, positions: {} });
+          for (const [key, stored] of committed) {
+            docCache.set(key, stored);
+            // A later batch's newer version stays in flight until its own commit.
+            if (inFlight.docs.get(key) === stored) inFlight.docs.delete(key);
           }
-          for (const [key, record] of folded.lookups) lookupCache.set(key, record);
+          for (const [key, record] of folded.lookups) {
+            lookupCache.set(key, record);
+            if (inFlight.lookups.get(key) === record) inFlight.lookups.delete(key);
+          }
           // What the store refused is not what was folded: read it back next time.
-          for (const key of refused) docCache.delete(key);
+          for (const key of refused) {
+            docCache.delete(key);
+            inFlight.docs.delete(key);
+          }
+          if (refused.length > 0) epoch++;
         },
       };
     },

@@ -127,6 +127,13 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
     await this.lookups.drop();
   }
 
+  /** Refreshes first: a building index refreshes only when asked, and a count sees only what was. */
+  async isEmpty(): Promise<boolean> {
+    await this.es.indices.refresh({ index: this.index });
+    const { count } = await this.es.count({ index: this.index });
+    return count === 0 && (await this.lookups.isEmpty());
+  }
+
   async load(keys: readonly string[]): Promise<Map<string, Stored<Doc>>> {
     if (keys.length === 0) return new Map();
     const response = await this.es.mget<Source>({ index: this.index, ids: [...keys] });
@@ -143,20 +150,38 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
     return this.lookups.load(keys);
   }
 
+  /**
+   * The lookup records are written while Elasticsearch indexes the documents, in the
+   * transaction that moves the checkpoint once they are in (and, live, searchable): the two
+   * stores work side by side, and nothing of the batch commits in PostgreSQL before the
+   * documents are durable.
+   */
   async commit(change: BatchChange<Doc, L>): Promise<readonly string[]> {
-    const rejected = await this.bulkWithRetries(change.docs);
-    if (change.docs.size > 0 && this.live) await this.es.indices.refresh({ index: this.index });
-    await inTransaction(this.pool, async (tx) => {
+    return inTransaction(this.pool, async (tx) => {
+      const [indexed, lookups] = await Promise.allSettled([
+        this.indexDocuments(change.docs),
+        this.lookups.write(tx, change.lookups),
+      ]);
+      // Both settled, so a failure of one never leaves the other running behind a rollback.
+      if (indexed.status === 'rejected') throw indexed.reason;
+      if (lookups.status === 'rejected') throw lookups.reason;
+      const rejected = indexed.value;
       await advanceCheckpoint(tx, this.name, this.generation, change.expected, change.next);
-      await this.lookups.write(tx, change.lookups);
       await settleDeadLetters(
         tx,
         this.name,
         [...change.deadLetters, ...rejected],
         change.resolvedDeadLetters,
       );
+      return rejected.map((letter) => letter.subject);
     });
-    return rejected.map((letter) => letter.subject);
+  }
+
+  /** `_bulk` with retries, then (live) a refresh; the dead letters of refused documents. */
+  private async indexDocuments(docs: ReadonlyMap<string, Stored<Doc>>): Promise<DeadLetter[]> {
+    const rejected = await this.bulkWithRetries(docs);
+    if (docs.size > 0 && this.live) await this.es.indices.refresh({ index: this.index });
+    return rejected;
   }
 
   /**

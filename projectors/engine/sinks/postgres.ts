@@ -96,6 +96,11 @@ export class PostgresDocumentSink<Doc extends object, L> implements DocumentSink
     await this.lookups.drop();
   }
 
+  async isEmpty(): Promise<boolean> {
+    const { rows } = await this.pool.query(`SELECT 1 FROM ${ident(this.table)} LIMIT 1`);
+    return rows.length === 0 && (await this.lookups.isEmpty());
+  }
+
   /**
    * Positions are not stored per row: rows and checkpoint commit in one transaction, so a
    * document never holds an event the checkpoint does not.

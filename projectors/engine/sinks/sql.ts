@@ -39,6 +39,8 @@ export function sqlWriter(pool: Pool, projection: SqlProjection, generation: num
     async prepare(events: readonly DomainEvent[]) {
       return {
         failures: [],
+        // Nothing is read ahead: the handler runs inside the commit's transaction.
+        stale: false,
         commit: (move) =>
           inTransaction(pool, async (tx) => {
             await advanceCheckpoint(tx, projection.name, generation, move.expected, move.next);

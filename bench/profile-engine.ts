@@ -1,0 +1,31 @@
+/**
+ * Runs the engine stage of bench/run.ts alone for one projection, a few times, so it can be
+ * profiled: `node --cpu-prof --cpu-prof-dir=DIR --import tsx bench/profile-engine.ts orders 100000 3`.
+ */
+import { demoHistory } from '../projectors/demo/history.ts';
+import { publishMany } from '../projectors/demo/publish-many.ts';
+import { runnerDeps } from '../projectors/infrastructure.ts';
+import { streamHeads } from '../shared/clients/jetstream-streams.ts';
+import { testEnvironment } from '../test/support/environment.ts';
+import { engine } from './stages.ts';
+
+const name = process.argv[2] ?? 'orders';
+const events = Number(process.argv[3] ?? 100_000);
+const repetitions = Number(process.argv[4] ?? 3);
+
+const env = await testEnvironment({ LOG_LEVEL: 'warn' });
+try {
+  const deps = runnerDeps(env.config, env.infrastructure, env.log);
+  await publishMany(deps.js, deps.streams, demoHistory({ events, seed: 42 }));
+  const heads = await streamHeads(deps.jsm, deps.streams);
+  for (let rep = 0; rep < repetitions; rep++) {
+    const started = performance.now();
+    const handled = await engine(deps, name, heads, 1000 + rep);
+    const seconds = (performance.now() - started) / 1000;
+    console.log(
+      `${name}: ${handled} events in ${seconds.toFixed(2)} s, ${Math.round(handled / seconds)} events/s`,
+    );
+  }
+} finally {
+  await env.cleanup();
+}

@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { defineDocumentProjection, postgresTable } from '../../../../projectors/engine/define.ts';
+import type { Stored } from '../../../../projectors/engine/fold.ts';
+import type { BatchChange, DocumentSink } from '../../../../projectors/engine/sink.ts';
+import { type CheckpointMove, documentWriter } from '../../../../projectors/engine/writer.ts';
+import type { DomainEvent } from '../../../../shared/events/contract.ts';
+import { event } from '../../../support/events.ts';
+
+interface Stock {
+  total: number;
+}
+
+const stock = defineDocumentProjection({
+  name: 'stock',
+  version: 1,
+  sources: [{ stream: 'CATALOG' }],
+  handles: ['catalog.stock_adjusted.v1'],
+  key: (e) => e.data.productId,
+  evolve: (doc: Stock | null, e): Stock => ({ total: (doc?.total ?? 0) + e.data.delta }),
+  target: postgresTable<Stock>({ columns: { total: 'bigint' } }),
+});
+
+let sequence = 0;
+const adjust = (productId: string, delta: number): DomainEvent =>
+  event(
+    'catalog.stock_adjusted.v1',
+    { productId, delta, reason: 'count' },
+    { sequence: ++sequence },
+  ) as DomainEvent;
+const move: CheckpointMove = { expected: {}, next: {}, deadLetters: [], resolvedDeadLetters: [] };
+
+/**
+ * The writer's store, in memory: what it holds, which keys each load asked for, and commits
+ * that wait for the test to let them finish (or fail, or refuse documents).
+ */
+function memorySink(initial: Record<string, Stock> = {}) {
+  const rows = new Map<string, Stock>(Object.entries(initial));
+  const loads: string[][] = [];
+  const pending: { finish: (refused?: string[]) => void; fail: (error: Error) => void }[] = [];
+  const sink: DocumentSink<Stock, never> = {
+    keepsPositions: false,
+    ensureStorage: async () => undefined,
+    publish: async () => undefined,
+    drop: async () => undefined,
+    isEmpty: async () => rows.size === 0,
+    async load(keys) {
+      loads.push([...keys]);
+      const found = new Map<string, Stored<Stock>>();
+      for (const key of keys) {
+        const doc = rows.get(key);
+        if (doc) found.set(key, { doc, positions: {} });
+      }
+      return found;
+    },
+    loadLookups: async () => new Map(),
+    commit: (change: BatchChange<Stock, never>) =>
+      new Promise<readonly string[]>((resolve, reject) => {
+        pending.push({
+          finish: (refused = []) => {
+            for (const [key, { doc }] of change.docs) if (doc && !refused.includes(key)) rows.set(key, doc);
+            resolve(refused);
+          },
+          fail: reject,
+        });
+      }),
+  };
+  return { sink, rows, loads, pending };
+}
+
+const erased = stock as unknown as Parameters<typeof documentWriter<Stock, never>>[0];
+
+describe('documentWriter', () => {
+  it('folds the next batch on top of one that is still committing', async () => {
+    const store = memorySink({ p1: { total: 10 } });
+    const writer = documentWriter(erased, store.sink);
+    await writer.ensureStorage('live');
+    const first = await writer.prepare([adjust('p1', 5)]);
+    const committing = first.commit(move);
+    const second = await writer.prepare([adjust('p1', 1)]);
+    store.pending[0]?.finish();
+    await committing;
+    const done = second.commit(move);
+    store.pending[1]?.finish();
+    await done;
+    expect(store.rows.get('p1')).toEqual({ total: 16 });
+    expect(store.loads).toEqual([['p1']]);
+  });
+
+  it('loads nothing it knows is absent, when its generation started empty', async () => {
+    const store = memorySink();
+    const writer = documentWriter(erased, store.sink);
+    await writer.ensureStorage('building');
+    const batch = await writer.prepare([adjust('p1', 1), adjust('p2', 2)]);
+    const done = batch.commit(move);
+    store.pending[0]?.finish();
+    await done;
+    expect(store.loads).toEqual([]);
+    expect(store.rows.get('p2')).toEqual({ total: 2 });
+  });
+
+  it('after a failed commit reads the store again, and from the store, not from what failed', async () => {
+    const store = memorySink();
+    const writer = documentWriter(erased, store.sink);
+    await writer.ensureStorage('building');
+    const failing = (await writer.prepare([adjust('p1', 1)])).commit(move);
+    store.pending[0]?.fail(new Error('connection lost'));
+    await expect(failing).rejects.toThrow('connection lost');
+    store.rows.set('p1', { total: 100 }); // whatever another owner wrote meanwhile
+    const retried = await writer.prepare([adjust('p1', 1)]);
+    expect(store.loads).toEqual([['p1']]);
+    const done = retried.commit(move);
+    store.pending[1]?.finish();
+    await done;
+    expect(store.rows.get('p1')).toEqual({ total: 101 });
+  });
+
+  it('marks a batch prepared during a commit stale when that commit had a document refused', async () => {
+    const store = memorySink({ p1: { total: 10 } });
+    const writer = documentWriter(erased, store.sink);
+    await writer.ensureStorage('live');
+    const committing = (await writer.prepare([adjust('p1', 5)])).commit(move);
+    const next = await writer.prepare([adjust('p1', 1)]);
+    store.pending[0]?.finish(['p1']);
+    await committing;
+    expect(next.stale).toBe(true);
+    const again = await writer.prepare([adjust('p1', 1)]);
+    expect(again.stale).toBe(false);
+    const done = again.commit(move);
+    store.pending[1]?.finish();
+    await done;
+    expect(store.rows.get('p1')).toEqual({ total: 11 });
+  });
+});
