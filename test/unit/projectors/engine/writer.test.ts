@@ -52,7 +52,7 @@ function memorySink(initial: Record<string, Stock> = {}) {
       }
       return found;
     },
-    loadLookups: async () => new Map(),
+    loadLookups: async () => new Map<string, never>(),
     commit: (change: BatchChange<Stock, never>) =>
       new Promise<readonly string[]>((resolve, reject) => {
         pending.push({
