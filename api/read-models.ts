@@ -37,8 +37,30 @@ function collect(
   }
 }
 
-/** The projections an operation of `document` reads. */
-export function projectionsRead(document: DocumentNode, operationName?: string | null): string[] {
+/**
+ * Per parsed document, per operation name: what it reads. yoga's parser cache hands every
+ * request with the same query text the same DocumentNode, so the walk runs once per query, not
+ * once per request; documents that fall out of that cache take their entries with them.
+ */
+const readsByDocument = new WeakMap<DocumentNode, Map<string, readonly string[]>>();
+
+/** The projections an operation of `document` reads (sorted; shared, so never mutate it). */
+export function projectionsRead(document: DocumentNode, operationName?: string | null): readonly string[] {
+  let byOperation = readsByDocument.get(document);
+  if (!byOperation) {
+    byOperation = new Map();
+    readsByDocument.set(document, byOperation);
+  }
+  const key = operationName ?? '';
+  let reads = byOperation.get(key);
+  if (!reads) {
+    reads = Object.freeze(walk(document, operationName));
+    byOperation.set(key, reads);
+  }
+  return reads;
+}
+
+function walk(document: DocumentNode, operationName?: string | null): string[] {
   const operation = document.definitions.find(
     (d): d is OperationDefinitionNode =>
       d.kind === Kind.OPERATION_DEFINITION && (!operationName || d.name?.value === operationName),

@@ -15,23 +15,28 @@ export function requestLogPlugin(log: Logger): Plugin {
   };
   return {
     onRequest({ request }) {
-      started.set(request, performance.now());
+      // Below `info` the line would be dropped anyway: build nothing for it (the level is read
+      // per request, so a level changed at run time takes effect at once).
+      if (log.isLevelEnabled('info')) started.set(request, performance.now());
     },
     onExecute({ args }) {
-      name(args.contextValue.request, args.document, args.operationName);
+      if (started.has(args.contextValue.request))
+        name(args.contextValue.request, args.document, args.operationName);
     },
     onSubscribe({ args }) {
-      name(args.contextValue.request, args.document, args.operationName);
+      if (started.has(args.contextValue.request))
+        name(args.contextValue.request, args.document, args.operationName);
     },
     onResponse({ request, response }) {
       const began = started.get(request);
+      if (began === undefined) return;
       log.info(
         {
           method: request.method,
           path: new URL(request.url).pathname,
           operation: operations.get(request),
           status: response.status,
-          ms: began === undefined ? undefined : Math.round(performance.now() - began),
+          ms: Math.round(performance.now() - began),
         },
         'request',
       );

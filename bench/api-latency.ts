@@ -1,96 +1,146 @@
 /**
- * API latency: autocannon at a fixed concurrency against an API process over a demo dataset,
- * for orders(first: 20), order(id) and searchProducts; then the read-your-writes wait, from
- * publish to an answer that holds the write. Usage: npx tsx bench/api-latency.ts [events=100000]
+ * API latency at fixed request rates: Vista's API beside PostGraphile 4 on the same `orders`
+ * PostgreSQL view, for `orders(first: 20)` and `order(id)`, and Vista alone for
+ * `searchProducts` (PostGraphile cannot read Elasticsearch). For each query, a ladder of rates,
+ * the contenders interleaved over several short rounds; p50/p99 per rate and the highest rate
+ * whose p99 stays ≤ 25 ms. Then the same while a publisher ingests 2k events/s with the
+ * projector as its own process; then the read-your-writes wait (publish → answer holding it).
+ *
+ * Why not autocannon's `-R` / `overallRate`: its rate mode gives each connection a budget of
+ * rate/connections requests per wall-clock second, sent closed-loop (the next only after the
+ * previous answer) at the start of each second, and whatever a slow second did not send is
+ * dropped at the next tick, not queued: arrivals come in bursts and a stall thins the load
+ * instead of showing up as latency. Its "correction" calls recordValueWithExpectedInterval
+ * with ceil(1 / per-connection rate) = 1 ms whatever the rate, which back-fills synthetic
+ * samples 1 ms apart below every slower response: neither the raw service time nor a
+ * coordinated-omission-corrected latency. So the load here is open-loop (support/api-rate.ts):
+ * request i is due at i / rate, latency counts from that due time, and a request that waits
+ * for a busy connection or a late timer counts its wait.
+ *
+ * All processes (client, both servers, projector, PostgreSQL, NATS, Elasticsearch) share the
+ * machine: both contenders pay for the client and for each other's idle processes alike.
+ *
+ * Usage: npx tsx bench/api-latency.ts [events=100000] [--seconds=5] [--rounds=3]
+ *   [--rates=100,250,500,750,1000,1500,2000] [--ingest=2000] [--vista-only] [--cpu-prof=DIR] [--baseline=DIR]
  */
 import { spawn } from 'node:child_process';
-import autocannon from 'autocannon';
+import type http from 'node:http';
+import { parseArgs } from 'node:util';
 import { demoHistory } from '../projectors/demo/history.ts';
 import { publishMany } from '../projectors/demo/publish-many.ts';
-import { ProjectionHost } from '../projectors/engine/host.ts';
-import { LeaseManager } from '../projectors/engine/lease.ts';
-import { runnerDeps } from '../projectors/infrastructure.ts';
-import { PROJECTIONS } from '../projectors/registry.ts';
-import { eventually, testEnvironment } from '../test/support/environment.ts';
+import { testEnvironment } from '../test/support/environment.ts';
 import { expectedOrders } from '../test/support/model.ts';
 import { waitForLiveViews } from '../test/support/read-views.ts';
-import { freePort } from '../test/support/services.ts';
-import { type Probe, percentile, probeReadYourWrites } from './support/load.ts';
+import {
+  answering,
+  benchQueries,
+  type Contender,
+  startPostGraphile,
+  startVista,
+} from './support/api-contenders.ts';
+import { type LadderOptions, printLadder, runLadder, type Series } from './support/api-ladder.ts';
+import { clientFor, runAtRate } from './support/api-rate.ts';
+import { type Probe, percentile, probeReadYourWrites, publishAtRate } from './support/load.ts';
 
-const events = Number(process.argv[2] ?? 100_000);
-const CONNECTIONS = 20;
-const SECONDS = 10;
+const { values: flags, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+    rates: { type: 'string', default: '100,250,500,750,1000,1500,2000' },
+    ingest: { type: 'string', default: '2000' },
+    'vista-only': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
+    baseline: { type: 'string' },
+  },
+});
+const events = Number(positionals[0] ?? 100_000);
+const ingestRate = Number(flags.ingest);
+const ladder: LadderOptions = {
+  rates: flags.rates.split(',').map(Number),
+  seconds: Number(flags.seconds),
+  rounds: Number(flags.rounds),
+  ceilingMs: 25,
+};
+const PROBES = 200;
+const WARM_UP = { rate: 300, seconds: 3 };
 
 const env = await testEnvironment({ LOG_LEVEL: 'warn' });
-const stop = new AbortController();
+const { nats, streams } = env.infrastructure;
 const history = [...demoHistory({ events, seed: 42 })];
-await publishMany(env.infrastructure.nats.js, env.infrastructure.streams, history);
-const running = new ProjectionHost(
-  PROJECTIONS,
-  runnerDeps(env.config, env.infrastructure, env.log),
-  new LeaseManager(env.config.DATABASE_URL, env.log),
-).run(stop.signal);
-const port = await freePort();
-const api = spawn(process.execPath, ['--import', 'tsx', 'api/main.ts'], {
-  env: { ...process.env, ...env.env, PORT: String(port), LOG_LEVEL: 'warn' },
+await publishMany(nats.js, streams, history);
+const projector = spawn(process.execPath, ['--import', 'tsx', 'projectors/main.ts'], {
+  env: { ...process.env, ...env.env },
   stdio: 'ignore',
 });
+const profile = flags['cpu-prof'];
+const contenders: Contender[] = [
+  await startVista(env.env, { nodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [] }),
+];
+// Another checkout's API (e.g. `git archive HEAD | tar -x -C DIR`, node_modules linked) as one
+// more contender, interleaved like the others: a before/after on the same machine and minutes.
+if (flags.baseline)
+  contenders.push(await startVista(env.env, { name: 'Vista baseline', root: flags.baseline }));
+const agents = new Map<Contender, http.Agent>();
 try {
   await waitForLiveViews(env, 8, 600_000);
-  const url = `http://127.0.0.1:${port}/graphql`;
-  await eventually(() =>
-    fetch(`http://127.0.0.1:${port}/readyz`).then(
-      (r) => (r.ok ? true : undefined),
-      () => undefined,
-    ),
-  );
-  const orderId = [...expectedOrders(history).keys()][0];
-  const queries = {
-    'orders(first: 20)':
-      '{ orders(first: 20) { edges { node { id status totalCents paidCents placedAt } } } }',
-    'order(id)': `{ order(id: "${orderId}") { id status totalCents paidCents placedAt } }`,
-    searchProducts:
-      '{ searchProducts(query: "wireless kettle", first: 20) { edges { node { id name priceCents } } } }',
-  };
-  console.log(
-    `API over ${events.toLocaleString('en')} events, ${CONNECTIONS} connections, ${SECONDS} s each (autocannon):`,
-  );
-  console.log('| query | p50 ms | p99 ms | requests/s | non-2xx |');
-  console.log('|---|---|---|---|---|');
-  for (const [name, query] of Object.entries(queries)) {
-    const result = await autocannon({
-      url,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query }),
-      connections: CONNECTIONS,
-      duration: SECONDS,
-    });
-    console.log(
-      `| ${name} | ${result.latency.p50} | ${result.latency.p99} | ${Math.round(result.requests.average)} | ${result.non2xx} |`,
-    );
+  // PostGraphile introspects at start: it starts once the views exist.
+  if (!flags['vista-only']) contenders.push(await startPostGraphile(env.config.DATABASE_URL));
+  const orderId = [...expectedOrders(history).keys()][0] ?? '';
+  const queries = benchQueries(orderId);
+  const series: Series[] = [];
+  for (const query of queries) {
+    for (const contender of contenders) {
+      const body = query.bodies[contender.dialect];
+      if (body === undefined) continue;
+      await answering({ url: contender.url, body });
+      const agent = agents.get(contender) ?? clientFor();
+      agents.set(contender, agent);
+      // JIT, plan caches, pools and keep-alive connections, before anything is measured.
+      await runAtRate({ url: contender.url, body }, agent, WARM_UP.rate, WARM_UP.seconds);
+      series.push({ query, contender, agent });
+    }
   }
+  const names = contenders.map((c) => c.name);
+  const setting = `${events.toLocaleString('en')} events of history, ${ladder.seconds} s per rate, ${ladder.rounds} interleaved rounds, open-loop`;
 
+  printLadder(
+    `API at fixed rates, views at rest (${setting}):`,
+    await runLadder(series, ladder),
+    names,
+    ladder,
+  );
+
+  // Enough history for every run of the ladder (the generator sizes its catalogue by it).
+  const budget = ingestRate * ladder.seconds * series.length * ladder.rates.length * ladder.rounds;
+  const ingest = demoHistory({ events: budget, seed: 7 })[Symbol.iterator]();
+  const loaded = await runLadder(series, {
+    ...ladder,
+    background: (deadline) => publishAtRate(nats.js, streams, ingest, ingestRate, deadline),
+  });
+  const lastRun = performance.now();
+  await waitForLiveViews(env, 8, 600_000);
+  printLadder(
+    `API at fixed rates during a ${ingestRate.toLocaleString('en')} events/s ingest (${Math.round(loaded.backgroundRate).toLocaleString('en')}/s achieved; projector caught up ${((performance.now() - lastRun) / 1000).toFixed(1)} s after the last run) (${setting}):`,
+    loaded,
+    names,
+    ladder,
+  );
+
+  const vista = contenders[0]?.url ?? '';
   const probes: Probe[] = [];
-  for (let i = 0; i < 200; i++) {
-    probes.push(
-      await probeReadYourWrites(
-        env.infrastructure.nats.js,
-        env.infrastructure.streams,
-        url,
-        `bench-ryw-${i}`,
-      ),
-    );
+  for (let i = 0; i < PROBES; i++) {
+    probes.push(await probeReadYourWrites(nats.js, streams, vista, `bench-ryw-${i}`));
   }
   const total = probes.map((p) => p.totalMs);
   const waited = probes.map((p) => p.waitedMs);
-  const unmet = probes.filter((p) => !p.met).length;
   console.log(
-    `read-your-writes over 200 sequential writes: publish→visible answer p50 ${percentile(total, 0.5).toFixed(1)} ms, p99 ${percentile(total, 0.99).toFixed(1)} ms; API wait p50 ${percentile(waited, 0.5)} ms, p99 ${percentile(waited, 0.99)} ms; not met: ${unmet}`,
+    `read-your-writes over ${PROBES} sequential writes: publish→visible answer p50 ${percentile(total, 0.5).toFixed(1)} ms, p99 ${percentile(total, 0.99).toFixed(1)} ms; API wait p50 ${percentile(waited, 0.5)} ms, p99 ${percentile(waited, 0.99)} ms; not met: ${probes.filter((p) => !p.met).length}`,
   );
 } finally {
-  api.kill('SIGTERM');
-  stop.abort();
-  await running;
+  for (const agent of agents.values()) agent.destroy();
+  await Promise.all(contenders.map((c) => c.stop()));
+  projector.kill('SIGTERM');
+  await new Promise((resolve) => setTimeout(resolve, 1000));
   await env.cleanup();
 }

@@ -70,21 +70,37 @@ export function decodeCursor(
   });
 }
 
-/** Builds a connection from `limit + 1` fetched rows: the extra row only says a next page exists. */
+/**
+ * Builds a connection from `limit + 1` fetched rows: the extra row only says a next page exists.
+ * Cursors are encoded only when a query selects them (getters): most pages are read without
+ * asking for a cursor per edge, and encoding one is a JSON + base64 round per row.
+ */
 export function toConnection<R, N>(
   rows: readonly R[],
   limit: number,
   cursorOf: (row: R) => string,
   toNode: (row: R) => N,
 ) {
-  const edges = rows.slice(0, limit).map((row) => ({ node: toNode(row), cursor: cursorOf(row) }));
+  const page = rows.slice(0, limit);
+  const edges = page.map((row) => ({
+    node: toNode(row),
+    get cursor() {
+      return cursorOf(row);
+    },
+  }));
+  const first = page[0];
+  const last = page.at(-1);
   return {
     edges,
     pageInfo: {
       hasNextPage: rows.length > limit,
       hasPreviousPage: false,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
+      get startCursor() {
+        return first === undefined ? null : cursorOf(first);
+      },
+      get endCursor() {
+        return last === undefined ? null : cursorOf(last);
+      },
     },
   };
 }
