@@ -15,6 +15,7 @@ import { decodeEvent } from '../shared/events/decode.ts';
 import { type OutgoingEvent, toEnvelope } from '../shared/events/publish.ts';
 import { UPCASTERS } from '../shared/events/upcasters.ts';
 import { testEnvironment } from '../test/support/environment.ts';
+import { emmettPeer } from './emmett.ts';
 import {
   engine,
   engineBatches,
@@ -31,6 +32,8 @@ import { formatRate, type Spread, spread } from './support/stats.ts';
 const events = Number(process.argv[2] ?? 100_000);
 const repetitions = Number(process.argv[3] ?? 5);
 const NAIVE_EVENTS = 3000;
+const EMMETT = 'peer: Emmett 0.42 rebuildPostgreSQLProjections (orders)';
+const EMMETT_BATCHED = 'peer: Emmett 0.42 parts, batch-fed (orders)';
 
 /** Decoded in publish order, as the engine's batches would see them (for the raw stages' rows). */
 function decoded(history: readonly OutgoingEvent[]): DomainEvent[] {
@@ -100,6 +103,16 @@ try {
     }
   }
   await measure('floor: naive consumer (orders, per-event tx + ack)', () => naive(deps, NAIVE_EVENTS));
+  // The peer runs once, after the repetitions, like the floor: its idiomatic rebuild takes
+  // minutes per 100k events, and loading its own event store (not timed) longer still.
+  process.stderr.write("loading the same history into Emmett's event store (not timed)\n");
+  const emmett = await emmettPeer(env.config.DATABASE_URL, history, { batchSize });
+  try {
+    await measure(EMMETT, async () => (await emmett.rebuild()).events);
+    await measure(EMMETT_BATCHED, async () => (await emmett.rebuild('batch-puller')).events);
+  } finally {
+    await emmett.close();
+  }
 
   const rate = (name: string): Spread => spread((results[name] ?? []).map((m) => m.eventsPerSecond));
   const cpu = (name: string): Spread => spread((results[name] ?? []).map((m) => m.cpuPer1k));
@@ -115,6 +128,8 @@ try {
       Math.min(m('A raw JetStream (ORDERS+PAYMENTS)'), m('B raw PostgreSQL upsert (orders rows)')),
     'products E/C': m('E engine products') / m('C raw Elasticsearch _bulk (products docs)'),
     'orders E/naive': m('E engine orders') / m('floor: naive consumer (orders, per-event tx + ack)'),
+    'orders E/Emmett rebuild': m('E engine orders') / m(EMMETT),
+    'orders E/Emmett batch-fed': m('E engine orders') / m(EMMETT_BATCHED),
   };
   const lines = [
     `Vista benchmark, ${new Date().toISOString()}: ${events.toLocaleString('en')} demo events (seed 42), batch ${batchSize}, ${repetitions} interleaved repetitions, 2 cores shared by Node, PostgreSQL, nats-server and Elasticsearch.`,
