@@ -289,8 +289,8 @@ export class ProjectionRunner {
       }
     });
     // A batch's commit is awaited only after the next batch is prepared (decoded, loaded,
-    // folded), so Node's work overlaps PostgreSQL's and Elasticsearch's. Only then: with no
-    // full batch queued (the live tail), the commit is awaited first, for freshness.
+    // folded), so Node's work overlaps PostgreSQL's and Elasticsearch's. Not on the live
+    // tail: with no full batch queued, the commit is awaited first, for freshness.
     let committing: Promise<boolean> | undefined;
     const settle = async (): Promise<boolean> => {
       const halted = committing ? await committing : false;
