@@ -111,13 +111,22 @@ describe('rebuild by replay', () => {
     expect(failures).toEqual([]);
     expect(queries).toBeGreaterThan(20);
     expect(generation).toBe((live?.generation as number) + 1);
-    // The retired generation's storage is gone.
-    const { rows: tables } = await pool.query(
-      "SELECT tablename FROM pg_tables WHERE tablename LIKE 'orders\\_\\_g%'",
-    );
-    expect(tables.map((t) => t.tablename).sort()).toEqual([
-      `orders__g${generation}`,
-      `orders__g${generation}__lookup`,
-    ]);
+    // The retired generation's storage is gone: the owner drops it after the cut-over, its
+    // table and then its lookup table, so the check waits for the drop to finish.
+    const expected = [`orders__g${generation}`, `orders__g${generation}__lookup`];
+    const tables = async () =>
+      (
+        await pool.query<{ tablename: string }>(
+          "SELECT tablename FROM pg_tables WHERE tablename LIKE 'orders\\_\\_g%'",
+        )
+      ).rows
+        .map((t) => t.tablename)
+        .sort();
+    await eventually(
+      async () => ((await tables()).join() === expected.join() ? true : undefined),
+      10_000,
+      'the retired generation to be dropped',
+    ).catch(() => undefined);
+    expect(await tables()).toEqual(expected);
   });
 });
