@@ -90,38 +90,42 @@ export function documentWriter<Doc extends object, L>(
     epoch++;
   }
 
-  async function loadLookups(keys: readonly string[]): Promise<Map<string, L>> {
-    const lookups = new Map<string, L>();
+  /**
+   * Reads keys newest first: what a committing batch folded, then the cache, then the store
+   * (only keys that may be there). What the store lacks is cached as `absent`, and left out.
+   */
+  async function readThrough<V>(
+    keys: readonly string[],
+    pending: ReadonlyMap<string, V>,
+    cache: DocumentCache<V>,
+    load: (keys: readonly string[]) => Promise<Map<string, V>>,
+    absent: V,
+  ): Promise<Map<string, V>> {
+    const found = new Map<string, V>();
     const rest: string[] = [];
     for (const key of keys) {
-      if (!inFlight.lookups.has(key)) rest.push(key);
-      else if (inFlight.lookups.get(key) != null) lookups.set(key, inFlight.lookups.get(key) as L);
-    }
-    const { hits, misses } = lookupCache.lookup(rest);
-    const stored = misses.filter(mayBeStored);
-    const loaded = stored.length > 0 ? await sink.loadLookups(stored) : new Map<string, L>();
-    for (const key of misses) lookupCache.set(key, loaded.get(key) ?? null);
-    for (const [key, record] of loaded) lookups.set(key, record);
-    for (const [key, record] of hits) if (record !== null) lookups.set(key, record);
-    return lookups;
-  }
-
-  async function loadDocs(keys: readonly string[]): Promise<Map<string, Stored<Doc>>> {
-    const docs = new Map<string, Stored<Doc>>();
-    const rest: string[] = [];
-    for (const key of keys) {
-      const pending = inFlight.docs.get(key);
-      if (pending) docs.set(key, pending);
+      if (pending.has(key)) found.set(key, pending.get(key) as V);
       else rest.push(key);
     }
-    const { hits, misses } = docCache.lookup(rest);
+    const { hits, misses } = cache.lookup(rest);
     const stored = misses.filter(mayBeStored);
-    const loaded = stored.length > 0 ? await sink.load(stored) : new Map<string, Stored<Doc>>();
-    for (const key of misses) docCache.set(key, loaded.get(key) ?? ABSENT);
-    for (const [key, doc] of loaded) docs.set(key, doc);
-    for (const [key, doc] of hits) if (doc !== ABSENT) docs.set(key, doc);
-    return docs;
+    const loaded = stored.length > 0 ? await load(stored) : new Map<string, V>();
+    for (const key of misses) cache.set(key, loaded.get(key) ?? absent);
+    for (const [key, value] of loaded) found.set(key, value);
+    for (const [key, value] of hits) if (value !== absent) found.set(key, value);
+    return found;
   }
+
+  async function loadLookups(keys: readonly string[]): Promise<Map<string, L>> {
+    const found = await readThrough(keys, inFlight.lookups, lookupCache, sink.loadLookups.bind(sink), null);
+    // A record deleted by a committing batch is absent too.
+    for (const [key, record] of found) if (record === null) found.delete(key);
+    return found as Map<string, L>;
+  }
+
+  // A document deleted by a committing batch stays: its positions still count.
+  const loadDocs = (keys: readonly string[]) =>
+    readThrough(keys, inFlight.docs, docCache, sink.load.bind(sink), ABSENT);
 
   return {
     async ensureStorage(role) {
