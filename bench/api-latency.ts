@@ -26,11 +26,11 @@
 import { spawn } from 'node:child_process';
 import type http from 'node:http';
 import { parseArgs } from 'node:util';
-import { demoHistory } from '../projectors/demo/history.ts';
-import { publishMany } from '../projectors/demo/publish-many.ts';
+import { demoHistory } from '../examples/shop/demo/history.ts';
+import { publishMany } from '../shared/events/publish-many.ts';
 import { testEnvironment } from '../test/support/environment.ts';
-import { expectedOrders } from '../test/support/model.ts';
-import { waitForLiveViews } from '../test/support/read-views.ts';
+import { expectedOrders } from '../test/support/shop/model.ts';
+import { waitForLiveViews } from '../test/support/shop/read-views.ts';
 import {
   answering,
   benchQueries,

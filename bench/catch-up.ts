@@ -5,10 +5,10 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { demoHistory } from '../projectors/demo/history.ts';
-import { publishMany } from '../projectors/demo/publish-many.ts';
+import { demoHistory } from '../examples/shop/demo/history.ts';
 import { PROJECTIONS } from '../projectors/registry.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
+import { publishMany } from '../shared/events/publish-many.ts';
 import { eventually, testEnvironment } from '../test/support/environment.ts';
 
 const events = Number(process.argv[2] ?? 200_000);

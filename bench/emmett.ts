@@ -33,9 +33,9 @@ import {
   transactionToPostgreSQLProjectionHandlerContext,
 } from '@event-driven-io/emmett-postgresql';
 import pg from 'pg';
-import { demoHistory } from '../projectors/demo/history.ts';
+import { demoHistory } from '../examples/shop/demo/history.ts';
+import { type OrderDoc, orders } from '../examples/shop/views/orders.ts';
 import { snakeCase } from '../projectors/engine/sinks/postgres.ts';
-import { type OrderDoc, orders } from '../projectors/views/orders.ts';
 import { createPool, dropDatabase, ensureDatabase, ident } from '../shared/clients/postgres.ts';
 import { EVENT_TYPES_BY_NAME } from '../shared/events/contract.ts';
 import type { OutgoingEvent } from '../shared/events/publish.ts';

@@ -6,11 +6,11 @@
  * The projector and the API run as their own processes. Usage: npx tsx bench/freshness.ts [seconds=15]
  */
 import { spawn } from 'node:child_process';
-import { demoHistory } from '../projectors/demo/history.ts';
-import { publishMany } from '../projectors/demo/publish-many.ts';
+import { demoHistory } from '../examples/shop/demo/history.ts';
+import { publishMany } from '../shared/events/publish-many.ts';
 import { eventually, testEnvironment } from '../test/support/environment.ts';
-import { waitForLiveViews } from '../test/support/read-views.ts';
 import { freePort } from '../test/support/services.ts';
+import { waitForLiveViews } from '../test/support/shop/read-views.ts';
 import { type Probe, percentile, probeReadYourWrites, publishAtRate } from './support/load.ts';
 
 const seconds = Number(process.argv[2] ?? 15);

@@ -2,10 +2,10 @@
  * Runs the engine stage of bench/run.ts alone for one projection, a few times, so it can be
  * profiled: `node --cpu-prof --cpu-prof-dir=DIR --import tsx bench/profile-engine.ts orders 100000 3`.
  */
-import { demoHistory } from '../projectors/demo/history.ts';
-import { publishMany } from '../projectors/demo/publish-many.ts';
+import { demoHistory } from '../examples/shop/demo/history.ts';
 import { runnerDeps } from '../projectors/infrastructure.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
+import { publishMany } from '../shared/events/publish-many.ts';
 import { testEnvironment } from '../test/support/environment.ts';
 import { engine } from './stages.ts';
 

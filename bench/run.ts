@@ -6,13 +6,13 @@
  * Usage: npm run bench -- [events=100000] [repetitions=5]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { demoHistory } from '../projectors/demo/history.ts';
-import { publishMany } from '../projectors/demo/publish-many.ts';
+import { demoHistory } from '../examples/shop/demo/history.ts';
 import { runnerDeps } from '../projectors/infrastructure.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
 import type { DomainEvent } from '../shared/events/contract.ts';
 import { decodeEvent } from '../shared/events/decode.ts';
 import { type OutgoingEvent, toEnvelope } from '../shared/events/publish.ts';
+import { publishMany } from '../shared/events/publish-many.ts';
 import { UPCASTERS } from '../shared/events/upcasters.ts';
 import { testEnvironment } from '../test/support/environment.ts';
 import { emmettPeer } from './emmett.ts';

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { demoHistory } from '../projectors/demo/history.ts';
+import { demoHistory } from '../examples/shop/demo/history.ts';
 import { eventually, testEnvironment } from '../test/support/environment.ts';
 import { freePort } from '../test/support/services.ts';
 import { publishAtRate } from './support/load.ts';

@@ -4,6 +4,8 @@
  * lines each: they are the limits the engine is measured against.
  */
 import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
+import { type OrderDoc, orders } from '../examples/shop/views/orders.ts';
+import { products } from '../examples/shop/views/products.ts';
 import type { Source } from '../projectors/engine/define.ts';
 import { foldBatch, type Stored } from '../projectors/engine/fold.ts';
 import { writerFor } from '../projectors/engine/host.ts';
@@ -11,8 +13,6 @@ import { readOrdered } from '../projectors/engine/ordered-source.ts';
 import { ProjectionRunner, type RunnerDeps } from '../projectors/engine/runner.ts';
 import { snakeCase } from '../projectors/engine/sinks/postgres.ts';
 import { PROJECTIONS } from '../projectors/registry.ts';
-import { type OrderDoc, orders } from '../projectors/views/orders.ts';
-import { products } from '../projectors/views/products.ts';
 import { ident, inTransaction } from '../shared/clients/postgres.ts';
 import type { DomainEvent } from '../shared/events/contract.ts';
 import { decodeEvent } from '../shared/events/decode.ts';

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
+import { demoHistory } from '../examples/shop/demo/history.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { loadConfigOrExit } from '../shared/config.ts';
+import { publishMany } from '../shared/events/publish-many.ts';
 import { createLogger } from '../shared/log.ts';
-import { demoHistory } from './demo/history.ts';
-import { publishMany } from './demo/publish-many.ts';
 import { listDeadLetters, requestRetry } from './engine/dead-letters.ts';
 import { type Infrastructure, openInfrastructure, runnerDeps } from './infrastructure.ts';
 import { rebuild } from './rebuild.ts';

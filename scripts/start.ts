@@ -5,11 +5,11 @@
  * Ctrl-C.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { demoHistory } from '../projectors/demo/history.ts';
-import { publishMany } from '../projectors/demo/publish-many.ts';
+import { demoHistory } from '../examples/shop/demo/history.ts';
 import { openInfrastructure } from '../projectors/infrastructure.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { loadConfigOrExit } from '../shared/config.ts';
+import { publishMany } from '../shared/events/publish-many.ts';
 import { createLogger } from '../shared/log.ts';
 
 const DEMO_EVENTS = 20_000;

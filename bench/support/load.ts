@@ -1,5 +1,5 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { OrderPlaced } from '../../shared/events/orders.ts';
+import { OrderPlaced } from '../../examples/shop/events/orders.ts';
 import { type OutgoingEvent, publishEvent } from '../../shared/events/publish.ts';
 import type { Streams } from '../../shared/events/streams.ts';
 

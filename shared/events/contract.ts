@@ -1,7 +1,13 @@
-import { PriceChanged, ProductAdded, ProductAddedV1, ProductUpdated, StockAdjusted } from './catalog.ts';
+import {
+  PriceChanged,
+  ProductAdded,
+  ProductAddedV1,
+  ProductUpdated,
+  StockAdjusted,
+} from '../../examples/shop/events/catalog.ts';
+import { OrderCancelled, OrderPlaced, OrderShipped } from '../../examples/shop/events/orders.ts';
+import { PaymentCaptured, PaymentRefunded } from '../../examples/shop/events/payments.ts';
 import type { EventOf, EventType } from './event-type.ts';
-import { OrderCancelled, OrderPlaced, OrderShipped } from './orders.ts';
-import { PaymentCaptured, PaymentRefunded } from './payments.ts';
 
 /** The event types handlers see: the newest version of each event. */
 export const CURRENT_EVENT_TYPES = [

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ProductAdded, ProductAddedV1 } from './catalog.ts';
+import { ProductAdded, ProductAddedV1 } from '../../examples/shop/events/catalog.ts';
 import type { EventType } from './event-type.ts';
 
 /**

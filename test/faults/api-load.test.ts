@@ -1,14 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoHistory } from '../../projectors/demo/history.ts';
-import { publishMany } from '../../projectors/demo/publish-many.ts';
+import { demoHistory } from '../../examples/shop/demo/history.ts';
+import { publishMany } from '../../shared/events/publish-many.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { scaled } from '../support/fault-scale.ts';
-import { expectedOrders } from '../support/model.ts';
-import { waitForLiveViews } from '../support/read-views.ts';
 import { runProjections } from '../support/running.ts';
 import { freePort } from '../support/services.ts';
+import { expectedOrders } from '../support/shop/model.ts';
+import { waitForLiveViews } from '../support/shop/read-views.ts';
 
 const rssMb = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoHistory } from '../../projectors/demo/history.ts';
-import { publishMany } from '../../projectors/demo/publish-many.ts';
-import { Random } from '../../projectors/demo/random.ts';
+import { demoHistory } from '../../examples/shop/demo/history.ts';
+import { Random } from '../../examples/shop/demo/random.ts';
 import { PROJECTIONS } from '../../projectors/registry.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
+import { publishMany } from '../../shared/events/publish-many.ts';
 import { ChildProjector } from '../support/child-projector.ts';
 import { type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { scaled } from '../support/fault-scale.ts';
-import { expectViewsToMatchModel, waitForLiveViews } from '../support/read-views.ts';
+import { expectViewsToMatchModel, waitForLiveViews } from '../support/shop/read-views.ts';
 
 /**
  * SIGKILL at random moments while every projection catches up: after the last restart each

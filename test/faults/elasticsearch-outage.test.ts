@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoHistory } from '../../projectors/demo/history.ts';
-import { publishMany } from '../../projectors/demo/publish-many.ts';
+import { demoHistory } from '../../examples/shop/demo/history.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
+import { publishMany } from '../../shared/events/publish-many.ts';
 import { ChildProjector } from '../support/child-projector.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { scaled } from '../support/fault-scale.ts';
-import { expectViewsToMatchModel, waitForLiveViews } from '../support/read-views.ts';
 import { service } from '../support/services.ts';
+import { expectViewsToMatchModel, waitForLiveViews } from '../support/shop/read-views.ts';
 
 /** Elasticsearch down for a while: the PostgreSQL views keep advancing; products catches up after. */
 describe('Elasticsearch outage', () => {

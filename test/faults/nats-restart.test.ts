@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoHistory } from '../../projectors/demo/history.ts';
-import { publishMany } from '../../projectors/demo/publish-many.ts';
+import { demoHistory } from '../../examples/shop/demo/history.ts';
+import { publishMany } from '../../shared/events/publish-many.ts';
 import { ChildProjector } from '../support/child-projector.ts';
 import { type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { scaled } from '../support/fault-scale.ts';
-import { expectViewsToMatchModel, waitForLiveViews } from '../support/read-views.ts';
 import { service } from '../support/services.ts';
+import { expectViewsToMatchModel, waitForLiveViews } from '../support/shop/read-views.ts';
 
 /** nats-server restarted mid-stream: consumers come back and resume from their checkpoints. */
 describe('NATS restart', () => {

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoHistory } from '../../projectors/demo/history.ts';
+import { demoHistory } from '../../examples/shop/demo/history.ts';
 import { PROJECTIONS } from '../../projectors/registry.ts';
 import { type OutgoingEvent, publishEvent, toEnvelope } from '../../shared/events/publish.ts';
 import { type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { scaled } from '../support/fault-scale.ts';
-import { expectViewsToMatchModel, waitForLiveViews } from '../support/read-views.ts';
 import { runProjections } from '../support/running.ts';
+import { expectViewsToMatchModel, waitForLiveViews } from '../support/shop/read-views.ts';
 
 const encoder = new TextEncoder();
 

@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoHistory } from '../../projectors/demo/history.ts';
-import { publishMany } from '../../projectors/demo/publish-many.ts';
+import { demoHistory } from '../../examples/shop/demo/history.ts';
+import { publishMany } from '../../shared/events/publish-many.ts';
 import { ChildProjector } from '../support/child-projector.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { scaled } from '../support/fault-scale.ts';
-import { expectViewsToMatchModel, waitForLiveViews } from '../support/read-views.ts';
 import { freePort, service } from '../support/services.ts';
+import { expectViewsToMatchModel, waitForLiveViews } from '../support/shop/read-views.ts';
 
 const status = (url: string) =>
   fetch(url, { signal: AbortSignal.timeout(5000) }).then(

@@ -2,14 +2,14 @@ import { serverAudits } from 'graphql-http';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_POSITIONS_HEADER } from '../../api/min-positions.ts';
-import { ProductAdded } from '../../shared/events/catalog.ts';
-import { OrderPlaced } from '../../shared/events/orders.ts';
-import { PaymentCaptured } from '../../shared/events/payments.ts';
+import { ProductAdded } from '../../examples/shop/events/catalog.ts';
+import { OrderPlaced } from '../../examples/shop/events/orders.ts';
+import { PaymentCaptured } from '../../examples/shop/events/payments.ts';
 import { type OutgoingEvent, publishEvent } from '../../shared/events/publish.ts';
 import { countingPool, startApiWith } from '../support/api.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
-import { waitForLiveViews } from '../support/read-views.ts';
 import { runProjections, startApi } from '../support/running.ts';
+import { waitForLiveViews } from '../support/shop/read-views.ts';
 import { subscribeOverSse } from '../support/sse.ts';
 
 type Positions = Record<string, Record<string, number>>;

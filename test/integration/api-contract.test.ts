@@ -2,21 +2,21 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_POSITIONS_HEADER } from '../../api/min-positions.ts';
 import { readOnlyDatabaseUrl } from '../../api/read-only-role.ts';
-import { demoHistory } from '../../projectors/demo/history.ts';
-import { publishMany } from '../../projectors/demo/publish-many.ts';
-import { ProductAdded } from '../../shared/events/catalog.ts';
-import { OrderPlaced } from '../../shared/events/orders.ts';
+import { demoHistory } from '../../examples/shop/demo/history.ts';
+import { ProductAdded } from '../../examples/shop/events/catalog.ts';
+import { OrderPlaced } from '../../examples/shop/events/orders.ts';
 import { type OutgoingEvent, publishEvent } from '../../shared/events/publish.ts';
+import { publishMany } from '../../shared/events/publish-many.ts';
 import { countingPool, startApiWith } from '../support/api.ts';
 import { type TestEnvironment, testEnvironment } from '../support/environment.ts';
+import { runProjections, startApi } from '../support/running.ts';
 import {
   type ExpectedOrder,
   expectedCustomerStats,
   expectedOrders,
   expectedProducts,
-} from '../support/model.ts';
-import { waitForLiveViews } from '../support/read-views.ts';
-import { runProjections, startApi } from '../support/running.ts';
+} from '../support/shop/model.ts';
+import { waitForLiveViews } from '../support/shop/read-views.ts';
 
 type Page<N> = {
   edges: { node: N; cursor: string }[];

@@ -4,15 +4,15 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_POSITIONS_HEADER } from '../../api/min-positions.ts';
 import { MAX_BODY_BYTES } from '../../api/server.ts';
+import { OrderPlaced } from '../../examples/shop/events/orders.ts';
 import { createElasticsearch } from '../../shared/clients/elasticsearch.ts';
 import { createPool } from '../../shared/clients/postgres.ts';
-import { OrderPlaced } from '../../shared/events/orders.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { startApiWith } from '../support/api.ts';
 import { type TestEnvironment, testEnvironment } from '../support/environment.ts';
-import { waitForLiveViews } from '../support/read-views.ts';
 import { runProjections } from '../support/running.ts';
 import { freePort } from '../support/services.ts';
+import { waitForLiveViews } from '../support/shop/read-views.ts';
 
 type TestApi = Awaited<ReturnType<typeof startApiWith>>;
 

@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoHistory } from '../../projectors/demo/history.ts';
-import { publishMany } from '../../projectors/demo/publish-many.ts';
+import { demoHistory } from '../../examples/shop/demo/history.ts';
 import { PROJECTIONS } from '../../projectors/registry.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
+import { publishMany } from '../../shared/events/publish-many.ts';
 import type { StreamName } from '../../shared/events/streams.ts';
 import { elasticsearchAlias } from '../../shared/read-model-names.ts';
 import { livePositions, type Positions, projectionStatus, reached } from '../support/engine-state.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
-import { expectedCustomerStats, expectedOrders, expectedProducts } from '../support/model.ts';
 import { ProjectorProcesses } from '../support/projector-process.ts';
-import { readCustomerStats, readOrders, readProducts, waitForLiveViews } from '../support/read-views.ts';
+import { expectedCustomerStats, expectedOrders, expectedProducts } from '../support/shop/model.ts';
+import { readCustomerStats, readOrders, readProducts, waitForLiveViews } from '../support/shop/read-views.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 
 /** Every view kept in PostgreSQL: all but products. */

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
 import { listDeadLetters, requestRetry } from '../../projectors/engine/dead-letters.ts';
 import {
   defineDocumentProjection,
@@ -10,7 +11,6 @@ import { reconcileGenerations } from '../../projectors/engine/generations.ts';
 import { writerFor } from '../../projectors/engine/host.ts';
 import { ProjectionRunner } from '../../projectors/engine/runner.ts';
 import { runnerDeps } from '../../projectors/infrastructure.ts';
-import { StockAdjusted } from '../../shared/events/catalog.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 

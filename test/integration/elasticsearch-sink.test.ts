@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PriceChanged, ProductAdded } from '../../examples/shop/events/catalog.ts';
 import { StaleCheckpointError } from '../../projectors/engine/checkpoint-store.ts';
 import { defineDocumentProjection, elasticsearchIndex, registered } from '../../projectors/engine/define.ts';
 import { reconcileGenerations } from '../../projectors/engine/generations.ts';
@@ -6,7 +7,6 @@ import { ProjectionRunner } from '../../projectors/engine/runner.ts';
 import { ElasticsearchDocumentSink } from '../../projectors/engine/sinks/elasticsearch.ts';
 import { documentWriter } from '../../projectors/engine/writer.ts';
 import { runnerDeps } from '../../projectors/infrastructure.ts';
-import { PriceChanged, ProductAdded } from '../../shared/events/catalog.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 

@@ -1,26 +1,26 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoHistory } from '../../projectors/demo/history.ts';
-import { publishMany } from '../../projectors/demo/publish-many.ts';
+import { demoHistory } from '../../examples/shop/demo/history.ts';
 import { PROJECTIONS } from '../../projectors/registry.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import type { Pool } from '../../shared/clients/postgres.ts';
+import { publishMany } from '../../shared/events/publish-many.ts';
 import { leaseLocks, livePositions, type Positions } from '../support/engine-state.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
+import { leaseAcquired, type ProjectorProcess, ProjectorProcesses } from '../support/projector-process.ts';
 import {
   expectedCustomerStats,
   expectedDailySales,
   expectedOrders,
   expectedProducts,
-} from '../support/model.ts';
-import { leaseAcquired, type ProjectorProcess, ProjectorProcesses } from '../support/projector-process.ts';
+} from '../support/shop/model.ts';
 import {
   readCustomerStats,
   readDailySales,
   readOrders,
   readProducts,
   waitForLiveViews,
-} from '../support/read-views.ts';
+} from '../support/shop/read-views.ts';
 
 const NAMES = PROJECTIONS.map((p) => p.name);
 const CHUNK = 2000;

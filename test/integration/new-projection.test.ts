@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { demoHistory } from '../../projectors/demo/history.ts';
-import { publishMany } from '../../projectors/demo/publish-many.ts';
+import { demoHistory } from '../../examples/shop/demo/history.ts';
+import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
+import { dailySales } from '../../examples/shop/views/daily-sales.ts';
+import { orders } from '../../examples/shop/views/orders.ts';
 import {
   defineDocumentProjection,
   type Projection,
@@ -11,11 +13,9 @@ import { readGenerations } from '../../projectors/engine/generations.ts';
 import { ProjectionHost } from '../../projectors/engine/host.ts';
 import { LeaseManager } from '../../projectors/engine/lease.ts';
 import { runnerDeps } from '../../projectors/infrastructure.ts';
-import { dailySales } from '../../projectors/views/daily-sales.ts';
-import { orders } from '../../projectors/views/orders.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
-import { StockAdjusted } from '../../shared/events/catalog.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
+import { publishMany } from '../../shared/events/publish-many.ts';
 import { digestView } from '../support/dump.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoHistory } from '../../projectors/demo/history.ts';
-import { publishMany } from '../../projectors/demo/publish-many.ts';
+import { demoHistory } from '../../examples/shop/demo/history.ts';
+import { orders } from '../../examples/shop/views/orders.ts';
 import { registered } from '../../projectors/engine/define.ts';
-import { orders } from '../../projectors/views/orders.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
+import { publishMany } from '../../shared/events/publish-many.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import type { GraphQLResponse } from '../support/graphql.ts';
-import { type ExpectedOrder, expectedOrders } from '../support/model.ts';
 import { runProjections, startApi } from '../support/running.ts';
+import { type ExpectedOrder, expectedOrders } from '../support/shop/model.ts';
 
 type OrdersPage = {
   orders: { edges: { node: ExpectedOrder }[]; pageInfo: { hasNextPage: boolean; endCursor: string } };

@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoHistory } from '../../projectors/demo/history.ts';
-import { publishMany } from '../../projectors/demo/publish-many.ts';
+import { demoHistory } from '../../examples/shop/demo/history.ts';
 import { readGenerations, requestRebuild } from '../../projectors/engine/generations.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
+import { publishMany } from '../../shared/events/publish-many.ts';
 import { digestView } from '../support/dump.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 

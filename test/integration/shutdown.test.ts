@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoHistory } from '../../projectors/demo/history.ts';
-import { publishMany } from '../../projectors/demo/publish-many.ts';
+import { demoHistory } from '../../examples/shop/demo/history.ts';
 import { PROJECTIONS } from '../../projectors/registry.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import type { OutgoingEvent } from '../../shared/events/publish.ts';
+import { publishMany } from '../../shared/events/publish-many.ts';
 import { elasticsearchAlias } from '../../shared/read-model-names.ts';
 import {
   leaseLocks,
@@ -14,13 +14,13 @@ import {
   reached,
 } from '../support/engine-state.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
+import { leaseAcquired, ProjectorProcesses } from '../support/projector-process.ts';
 import {
   expectedCustomerStats,
   expectedDailySales,
   expectedOrders,
   expectedProducts,
-} from '../support/model.ts';
-import { leaseAcquired, ProjectorProcesses } from '../support/projector-process.ts';
+} from '../support/shop/model.ts';
 import {
   expectViewsToMatchModel,
   readCustomerStats,
@@ -28,7 +28,7 @@ import {
   readOrders,
   readProducts,
   waitForLiveViews,
-} from '../support/read-views.ts';
+} from '../support/shop/read-views.ts';
 
 const NAMES = PROJECTIONS.map((p) => p.name);
 

@@ -1,22 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoHistory } from '../../projectors/demo/history.ts';
-import { publishMany } from '../../projectors/demo/publish-many.ts';
+import { demoHistory } from '../../examples/shop/demo/history.ts';
+import { publishMany } from '../../shared/events/publish-many.ts';
 import { type TestEnvironment, testEnvironment } from '../support/environment.ts';
+import { runProjections } from '../support/running.ts';
 import {
   expectedCustomerStats,
   expectedDailySales,
   expectedOrders,
   expectedProducts,
   shuffleAcrossStreams,
-} from '../support/model.ts';
+} from '../support/shop/model.ts';
 import {
   readCustomerStats,
   readDailySales,
   readOrders,
   readProducts,
   waitForLiveViews,
-} from '../support/read-views.ts';
-import { runProjections } from '../support/running.ts';
+} from '../support/shop/read-views.ts';
 
 /**
  * The three demo views against an independent model computed in plain TypeScript from the

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defineDocumentProjection, postgresTable } from '../../../../projectors/engine/define.ts';
 import { foldBatch, type Stored } from '../../../../projectors/engine/fold.ts';
 import type { DomainEvent } from '../../../../shared/events/contract.ts';
-import { event } from '../../../support/events.ts';
+import { event } from '../../../support/shop/events.ts';
 
 interface Counter {
   total: number;

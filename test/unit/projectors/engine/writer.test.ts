@@ -4,7 +4,7 @@ import type { Stored } from '../../../../projectors/engine/fold.ts';
 import type { BatchChange, DocumentSink } from '../../../../projectors/engine/sink.ts';
 import { type CheckpointMove, documentWriter } from '../../../../projectors/engine/writer.ts';
 import type { DomainEvent } from '../../../../shared/events/contract.ts';
-import { event } from '../../../support/events.ts';
+import { event } from '../../../support/shop/events.ts';
 
 interface Stock {
   total: number;

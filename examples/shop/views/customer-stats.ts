@@ -1,5 +1,5 @@
-import type { EventOfType } from '../../shared/events/contract.ts';
-import { defineSqlProjection } from '../engine/define.ts';
+import { defineSqlProjection } from '../../../projectors/engine/define.ts';
+import type { EventOfType } from '../../../shared/events/contract.ts';
 
 type Handled =
   | 'orders.order_placed.v1'

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { planCustomerStats } from '../../../../projectors/views/customer-stats.ts';
-import type { EventOfType } from '../../../../shared/events/contract.ts';
-import { foldCustomerStats } from '../../../support/customer-stats-fold.ts';
+import type { planCustomerStats } from '../../../../../examples/shop/views/customer-stats.ts';
+import type { EventOfType } from '../../../../../shared/events/contract.ts';
+import { foldCustomerStats } from '../../../../support/shop/customer-stats-fold.ts';
 import {
   mergesOf,
   orderCancelled,
   orderPlaced,
   paymentCaptured,
   paymentRefunded,
-} from '../../../support/events.ts';
+} from '../../../../support/shop/events.ts';
 
 type Handled = Parameters<typeof planCustomerStats>[0][number];
 const line = [{ productId: 'p1', quantity: 1, unitPriceCents: 1000 }];

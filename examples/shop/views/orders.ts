@@ -1,4 +1,4 @@
-import { defineDocumentProjection, postgresTable } from '../engine/define.ts';
+import { defineDocumentProjection, postgresTable } from '../../../projectors/engine/define.ts';
 
 export type OrderStatus = 'PLACED' | 'PAID' | 'SHIPPED' | 'CANCELLED';
 

@@ -1,10 +1,10 @@
 import { expect } from 'vitest';
-import type { Elasticsearch } from '../../shared/clients/elasticsearch.ts';
-import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
-import type { Pool } from '../../shared/clients/postgres.ts';
-import type { OutgoingEvent } from '../../shared/events/publish.ts';
-import { elasticsearchAlias } from '../../shared/read-model-names.ts';
-import { eventually, type TestEnvironment } from './environment.ts';
+import type { Elasticsearch } from '../../../shared/clients/elasticsearch.ts';
+import { streamHeads } from '../../../shared/clients/jetstream-streams.ts';
+import type { Pool } from '../../../shared/clients/postgres.ts';
+import type { OutgoingEvent } from '../../../shared/events/publish.ts';
+import { elasticsearchAlias } from '../../../shared/read-model-names.ts';
+import { eventually, type TestEnvironment } from '../environment.ts';
 import { expectedCustomerStats, expectedDailySales, expectedOrders, expectedProducts } from './model.ts';
 
 /** The demo views read back in the model's shape, keyed like the model's maps. */

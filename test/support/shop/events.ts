@@ -1,5 +1,5 @@
-import type { DomainEvent, DomainEventType, EventOfType } from '../../shared/events/contract.ts';
-import type { StreamName } from '../../shared/events/streams.ts';
+import type { DomainEvent, DomainEventType, EventOfType } from '../../../shared/events/contract.ts';
+import type { StreamName } from '../../../shared/events/streams.ts';
 
 const STREAM_OF: Record<string, StreamName> = { catalog: 'CATALOG', orders: 'ORDERS', payments: 'PAYMENTS' };
 let sequence = 0;

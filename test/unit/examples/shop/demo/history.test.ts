@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { demoHistory } from '../../../../projectors/demo/history.ts';
+import { demoHistory } from '../../../../../examples/shop/demo/history.ts';
 
 describe('demo history', () => {
   const events = [...demoHistory({ events: 5000, seed: 11 })];

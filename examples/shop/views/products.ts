@@ -1,4 +1,4 @@
-import { defineDocumentProjection, elasticsearchIndex } from '../engine/define.ts';
+import { defineDocumentProjection, elasticsearchIndex } from '../../../projectors/engine/define.ts';
 
 /**
  * One product as the `products` index stores it. Orders may arrive before their products, so

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { orders } from '../../../../projectors/views/orders.ts';
-import type { DomainEvent } from '../../../../shared/events/contract.ts';
+import { orders } from '../../../../../examples/shop/views/orders.ts';
+import type { DomainEvent } from '../../../../../shared/events/contract.ts';
+import { spec } from '../../../../support/given-when-then.ts';
 import {
   mergesOf,
   orderCancelled,
@@ -8,8 +9,7 @@ import {
   orderShipped,
   paymentCaptured,
   paymentRefunded,
-} from '../../../support/events.ts';
-import { spec } from '../../../support/given-when-then.ts';
+} from '../../../../support/shop/events.ts';
 
 const lines = [
   { productId: 'p1', quantity: 2, unitPriceCents: 1500 },

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { orders } from '../../../../projectors/views/orders.ts';
-import { products } from '../../../../projectors/views/products.ts';
-import type { DomainEvent } from '../../../../shared/events/contract.ts';
-import { foldCustomerStats } from '../../../support/customer-stats-fold.ts';
-import { event } from '../../../support/events.ts';
-import { foldDocuments } from '../../../support/given-when-then.ts';
+import { orders } from '../../../../../examples/shop/views/orders.ts';
+import { products } from '../../../../../examples/shop/views/products.ts';
+import type { DomainEvent } from '../../../../../shared/events/contract.ts';
+import { foldDocuments } from '../../../../support/given-when-then.ts';
+import { foldCustomerStats } from '../../../../support/shop/customer-stats-fold.ts';
+import { event } from '../../../../support/shop/events.ts';
 
 /**
  * Property: for any per-stream histories over a few orders, payments and products, every

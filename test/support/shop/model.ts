@@ -1,4 +1,4 @@
-import type { OutgoingEvent } from '../../shared/events/publish.ts';
+import type { OutgoingEvent } from '../../../shared/events/publish.ts';
 
 /**
  * The demo views computed straight from the published events in plain TypeScript, sharing no

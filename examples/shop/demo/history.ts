@@ -1,13 +1,13 @@
+import type { OutgoingEvent } from '../../../shared/events/publish.ts';
 import {
   PriceChanged,
   ProductAdded,
   ProductAddedV1,
   ProductUpdated,
   StockAdjusted,
-} from '../../shared/events/catalog.ts';
-import { OrderCancelled, OrderPlaced, OrderShipped } from '../../shared/events/orders.ts';
-import { PaymentCaptured, PaymentRefunded } from '../../shared/events/payments.ts';
-import type { OutgoingEvent } from '../../shared/events/publish.ts';
+} from '../events/catalog.ts';
+import { OrderCancelled, OrderPlaced, OrderShipped } from '../events/orders.ts';
+import { PaymentCaptured, PaymentRefunded } from '../events/payments.ts';
 import { Random } from './random.ts';
 
 export interface HistoryOptions {

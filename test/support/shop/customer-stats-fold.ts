@@ -1,4 +1,4 @@
-import { type KnownOrder, planCustomerStats } from '../../projectors/views/customer-stats.ts';
+import { type KnownOrder, planCustomerStats } from '../../../examples/shop/views/customer-stats.ts';
 
 type Handled = Parameters<typeof planCustomerStats>[0][number];
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { products } from '../../../../projectors/views/products.ts';
-import type { DomainEvent } from '../../../../shared/events/contract.ts';
+import { products } from '../../../../../examples/shop/views/products.ts';
+import type { DomainEvent } from '../../../../../shared/events/contract.ts';
+import { spec } from '../../../../support/given-when-then.ts';
 import {
   mergesOf,
   orderCancelled,
@@ -9,8 +10,7 @@ import {
   productAdded,
   productUpdated,
   stockAdjusted,
-} from '../../../support/events.ts';
-import { spec } from '../../../support/given-when-then.ts';
+} from '../../../../support/shop/events.ts';
 
 const twoLines = [
   { productId: 'p1', quantity: 2, unitPriceCents: 1000 },

@@ -1,6 +1,6 @@
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
-import { type OutgoingEvent, publishEvent } from '../../shared/events/publish.ts';
-import type { StreamName, Streams } from '../../shared/events/streams.ts';
+import { type OutgoingEvent, publishEvent } from './publish.ts';
+import type { StreamName, Streams } from './streams.ts';
 
 export interface PublishReport {
   readonly published: number;
