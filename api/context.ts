@@ -33,6 +33,8 @@ export type ApiContext = {
   readonly customers: DataLoader<string, CustomerStats | null>;
   readonly customerOrders: ReturnType<typeof customerOrdersLoader>;
   readonly products: DataLoader<string, Product | null>;
+  /** Every projection, read at most once per request however many fields (aliases) ask. */
+  readonly projections: () => Promise<Projection[]>;
   /** A subscription's projections, and the positions its latest event was read at. */
   readonly liveEvent: { projections: readonly string[]; positions?: LiveValue<unknown>['positions'] };
 };

@@ -1,7 +1,9 @@
+import { createGraphQLError } from 'graphql-yoga';
 import type { Pool } from '../shared/clients/postgres.ts';
 import type { Logger } from '../shared/log.ts';
 import type { CheckpointWatcher } from './checkpoint-watcher.ts';
 import type { LiveFeeds } from './context.ts';
+import { storeUnavailable } from './errors.ts';
 import { LiveQuery } from './live-query.ts';
 import { findOrders, type Order } from './schema/orders.ts';
 import { type Projection, readProjections } from './schema/projections.ts';
@@ -26,12 +28,20 @@ export function createLiveFeeds(deps: {
     name: 'orderUpdated',
     log,
     read: (ids) => findOrders(pool, ids),
+    transient: storeUnavailable,
+    refuse: () =>
+      createGraphQLError('this order id cannot be read from the orders view', {
+        extensions: { code: 'BAD_USER_INPUT' },
+      }),
     positions: () => watcher.snapshot(['orders']),
   });
   const projections = new LiveQuery<'all', Projection[]>({
     name: 'projectionStatus',
     log,
     minIntervalMs: 500,
+    // Its read has no keys: any failure is the store's, retried for every subscriber.
+    transient: () => true,
+    refuse: (error) => (error instanceof Error ? error : new Error(String(error))),
     read: async () => new Map([['all', await readProjections(pool, await deps.streamHeads())]]),
     positions: () => watcher.snapshot(watcher.projections()),
   });

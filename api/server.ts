@@ -9,6 +9,7 @@ import type { ApiContext, ServerContext } from './context.ts';
 import { corsOptions } from './cors.ts';
 import { maskedErrors } from './errors.ts';
 import { freshnessPlugin } from './freshness.ts';
+import { storableInputPlugin } from './input-values.ts';
 import { limitsPlugin } from './limits.ts';
 import { createLiveFeeds } from './live-feeds.ts';
 import { requestLogPlugin, yogaLogger } from './request-log.ts';
@@ -16,6 +17,7 @@ import { customerLoader } from './schema/customers.ts';
 import { buildSchema } from './schema/index.ts';
 import { customerOrdersLoader, orderLoader } from './schema/orders.ts';
 import { productLoader } from './schema/products.ts';
+import { readProjections } from './schema/projections.ts';
 
 /** Largest request body accepted; a GraphQL document of MAX_TOKENS tokens fits many times over. */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -39,6 +41,15 @@ export interface ApiDeps {
   };
 }
 
+/** A function that runs `read` on its first call and hands every later call the same promise. */
+function once<T>(read: () => Promise<T>): () => Promise<T> {
+  let result: Promise<T> | undefined;
+  return () => {
+    result ??= read();
+    return result;
+  };
+}
+
 function within<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -47,12 +58,19 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Why the API cannot serve, or undefined when PostgreSQL and Elasticsearch both answer. */
+/**
+ * Why the API cannot serve, or undefined when PostgreSQL and Elasticsearch both answer and no
+ * projection's live generation is halted (its view would stay stale until an operator acts).
+ */
 async function notReady(deps: ApiDeps): Promise<string | undefined> {
+  const halted = deps.pool.query<{ projection: string }>(
+    `SELECT projection FROM vista_generations WHERE state = 'live' AND status = 'halted' ORDER BY projection`,
+  );
   const [postgres, elasticsearch] = await Promise.all([
-    within(deps.pool.query('SELECT 1'), READY_TIMEOUT_MS).then(
-      () => undefined,
-      () => 'postgres unreachable',
+    within(halted, READY_TIMEOUT_MS).then(
+      ({ rows }) => (rows.length > 0 ? `halted: ${rows.map((r) => r.projection).join(', ')}` : undefined),
+      // No catalog yet (no projector has run): nothing is halted.
+      (error: { code?: unknown }) => (error.code === '42P01' ? undefined : 'postgres unreachable'),
     ),
     // The minimal Elasticsearch build has no `GET /`: cluster health is the probe.
     within(deps.es.cluster.health({}, { requestTimeout: READY_TIMEOUT_MS }), READY_TIMEOUT_MS).then(
@@ -72,7 +90,7 @@ function reply(res: ServerResponse, status: number, body: string): void {
 /**
  * The GraphQL API over the read models: `/graphql` (queries, read-your-writes, subscriptions
  * over SSE), `/healthz` (the process is alive) and `/readyz` (PostgreSQL and Elasticsearch
- * answer). Each concern is one yoga plugin: request logs, limits, freshness.
+ * answer, no projection is halted). Each concern is one yoga plugin: request logs, limits, freshness.
  */
 export function createApiServer(deps: ApiDeps): Server {
   const { limits } = deps;
@@ -96,11 +114,13 @@ export function createApiServer(deps: ApiDeps): Server {
       customers: customerLoader(deps.pool),
       customerOrders: customerOrdersLoader(deps.pool),
       products: productLoader(deps.es, deps.productsAlias),
+      projections: once(async () => readProjections(deps.pool, await deps.streamHeads())),
       liveEvent: { projections: [] },
     }),
     plugins: [
       requestLogPlugin(deps.log),
       limitsPlugin(limits.maxDepth, limits.maxCost),
+      storableInputPlugin(),
       freshnessPlugin(deps.watcher, deps.streams, limits.consistencyTimeoutMs),
     ],
   });

@@ -46,8 +46,8 @@ export const ordersTypeDefs = /* GraphQL */ `
 
   "An order and its cursor."
   type OrderEdge {
-    "The order."
-    node: Order!
+    "The order; null, with a field error at its path, when a value of it cannot be served (such as a Long beyond 2^53 - 1): one row never fails the page."
+    node: Order
     "Opaque cursor of this edge; pass it as after to continue after it."
     cursor: String!
   }
@@ -147,7 +147,7 @@ interface OrdersArgs {
 const cursorOf = (row: OrderRow) => encodeCursor('orders', [row.placed_us, row.id]);
 
 function afterKey(after: string | null | undefined): [number, string] | undefined {
-  return after ? (decodeCursor(after, 'orders', ['number', 'string']) as [number, string]) : undefined;
+  return after ? (decodeCursor(after, 'orders', ['integer', 'string']) as [number, string]) : undefined;
 }
 
 /**

@@ -29,8 +29,8 @@ export const productsTypeDefs = /* GraphQL */ `
 
   "A product and its cursor."
   type ProductEdge {
-    "The product."
-    node: Product!
+    "The product; null, with a field error at its path, when a value of it cannot be served (such as a Long beyond 2^53 - 1): one row never fails the page."
+    node: Product
     "Opaque cursor of this edge; pass it as after to continue after it."
     cursor: String!
   }

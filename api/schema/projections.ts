@@ -1,5 +1,6 @@
 import type { Pool } from '../../shared/clients/postgres.ts';
 import type { ApiContext } from '../context.ts';
+import { publicDetail } from '../errors.ts';
 
 export const projectionsTypeDefs = /* GraphQL */ `
   "What a generation of a projection is doing."
@@ -107,7 +108,7 @@ export async function readProjections(pool: Pool, heads: Record<string, number> 
     generation: row.generation,
     version: row.version,
     status: state(row.status),
-    detail: row.detail,
+    detail: publicDetail(row.detail),
     positions: row.positions.map((p) => ({
       ...p,
       lag: heads?.[p.stream] === undefined ? null : Math.max(0, (heads[p.stream] as number) - p.position),
@@ -135,7 +136,6 @@ export type Projection = Awaited<ReturnType<typeof readProjections>>[number];
 
 export const projectionsResolvers = {
   Query: {
-    projections: async (_: unknown, __: unknown, ctx: ApiContext) =>
-      readProjections(ctx.pool, await ctx.streamHeads()),
+    projections: (_: unknown, __: unknown, ctx: ApiContext) => ctx.projections(),
   },
 };
