@@ -45,4 +45,5 @@ export { progressLine, rebuild } from './rebuild.ts';
 export type { RunnerDeps } from './runner.ts';
 // Testing views the way Vista tests its own.
 export { foldDocuments, spec } from './spec.ts';
+export { describeStart, parseStartPosition, type StartPosition } from './start-positions.ts';
 export { type ProjectionStatus, readStatus } from './status.ts';
