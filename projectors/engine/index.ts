@@ -20,6 +20,8 @@ export { type OutgoingEvent, publishEvent, toEnvelope } from '../../shared/event
 export { type PublishReport, publishMany } from '../../shared/events/publish-many.ts';
 export { type StreamDefinition, type Streams, streamsFor } from '../../shared/events/streams.ts';
 export { type Upcaster, upcaster } from '../../shared/events/upcasters.ts';
+/** A seeded PRNG for reproducible demo histories. */
+export { Random } from '../../shared/random.ts';
 // Applications and their projections.
 export { type Application, ApplicationError, type DemoOptions, defineApplication } from './application.ts';
 export {
