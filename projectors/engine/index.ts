@@ -46,6 +46,6 @@ export { ApplicationLoadError, loadApplication, loadApplicationOrExit } from './
 export { progressLine, rebuild } from './rebuild.ts';
 export type { RunnerDeps } from './runner.ts';
 // Testing views the way Vista tests its own.
-export { foldDocuments, spec } from './spec.ts';
+export { applySqlProjection, type Equal, foldDocuments, spec, sqlSpec } from './spec.ts';
 export { describeStart, parseStartPosition, type StartPosition } from './start-positions.ts';
 export { type ProjectionStatus, readStatus } from './status.ts';
