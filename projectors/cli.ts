@@ -1,21 +1,30 @@
 import { parseArgs } from 'node:util';
-import { demoHistory } from '../examples/shop/demo/history.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { loadConfigOrExit } from '../shared/config.ts';
-import { publishMany } from '../shared/events/publish-many.ts';
 import { createLogger } from '../shared/log.ts';
 import { listDeadLetters, requestRetry } from './engine/dead-letters.ts';
-import { type Infrastructure, openInfrastructure, runnerDeps } from './infrastructure.ts';
-import { rebuild } from './rebuild.ts';
-import { PROJECTIONS } from './registry.ts';
-import { type ProjectionStatus, readStatus } from './status.ts';
+import {
+  type Infrastructure,
+  loadApplicationOrExit,
+  openInfrastructure,
+  type ProjectionStatus,
+  parseStartPosition,
+  publishMany,
+  readStatus,
+  rebuild,
+  runnerDeps,
+  type StartPosition,
+} from './engine/index.ts';
 
 const USAGE = `Usage: npm run vista -- <command>
 
 Commands:
   publish-demo --events N [--seed S]   publish a seeded-random demo history through the event contract
   status                               state, positions, lag, events/s and dead letters per projection
-  rebuild <projection>                 rebuild from sequence 1 into a new generation, then switch over
+  rebuild <projection> [--start STREAM=FROM]...
+                                       rebuild into a new generation, then switch over; each source
+                                       from sequence 1 unless --start says otherwise (FROM: a
+                                       sequence, an ISO time, new or beginning)
   dead-letters <projection>            list a projection's unresolved dead letters
   retry-dead-letters <projection>      retry them after a fix (a halted projection resumes)
 `;
@@ -23,6 +32,7 @@ Commands:
 const [command, ...rest] = process.argv.slice(2);
 const config = loadConfigOrExit();
 const log = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, 'vista-cli');
+const app = await loadApplicationOrExit(config.VISTA_APP);
 
 async function publishDemo(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { events: { type: 'string' }, seed: { type: 'string' } } });
@@ -30,16 +40,13 @@ async function publishDemo(args: string[]): Promise<void> {
   const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
   if (!Number.isInteger(events) || events < 1) throw new UsageError('--events must be a positive integer');
   if (!Number.isInteger(seed)) throw new UsageError('--seed must be an integer');
+  const { demo } = app;
+  if (!demo) throw new UsageError(`the application ${app.name} has no demo history`);
   await withInfrastructure(async (infrastructure) => {
     const started = performance.now();
-    const report = await publishMany(
-      infrastructure.nats.js,
-      infrastructure.streams,
-      demoHistory({ events, seed }),
-      {
-        onProgress: (n) => process.stderr.write(`\r  published ${n}/${events}`),
-      },
-    );
+    const report = await publishMany(infrastructure.nats.js, infrastructure.streams, demo({ events, seed }), {
+      onProgress: (n) => process.stderr.write(`\r  published ${n}/${events}`),
+    });
     const seconds = (performance.now() - started) / 1000;
     process.stderr.write('\n');
     console.log(
@@ -53,7 +60,7 @@ async function publishDemo(args: string[]): Promise<void> {
 
 /** Opens the infrastructure for one command and closes it afterwards, whatever happens. */
 async function withInfrastructure(work: (infrastructure: Infrastructure) => Promise<void>): Promise<void> {
-  const infrastructure = await openInfrastructure(config, 'vista-cli', log);
+  const infrastructure = await openInfrastructure(config, app.contract, 'vista-cli', log);
   try {
     await work(infrastructure);
   } finally {
@@ -77,15 +84,34 @@ function status(): Promise<void> {
         `${row.name.padEnd(16)} v${row.version} g${row.generation} ${row.role.padEnd(8)} ${row.status.padEnd(11)} ${String(rate).padStart(7)} events/s  dead letters ${row.deadLetters}${row.detail ? `\n  ${row.detail}` : ''}`,
       );
       for (const s of row.streams)
-        console.log(`  ${s.stream.padEnd(9)} position ${s.position}  lag ${s.lag}`);
+        console.log(
+          `  ${s.stream.padEnd(9)} position ${s.position}  lag ${s.lag}${s.start === 'beginning' ? '' : `  (started at ${s.start})`}`,
+        );
     }
   });
 }
 
-function rebuildCommand(name: string | undefined): Promise<void> {
-  const projection = PROJECTIONS.find((p) => p.name === name);
+function rebuildCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { start: { type: 'string', multiple: true } },
+  });
+  const name = positionals[0];
+  const start: Record<string, StartPosition> = {};
+  for (const entry of values.start ?? []) {
+    const at = entry.indexOf('=');
+    if (at < 1)
+      throw new UsageError(`--start ${entry}: expected STREAM=FROM, e.g. ORDERS=2026-06-01T00:00:00Z`);
+    try {
+      start[entry.slice(0, at).toUpperCase()] = parseStartPosition(entry.slice(at + 1));
+    } catch (error) {
+      throw new UsageError(`--start ${entry}: ${(error as Error).message}`);
+    }
+  }
+  const projection = app.projections.find((p) => p.name === name);
   if (!projection) {
-    throw new UsageError(`rebuild needs one of: ${PROJECTIONS.map((p) => p.name).join(', ')}`);
+    throw new UsageError(`rebuild needs one of: ${app.projections.map((p) => p.name).join(', ')}`);
   }
   return withInfrastructure(async (infrastructure) => {
     const tty = process.stderr.isTTY;
@@ -103,6 +129,7 @@ function rebuildCommand(name: string | undefined): Promise<void> {
           lastPrinted = Date.now();
         }
       },
+      Object.keys(start).length > 0 ? start : null,
     );
     console.log(
       `${projection.name} rebuilt: ${events} events in ${seconds.toFixed(1)} s (${Math.round(events / seconds)} events/s)`,
@@ -144,7 +171,7 @@ try {
       await status();
       break;
     case 'rebuild':
-      await rebuildCommand(rest[0]);
+      await rebuildCommand(rest);
       break;
     case 'dead-letters':
       await deadLetters(rest[0]);

@@ -1,8 +1,8 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
-import { streamHeads } from '../shared/clients/jetstream-streams.ts';
-import type { Pool } from '../shared/clients/postgres.ts';
-import { STREAM_NAMES, type StreamName, type Streams } from '../shared/events/streams.ts';
-import { LEASE_NAMESPACE } from './engine/lease.ts';
+import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
+import type { Pool } from '../../shared/clients/postgres.ts';
+import type { Streams } from '../../shared/events/streams.ts';
+import { LEASE_NAMESPACE } from './lease.ts';
 
 export interface ProjectionStatus {
   readonly name: string;
@@ -13,7 +13,8 @@ export interface ProjectionStatus {
   readonly status: string;
   readonly detail: string | null;
   readonly deadLetters: number;
-  readonly streams: { stream: StreamName; position: number; lag: number }[];
+  /** Per source: the checkpoint, the lag behind the head, and where this generation started. */
+  readonly streams: { stream: string; position: number; lag: number; start: string }[];
 }
 
 /**
@@ -25,7 +26,7 @@ export async function readStatus(
   jsm: JetStreamManager,
   streams: Streams,
 ): Promise<ProjectionStatus[]> {
-  const heads = await streamHeads(jsm, streams, STREAM_NAMES);
+  const heads = await streamHeads(jsm, streams);
   const { rows } = await pool.query<{
     name: string;
     version: number;
@@ -35,7 +36,7 @@ export async function readStatus(
     detail: string | null;
     dead_letters: number;
     owned: boolean;
-    positions: { stream: StreamName; position: number }[];
+    positions: { stream: string; position: number; start: string }[];
   }>(
     `SELECT g.projection AS name, g.version, g.generation, g.state AS role, g.status, g.detail,
             EXISTS (SELECT 1 FROM pg_locks l
@@ -43,7 +44,7 @@ export async function readStatus(
                        AND l.objsubid = 2 AND l.objid::int4 = hashtext(g.projection)) AS owned,
             (SELECT count(*) FROM vista_dead_letters d
               WHERE d.projection = g.projection AND d.resolved_at IS NULL) AS dead_letters,
-            coalesce(json_agg(json_build_object('stream', c.stream, 'position', c.position) ORDER BY c.stream)
+            coalesce(json_agg(json_build_object('stream', c.stream, 'position', c.position, 'start', c.start_position) ORDER BY c.stream)
                      FILTER (WHERE c.stream IS NOT NULL), '[]') AS positions
        FROM vista_generations g
        LEFT JOIN vista_checkpoints c ON c.projection = g.projection AND c.generation = g.generation
@@ -59,6 +60,6 @@ export async function readStatus(
     status: row.owned || row.status === 'stopped' ? row.status : 'unowned',
     detail: row.detail,
     deadLetters: row.dead_letters,
-    streams: row.positions.map((p) => ({ ...p, lag: Math.max(0, heads[p.stream] - p.position) })),
+    streams: row.positions.map((p) => ({ ...p, lag: Math.max(0, (heads[p.stream] ?? 0) - p.position) })),
   }));
 }
