@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { loadApplicationOrExit } from '../projectors/engine/index.ts';
+import { orExitUnreachable } from '../shared/clients/reach.ts';
 import { loadConfigOrExit } from '../shared/config.ts';
 import { createLogger } from '../shared/log.ts';
 import { createApi } from './app.ts';
@@ -8,7 +9,7 @@ import { createApi } from './app.ts';
 const config = loadConfigOrExit();
 const log = createLogger(config.LOG_LEVEL, 'vista-api');
 const app = await loadApplicationOrExit(config.VISTA_APP);
-const api = await createApi(config, app, log);
+const api = await orExitUnreachable(createApi(config, app, log));
 api.server.listen(config.PORT, '0.0.0.0');
 await once(api.server, 'listening');
 log.info({ app: app.name, url: `http://localhost:${config.PORT}/graphql` }, 'GraphQL API listening');

@@ -21,9 +21,14 @@ export class OwnNatsServer {
   ) {}
 
   static async start(): Promise<OwnNatsServer> {
-    const server = new OwnNatsServer(await freePort(), await mkdtemp(join(tmpdir(), 'vista-nats-')));
+    const server = await OwnNatsServer.prepare();
     await server.start();
     return server;
+  }
+
+  /** A server with its port and store chosen, not started yet: a broker that comes up late. */
+  static async prepare(): Promise<OwnNatsServer> {
+    return new OwnNatsServer(await freePort(), await mkdtemp(join(tmpdir(), 'vista-nats-')));
   }
 
   get url(): string {
