@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import { createYoga } from 'graphql-yoga';
 import type { Elasticsearch } from '../shared/clients/elasticsearch.ts';
 import type { Pool } from '../shared/clients/postgres.ts';
@@ -121,6 +122,10 @@ export function createApiServer(deps: ApiDeps): Server {
       requestLogPlugin(deps.log),
       limitsPlugin(limits.maxDepth, limits.maxCost),
       storableInputPlugin(),
+      // The GraphQL over SSE protocol of graphql-sse at /graphql/stream, in both its modes
+      // (distinct connections, and one connection for many operations); /graphql serves the
+      // distinct-connections mode itself.
+      useGraphQLSSE(),
       freshnessPlugin(deps.watcher, deps.streams, limits.consistencyTimeoutMs),
     ],
   });
