@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { PROJECTIONS } from '../projectors/registry.ts';
 import { createElasticsearch } from '../shared/clients/elasticsearch.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { connectNats, type Nats } from '../shared/clients/nats.ts';
@@ -44,7 +45,9 @@ export async function createApi(config: Config, log: Logger): Promise<Api> {
   const server = createApiServer({
     pool,
     es,
-    productsAlias: elasticsearchAlias(config.VISTA_NAMESPACE, 'products'),
+    // The lead replaces this with the loaded application's projections.
+    projections: PROJECTIONS,
+    elasticsearchAlias: (view) => elasticsearchAlias(config.VISTA_NAMESPACE, view),
     streams,
     log,
     watcher,

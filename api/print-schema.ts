@@ -13,10 +13,11 @@ import {
   lexicographicSortSchema,
   printSchema,
 } from 'graphql';
+import { PROJECTIONS } from '../projectors/registry.ts';
 import { buildSchema } from './schema/index.ts';
 
 const FILE = new URL('./schema.graphql', import.meta.url);
-const schema = lexicographicSortSchema(buildSchema());
+const schema = lexicographicSortSchema(buildSchema(PROJECTIONS));
 const printed = `${printSchema(schema)}\n`;
 
 function undocumented(schema: GraphQLSchema): string[] {

@@ -1,5 +1,6 @@
 import type { DomainEventType, EventOfType } from '../../shared/events/contract.ts';
 import type { StreamName } from '../../shared/events/streams.ts';
+import { type PublicShape, viewOf } from './public-shape.ts';
 
 /** A stream a projection reads, optionally narrowed to subjects within it (e.g. `orders.order_placed.*`). */
 export interface Source {
@@ -60,6 +61,11 @@ interface ProjectionBase<T extends DomainEventType> {
   readonly handles: readonly T[];
   /** What to do after a poison event is dead-lettered; `skip` unless said otherwise. */
   readonly onPoison?: PoisonPolicy;
+  /**
+   * The view's public shape: what the API serves of it (fields, key, filters, sorts, relations,
+   * full-text fields). A projection without one is projected but not served.
+   */
+  readonly api?: PublicShape;
 }
 
 /**
@@ -133,13 +139,17 @@ export type Projection =
 export function defineDocumentProjection<Doc extends object, const T extends DomainEventType, L = never>(
   projection: Omit<DocumentProjection<Doc, T, L>, 'kind'>,
 ): DocumentProjection<Doc, T, L> {
-  return { kind: 'document', ...projection };
+  const defined: DocumentProjection<Doc, T, L> = { kind: 'document', ...projection };
+  viewOf(defined); // a shape that does not fit its storage fails here, at definition
+  return defined;
 }
 
 export function defineSqlProjection<const T extends DomainEventType>(
   projection: Omit<SqlProjection<T>, 'kind'>,
 ): SqlProjection<T> {
-  return { kind: 'sql', ...projection };
+  const defined: SqlProjection<T> = { kind: 'sql', ...projection };
+  viewOf(defined);
+  return defined;
 }
 
 export function postgresTable<Doc>(target: Omit<PostgresTableTarget<Doc>, 'kind'>): PostgresTableTarget<Doc> {

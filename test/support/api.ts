@@ -1,6 +1,7 @@
 import { CheckpointWatcher } from '../../api/checkpoint-watcher.ts';
 import { readOnlyDatabaseUrl } from '../../api/read-only-role.ts';
 import { type ApiDeps, createApiServer } from '../../api/server.ts';
+import { PROJECTIONS } from '../../projectors/registry.ts';
 import { createElasticsearch } from '../../shared/clients/elasticsearch.ts';
 import { createPool, type Pool } from '../../shared/clients/postgres.ts';
 import { streamsFor } from '../../shared/events/streams.ts';
@@ -34,7 +35,8 @@ export async function startApiWith(env: TestEnvironment, overrides: ApiOverrides
   const server = createApiServer({
     pool,
     es,
-    productsAlias: elasticsearchAlias(config.VISTA_NAMESPACE, 'products'),
+    projections: PROJECTIONS,
+    elasticsearchAlias: (view) => elasticsearchAlias(config.VISTA_NAMESPACE, view),
     streams: streamsFor(config.VISTA_NAMESPACE),
     log,
     watcher,

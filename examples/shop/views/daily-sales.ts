@@ -63,6 +63,33 @@ export const dailySales = defineSqlProjection({
             sum(s.units)::bigint AS units, sum(s.revenue_cents)::bigint AS revenue_cents
        FROM ${table('product_days')} s LEFT JOIN ${table('categories')} c USING (product_id)
       GROUP BY s.day, coalesce(c.category, 'uncategorized')`,
+  api: {
+    description:
+      'Units sold and revenue of the orders placed on one (UTC) day in one category (gross of cancellations).',
+    noun: { one: 'day of sales', many: 'days of sales' },
+    key: ['day', 'category'],
+    fields: {
+      day: {
+        kind: 'date',
+        description: 'The day (UTC) the orders were placed.',
+        filterable: true,
+        sortable: true,
+      },
+      category: {
+        kind: 'string',
+        description: "The products' category ('uncategorized' while a product's is not known).",
+        filterable: true,
+        sortable: true,
+      },
+      units: { kind: 'long', description: 'Units on the order lines placed that day.' },
+      revenueCents: {
+        kind: 'long',
+        description: 'Quantity × unit price over those lines, in cents.',
+        sortable: true,
+      },
+    },
+    order: { by: [{ day: 'DESC' }], says: 'latest day first' },
+  },
   apply: async (events, sql) => {
     const { sales, categories } = planDailySales(events);
     if (sales.length > 0) {
