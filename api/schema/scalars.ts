@@ -12,12 +12,10 @@ export const scalarTypeDefs = /* GraphQL */ `
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 function toDate(value: unknown): string {
-  if (
-    typeof value === 'string' &&
-    DAY.test(value) &&
-    new Date(`${value}T00:00:00Z`).toISOString().startsWith(value)
-  ) {
-    return value;
+  if (typeof value === 'string' && DAY.test(value)) {
+    const time = Date.parse(`${value}T00:00:00Z`);
+    // 2026-02-30 parses as March 2nd: a real day prints back as itself.
+    if (!Number.isNaN(time) && new Date(time).toISOString().startsWith(value)) return value;
   }
   throw createGraphQLError(`Date must be a day as YYYY-MM-DD, got ${JSON.stringify(value)}`, {
     extensions: { code: 'BAD_USER_INPUT' },

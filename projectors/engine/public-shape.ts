@@ -333,10 +333,18 @@ export function checkRelations(views: readonly DerivedView[]): void {
   }
 }
 
-/** The PostgreSQL column lists a document projection's filterable and sortable fields need indexed. */
-export function indexesOf(view: DerivedView): string[][] {
+/**
+ * The indexes a PostgreSQL document table needs beyond its declared ones so that every
+ * filterable or sortable field is served by an index (each one `(column, id)`, as the sink
+ * creates them): as document keys, for `PostgresTableTarget.indexes`. A field already leading a
+ * declared index needs none.
+ */
+export function derivedIndexes(view: DerivedView, declared: readonly (readonly string[])[]): string[][] {
   if (view.storage !== 'postgres') return [];
-  return view.fields.filter((f) => (f.filterable || f.sortable) && f.stored !== 'id').map((f) => [f.stored]);
+  const leading = new Set(declared.map((columns) => snakeCase(columns[0] ?? '')));
+  return view.fields
+    .filter((f) => (f.filterable || f.sortable) && f.stored !== 'id' && !leading.has(f.stored))
+    .map((f) => [f.stored === snakeCase(f.name) ? f.name : f.stored]);
 }
 
 /** The derived public view of a projection, or undefined when it declares no public shape. */
