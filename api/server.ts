@@ -30,7 +30,7 @@ export interface ApiDeps {
   readonly projections: readonly Projection[];
   /** The Elasticsearch alias readers query for a view. */
   readonly elasticsearchAlias: (view: string) => string;
-  readonly streams: Pick<Streams, 'streamName'>;
+  readonly streams: Streams;
   readonly log: Logger;
   readonly watcher: CheckpointWatcher;
   readonly streamHeads: () => Promise<Record<string, number> | undefined>;

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_POSITIONS_HEADER } from '../../api/min-positions.ts';
+import { shop } from '../../examples/shop/contract.ts';
 import { demoHistory } from '../../examples/shop/demo/history.ts';
 import { OrderPlaced } from '../../examples/shop/events/orders.ts';
-import { defineDocumentProjection, postgresTable, registered } from '../../projectors/engine/define.ts';
-import { PROJECTIONS } from '../../projectors/registry.ts';
+import shopApp from '../../examples/shop/index.ts';
+import { defineDocumentProjection, type Projection, postgresTable } from '../../projectors/engine/index.ts';
 import { type OutgoingEvent, publishEvent } from '../../shared/events/publish.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
 import { startApiWith } from '../support/api.ts';
@@ -29,7 +30,7 @@ interface Basket {
  * A throwaway view defined here, as a user would add one: one definition with its public
  * shape, served by the API with no API code.
  */
-const baskets = defineDocumentProjection({
+const baskets = defineDocumentProjection(shop, {
   name: 'test_baskets',
   version: 1,
   sources: [{ stream: 'ORDERS' }],
@@ -108,7 +109,7 @@ describe('GraphQL API derived from the views: a fresh view is served with no API
   let api: Awaited<ReturnType<typeof startApiWith>>;
   let projections: ReturnType<typeof runProjections>;
   const history = [...demoHistory({ events: 3000, seed: 12 })];
-  const all = [...PROJECTIONS, registered(baskets)];
+  const all: Projection[] = [...shopApp.projections, baskets];
 
   beforeAll(async () => {
     env = await testEnvironment();

@@ -1,10 +1,8 @@
 import { CheckpointWatcher } from '../../api/checkpoint-watcher.ts';
 import { readOnlyDatabaseUrl } from '../../api/read-only-role.ts';
 import { type ApiDeps, createApiServer } from '../../api/server.ts';
-import { PROJECTIONS } from '../../projectors/registry.ts';
 import { createElasticsearch } from '../../shared/clients/elasticsearch.ts';
 import { createPool, type Pool } from '../../shared/clients/postgres.ts';
-import { streamsFor } from '../../shared/events/streams.ts';
 import { elasticsearchAlias } from '../../shared/read-model-names.ts';
 import type { TestEnvironment } from './environment.ts';
 import { serve } from './graphql.ts';
@@ -35,9 +33,9 @@ export async function startApiWith(env: TestEnvironment, overrides: ApiOverrides
   const server = createApiServer({
     pool,
     es,
-    projections: PROJECTIONS,
+    projections: env.app.projections,
     elasticsearchAlias: (view) => elasticsearchAlias(config.VISTA_NAMESPACE, view),
-    streams: streamsFor(config.VISTA_NAMESPACE),
+    streams: env.infrastructure.streams,
     log,
     watcher,
     streamHeads: async () => undefined,

@@ -2,9 +2,9 @@ import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { paginatedFields, servedViews } from '../../../api/derive/views.ts';
 import { measureDocument } from '../../../api/limits.ts';
-import { PROJECTIONS } from '../../../projectors/registry.ts';
+import shop from '../../../examples/shop/index.ts';
 
-const paginated = paginatedFields(servedViews(PROJECTIONS));
+const paginated = paginatedFields(servedViews(shop.projections));
 const measure = (query: string) => measureDocument(parse(query), paginated);
 
 describe('query depth and cost', () => {

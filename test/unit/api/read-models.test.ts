@@ -2,9 +2,9 @@ import { type DocumentNode, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { readsOf, servedViews } from '../../../api/derive/views.ts';
 import { ReadsIndex } from '../../../api/read-models.ts';
-import { PROJECTIONS } from '../../../projectors/registry.ts';
+import shop from '../../../examples/shop/index.ts';
 
-const index = new ReadsIndex(readsOf(servedViews(PROJECTIONS)));
+const index = new ReadsIndex(readsOf(servedViews(shop.projections)));
 const projectionsRead = (document: DocumentNode, operationName?: string) =>
   index.projectionsRead(document, operationName);
 
