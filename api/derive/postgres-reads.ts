@@ -129,11 +129,16 @@ export class PostgresViewReader {
         `${sqlType(field)}[]`,
       ),
     );
+    // One key field: `= ANY`, the plan of a hand-written lookup; a composite key joins the pairs.
     const names = key.map((_, i) => `k${i}`);
-    const join = key.map((field, i) => `${column(field)} = k.${names[i]}`).join(' AND ');
+    const match =
+      key.length === 1
+        ? `WHERE ${column(key[0] as DerivedField)} = ANY(${arrays[0]})`
+        : `JOIN unnest(${arrays.join(', ')}) AS k(${names.join(', ')}) ON ${key
+            .map((field, i) => `${column(field)} = k.${names[i]}`)
+            .join(' AND ')}`;
     const { rows } = await this.pool.query<Row>(
-      `SELECT ${this.select} FROM ${this.relation} v
-         JOIN unnest(${arrays.join(', ')}) AS k(${names.join(', ')}) ON ${join}`,
+      `SELECT ${this.select} FROM ${this.relation} v ${match}`,
       params.values,
     );
     return new Map(rows.map((row) => [this.keyOf(row), this.toNode(row)]));
