@@ -8,10 +8,12 @@ import {
   loadApplicationOrExit,
   openInfrastructure,
   type ProjectionStatus,
+  parseStartPosition,
   publishMany,
   readStatus,
   rebuild,
   runnerDeps,
+  type StartPosition,
 } from './engine/index.ts';
 
 const USAGE = `Usage: npm run vista -- <command>
@@ -19,7 +21,10 @@ const USAGE = `Usage: npm run vista -- <command>
 Commands:
   publish-demo --events N [--seed S]   publish a seeded-random demo history through the event contract
   status                               state, positions, lag, events/s and dead letters per projection
-  rebuild <projection>                 rebuild from sequence 1 into a new generation, then switch over
+  rebuild <projection> [--start STREAM=FROM]...
+                                       rebuild into a new generation, then switch over; each source
+                                       from sequence 1 unless --start says otherwise (FROM: a
+                                       sequence, an ISO time, new or beginning)
   dead-letters <projection>            list a projection's unresolved dead letters
   retry-dead-letters <projection>      retry them after a fix (a halted projection resumes)
 `;
@@ -79,12 +84,31 @@ function status(): Promise<void> {
         `${row.name.padEnd(16)} v${row.version} g${row.generation} ${row.role.padEnd(8)} ${row.status.padEnd(11)} ${String(rate).padStart(7)} events/s  dead letters ${row.deadLetters}${row.detail ? `\n  ${row.detail}` : ''}`,
       );
       for (const s of row.streams)
-        console.log(`  ${s.stream.padEnd(9)} position ${s.position}  lag ${s.lag}`);
+        console.log(
+          `  ${s.stream.padEnd(9)} position ${s.position}  lag ${s.lag}${s.start === 'beginning' ? '' : `  (started at ${s.start})`}`,
+        );
     }
   });
 }
 
-function rebuildCommand(name: string | undefined): Promise<void> {
+function rebuildCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { start: { type: 'string', multiple: true } },
+  });
+  const name = positionals[0];
+  const start: Record<string, StartPosition> = {};
+  for (const entry of values.start ?? []) {
+    const at = entry.indexOf('=');
+    if (at < 1)
+      throw new UsageError(`--start ${entry}: expected STREAM=FROM, e.g. ORDERS=2026-06-01T00:00:00Z`);
+    try {
+      start[entry.slice(0, at).toUpperCase()] = parseStartPosition(entry.slice(at + 1));
+    } catch (error) {
+      throw new UsageError(`--start ${entry}: ${(error as Error).message}`);
+    }
+  }
   const projection = app.projections.find((p) => p.name === name);
   if (!projection) {
     throw new UsageError(`rebuild needs one of: ${app.projections.map((p) => p.name).join(', ')}`);
@@ -105,6 +129,7 @@ function rebuildCommand(name: string | undefined): Promise<void> {
           lastPrinted = Date.now();
         }
       },
+      Object.keys(start).length > 0 ? start : null,
     );
     console.log(
       `${projection.name} rebuilt: ${events} events in ${seconds.toFixed(1)} s (${Math.round(events / seconds)} events/s)`,
@@ -146,7 +171,7 @@ try {
       await status();
       break;
     case 'rebuild':
-      await rebuildCommand(rest[0]);
+      await rebuildCommand(rest);
       break;
     case 'dead-letters':
       await deadLetters(rest[0]);

@@ -30,6 +30,10 @@ export const projectionsTypeDefs = /* GraphQL */ `
     position: Long!
     "Events in the stream after the position (null when NATS cannot be asked)."
     lag: Long
+    "Where this generation started reading the stream: beginning, sequence N, time T or new events only. Positions before it count as reached."
+    start: String!
+    "The first sequence this generation reads of the stream (1 unless it started later)."
+    startSequence: Long!
   }
 
   "One build of a projection: the live one serves queries, a building one is a rebuild beside it."
@@ -80,7 +84,7 @@ interface GenerationRow {
   status: string;
   detail: string | null;
   dead_letters: number;
-  positions: { stream: string; position: number }[];
+  positions: { stream: string; position: number; start: string; startSequence: number }[];
 }
 
 const STATES = new Set(['STANDBY', 'STARTING', 'CATCHING_UP', 'RUNNING', 'RETRYING', 'HALTED', 'STOPPED']);
@@ -96,7 +100,8 @@ export async function readProjections(pool: Pool, heads: Record<string, number> 
   const { rows } = await pool.query<GenerationRow>(
     `SELECT g.projection, g.generation, g.version, g.state, g.status, g.detail,
             (SELECT count(*) FROM vista_dead_letters d WHERE d.projection = g.projection AND d.resolved_at IS NULL)::int AS dead_letters,
-            coalesce(json_agg(json_build_object('stream', c.stream, 'position', c.position) ORDER BY c.stream)
+            coalesce(json_agg(json_build_object('stream', c.stream, 'position', c.position,
+                                      'start', c.start_position, 'startSequence', c.start_sequence) ORDER BY c.stream)
                      FILTER (WHERE c.stream IS NOT NULL), '[]') AS positions
        FROM vista_generations g
        LEFT JOIN vista_checkpoints c ON c.projection = g.projection AND c.generation = g.generation

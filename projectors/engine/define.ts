@@ -1,6 +1,7 @@
 import type { Contract, EventsOfType, EventTypeName, StreamOf } from '../../shared/events/contract.ts';
 import type { AnyEvent } from '../../shared/events/event-type.ts';
 import { type PublicShape, viewOf } from './public-shape.ts';
+import { checkStartPosition, type StartPosition } from './start-positions.ts';
 
 /** A stream a projection reads, optionally narrowed to subjects within it (e.g. `orders.order_placed.*`). */
 export interface Source<S extends string = string> {
@@ -11,6 +12,8 @@ export interface Source<S extends string = string> {
    * later non-matching sequence of that stream waits in vain: filter only when that is fine.
    */
   readonly filter?: string;
+  /** Where a new generation starts reading (default: from sequence 1, the whole history). */
+  readonly start?: StartPosition;
 }
 
 /** What happens after a poison event is dead-lettered: carry on without it, or stop and wait for a fix. */
@@ -221,6 +224,13 @@ function checkDefinition(
     // One consumer per stream and projection: two sources on a stream would need two checkpoints.
     if (seen.has(source.stream)) problems.push(`sources: stream ${source.stream} is named twice`);
     seen.add(source.stream);
+    if (source.start) {
+      try {
+        checkStartPosition(source.start, `sources: ${source.stream}`);
+      } catch (error) {
+        problems.push((error as Error).message);
+      }
+    }
   }
   if (p.handles.length === 0) problems.push('handles: at least one event type');
   for (const type of p.handles) {

@@ -20,6 +20,8 @@ export { type OutgoingEvent, publishEvent, toEnvelope } from '../../shared/event
 export { type PublishReport, publishMany } from '../../shared/events/publish-many.ts';
 export { type StreamDefinition, type Streams, streamsFor } from '../../shared/events/streams.ts';
 export { type Upcaster, upcaster } from '../../shared/events/upcasters.ts';
+/** A seeded PRNG for reproducible demo histories. */
+export { Random } from '../../shared/random.ts';
 // Applications and their projections.
 export { type Application, ApplicationError, type DemoOptions, defineApplication } from './application.ts';
 export {
@@ -56,5 +58,6 @@ export {
 export { progressLine, rebuild } from './rebuild.ts';
 export type { RunnerDeps } from './runner.ts';
 // Testing views the way Vista tests its own.
-export { foldDocuments, spec } from './spec.ts';
+export { applySqlProjection, type Equal, foldDocuments, spec, sqlSpec } from './spec.ts';
+export { describeStart, parseStartPosition, type StartPosition } from './start-positions.ts';
 export { type ProjectionStatus, readStatus } from './status.ts';

@@ -13,7 +13,8 @@ export interface ProjectionStatus {
   readonly status: string;
   readonly detail: string | null;
   readonly deadLetters: number;
-  readonly streams: { stream: string; position: number; lag: number }[];
+  /** Per source: the checkpoint, the lag behind the head, and where this generation started. */
+  readonly streams: { stream: string; position: number; lag: number; start: string }[];
 }
 
 /**
@@ -35,7 +36,7 @@ export async function readStatus(
     detail: string | null;
     dead_letters: number;
     owned: boolean;
-    positions: { stream: string; position: number }[];
+    positions: { stream: string; position: number; start: string }[];
   }>(
     `SELECT g.projection AS name, g.version, g.generation, g.state AS role, g.status, g.detail,
             EXISTS (SELECT 1 FROM pg_locks l
@@ -43,7 +44,7 @@ export async function readStatus(
                        AND l.objsubid = 2 AND l.objid::int4 = hashtext(g.projection)) AS owned,
             (SELECT count(*) FROM vista_dead_letters d
               WHERE d.projection = g.projection AND d.resolved_at IS NULL) AS dead_letters,
-            coalesce(json_agg(json_build_object('stream', c.stream, 'position', c.position) ORDER BY c.stream)
+            coalesce(json_agg(json_build_object('stream', c.stream, 'position', c.position, 'start', c.start_position) ORDER BY c.stream)
                      FILTER (WHERE c.stream IS NOT NULL), '[]') AS positions
        FROM vista_generations g
        LEFT JOIN vista_checkpoints c ON c.projection = g.projection AND c.generation = g.generation
