@@ -347,7 +347,52 @@ export function derivedIndexes(view: DerivedView, declared: readonly (readonly s
     .map((f) => [f.stored === snakeCase(f.name) ? f.name : f.stored]);
 }
 
-/** The derived public view of a projection, or undefined when it declares no public shape. */
+const COLUMN_KINDS: Readonly<Record<string, ScalarKind>> = {
+  text: 'string',
+  integer: 'int',
+  bigint: 'long',
+  boolean: 'boolean',
+  timestamptz: 'timestamp',
+};
+
+/**
+ * The shape a PostgreSQL document projection gets when it declares none, from what its
+ * definition already says: the document id as key, a field per column (jsonb columns are not
+ * served), every field nullable (the columns do not say otherwise, so none is sortable), and
+ * the columns that lead a declared index filterable.
+ */
+export function defaultShape(
+  name: string,
+  columns: Readonly<Record<string, string>>,
+  indexes: readonly (readonly string[])[],
+): PublicShape {
+  const indexed = new Set(indexes.map((columns) => columns[0]));
+  const fields: Record<string, PublicField> = {
+    id: { kind: 'id', description: `The document id of the ${name} view.` },
+  };
+  for (const [field, type] of Object.entries(columns)) {
+    const kind = COLUMN_KINDS[type];
+    if (!kind || field === 'id') continue;
+    fields[field] = {
+      kind,
+      description: `${field} (column ${snakeCase(field)} of the ${name} view).`,
+      nullable: true,
+      ...(indexed.has(field) ? { filterable: true } : {}),
+    };
+  }
+  return {
+    description: `A row of the ${name} view (its shape derived from the definition's columns).`,
+    noun: { one: `${name} row`, many: `${name} rows` },
+    key: ['id'],
+    fields,
+  };
+}
+
+/**
+ * The derived public view of a projection: its declared shape, else (a PostgreSQL document
+ * projection) the default one; undefined for other projections that declare none, which are
+ * projected but not served.
+ */
 export function viewOf(projection: {
   readonly name: string;
   readonly kind: 'document' | 'sql';
@@ -355,24 +400,27 @@ export function viewOf(projection: {
   readonly target?: {
     readonly kind: string;
     readonly columns?: object;
+    readonly indexes?: readonly (readonly string[])[];
     readonly properties?: object;
     readonly visibleField?: string;
   };
 }): DerivedView | undefined {
-  if (!projection.api) return undefined;
   const target = projection.kind === 'document' ? projection.target : undefined;
+  const columns = target?.kind === 'postgres' ? (target.columns as Record<string, string>) : undefined;
+  const api =
+    projection.api ?? (columns ? defaultShape(projection.name, columns, target?.indexes ?? []) : undefined);
+  if (!api) return undefined;
   if (target?.kind === 'elasticsearch') {
     return deriveView(
       projection.name,
-      projection.api,
+      api,
       { kind: 'elasticsearch', properties: (target.properties ?? {}) as Record<string, unknown> },
       target.visibleField,
     );
   }
-  const columns = target?.columns ? new Set(Object.keys(target.columns).map(snakeCase)) : undefined;
-  return deriveView(projection.name, projection.api, {
+  return deriveView(projection.name, api, {
     kind: 'postgres',
     document: projection.kind === 'document',
-    ...(columns ? { columns } : {}),
+    ...(columns ? { columns: new Set(Object.keys(columns).map(snakeCase)) } : {}),
   });
 }
