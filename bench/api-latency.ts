@@ -1,7 +1,8 @@
 /**
- * API latency at fixed request rates: Vista's API beside PostGraphile 4 on the same `orders`
- * PostgreSQL view, for `orders(first: 20)` and `order(id)`, and Vista alone for
- * `searchProducts` (PostGraphile cannot read Elasticsearch). For each query, a ladder of rates,
+ * API latency at fixed request rates: Vista's derived API beside PostGraphile 4 on the same
+ * PostgreSQL views, for `orders(first: 20)`, `order(id)`, a filtered and sorted `orders` and
+ * `dailySales(first: 20)`, and Vista alone for `searchProducts` (PostGraphile cannot read
+ * Elasticsearch). For each query, a ladder of rates,
  * the contenders interleaved over several short rounds; p50/p99 per rate and the highest rate
  * whose p99 stays ≤ 25 ms. Then the same while a publisher ingests 2k events/s with the
  * projector as its own process; then the read-your-writes wait (publish → answer holding it).

@@ -47,6 +47,18 @@ export { type Infrastructure, openInfrastructure, runnerDeps } from './infrastru
 export { LeaseManager } from './lease.ts';
 export { ApplicationLoadError, loadApplication, loadApplicationOrExit } from './load-application.ts';
 export { readOrdered } from './ordered-source.ts';
+// What a view serves over GraphQL (its `api` field), and what the API derives from it.
+export {
+  type EnumKind,
+  type FieldKind,
+  type OrderTerm,
+  type PublicField,
+  type PublicRelation,
+  type PublicShape,
+  PublicShapeError,
+  type ScalarKind,
+  type ShortcutArgument,
+} from './public-shape.ts';
 export { progressLine, rebuild } from './rebuild.ts';
 export type { RunnerDeps } from './runner.ts';
 export { ProjectionRunner } from './runner.ts';
