@@ -1,7 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { eventually } from '../../test/support/environment.ts';
-import { freePort } from '../../test/support/services.ts';
+import { eventually, freePort } from '../../projectors/engine/index.ts';
 import type { Target } from './api-rate.ts';
 
 export type Dialect = 'Vista' | 'PostGraphile';

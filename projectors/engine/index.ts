@@ -35,14 +35,18 @@ export {
   type PostgresTableTarget,
   type Projection,
   postgresTable,
+  type Source,
   type SqlContext,
   type SqlProjection,
 } from './define.ts';
+// Building blocks, for benchmarks that time the engine's stages and for custom hosts.
+export { foldBatch, type Stored } from './fold.ts';
 // Running them, and the operators' commands.
-export { ProjectionHost } from './host.ts';
+export { ProjectionHost, writerFor } from './host.ts';
 export { type Infrastructure, openInfrastructure, runnerDeps } from './infrastructure.ts';
 export { LeaseManager } from './lease.ts';
 export { ApplicationLoadError, loadApplication, loadApplicationOrExit } from './load-application.ts';
+export { readOrdered } from './ordered-source.ts';
 // What a view serves over GraphQL (its `api` field), and what the API derives from it.
 export {
   type EnumKind,
@@ -57,7 +61,16 @@ export {
 } from './public-shape.ts';
 export { progressLine, rebuild } from './rebuild.ts';
 export type { RunnerDeps } from './runner.ts';
-// Testing views the way Vista tests its own.
+export { ProjectionRunner } from './runner.ts';
+export { snakeCase } from './sinks/postgres.ts';
 export { applySqlProjection, type Equal, foldDocuments, spec, sqlSpec } from './spec.ts';
 export { describeStart, parseStartPosition, type StartPosition } from './start-positions.ts';
 export { type ProjectionStatus, readStatus } from './status.ts';
+// Testing views the way Vista tests its own.
+export {
+  eventually,
+  freePort,
+  type Installation,
+  isolatedInstallation,
+  waitForLiveViews,
+} from './testing.ts';
