@@ -9,7 +9,7 @@ import {
   parseWhere,
   withShortcuts,
 } from '../../../../api/derive/query-input.ts';
-import { deriveView } from '../../../../projectors/engine/public-shape.ts';
+import { deriveView } from '../../../../projectors/engine/public-view.ts';
 
 const view = deriveView(
   'orders',
