@@ -1,4 +1,4 @@
-import type { DerivedView } from '../../projectors/engine/public-shape.ts';
+import type { DerivedView } from '../../projectors/engine/public-view.ts';
 import type { Elasticsearch } from '../../shared/clients/elasticsearch.ts';
 import type { Node } from './postgres-reads.ts';
 import {

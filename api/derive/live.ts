@@ -1,4 +1,4 @@
-import type { DerivedView } from '../../projectors/engine/public-shape.ts';
+import type { DerivedView } from '../../projectors/engine/public-view.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { CheckpointWatcher } from '../checkpoint-watcher.ts';
 import { LiveQuery } from '../live-query.ts';

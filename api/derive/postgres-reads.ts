@@ -1,4 +1,4 @@
-import type { DerivedField, DerivedView } from '../../projectors/engine/public-shape.ts';
+import type { DerivedField, DerivedView } from '../../projectors/engine/public-view.ts';
 import { ident, type Pool } from '../../shared/clients/postgres.ts';
 import {
   type Condition,

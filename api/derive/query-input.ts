@@ -1,6 +1,7 @@
 // Through graphql-yoga, not graphql: yoga only shows errors of its own graphql build to clients.
 import { createGraphQLError } from 'graphql-yoga';
-import { type DerivedField, type DerivedView, tieBreakers } from '../../projectors/engine/public-shape.ts';
+import { type DerivedField, type DerivedView, tieBreakers } from '../../projectors/engine/public-view.ts';
+import { checkTime, unstorable } from '../../shared/events/storable.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../schema/connection.ts';
 
 /** Most values an `in` or `notIn` list may hold. */
@@ -49,20 +50,24 @@ export function badInput(message: string): Error {
   return createGraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
 }
 
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/;
-
-/** A filter value checked against its field's kind (GraphQL has checked its GraphQL type). */
+/**
+ * A filter value checked against its field's kind (GraphQL has checked its GraphQL type) and
+ * against what the stores can hold: a NUL or a time PostgreSQL cannot read is the client's
+ * mistake, said as such, not a failed statement.
+ */
 function checkedValue(field: DerivedField, raw: unknown): Value {
   if (raw === null || raw === undefined) throw badInput(`${field.name}: use isNull to match null`);
   if (field.kind === 'timestamp') {
-    if (typeof raw !== 'string' || !ISO_TIME.test(raw) || Number.isNaN(Date.parse(raw))) {
-      throw badInput(`${field.name} takes an ISO-8601 time with a zone, got ${JSON.stringify(raw)}`);
-    }
-    return raw;
+    const problem = typeof raw === 'string' ? checkTime(raw) : 'is not a string';
+    if (problem)
+      throw badInput(`${field.name} takes an ISO-8601 time with a zone: ${JSON.stringify(raw)} ${problem}`);
+    return raw as string;
   }
   if (typeof raw === 'string' && raw.length > MAX_STRING_VALUE) {
     throw badInput(`${field.name}: a value is at most ${MAX_STRING_VALUE} characters`);
   }
+  const problem = unstorable(raw);
+  if (problem) throw badInput(`${field.name}: ${problem.replace(/^\(root\): /, '')}`);
   if (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean') return raw;
   throw badInput(`${field.name}: not a value`);
 }
@@ -110,6 +115,12 @@ export function parseWhere(view: DerivedView, where: unknown): Condition {
     return { kind: 'all', of: all };
   };
   return walk(where, 0);
+}
+
+/** Key arguments (a lookup's, a subscription's) as the stores can read them. */
+export function checkedKey(args: Readonly<Record<string, unknown>>): void {
+  const problem = unstorable(args);
+  if (problem) throw badInput(problem);
 }
 
 /** `where` and shortcut arguments together (a shortcut is `eq` on its field). */
@@ -180,6 +191,7 @@ export function decodeCursor(
       if (Array.isArray(decoded) && decoded[0] === signature) {
         const values: unknown[] = decoded.slice(1);
         const valid =
+          unstorable(values) === undefined &&
           values.length === types.length &&
           values.every((v, i) =>
             types[i] === 'number' ? typeof v === 'number' && Number.isFinite(v) : typeof v === types[i],

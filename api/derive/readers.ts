@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { DerivedField, DerivedView } from '../../projectors/engine/public-shape.ts';
+import type { DerivedField, DerivedView } from '../../projectors/engine/public-view.ts';
 import type { Elasticsearch } from '../../shared/clients/elasticsearch.ts';
 import type { Pool } from '../../shared/clients/postgres.ts';
 import { ElasticsearchViewReader } from './elasticsearch-reads.ts';

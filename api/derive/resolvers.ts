@@ -1,10 +1,11 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import type { DerivedField, DerivedView } from '../../projectors/engine/public-shape.ts';
+import type { DerivedField, DerivedView } from '../../projectors/engine/public-view.ts';
 import type { ApiContext } from '../context.ts';
 import type { LiveValue } from '../live-query.ts';
 import { ElasticsearchViewReader } from './elasticsearch-reads.ts';
 import type { Node } from './postgres-reads.ts';
 import {
+  checkedKey,
   parseOrder,
   parsePage,
   parseWhere,
@@ -55,7 +56,10 @@ export function derivedResolvers(views: readonly DerivedView[], readers: Readonl
   for (const view of views) {
     const reader = readers.get(view.name) as ViewReader;
     const keyArgs = lookupArguments(view);
-    const keyOf = (args: Args) => JSON.stringify(keyArgs.map((k) => args[k.arg]));
+    const keyOf = (args: Args) => {
+      checkedKey(args);
+      return JSON.stringify(keyArgs.map((k) => args[k.arg]));
+    };
     query[view.listField] = (_, args, __, info) =>
       reader.page(listRequest(view, args, info, view.shape.list?.shortcuts));
     query[view.lookupField] = (_, args, ctx) => ctx.loaders.lookup(view.name).load(keyOf(args));

@@ -4,7 +4,7 @@ import {
   type DerivedView,
   PublicShapeError,
   viewOf,
-} from '../../projectors/engine/public-shape.ts';
+} from '../../projectors/engine/public-view.ts';
 
 /**
  * The views the API serves: every registered projection that declares a public shape, with

@@ -1,6 +1,7 @@
 import type { Contract, EventsOfType, EventTypeName, StreamOf } from '../../shared/events/contract.ts';
 import type { AnyEvent } from '../../shared/events/event-type.ts';
-import { type PublicShape, viewOf } from './public-shape.ts';
+import type { PublicShape } from './public-shape.ts';
+import { viewOf } from './public-view.ts';
 import { checkStartPosition, type StartPosition } from './start-positions.ts';
 
 /** A stream a projection reads, optionally narrowed to subjects within it (e.g. `orders.order_placed.*`). */

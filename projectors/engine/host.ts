@@ -9,7 +9,7 @@ import {
 } from './generations.ts';
 import type { LeaseManager } from './lease.ts';
 import { recordState } from './projection-catalog.ts';
-import { derivedIndexes, viewOf } from './public-shape.ts';
+import { derivedIndexes, viewOf } from './public-view.ts';
 import { sleep } from './retry.ts';
 import { ProjectionRunner, type RunnerDeps } from './runner.ts';
 import { ElasticsearchDocumentSink } from './sinks/elasticsearch.ts';

@@ -48,17 +48,17 @@ export { LeaseManager } from './lease.ts';
 export { ApplicationLoadError, loadApplication, loadApplicationOrExit } from './load-application.ts';
 export { readOrdered } from './ordered-source.ts';
 // What a view serves over GraphQL (its `api` field), and what the API derives from it.
-export {
-  type EnumKind,
-  type FieldKind,
-  type OrderTerm,
-  type PublicField,
-  type PublicRelation,
-  type PublicShape,
-  PublicShapeError,
-  type ScalarKind,
-  type ShortcutArgument,
+export type {
+  EnumKind,
+  FieldKind,
+  OrderTerm,
+  PublicField,
+  PublicRelation,
+  PublicShape,
+  ScalarKind,
+  ShortcutArgument,
 } from './public-shape.ts';
+export { PublicShapeError } from './public-view.ts';
 export { progressLine, rebuild } from './rebuild.ts';
 export type { RunnerDeps } from './runner.ts';
 export { ProjectionRunner } from './runner.ts';

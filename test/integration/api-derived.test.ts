@@ -313,6 +313,12 @@ describe('GraphQL API derived from the views: a fresh view is served with no API
         /at most 100/,
       ],
       ['{ dailySales(where: { day: { eq: "2026-13-40" } }) { totalCount } }', {}, /YYYY-MM-DD/],
+      ['query($id: ID!) { basket(id: $id) { id } }', { id: 'a\u0000b' }, /NUL/],
+      [
+        'query($c: ID) { testBaskets(where: { customerId: { eq: $c } }) { totalCount } }',
+        { c: 'a\u0000' },
+        /NUL/,
+      ],
     ];
     for (const [query, variables, message] of cases) {
       const { status, body } = await api.query(query, variables);

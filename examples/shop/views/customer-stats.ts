@@ -96,6 +96,10 @@ export const customerStats = defineSqlProjection(shop, {
        lifetime_spend_cents bigint NOT NULL,
        first_order_at timestamptz,
        last_order_at timestamptz)`,
+    // What readers may filter and sort on (see api below), each with the key as tie-breaker.
+    `CREATE INDEX IF NOT EXISTS ${table('customers_by_order_count')} ON ${table('customers')} (order_count, customer_id)`,
+    `CREATE INDEX IF NOT EXISTS ${table('customers_by_spend')} ON ${table('customers')} (lifetime_spend_cents, customer_id)`,
+    `CREATE INDEX IF NOT EXISTS ${table('customers_by_last_order')} ON ${table('customers')} (last_order_at, customer_id)`,
     `CREATE TABLE IF NOT EXISTS ${table('orders')} (
        order_id text PRIMARY KEY,
        customer_id text,
@@ -112,7 +116,7 @@ export const customerStats = defineSqlProjection(shop, {
     fields: {
       customerId: { kind: 'id', description: 'The customer id.' },
       orderCount: { kind: 'int', description: 'Orders placed.', filterable: true, sortable: true },
-      cancelledCount: { kind: 'int', description: 'Orders cancelled.', filterable: true },
+      cancelledCount: { kind: 'int', description: 'Orders cancelled.' },
       lifetimeSpendCents: {
         kind: 'long',
         description:
@@ -123,7 +127,6 @@ export const customerStats = defineSqlProjection(shop, {
       firstOrderAt: {
         kind: 'timestamp',
         description: "When the customer's first order was placed (ISO-8601).",
-        filterable: true,
       },
       lastOrderAt: {
         kind: 'timestamp',

@@ -9,7 +9,7 @@ import {
   parseWhere,
   withShortcuts,
 } from '../../../../api/derive/query-input.ts';
-import { deriveView } from '../../../../projectors/engine/public-shape.ts';
+import { deriveView } from '../../../../projectors/engine/public-view.ts';
 
 const view = deriveView(
   'orders',
@@ -94,6 +94,8 @@ describe('derived where, orderBy and cursors', () => {
     ],
     ['a time without a zone', { placedAt: { gt: '2026-01-01' } }, /ISO-8601/],
     ['eq null', { customerId: { eq: null } }, /isNull/],
+    ['a NUL character', { customerId: { in: ['a\u0000b'] } }, /NUL/],
+    ['a time PostgreSQL cannot hold', { placedAt: { lt: '0000-01-01T00:00:00Z' } }, /0001/],
   ])('refuses %s as bad user input', (_, where, message) => {
     expect(() => parseWhere(view, where)).toThrow(message);
   });

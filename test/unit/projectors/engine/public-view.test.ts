@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  camelCase,
-  derivedIndexes,
-  deriveView,
-  type PublicShape,
-  pascalCase,
-  tieBreakers,
-} from '../../../../projectors/engine/public-shape.ts';
+import { camelCase, type PublicShape, pascalCase } from '../../../../projectors/engine/public-shape.ts';
+import { derivedIndexes, deriveView, tieBreakers } from '../../../../projectors/engine/public-view.ts';
 
 const shape = (overrides: Partial<PublicShape> = {}): PublicShape => ({
   description: 'Sales.',
