@@ -5,6 +5,7 @@ import type { Pool } from '../shared/clients/postgres.ts';
 import type { Logger } from '../shared/log.ts';
 import type { CheckpointWatcher } from './checkpoint-watcher.ts';
 import type { LiveQuery, LiveValue } from './live-query.ts';
+import type { Operator } from './operator.ts';
 import type { CustomerStats } from './schema/customers.ts';
 import type { customerOrdersLoader, Order } from './schema/orders.ts';
 import type { Product } from './schema/products.ts';
@@ -14,6 +15,14 @@ import type { Projection } from './schema/projections.ts';
 export interface LiveFeeds {
   readonly orders: LiveQuery<string, Order | null>;
   readonly projections: LiveQuery<'all', Projection[]>;
+}
+
+/** When stream messages were stored, for lag in seconds and stall detection. */
+export interface StreamClock {
+  /** When the message at `sequence` of `stream` (a contract name) was stored; undefined if there is none. */
+  storedAt(stream: string, sequence: number): Promise<Date | undefined>;
+  /** Lag with no progress for this long is a stall (STALL_AFTER_S). */
+  readonly stallAfterMs: number;
 }
 
 /** What every resolver may use: the read models' stores, per-request loaders, live feeds. */
@@ -28,6 +37,10 @@ export type ApiContext = {
   /** Stream heads, for lag; undefined when NATS is unreachable. */
   readonly streamHeads: () => Promise<Record<string, number> | undefined>;
   readonly feeds: LiveFeeds;
+  /** Undefined when NATS cannot be asked: lag in seconds and stalls are then unknown. */
+  readonly clock: StreamClock | undefined;
+  /** Operator actions (rebuild, retry, skip) and who may take them. */
+  readonly operator: Operator;
   /** Per request, batching each kind of lookup into one query (no N+1). */
   readonly orders: DataLoader<string, Order | null>;
   readonly customers: DataLoader<string, CustomerStats | null>;

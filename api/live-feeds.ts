@@ -1,7 +1,7 @@
 import type { Pool } from '../shared/clients/postgres.ts';
 import type { Logger } from '../shared/log.ts';
 import type { CheckpointWatcher } from './checkpoint-watcher.ts';
-import type { LiveFeeds } from './context.ts';
+import type { LiveFeeds, StreamClock } from './context.ts';
 import { LiveQuery } from './live-query.ts';
 import { findOrders, type Order } from './schema/orders.ts';
 import { type Projection, readProjections } from './schema/projections.ts';
@@ -19,6 +19,7 @@ export function createLiveFeeds(deps: {
   readonly watcher: CheckpointWatcher;
   readonly pool: Pool;
   readonly streamHeads: () => Promise<Record<string, number> | undefined>;
+  readonly clock?: StreamClock;
   readonly log: Logger;
 }): { feeds: LiveFeeds; close(): void } {
   const { watcher, pool, log } = deps;
@@ -32,7 +33,7 @@ export function createLiveFeeds(deps: {
     name: 'projectionStatus',
     log,
     minIntervalMs: 500,
-    read: async () => new Map([['all', await readProjections(pool, await deps.streamHeads())]]),
+    read: async () => new Map([['all', await readProjections(pool, await deps.streamHeads(), deps.clock)]]),
     positions: () => watcher.snapshot(watcher.projections()),
   });
   const onChange = (projection: string) => {

@@ -5,12 +5,13 @@ import type { Pool } from '../shared/clients/postgres.ts';
 import type { Streams } from '../shared/events/streams.ts';
 import type { Logger } from '../shared/log.ts';
 import type { CheckpointWatcher } from './checkpoint-watcher.ts';
-import type { ApiContext, ServerContext } from './context.ts';
+import type { ApiContext, ServerContext, StreamClock } from './context.ts';
 import { corsOptions } from './cors.ts';
 import { maskedErrors } from './errors.ts';
 import { freshnessPlugin } from './freshness.ts';
 import { limitsPlugin } from './limits.ts';
 import { createLiveFeeds } from './live-feeds.ts';
+import { createOperator, type Operator } from './operator.ts';
 import { requestLogPlugin, yogaLogger } from './request-log.ts';
 import { customerLoader } from './schema/customers.ts';
 import { buildSchema } from './schema/index.ts';
@@ -30,6 +31,10 @@ export interface ApiDeps {
   readonly log: Logger;
   readonly watcher: CheckpointWatcher;
   readonly streamHeads: () => Promise<Record<string, number> | undefined>;
+  /** For lag in seconds and stalls; without it both are unknown. */
+  readonly clock?: StreamClock;
+  /** Operator actions; without it nobody may take them. */
+  readonly operator?: Operator;
   readonly limits: {
     readonly consistencyTimeoutMs: number;
     readonly queryTimeoutMs: number;
@@ -77,6 +82,7 @@ function reply(res: ServerResponse, status: number, body: string): void {
 export function createApiServer(deps: ApiDeps): Server {
   const { limits } = deps;
   const live = createLiveFeeds(deps);
+  const operator = deps.operator ?? createOperator(undefined, undefined);
   const yoga = createYoga<ServerContext, ApiContext>({
     schema: buildSchema(),
     graphqlEndpoint: '/graphql',
@@ -92,6 +98,8 @@ export function createApiServer(deps: ApiDeps): Server {
       watcher: deps.watcher,
       streamHeads: deps.streamHeads,
       feeds: live.feeds,
+      clock: deps.clock,
+      operator,
       orders: orderLoader(deps.pool),
       customers: customerLoader(deps.pool),
       customerOrders: customerOrdersLoader(deps.pool),

@@ -8,7 +8,7 @@ import { listDeadLetters, requestRetry } from './engine/dead-letters.ts';
 import { type Infrastructure, openInfrastructure, runnerDeps } from './infrastructure.ts';
 import { rebuild } from './rebuild.ts';
 import { PROJECTIONS } from './registry.ts';
-import { type ProjectionStatus, readStatus } from './status.ts';
+import { type ProjectionStatus, statusReader } from './status.ts';
 
 const USAGE = `Usage: npm run vista -- <command>
 
@@ -64,9 +64,10 @@ async function withInfrastructure(work: (infrastructure: Infrastructure) => Prom
 /** Reads the status twice a second apart: the position deltas are the events/s. */
 function status(): Promise<void> {
   return withInfrastructure(async ({ pool, nats, streams }) => {
-    const before = await readStatus(pool, nats.jsm, streams);
+    const reader = statusReader(pool, nats.jsm, streams, config.STALL_AFTER_S * 1000);
+    const before = await reader.read();
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    const rows = await readStatus(pool, nats.jsm, streams);
+    const rows = await reader.read();
     if (rows.length === 0) console.log('no projections have run yet');
     for (const row of rows) {
       const earlier = before.find((b) => b.name === row.name && b.generation === row.generation);
@@ -77,7 +78,9 @@ function status(): Promise<void> {
         `${row.name.padEnd(16)} v${row.version} g${row.generation} ${row.role.padEnd(8)} ${row.status.padEnd(11)} ${String(rate).padStart(7)} events/s  dead letters ${row.deadLetters}${row.detail ? `\n  ${row.detail}` : ''}`,
       );
       for (const s of row.streams)
-        console.log(`  ${s.stream.padEnd(9)} position ${s.position}  lag ${s.lag}`);
+        console.log(
+          `  ${s.stream.padEnd(9)} position ${s.position}  lag ${s.lag}${s.lag > 0 ? ` (${s.lagSeconds.toFixed(1)} s)` : ''}`,
+        );
     }
   });
 }

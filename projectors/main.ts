@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { loadConfigOrExit } from '../shared/config.ts';
 import { createLogger } from '../shared/log.ts';
 import { createMetricsServer, processSamples } from '../shared/metrics.ts';
+import { commandSubject } from '../shared/operator-commands.ts';
+import { serveCommands } from './engine/commands.ts';
 import { ProjectionHost } from './engine/host.ts';
 import { LeaseManager } from './engine/lease.ts';
 import { projectionSamples } from './engine/metrics.ts';
@@ -55,7 +57,16 @@ log.info(
   },
   'projectors started',
 );
+// Operator actions from the API (and its console) arrive as NATS requests.
+const commands = serveCommands(
+  infrastructure.nats.connection,
+  commandSubject(config.VISTA_NAMESPACE),
+  infrastructure.pool,
+  log,
+  shutdown.signal,
+);
 await host.run(shutdown.signal);
+await commands;
 metrics.close();
 await infrastructure.close();
 log.info('projectors stopped');

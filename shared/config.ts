@@ -68,6 +68,13 @@ const ConfigSchema = z.object({
    * live load the idle time never comes, so this bounds how stale a view gets.
    */
   BATCH_MAX_WAIT_MS: integer(1, 60_000).default(20),
+  /** A projection with lag whose checkpoint has not moved for this long is `stalled`. */
+  STALL_AFTER_S: integer(1, 86_400).default(60),
+  /**
+   * Bearer token that allows operator actions (rebuild, retry and skip dead letters) through
+   * the GraphQL API and the console. Unset: the API is read-only for everyone.
+   */
+  OPERATOR_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

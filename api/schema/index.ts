@@ -2,6 +2,7 @@ import { createSchema } from 'graphql-yoga';
 import type { ApiContext, ServerContext } from '../context.ts';
 import { connectionTypeDefs } from './connection.ts';
 import { customersResolvers, customersTypeDefs } from './customers.ts';
+import { operatorResolvers, operatorTypeDefs } from './operator.ts';
 import { ordersResolvers, ordersTypeDefs } from './orders.ts';
 import { productsResolvers, productsTypeDefs } from './products.ts';
 import { projectionsResolvers, projectionsTypeDefs } from './projections.ts';
@@ -18,6 +19,7 @@ export function buildSchema() {
       customersTypeDefs,
       productsTypeDefs,
       projectionsTypeDefs,
+      operatorTypeDefs,
       subscriptionsTypeDefs,
     ],
     resolvers: [
@@ -26,6 +28,7 @@ export function buildSchema() {
       customersResolvers,
       productsResolvers,
       projectionsResolvers,
+      operatorResolvers,
       subscriptionsResolvers,
     ],
   });
