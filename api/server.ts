@@ -5,6 +5,7 @@ import type { Pool } from '../shared/clients/postgres.ts';
 import type { Streams } from '../shared/events/streams.ts';
 import type { Logger } from '../shared/log.ts';
 import type { CheckpointWatcher } from './checkpoint-watcher.ts';
+import { consoleHandler } from './console/serve.ts';
 import type { ApiContext, ServerContext, StreamClock } from './context.ts';
 import { corsOptions } from './cors.ts';
 import { maskedErrors } from './errors.ts';
@@ -76,7 +77,8 @@ function reply(res: ServerResponse, status: number, body: string): void {
 
 /**
  * The GraphQL API over the read models: `/graphql` (queries, read-your-writes, subscriptions
- * over SSE), `/healthz` (the process is alive) and `/readyz` (PostgreSQL and Elasticsearch
+ * over SSE, operator mutations), `/console` (the operator console, static files that use
+ * only /graphql), `/healthz` (the process is alive) and `/readyz` (PostgreSQL and Elasticsearch
  * answer). Each concern is one yoga plugin: request logs, limits, freshness.
  */
 export function createApiServer(deps: ApiDeps): Server {
@@ -113,9 +115,11 @@ export function createApiServer(deps: ApiDeps): Server {
     ],
   });
 
+  const serveConsole = consoleHandler();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') return reply(res, 200, 'ok');
+    if (serveConsole(req, res)) return;
     if (path === '/readyz') {
       void notReady(deps).then((problem) => reply(res, problem ? 503 : 200, problem ?? 'ready'));
       return;

@@ -69,6 +69,8 @@ export const projectionsTypeDefs = /* GraphQL */ `
     detail: String
     "Unresolved dead letters."
     deadLetterCount: Int!
+    "When an operator action for it was last recorded (ISO-8601)."
+    lastActionAt: String
     "The generation serving queries."
     live: ProjectionGeneration!
     "A rebuild in progress beside it, if any."
@@ -90,6 +92,7 @@ interface GenerationRow {
   detail: string | null;
   dead_letters: number;
   last_advance_at: Date;
+  last_action_at: Date | null;
   positions: { stream: string; position: number }[];
 }
 
@@ -123,6 +126,7 @@ export async function readProjections(
     `SELECT g.projection, g.generation, g.version, g.state, g.status, g.detail,
             (SELECT count(*) FROM vista_dead_letters d WHERE d.projection = g.projection AND d.resolved_at IS NULL)::int AS dead_letters,
             coalesce(max(c.updated_at), g.created_at) AS last_advance_at,
+            (SELECT max(a.at) FROM vista_operator_actions a WHERE a.projection = g.projection) AS last_action_at,
             coalesce(json_agg(json_build_object('stream', c.stream, 'position', c.position) ORDER BY c.stream)
                      FILTER (WHERE c.stream IS NOT NULL), '[]') AS positions
        FROM vista_generations g
@@ -175,6 +179,7 @@ export async function readProjections(
           detail: g.detail,
           positions: g.positions,
           deadLetterCount: live.dead_letters,
+          lastActionAt: live.last_action_at?.toISOString() ?? null,
           live: g,
           rebuilding: building ? await generation(building) : null,
         };
