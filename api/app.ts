@@ -6,6 +6,7 @@ import { createPool } from '../shared/clients/postgres.ts';
 import type { Config } from '../shared/config.ts';
 import { type StreamName, streamsFor } from '../shared/events/streams.ts';
 import type { Logger } from '../shared/log.ts';
+import { createRegistry } from '../shared/metrics.ts';
 import { elasticsearchAlias } from '../shared/read-model-names.ts';
 import { CheckpointWatcher } from './checkpoint-watcher.ts';
 import { createOperator, natsCommandSender } from './operator.ts';
@@ -56,6 +57,7 @@ export async function createApi(config: Config, log: Logger): Promise<Api> {
       storedAt: async (stream, sequence) => storedAt?.(stream as StreamName, sequence),
       stallAfterMs: config.STALL_AFTER_S * 1000,
     },
+    registry: createRegistry(),
     // Actions reach the projectors as NATS requests: this process keeps its read-only role.
     operator: createOperator(
       config.OPERATOR_TOKEN,

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createYoga } from 'graphql-yoga';
+import type { Registry } from 'prom-client';
 import type { Elasticsearch } from '../shared/clients/elasticsearch.ts';
 import type { Pool } from '../shared/clients/postgres.ts';
 import type { Streams } from '../shared/events/streams.ts';
@@ -12,6 +13,7 @@ import { maskedErrors } from './errors.ts';
 import { freshnessPlugin } from './freshness.ts';
 import { limitsPlugin } from './limits.ts';
 import { createLiveFeeds } from './live-feeds.ts';
+import { requestMetricsPlugin } from './metrics.ts';
 import { createOperator, type Operator } from './operator.ts';
 import { requestLogPlugin, yogaLogger } from './request-log.ts';
 import { customerLoader } from './schema/customers.ts';
@@ -36,6 +38,8 @@ export interface ApiDeps {
   readonly clock?: StreamClock;
   /** Operator actions; without it nobody may take them. */
   readonly operator?: Operator;
+  /** Prometheus registry served at /metrics, with the request duration histogram; none: no /metrics. */
+  readonly registry?: Registry;
   readonly limits: {
     readonly consistencyTimeoutMs: number;
     readonly queryTimeoutMs: number;
@@ -109,6 +113,7 @@ export function createApiServer(deps: ApiDeps): Server {
       liveEvent: { projections: [] },
     }),
     plugins: [
+      ...(deps.registry ? [requestMetricsPlugin(deps.registry)] : []),
       requestLogPlugin(deps.log),
       limitsPlugin(limits.maxDepth, limits.maxCost),
       freshnessPlugin(deps.watcher, deps.streams, limits.consistencyTimeoutMs),
@@ -120,6 +125,14 @@ export function createApiServer(deps: ApiDeps): Server {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') return reply(res, 200, 'ok');
     if (serveConsole(req, res)) return;
+    if (path === '/metrics' && deps.registry) {
+      const { registry } = deps;
+      void registry.metrics().then(
+        (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
+        () => reply(res, 500, 'metrics unavailable'),
+      );
+      return;
+    }
     if (path === '/readyz') {
       void notReady(deps).then((problem) => reply(res, problem ? 503 : 200, problem ?? 'ready'));
       return;

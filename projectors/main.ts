@@ -2,14 +2,15 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { loadConfigOrExit } from '../shared/config.ts';
 import { createLogger } from '../shared/log.ts';
-import { createMetricsServer, processSamples } from '../shared/metrics.ts';
+import { createMetricsServer, createRegistry } from '../shared/metrics.ts';
 import { commandSubject } from '../shared/operator-commands.ts';
 import { serveCommands } from './engine/commands.ts';
 import { ProjectionHost } from './engine/host.ts';
 import { LeaseManager } from './engine/lease.ts';
-import { projectionSamples } from './engine/metrics.ts';
+import { registerProjectionMetrics } from './engine/metrics.ts';
 import { openInfrastructure, runnerDeps } from './infrastructure.ts';
 import { PROJECTIONS } from './registry.ts';
+import { statusReader } from './status.ts';
 
 /** The projector process: runs every registered projection until SIGTERM or SIGINT. */
 const config = loadConfigOrExit();
@@ -44,10 +45,15 @@ const host = new ProjectionHost(
   new LeaseManager(config.DATABASE_URL, log),
 );
 
-const metrics = createMetricsServer(
-  () => [...projectionSamples(host), ...processSamples()],
-  () => host.ready,
+const registry = createRegistry();
+const status = statusReader(
+  infrastructure.pool,
+  infrastructure.nats.jsm,
+  infrastructure.streams,
+  config.STALL_AFTER_S * 1000,
 );
+registerProjectionMetrics(registry, host, () => status.read());
+const metrics = createMetricsServer(registry, () => host.ready);
 metrics.listen(config.METRICS_PORT, '0.0.0.0');
 await once(metrics, 'listening');
 log.info(

@@ -9,7 +9,7 @@ import { publishEvent } from '../../shared/events/publish.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
 import { commandSubject } from '../../shared/operator-commands.ts';
 import { ARTIFACTS, launchBrowser } from '../support/browser.ts';
-import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
+import { type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { runProjections, startApi } from '../support/running.ts';
 
 const TOKEN = 'console-test-token-0123456789abcdef';
