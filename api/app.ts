@@ -1,10 +1,11 @@
 import type { Server } from 'node:http';
+import type { Application } from '../projectors/engine/index.ts';
 import { createElasticsearch } from '../shared/clients/elasticsearch.ts';
 import { storedAtMemo, streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { connectNats, type Nats } from '../shared/clients/nats.ts';
 import { createPool } from '../shared/clients/postgres.ts';
 import type { Config } from '../shared/config.ts';
-import { type StreamName, streamsFor } from '../shared/events/streams.ts';
+import { streamsFor } from '../shared/events/streams.ts';
 import type { Logger } from '../shared/log.ts';
 import { createRegistry } from '../shared/metrics.ts';
 import { elasticsearchAlias } from '../shared/read-model-names.ts';
@@ -19,11 +20,11 @@ export interface Api {
 }
 
 /**
- * Wires the API from configuration: a read-only database role, a pool with a statement
+ * Wires the API for one application from configuration: a read-only database role, a pool with a statement
  * timeout, the checkpoint watcher, Elasticsearch, and NATS (only for lag; the API serves
  * without it).
  */
-export async function createApi(config: Config, log: Logger): Promise<Api> {
+export async function createApi(config: Config, app: Application, log: Logger): Promise<Api> {
   const databaseUrl = config.API_DATABASE_URL ?? (await readOnlyDatabaseUrl(config.DATABASE_URL, log));
   await checkLogin(databaseUrl);
   const pool = createPool(databaseUrl, {
@@ -35,9 +36,9 @@ export async function createApi(config: Config, log: Logger): Promise<Api> {
   const es = createElasticsearch(config.ELASTICSEARCH_URL, config.QUERY_TIMEOUT_MS);
   const watcher = new CheckpointWatcher(databaseUrl, pool, log);
   await watcher.start();
-  const streams = streamsFor(config.VISTA_NAMESPACE);
+  const streams = streamsFor(app.contract.streams, config.VISTA_NAMESPACE);
   let nats: Nats | undefined;
-  let storedAt: ((stream: StreamName, sequence: number) => Promise<Date | undefined>) | undefined;
+  let storedAt: ((stream: string, sequence: number) => Promise<Date | undefined>) | undefined;
   const connecting = connectNats(config.NATS_URL, 'vista-api', log).then(
     (connection) => {
       nats = connection;
@@ -54,7 +55,7 @@ export async function createApi(config: Config, log: Logger): Promise<Api> {
     watcher,
     streamHeads: async () => (nats ? streamHeads(nats.jsm, streams).catch(() => undefined) : undefined),
     clock: {
-      storedAt: async (stream, sequence) => storedAt?.(stream as StreamName, sequence),
+      storedAt: async (stream, sequence) => storedAt?.(stream, sequence),
       stallAfterMs: config.STALL_AFTER_S * 1000,
     },
     registry: createRegistry(),

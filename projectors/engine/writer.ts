@@ -1,5 +1,5 @@
 import type { PoolClient } from '../../shared/clients/postgres.ts';
-import type { DomainEvent } from '../../shared/events/contract.ts';
+import type { AnyEvent } from '../../shared/events/event-type.ts';
 import type { Checkpoint } from './checkpoint-store.ts';
 import type { DeadLetter } from './dead-letters.ts';
 import type { DocumentProjection } from './define.ts';
@@ -44,7 +44,7 @@ export interface BatchWriter {
   /** Removes the generation's storage (after it was retired). */
   drop(): Promise<void>;
   /** Loads and folds what `events` change without writing anything; may be called again with fewer events. */
-  prepare(events: readonly DomainEvent[]): Promise<PreparedBatch>;
+  prepare(events: readonly AnyEvent[]): Promise<PreparedBatch>;
 }
 
 /** Documents (and lookup records) kept in memory per writer; about 5–20 MB for typical documents. */
@@ -67,7 +67,7 @@ const CACHED_DOCUMENTS = 20_000;
  * failed commit, after which another owner may have written, and the store is read as usual.
  */
 export function documentWriter<Doc extends object, L>(
-  projection: DocumentProjection<Doc, DomainEvent['type'], L>,
+  projection: DocumentProjection<Doc, AnyEvent, L>,
   sink: DocumentSink<Doc, L>,
 ): BatchWriter {
   // Null marks a key the store does not hold.

@@ -1,10 +1,10 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shop } from '../../examples/shop/contract.ts';
 import { demoHistory } from '../../examples/shop/demo/history.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
 import { serveCommands } from '../../projectors/engine/commands.ts';
-import { defineDocumentProjection, postgresTable, registered } from '../../projectors/engine/define.ts';
-import { PROJECTIONS } from '../../projectors/registry.ts';
+import { defineDocumentProjection, postgresTable } from '../../projectors/engine/define.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
 import { commandSubject } from '../../shared/operator-commands.ts';
@@ -18,20 +18,18 @@ const HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2<
 
 /** A view with a bug for one kind of event until the test "deploys the fix". */
 const bug = { fixed: false };
-const stock = registered(
-  defineDocumentProjection({
-    name: 'console_stock',
-    version: 1,
-    sources: [{ stream: 'CATALOG' }],
-    handles: ['catalog.stock_adjusted.v1'],
-    key: (e) => e.data.productId,
-    evolve: (doc: { stock: number } | null, e) => {
-      if (e.data.reason.endsWith('recount') && !bug.fixed) throw new Error('recount not supported yet');
-      return { stock: (doc?.stock ?? 0) + e.data.delta };
-    },
-    target: postgresTable<{ stock: number }>({ columns: { stock: 'bigint' } }),
-  }),
-);
+const stock = defineDocumentProjection(shop, {
+  name: 'console_stock',
+  version: 1,
+  sources: [{ stream: 'CATALOG' }],
+  handles: ['catalog.stock_adjusted.v1'],
+  key: (e) => e.data.productId,
+  evolve: (doc: { stock: number } | null, e) => {
+    if (e.data.reason.endsWith('recount') && !bug.fixed) throw new Error('recount not supported yet');
+    return { stock: (doc?.stock ?? 0) + e.data.delta };
+  },
+  target: postgresTable<{ stock: number }>({ columns: { stock: 'bigint' } }),
+});
 
 describe('the operator console, in headless Chromium', () => {
   let env: TestEnvironment;
@@ -59,7 +57,7 @@ describe('the operator console, in headless Chromium', () => {
         source: '/test',
       });
     }
-    projections = runProjections(env, [...PROJECTIONS, stock]);
+    projections = runProjections(env, [...env.app.projections, stock]);
     commands = serveCommands(
       env.infrastructure.nats.connection,
       commandSubject(env.config.VISTA_NAMESPACE),
@@ -97,7 +95,7 @@ describe('the operator console, in headless Chromium', () => {
 
   it('shows every projection with its per-stream position and lag, live', async () => {
     const { page, external } = await open('/console');
-    for (const { name } of [...PROJECTIONS, stock]) {
+    for (const { name } of [...env.app.projections, stock]) {
       const rows = card(page, name).locator('[data-testid="stream-row"]');
       await expect.poll(() => rows.count(), { timeout: 30_000 }).toBeGreaterThan(0);
       // Caught up: every stream's lag is a number, and 0 once the projection has read it all.

@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shop } from '../../examples/shop/contract.ts';
 import { demoHistory } from '../../examples/shop/demo/history.ts';
-import { defineSqlProjection, registered } from '../../projectors/engine/define.ts';
+import { defineSqlProjection } from '../../projectors/engine/define.ts';
 import { registerProjectionMetrics } from '../../projectors/engine/metrics.ts';
-import { PROJECTIONS } from '../../projectors/registry.ts';
-import { statusReader } from '../../projectors/status.ts';
+import { statusReader } from '../../projectors/engine/status.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
 import { createRegistry } from '../../shared/metrics.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
@@ -15,19 +15,17 @@ let release: () => void = () => undefined;
 const gate = new Promise<void>((resolve) => {
   release = resolve;
 });
-const stuck = registered(
-  defineSqlProjection({
-    name: 'stuck',
-    version: 1,
-    sources: [{ stream: 'ORDERS' }],
-    handles: ['orders.order_placed.v1'],
-    tables: (table) => [`CREATE TABLE IF NOT EXISTS ${table('rows')} (id text)`],
-    view: (table) => `SELECT id FROM ${table('rows')}`,
-    apply: async () => {
-      await gate;
-    },
-  }),
-);
+const stuck = defineSqlProjection(shop, {
+  name: 'stuck',
+  version: 1,
+  sources: [{ stream: 'ORDERS' }],
+  handles: ['orders.order_placed.v1'],
+  tables: (table) => [`CREATE TABLE IF NOT EXISTS ${table('rows')} (id text)`],
+  view: (table) => `SELECT id FROM ${table('rows')}`,
+  apply: async () => {
+    await gate;
+  },
+});
 
 /**
  * `promtool check metrics` on an exposition: whether it parses (exit 1 when it does not) and
@@ -60,7 +58,7 @@ describe('stall detection and metrics', () => {
     );
     projections = runProjections(
       env,
-      [PROJECTIONS.find((p) => p.name === 'orders'), stuck].filter((p) => p !== undefined),
+      [env.app.projections.find((p) => p.name === 'orders'), stuck].filter((p) => p !== undefined),
     );
     api = await startApi(env);
   });

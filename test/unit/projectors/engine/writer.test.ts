@@ -1,16 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import { shop } from '../../../../examples/shop/contract.ts';
 import { defineDocumentProjection, postgresTable } from '../../../../projectors/engine/define.ts';
 import type { Stored } from '../../../../projectors/engine/fold.ts';
 import type { BatchChange, DocumentSink } from '../../../../projectors/engine/sink.ts';
 import { type CheckpointMove, documentWriter } from '../../../../projectors/engine/writer.ts';
-import type { DomainEvent } from '../../../../shared/events/contract.ts';
+import type { AnyEvent } from '../../../../shared/events/event-type.ts';
 import { event } from '../../../support/shop/events.ts';
 
 interface Stock {
   total: number;
 }
 
-const stock = defineDocumentProjection({
+const stock = defineDocumentProjection(shop, {
   name: 'stock',
   version: 1,
   sources: [{ stream: 'CATALOG' }],
@@ -21,12 +22,12 @@ const stock = defineDocumentProjection({
 });
 
 let sequence = 0;
-const adjust = (productId: string, delta: number): DomainEvent =>
+const adjust = (productId: string, delta: number): AnyEvent =>
   event(
     'catalog.stock_adjusted.v1',
     { productId, delta, reason: 'count' },
     { sequence: ++sequence },
-  ) as DomainEvent;
+  ) as AnyEvent;
 const move: CheckpointMove = { expected: {}, next: {}, deadLetters: [], resolvedDeadLetters: [] };
 
 /**

@@ -1,9 +1,9 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
-import { storedAtMemo, streamHeads } from '../shared/clients/jetstream-streams.ts';
-import type { Pool } from '../shared/clients/postgres.ts';
-import { STREAM_NAMES, type StreamName, type Streams } from '../shared/events/streams.ts';
-import { judgeStall, lagSeconds, stallDetail } from '../shared/stall.ts';
-import { LEASE_NAMESPACE } from './engine/lease.ts';
+import { storedAtMemo, streamHeads } from '../../shared/clients/jetstream-streams.ts';
+import type { Pool } from '../../shared/clients/postgres.ts';
+import type { Streams } from '../../shared/events/streams.ts';
+import { judgeStall, lagSeconds, stallDetail } from '../../shared/stall.ts';
+import { LEASE_NAMESPACE } from './lease.ts';
 
 export interface ProjectionStatus {
   readonly name: string;
@@ -17,7 +17,7 @@ export interface ProjectionStatus {
   readonly deadLetters: number;
   /** When one of its positions last moved. */
   readonly lastAdvanceAt: Date;
-  readonly streams: { stream: StreamName; position: number; lag: number; lagSeconds: number }[];
+  readonly streams: { stream: string; position: number; lag: number; lagSeconds: number }[];
 }
 
 /** Options for reading status repeatedly (a memo of message times survives between reads). */
@@ -46,9 +46,9 @@ async function readStatus(
   jsm: JetStreamManager,
   streams: Streams,
   stallAfterMs: number,
-  storedAt: (stream: StreamName, sequence: number) => Promise<Date | undefined>,
+  storedAt: (stream: string, sequence: number) => Promise<Date | undefined>,
 ): Promise<ProjectionStatus[]> {
-  const heads = await streamHeads(jsm, streams, STREAM_NAMES);
+  const heads = await streamHeads(jsm, streams);
   const { rows } = await pool.query<{
     name: string;
     version: number;
@@ -59,7 +59,7 @@ async function readStatus(
     dead_letters: number;
     owned: boolean;
     last_advance_at: Date;
-    positions: { stream: StreamName; position: number }[];
+    positions: { stream: string; position: number }[];
   }>(
     `SELECT g.projection AS name, g.version, g.generation, g.state AS role, g.status, g.detail,
             EXISTS (SELECT 1 FROM pg_locks l
@@ -80,7 +80,7 @@ async function readStatus(
     rows.map(async (row) => {
       const positions = await Promise.all(
         row.positions.map(async (p) => {
-          const lag = Math.max(0, heads[p.stream] - p.position);
+          const lag = Math.max(0, (heads[p.stream] ?? 0) - p.position);
           const pendingSince = lag > 0 ? await storedAt(p.stream, p.position + 1) : undefined;
           return { ...p, lag, pendingSince, lagSeconds: lagSeconds(lag, pendingSince, now) ?? 0 };
         }),
