@@ -1,9 +1,12 @@
+import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { loadConfigOrExit } from '../shared/config.ts';
 import { createLogger } from '../shared/log.ts';
-import { listDeadLetters, requestRetry } from './engine/dead-letters.ts';
+import type { OperatorCommand } from '../shared/operator-commands.ts';
+import { listDeadLetters } from './engine/dead-letters.ts';
 import {
+  executeCommand,
   type Infrastructure,
   loadApplicationOrExit,
   openInfrastructure,
@@ -22,6 +25,7 @@ Commands:
   rebuild <projection>                 rebuild from sequence 1 into a new generation, then switch over
   dead-letters <projection>            list a projection's unresolved dead letters
   retry-dead-letters <projection>      retry them after a fix (a halted projection resumes)
+  skip-dead-letter <projection> <id>   resolve one without applying it (a projection halted on it moves on)
 `;
 
 const [command, ...rest] = process.argv.slice(2);
@@ -128,14 +132,29 @@ function deadLetters(projection: string | undefined): Promise<void> {
   });
 }
 
+/** Operator actions from the CLI are executed and recorded like the console's (origin `cli`). */
+function operatorAction(command: OperatorCommand): Promise<void> {
+  return withInfrastructure(async ({ pool }) => {
+    const action = await executeCommand(pool, {
+      command,
+      origin: { via: 'cli', address: `${userInfo().username}@${hostname()}`.slice(0, 200) },
+    });
+    console.log(`${command.projection}: ${action.outcome}: ${action.detail}`);
+    if (action.outcome === 'refused') process.exitCode = 1;
+  });
+}
+
 function retryDeadLetters(projection: string | undefined): Promise<void> {
   if (!projection) throw new UsageError('retry-dead-letters needs a projection name');
-  return withInfrastructure(async ({ pool }) => {
-    const marked = await requestRetry(pool, projection);
-    console.log(
-      `${projection}: ${marked} dead letters marked for retry; its owner retries them within seconds`,
-    );
-  });
+  return operatorAction({ action: 'retry_dead_letters', projection });
+}
+
+function skipDeadLetter(projection: string | undefined, id: string | undefined): Promise<void> {
+  const deadLetterId = Number(id);
+  if (!projection || !Number.isSafeInteger(deadLetterId) || deadLetterId < 1) {
+    throw new UsageError('skip-dead-letter needs a projection name and a dead letter id (see dead-letters)');
+  }
+  return operatorAction({ action: 'skip_dead_letter', projection, deadLetterId });
 }
 
 class UsageError extends Error {}
@@ -156,6 +175,9 @@ try {
       break;
     case 'retry-dead-letters':
       await retryDeadLetters(rest[0]);
+      break;
+    case 'skip-dead-letter':
+      await skipDeadLetter(rest[0], rest[1]);
       break;
     default:
       throw new UsageError(command ? `unknown command: ${command}` : 'no command given');

@@ -7,6 +7,7 @@ import { registerProjectionMetrics } from '../../projectors/engine/metrics.ts';
 import { statusReader } from '../../projectors/engine/status.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
 import { createRegistry } from '../../shared/metrics.ts';
+import { ARTIFACTS, launchBrowser } from '../support/browser.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { runProjections, startApi } from '../support/running.ts';
 
@@ -144,5 +145,27 @@ describe('stall detection and metrics', () => {
     expect(exposition).toMatch(/^process_resident_memory_bytes \d+/m);
     expect(exposition).toMatch(/^nodejs_gc_duration_seconds_bucket/m);
     expect(promtool(exposition)).toEqual({ parses: true, problems: [] });
+  });
+
+  it('the console marks the stalled projection, with its reason, and not the one that keeps up', async () => {
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      await page.goto(`${api.url}/console`);
+      const stuckCard = page.locator('[data-testid="projection"][data-name="stuck"]');
+      await expect
+        .poll(() => stuckCard.getByTestId('status').textContent(), { timeout: 30_000 })
+        .toBe('stalled');
+      expect(await stuckCard.getByTestId('reason').textContent()).toMatch(
+        /^no progress for \d+ s with \d+ events of lag/,
+      );
+      expect(await stuckCard.getAttribute('class')).toContain('attention');
+      const ordersCard = page.locator('[data-testid="projection"][data-name="orders"]');
+      expect(await ordersCard.getByTestId('status').textContent()).toBe('running');
+      expect(await ordersCard.getByTestId('reason').count()).toBe(0);
+      await page.screenshot({ path: new URL('console-stalled.png', ARTIFACTS).pathname, fullPage: true });
+    } finally {
+      await browser.close();
+    }
   });
 });
