@@ -618,6 +618,11 @@
       h('h2', {}, 'Dead letters'),
       deadLetters(p),
       h('h2', {}, 'Recent state changes'),
+      h(
+        'p',
+        { class: 'muted' },
+        'Retries, halts, stops, standbys and the recoveries from them; catching up and running are routine and not listed.',
+      ),
       simpleTable(
         'state-changes',
         ['when', 'generation', 'state', 'reason'],

@@ -106,7 +106,7 @@ export const operatorTypeDefs = /* GraphQL */ `
     deadLetters("At most this many (1 to 100)." first: Int = 50): [DeadLetter!]!
     "Its latest operator actions, newest first."
     actions("At most this many (1 to 100)." last: Int = 20): [OperatorAction!]!
-    "Its latest state changes, newest first."
+    "Its latest state changes, newest first (moves between starting, catching_up and running are routine and not kept)."
     stateChanges("At most this many (1 to 100)." last: Int = 20): [ProjectionStateChange!]!
     "Its generations, newest first (retired ones included)."
     generations("At most this many (1 to 50)." last: Int = 10): [GenerationRecord!]!

@@ -4,7 +4,11 @@ import { shop } from '../../examples/shop/contract.ts';
 import { demoHistory } from '../../examples/shop/demo/history.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
 import { serveCommands } from '../../projectors/engine/commands.ts';
-import { defineDocumentProjection, postgresTable } from '../../projectors/engine/define.ts';
+import {
+  defineDocumentProjection,
+  type PoisonPolicy,
+  postgresTable,
+} from '../../projectors/engine/define.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
 import { commandSubject } from '../../shared/operator-commands.ts';
@@ -16,20 +20,24 @@ const TOKEN = 'console-test-token-0123456789abcdef';
 /** A payload that would run script if the page ever treated event data as HTML. */
 const HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>recount';
 
-/** A view with a bug for one kind of event until the test "deploys the fix". */
+/** Views with a bug for one kind of event until the test "deploys the fix": one skips, one halts. */
 const bug = { fixed: false };
-const stock = defineDocumentProjection(shop, {
-  name: 'console_stock',
-  version: 1,
-  sources: [{ stream: 'CATALOG' }],
-  handles: ['catalog.stock_adjusted.v1'],
-  key: (e) => e.data.productId,
-  evolve: (doc: { stock: number } | null, e) => {
-    if (e.data.reason.endsWith('recount') && !bug.fixed) throw new Error('recount not supported yet');
-    return { stock: (doc?.stock ?? 0) + e.data.delta };
-  },
-  target: postgresTable<{ stock: number }>({ columns: { stock: 'bigint' } }),
-});
+const stockView = (name: string, onPoison: PoisonPolicy) =>
+  defineDocumentProjection(shop, {
+    name,
+    version: 1,
+    sources: [{ stream: 'CATALOG' }],
+    handles: ['catalog.stock_adjusted.v1'],
+    onPoison,
+    key: (e) => e.data.productId,
+    evolve: (doc: { stock: number } | null, e) => {
+      if (e.data.reason.endsWith('recount') && !bug.fixed) throw new Error('recount not supported yet');
+      return { stock: (doc?.stock ?? 0) + e.data.delta };
+    },
+    target: postgresTable<{ stock: number }>({ columns: { stock: 'bigint' } }),
+  });
+const stock = stockView('console_stock', 'skip');
+const halting = stockView('console_halt', 'halt');
 
 describe('the operator console, in headless Chromium', () => {
   let env: TestEnvironment;
@@ -57,7 +65,7 @@ describe('the operator console, in headless Chromium', () => {
         source: '/test',
       });
     }
-    projections = runProjections(env, [...env.app.projections, stock]);
+    projections = runProjections(env, [...env.app.projections, stock, halting]);
     commands = serveCommands(
       env.infrastructure.nats.connection,
       commandSubject(env.config.VISTA_NAMESPACE),
@@ -108,6 +116,15 @@ describe('the operator console, in headless Chromium', () => {
     await expect
       .poll(() => card(page, 'console_stock').getByTestId('dead-letter-count').textContent())
       .toBe('2');
+    // The halting one is marked, with its reason, and its lag stays.
+    const halted = card(page, 'console_halt');
+    await expect
+      .poll(() => halted.getByTestId('status').first().textContent(), { timeout: 30_000 })
+      .toBe('halted');
+    expect(await halted.getByTestId('reason').textContent()).toMatch(
+      /^HANDLER_FAILED at CATALOG #\d+: recount not supported yet/,
+    );
+    expect(Number(await halted.getByTestId('total-lag').textContent())).toBeGreaterThan(0);
     await page.screenshot({ path: new URL('console-overview.png', ARTIFACTS).pathname, fullPage: true });
     expect(external).toEqual([]);
     await page.close();
@@ -154,7 +171,20 @@ describe('the operator console, in headless Chromium', () => {
     expect(await page.locator('main img, main script').count()).toBe(0);
     await page.screenshot({ path: new URL('console-projection.png', ARTIFACTS).pathname, fullPage: true });
 
-    // Skip the first, then "deploy the fix" and retry the other: it is applied.
+    // The halted view: its history shows the halt; skipping the letter it halted on moves it
+    // past that event, to the next one the bug stops it at.
+    await page.goto(`${api.url}/console#/projection/console_halt`);
+    await expect
+      .poll(() => page.getByTestId('state-changes').textContent(), { timeout: 30_000 })
+      .toMatch(/halted.*HANDLER_FAILED/);
+    const haltedAt = await letters.first().getAttribute('data-id');
+    await letters.first().getByTestId('skip-dead-letter').click();
+    await expect.poll(() => letters.first().getAttribute('data-id'), { timeout: 30_000 }).not.toBe(haltedAt);
+    expect(await letters.count()).toBe(1);
+
+    // The skipping view: skip the first, then "deploy the fix" and retry the other: it is applied.
+    await page.goto(`${api.url}/console#/projection/console_stock`);
+    await expect.poll(() => letters.count(), { timeout: 30_000 }).toBe(2);
     await letters.first().getByTestId('skip-dead-letter').click();
     await expect.poll(() => letters.count(), { timeout: 30_000 }).toBe(1);
     bug.fixed = true;
@@ -164,6 +194,20 @@ describe('the operator console, in headless Chromium', () => {
       "SELECT id, stock FROM console_stock WHERE id IN ('p1', 'p2', 'p3') ORDER BY id",
     );
     expect(rows.map((r) => [r.id, Number(r.stock)])).toEqual([
+      ['p1', 5],
+      ['p3', 5],
+    ]);
+    // …and the halted view resumes on retry, re-reading the event it stopped at.
+    await page.goto(`${api.url}/console#/projection/console_halt`);
+    await page.getByTestId('retry-dead-letters').click();
+    await expect.poll(() => page.getByTestId('no-dead-letters').count(), { timeout: 30_000 }).toBe(1);
+    await expect
+      .poll(() => page.getByTestId('status').first().textContent(), { timeout: 30_000 })
+      .toBe('running');
+    const resumed = await env.infrastructure.pool.query<{ id: string; stock: string }>(
+      "SELECT id, stock FROM console_halt WHERE id IN ('p1', 'p2', 'p3') ORDER BY id",
+    );
+    expect(resumed.rows.map((r) => [r.id, Number(r.stock)])).toEqual([
       ['p1', 5],
       ['p3', 5],
     ]);
