@@ -11,7 +11,15 @@ const app = await loadApplicationOrExit(config.VISTA_APP);
 const api = await createApi(config, app, log);
 api.server.listen(config.PORT, '0.0.0.0');
 await once(api.server, 'listening');
-log.info({ app: app.name, url: `http://localhost:${config.PORT}/graphql` }, 'GraphQL API listening');
+log.info(
+  {
+    app: app.name,
+    url: `http://localhost:${config.PORT}/graphql`,
+    console: `http://localhost:${config.PORT}/console`,
+    operatorActions: config.OPERATOR_TOKEN ? 'enabled (OPERATOR_TOKEN)' : 'disabled (no OPERATOR_TOKEN)',
+  },
+  'GraphQL API listening',
+);
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
