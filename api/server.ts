@@ -20,6 +20,7 @@ import { customerLoader } from './schema/customers.ts';
 import { buildSchema } from './schema/index.ts';
 import { customerOrdersLoader, orderLoader } from './schema/orders.ts';
 import { productLoader } from './schema/products.ts';
+import { tracingPlugin } from './tracing.ts';
 
 /** Largest request body accepted; a GraphQL document of MAX_TOKENS tokens fits many times over. */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -117,6 +118,7 @@ export function createApiServer(deps: ApiDeps): Server {
       requestLogPlugin(deps.log),
       limitsPlugin(limits.maxDepth, limits.maxCost),
       freshnessPlugin(deps.watcher, deps.streams, limits.consistencyTimeoutMs),
+      tracingPlugin(),
     ],
   });
 

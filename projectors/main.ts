@@ -4,6 +4,7 @@ import { loadConfigOrExit } from '../shared/config.ts';
 import { createLogger } from '../shared/log.ts';
 import { createMetricsServer, createRegistry } from '../shared/metrics.ts';
 import { commandSubject } from '../shared/operator-commands.ts';
+import { startTracing } from '../shared/tracing.ts';
 import {
   LeaseManager,
   loadApplicationOrExit,
@@ -26,6 +27,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     shutdown.abort();
   });
 }
+const stopTracing = await startTracing(config.OTEL_EXPORTER_OTLP_ENDPOINT, 'vista-projectors');
 const app = await loadApplicationOrExit(config.VISTA_APP);
 const infrastructure = await openInfrastructure(config, app.contract, 'vista-projectors', log);
 if (shutdown.signal.aborted) {
@@ -80,4 +82,5 @@ await host.run(shutdown.signal);
 await commands;
 metrics.close();
 await infrastructure.close();
+await stopTracing();
 log.info('projectors stopped');

@@ -85,6 +85,11 @@ const ConfigSchema = z.object({
    * the GraphQL API and the console. Unset: the API is read-only for everyone.
    */
   OPERATOR_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * OpenTelemetry collector (OTLP/HTTP), e.g. `http://127.0.0.1:4318`: when set, projectors and
+   * the API export traces there (spans per publish, per batch, per GraphQL operation).
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']).optional(),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
