@@ -23,6 +23,16 @@ export interface StoredStatus {
 
 /** A status read is shared by the gauges of one scrape (and scrapes closer than this). */
 const STATUS_TTL_MS = 1000;
+/** A scrape never waits longer than this for the stored status (the database may be down). */
+const STATUS_TIMEOUT_MS = 2000;
+
+function within<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), ms);
+  });
+  return Promise.race([promise.catch(() => fallback), timeout]).finally(() => clearTimeout(timer));
+}
 
 const labels = (r: ProjectionRunner) => ({
   projection: r.name,
@@ -51,7 +61,8 @@ export function registerProjectionMetrics(
   const stored = async (): Promise<readonly StoredStatus[]> => {
     if (!readStatus) return [];
     if (!cached || Date.now() - cached.at > STATUS_TTL_MS) {
-      cached = { at: Date.now(), read: readStatus().catch(() => []) };
+      // Unknown (database or NATS unreachable) means no series, never a stale or invented value.
+      cached = { at: Date.now(), read: within(readStatus(), STATUS_TIMEOUT_MS, []) };
     }
     const owned = new Set(host.ownership.filter((o) => o.owned).map((o) => o.name));
     return (await cached.read).filter((s) => owned.has(s.name));
