@@ -49,7 +49,8 @@ export async function createApi(config: Config, app: Application, log: Logger): 
   const server = createApiServer({
     pool,
     es,
-    productsAlias: elasticsearchAlias(config.VISTA_NAMESPACE, 'products'),
+    projections: app.projections,
+    elasticsearchAlias: (view) => elasticsearchAlias(config.VISTA_NAMESPACE, view),
     streams,
     log,
     watcher,

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createYoga } from 'graphql-yoga';
 import type { Registry } from 'prom-client';
+import type { Projection } from '../projectors/engine/define.ts';
 import type { Elasticsearch } from '../shared/clients/elasticsearch.ts';
 import type { Pool } from '../shared/clients/postgres.ts';
 import type { Streams } from '../shared/events/streams.ts';
@@ -9,17 +10,17 @@ import type { CheckpointWatcher } from './checkpoint-watcher.ts';
 import { consoleHandler } from './console/serve.ts';
 import type { ApiContext, ServerContext, StreamClock } from './context.ts';
 import { corsOptions } from './cors.ts';
+import { createReaders, RequestLoaders } from './derive/readers.ts';
+import { paginatedFields, readsOf, servedViews } from './derive/views.ts';
 import { maskedErrors } from './errors.ts';
 import { freshnessPlugin } from './freshness.ts';
 import { limitsPlugin } from './limits.ts';
 import { createLiveFeeds } from './live-feeds.ts';
 import { requestMetricsPlugin } from './metrics.ts';
 import { createOperator, type Operator } from './operator.ts';
+import { ReadsIndex } from './read-models.ts';
 import { requestLogPlugin, yogaLogger } from './request-log.ts';
-import { customerLoader } from './schema/customers.ts';
 import { buildSchema } from './schema/index.ts';
-import { customerOrdersLoader, orderLoader } from './schema/orders.ts';
-import { productLoader } from './schema/products.ts';
 import { tracingPlugin } from './tracing.ts';
 
 /** Largest request body accepted; a GraphQL document of MAX_TOKENS tokens fits many times over. */
@@ -30,7 +31,10 @@ const READY_TIMEOUT_MS = 3000;
 export interface ApiDeps {
   readonly pool: Pool;
   readonly es: Elasticsearch;
-  readonly productsAlias: string;
+  /** The projections whose views are served (those that declare a public shape). */
+  readonly projections: readonly Projection[];
+  /** The Elasticsearch alias readers query for a view. */
+  readonly elasticsearchAlias: (view: string) => string;
   readonly streams: Streams;
   readonly log: Logger;
   readonly watcher: CheckpointWatcher;
@@ -88,10 +92,12 @@ function reply(res: ServerResponse, status: number, body: string): void {
  */
 export function createApiServer(deps: ApiDeps): Server {
   const { limits } = deps;
-  const live = createLiveFeeds(deps);
+  const views = servedViews(deps.projections);
+  const readers = createReaders(views, { pool: deps.pool, es: deps.es, alias: deps.elasticsearchAlias });
+  const live = createLiveFeeds({ ...deps, views, readers });
   const operator = deps.operator ?? createOperator(undefined, undefined);
   const yoga = createYoga<ServerContext, ApiContext>({
-    schema: buildSchema(),
+    schema: buildSchema(deps.projections, readers),
     graphqlEndpoint: '/graphql',
     maskedErrors: maskedErrors(limits.queryTimeoutMs),
     cors: corsOptions(limits.corsOrigins),
@@ -100,24 +106,25 @@ export function createApiServer(deps: ApiDeps): Server {
       request,
       pool: deps.pool,
       es: deps.es,
-      productsAlias: deps.productsAlias,
       log: deps.log,
       watcher: deps.watcher,
       streamHeads: deps.streamHeads,
       feeds: live.feeds,
       clock: deps.clock,
       operator,
-      orders: orderLoader(deps.pool),
-      customers: customerLoader(deps.pool),
-      customerOrders: customerOrdersLoader(deps.pool),
-      products: productLoader(deps.es, deps.productsAlias),
+      loaders: new RequestLoaders(readers),
       liveEvent: { projections: [] },
     }),
     plugins: [
       ...(deps.registry ? [requestMetricsPlugin(deps.registry)] : []),
       requestLogPlugin(deps.log),
-      limitsPlugin(limits.maxDepth, limits.maxCost),
-      freshnessPlugin(deps.watcher, deps.streams, limits.consistencyTimeoutMs),
+      limitsPlugin(limits.maxDepth, limits.maxCost, paginatedFields(views)),
+      freshnessPlugin(
+        deps.watcher,
+        deps.streams,
+        limits.consistencyTimeoutMs,
+        new ReadsIndex(readsOf(views)),
+      ),
       tracingPlugin(),
     ],
   });

@@ -11,9 +11,11 @@ import {
   loadApplicationOrExit,
   openInfrastructure,
   type ProjectionStatus,
+  parseStartPosition,
   publishMany,
   rebuild,
   runnerDeps,
+  type StartPosition,
   statusReader,
 } from './engine/index.ts';
 
@@ -22,7 +24,10 @@ const USAGE = `Usage: npm run vista -- <command>
 Commands:
   publish-demo --events N [--seed S]   publish a seeded-random demo history through the event contract
   status                               state, positions, lag, events/s and dead letters per projection
-  rebuild <projection>                 rebuild from sequence 1 into a new generation, then switch over
+  rebuild <projection> [--start STREAM=FROM]...
+                                       rebuild into a new generation, then switch over; each source
+                                       from sequence 1 unless --start says otherwise (FROM: a
+                                       sequence, an ISO time, new or beginning)
   dead-letters <projection>            list a projection's unresolved dead letters
   retry-dead-letters <projection>      retry them after a fix (a halted projection resumes)
   skip-dead-letter <projection> <id>   resolve one without applying it (a projection halted on it moves on)
@@ -85,13 +90,30 @@ function status(): Promise<void> {
       );
       for (const s of row.streams)
         console.log(
-          `  ${s.stream.padEnd(9)} position ${s.position}  lag ${s.lag}${s.lag > 0 ? ` (${s.lagSeconds.toFixed(1)} s)` : ''}`,
+          `  ${s.stream.padEnd(9)} position ${s.position}  lag ${s.lag}${s.lag > 0 ? ` (${s.lagSeconds.toFixed(1)} s)` : ''}${s.start === 'beginning' ? '' : `  (started at ${s.start})`}`,
         );
     }
   });
 }
 
-function rebuildCommand(name: string | undefined): Promise<void> {
+function rebuildCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { start: { type: 'string', multiple: true } },
+  });
+  const name = positionals[0];
+  const start: Record<string, StartPosition> = {};
+  for (const entry of values.start ?? []) {
+    const at = entry.indexOf('=');
+    if (at < 1)
+      throw new UsageError(`--start ${entry}: expected STREAM=FROM, e.g. ORDERS=2026-06-01T00:00:00Z`);
+    try {
+      start[entry.slice(0, at).toUpperCase()] = parseStartPosition(entry.slice(at + 1));
+    } catch (error) {
+      throw new UsageError(`--start ${entry}: ${(error as Error).message}`);
+    }
+  }
   const projection = app.projections.find((p) => p.name === name);
   if (!projection) {
     throw new UsageError(`rebuild needs one of: ${app.projections.map((p) => p.name).join(', ')}`);
@@ -112,6 +134,7 @@ function rebuildCommand(name: string | undefined): Promise<void> {
           lastPrinted = Date.now();
         }
       },
+      Object.keys(start).length > 0 ? start : null,
     );
     console.log(
       `${projection.name} rebuilt: ${events} events in ${seconds.toFixed(1)} s (${Math.round(events / seconds)} events/s)`,
@@ -168,7 +191,7 @@ try {
       await status();
       break;
     case 'rebuild':
-      await rebuildCommand(rest[0]);
+      await rebuildCommand(rest);
       break;
     case 'dead-letters':
       await deadLetters(rest[0]);

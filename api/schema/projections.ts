@@ -33,6 +33,10 @@ export const projectionsTypeDefs = /* GraphQL */ `
     position: Long!
     "Events in the stream after the position (null when NATS cannot be asked)."
     lag: Long
+    "Where this generation started reading the stream: beginning, sequence N, time T or new events only. Positions before it count as reached."
+    start: String!
+    "The first sequence this generation reads of the stream (1 unless it started later)."
+    startSequence: Long!
     "Seconds the oldest event after the position has waited in the stream (0 without lag; null when NATS cannot be asked)."
     lagSeconds: Float
   }
@@ -93,7 +97,7 @@ interface GenerationRow {
   dead_letters: number;
   last_advance_at: Date;
   last_action_at: Date | null;
-  positions: { stream: string; position: number }[];
+  positions: { stream: string; position: number; start: string; startSequence: number }[];
 }
 
 const STATES = new Set([
@@ -127,7 +131,8 @@ export async function readProjections(
             (SELECT count(*) FROM vista_dead_letters d WHERE d.projection = g.projection AND d.resolved_at IS NULL)::int AS dead_letters,
             coalesce(max(c.updated_at), g.created_at) AS last_advance_at,
             (SELECT max(a.at) FROM vista_operator_actions a WHERE a.projection = g.projection) AS last_action_at,
-            coalesce(json_agg(json_build_object('stream', c.stream, 'position', c.position) ORDER BY c.stream)
+            coalesce(json_agg(json_build_object('stream', c.stream, 'position', c.position,
+                                      'start', c.start_position, 'startSequence', c.start_sequence) ORDER BY c.stream)
                      FILTER (WHERE c.stream IS NOT NULL), '[]') AS positions
        FROM vista_generations g
        LEFT JOIN vista_checkpoints c ON c.projection = g.projection AND c.generation = g.generation

@@ -5,14 +5,17 @@ import {
   type Generation,
   rebuildRequested,
   reconcileGenerations,
+  type StartResolver,
 } from './generations.ts';
 import type { LeaseManager } from './lease.ts';
 import { recordState } from './projection-catalog.ts';
+import { derivedIndexes, viewOf } from './public-shape.ts';
 import { sleep } from './retry.ts';
 import { ProjectionRunner, type RunnerDeps } from './runner.ts';
 import { ElasticsearchDocumentSink } from './sinks/elasticsearch.ts';
 import { PostgresDocumentSink } from './sinks/postgres.ts';
 import { sqlWriter } from './sinks/sql.ts';
+import { describeStart, FROM_BEGINNING, resolveStart } from './start-positions.ts';
 import { type BatchWriter, documentWriter } from './writer.ts';
 
 /** How often an owner looks for rebuild requests and whether a building generation can take over. */
@@ -23,9 +26,16 @@ export function writerFor(projection: Projection, generation: number, deps: Runn
   if (projection.kind === 'sql') return sqlWriter(deps.pool, projection, generation);
   const { target } = projection;
   if (target.kind === 'postgres') {
+    // What the view lets readers filter and sort on is indexed, so no declared filter scans.
+    const view = viewOf(projection);
+    const declared = (target.indexes ?? []) as readonly (readonly string[])[];
+    const indexes = [
+      ...declared,
+      ...(view ? derivedIndexes(view, declared) : []),
+    ] as unknown as typeof target.indexes;
     return documentWriter(
       projection,
-      new PostgresDocumentSink(deps.pool, projection.name, generation, target),
+      new PostgresDocumentSink(deps.pool, projection.name, generation, { ...target, indexes }),
     );
   }
   const sink = new ElasticsearchDocumentSink(
@@ -114,8 +124,8 @@ export class ProjectionHost {
 
   /** While the lease is held: keep the generations running, start rebuilds, cut over. */
   private async supervise(projection: Projection, signal: AbortSignal): Promise<void> {
-    const streams = projection.sources.map((s) => s.stream);
-    let generations = await reconcileGenerations(this.deps.pool, projection, streams);
+    const resolveStarts = this.startResolver(projection);
+    let generations = await reconcileGenerations(this.deps.pool, projection, resolveStarts);
     const running: Running[] = [];
     this.active.set(projection.name, running);
     const start = (generation: Generation) => {
@@ -140,7 +150,7 @@ export class ProjectionHost {
       await sleep(SUPERVISE_POLL_MS, signal);
       if (signal.aborted) break;
       if (!generations.building && (await rebuildRequested(this.deps.pool, projection.name))) {
-        generations = await reconcileGenerations(this.deps.pool, projection, streams);
+        generations = await reconcileGenerations(this.deps.pool, projection, resolveStarts);
         if (generations.building) {
           this.deps.log.info(
             { projection: projection.name, generation: generations.building.generation },
@@ -164,6 +174,22 @@ export class ProjectionHost {
       if (generations.live) await this.retire(projection, generations.live, running);
       generations = { live: { ...building, state: 'live' }, building: undefined };
     }
+  }
+
+  /** Resolves where each source of a new generation starts: the operator's choice, else the definition's. */
+  private startResolver(projection: Projection): StartResolver {
+    return async (override) => {
+      const starts: Awaited<ReturnType<StartResolver>> = {};
+      for (const source of projection.sources) {
+        const start = override?.[source.stream] ?? source.start ?? FROM_BEGINNING;
+        const { js, jsm, streams } = this.deps;
+        starts[source.stream] = {
+          sequence: await resolveStart(js, jsm, streams, source.stream, start),
+          described: describeStart(start),
+        };
+      }
+      return starts;
+    };
   }
 
   /** Stops a retired generation's runner and drops its storage and checkpoints. */

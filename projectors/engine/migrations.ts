@@ -57,6 +57,11 @@ const MIGRATIONS: readonly string[] = [
    INSERT INTO vista_generations (projection, generation, version, state, status, live_at)
      SELECT name, generation, version, 'live', status, updated_at FROM vista_projections;
    ALTER TABLE vista_projections ADD COLUMN rebuild_requested boolean NOT NULL DEFAULT false;`,
+  // Start positions: where each source of a generation began, resolved once when it was created;
+  // a rebuild may ask for other starts than the definition's.
+  `ALTER TABLE vista_checkpoints ADD COLUMN start_sequence bigint NOT NULL DEFAULT 1;
+   ALTER TABLE vista_checkpoints ADD COLUMN start_position text NOT NULL DEFAULT 'beginning';
+   ALTER TABLE vista_projections ADD COLUMN rebuild_start jsonb;`,
   // Operator console: each generation's state changes, the actions operators took (what, when,
   // from where, with what outcome), and how a dead letter was resolved (applied or skipped).
   `CREATE TABLE vista_state_changes (

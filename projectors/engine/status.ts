@@ -17,7 +17,8 @@ export interface ProjectionStatus {
   readonly deadLetters: number;
   /** When one of its positions last moved. */
   readonly lastAdvanceAt: Date;
-  readonly streams: { stream: string; position: number; lag: number; lagSeconds: number }[];
+  /** Per source: the checkpoint, the lag behind the head (in events and in seconds), and where this generation started. */
+  readonly streams: { stream: string; position: number; lag: number; lagSeconds: number; start: string }[];
 }
 
 /** Options for reading status repeatedly (a memo of message times survives between reads). */
@@ -38,10 +39,20 @@ export function statusReader(
   stallAfterMs: number,
 ): StatusReader {
   const storedAt = storedAtMemo(jsm, streams);
-  return { read: () => readStatus(pool, jsm, streams, stallAfterMs, storedAt) };
+  return { read: () => readStatusWith(pool, jsm, streams, stallAfterMs, storedAt) };
 }
 
-async function readStatus(
+/** One reading of the status (see statusReader); a stall is lag with no progress for `stallAfterMs`. */
+export function readStatus(
+  pool: Pool,
+  jsm: JetStreamManager,
+  streams: Streams,
+  stallAfterMs = 60_000,
+): Promise<ProjectionStatus[]> {
+  return statusReader(pool, jsm, streams, stallAfterMs).read();
+}
+
+async function readStatusWith(
   pool: Pool,
   jsm: JetStreamManager,
   streams: Streams,
@@ -59,7 +70,7 @@ async function readStatus(
     dead_letters: number;
     owned: boolean;
     last_advance_at: Date;
-    positions: { stream: string; position: number }[];
+    positions: { stream: string; position: number; start: string }[];
   }>(
     `SELECT g.projection AS name, g.version, g.generation, g.state AS role, g.status, g.detail,
             EXISTS (SELECT 1 FROM pg_locks l
@@ -68,7 +79,7 @@ async function readStatus(
             (SELECT count(*) FROM vista_dead_letters d
               WHERE d.projection = g.projection AND d.resolved_at IS NULL) AS dead_letters,
             coalesce(max(c.updated_at), g.created_at) AS last_advance_at,
-            coalesce(json_agg(json_build_object('stream', c.stream, 'position', c.position) ORDER BY c.stream)
+            coalesce(json_agg(json_build_object('stream', c.stream, 'position', c.position, 'start', c.start_position) ORDER BY c.stream)
                      FILTER (WHERE c.stream IS NOT NULL), '[]') AS positions
        FROM vista_generations g
        LEFT JOIN vista_checkpoints c ON c.projection = g.projection AND c.generation = g.generation

@@ -5,7 +5,12 @@ import { z } from 'zod';
  * `data` stays unknown here; the event type's own schema parses it.
  */
 // PostgreSQL text cannot hold NUL, so no envelope field may carry one into a view or a dead letter.
-const text = (max: number) => z.string().min(1).max(max).regex(/^[^\0]*$/, 'must not contain NUL');
+const text = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[^\0]*$/, 'must not contain NUL');
 
 /**
  * `time` with any offset, normalised to UTC (`…Z`), so that views comparing or bucketing times
@@ -21,7 +26,9 @@ export const EnvelopeSchema = z.object({
   specversion: z.literal('1.0'),
   id: text(200),
   source: text(500),
-  type: z.string().regex(/^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.v[1-9][0-9]*$/, 'must be <context>.<event>.v<N>'),
+  type: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.v[1-9][0-9]*$/, 'must be <context>.<event>.v<N>'),
   subject: text(200),
   time: EventTime,
   datacontenttype: z.literal('application/json'),

@@ -3,7 +3,7 @@ import { shop } from '../../examples/shop/contract.ts';
 import { PriceChanged, ProductAdded } from '../../examples/shop/events/catalog.ts';
 import { StaleCheckpointError } from '../../projectors/engine/checkpoint-store.ts';
 import { defineDocumentProjection, elasticsearchIndex } from '../../projectors/engine/define.ts';
-import { reconcileGenerations } from '../../projectors/engine/generations.ts';
+import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations.ts';
 import { runnerDeps } from '../../projectors/engine/infrastructure.ts';
 import { ProjectionRunner } from '../../projectors/engine/runner.ts';
 import { ElasticsearchDocumentSink } from '../../projectors/engine/sinks/elasticsearch.ts';
@@ -88,7 +88,7 @@ describe('Elasticsearch sink', () => {
       time: '2026-01-01T00:00:01.000Z',
       source: '/test',
     });
-    await reconcileGenerations(pool, prices, ['CATALOG']);
+    await reconcileGenerations(pool, prices, fromBeginning(['CATALOG']));
     await runUntil(4);
   });
 

@@ -105,6 +105,48 @@ export const customerStats = defineSqlProjection(shop, {
   view: (table) =>
     `SELECT customer_id, order_count, cancelled_count, lifetime_spend_cents, first_order_at, last_order_at
        FROM ${table('customers')}`,
+  api: {
+    description: 'What the customer_stats view knows of one customer, from ORDERS and PAYMENTS.',
+    noun: { one: 'customer', many: 'customers' },
+    key: ['customerId'],
+    fields: {
+      customerId: { kind: 'id', description: 'The customer id.' },
+      orderCount: { kind: 'int', description: 'Orders placed.', filterable: true, sortable: true },
+      cancelledCount: { kind: 'int', description: 'Orders cancelled.', filterable: true },
+      lifetimeSpendCents: {
+        kind: 'long',
+        description:
+          "Captured minus refunded over the customer's orders, in cents (payments before their order included).",
+        filterable: true,
+        sortable: true,
+      },
+      firstOrderAt: {
+        kind: 'timestamp',
+        description: "When the customer's first order was placed (ISO-8601).",
+        filterable: true,
+      },
+      lastOrderAt: {
+        kind: 'timestamp',
+        description: "When the customer's latest order was placed (ISO-8601).",
+        filterable: true,
+        sortable: true,
+      },
+    },
+    lookup: {
+      name: 'customer',
+      description: "One customer's statistics, or null when no order of theirs has been projected (yet).",
+      args: { id: { field: 'customerId', description: 'The customer id.' } },
+    },
+    relations: {
+      orders: {
+        view: 'orders',
+        kind: 'many',
+        on: { customerId: 'customerId' },
+        description: "The customer's orders, newest first.",
+        shortcuts: { status: { field: 'status', description: 'Only orders in this status.' } },
+      },
+    },
+  },
   apply: async (events, sql) => {
     const orderIds = [...new Set(events.map((e) => e.data.orderId))];
     const rows = await sql.query<{
