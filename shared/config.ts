@@ -94,6 +94,9 @@ const ConfigSchema = z.object({
 
 export type Config = z.infer<typeof ConfigSchema>;
 
+/** Variables whose values are never printed. */
+const SECRETS = new Set(['OPERATOR_TOKEN']);
+
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
 }
@@ -106,7 +109,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {
     const variable = issue.path.join('.');
-    return `  ${variable}=${JSON.stringify(env[variable] ?? '')}: ${issue.message}`;
+    const value = env[variable] ?? '';
+    // A secret is never echoed, not even a wrong one (it may be a real token set in the wrong place).
+    const shown = SECRETS.has(variable) ? `<hidden, ${value.length} characters>` : JSON.stringify(value);
+    return `  ${variable}=${shown}: ${issue.message}`;
   });
   throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
 }

@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { demoHistory } from '../../examples/shop/demo/history.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
@@ -92,12 +92,16 @@ describe('the operator console, in headless Chromium', () => {
     page.on('request', (request) => {
       if (!request.url().startsWith(api.url)) external.push(request.url());
     });
-    page.on('pageerror', (error) => {
-      throw error;
-    });
+    page.on('pageerror', (error) => pageErrors.push(`${path}: ${error.message}`));
     await page.goto(`${api.url}${path}`);
     return { page, external };
   };
+
+  /** Script errors of every page opened: none may happen. */
+  const pageErrors: string[] = [];
+  afterEach(() => {
+    expect(pageErrors).toEqual([]);
+  });
 
   const card = (page: Page, name: string) => page.locator(`[data-testid="projection"][data-name="${name}"]`);
 
