@@ -12,7 +12,7 @@
   /** The charts show this many seconds. */
   const CHART_SECONDS = 300;
 
-  const POSITIONS = 'positions { stream position lag lagSeconds }';
+  const POSITIONS = 'positions { stream position lag lagSeconds start }';
   const SUMMARY = `name version generation status detail deadLetterCount lastActionAt ${POSITIONS}
     live { lastAdvanceAt }
     rebuilding { generation version status detail lastAdvanceAt ${POSITIONS} }`;
@@ -269,7 +269,12 @@
             h(
               'tr',
               { 'data-testid': 'stream-row', 'data-stream': p.stream },
-              h('td', {}, p.stream),
+              h(
+                'td',
+                {},
+                p.stream,
+                p.start && p.start !== 'beginning' ? h('div', { class: 'muted' }, `from ${p.start}`) : null,
+              ),
               h('td', { class: 'num', 'data-testid': 'position' }, number(p.position)),
               h('td', { class: 'num', 'data-testid': 'lag' }, number(p.lag)),
               h('td', { class: 'num' }, p.lag ? seconds(p.lagSeconds) : '–'),

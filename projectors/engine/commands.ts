@@ -104,6 +104,11 @@ async function skipDeadLetter(tx: PoolClient, projection: string, id: number): P
 /**
  * Answers operator commands on `subject` (one queue group across projector processes, so each
  * command runs once) until `signal` aborts. A malformed request is answered, never thrown.
+ *
+ * @example
+ *   const stop = new AbortController();
+ *   const serving = serveCommands(nats.connection, commandSubject(namespace), pool, log, stop.signal);
+ *   // …on shutdown: stop.abort(); await serving;
  */
 export async function serveCommands(
   connection: NatsConnection,

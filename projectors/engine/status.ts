@@ -31,6 +31,10 @@ export interface StatusReader {
  * building one, with the stored state, the lag behind the stream heads (in events and in
  * seconds the oldest pending event has waited) and, when it has lag but has not advanced for
  * `stallAfterMs`, the status `stalled`.
+ *
+ * @example
+ *   const reader = statusReader(pool, nats.jsm, streams, config.STALL_AFTER_S * 1000);
+ *   for (const p of await reader.read()) console.log(p.name, p.status, p.detail ?? '');
  */
 export function statusReader(
   pool: Pool,
