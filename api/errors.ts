@@ -93,6 +93,9 @@ export function maskedErrors(queryTimeoutMs: number): MaskedErrors {
   };
 }
 
+// A stall's detail (shared/stall.ts) is Vista's own words, then the owner's detail, if any.
+const STALL = /^(no progress for \d+ s with \d+ events of lag \(owner reports [a-z_]+\))(?:: ([\s\S]*))?$/;
+
 // A poison halt's detail begins with its dead letter's code and place: `INVALID_DATA at ORDERS #12: …`.
 const DEAD_LETTER_PLACE = /^([A-Z][A-Z0-9_]*) at ([A-Za-z0-9_-]+) #(\d+)\b/;
 
@@ -104,6 +107,9 @@ const DEAD_LETTER_PLACE = /^([A-Z][A-Z0-9_]*) at ([A-Za-z0-9_-]+) #(\d+)\b/;
  */
 export function publicDetail(detail: string | null): string | null {
   if (detail === null) return null;
+  const stalled = STALL.exec(detail);
+  if (stalled)
+    return stalled[2] === undefined ? (stalled[1] as string) : `${stalled[1]}: ${publicDetail(stalled[2])}`;
   const place = DEAD_LETTER_PLACE.exec(detail);
   if (place) return `${place[1]} at ${place[2]} #${place[3]}; \`vista dead-letters\` shows the error`;
   if (detail.startsWith('diverged: ')) return detail.slice(0, 300);

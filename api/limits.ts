@@ -10,8 +10,6 @@ import {
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './schema/connection.ts';
 
-/** Fields that return a page of `first` items (default DEFAULT_PAGE_SIZE). */
-const PAGINATED = new Set(['orders', 'searchProducts']);
 /** Fields that return every projection at once: a dozen or so items. */
 const LISTS: Readonly<Record<string, number>> = { projections: 10, projectionStatus: 10 };
 
@@ -86,9 +84,9 @@ const SHAPE_ONLY: CostRules = { rootTypes: new Set(['Query', 'Subscription']), r
  * field without one, the largest page for a `first` given by a variable (validation runs before
  * variables are known), or 1.
  */
-function multiplier(field: FieldNode): number {
-  const first = field.arguments?.find((a) => a.name.value === 'first');
-  if (!first) return PAGINATED.has(field.name.value) ? DEFAULT_PAGE_SIZE : (LISTS[field.name.value] ?? 1);
+function multiplier(paginated: ReadonlySet<string>, field: FieldNode): number {
+  const first = field.arguments?.find((a) => a.name.value === 'first' || a.name.value === 'last');
+  if (!first) return paginated.has(field.name.value) ? DEFAULT_PAGE_SIZE : (LISTS[field.name.value] ?? 1);
   if (first.value.kind === Kind.INT) return Math.max(1, Number(first.value.value));
   return MAX_PAGE_SIZE;
 }
@@ -111,6 +109,7 @@ interface SetMeasure {
  */
 export function measureDocument(
   document: DocumentNode,
+  paginated: ReadonlySet<string>,
   rules: CostRules = SHAPE_ONLY,
   maxComparisons = MAX_FIELD_COMPARISONS,
 ): Measure {
@@ -167,7 +166,7 @@ export function measureDocument(
         const fieldSize = 1 + below.size;
         join(names, selection.alias?.value ?? selection.name.value, 1, fieldSize);
         depth = Math.max(depth, below.depth + 1);
-        cost += 1 + read + multiplier(selection) * below.cost;
+        cost += 1 + read + multiplier(paginated, selection) * below.cost;
         size += fieldSize;
         continue;
       }
@@ -242,11 +241,12 @@ const tooDeep = (message: string) => createGraphQLError(message, { extensions: {
 /** The depth and cost refusals of a document, or none. */
 export function limitErrors(
   document: DocumentNode,
+  paginated: ReadonlySet<string>,
   rules: CostRules,
   maxDepth: number,
   maxCost: number,
 ): Error[] {
-  const { depth, cost, comparisons } = measureDocument(document, rules);
+  const { depth, cost, comparisons } = measureDocument(document, paginated, rules);
   const errors: Error[] = [];
   if (depth > maxDepth) errors.push(tooDeep(`query depth ${depth} exceeds the maximum of ${maxDepth}`));
   if (cost > maxCost) {
@@ -268,13 +268,14 @@ export function limitErrors(
 }
 
 /**
- * Bounded work before execution. While parsing: documents longer than MAX_TOKENS tokens or
+ * Bounded work before execution. `paginated`: the fields that return a page (derived from the
+ * views: `paginatedFields`). While parsing: documents longer than MAX_TOKENS tokens or
  * nested deeper than MAX_NESTING are refused (the nesting by a linear scan before the parser
  * recurses). Before validation: queries deeper than `maxDepth` or costing more than `maxCost`
  * are refused, and then graphql-js's own rules (some superlinear in crafted documents) do not
  * run at all: a refused document costs a parse and one linear walk.
  */
-export function limitsPlugin(maxDepth: number, maxCost: number): Plugin {
+export function limitsPlugin(maxDepth: number, maxCost: number, paginated: ReadonlySet<string>): Plugin {
   const rulesBySchema = new WeakMap<GraphQLSchema, CostRules>();
   return {
     onParse({ parseFn, setParseFn }) {
@@ -294,7 +295,7 @@ export function limitsPlugin(maxDepth: number, maxCost: number): Plugin {
         rules = costRules(params.schema);
         rulesBySchema.set(params.schema, rules);
       }
-      const errors = limitErrors(params.documentAST, rules, maxDepth, maxCost);
+      const errors = limitErrors(params.documentAST, paginated, rules, maxDepth, maxCost);
       if (errors.length > 0) setResult(errors);
     },
   };

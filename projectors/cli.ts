@@ -1,20 +1,23 @@
+import { hostname, userInfo } from 'node:os';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { EXIT_UNAVAILABLE, ServiceUnreachableError } from '../shared/clients/reach.ts';
 import { loadConfigOrExit } from '../shared/config.ts';
 import { createLogger } from '../shared/log.ts';
-import { listDeadLetters, requestRetry } from './engine/dead-letters.ts';
+import type { OperatorCommand } from '../shared/operator-commands.ts';
+import { listDeadLetters } from './engine/dead-letters.ts';
 import {
+  executeCommand,
   type Infrastructure,
   loadApplicationOrExit,
   openInfrastructure,
   type ProjectionStatus,
   parseStartPosition,
   publishMany,
-  readStatus,
   rebuild,
   runnerDeps,
   type StartPosition,
+  statusReader,
 } from './engine/index.ts';
 
 const USAGE = `Usage: npm run vista -- <command>
@@ -28,6 +31,7 @@ Commands:
                                        sequence, an ISO time, new or beginning)
   dead-letters <projection>            list a projection's unresolved dead letters
   retry-dead-letters <projection>      retry them after a fix (a halted projection resumes)
+  skip-dead-letter <projection> <id>   resolve one without applying it (a projection halted on it moves on)
 `;
 
 const [command, ...rest] = process.argv.slice(2);
@@ -108,9 +112,10 @@ async function withInfrastructure(work: (infrastructure: Infrastructure) => Prom
 /** Reads the status twice a second apart: the position deltas are the events/s. */
 function status(): Promise<void> {
   return withInfrastructure(async ({ pool, nats, streams }) => {
-    const before = await readStatus(pool, nats.jsm, streams);
+    const reader = statusReader(pool, nats.jsm, streams, config.STALL_AFTER_S * 1000);
+    const before = await reader.read();
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    const rows = await readStatus(pool, nats.jsm, streams);
+    const rows = await reader.read();
     if (rows.length === 0) console.log('no projections have run yet');
     for (const row of rows) {
       const earlier = before.find((b) => b.name === row.name && b.generation === row.generation);
@@ -122,7 +127,7 @@ function status(): Promise<void> {
       );
       for (const s of row.streams)
         console.log(
-          `  ${s.stream.padEnd(9)} position ${s.position}  lag ${s.lag}${s.start === 'beginning' ? '' : `  (started at ${s.start})`}`,
+          `  ${s.stream.padEnd(9)} position ${s.position}  lag ${s.lag}${s.lag > 0 ? ` (${s.lagSeconds.toFixed(1)} s)` : ''}${s.start === 'beginning' ? '' : `  (started at ${s.start})`}`,
         );
     }
   });
@@ -184,17 +189,34 @@ function deadLetters(args: string[]): Promise<void> {
   });
 }
 
+/** Operator actions from the CLI are executed and recorded like the console's (origin `cli`). */
+function operatorAction(command: OperatorCommand): Promise<void> {
+  return withInfrastructure(async ({ pool }) => {
+    const action = await executeCommand(pool, {
+      command,
+      origin: { via: 'cli', address: `${userInfo().username}@${hostname()}`.slice(0, 200) },
+    });
+    console.log(`${command.projection}: ${action.outcome}: ${action.detail}`);
+    if (action.outcome === 'refused') process.exitCode = 1;
+  });
+}
+
 function retryDeadLetters(args: string[]): Promise<void> {
   const projection = projectionNamed(
     'retry-dead-letters',
     parse('retry-dead-letters', args, {}, 1).positionals[0],
   ).name;
-  return withInfrastructure(async ({ pool }) => {
-    const marked = await requestRetry(pool, projection);
-    console.log(
-      `${projection}: ${marked} dead letters marked for retry; its owner retries them within seconds`,
-    );
-  });
+  return operatorAction({ action: 'retry_dead_letters', projection });
+}
+
+function skipDeadLetter(args: string[]): Promise<void> {
+  const [name, id] = parse('skip-dead-letter', args, {}, 2).positionals;
+  const projection = projectionNamed('skip-dead-letter', name).name;
+  const deadLetterId = Number(id);
+  if (!Number.isSafeInteger(deadLetterId) || deadLetterId < 1) {
+    throw new UsageError('skip-dead-letter needs a projection name and a dead letter id (see dead-letters)');
+  }
+  return operatorAction({ action: 'skip_dead_letter', projection, deadLetterId });
 }
 
 class UsageError extends Error {}
@@ -216,6 +238,9 @@ try {
       break;
     case 'retry-dead-letters':
       await retryDeadLetters(rest);
+      break;
+    case 'skip-dead-letter':
+      await skipDeadLetter(rest);
       break;
     default:
       throw new UsageError(command ? `unknown command: ${command}` : 'no command given');

@@ -3,15 +3,19 @@ import type { AddressInfo } from 'node:net';
 import { orExitUnreachable } from '../shared/clients/reach.ts';
 import { loadConfigOrExit } from '../shared/config.ts';
 import { createLogger } from '../shared/log.ts';
-import { createMetricsServer, processSamples } from '../shared/metrics.ts';
+import { createMetricsServer, createRegistry } from '../shared/metrics.ts';
+import { commandSubject } from '../shared/operator-commands.ts';
+import { startTracing } from '../shared/tracing.ts';
 import {
   LeaseManager,
   loadApplicationOrExit,
   openInfrastructure,
   ProjectionHost,
+  registerProjectionMetrics,
   runnerDeps,
+  serveCommands,
+  statusReader,
 } from './engine/index.ts';
-import { projectionSamples } from './engine/metrics.ts';
 
 /** The projector process: runs every registered projection until SIGTERM or SIGINT. */
 const config = loadConfigOrExit();
@@ -24,6 +28,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     shutdown.abort();
   });
 }
+const stopTracing = await startTracing(config.OTEL_EXPORTER_OTLP_ENDPOINT, 'vista-projectors');
 const app = await loadApplicationOrExit(config.VISTA_APP);
 const infrastructure = await orExitUnreachable(
   openInfrastructure(config, app.contract, 'vista-projectors', log, shutdown.signal).catch(
@@ -56,10 +61,15 @@ const host = new ProjectionHost(
   new LeaseManager(config.DATABASE_URL, log),
 );
 
-const metrics = createMetricsServer(
-  () => [...projectionSamples(host), ...processSamples()],
-  () => host.ready,
+const registry = createRegistry();
+const status = statusReader(
+  infrastructure.pool,
+  infrastructure.nats.jsm,
+  infrastructure.streams,
+  config.STALL_AFTER_S * 1000,
 );
+registerProjectionMetrics(registry, host, () => status.read());
+const metrics = createMetricsServer(registry, () => host.ready);
 metrics.listen(config.METRICS_PORT, '0.0.0.0');
 await once(metrics, 'listening');
 log.info(
@@ -70,7 +80,17 @@ log.info(
   },
   'projectors started',
 );
+// Operator actions from the API (and its console) arrive as NATS requests.
+const commands = serveCommands(
+  infrastructure.nats.connection,
+  commandSubject(config.VISTA_NAMESPACE),
+  infrastructure.pool,
+  log,
+  shutdown.signal,
+);
 await host.run(shutdown.signal);
+await commands;
 metrics.close();
 await infrastructure.close();
+await stopTracing();
 log.info('projectors stopped');

@@ -1,5 +1,7 @@
 import type { Contract, EventsOfType, EventTypeName, StreamOf } from '../../shared/events/contract.ts';
 import type { AnyEvent } from '../../shared/events/event-type.ts';
+import type { PublicShape } from './public-shape.ts';
+import { viewOf } from './public-view.ts';
 import { checkStartPosition, type StartPosition } from './start-positions.ts';
 
 /** A stream a projection reads, optionally narrowed to subjects within it (e.g. `orders.order_placed.*`). */
@@ -66,6 +68,11 @@ interface ProjectionBase<E extends AnyEvent, S extends string> {
   readonly handles: readonly E['type'][];
   /** What to do after a poison event is dead-lettered; `skip` unless said otherwise. */
   readonly onPoison?: PoisonPolicy;
+  /**
+   * The view's public shape: what the API serves of it (fields, key, filters, sorts, relations,
+   * full-text fields). A projection without one is projected but not served.
+   */
+  readonly api?: PublicShape;
 }
 
 /**
@@ -161,7 +168,14 @@ export function defineDocumentProjection<
   projection: DocumentDefinition<C, Doc, T, L>,
 ): DocumentProjection<Doc, EventsOfType<C, T>, L, StreamOf<C>> {
   checkDefinition(contract, projection);
-  return { kind: 'document', ...projection } as DocumentProjection<Doc, EventsOfType<C, T>, L, StreamOf<C>>;
+  const defined = { kind: 'document', ...projection } as DocumentProjection<
+    Doc,
+    EventsOfType<C, T>,
+    L,
+    StreamOf<C>
+  >;
+  viewOf(defined); // a public shape that does not fit its storage fails here, at definition
+  return defined;
 }
 
 /** Defines a SQL projection over the events of `contract`; `apply` sees the types `handles` names. */
@@ -172,7 +186,9 @@ export function defineSqlProjection<C extends Contract, const T extends EventTyp
   },
 ): SqlProjection<EventsOfType<C, T>, StreamOf<C>> {
   checkDefinition(contract, projection);
-  return { kind: 'sql', ...projection } as SqlProjection<EventsOfType<C, T>, StreamOf<C>>;
+  const defined = { kind: 'sql', ...projection } as SqlProjection<EventsOfType<C, T>, StreamOf<C>>;
+  viewOf(defined);
+  return defined;
 }
 
 export function postgresTable<Doc>(target: Omit<PostgresTableTarget<Doc>, 'kind'>): PostgresTableTarget<Doc> {

@@ -9,6 +9,7 @@ import {
 } from './generations.ts';
 import type { LeaseManager } from './lease.ts';
 import { recordState } from './projection-catalog.ts';
+import { derivedIndexes, viewOf } from './public-view.ts';
 import { sleep } from './retry.ts';
 import { ProjectionRunner, type RunnerDeps } from './runner.ts';
 import { ElasticsearchDocumentSink } from './sinks/elasticsearch.ts';
@@ -25,9 +26,16 @@ export function writerFor(projection: Projection, generation: number, deps: Runn
   if (projection.kind === 'sql') return sqlWriter(deps.pool, projection, generation);
   const { target } = projection;
   if (target.kind === 'postgres') {
+    // What the view lets readers filter and sort on is indexed, so no declared filter scans.
+    const view = viewOf(projection);
+    const declared = (target.indexes ?? []) as readonly (readonly string[])[];
+    const indexes = [
+      ...declared,
+      ...(view ? derivedIndexes(view, declared) : []),
+    ] as unknown as typeof target.indexes;
     return documentWriter(
       projection,
-      new PostgresDocumentSink(deps.pool, projection.name, generation, target),
+      new PostgresDocumentSink(deps.pool, projection.name, generation, { ...target, indexes }),
     );
   }
   const sink = new ElasticsearchDocumentSink(

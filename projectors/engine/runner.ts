@@ -8,6 +8,7 @@ import type { AnyEvent } from '../../shared/events/event-type.ts';
 import type { Streams } from '../../shared/events/streams.ts';
 import type { Logger } from '../../shared/log.ts';
 import { RateMeter } from '../../shared/metrics.ts';
+import { inBatchSpan } from './batch-span.ts';
 import { Batcher, type BatchLimits } from './batcher.ts';
 import { type Checkpoint, readCheckpoint } from './checkpoint-store.ts';
 import { type DeadLetter, listDeadLetters, settleDeadLetters, takeResumeRequest } from './dead-letters.ts';
@@ -373,7 +374,12 @@ export class ProjectionRunner {
   }
 
   /** Commits a prepared batch from the checkpoint the previous one reached; true when it halts the projection. */
-  private async commit({ applied, deadLetters, prepared, halt }: PreparedStep): Promise<boolean> {
+  private commit(step: PreparedStep): Promise<boolean> {
+    const { name, generation } = this;
+    return inBatchSpan(name, generation, this.progress.positions, step.applied, () => this.commitStep(step));
+  }
+
+  private async commitStep({ applied, deadLetters, prepared, halt }: PreparedStep): Promise<boolean> {
     const next: Checkpoint = {};
     for (const raw of applied) next[raw.stream] = Math.max(next[raw.stream] ?? 0, raw.sequence);
     await prepared.commit({ deadLetters, resolvedDeadLetters: [], expected: this.progress.positions, next });

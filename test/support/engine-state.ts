@@ -1,7 +1,5 @@
 import { LEASE_NAMESPACE } from '../../projectors/engine/lease.ts';
-import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import type { Pool } from '../../shared/clients/postgres.ts';
-import { eventually, type TestEnvironment } from './environment.ts';
 
 // What the engine's tables and PostgreSQL's lock table say about a test environment's
 // projections, read from outside the projector processes.
@@ -72,30 +70,4 @@ export async function projectorSessions(pool: Pool): Promise<string[]> {
   return rows.map((r) => r.application_name);
 }
 
-/**
- * Waits until every live generation's checkpoint is at its streams' heads, with `sources`
- * checkpoint rows in all (one per projection and stream it reads), whatever the application.
- */
-export async function waitForLiveViews(
-  env: TestEnvironment,
-  sources: number,
-  timeoutMs = 120_000,
-): Promise<void> {
-  const { nats, streams, pool } = env.infrastructure;
-  const heads = await streamHeads(nats.jsm, streams);
-  await eventually(
-    async () => {
-      const { rows } = await pool
-        .query<{ behind: number; sources: number }>(
-          `SELECT count(*)::int AS sources,
-                  count(*) FILTER (WHERE c.position < coalesce(($1::jsonb ->> c.stream)::bigint, 0))::int AS behind
-             FROM vista_checkpoints c JOIN vista_projections p ON p.name = c.projection AND p.generation = c.generation`,
-          [JSON.stringify(heads)],
-        )
-        .catch(() => ({ rows: [] }));
-      return rows[0]?.sources === sources && rows[0]?.behind === 0 ? true : undefined;
-    },
-    timeoutMs,
-    'every live view to reach the stream heads',
-  );
-}
+export { waitForLiveViews } from '../../projectors/engine/index.ts';

@@ -1,5 +1,6 @@
 import { defineDocumentProjection, postgresTable } from '../../../projectors/engine/index.ts';
 import { ledger } from '../contract.ts';
+import { ACCOUNT_STATUS } from './account-status.ts';
 
 /**
  * One account's balance and activity. A transfer may be seen before the account's opening
@@ -110,4 +111,60 @@ export const accountBalances = defineDocumentProjection(ledger, {
     indexes: [['holderId'], ['balanceCents']],
     visibleWhen: 'opened_at IS NOT NULL',
   }),
+  api: {
+    type: 'AccountBalance',
+    description: "An account's balance and activity, from the ACCOUNTS and TRANSFERS streams.",
+    noun: { one: 'account balance', many: 'account balances' },
+    key: ['id'],
+    fields: {
+      id: { kind: 'id', description: 'The account id.' },
+      holderId: { kind: 'id', description: 'Who holds the account.', filterable: true },
+      label: { kind: 'string', description: "The holder's name for the account." },
+      currency: { kind: 'string', description: 'ISO 4217 currency code.', filterable: true },
+      status: { kind: ACCOUNT_STATUS, description: 'Open or closed.', filterable: true },
+      balanceCents: {
+        kind: 'long',
+        description: 'Deposits minus withdrawals plus transfers in minus transfers out, in cents.',
+        filterable: true,
+        sortable: true,
+      },
+      depositedCents: { kind: 'long', description: 'Sum of deposits, in cents.' },
+      withdrawnCents: { kind: 'long', description: 'Sum of withdrawals, in cents.' },
+      transferredInCents: { kind: 'long', description: 'Sum of transfers received, in cents.' },
+      transferredOutCents: { kind: 'long', description: 'Sum of transfers sent, in cents.' },
+      transfers: { kind: 'int', description: 'Transfers in and out.', sortable: true },
+      openedAt: {
+        kind: 'timestamp',
+        description: 'When it was opened (ISO-8601).',
+        filterable: true,
+        sortable: true,
+      },
+      closedAt: {
+        kind: 'timestamp',
+        description: 'When it was closed (ISO-8601), if it was.',
+        nullable: true,
+      },
+      lastActivityAt: {
+        kind: 'timestamp',
+        description: 'Its latest event (ISO-8601).',
+        filterable: true,
+        sortable: true,
+      },
+    },
+    order: { by: [{ balanceCents: 'DESC' }], says: 'largest balance first' },
+    list: {
+      shortcuts: {
+        holderId: { field: 'holderId', description: "Only this holder's accounts." },
+        status: { field: 'status', description: 'Only accounts in this status.' },
+      },
+    },
+    relations: {
+      holder: {
+        view: 'holders',
+        kind: 'one',
+        on: { holderId: 'id' },
+        description: "The account's holder (null while holders has not caught up).",
+      },
+    },
+  },
 });

@@ -1,9 +1,12 @@
 import { defineDocumentProjection, elasticsearchIndex } from '../../../projectors/engine/index.ts';
 import { ledger } from '../contract.ts';
+import { ACCOUNT_STATUS } from './account-status.ts';
 
 /** An account as the `accounts` search index keeps it: found by words of its label. */
 export interface AccountDoc {
   opened: boolean;
+  /** The key again: Elasticsearch cannot sort on `_id`, and pages need a unique tie-breaker. */
+  accountId: string;
   holderId: string | null;
   label: string | null;
   currency: string | null;
@@ -17,9 +20,10 @@ export const accounts = defineDocumentProjection(ledger, {
   sources: [{ stream: 'ACCOUNTS' }],
   handles: ['accounts.account_opened.v2', 'accounts.money_deposited.v1', 'accounts.account_closed.v1'],
   key: (event) => event.data.accountId,
-  evolve: (current: AccountDoc | null, event): AccountDoc => {
+  evolve: (current: AccountDoc | null, event, key): AccountDoc => {
     const doc = current ?? {
       opened: false,
+      accountId: key,
       holderId: null,
       label: null,
       currency: null,
@@ -45,6 +49,7 @@ export const accounts = defineDocumentProjection(ledger, {
   target: elasticsearchIndex({
     properties: {
       opened: { type: 'boolean' },
+      accountId: { type: 'keyword' },
       holderId: { type: 'keyword' },
       label: { type: 'text', fields: { keyword: { type: 'keyword', ignore_above: 256 } } },
       currency: { type: 'keyword' },
@@ -53,4 +58,22 @@ export const accounts = defineDocumentProjection(ledger, {
     },
     visibleField: 'opened',
   }),
+  api: {
+    type: 'Account',
+    description: 'An account as the accounts search index sees it, found by words of its label.',
+    noun: { one: 'account', many: 'accounts' },
+    key: ['id'],
+    fields: {
+      id: { kind: 'id', description: 'The account id.' },
+      accountId: { kind: 'id', description: 'The account id again (sorts and breaks ties).', sortable: true },
+      holderId: { kind: 'id', description: 'Who holds the account.', filterable: true },
+      label: { kind: 'string', description: "The holder's name for the account." },
+      currency: { kind: 'string', description: 'ISO 4217 currency code.', filterable: true, sortable: true },
+      status: { kind: ACCOUNT_STATUS, description: 'Open or closed.', filterable: true },
+      deposits: { kind: 'long', description: 'Deposits made.', filterable: true, sortable: true },
+    },
+    tieBreaker: 'accountId',
+    order: { by: [{ accountId: 'ASC' }], says: 'by account id' },
+    search: { fields: { label: 1 } },
+  },
 });

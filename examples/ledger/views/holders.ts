@@ -26,4 +26,27 @@ export const holders = defineDocumentProjection(ledger, {
     indexes: [['country']],
     visibleWhen: 'registered_at IS NOT NULL',
   }),
+  api: {
+    type: 'Holder',
+    description: 'An account holder, from the ACCOUNTS stream.',
+    noun: { one: 'holder', many: 'holders' },
+    key: ['id'],
+    fields: {
+      id: { kind: 'id', description: 'The holder id.' },
+      name: { kind: 'string', description: 'Full name.', filterable: true, sortable: true },
+      country: { kind: 'string', description: 'ISO 3166 country code.', filterable: true },
+      accountCount: { kind: 'int', description: 'Accounts opened.', filterable: true, sortable: true },
+      registeredAt: { kind: 'timestamp', description: 'When they registered (ISO-8601).', sortable: true },
+    },
+    order: { by: [{ name: 'ASC' }], says: 'by name' },
+    relations: {
+      accounts: {
+        view: 'account_balances',
+        kind: 'many',
+        on: { id: 'holderId' },
+        description: "The holder's accounts, largest balance first.",
+        shortcuts: { status: { field: 'status', description: 'Only accounts in this status.' } },
+      },
+    },
+  },
 });

@@ -1,9 +1,11 @@
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
+import { paginatedFields, servedViews } from '../../../api/derive/views.ts';
 import { storableInputPlugin } from '../../../api/input-values.ts';
 import { costRules, limitsPlugin, READ_COST } from '../../../api/limits.ts';
 import { buildSchema } from '../../../api/schema/index.ts';
 import { MAX_BODY_BYTES } from '../../../api/server.ts';
+import shop from '../../../examples/shop/index.ts';
 
 /**
  * The work the API does on a document before executing it, measured in CPU time: parse,
@@ -15,12 +17,16 @@ const stopBeforeExecution: Plugin = {
     setResultAndStopExecution({ data: { accepted: true } });
   },
 };
-const schema = buildSchema();
+const schema = buildSchema(shop.projections);
 const yoga = createYoga({
   schema,
   logging: false,
   maskedErrors: false,
-  plugins: [limitsPlugin(10, 20_000), storableInputPlugin(), stopBeforeExecution],
+  plugins: [
+    limitsPlugin(10, 20_000, paginatedFields(servedViews(shop.projections))),
+    storableInputPlugin(),
+    stopBeforeExecution,
+  ],
 });
 
 interface Answer {

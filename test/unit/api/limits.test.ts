@@ -1,9 +1,12 @@
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
+import { paginatedFields, servedViews } from '../../../api/derive/views.ts';
 import { MAX_FIELD_COMPARISONS, measureDocument, nestingDepth } from '../../../api/limits.ts';
+import shop from '../../../examples/shop/index.ts';
 
+const paginated = paginatedFields(servedViews(shop.projections));
 const measure = (query: string) => {
-  const { depth, cost } = measureDocument(parse(query));
+  const { depth, cost } = measureDocument(parse(query), paginated);
   return { depth, cost };
 };
 
@@ -51,19 +54,20 @@ describe('query depth and cost', () => {
     );
     const document = parse(`{ ...F0 } ${chain.join(' ')} fragment F${n} on Query { __typename }`);
     // 2^40 fields once expanded; measured in microseconds, not in days.
-    expect(measureDocument(document).cost).toBe(2 ** n);
+    expect(measureDocument(document, paginated).cost).toBe(2 ** n);
   });
 
   it('counts the comparisons validation makes between same-named fields', () => {
     const distinct = measureDocument(
       parse(`{ ${Array.from({ length: 100 }, (_, i) => `a${i}: __typename`).join(' ')} }`),
+      paginated,
     );
     expect(distinct.comparisons).toBe(100);
-    const same = measureDocument(parse(`{${' __typename'.repeat(100)} }`));
+    const same = measureDocument(parse(`{${' __typename'.repeat(100)} }`), paginated);
     expect(same.comparisons).toBe(100 * 100);
-    const twice = measureDocument(parse('{ ...F ...F } fragment F on Query { __typename }'));
+    const twice = measureDocument(parse('{ ...F ...F } fragment F on Query { __typename }'), paginated);
     expect(twice.comparisons).toBe(2); // the spread once, and the fragment itself
-    const far = measureDocument(parse(`{${' __typename'.repeat(1000)} }`));
+    const far = measureDocument(parse(`{${' __typename'.repeat(1000)} }`), paginated);
     expect(far.comparisons).toBeGreaterThan(MAX_FIELD_COMPARISONS);
   });
 });
