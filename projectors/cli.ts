@@ -6,7 +6,7 @@ import { publishMany } from '../shared/events/publish-many.ts';
 import { createLogger } from '../shared/log.ts';
 import { listDeadLetters, requestRetry } from './engine/dead-letters.ts';
 import { type Infrastructure, openInfrastructure, runnerDeps } from './infrastructure.ts';
-import { rebuild } from './rebuild.ts';
+import { RebuildHaltedError, rebuild } from './rebuild.ts';
 import { PROJECTIONS } from './registry.ts';
 import { type ProjectionStatus, readStatus } from './status.ts';
 
@@ -159,6 +159,10 @@ try {
   if (error instanceof UsageError) {
     process.stderr.write(`${error.message}\n\n${USAGE}`);
     process.exit(64);
+  }
+  if (error instanceof RebuildHaltedError) {
+    process.stderr.write(`\n${error.message}\n`);
+    process.exit(1);
   }
   throw error;
 }

@@ -167,10 +167,14 @@ export function cutOver(
   });
 }
 
-/** Forgets a retired generation's checkpoints once its storage is gone. */
+/** Forgets a retired generation's checkpoints and dead letters once its storage is gone. */
 export async function forgetGeneration(pool: Pool, projection: string, generation: number): Promise<void> {
-  await pool.query('DELETE FROM vista_checkpoints WHERE projection = $1 AND generation = $2', [
-    projection,
-    generation,
-  ]);
+  await inTransaction(pool, async (tx) => {
+    for (const table of ['vista_checkpoints', 'vista_dead_letters']) {
+      await tx.query(`DELETE FROM ${table} WHERE projection = $1 AND generation = $2`, [
+        projection,
+        generation,
+      ]);
+    }
+  });
 }

@@ -13,7 +13,8 @@ import { ProjectionRunner, type RunnerDeps } from './runner.ts';
 import { ElasticsearchDocumentSink } from './sinks/elasticsearch.ts';
 import { PostgresDocumentSink } from './sinks/postgres.ts';
 import { sqlWriter } from './sinks/sql.ts';
-import { type BatchWriter, documentWriter } from './writer.ts';
+import { commitUnitOfWork } from './unit-of-work.ts';
+import { type BatchWriter, documentWriter, type UnitOfWork } from './writer.ts';
 
 /** How often an owner looks for rebuild requests and whether a building generation can take over. */
 const SUPERVISE_POLL_MS = 1000;
@@ -22,10 +23,13 @@ const SUPERVISE_POLL_MS = 1000;
 export function writerFor(projection: Projection, generation: number, deps: RunnerDeps): BatchWriter {
   if (projection.kind === 'sql') return sqlWriter(deps.pool, projection, generation);
   const { target } = projection;
+  const unitOfWork: UnitOfWork = (move, write) =>
+    commitUnitOfWork(deps.pool, { projection: projection.name, generation }, move, write);
   if (target.kind === 'postgres') {
     return documentWriter(
       projection,
       new PostgresDocumentSink(deps.pool, projection.name, generation, target),
+      unitOfWork,
     );
   }
   const sink = new ElasticsearchDocumentSink(
@@ -37,7 +41,7 @@ export function writerFor(projection: Projection, generation: number, deps: Runn
     generation,
     target,
   );
-  return documentWriter(projection, sink);
+  return documentWriter(projection, sink, unitOfWork);
 }
 
 interface Running {

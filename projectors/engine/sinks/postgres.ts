@@ -1,10 +1,8 @@
 import { ident, inTransaction, type Pool, type PoolClient } from '../../../shared/clients/postgres.ts';
-import { advanceCheckpoint } from '../checkpoint-store.ts';
-import { settleDeadLetters } from '../dead-letters.ts';
 import type { ColumnType, PostgresTableTarget } from '../define.ts';
 import type { Stored } from '../fold.ts';
 import { LookupStore } from '../lookup-store.ts';
-import type { BatchChange, DocumentSink } from '../sink.ts';
+import type { DocumentSink } from '../sink.ts';
 import type { GenerationRole } from '../writer.ts';
 
 /**
@@ -37,7 +35,8 @@ type Row = Record<string, unknown>;
 
 /**
  * Keeps a document projection's documents as rows of a PostgreSQL table: a batch is loaded
- * with one query and written with one upsert, in the same transaction as its checkpoint.
+ * with one query and written with one upsert, inside the engine's unit of work (the
+ * transaction that moves its checkpoint).
  */
 export class PostgresDocumentSink<Doc extends object, L> implements DocumentSink<Doc, L> {
   private readonly keys: (keyof Doc & string)[];
@@ -45,13 +44,13 @@ export class PostgresDocumentSink<Doc extends object, L> implements DocumentSink
   private readonly types: ColumnType[];
   private readonly upsertSql: string;
   private readonly table: string;
-  private readonly lookups: LookupStore<L>;
+  readonly lookups: LookupStore<L>;
   readonly keepsPositions = false;
 
   constructor(
     private readonly pool: Pool,
     private readonly name: string,
-    private readonly generation: number,
+    generation: number,
     private readonly target: PostgresTableTarget<Doc>,
   ) {
     this.table = generationTable(name, generation);
@@ -114,22 +113,13 @@ export class PostgresDocumentSink<Doc extends object, L> implements DocumentSink
     return new Map(rows.map((row) => [row.id as string, { doc: this.fromRow(row), positions: {} }]));
   }
 
-  loadLookups(keys: readonly string[]): Promise<Map<string, L>> {
-    return this.lookups.load(keys);
-  }
-
-  async commit(change: BatchChange<Doc, L>): Promise<readonly string[]> {
-    await inTransaction(this.pool, async (tx) => {
-      await advanceCheckpoint(tx, this.name, this.generation, change.expected, change.next);
-      await this.write(tx, change.docs);
-      await this.lookups.write(tx, change.lookups);
-      await settleDeadLetters(tx, this.name, change.deadLetters, change.resolvedDeadLetters);
-    });
-    return [];
+  /** Rows commit with the checkpoint: nothing is written before the transaction. */
+  writeBefore(): Promise<void> {
+    return Promise.resolve();
   }
 
   /** Upserts the changed documents and deletes those evolved to null. */
-  private async write(tx: PoolClient, docs: ReadonlyMap<string, Stored<Doc>>): Promise<void> {
+  async writeWithin(tx: PoolClient, docs: ReadonlyMap<string, Stored<Doc>>): Promise<void> {
     const upserts: [string, Doc][] = [];
     const deletes: string[] = [];
     for (const [id, { doc }] of docs) {

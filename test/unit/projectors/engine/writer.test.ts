@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { defineDocumentProjection, postgresTable } from '../../../../projectors/engine/define.ts';
 import type { Stored } from '../../../../projectors/engine/fold.ts';
-import type { BatchChange, DocumentSink } from '../../../../projectors/engine/sink.ts';
-import { type CheckpointMove, documentWriter } from '../../../../projectors/engine/writer.ts';
+import { DocumentRefusedError } from '../../../../projectors/engine/poison.ts';
+import type { DocumentSink } from '../../../../projectors/engine/sink.ts';
+import {
+  type CheckpointMove,
+  documentWriter,
+  type UnitOfWork,
+} from '../../../../projectors/engine/writer.ts';
 import type { DomainEvent } from '../../../../shared/events/contract.ts';
 import { event } from '../../../support/shop/events.ts';
 
@@ -52,27 +57,31 @@ function memorySink(initial: Record<string, Stock> = {}) {
       }
       return found;
     },
-    loadLookups: async () => new Map<string, never>(),
-    commit: (change: BatchChange<Stock, never>) =>
-      new Promise<readonly string[]>((resolve, reject) => {
+    lookups: { load: async () => new Map<string, never>(), write: async () => undefined },
+    writeBefore: (docs) =>
+      new Promise<void>((resolve, reject) => {
         pending.push({
           finish: (refused = []) => {
-            for (const [key, { doc }] of change.docs) if (doc && !refused.includes(key)) rows.set(key, doc);
-            resolve(refused);
+            for (const [key, { doc }] of docs) if (doc && !refused.includes(key)) rows.set(key, doc);
+            if (refused.length === 0) resolve();
+            else reject(new DocumentRefusedError('REFUSED', `refused ${refused.join(', ')}`, refused));
           },
           fail: reject,
         });
       }),
+    writeWithin: async () => undefined,
   };
   return { sink, rows, loads, pending };
 }
 
 const erased = stock as unknown as Parameters<typeof documentWriter<Stock, never>>[0];
+/** The unit of work without PostgreSQL: the memory sink writes in `writeBefore`. */
+const noTransaction: UnitOfWork = (_move, write) => write(undefined as never);
 
 describe('documentWriter', () => {
   it('folds the next batch on top of one that is still committing', async () => {
     const store = memorySink({ p1: { total: 10 } });
-    const writer = documentWriter(erased, store.sink);
+    const writer = documentWriter(erased, store.sink, noTransaction);
     await writer.ensureStorage('live');
     const first = await writer.prepare([adjust('p1', 5)]);
     const committing = first.commit(move);
@@ -88,7 +97,7 @@ describe('documentWriter', () => {
 
   it('loads nothing it knows is absent, when its generation started empty', async () => {
     const store = memorySink();
-    const writer = documentWriter(erased, store.sink);
+    const writer = documentWriter(erased, store.sink, noTransaction);
     await writer.ensureStorage('building');
     const batch = await writer.prepare([adjust('p1', 1), adjust('p2', 2)]);
     const done = batch.commit(move);
@@ -100,7 +109,7 @@ describe('documentWriter', () => {
 
   it('after a failed commit reads the store again, and from the store, not from what failed', async () => {
     const store = memorySink();
-    const writer = documentWriter(erased, store.sink);
+    const writer = documentWriter(erased, store.sink, noTransaction);
     await writer.ensureStorage('building');
     const failing = (await writer.prepare([adjust('p1', 1)])).commit(move);
     store.pending[0]?.fail(new Error('connection lost'));
@@ -116,12 +125,12 @@ describe('documentWriter', () => {
 
   it('marks a batch prepared during a commit stale when that commit had a document refused', async () => {
     const store = memorySink({ p1: { total: 10 } });
-    const writer = documentWriter(erased, store.sink);
+    const writer = documentWriter(erased, store.sink, noTransaction);
     await writer.ensureStorage('live');
     const committing = (await writer.prepare([adjust('p1', 5)])).commit(move);
     const next = await writer.prepare([adjust('p1', 1)]);
     store.pending[0]?.finish(['p1']);
-    await committing;
+    await expect(committing).rejects.toBeInstanceOf(DocumentRefusedError);
     expect(next.stale).toBe(true);
     const again = await writer.prepare([adjust('p1', 1)]);
     expect(again.stale).toBe(false);
