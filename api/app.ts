@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { Application } from '../projectors/engine/index.ts';
 import { createElasticsearch } from '../shared/clients/elasticsearch.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { connectNats, type Nats } from '../shared/clients/nats.ts';
@@ -17,11 +18,11 @@ export interface Api {
 }
 
 /**
- * Wires the API from configuration: a read-only database role, a pool with a statement
+ * Wires the API for one application from configuration: a read-only database role, a pool with a statement
  * timeout, the checkpoint watcher, Elasticsearch, and NATS (only for lag; the API serves
  * without it).
  */
-export async function createApi(config: Config, log: Logger): Promise<Api> {
+export async function createApi(config: Config, app: Application, log: Logger): Promise<Api> {
   const databaseUrl = config.API_DATABASE_URL ?? (await readOnlyDatabaseUrl(config.DATABASE_URL, log));
   await checkLogin(databaseUrl);
   const pool = createPool(databaseUrl, {
@@ -33,7 +34,7 @@ export async function createApi(config: Config, log: Logger): Promise<Api> {
   const es = createElasticsearch(config.ELASTICSEARCH_URL, config.QUERY_TIMEOUT_MS);
   const watcher = new CheckpointWatcher(databaseUrl, pool, log);
   await watcher.start();
-  const streams = streamsFor(config.VISTA_NAMESPACE);
+  const streams = streamsFor(app.contract.streams, config.VISTA_NAMESPACE);
   let nats: Nats | undefined;
   const connecting = connectNats(config.NATS_URL, 'vista-api', log).then(
     (connection) => {

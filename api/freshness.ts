@@ -3,13 +3,13 @@ import type { Plugin } from 'graphql-yoga';
 import type { Streams } from '../shared/events/streams.ts';
 import type { CheckpointWatcher } from './checkpoint-watcher.ts';
 import type { ApiContext } from './context.ts';
-import { MIN_POSITIONS_HEADER, parseMinPositions } from './min-positions.ts';
+import { MIN_POSITIONS_HEADER, type MinPositions, parseMinPositions } from './min-positions.ts';
 import { projectionsRead } from './read-models.ts';
 
 /** What a read-your-writes request is told in `extensions.consistency`. */
 export interface Consistency {
   /** The positions the client asked for, per stream. */
-  readonly required: Readonly<Record<string, number>>;
+  readonly required: Readonly<MinPositions>;
   /** The projections the query reads, which had to reach them. */
   readonly projections: readonly string[];
   /** True when all of them had, before the data was read; false after `timeoutMs`. */
@@ -32,7 +32,7 @@ function withExtensions(result: ExecutionResult, extensions: Record<string, unkn
  */
 export function freshnessPlugin(
   watcher: CheckpointWatcher,
-  streams: Pick<Streams, 'streamName'>,
+  streams: Streams,
   timeoutMs: number,
 ): Plugin<ApiContext> {
   return {
@@ -42,7 +42,7 @@ export function freshnessPlugin(
       const header = ctx.request.headers.get(MIN_POSITIONS_HEADER);
       let consistency: Consistency | undefined;
       if (header !== null) {
-        let required: Record<string, number>;
+        let required: MinPositions;
         try {
           required = parseMinPositions(header, streams);
         } catch (error) {

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { loadApplicationOrExit } from '../projectors/engine/index.ts';
 import { loadConfigOrExit } from '../shared/config.ts';
 import { createLogger } from '../shared/log.ts';
 import { createApi } from './app.ts';
@@ -6,10 +7,11 @@ import { createApi } from './app.ts';
 /** The API process: serves GraphQL until SIGTERM or SIGINT. */
 const config = loadConfigOrExit();
 const log = createLogger(config.LOG_LEVEL, 'vista-api');
-const api = await createApi(config, log);
+const app = await loadApplicationOrExit(config.VISTA_APP);
+const api = await createApi(config, app, log);
 api.server.listen(config.PORT, '0.0.0.0');
 await once(api.server, 'listening');
-log.info({ url: `http://localhost:${config.PORT}/graphql` }, 'GraphQL API listening');
+log.info({ app: app.name, url: `http://localhost:${config.PORT}/graphql` }, 'GraphQL API listening');
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {

@@ -26,7 +26,7 @@ export interface ApiDeps {
   readonly pool: Pool;
   readonly es: Elasticsearch;
   readonly productsAlias: string;
-  readonly streams: Pick<Streams, 'streamName'>;
+  readonly streams: Streams;
   readonly log: Logger;
   readonly watcher: CheckpointWatcher;
   readonly streamHeads: () => Promise<Record<string, number> | undefined>;

@@ -6,13 +6,13 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { demoHistory } from '../examples/shop/demo/history.ts';
-import { PROJECTIONS } from '../projectors/registry.ts';
+import shopApp from '../examples/shop/index.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { publishMany } from '../shared/events/publish-many.ts';
 import { eventually, testEnvironment } from '../test/support/environment.ts';
 
 const events = Number(process.argv[2] ?? 200_000);
-const only = process.argv[3]?.split(',') ?? PROJECTIONS.map((p) => p.name);
+const only = process.argv[3]?.split(',') ?? shopApp.projections.map((p) => p.name);
 
 /** Peak resident set size of a process, from the kernel's high-water mark. */
 function peakRssMb(pid: number): number {
@@ -32,9 +32,9 @@ try {
   );
 
   for (const name of only) {
-    const projection = PROJECTIONS.find((p) => p.name === name);
+    const projection = shopApp.projections.find((p) => p.name === name);
     if (!projection) throw new Error(`unknown projection ${name}`);
-    const total = projection.sources.reduce((sum, s) => sum + heads[s.stream], 0);
+    const total = projection.sources.reduce((sum, s) => sum + (heads[s.stream] ?? 0), 0);
     const child = spawn(process.execPath, ['--import', 'tsx', 'projectors/main.ts'], {
       env: { ...process.env, ...env.env, PROJECTIONS: name },
       stdio: ['ignore', 'inherit', 'inherit'],

@@ -33,11 +33,11 @@ import {
   transactionToPostgreSQLProjectionHandlerContext,
 } from '@event-driven-io/emmett-postgresql';
 import pg from 'pg';
+import { shop } from '../examples/shop/contract.ts';
 import { demoHistory } from '../examples/shop/demo/history.ts';
 import { type OrderDoc, orders } from '../examples/shop/views/orders.ts';
 import { snakeCase } from '../projectors/engine/sinks/postgres.ts';
 import { createPool, dropDatabase, ensureDatabase, ident } from '../shared/clients/postgres.ts';
-import { EVENT_TYPES_BY_NAME } from '../shared/events/contract.ts';
 import type { OutgoingEvent } from '../shared/events/publish.ts';
 import { testEnvironment } from '../test/support/environment.ts';
 
@@ -117,7 +117,7 @@ function toOrdersEvent(e: ReadEvent<StoredEvent, PostgresReadEventMetadata>): Or
     time: e.metadata.time,
     data: e.data,
     subject: e.metadata.streamName,
-    stream: EVENT_TYPES_BY_NAME.get(e.type)?.stream,
+    stream: shop.types.get(e.type)?.stream,
     sequence: Number(e.metadata.streamPosition),
   } as unknown as OrdersEvent;
 }

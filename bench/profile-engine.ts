@@ -3,7 +3,7 @@
  * profiled: `node --cpu-prof --cpu-prof-dir=DIR --import tsx bench/profile-engine.ts orders 100000 3`.
  */
 import { demoHistory } from '../examples/shop/demo/history.ts';
-import { runnerDeps } from '../projectors/infrastructure.ts';
+import { runnerDeps } from '../projectors/engine/index.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { publishMany } from '../shared/events/publish-many.ts';
 import { testEnvironment } from '../test/support/environment.ts';

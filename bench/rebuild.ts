@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { demoHistory } from '../examples/shop/demo/history.ts';
-import { PROJECTIONS } from '../projectors/registry.ts';
+import shopApp from '../examples/shop/index.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { publishMany } from '../shared/events/publish-many.ts';
 import { eventually, testEnvironment } from '../test/support/environment.ts';
@@ -53,9 +53,9 @@ try {
   const heads = await streamHeads(nats.jsm, streams);
 
   for (const name of only) {
-    const projection = PROJECTIONS.find((p) => p.name === name);
+    const projection = shopApp.projections.find((p) => p.name === name);
     if (!projection) throw new Error(`unknown projection ${name}`);
-    const total = projection.sources.reduce((sum, s) => sum + heads[s.stream], 0);
+    const total = projection.sources.reduce((sum, s) => sum + (heads[s.stream] ?? 0), 0);
     // The live generation first, built by a projector process that then stops.
     const projector = spawn(process.execPath, ['--import', 'tsx', 'projectors/main.ts'], {
       env: { ...process.env, ...env.env, PROJECTIONS: name },

@@ -6,14 +6,14 @@
  * Usage: npm run bench -- [events=100000] [repetitions=5]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { shop } from '../examples/shop/contract.ts';
 import { demoHistory } from '../examples/shop/demo/history.ts';
-import { runnerDeps } from '../projectors/infrastructure.ts';
+import { runnerDeps } from '../projectors/engine/index.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
-import type { DomainEvent } from '../shared/events/contract.ts';
 import { decodeEvent } from '../shared/events/decode.ts';
+import type { AnyEvent } from '../shared/events/event-type.ts';
 import { type OutgoingEvent, toEnvelope } from '../shared/events/publish.ts';
 import { publishMany } from '../shared/events/publish-many.ts';
-import { UPCASTERS } from '../shared/events/upcasters.ts';
 import { testEnvironment } from '../test/support/environment.ts';
 import { emmettPeer } from './emmett.ts';
 import {
@@ -36,13 +36,13 @@ const EMMETT = 'peer: Emmett 0.42 rebuildPostgreSQLProjections (orders)';
 const EMMETT_BATCHED = 'peer: Emmett 0.42 parts, batch-fed (orders)';
 
 /** Decoded in publish order, as the engine's batches would see them (for the raw stages' rows). */
-function decoded(history: readonly OutgoingEvent[]): DomainEvent[] {
+function decoded(history: readonly OutgoingEvent[]): AnyEvent[] {
   const sequence: Record<string, number> = {};
   return history.map((e) => {
     const stream = e.eventType.stream;
     sequence[stream] = (sequence[stream] ?? 0) + 1;
     const payload = new TextEncoder().encode(JSON.stringify(toEnvelope(e)));
-    return decodeEvent(payload, stream, sequence[stream] as number, UPCASTERS);
+    return decodeEvent(payload, stream, sequence[stream] as number, shop);
   });
 }
 
@@ -61,10 +61,10 @@ try {
   const heads = await streamHeads(deps.jsm, deps.streams);
   const all = decoded(history);
   const orderRows = engineBatches(all, batchSize);
-  const ordersEvents = heads.ORDERS + heads.PAYMENTS;
+  const ordersEvents = (heads.ORDERS ?? 0) + (heads.PAYMENTS ?? 0);
   const bulkIndex = `${deps.streams.namespace}-bench-raw-products`;
   const bulks = productBulks(all, batchSize, bulkIndex);
-  const productEvents = heads.CATALOG + heads.ORDERS;
+  const productEvents = (heads.CATALOG ?? 0) + (heads.ORDERS ?? 0);
 
   const stages: Record<string, () => Promise<number>> = {
     'A raw JetStream (ORDERS+PAYMENTS)': () => rawJetStream(deps, heads),

@@ -4,6 +4,8 @@
  * lines each: they are the limits the engine is measured against.
  */
 import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
+import { shop } from '../examples/shop/contract.ts';
+import shopApp from '../examples/shop/index.ts';
 import { type OrderDoc, orders } from '../examples/shop/views/orders.ts';
 import { products } from '../examples/shop/views/products.ts';
 import type { Source } from '../projectors/engine/define.ts';
@@ -12,14 +14,11 @@ import { writerFor } from '../projectors/engine/host.ts';
 import { readOrdered } from '../projectors/engine/ordered-source.ts';
 import { ProjectionRunner, type RunnerDeps } from '../projectors/engine/runner.ts';
 import { snakeCase } from '../projectors/engine/sinks/postgres.ts';
-import { PROJECTIONS } from '../projectors/registry.ts';
 import { ident, inTransaction } from '../shared/clients/postgres.ts';
-import type { DomainEvent } from '../shared/events/contract.ts';
 import { decodeEvent } from '../shared/events/decode.ts';
-import type { StreamName } from '../shared/events/streams.ts';
-import { UPCASTERS } from '../shared/events/upcasters.ts';
+import type { AnyEvent } from '../shared/events/event-type.ts';
 
-export type Heads = Record<StreamName, number>;
+export type Heads = Record<string, number>;
 
 const ORDER_COLUMNS = [
   ['customer_id', 'text'],
@@ -90,7 +89,7 @@ async function drain(
   deps: RunnerDeps,
   sources: readonly Source[],
   heads: Heads,
-  onMessage: (payload: Uint8Array, stream: StreamName, sequence: number) => void | Promise<void>,
+  onMessage: (payload: Uint8Array, stream: string, sequence: number) => void | Promise<void>,
 ) {
   let count = 0;
   await Promise.all(
@@ -99,7 +98,7 @@ async function drain(
       for await (const m of readOrdered(deps.js, deps.streams, source, 0, stop.signal)) {
         await onMessage(m.payload, m.stream, m.sequence);
         count++;
-        if (m.sequence >= heads[source.stream]) stop.abort();
+        if (m.sequence >= (heads[source.stream] ?? 0)) stop.abort();
       }
     }),
   );
@@ -112,7 +111,7 @@ export function rawJetStream(deps: RunnerDeps, heads: Heads): Promise<number> {
 }
 
 /** The rows the engine writes for orders: the history cut into its batches, each folded. */
-export function engineBatches(history: readonly DomainEvent[], batchSize: number): [string, OrderDoc][][] {
+export function engineBatches(history: readonly AnyEvent[], batchSize: number): [string, OrderDoc][][] {
   const docs = new Map<string, Stored<OrderDoc>>();
   const batches: [string, OrderDoc][][] = [];
   const erased = orders as unknown as Parameters<typeof foldBatch<OrderDoc, never>>[0];
@@ -139,7 +138,7 @@ export async function rawPostgres(
 }
 
 /** The products documents of each engine batch, as `_bulk` operations for `index`. */
-export function productBulks(history: readonly DomainEvent[], batchSize: number, index: string): object[][] {
+export function productBulks(history: readonly AnyEvent[], batchSize: number, index: string): object[][] {
   const handled = new Set<string>(products.handles);
   const relevant = history.filter((e) => handled.has(e.type));
   const docs = new Map<string, Stored<object>>();
@@ -206,13 +205,13 @@ export async function engine(
   heads: Heads,
   generation: number,
 ): Promise<number> {
-  const projection = PROJECTIONS.find((p) => p.name === name);
+  const projection = shopApp.projections.find((p) => p.name === name);
   if (!projection) throw new Error(`no projection ${name}`);
   const writer = writerFor(projection, generation, deps);
   const runner = new ProjectionRunner(projection, writer, deps, generation, 'building');
   const stop = new AbortController();
   const running = runner.run(stop.signal);
-  const total = projection.sources.reduce((sum, s) => sum + heads[s.stream], 0);
+  const total = projection.sources.reduce((sum, s) => sum + (heads[s.stream] ?? 0), 0);
   while (projection.sources.reduce((sum, s) => sum + (runner.progress.positions[s.stream] ?? 0), 0) < total) {
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
@@ -244,7 +243,7 @@ export async function naive(deps: RunnerDeps, limit: number): Promise<number> {
   const messages = await consumer.consume({ max_messages: 100 });
   let count = 0;
   for await (const m of messages) {
-    const event = decodeEvent(m.data, 'ORDERS', m.seq, UPCASTERS);
+    const event = decodeEvent(m.data, 'ORDERS', m.seq, shop);
     const orderId = (event.data as { orderId: string }).orderId;
     await inTransaction(deps.pool, async (tx) => {
       const { rows } = await tx.query('SELECT * FROM bench_naive WHERE id = $1', [orderId]);

@@ -1,14 +1,19 @@
 import { parseArgs } from 'node:util';
-import { demoHistory } from '../examples/shop/demo/history.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { loadConfigOrExit } from '../shared/config.ts';
-import { publishMany } from '../shared/events/publish-many.ts';
 import { createLogger } from '../shared/log.ts';
 import { listDeadLetters, requestRetry } from './engine/dead-letters.ts';
-import { type Infrastructure, openInfrastructure, runnerDeps } from './infrastructure.ts';
-import { RebuildHaltedError, rebuild } from './rebuild.ts';
-import { PROJECTIONS } from './registry.ts';
-import { type ProjectionStatus, readStatus } from './status.ts';
+import {
+  type Infrastructure,
+  loadApplicationOrExit,
+  openInfrastructure,
+  type ProjectionStatus,
+  publishMany,
+  RebuildHaltedError,
+  readStatus,
+  rebuild,
+  runnerDeps,
+} from './engine/index.ts';
 
 const USAGE = `Usage: npm run vista -- <command>
 
@@ -23,6 +28,7 @@ Commands:
 const [command, ...rest] = process.argv.slice(2);
 const config = loadConfigOrExit();
 const log = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, 'vista-cli');
+const app = await loadApplicationOrExit(config.VISTA_APP);
 
 async function publishDemo(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { events: { type: 'string' }, seed: { type: 'string' } } });
@@ -30,16 +36,13 @@ async function publishDemo(args: string[]): Promise<void> {
   const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
   if (!Number.isInteger(events) || events < 1) throw new UsageError('--events must be a positive integer');
   if (!Number.isInteger(seed)) throw new UsageError('--seed must be an integer');
+  const { demo } = app;
+  if (!demo) throw new UsageError(`the application ${app.name} has no demo history`);
   await withInfrastructure(async (infrastructure) => {
     const started = performance.now();
-    const report = await publishMany(
-      infrastructure.nats.js,
-      infrastructure.streams,
-      demoHistory({ events, seed }),
-      {
-        onProgress: (n) => process.stderr.write(`\r  published ${n}/${events}`),
-      },
-    );
+    const report = await publishMany(infrastructure.nats.js, infrastructure.streams, demo({ events, seed }), {
+      onProgress: (n) => process.stderr.write(`\r  published ${n}/${events}`),
+    });
     const seconds = (performance.now() - started) / 1000;
     process.stderr.write('\n');
     console.log(
@@ -53,7 +56,7 @@ async function publishDemo(args: string[]): Promise<void> {
 
 /** Opens the infrastructure for one command and closes it afterwards, whatever happens. */
 async function withInfrastructure(work: (infrastructure: Infrastructure) => Promise<void>): Promise<void> {
-  const infrastructure = await openInfrastructure(config, 'vista-cli', log);
+  const infrastructure = await openInfrastructure(config, app.contract, 'vista-cli', log);
   try {
     await work(infrastructure);
   } finally {
@@ -83,9 +86,9 @@ function status(): Promise<void> {
 }
 
 function rebuildCommand(name: string | undefined): Promise<void> {
-  const projection = PROJECTIONS.find((p) => p.name === name);
+  const projection = app.projections.find((p) => p.name === name);
   if (!projection) {
-    throw new UsageError(`rebuild needs one of: ${PROJECTIONS.map((p) => p.name).join(', ')}`);
+    throw new UsageError(`rebuild needs one of: ${app.projections.map((p) => p.name).join(', ')}`);
   }
   return withInfrastructure(async (infrastructure) => {
     const tty = process.stderr.isTTY;

@@ -3,11 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { loadConfigOrExit } from '../shared/config.ts';
 import { createLogger } from '../shared/log.ts';
 import { createMetricsServer, processSamples } from '../shared/metrics.ts';
-import { ProjectionHost } from './engine/host.ts';
-import { LeaseManager } from './engine/lease.ts';
+import {
+  LeaseManager,
+  loadApplicationOrExit,
+  openInfrastructure,
+  ProjectionHost,
+  runnerDeps,
+} from './engine/index.ts';
 import { projectionSamples } from './engine/metrics.ts';
-import { openInfrastructure, runnerDeps } from './infrastructure.ts';
-import { PROJECTIONS } from './registry.ts';
 
 /** The projector process: runs every registered projection until SIGTERM or SIGINT. */
 const config = loadConfigOrExit();
@@ -20,20 +23,21 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     shutdown.abort();
   });
 }
-const infrastructure = await openInfrastructure(config, 'vista-projectors', log);
+const app = await loadApplicationOrExit(config.VISTA_APP);
+const infrastructure = await openInfrastructure(config, app.contract, 'vista-projectors', log);
 if (shutdown.signal.aborted) {
   await infrastructure.close();
   log.info('projectors stopped before starting');
   process.exit(0);
 }
-const unknown = config.PROJECTIONS.filter((name) => !PROJECTIONS.some((p) => p.name === name));
+const unknown = config.PROJECTIONS.filter((name) => !app.projections.some((p) => p.name === name));
 if (unknown.length > 0) {
   process.stderr.write(
     `Invalid configuration:\n  PROJECTIONS: unknown projection(s) ${unknown.join(', ')}\n`,
   );
   process.exit(78);
 }
-const selected = PROJECTIONS.filter(
+const selected = app.projections.filter(
   (p) => config.PROJECTIONS.length === 0 || config.PROJECTIONS.includes(p.name),
 );
 const host = new ProjectionHost(
@@ -50,6 +54,7 @@ metrics.listen(config.METRICS_PORT, '0.0.0.0');
 await once(metrics, 'listening');
 log.info(
   {
+    app: app.name,
     projections: selected.map((p) => p.name),
     metrics: `http://localhost:${(metrics.address() as AddressInfo).port}/metrics`,
   },

@@ -5,26 +5,30 @@
  * Ctrl-C.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { demoHistory } from '../examples/shop/demo/history.ts';
-import { openInfrastructure } from '../projectors/infrastructure.ts';
+import { loadApplicationOrExit, openInfrastructure, publishMany } from '../projectors/engine/index.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { loadConfigOrExit } from '../shared/config.ts';
-import { publishMany } from '../shared/events/publish-many.ts';
 import { createLogger } from '../shared/log.ts';
 
 const DEMO_EVENTS = 20_000;
 const DEMO_SEED = 1;
 
+// `npm start -- ledger` (or a path to an application module) is VISTA_APP for this run and
+// for the projector and API processes it starts.
+if (process.argv[2]) process.env.VISTA_APP = process.argv[2];
 const config = loadConfigOrExit();
 const log = createLogger(config.LOG_LEVEL, 'vista-start');
-const infrastructure = await openInfrastructure(config, 'vista-start', log);
+const app = await loadApplicationOrExit(config.VISTA_APP);
+const infrastructure = await openInfrastructure(config, app.contract, 'vista-start', log);
 const heads = await streamHeads(infrastructure.nats.jsm, infrastructure.streams);
-if (Object.values(heads).every((last) => last === 0)) {
-  console.log(`[start] streams are empty: publishing ${DEMO_EVENTS} demo events (seed ${DEMO_SEED})`);
+if (app.demo && Object.values(heads).every((last) => last === 0)) {
+  console.log(
+    `[start] ${app.name}: streams are empty: publishing ${DEMO_EVENTS} demo events (seed ${DEMO_SEED})`,
+  );
   await publishMany(
     infrastructure.nats.js,
     infrastructure.streams,
-    demoHistory({ events: DEMO_EVENTS, seed: DEMO_SEED }),
+    app.demo({ events: DEMO_EVENTS, seed: DEMO_SEED }),
   );
 }
 await infrastructure.close();

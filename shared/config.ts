@@ -51,6 +51,16 @@ const ConfigSchema = z.object({
     .regex(/^([a-z][a-z0-9_]{0,30})?$/, 'must be empty or lower-case letters, digits and _ (max 31)')
     .default(''),
   /**
+   * The application to run: a folder name under `examples/` (`shop`, `ledger`) or a path to a
+   * module whose default export is `defineApplication(…)`. Relative paths start at the
+   * working directory.
+   */
+  VISTA_APP: z
+    .string()
+    .min(1)
+    .regex(/^[^\0]*$/, 'must not contain NUL')
+    .default('shop'),
+  /**
    * Comma-separated projection names this projector process runs; empty runs all registered
    * ones. Lets operators spread projections over processes, and benchmarks isolate one.
    */

@@ -1,8 +1,7 @@
 import type { Pool, PoolClient } from '../../shared/clients/postgres.ts';
-import type { StreamName } from '../../shared/events/streams.ts';
 
 /** Per stream, the last sequence whose effects are in the read model. */
-export type Checkpoint = Partial<Record<StreamName, number>>;
+export type Checkpoint = Partial<Record<string, number>>;
 
 /** Name of the NOTIFY channel that wakes readers waiting for a checkpoint (a hint, never the truth). */
 export const CHECKPOINT_CHANNEL = 'vista_checkpoints';
@@ -12,7 +11,7 @@ export async function readCheckpoint(
   projection: string,
   generation: number,
 ): Promise<Checkpoint> {
-  const { rows } = await pool.query<{ stream: StreamName; position: number }>(
+  const { rows } = await pool.query<{ stream: string; position: number }>(
     'SELECT stream, position FROM vista_checkpoints WHERE projection = $1 AND generation = $2',
     [projection, generation],
   );
@@ -40,7 +39,7 @@ export async function advanceCheckpoint(
   expected: Checkpoint,
   next: Checkpoint,
 ): Promise<void> {
-  const { rows } = await tx.query<{ stream: StreamName; position: number }>(
+  const { rows } = await tx.query<{ stream: string; position: number }>(
     'SELECT stream, position FROM vista_checkpoints WHERE projection = $1 AND generation = $2 FOR UPDATE',
     [projection, generation],
   );

@@ -1,4 +1,4 @@
-import type { DomainEvent, DomainEventType } from '../../shared/events/contract.ts';
+import type { AnyEvent } from '../../shared/events/event-type.ts';
 import type { Checkpoint } from './checkpoint-store.ts';
 import type { DocumentProjection } from './define.ts';
 
@@ -10,7 +10,7 @@ export interface Stored<Doc> {
 }
 
 export interface FoldFailure {
-  readonly event: DomainEvent;
+  readonly event: AnyEvent;
   readonly error: Error;
 }
 
@@ -42,8 +42,8 @@ interface LookupStep<L> {
 
 /** Folds one event into its lookup record, reading the batch's changes before the loaded state. */
 function lookupStep<Doc extends object, L>(
-  p: DocumentProjection<Doc, DomainEventType, L>,
-  event: DomainEvent,
+  p: DocumentProjection<Doc, AnyEvent, L>,
+  event: AnyEvent,
   changed: ReadonlyMap<string, L | null>,
   loaded: ReadonlyMap<string, L>,
 ): LookupStep<L> {
@@ -61,8 +61,8 @@ function lookupStep<Doc extends object, L>(
  * reported, not rethrown.
  */
 export function foldBatch<Doc extends object, L>(
-  p: DocumentProjection<Doc, DomainEventType, L>,
-  events: readonly DomainEvent[],
+  p: DocumentProjection<Doc, AnyEvent, L>,
+  events: readonly AnyEvent[],
   loaded: { docs: ReadonlyMap<string, Stored<Doc>>; lookups: ReadonlyMap<string, L> },
 ): FoldResult<Doc, L> {
   const docs = new Map<string, Stored<Doc>>();
@@ -90,8 +90,8 @@ export function foldBatch<Doc extends object, L>(
 
 /** The lookup keys a batch reads: loaded before the document keys can be known. */
 export function lookupKeys<Doc extends object, L>(
-  p: DocumentProjection<Doc, DomainEventType, L>,
-  events: readonly DomainEvent[],
+  p: DocumentProjection<Doc, AnyEvent, L>,
+  events: readonly AnyEvent[],
 ): string[] {
   const keys = new Set<string>();
   for (const event of events) {
@@ -107,8 +107,8 @@ export function lookupKeys<Doc extends object, L>(
 
 /** The distinct document keys of a batch, given its lookups; events that throw are skipped here. */
 export function documentKeys<Doc extends object, L>(
-  p: DocumentProjection<Doc, DomainEventType, L>,
-  events: readonly DomainEvent[],
+  p: DocumentProjection<Doc, AnyEvent, L>,
+  events: readonly AnyEvent[],
   lookups: ReadonlyMap<string, L>,
 ): string[] {
   const keys = new Set<string>();

@@ -1,5 +1,4 @@
 import { inTransaction, type Pool, type PoolClient } from '../../shared/clients/postgres.ts';
-import type { StreamName } from '../../shared/events/streams.ts';
 import type { Checkpoint } from './checkpoint-store.ts';
 
 /**
@@ -35,7 +34,7 @@ export async function readGenerations(pool: Pool | PoolClient, projection: strin
 export function reconcileGenerations(
   pool: Pool,
   projection: { name: string; version: number },
-  streams: readonly StreamName[],
+  streams: readonly string[],
 ): Promise<Generations> {
   return inTransaction(pool, async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`vista:generations:${projection.name}`]);
@@ -83,7 +82,7 @@ async function createGeneration(
   projection: { name: string; version: number },
   generation: number,
   state: 'building' | 'live',
-  streams: readonly StreamName[],
+  streams: readonly string[],
 ): Promise<void> {
   await tx.query(
     `INSERT INTO vista_generations (projection, generation, version, state, live_at)
@@ -122,7 +121,7 @@ export async function rebuildRequested(pool: Pool, projection: string): Promise<
 /** True when `building` has absorbed at least everything `live` has, on every stream they share. */
 export function hasReached(building: Checkpoint, live: Checkpoint): boolean {
   return Object.entries(live).every(([stream, position]) => {
-    const reached = building[stream as StreamName];
+    const reached = building[stream];
     return reached === undefined || reached >= (position ?? 0);
   });
 }
@@ -143,7 +142,7 @@ export function cutOver(
   return inTransaction(pool, async (tx) => {
     await tx.query('SELECT 1 FROM vista_projections WHERE name = $1 FOR UPDATE', [projection]);
     const positions = async (generation: number) => {
-      const { rows } = await tx.query<{ stream: StreamName; position: number }>(
+      const { rows } = await tx.query<{ stream: string; position: number }>(
         'SELECT stream, position FROM vista_checkpoints WHERE projection = $1 AND generation = $2',
         [projection, generation],
       );

@@ -1,10 +1,10 @@
 import { DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
-import type { StreamName, Streams } from '../../shared/events/streams.ts';
+import type { Streams } from '../../shared/events/streams.ts';
 import type { Source } from './define.ts';
 
 /** One message off a stream, not yet decoded. */
 export interface RawMessage {
-  readonly stream: StreamName;
+  readonly stream: string;
   readonly sequence: number;
   readonly subject: string;
   readonly payload: Uint8Array;

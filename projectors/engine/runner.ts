@@ -2,10 +2,10 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { Elasticsearch } from '../../shared/clients/elasticsearch.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import { inTransaction, type Pool } from '../../shared/clients/postgres.ts';
-import type { DomainEvent } from '../../shared/events/contract.ts';
+import type { Contract } from '../../shared/events/contract.ts';
 import { decodeEvent, PoisonEventError } from '../../shared/events/decode.ts';
-import type { StreamName, Streams } from '../../shared/events/streams.ts';
-import type { Upcaster } from '../../shared/events/upcasters.ts';
+import type { AnyEvent } from '../../shared/events/event-type.ts';
+import type { Streams } from '../../shared/events/streams.ts';
 import type { Logger } from '../../shared/log.ts';
 import { RateMeter } from '../../shared/metrics.ts';
 import { Batcher, type BatchLimits } from './batcher.ts';
@@ -26,7 +26,7 @@ export interface RunnerDeps {
   readonly streams: Streams;
   readonly log: Logger;
   readonly batch: BatchLimits;
-  readonly upcasters: readonly Upcaster[];
+  readonly contract: Contract;
 }
 
 /**
@@ -48,7 +48,7 @@ export interface ProjectionProgress {
   readonly generation: number;
   positions: Checkpoint;
   /** Per stream, events after the position: the lag. */
-  pending: Partial<Record<StreamName, number>>;
+  pending: Partial<Record<string, number>>;
   eventsApplied: number;
   deadLetters: number;
   lastError: string | undefined;
@@ -228,7 +228,7 @@ export class ProjectionRunner {
       return;
     }
     const raws: RawMessage[] = letters.map((l) => ({
-      stream: l.stream as StreamName,
+      stream: l.stream,
       sequence: l.sequence,
       subject: l.subject,
       payload: l.payload,
@@ -268,15 +268,16 @@ export class ProjectionRunner {
     this.progress.positions = { ...checkpoint };
     for (const source of projection.sources) {
       const position = checkpoint[source.stream] ?? 0;
-      if (position > heads[source.stream]) {
+      const head = heads[source.stream] ?? 0;
+      if (position > head) {
         // The broker lost an acknowledged tail and will reuse these sequences: carrying on
         // would mix different events under old positions. Only a rebuild repairs the view.
-        this.progress.lastError = `diverged: checkpoint ${position} is beyond ${source.stream}'s last sequence ${heads[source.stream]}; rebuild the projection`;
+        this.progress.lastError = `diverged: checkpoint ${position} is beyond ${source.stream}'s last sequence ${head}; rebuild the projection`;
         this.log.error(this.progress.lastError);
         this.setState('halted');
         return 'halted';
       }
-      this.progress.pending[source.stream] = heads[source.stream] - position;
+      this.progress.pending[source.stream] = head - position;
     }
     this.updateState();
 
@@ -358,12 +359,12 @@ export class ProjectionRunner {
   /** Decodes raw messages into the events this projection handles, and the poison among them. */
   private decode(batch: readonly RawMessage[]) {
     const handled = new Set<string>(this.projection.handles);
-    const events: DomainEvent[] = [];
-    const indexOf = new Map<DomainEvent, number>();
+    const events: AnyEvent[] = [];
+    const indexOf = new Map<AnyEvent, number>();
     const poison: { index: number; letter: DeadLetter }[] = [];
     batch.forEach((raw, index) => {
       try {
-        const event = decodeEvent(raw.payload, raw.stream, raw.sequence, this.deps.upcasters);
+        const event = decodeEvent(raw.payload, raw.stream, raw.sequence, this.deps.contract);
         if (!handled.has(event.type)) return;
         events.push(event);
         indexOf.set(event, index);
@@ -455,7 +456,7 @@ export class ProjectionRunner {
   /** The event type of a message that decodes, for its dead letter. */
   private typeOf(raw: RawMessage): string | undefined {
     try {
-      return decodeEvent(raw.payload, raw.stream, raw.sequence, this.deps.upcasters).type;
+      return decodeEvent(raw.payload, raw.stream, raw.sequence, this.deps.contract).type;
     } catch {
       return undefined;
     }

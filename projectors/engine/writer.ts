@@ -1,5 +1,5 @@
 import type { PoolClient } from '../../shared/clients/postgres.ts';
-import type { DomainEvent } from '../../shared/events/contract.ts';
+import type { AnyEvent } from '../../shared/events/event-type.ts';
 import type { DocumentProjection } from './define.ts';
 import { DocumentCache } from './document-cache.ts';
 import { documentKeys, type FoldFailure, foldBatch, lookupKeys, type Stored } from './fold.ts';
@@ -38,7 +38,7 @@ export interface BatchWriter {
   /** Removes the generation's storage (after it was retired). */
   drop(): Promise<void>;
   /** Loads and folds what `events` change without writing anything; may be called again with fewer events. */
-  prepare(events: readonly DomainEvent[]): Promise<PreparedBatch>;
+  prepare(events: readonly AnyEvent[]): Promise<PreparedBatch>;
 }
 
 /** Documents (and lookup records) kept in memory per writer; about 5–20 MB for typical documents. */
@@ -62,7 +62,7 @@ const CACHED_DOCUMENTS = 20_000;
  * failed commit, after which another owner may have written, and the store is read as usual.
  */
 export function documentWriter<Doc extends object, L>(
-  projection: DocumentProjection<Doc, DomainEvent['type'], L>,
+  projection: DocumentProjection<Doc, AnyEvent, L>,
   sink: DocumentSink<Doc, L>,
   unitOfWork: UnitOfWork,
 ): BatchWriter {

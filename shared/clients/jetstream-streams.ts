@@ -1,41 +1,117 @@
-import { type JetStreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
-import { STREAM_NAMES, type StreamName, type Streams } from '../events/streams.ts';
+import {
+  DiscardPolicy,
+  type JetStreamManager,
+  RetentionPolicy,
+  StorageType,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { type StreamDefinition, type Streams, subjectMatches } from '../events/streams.ts';
+import type { Logger } from '../log.ts';
 
-/** How long JetStream remembers a `Nats-Msg-Id` to drop a re-published duplicate. */
-const DUPLICATE_WINDOW_NS = 2 * 60 * 1_000_000_000;
+const NS_PER_SECOND = 1_000_000_000;
+/** JetStream's own default, stated: the window in which a re-published `Nats-Msg-Id` is dropped. */
+export const DEFAULT_DUPLICATE_WINDOW_SECONDS = 120;
 
-/**
- * Creates the contract's streams, or updates them to this configuration; safe to run on
- * every start. File storage so the log survives a broker restart.
- */
-export async function ensureStreams(jsm: JetStreamManager, streams: Streams): Promise<void> {
-  for (const stream of STREAM_NAMES) {
-    const config = {
-      name: streams.streamName(stream),
-      subjects: [streams.subjects(stream)],
-      storage: StorageType.File,
-      retention: RetentionPolicy.Limits,
-      duplicate_window: DUPLICATE_WINDOW_NS,
-    };
-    const exists = await jsm.streams.info(config.name).then(
-      () => true,
-      (error: Error) => {
-        if (/stream not found/i.test(error.message)) return false;
-        throw error;
-      },
-    );
-    if (exists) await jsm.streams.update(config.name, config);
-    else await jsm.streams.add(config);
-  }
+/** The JetStream configuration Vista creates a missing stream with. */
+export function streamConfig(
+  streams: Streams,
+  definition: StreamDefinition,
+): Partial<StreamConfig> & { name: string } {
+  return {
+    name: streams.streamName(definition.name),
+    subjects: [streams.subjects(definition.name)],
+    storage: definition.storage === 'memory' ? StorageType.Memory : StorageType.File,
+    retention: RetentionPolicy.Limits,
+    discard: DiscardPolicy.Old,
+    num_replicas: definition.replicas ?? 1,
+    max_age: (definition.maxAgeSeconds ?? 0) * NS_PER_SECOND,
+    duplicate_window: (definition.duplicateWindowSeconds ?? DEFAULT_DUPLICATE_WINDOW_SECONDS) * NS_PER_SECOND,
+  };
 }
 
-/** The last sequence of each stream: the head a projection is catching up to. */
+/** One way an existing stream differs from its definition. */
+export interface StreamDifference {
+  readonly stream: string;
+  readonly setting: string;
+  readonly want: string;
+  readonly have: string;
+  /** A stream whose subjects do not cover the contract's would lose events: start-up stops. */
+  readonly fatal: boolean;
+}
+
+export class StreamSettingsError extends Error {
+  readonly code = 'STREAM_SETTINGS';
+}
+
+/**
+ * Creates the contract's missing streams; an existing stream is never changed (it may be
+ * owned by an operator or by the services that publish to it). Settings that differ from the
+ * definition are reported by stream and setting; subjects that do not cover the contract's
+ * stop start-up, since events would be published where no stream keeps them.
+ */
+export async function ensureStreams(
+  jsm: JetStreamManager,
+  streams: Streams,
+  log?: Logger,
+): Promise<StreamDifference[]> {
+  const differences: StreamDifference[] = [];
+  for (const name of streams.names) {
+    const want = streamConfig(streams, streams.definition(name));
+    const info = await jsm.streams.info(want.name).catch((error: Error) => {
+      if (/stream not found/i.test(error.message)) return undefined;
+      throw error;
+    });
+    if (!info) {
+      await jsm.streams.add(want);
+      continue;
+    }
+    differences.push(...compareStream(want, info.config));
+  }
+  for (const d of differences.filter((d) => !d.fatal))
+    log?.warn(
+      d,
+      `stream ${d.stream} differs from the contract: ${d.setting} is ${d.have}, the contract says ${d.want}`,
+    );
+  const fatal = differences.filter((d) => d.fatal);
+  if (fatal.length > 0)
+    throw new StreamSettingsError(
+      fatal
+        .map((d) => `stream ${d.stream}: ${d.setting} is ${d.have}, the contract needs ${d.want}`)
+        .join('; '),
+    );
+  return differences;
+}
+
+/** How an existing stream's configuration differs from the one Vista would create. */
+export function compareStream(
+  want: Partial<StreamConfig> & { name: string },
+  have: Partial<StreamConfig>,
+): StreamDifference[] {
+  const differences: StreamDifference[] = [];
+  const differ = (setting: string, wanted: unknown, had: unknown, fatal = false) => {
+    if (String(wanted) !== String(had))
+      differences.push({ stream: want.name, setting, want: String(wanted), have: String(had), fatal });
+  };
+  const needed = want.subjects?.[0] ?? '';
+  const covered = (have.subjects ?? []).some(
+    (s) => subjectMatches(s, needed.replace(/>$/, 'x')) || s === needed,
+  );
+  if (!covered) differ('subjects', needed, (have.subjects ?? []).join(','), true);
+  differ('storage', want.storage, have.storage);
+  differ('retention', want.retention, have.retention);
+  differ('num_replicas', want.num_replicas, have.num_replicas);
+  differ('max_age (ns)', want.max_age, have.max_age);
+  differ('duplicate_window (ns)', want.duplicate_window, have.duplicate_window);
+  return differences;
+}
+
+/** The last and first sequence of each stream: the head a projection is catching up to. */
 export async function streamHeads(
   jsm: JetStreamManager,
   streams: Streams,
-  names: readonly StreamName[] = STREAM_NAMES,
-): Promise<Record<StreamName, number>> {
-  const heads = {} as Record<StreamName, number>;
+  names: readonly string[] = streams.names,
+): Promise<Record<string, number>> {
+  const heads: Record<string, number> = {};
   for (const stream of names) {
     const info = await jsm.streams.info(streams.streamName(stream));
     heads[stream] = info.state.last_seq;
@@ -45,7 +121,7 @@ export async function streamHeads(
 
 /** Removes a namespace's streams (tests clean up after themselves). */
 export async function deleteStreams(jsm: JetStreamManager, streams: Streams): Promise<void> {
-  for (const stream of STREAM_NAMES) {
+  for (const stream of streams.names) {
     await jsm.streams.delete(streams.streamName(stream)).catch(() => undefined);
   }
 }

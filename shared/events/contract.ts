@@ -1,34 +1,103 @@
-import {
-  PriceChanged,
-  ProductAdded,
-  ProductAddedV1,
-  ProductUpdated,
-  StockAdjusted,
-} from '../../examples/shop/events/catalog.ts';
-import { OrderCancelled, OrderPlaced, OrderShipped } from '../../examples/shop/events/orders.ts';
-import { PaymentCaptured, PaymentRefunded } from '../../examples/shop/events/payments.ts';
+import type { z } from 'zod';
 import type { EventOf, EventType } from './event-type.ts';
+import { type StreamDefinition, streamsFor, subjectMatches } from './streams.ts';
+import type { Upcaster } from './upcasters.ts';
 
-/** The event types handlers see: the newest version of each event. */
-export const CURRENT_EVENT_TYPES = [
-  ProductAdded,
-  ProductUpdated,
-  PriceChanged,
-  StockAdjusted,
-  OrderPlaced,
-  OrderShipped,
-  OrderCancelled,
-  PaymentCaptured,
-  PaymentRefunded,
-] as const;
+/**
+ * What an application hands Vista about its events: its streams, the current version of each
+ * event type (what handlers see), older versions still on the streams, and the upcasters that
+ * lift them. Vista itself knows no event.
+ */
+export interface Contract<E extends EventType = EventType, N extends string = string> {
+  readonly streams: readonly StreamDefinition<N>[];
+  /** The current version of each event type: what projections handle. */
+  readonly events: readonly E[];
+  /** Older versions still found on the streams; upcasters lift them to a current type. */
+  readonly legacy: readonly EventType[];
+  readonly upcasters: readonly Upcaster[];
+  /** Every event type, current and legacy, by its `type`. */
+  readonly types: ReadonlyMap<string, EventType>;
+  /** The upcasters by the type they start from. */
+  readonly upcastersFrom: ReadonlyMap<string, Upcaster>;
+}
 
-/** Older versions still found on the streams; upcasters lift them to a current type. */
-export const LEGACY_EVENT_TYPES = [ProductAddedV1] as const;
+/** A decoded event of the contract `C`: the union of its current event types. */
+export type EventOfContract<C> = C extends Contract<infer E, string> ? EventOf<E> : never;
+/** The `type` names of the contract's current event types. */
+export type EventTypeName<C> = EventOfContract<C>['type'];
+/** The contract's stream names. */
+export type StreamOf<C> = C extends Contract<EventType, infer N> ? N : never;
+/** The events of `C` whose type is one of `T`. */
+export type EventsOfType<C, T extends string> = Extract<EventOfContract<C>, { readonly type: T }>;
 
-export type DomainEvent = EventOf<(typeof CURRENT_EVENT_TYPES)[number]>;
-export type DomainEventType = DomainEvent['type'];
-export type EventOfType<T extends DomainEventType> = Extract<DomainEvent, { type: T }>;
+export class ContractError extends Error {
+  readonly code = 'CONTRACT_INVALID';
+}
 
-export const EVENT_TYPES_BY_NAME: ReadonlyMap<string, EventType> = new Map(
-  [...CURRENT_EVENT_TYPES, ...LEGACY_EVENT_TYPES].map((t) => [t.type, t as EventType]),
-);
+const TYPE_NAME = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.v[1-9][0-9]*$/;
+const STREAM_NAME = /^[A-Z][A-Z0-9_]{0,31}$/;
+
+/**
+ * Declares an application's contract and checks it whole: unique stream and type names, every
+ * event type on a declared stream whose subjects hold its events, upcasters between declared
+ * types. A mistake stops start-up with a message naming it.
+ *
+ * @example
+ * export const shop = defineContract({
+ *   streams: [{ name: 'ORDERS', subjects: 'orders.>' }],
+ *   events: [OrderPlaced, OrderShipped], legacy: [], upcasters: [] });
+ */
+export function defineContract<
+  const N extends string,
+  const E extends EventType<string, z.ZodType, NoInfer<N>>,
+>(definition: {
+  readonly streams: readonly StreamDefinition<N>[];
+  readonly events: readonly E[];
+  readonly legacy?: readonly EventType<string, z.ZodType, NoInfer<N>>[];
+  readonly upcasters?: readonly Upcaster[];
+}): Contract<E, N> {
+  const { streams, events } = definition;
+  const legacy = definition.legacy ?? [];
+  const upcasters = definition.upcasters ?? [];
+  const problems: string[] = [];
+  const streamNames = new Set<string>();
+  for (const stream of streams) {
+    if (!STREAM_NAME.test(stream.name))
+      problems.push(`stream ${stream.name}: names are upper-case letters, digits and _ (max 32)`);
+    if (streamNames.has(stream.name)) problems.push(`stream ${stream.name} is declared twice`);
+    streamNames.add(stream.name);
+    const replicas = stream.replicas ?? 1;
+    if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5)
+      problems.push(`stream ${stream.name}: replicas must be 1 to 5`);
+  }
+  const types = new Map<string, EventType>();
+  for (const eventType of [...events, ...legacy]) {
+    if (!TYPE_NAME.test(eventType.type))
+      problems.push(`event type ${eventType.type}: must be <context>.<event>.v<N> in lower case`);
+    if (types.has(eventType.type)) problems.push(`event type ${eventType.type} is declared twice`);
+    types.set(eventType.type, eventType);
+    const stream = streams.find((s) => s.name === eventType.stream);
+    if (!stream) {
+      problems.push(`event type ${eventType.type}: stream ${eventType.stream} is not declared`);
+      continue;
+    }
+    const subject = streamsFor([stream], '').subjectOf(eventType.type, 'id');
+    if (!subjectMatches(stream.subjects, subject))
+      problems.push(
+        `event type ${eventType.type}: its subject ${subject} is not under ${stream.name}'s subjects ${stream.subjects}`,
+      );
+  }
+  const upcastersFrom = new Map<string, Upcaster>();
+  for (const u of upcasters) {
+    if (!types.has(u.from.type)) problems.push(`upcaster from ${u.from.type}: type not in the contract`);
+    if (!types.has(u.to.type)) problems.push(`upcaster to ${u.to.type}: type not in the contract`);
+    if (upcastersFrom.has(u.from.type)) problems.push(`two upcasters start from ${u.from.type}`);
+    upcastersFrom.set(u.from.type, u);
+  }
+  for (const old of legacy) {
+    if (!upcastersFrom.has(old.type))
+      problems.push(`legacy event type ${old.type}: no upcaster lifts it to a current type`);
+  }
+  if (problems.length > 0) throw new ContractError(`invalid contract:\n  ${problems.join('\n  ')}`);
+  return { streams, events, legacy, upcasters, types, upcastersFrom };
+}

@@ -1,7 +1,7 @@
-import { type DomainEvent, EVENT_TYPES_BY_NAME } from './contract.ts';
+import type { Contract } from './contract.ts';
 import { EnvelopeSchema } from './envelope.ts';
-import type { StreamName } from './streams.ts';
-import { type Upcaster, upcastChain } from './upcasters.ts';
+import type { AnyEvent } from './event-type.ts';
+import { upcastChain } from './upcasters.ts';
 
 export type PoisonCode =
   | 'INVALID_JSON'
@@ -42,10 +42,10 @@ function describe(issues: readonly { path: PropertyKey[]; message: string }[]): 
  */
 export function decodeEvent(
   payload: Uint8Array,
-  stream: StreamName,
+  stream: string,
   sequence: number,
-  upcasters: readonly Upcaster[],
-): DomainEvent {
+  contract: Contract,
+): AnyEvent {
   let json: unknown;
   try {
     json = JSON.parse(decoder.decode(payload));
@@ -62,7 +62,7 @@ export function decodeEvent(
     );
   }
   const { type, data } = envelope.data;
-  const eventType = EVENT_TYPES_BY_NAME.get(type);
+  const eventType = contract.types.get(type);
   if (!eventType) throw new PoisonEventError('UNKNOWN_TYPE', `unknown event type ${type}`, type);
   if (eventType.stream !== stream) {
     throw new PoisonEventError(
@@ -88,12 +88,12 @@ export function decodeEvent(
   }
   let current: { type: string; data: unknown };
   try {
-    current = upcastChain(type, parsed.data, upcasters);
+    current = upcastChain(type, parsed.data, contract.upcastersFrom);
   } catch (error) {
     throw new PoisonEventError('UPCAST_FAILED', `upcasting ${type}: ${(error as Error).message}`, type);
   }
   if (current.type !== type) {
-    const target = EVENT_TYPES_BY_NAME.get(current.type);
+    const target = contract.types.get(current.type);
     const upcast = target?.schema.safeParse(current.data);
     if (!upcast?.success) {
       throw new PoisonEventError(
@@ -113,5 +113,5 @@ export function decodeEvent(
     data: current.data,
     stream,
     sequence,
-  } as DomainEvent;
+  };
 }

@@ -1,24 +1,52 @@
 import type { z } from 'zod';
-import type { StreamName } from './streams.ts';
 
-/** One versioned event type of the contract: its stream, payload schema and aggregate. */
-export interface EventType<T extends string = string, S extends z.ZodType = z.ZodType> {
+/**
+ * One versioned event type of an application's contract: its stream, payload schema and
+ * aggregate. `T` is the CloudEvents `type` (`<context>.<event>.v<N>`), `N` the stream's name.
+ */
+export interface EventType<
+  T extends string = string,
+  S extends z.ZodType = z.ZodType,
+  N extends string = string,
+> {
   readonly type: T;
-  readonly stream: StreamName;
+  readonly stream: N;
   readonly schema: S;
   /** The id in the event's subject, e.g. the orderId of `orders.order_placed.<orderId>`. */
   aggregateId(data: z.infer<S>): string;
 }
 
-export function eventType<const T extends string, S extends z.ZodType>(
-  definition: EventType<T, S>,
-): EventType<T, S> {
+/**
+ * Declares an event type; the literal types of `type` and `stream` are kept, so a projection
+ * that names an event type the contract lacks does not compile.
+ *
+ * @example
+ * export const OrderPlaced = eventType({ type: 'orders.order_placed.v1', stream: 'ORDERS',
+ *   schema: z.object({ orderId: z.string(), customerId: z.string() }),
+ *   aggregateId: (data) => data.orderId });
+ */
+export function eventType<const T extends string, S extends z.ZodType, const N extends string>(
+  definition: EventType<T, S, N>,
+): EventType<T, S, N> {
   return definition;
 }
 
-/** A decoded event as handlers see it: the envelope with typed data and its log position. */
+/** A decoded event as the engine handles it, whatever the application: the envelope and its log position. */
+export interface AnyEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly subject: string;
+  readonly source: string;
+  /** The CloudEvents `time` (ISO-8601). */
+  readonly time: string;
+  readonly data: unknown;
+  readonly stream: string;
+  readonly sequence: number;
+}
+
+/** A decoded event of one event type, as handlers see it: the envelope with typed data. */
 export type EventOf<E> =
-  E extends EventType<infer T, infer S>
+  E extends EventType<infer T, infer S, infer N>
     ? {
         readonly id: string;
         readonly type: T;
@@ -26,7 +54,7 @@ export type EventOf<E> =
         readonly source: string;
         readonly time: string;
         readonly data: z.infer<S>;
-        readonly stream: StreamName;
+        readonly stream: N;
         readonly sequence: number;
       }
     : never;

@@ -1,11 +1,11 @@
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import { type OutgoingEvent, publishEvent } from './publish.ts';
-import type { StreamName, Streams } from './streams.ts';
+import type { Streams } from './streams.ts';
 
 export interface PublishReport {
   readonly published: number;
   /** Highest sequence acknowledged per stream: what a reader waits for to see everything. */
-  readonly lastSequence: Partial<Record<StreamName, number>>;
+  readonly lastSequence: Partial<Record<string, number>>;
 }
 
 /**
@@ -20,7 +20,7 @@ export async function publishMany(
   options: { window?: number; onProgress?: (published: number) => void } = {},
 ): Promise<PublishReport> {
   const window = options.window ?? 2000;
-  const lastSequence: Partial<Record<StreamName, number>> = {};
+  const lastSequence: Partial<Record<string, number>> = {};
   const inFlight = new Set<Promise<void>>();
   let published = 0;
   let failure: unknown;

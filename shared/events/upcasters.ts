@@ -1,5 +1,4 @@
 import type { z } from 'zod';
-import { ProductAdded, ProductAddedV1 } from '../../examples/shop/events/catalog.ts';
 import type { EventType } from './event-type.ts';
 
 /**
@@ -12,7 +11,13 @@ export interface Upcaster<From extends EventType = EventType, To extends EventTy
   upcast(data: z.infer<From['schema']>): z.infer<To['schema']>;
 }
 
-function upcaster<From extends EventType, To extends EventType>(
+/**
+ * Declares how `from` payloads become `to` payloads.
+ *
+ * @example
+ * upcaster(ProductAddedV1, ProductAdded, (data) => ({ ...data, tags: [] }))
+ */
+export function upcaster<From extends EventType, To extends EventType>(
   from: From,
   to: To,
   upcast: (data: z.infer<From['schema']>) => z.infer<To['schema']>,
@@ -20,19 +25,17 @@ function upcaster<From extends EventType, To extends EventType>(
   return { from, to, upcast } as Upcaster;
 }
 
-export const UPCASTERS: readonly Upcaster[] = [
-  upcaster(ProductAddedV1, ProductAdded, (data) => ({ ...data, tags: [] })),
-];
-
-/** Follows `from → to` links until a type no upcaster starts from; throws on a cycle. */
+/**
+ * Follows `from → to` links until a type no upcaster starts from; throws on a cycle. `byFrom`
+ * is the contract's upcasters by the type they start from.
+ */
 export function upcastChain(
   type: string,
   data: unknown,
-  upcasters: readonly Upcaster[],
+  byFrom: ReadonlyMap<string, Upcaster>,
 ): { type: string; data: unknown } {
-  const byFrom = new Map(upcasters.map((u) => [u.from.type, u]));
   let current = { type, data };
-  for (let hops = 0; hops <= upcasters.length; hops++) {
+  for (let hops = 0; hops <= byFrom.size; hops++) {
     const next = byFrom.get(current.type);
     if (!next) return current;
     current = { type: next.to.type, data: next.upcast(current.data) };

@@ -54,7 +54,7 @@ describe('Elasticsearch outage', () => {
       60_000,
       'the PostgreSQL views to advance while Elasticsearch is down',
     );
-    expect(await position('products', 'CATALOG')).toBeLessThan(heads.CATALOG);
+    expect(await position('products', 'CATALOG')).toBeLessThan(heads.CATALOG ?? 0);
     await eventually(async () => {
       const { rows } = await pool.query(`SELECT status FROM vista_projections WHERE name = 'products'`);
       return rows[0]?.status === 'retrying' ? true : undefined;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoHistory } from '../../examples/shop/demo/history.ts';
-import { PROJECTIONS } from '../../projectors/registry.ts';
+import shopApp from '../../examples/shop/index.ts';
 import { type OutgoingEvent, publishEvent, toEnvelope } from '../../shared/events/publish.ts';
 import { type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { scaled } from '../support/fault-scale.ts';
@@ -145,7 +145,7 @@ describe('poison: about 1% bad messages among good ones', () => {
 
   it('every bad message is a dead letter of each projection reading its stream, with its reason', async () => {
     const readers = new Map(
-      PROJECTIONS.map((p) => [p.name, new Set<string>(p.sources.map((s) => s.stream))]),
+      shopApp.projections.map((p) => [p.name, new Set<string>(p.sources.map((s) => s.stream))]),
     );
     const { rows } = await env.infrastructure.pool.query<{
       projection: string;

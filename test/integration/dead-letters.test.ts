@@ -1,16 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { shop } from '../../examples/shop/contract.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
 import { listDeadLetters, requestRetry } from '../../projectors/engine/dead-letters.ts';
 import {
   defineDocumentProjection,
   type PoisonPolicy,
   postgresTable,
-  registered,
 } from '../../projectors/engine/define.ts';
 import { reconcileGenerations } from '../../projectors/engine/generations.ts';
 import { writerFor } from '../../projectors/engine/host.ts';
+import { runnerDeps } from '../../projectors/engine/infrastructure.ts';
 import { ProjectionRunner } from '../../projectors/engine/runner.ts';
-import { runnerDeps } from '../../projectors/infrastructure.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 
@@ -20,7 +20,7 @@ interface Stock {
 
 /** A view whose handler is "buggy" for one reason until the test deploys the "fix". */
 function stockView(onPoison: PoisonPolicy, bug: { fixed: boolean }) {
-  return defineDocumentProjection({
+  return defineDocumentProjection(shop, {
     name: `stock_${onPoison}`,
     version: 1,
     sources: [{ stream: 'CATALOG' }],
@@ -50,7 +50,7 @@ describe('dead letters and their retry', () => {
     });
 
   async function start(onPoison: PoisonPolicy, bug: { fixed: boolean }) {
-    const projection = registered(stockView(onPoison, bug));
+    const projection = stockView(onPoison, bug);
     await reconcileGenerations(env.infrastructure.pool, projection, ['CATALOG']);
     const deps = runnerDeps(env.config, env.infrastructure, env.log);
     const runner = new ProjectionRunner(projection, writerFor(projection, 1, deps), deps, 1);

@@ -1,11 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { shop } from '../../examples/shop/contract.ts';
 import { PriceChanged } from '../../examples/shop/events/catalog.ts';
 import { listDeadLetters } from '../../projectors/engine/dead-letters.ts';
-import { defineDocumentProjection, elasticsearchIndex, registered } from '../../projectors/engine/define.ts';
+import { defineDocumentProjection, elasticsearchIndex } from '../../projectors/engine/define.ts';
 import { reconcileGenerations } from '../../projectors/engine/generations.ts';
 import { writerFor } from '../../projectors/engine/host.ts';
+import { runnerDeps } from '../../projectors/engine/infrastructure.ts';
 import { ProjectionRunner, type RunnerDeps } from '../../projectors/engine/runner.ts';
-import { runnerDeps } from '../../projectors/infrastructure.ts';
 import { createElasticsearch } from '../../shared/clients/elasticsearch.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { elasticsearchAlias } from '../../shared/read-model-names.ts';
@@ -16,17 +17,15 @@ interface Price {
   priceCents: number;
 }
 
-const prices = registered(
-  defineDocumentProjection({
-    name: 'es_probe',
-    version: 1,
-    sources: [{ stream: 'CATALOG' }],
-    handles: ['catalog.price_changed.v1'],
-    key: (e) => e.data.productId,
-    evolve: (_doc: Price | null, e): Price => ({ priceCents: e.data.priceCents }),
-    target: elasticsearchIndex({ properties: { priceCents: { type: 'long' } } }),
-  }),
-);
+const prices = defineDocumentProjection(shop, {
+  name: 'es_probe',
+  version: 1,
+  sources: [{ stream: 'CATALOG' }],
+  handles: ['catalog.price_changed.v1'],
+  key: (e) => e.data.productId,
+  evolve: (_doc: Price | null, e): Price => ({ priceCents: e.data.priceCents }),
+  target: elasticsearchIndex({ properties: { priceCents: { type: 'long' } } }),
+});
 
 describe('Elasticsearch failures that are not about a document', () => {
   let env: TestEnvironment;

@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shop } from '../../examples/shop/contract.ts';
 import { PriceChanged, ProductAdded } from '../../examples/shop/events/catalog.ts';
 import { type Checkpoint, StaleCheckpointError } from '../../projectors/engine/checkpoint-store.ts';
-import { defineDocumentProjection, elasticsearchIndex, registered } from '../../projectors/engine/define.ts';
+import { defineDocumentProjection, elasticsearchIndex } from '../../projectors/engine/define.ts';
 import type { Stored } from '../../projectors/engine/fold.ts';
 import { reconcileGenerations } from '../../projectors/engine/generations.ts';
+import { runnerDeps } from '../../projectors/engine/infrastructure.ts';
 import { ProjectionRunner } from '../../projectors/engine/runner.ts';
 import { ElasticsearchDocumentSink } from '../../projectors/engine/sinks/elasticsearch.ts';
 import { commitUnitOfWork } from '../../projectors/engine/unit-of-work.ts';
 import { documentWriter, type UnitOfWork } from '../../projectors/engine/writer.ts';
-import { runnerDeps } from '../../projectors/infrastructure.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 
@@ -19,7 +20,7 @@ interface Price {
 const priceIndex = elasticsearchIndex({ properties: { priceCents: { type: 'integer' } } });
 
 /** A probe view whose `integer` mapping refuses prices above 2^31: a document-level error. */
-const prices = defineDocumentProjection({
+const prices = defineDocumentProjection(shop, {
   name: 'price_probe',
   version: 1,
   sources: [{ stream: 'CATALOG' }],
@@ -68,12 +69,7 @@ describe('Elasticsearch sink', () => {
     const deps = runnerDeps(env.config, env.infrastructure, env.log);
     const unitOfWork: UnitOfWork = (move, write) =>
       commitUnitOfWork(env.infrastructure.pool, { projection: 'price_probe', generation: 1 }, move, write);
-    const runner = new ProjectionRunner(
-      registered(prices),
-      documentWriter(prices as never, sink, unitOfWork),
-      deps,
-      1,
-    );
+    const runner = new ProjectionRunner(prices, documentWriter(prices as never, sink, unitOfWork), deps, 1);
     const stop = new AbortController();
     const running = runner.run(stop.signal);
     await eventually(async () => (runner.progress.positions.CATALOG === position ? true : undefined), 30_000);
@@ -111,7 +107,7 @@ describe('Elasticsearch sink', () => {
       time: '2026-01-01T00:00:01.000Z',
       source: '/test',
     });
-    await reconcileGenerations(pool, registered(prices), ['CATALOG']);
+    await reconcileGenerations(pool, prices, ['CATALOG']);
     await runUntil(4);
   });
 

@@ -1,18 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { shop } from '../../examples/shop/contract.ts';
 import { demoHistory } from '../../examples/shop/demo/history.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
 import { dailySales } from '../../examples/shop/views/daily-sales.ts';
 import { orders } from '../../examples/shop/views/orders.ts';
-import {
-  defineDocumentProjection,
-  type Projection,
-  postgresTable,
-  registered,
-} from '../../projectors/engine/define.ts';
+import { defineDocumentProjection, type Projection, postgresTable } from '../../projectors/engine/define.ts';
 import { readGenerations } from '../../projectors/engine/generations.ts';
 import { ProjectionHost } from '../../projectors/engine/host.ts';
+import { runnerDeps } from '../../projectors/engine/infrastructure.ts';
 import { LeaseManager } from '../../projectors/engine/lease.ts';
-import { runnerDeps } from '../../projectors/infrastructure.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
@@ -20,7 +16,7 @@ import { digestView } from '../support/dump.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 
 /** Version 1 of a small view, and version 2 whose stored shape gains a column. */
-const stockV1 = defineDocumentProjection({
+const stockV1 = defineDocumentProjection(shop, {
   name: 'stock_levels',
   version: 1,
   sources: [{ stream: 'CATALOG' }],
@@ -29,7 +25,7 @@ const stockV1 = defineDocumentProjection({
   evolve: (doc: { stock: number } | null, e) => ({ stock: (doc?.stock ?? 0) + e.data.delta }),
   target: postgresTable<{ stock: number }>({ columns: { stock: 'bigint' } }),
 });
-const stockV2 = defineDocumentProjection({
+const stockV2 = defineDocumentProjection(shop, {
   ...stockV1,
   version: 2,
   evolve: (doc: { stock: number; adjustments: number } | null, e) => ({
@@ -82,12 +78,12 @@ describe('adding a projector and changing a view', () => {
   it('a new projection catches up from sequence 1 without touching the others', async () => {
     const { nats, streams, pool } = env.infrastructure;
     await publishMany(nats.js, streams, demoHistory({ events: 5000, seed: 21 }));
-    await host([registered(orders)]);
-    const { ORDERS, PAYMENTS, CATALOG } = await streamHeads(nats.jsm, streams);
+    await host([orders]);
+    const { ORDERS = 0, PAYMENTS = 0, CATALOG = 0 } = await streamHeads(nats.jsm, streams);
     await eventually(async () => ((await position('orders')) === ORDERS + PAYMENTS ? true : undefined));
     const ordersBefore = await digestView(pool, 'orders');
 
-    await host([registered(orders), registered(dailySales)]);
+    await host([orders, dailySales]);
     await eventually(async () => ((await position('daily_sales')) === ORDERS + CATALOG ? true : undefined));
     const { rows } = await pool.query<{ units: number }>('SELECT sum(units)::int AS units FROM daily_sales');
     expect(rows[0]?.units).toBeGreaterThan(1000);
@@ -106,7 +102,7 @@ describe('adding a projector and changing a view', () => {
         source: '/test',
       });
     }
-    await host([registered(stockV1)]);
+    await host([stockV1]);
     await eventually(async () => ((await position('stock_levels')) === 6 ? true : undefined));
     const v1 = await pool.query('SELECT * FROM stock_levels ORDER BY id');
     expect(v1.rows).toEqual([
@@ -114,7 +110,7 @@ describe('adding a projector and changing a view', () => {
       { id: 'p1', stock: 9 },
     ]);
 
-    await host([registered(stockV2)]);
+    await host([stockV2]);
     await eventually(async () =>
       (await readGenerations(pool, 'stock_levels')).live?.version === 2 ? true : undefined,
     );

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoHistory } from '../../examples/shop/demo/history.ts';
 import { orders } from '../../examples/shop/views/orders.ts';
-import { registered } from '../../projectors/engine/define.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
@@ -43,7 +42,7 @@ describe('orders end to end: NATS → projector → PostgreSQL → GraphQL over 
         data: { orderId: 'bad-2', customerId: 'c', lines: 'not a list' },
       }),
     );
-    projections = runProjections(env, [registered(orders)]);
+    projections = runProjections(env, [orders]);
     api = await startApi(env);
     const heads = await streamHeads(nats.jsm, streams);
     await eventually(
@@ -125,7 +124,7 @@ describe('orders end to end: NATS → projector → PostgreSQL → GraphQL over 
     );
     const heads = await streamHeads(env.infrastructure.nats.jsm, env.infrastructure.streams);
     expect(rows).toEqual([
-      { stream: 'ORDERS', sequence: heads.ORDERS - 1, error_code: 'INVALID_JSON' },
+      { stream: 'ORDERS', sequence: (heads.ORDERS ?? 0) - 1, error_code: 'INVALID_JSON' },
       { stream: 'ORDERS', sequence: heads.ORDERS, error_code: 'INVALID_DATA' },
     ]);
     const { body } = await api.query('{ order(id: "bad-2") { id } }');

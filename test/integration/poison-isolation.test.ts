@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { shop } from '../../examples/shop/contract.ts';
 import { PriceChanged, StockAdjusted } from '../../examples/shop/events/catalog.ts';
 import { listDeadLetters } from '../../projectors/engine/dead-letters.ts';
 import {
@@ -7,13 +8,12 @@ import {
   type PoisonPolicy,
   type Projection,
   postgresTable,
-  registered,
 } from '../../projectors/engine/define.ts';
 import { reconcileGenerations } from '../../projectors/engine/generations.ts';
 import { writerFor } from '../../projectors/engine/host.ts';
+import { runnerDeps } from '../../projectors/engine/infrastructure.ts';
+import { rebuild } from '../../projectors/engine/rebuild.ts';
 import { ProjectionRunner } from '../../projectors/engine/runner.ts';
-import { runnerDeps } from '../../projectors/infrastructure.ts';
-import { rebuild } from '../../projectors/rebuild.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 
@@ -24,7 +24,7 @@ interface Probe {
 
 /** A document view whose columns cannot hold every value the contract accepts. */
 function documentProbe(onPoison: PoisonPolicy) {
-  return defineDocumentProjection({
+  return defineDocumentProjection(shop, {
     name: `probe_doc_${onPoison}`,
     version: 1,
     sources: [{ stream: 'CATALOG' }],
@@ -41,7 +41,7 @@ function documentProbe(onPoison: PoisonPolicy) {
 }
 
 /** A SQL view whose statements refuse big prices and whose own code throws on product p7. */
-const sqlProbe = defineSqlProjection({
+const sqlProbe = defineSqlProjection(shop, {
   name: 'probe_sql',
   version: 1,
   sources: [{ stream: 'CATALOG' }],
@@ -111,7 +111,7 @@ describe('poison is the event, not the batch', () => {
 
   it('skip: a batch failing in PostgreSQL on two values is applied without the two events that hold them', async () => {
     await publishHistory();
-    const runner = await start(registered(documentProbe('skip')));
+    const runner = await start(documentProbe('skip'));
     await eventually(async () => (runner.progress.positions.CATALOG === 20 ? true : undefined));
     expect(runner.progress.state).toBe('running');
     const letters = await listDeadLetters(env.infrastructure.pool, 'probe_doc_skip');
@@ -129,7 +129,7 @@ describe('poison is the event, not the batch', () => {
 
   it('halt: the projection halts just before the event, with a dead letter naming it', async () => {
     await publishHistory();
-    const runner = await start(registered(documentProbe('halt')));
+    const runner = await start(documentProbe('halt'));
     await eventually(async () => (runner.progress.state === 'halted' ? true : undefined));
     expect(runner.progress.positions.CATALOG).toBe(3);
     const letters = await listDeadLetters(env.infrastructure.pool, 'probe_doc_halt');
@@ -150,7 +150,7 @@ describe('poison is the event, not the batch', () => {
     for (let i = 1; i <= 10; i++) {
       await publish(i, PriceChanged, { productId: `p${i}`, priceCents: i === 4 ? 3_000_000_000 : i * 100 });
     }
-    const runner = await start(registered(sqlProbe));
+    const runner = await start(sqlProbe);
     await eventually(async () => (runner.progress.positions.CATALOG === 10 ? true : undefined));
     const letters = await listDeadLetters(env.infrastructure.pool, 'probe_sql');
     expect(letters.map((l) => [l.sequence, l.errorCode, l.error])).toEqual([
@@ -177,7 +177,7 @@ describe('poison is the event, not the batch', () => {
     const prefix = streams.namespace ? `${streams.namespace}.` : '';
     await nats.js.publish(`${prefix}catalog.x.y`, raw);
     await publish(3, PriceChanged, { productId: 'p2', priceCents: 200 });
-    const runner = await start(registered(documentProbe('skip')));
+    const runner = await start(documentProbe('skip'));
     await eventually(async () => (runner.progress.positions.CATALOG === 3 ? true : undefined));
     const [letter] = await listDeadLetters(env.infrastructure.pool, 'probe_doc_skip');
     expect(letter?.sequence).toBe(2);
@@ -187,7 +187,7 @@ describe('poison is the event, not the batch', () => {
 
   it('a rebuild whose new generation halts says so and fails', async () => {
     await publishHistory();
-    const projection = registered(documentProbe('halt'));
+    const projection = documentProbe('halt');
     await reconcileGenerations(env.infrastructure.pool, projection, ['CATALOG']);
     const deps = runnerDeps(env.config, env.infrastructure, env.log);
     // No projector owns it: `rebuild` runs it in this process, as `vista rebuild` does.

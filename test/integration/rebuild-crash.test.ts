@@ -51,7 +51,10 @@ describe('a rebuild survives a crash', () => {
   it('resumes from its own checkpoint after SIGKILL, never touching the live generation', async () => {
     const { pool } = env.infrastructure;
     child = projector(env);
-    const { ORDERS, PAYMENTS } = await streamHeads(env.infrastructure.nats.jsm, env.infrastructure.streams);
+    const { ORDERS = 0, PAYMENTS = 0 } = await streamHeads(
+      env.infrastructure.nats.jsm,
+      env.infrastructure.streams,
+    );
     const total = ORDERS + PAYMENTS;
     await eventually(
       async () => ((await positionOf(1)) === total ? true : undefined),

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoHistory } from '../../examples/shop/demo/history.ts';
-import { PROJECTIONS } from '../../projectors/registry.ts';
+import shopApp from '../../examples/shop/index.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import type { OutgoingEvent } from '../../shared/events/publish.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
@@ -30,7 +30,7 @@ import {
   waitForLiveViews,
 } from '../support/shop/read-views.ts';
 
-const NAMES = PROJECTIONS.map((p) => p.name);
+const NAMES = shopApp.projections.map((p) => p.name);
 
 /** The events of `history` at or before `positions`: on a fresh stream, a stream's k-th event has sequence k. */
 function upTo(history: readonly OutgoingEvent[], positions: Positions = {}): OutgoingEvent[] {

@@ -3,7 +3,6 @@ import { readOnlyDatabaseUrl } from '../../api/read-only-role.ts';
 import { type ApiDeps, createApiServer } from '../../api/server.ts';
 import { createElasticsearch } from '../../shared/clients/elasticsearch.ts';
 import { createPool, type Pool } from '../../shared/clients/postgres.ts';
-import { streamsFor } from '../../shared/events/streams.ts';
 import { elasticsearchAlias } from '../../shared/read-model-names.ts';
 import type { TestEnvironment } from './environment.ts';
 import { serve } from './graphql.ts';
@@ -35,7 +34,7 @@ export async function startApiWith(env: TestEnvironment, overrides: ApiOverrides
     pool,
     es,
     productsAlias: elasticsearchAlias(config.VISTA_NAMESPACE, 'products'),
-    streams: streamsFor(config.VISTA_NAMESPACE),
+    streams: env.infrastructure.streams,
     log,
     watcher,
     streamHeads: async () => undefined,

@@ -1,16 +1,15 @@
 import { LEASE_NAMESPACE } from '../../projectors/engine/lease.ts';
 import type { Pool } from '../../shared/clients/postgres.ts';
-import type { StreamName } from '../../shared/events/streams.ts';
 
 // What the engine's tables and PostgreSQL's lock table say about a test environment's
 // projections, read from outside the projector processes.
 
 /** Per stream, a position (a checkpoint, or the stream heads it is compared with). */
-export type Positions = Partial<Record<StreamName, number>>;
+export type Positions = Partial<Record<string, number>>;
 
 /** Each projection's live-generation checkpoint, by stream. */
 export async function livePositions(pool: Pool): Promise<Record<string, Positions>> {
-  const { rows } = await pool.query<{ projection: string; stream: StreamName; position: number }>(
+  const { rows } = await pool.query<{ projection: string; stream: string; position: number }>(
     `SELECT c.projection, c.stream, c.position
        FROM vista_checkpoints c JOIN vista_projections p ON p.name = c.projection AND p.generation = c.generation`,
   );
@@ -23,9 +22,7 @@ export async function livePositions(pool: Pool): Promise<Record<string, Position
 
 /** Whether `positions` has reached `heads` on every stream in `heads`. */
 export function reached(positions: Positions | undefined, heads: Positions): boolean {
-  return Object.entries(heads).every(
-    ([stream, head]) => (positions?.[stream as StreamName] ?? 0) >= (head ?? 0),
-  );
+  return Object.entries(heads).every(([stream, head]) => (positions?.[stream] ?? 0) >= (head ?? 0));
 }
 
 /** Each projection's status as `vista_projections` records it (the state `vista status` shows). */

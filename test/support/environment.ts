@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { type Infrastructure, openInfrastructure } from '../../projectors/infrastructure.ts';
+import shopApp from '../../examples/shop/index.ts';
+import { type Application, type Infrastructure, openInfrastructure } from '../../projectors/engine/index.ts';
 import type { Elasticsearch } from '../../shared/clients/elasticsearch.ts';
 import { deleteStreams } from '../../shared/clients/jetstream-streams.ts';
 import { dropDatabase } from '../../shared/clients/postgres.ts';
@@ -8,6 +9,8 @@ import { createLogger, type Logger } from '../../shared/log.ts';
 
 export interface TestEnvironment {
   readonly config: Config;
+  /** The application under test: the shop unless the test gives its own. */
+  readonly app: Application;
   readonly infrastructure: Infrastructure;
   readonly log: Logger;
   /** Environment variables that point a child process at this test's database and streams. */
@@ -20,7 +23,10 @@ export interface TestEnvironment {
  * its own database and its own namespace of streams and indices, removed by `cleanup`.
  * Starts nothing itself.
  */
-export async function testEnvironment(overrides: Record<string, string> = {}): Promise<TestEnvironment> {
+export async function testEnvironment(
+  overrides: Record<string, string> = {},
+  app: Application = shopApp,
+): Promise<TestEnvironment> {
   const namespace = `t${randomBytes(4).toString('hex')}`;
   const base = loadConfig(process.env);
   const databaseUrl = new URL(base.DATABASE_URL);
@@ -37,9 +43,10 @@ export async function testEnvironment(overrides: Record<string, string> = {}): P
   };
   const config = loadConfig(env);
   const log = createLogger(config.LOG_LEVEL, `test-${namespace}`);
-  const infrastructure = await openInfrastructure(config, `test-${namespace}`, log);
+  const infrastructure = await openInfrastructure(config, app.contract, `test-${namespace}`, log);
   return {
     config,
+    app,
     infrastructure,
     log,
     env,

@@ -1,14 +1,13 @@
 import { type Api, createApi } from '../../api/app.ts';
-import type { Projection } from '../../projectors/engine/define.ts';
-import { ProjectionHost } from '../../projectors/engine/host.ts';
-import { LeaseManager } from '../../projectors/engine/lease.ts';
-import { runnerDeps } from '../../projectors/infrastructure.ts';
-import { PROJECTIONS } from '../../projectors/registry.ts';
+import { LeaseManager, type Projection, ProjectionHost, runnerDeps } from '../../projectors/engine/index.ts';
 import type { TestEnvironment } from './environment.ts';
 import { serve } from './graphql.ts';
 
-/** Runs projections in this process (all registered ones by default) until `stop`. */
-export function runProjections(env: TestEnvironment, projections: readonly Projection[] = PROJECTIONS) {
+/** Runs projections in this process (all of the environment's application by default) until `stop`. */
+export function runProjections(
+  env: TestEnvironment,
+  projections: readonly Projection[] = env.app.projections,
+) {
   const controller = new AbortController();
   const host = new ProjectionHost(
     projections,
@@ -27,7 +26,7 @@ export function runProjections(env: TestEnvironment, projections: readonly Proje
 
 /** The API of this environment, listening on a free port, with a GraphQL client for it. */
 export async function startApi(env: TestEnvironment) {
-  const app: Api = await createApi(env.config, env.log);
+  const app: Api = await createApi(env.config, env.app, env.log);
   const client = await serve(app.server);
   return {
     ...client,

@@ -1,4 +1,4 @@
-import type { OutgoingEvent } from '../../../shared/events/publish.ts';
+import type { OutgoingEvent } from '../../../projectors/engine/index.ts';
 import {
   PriceChanged,
   ProductAdded,

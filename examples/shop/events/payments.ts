@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { eventType } from '../../../shared/events/event-type.ts';
+import { eventType } from '../../../projectors/engine/index.ts';
 
 const id = z.string().min(1).max(100);
 const amount = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);

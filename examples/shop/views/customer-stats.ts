@@ -1,5 +1,5 @@
-import { defineSqlProjection } from '../../../projectors/engine/define.ts';
-import type { EventOfType } from '../../../shared/events/contract.ts';
+import { defineSqlProjection, type EventsOfType } from '../../../projectors/engine/index.ts';
+import { type ShopContract, shop } from '../contract.ts';
 
 type Handled =
   | 'orders.order_placed.v1'
@@ -32,7 +32,7 @@ const latest = (a: string | null, b: string) => (a === null || b > a ? b : a);
  * before its order is held on the order and credited to the customer when the order arrives.
  */
 export function planCustomerStats(
-  events: readonly EventOfType<Handled>[],
+  events: readonly EventsOfType<ShopContract, Handled>[],
   known: ReadonlyMap<string, KnownOrder>,
 ): { orders: Map<string, KnownOrder>; customers: Map<string, CustomerDelta> } {
   const orders = new Map<string, KnownOrder>();
@@ -78,7 +78,7 @@ export function planCustomerStats(
   return { orders, customers };
 }
 
-export const customerStats = defineSqlProjection({
+export const customerStats = defineSqlProjection(shop, {
   name: 'customer_stats',
   version: 1,
   sources: [{ stream: 'ORDERS' }, { stream: 'PAYMENTS' }],

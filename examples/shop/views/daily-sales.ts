@@ -1,5 +1,5 @@
-import { defineSqlProjection } from '../../../projectors/engine/define.ts';
-import type { EventOfType } from '../../../shared/events/contract.ts';
+import { defineSqlProjection, type EventsOfType } from '../../../projectors/engine/index.ts';
+import { type ShopContract, shop } from '../contract.ts';
 
 type Handled = 'orders.order_placed.v1' | 'catalog.product_added.v2' | 'catalog.product_updated.v1';
 
@@ -17,7 +17,7 @@ export interface ProductDaySales {
  * category when read, so orders placed before their product was added (or re-categorised)
  * land in the category the catalog says now, whatever the interleaving.
  */
-export function planDailySales(events: readonly EventOfType<Handled>[]): {
+export function planDailySales(events: readonly EventsOfType<ShopContract, Handled>[]): {
   sales: ProductDaySales[];
   categories: Map<string, string>;
 } {
@@ -44,7 +44,7 @@ export function planDailySales(events: readonly EventOfType<Handled>[]): {
  * Per day and category: units sold and revenue of the orders placed that day (gross: a later
  * cancellation does not take them back). The worked example of README's "Add a projector".
  */
-export const dailySales = defineSqlProjection({
+export const dailySales = defineSqlProjection(shop, {
   name: 'daily_sales',
   version: 1,
   sources: [{ stream: 'ORDERS' }, { stream: 'CATALOG' }],

@@ -1,4 +1,5 @@
-import { defineDocumentProjection, postgresTable } from '../../../projectors/engine/define.ts';
+import { defineDocumentProjection, postgresTable } from '../../../projectors/engine/index.ts';
+import { shop } from '../contract.ts';
 
 export type OrderStatus = 'PLACED' | 'PAID' | 'SHIPPED' | 'CANCELLED';
 
@@ -48,7 +49,7 @@ function withDerived(doc: OrderDoc): OrderDoc {
   return { ...next, status: orderStatus(next) };
 }
 
-export const orders = defineDocumentProjection({
+export const orders = defineDocumentProjection(shop, {
   name: 'orders',
   version: 1,
   sources: [{ stream: 'ORDERS' }, { stream: 'PAYMENTS' }],

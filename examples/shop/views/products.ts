@@ -1,4 +1,5 @@
-import { defineDocumentProjection, elasticsearchIndex } from '../../../projectors/engine/define.ts';
+import { defineDocumentProjection, elasticsearchIndex } from '../../../projectors/engine/index.ts';
+import { shop } from '../contract.ts';
 
 /**
  * One product as the `products` index stores it. Orders may arrive before their products, so
@@ -42,7 +43,7 @@ function unitsOf(lines: readonly { productId: string; quantity: number }[], prod
   return lines.reduce((sum, line) => (line.productId === productId ? sum + line.quantity : sum), 0);
 }
 
-export const products = defineDocumentProjection({
+export const products = defineDocumentProjection(shop, {
   name: 'products',
   version: 1,
   sources: [{ stream: 'CATALOG' }, { stream: 'ORDERS' }],

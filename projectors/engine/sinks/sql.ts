@@ -1,5 +1,5 @@
 import { ident, inTransaction, type Pool } from '../../../shared/clients/postgres.ts';
-import type { DomainEvent } from '../../../shared/events/contract.ts';
+import type { AnyEvent } from '../../../shared/events/event-type.ts';
 import type { SqlContext, SqlProjection } from '../define.ts';
 import { ViewCodeError } from '../poison.ts';
 import { commitUnitOfWork } from '../unit-of-work.ts';
@@ -36,7 +36,7 @@ export function sqlWriter(pool: Pool, projection: SqlProjection, generation: num
       );
       for (const { tablename } of rows) await pool.query(`DROP TABLE IF EXISTS ${ident(tablename)}`);
     },
-    async prepare(events: readonly DomainEvent[]) {
+    async prepare(events: readonly AnyEvent[]) {
       return {
         failures: [],
         // Nothing is read ahead: the handler runs inside the commit's transaction.

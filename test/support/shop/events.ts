@@ -1,18 +1,26 @@
-import type { DomainEvent, DomainEventType, EventOfType } from '../../../shared/events/contract.ts';
-import type { StreamName } from '../../../shared/events/streams.ts';
+import type { ShopContract } from '../../../examples/shop/contract.ts';
+import { shop } from '../../../examples/shop/contract.ts';
+import type {
+  EventOfContract,
+  EventsOfType,
+  EventTypeName,
+  StreamOf,
+} from '../../../projectors/engine/index.ts';
 
-const STREAM_OF: Record<string, StreamName> = { catalog: 'CATALOG', orders: 'ORDERS', payments: 'PAYMENTS' };
+type ShopEventType = EventTypeName<ShopContract>;
+type EventOfType<T extends ShopEventType> = EventsOfType<ShopContract, T>;
+const STREAM_OF = new Map<string, StreamOf<ShopContract>>(shop.events.map((e) => [e.type, e.stream]));
 let sequence = 0;
 let clock = Date.parse('2026-03-01T10:00:00.000Z');
 
 /** A decoded event as a projection sees it, for pure tests; positions and times count up. */
-export function event<T extends DomainEventType>(
+export function event<T extends ShopEventType>(
   type: T,
   data: EventOfType<T>['data'],
   overrides: { time?: string; sequence?: number } = {},
 ): EventOfType<T> {
   clock += 1000;
-  const stream = STREAM_OF[type.split('.')[0] as string] as StreamName;
+  const stream = STREAM_OF.get(type);
   return {
     id: `evt-${++sequence}`,
     type,
@@ -40,7 +48,8 @@ export const paymentCaptured = (paymentId: string, orderId: string, amountCents:
 export const paymentRefunded = (paymentId: string, orderId: string, amountCents: number) =>
   event('payments.payment_refunded.v1', { paymentId, orderId, amountCents });
 
-export type AnyEvent = DomainEvent;
+/** Any event of the shop, as its views see it. */
+export type ShopEvent = EventOfContract<ShopContract>;
 
 export const productAdded = (productId: string, priceCents = 1000, category = 'kitchen') =>
   event('catalog.product_added.v2', {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseMinPositions } from '../../../api/min-positions.ts';
+import { shop } from '../../../examples/shop/contract.ts';
 import { streamsFor } from '../../../shared/events/streams.ts';
 
-const streams = streamsFor('t1a2b');
+const streams = streamsFor(shop.streams, 't1a2b');
 
 describe('the X-Vista-Min-Positions header', () => {
   it('reads STREAM=sequence pairs', () => {

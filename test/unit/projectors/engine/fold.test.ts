@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { shop } from '../../../../examples/shop/contract.ts';
 import { defineDocumentProjection, postgresTable } from '../../../../projectors/engine/define.ts';
 import { foldBatch, type Stored } from '../../../../projectors/engine/fold.ts';
-import type { DomainEvent } from '../../../../shared/events/contract.ts';
+import type { AnyEvent } from '../../../../shared/events/event-type.ts';
 import { event } from '../../../support/shop/events.ts';
 
 interface Counter {
   total: number;
 }
 
-const counter = defineDocumentProjection({
+const counter = defineDocumentProjection(shop, {
   name: 'counter',
   version: 1,
   sources: [{ stream: 'CATALOG' }],
@@ -22,10 +23,10 @@ const counter = defineDocumentProjection({
 });
 const erased = counter as unknown as Parameters<typeof foldBatch<Counter, never>>[0];
 
-const adjust = (sequence: number, delta: number, reason = 'restock'): DomainEvent =>
-  event('catalog.stock_adjusted.v1', { productId: 'p1', delta, reason }, { sequence }) as DomainEvent;
+const adjust = (sequence: number, delta: number, reason = 'restock'): AnyEvent =>
+  event('catalog.stock_adjusted.v1', { productId: 'p1', delta, reason }, { sequence }) as AnyEvent;
 
-const fold = (events: DomainEvent[], docs = new Map<string, Stored<Counter>>()) =>
+const fold = (events: AnyEvent[], docs = new Map<string, Stored<Counter>>()) =>
   foldBatch(erased, events, { docs, lookups: new Map() });
 
 describe('foldBatch', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { shop } from '../../../../examples/shop/contract.ts';
 import { defineDocumentProjection, postgresTable } from '../../../../projectors/engine/define.ts';
 import type { Stored } from '../../../../projectors/engine/fold.ts';
 import { DocumentRefusedError } from '../../../../projectors/engine/poison.ts';
@@ -8,14 +9,14 @@ import {
   documentWriter,
   type UnitOfWork,
 } from '../../../../projectors/engine/writer.ts';
-import type { DomainEvent } from '../../../../shared/events/contract.ts';
+import type { AnyEvent } from '../../../../shared/events/event-type.ts';
 import { event } from '../../../support/shop/events.ts';
 
 interface Stock {
   total: number;
 }
 
-const stock = defineDocumentProjection({
+const stock = defineDocumentProjection(shop, {
   name: 'stock',
   version: 1,
   sources: [{ stream: 'CATALOG' }],
@@ -26,12 +27,12 @@ const stock = defineDocumentProjection({
 });
 
 let sequence = 0;
-const adjust = (productId: string, delta: number): DomainEvent =>
+const adjust = (productId: string, delta: number): AnyEvent =>
   event(
     'catalog.stock_adjusted.v1',
     { productId, delta, reason: 'count' },
     { sequence: ++sequence },
-  ) as DomainEvent;
+  ) as AnyEvent;
 const move: CheckpointMove = { expected: {}, next: {}, deadLetters: [], resolvedDeadLetters: [] };
 
 /**

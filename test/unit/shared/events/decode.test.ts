@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { shop } from '../../../../examples/shop/contract.ts';
 import { decodeEvent, PoisonEventError } from '../../../../shared/events/decode.ts';
-import { UPCASTERS, upcastChain } from '../../../../shared/events/upcasters.ts';
+import type { EventType } from '../../../../shared/events/event-type.ts';
+import { upcastChain, upcaster } from '../../../../shared/events/upcasters.ts';
 
 const encode = (value: unknown) =>
   new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));
@@ -24,7 +26,7 @@ const placed = {
 
 function poisonCode(payload: Uint8Array, stream: 'ORDERS' | 'CATALOG' = 'ORDERS'): string {
   try {
-    decodeEvent(payload, stream, 1, UPCASTERS);
+    decodeEvent(payload, stream, 1, shop);
   } catch (error) {
     if (error instanceof PoisonEventError) return error.code;
     throw error;
@@ -34,7 +36,7 @@ function poisonCode(payload: Uint8Array, stream: 'ORDERS' | 'CATALOG' = 'ORDERS'
 
 describe('decodeEvent', () => {
   it('decodes a valid event with its position', () => {
-    const event = decodeEvent(encode(envelope('orders.order_placed.v1', placed)), 'ORDERS', 42, UPCASTERS);
+    const event = decodeEvent(encode(envelope('orders.order_placed.v1', placed)), 'ORDERS', 42, shop);
     expect(event).toMatchObject({
       type: 'orders.order_placed.v1',
       data: placed,
@@ -79,6 +81,28 @@ describe('decodeEvent', () => {
   it('rejects an event published on another context’s stream', () => {
     expect(poisonCode(encode(envelope('orders.order_placed.v1', placed)), 'CATALOG')).toBe('WRONG_STREAM');
   });
+
+  it.each([
+    ['2026-01-01T01:00:00+02:00', '2025-12-31T23:00:00.000Z'],
+    ['0001-01-01T00:00:00Z', '0001-01-01T00:00:00.000Z'],
+    ['9999-12-31T23:59:59.999Z', '9999-12-31T23:59:59.999Z'],
+  ])('normalises the time %s to UTC', (time, utc) => {
+    const payload = encode({ ...envelope('orders.order_placed.v1', placed), time });
+    expect(decodeEvent(payload, 'ORDERS', 1, shop).time).toBe(utc);
+  });
+
+  it.each([
+    ['year 0', { time: '0000-01-01T00:00:00Z' }],
+    ['year 0 once in UTC', { time: '0001-01-01T00:30:00+01:00' }],
+    ['past 9999 once in UTC', { time: '9999-12-31T23:59:59-01:00' }],
+    ['a time without a zone', { time: '2026-01-01T00:00:00' }],
+    ['a NUL in the id', { id: 'a\u0000b' }],
+    ['a NUL in the source', { source: '/x\u0000' }],
+  ])('refuses %s in the envelope', (_, change) => {
+    expect(poisonCode(encode({ ...envelope('orders.order_placed.v1', placed), ...change }))).toBe(
+      'INVALID_ENVELOPE',
+    );
+  });
 });
 
 describe('upcasting', () => {
@@ -92,34 +116,24 @@ describe('upcasting', () => {
   };
 
   it('turns a product_added.v1 into v2 with empty tags', () => {
-    const event = decodeEvent(
-      encode(envelope('catalog.product_added.v1', v1, 'p1')),
-      'CATALOG',
-      1,
-      UPCASTERS,
-    );
+    const event = decodeEvent(encode(envelope('catalog.product_added.v1', v1, 'p1')), 'CATALOG', 1, shop);
     expect(event.type).toBe('catalog.product_added.v2');
     expect(event.data).toEqual({ ...v1, tags: [] });
   });
 
   it('leaves a v2 event as it is', () => {
     const v2 = { ...v1, tags: ['quiet'] };
-    const event = decodeEvent(
-      encode(envelope('catalog.product_added.v2', v2, 'p1')),
-      'CATALOG',
-      1,
-      UPCASTERS,
-    );
+    const event = decodeEvent(encode(envelope('catalog.product_added.v2', v2, 'p1')), 'CATALOG', 1, shop);
     expect(event.data).toEqual(v2);
   });
 
   it('refuses a cycle of upcasters instead of looping', () => {
-    const a = { type: 'x.a.v1' } as never;
-    const b = { type: 'x.a.v2' } as never;
-    const cycle = [
-      { from: a, to: b, upcast: (d: unknown) => d },
-      { from: b, to: a, upcast: (d: unknown) => d },
-    ];
+    const a = { type: 'x.a.v1' } as EventType;
+    const b = { type: 'x.a.v2' } as EventType;
+    const cycle = new Map([
+      [a.type, upcaster(a, b, (d) => d)],
+      [b.type, upcaster(b, a, (d) => d)],
+    ]);
     expect(() => upcastChain('x.a.v1', {}, cycle)).toThrow(/cycle/);
   });
 });

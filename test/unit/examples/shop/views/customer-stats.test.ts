@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { ShopContract } from '../../../../../examples/shop/contract.ts';
 import type { planCustomerStats } from '../../../../../examples/shop/views/customer-stats.ts';
-import type { EventOfType } from '../../../../../shared/events/contract.ts';
+import type { EventsOfType } from '../../../../../projectors/engine/index.ts';
 import { foldCustomerStats } from '../../../../support/shop/customer-stats-fold.ts';
 import {
   mergesOf,
@@ -16,7 +17,7 @@ const line = [{ productId: 'p1', quantity: 1, unitPriceCents: 1000 }];
 const customers = foldCustomerStats;
 
 const placed = (orderId: string, time: string) =>
-  orderPlaced(orderId, 'c1', line, time) as EventOfType<'orders.order_placed.v1'>;
+  orderPlaced(orderId, 'c1', line, time) as EventsOfType<ShopContract, 'orders.order_placed.v1'>;
 
 describe('customer_stats planning', () => {
   it('counts orders and cancellations and keeps the first and last order time', () => {

@@ -2,10 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { orders } from '../../../../../examples/shop/views/orders.ts';
 import { products } from '../../../../../examples/shop/views/products.ts';
-import type { DomainEvent } from '../../../../../shared/events/contract.ts';
 import { foldDocuments } from '../../../../support/given-when-then.ts';
 import { foldCustomerStats } from '../../../../support/shop/customer-stats-fold.ts';
-import { event } from '../../../../support/shop/events.ts';
+import { event, type ShopEvent } from '../../../../support/shop/events.ts';
 
 /**
  * Property: for any per-stream histories over a few orders, payments and products, every
@@ -22,7 +21,7 @@ const line = fc.record({
   unitPriceCents: fc.integer({ min: 0, max: 5000 }),
 });
 
-type Spec = { type: DomainEvent['type']; data: Record<string, unknown>; time: string };
+type Spec = { type: ShopEvent['type']; data: Record<string, unknown>; time: string };
 
 const ordersStream = fc.array(
   fc.oneof(
@@ -76,27 +75,23 @@ const catalogStream = fc.array(
 );
 
 /** Turns a stream's event specs into decoded events with that stream's sequences 1, 2, 3… */
-function sequenced(specs: readonly Omit<Spec, 'time'>[], times: readonly string[]): DomainEvent[] {
+function sequenced(specs: readonly Omit<Spec, 'time'>[], times: readonly string[]): ShopEvent[] {
   return specs.map(
-    (s, i) => event(s.type, s.data as never, { sequence: i + 1, time: times[i] ?? times[0] }) as DomainEvent,
+    (s, i) => event(s.type, s.data as never, { sequence: i + 1, time: times[i] ?? times[0] }) as ShopEvent,
   );
 }
 
 /** Merges streams by a schedule of picks, then cuts the result into batches at the given sizes. */
-function schedule(
-  streams: DomainEvent[][],
-  picks: readonly number[],
-  sizes: readonly number[],
-): DomainEvent[][] {
+function schedule(streams: ShopEvent[][], picks: readonly number[], sizes: readonly number[]): ShopEvent[][] {
   const queues = streams.map((s) => [...s]);
-  const merged: DomainEvent[] = [];
+  const merged: ShopEvent[] = [];
   let p = 0;
   while (queues.some((q) => q.length > 0)) {
     const open = queues.filter((q) => q.length > 0);
-    const queue = open[(picks[p++ % Math.max(picks.length, 1)] ?? 0) % open.length] as DomainEvent[];
-    merged.push(queue.shift() as DomainEvent);
+    const queue = open[(picks[p++ % Math.max(picks.length, 1)] ?? 0) % open.length] as ShopEvent[];
+    merged.push(queue.shift() as ShopEvent);
   }
-  const batches: DomainEvent[][] = [];
+  const batches: ShopEvent[][] = [];
   let at = 0;
   for (let i = 0; at < merged.length; i++) {
     const size = sizes[i % Math.max(sizes.length, 1)] ?? merged.length;
@@ -128,7 +123,7 @@ describe('any interleaving of the streams gives the same view (property)', () =>
         const shuffled = schedule(streams, h.picks, h.sizes);
         expect(foldDocuments(orders, shuffled)).toEqual(foldDocuments(orders, canonical));
         expect(foldDocuments(products, shuffled)).toEqual(foldDocuments(products, canonical));
-        const handledByStats = (batch: DomainEvent[]) =>
+        const handledByStats = (batch: ShopEvent[]) =>
           batch.filter((e) => e.stream !== 'CATALOG' && e.type !== 'orders.order_shipped.v1') as never[];
         expect(foldCustomerStats(shuffled.map(handledByStats))).toEqual(
           foldCustomerStats(canonical.map(handledByStats)),

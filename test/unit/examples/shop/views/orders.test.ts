@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { orders } from '../../../../../examples/shop/views/orders.ts';
-import type { DomainEvent } from '../../../../../shared/events/contract.ts';
 import { spec } from '../../../../support/given-when-then.ts';
 import {
   mergesOf,
@@ -9,6 +8,7 @@ import {
   orderShipped,
   paymentCaptured,
   paymentRefunded,
+  type ShopEvent,
 } from '../../../../support/shop/events.ts';
 
 const lines = [
@@ -93,8 +93,8 @@ describe('orders view', () => {
   });
 
   it('gives the same row for every interleaving of the ORDERS and PAYMENTS streams', () => {
-    const ordersStream: DomainEvent[] = [orderPlaced('o1', 'c1', lines), orderShipped('o1')];
-    const paymentsStream: DomainEvent[] = [
+    const ordersStream: ShopEvent[] = [orderPlaced('o1', 'c1', lines), orderShipped('o1')];
+    const paymentsStream: ShopEvent[] = [
       paymentCaptured('pay1', 'o1', 5000),
       paymentRefunded('pay1', 'o1', 1000),
     ];

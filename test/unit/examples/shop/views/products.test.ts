@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { products } from '../../../../../examples/shop/views/products.ts';
-import type { DomainEvent } from '../../../../../shared/events/contract.ts';
 import { spec } from '../../../../support/given-when-then.ts';
 import {
   mergesOf,
@@ -9,6 +8,7 @@ import {
   priceChanged,
   productAdded,
   productUpdated,
+  type ShopEvent,
   stockAdjusted,
 } from '../../../../support/shop/events.ts';
 
@@ -70,8 +70,8 @@ describe('products view', () => {
   });
 
   it('gives the same documents for every interleaving of CATALOG and ORDERS', () => {
-    const catalog: DomainEvent[] = [productAdded('p1'), stockAdjusted('p1', 5), priceChanged('p1', 900)];
-    const ordersStream: DomainEvent[] = [
+    const catalog: ShopEvent[] = [productAdded('p1'), stockAdjusted('p1', 5), priceChanged('p1', 900)];
+    const ordersStream: ShopEvent[] = [
       orderPlaced('o1', 'c1', twoLines),
       orderCancelled('o1'),
       orderPlaced('o2', 'c2', twoLines),

@@ -1,8 +1,8 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
-import { streamHeads } from '../shared/clients/jetstream-streams.ts';
-import type { Pool } from '../shared/clients/postgres.ts';
-import { STREAM_NAMES, type StreamName, type Streams } from '../shared/events/streams.ts';
-import { LEASE_NAMESPACE } from './engine/lease.ts';
+import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
+import type { Pool } from '../../shared/clients/postgres.ts';
+import type { Streams } from '../../shared/events/streams.ts';
+import { LEASE_NAMESPACE } from './lease.ts';
 
 export interface ProjectionStatus {
   readonly name: string;
@@ -13,7 +13,7 @@ export interface ProjectionStatus {
   readonly status: string;
   readonly detail: string | null;
   readonly deadLetters: number;
-  readonly streams: { stream: StreamName; position: number; lag: number }[];
+  readonly streams: { stream: string; position: number; lag: number }[];
 }
 
 /**
@@ -25,7 +25,7 @@ export async function readStatus(
   jsm: JetStreamManager,
   streams: Streams,
 ): Promise<ProjectionStatus[]> {
-  const heads = await streamHeads(jsm, streams, STREAM_NAMES);
+  const heads = await streamHeads(jsm, streams);
   const { rows } = await pool.query<{
     name: string;
     version: number;
@@ -35,7 +35,7 @@ export async function readStatus(
     detail: string | null;
     dead_letters: number;
     owned: boolean;
-    positions: { stream: StreamName; position: number }[];
+    positions: { stream: string; position: number }[];
   }>(
     `SELECT g.projection AS name, g.version, g.generation, g.state AS role, g.status, g.detail,
             EXISTS (SELECT 1 FROM pg_locks l
@@ -60,6 +60,6 @@ export async function readStatus(
     status: row.owned || row.status === 'stopped' ? row.status : 'unowned',
     detail: row.detail,
     deadLetters: row.dead_letters,
-    streams: row.positions.map((p) => ({ ...p, lag: Math.max(0, heads[p.stream] - p.position) })),
+    streams: row.positions.map((p) => ({ ...p, lag: Math.max(0, (heads[p.stream] ?? 0) - p.position) })),
   }));
 }

@@ -1,10 +1,10 @@
-import { streamHeads } from '../shared/clients/jetstream-streams.ts';
-import type { Logger } from '../shared/log.ts';
-import type { Projection } from './engine/define.ts';
-import { readGenerations, requestRebuild } from './engine/generations.ts';
-import { ProjectionHost } from './engine/host.ts';
-import { LeaseManager } from './engine/lease.ts';
-import type { RunnerDeps } from './engine/runner.ts';
+import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
+import type { Logger } from '../../shared/log.ts';
+import type { Projection } from './define.ts';
+import { readGenerations, requestRebuild } from './generations.ts';
+import { ProjectionHost } from './host.ts';
+import { LeaseManager } from './lease.ts';
+import type { RunnerDeps } from './runner.ts';
 
 /** One line of rebuild progress: `[#####-----] 41% 410000/1000000 events 52000 events/s 11 s left`. */
 export function progressLine(done: number, total: number, perSecond: number, width = 30): string {
@@ -60,7 +60,7 @@ export async function rebuild(
         streams,
         projection.sources.map((s) => s.stream),
       );
-      const total = projection.sources.reduce((sum, s) => sum + heads[s.stream], 0);
+      const total = projection.sources.reduce((sum, s) => sum + (heads[s.stream] ?? 0), 0);
       if (live && live.generation !== before) {
         const seconds = (performance.now() - started) / 1000;
         write(`${progressLine(total, total, total / seconds)}\ngeneration ${live.generation} is live`, true);

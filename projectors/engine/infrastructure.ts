@@ -1,18 +1,19 @@
-import { createElasticsearch, type Elasticsearch } from '../shared/clients/elasticsearch.ts';
-import { ensureStreams } from '../shared/clients/jetstream-streams.ts';
-import { connectNats, type Nats } from '../shared/clients/nats.ts';
-import { createPool, ensureDatabase, type Pool } from '../shared/clients/postgres.ts';
-import type { Config } from '../shared/config.ts';
-import { type Streams, streamsFor } from '../shared/events/streams.ts';
-import { UPCASTERS } from '../shared/events/upcasters.ts';
-import type { Logger } from '../shared/log.ts';
-import { migrate } from './engine/migrations.ts';
-import type { RunnerDeps } from './engine/runner.ts';
+import { createElasticsearch, type Elasticsearch } from '../../shared/clients/elasticsearch.ts';
+import { ensureStreams } from '../../shared/clients/jetstream-streams.ts';
+import { connectNats, type Nats } from '../../shared/clients/nats.ts';
+import { createPool, ensureDatabase, type Pool } from '../../shared/clients/postgres.ts';
+import type { Config } from '../../shared/config.ts';
+import type { Contract } from '../../shared/events/contract.ts';
+import { type Streams, streamsFor } from '../../shared/events/streams.ts';
+import type { Logger } from '../../shared/log.ts';
+import { migrate } from './migrations.ts';
+import type { RunnerDeps } from './runner.ts';
 
 export interface Infrastructure {
   readonly pool: Pool;
   readonly es: Elasticsearch;
   readonly nats: Nats;
+  readonly contract: Contract;
   readonly streams: Streams;
   close(): Promise<void>;
 }
@@ -21,19 +22,25 @@ export interface Infrastructure {
  * Connects to PostgreSQL and NATS and makes both ready: database, engine tables and streams
  * exist afterwards. Idempotent, so every process may call it at start.
  */
-export async function openInfrastructure(config: Config, name: string, log: Logger): Promise<Infrastructure> {
+export async function openInfrastructure(
+  config: Config,
+  contract: Contract,
+  name: string,
+  log: Logger,
+): Promise<Infrastructure> {
   await ensureDatabase(config.DATABASE_URL);
   const pool = createPool(config.DATABASE_URL, { applicationName: name });
   const applied = await migrate(pool);
   if (applied > 0) log.info({ applied }, 'engine migrations applied');
   const nats = await connectNats(config.NATS_URL, name, log);
-  const streams = streamsFor(config.VISTA_NAMESPACE);
-  await ensureStreams(nats.jsm, streams);
+  const streams = streamsFor(contract.streams, config.VISTA_NAMESPACE);
+  await ensureStreams(nats.jsm, streams, log);
   const es = createElasticsearch(config.ELASTICSEARCH_URL);
   return {
     pool,
     es,
     nats,
+    contract,
     streams,
     close: async () => {
       await nats.close();
@@ -53,6 +60,6 @@ export function runnerDeps(config: Config, infrastructure: Infrastructure, log: 
     streams: infrastructure.streams,
     log,
     batch: { maxSize: config.BATCH_SIZE, idleMs: config.BATCH_IDLE_MS, maxWaitMs: config.BATCH_MAX_WAIT_MS },
-    upcasters: UPCASTERS,
+    contract: infrastructure.contract,
   };
 }
