@@ -143,6 +143,20 @@ export async function requestRetry(pool: Pool, projection: string): Promise<numb
   return marked.rowCount ?? 0;
 }
 
+/** Marks a retry request as taken in hand (the letters stay open until replayed or retired). */
+export async function acknowledgeRetry(
+  pool: Pool,
+  projection: string,
+  generation: number,
+  ids: readonly number[],
+): Promise<void> {
+  await pool.query(
+    `UPDATE vista_dead_letters SET retry_requested_at = NULL
+      WHERE projection = $1 AND generation = $2 AND id = ANY($3::bigint[])`,
+    [projection, generation, ids],
+  );
+}
+
 /** True (once) when an operator asked this generation to resume; clears the request. */
 export async function takeResumeRequest(
   pool: Pool,

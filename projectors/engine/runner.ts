@@ -10,8 +10,15 @@ import type { Logger } from '../../shared/log.ts';
 import { RateMeter } from '../../shared/metrics.ts';
 import { Batcher, type BatchLimits } from './batcher.ts';
 import { type Checkpoint, readCheckpoint } from './checkpoint-store.ts';
-import { type DeadLetter, listDeadLetters, settleDeadLetters, takeResumeRequest } from './dead-letters.ts';
+import {
+  acknowledgeRetry,
+  type DeadLetter,
+  listDeadLetters,
+  settleDeadLetters,
+  takeResumeRequest,
+} from './dead-letters.ts';
 import type { Projection } from './define.ts';
+import { requestRebuild, restartGeneration } from './generations.ts';
 import { type RawMessage, readOrdered } from './ordered-source.ts';
 import { isDataDependent, poisonCode } from './poison.ts';
 import { recordState } from './projection-catalog.ts';
@@ -202,10 +209,14 @@ export class ProjectionRunner {
   }
 
   /**
-   * Applies dead letters an operator asked to retry. A halting projection's checkpoint is
-   * still before its poison event, so resuming re-reads it from the stream; a skipping one
-   * re-applies the stored payloads now, out of stream order, in one transaction that also
-   * resolves them.
+   * Acts on dead letters an operator asked to retry (after a fix was deployed). A halting
+   * projection's checkpoint is still before its poison event, so resuming re-reads it from the
+   * stream, in order. A skipping one has applied later events already, and re-applying an old
+   * event on top of them would not give the in-order fold (a placement after its cancellation,
+   * an old category after a newer one): its letters are retried by replaying the history, in
+   * order, into a fresh generation. The live generation asks for a rebuild and keeps serving
+   * (its letters go with it when it is retired); a building generation, which nobody reads,
+   * starts over from sequence 1.
    */
   private async retryDeadLetters(): Promise<void> {
     const { pool } = this.deps;
@@ -213,44 +224,28 @@ export class ProjectionRunner {
     const { generation } = this.progress;
     const letters = await listDeadLetters(pool, projection.name, { generation, retryRequestedOnly: true });
     if (letters.length === 0) return;
-    this.progress.positions = await readCheckpoint(pool, projection.name, generation);
     const ids = letters.map((l) => l.id);
     if ((projection.onPoison ?? 'skip') === 'halt') {
       await inTransaction(pool, (tx) => settleDeadLetters(tx, projection.name, generation, [], ids));
       return;
     }
-    if (projection.kind === 'document' && projection.target.kind === 'elasticsearch') {
-      // Documents there carry the positions they absorbed; an old event would be skipped.
-      this.log.warn(
+    if (this.currentRole === 'building') {
+      await this.writer.drop();
+      await restartGeneration(pool, projection.name, generation);
+      await this.writer.ensureStorage('building');
+      this.log.info(
         { letters: letters.length },
-        'dead letters of an Elasticsearch view are repaired by a rebuild, not a retry',
+        'retrying dead letters: the building generation starts over',
       );
       return;
     }
-    const raws: RawMessage[] = letters.map((l) => ({
-      stream: l.stream,
-      sequence: l.sequence,
-      subject: l.subject,
-      payload: l.payload,
-      pending: 0,
-    }));
-    const { events, poison, indexOf } = this.decode(raws);
-    const prepared = await this.writer.prepare(events);
-    for (const { event, error } of prepared.failures) {
-      const index = indexOf.get(event) as number;
-      poison.push({
-        index,
-        letter: this.deadLetter(raws[index] as RawMessage, 'HANDLER_FAILED', error.message, event.type),
-      });
-    }
-    const failed = new Set(poison.map((p) => p.index));
-    await prepared.commit({
-      deadLetters: poison.map((p) => p.letter),
-      resolvedDeadLetters: ids.filter((_, i) => !failed.has(i)),
-      expected: this.progress.positions,
-      next: {},
-    });
-    this.log.info({ retried: letters.length, stillFailing: failed.size }, 'dead letters retried');
+    const rebuilding = await requestRebuild(pool, projection.name);
+    // With a rebuild under way, the building generation replays these events itself.
+    await acknowledgeRetry(pool, projection.name, generation, ids);
+    this.log.info(
+      { letters: letters.length, rebuilding },
+      'retrying dead letters by replaying the history into a new generation',
+    );
   }
 
   /** One life of the sources: from the stored checkpoint until abort, halt, resume request or failure. */

@@ -131,6 +131,8 @@ export function documentWriter<Doc extends object, L>(
 
   return {
     async ensureStorage(role) {
+      // Once before the first batch, or again after the storage was dropped (a restart).
+      forgetAll();
       await sink.ensureStorage(role);
       written = (await sink.isEmpty()) ? new KeyFilter() : undefined;
     },
