@@ -105,8 +105,11 @@ export function documentWriter<Doc extends object, L>(
     }
     const { hits, misses } = cache.lookup(rest);
     const stored = misses.filter(mayBeStored);
+    const loadedAt = epoch;
     const loaded = stored.length > 0 ? await load(stored) : new Map<string, V>();
-    for (const key of misses) cache.set(key, loaded.get(key) ?? absent);
+    // A cache cleared meanwhile (a failed commit: another owner may have written) must not be
+    // refilled with what this load saw before.
+    if (epoch === loadedAt) for (const key of misses) cache.set(key, loaded.get(key) ?? absent);
     for (const [key, value] of loaded) found.set(key, value);
     for (const [key, value] of hits) if (value !== absent) found.set(key, value);
     return found;
@@ -141,8 +144,17 @@ export function documentWriter<Doc extends object, L>(
     async prepare(events) {
       const preparedAt = epoch;
       const lookups = await loadLookups(lookupKeys(projection, events));
-      const docs = await loadDocs(documentKeys(projection, events, lookups));
-      const folded = foldBatch(projection, events, { docs, lookups });
+      const keys = new Set(documentKeys(projection, events, lookups));
+      const docs = await loadDocs([...keys]);
+      let folded = foldBatch(projection, events, { docs, lookups, keys });
+      // An event that failed in `evolve` left its lookup record unchanged, which `documentKeys`
+      // could not know: later events may touch documents it did not load. Load those and fold
+      // again, so no stored document is ever folded from empty.
+      while (folded.unloaded.length > 0) {
+        for (const [key, stored] of await loadDocs(folded.unloaded)) docs.set(key, stored);
+        for (const key of folded.unloaded) keys.add(key);
+        folded = foldBatch(projection, events, { docs, lookups, keys });
+      }
       return {
         failures: folded.failures,
         get stale() {
