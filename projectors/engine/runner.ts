@@ -19,7 +19,7 @@ import {
 } from './dead-letters.ts';
 import type { Projection } from './define.ts';
 import { requestRebuild, restartGeneration } from './generations.ts';
-import { type RawMessage, readOrdered } from './ordered-source.ts';
+import { type RawMessage, readOrdered, StreamGapError } from './ordered-source.ts';
 import { isDataDependent, poisonCode } from './poison.ts';
 import { recordState } from './projection-catalog.ts';
 import { backoffMs, isTransient, sleep } from './retry.ts';
@@ -170,6 +170,13 @@ export class ProjectionRunner {
         });
         if (outcome === 'halted') await this.waitForResume(signal);
       } catch (error) {
+        if (error instanceof StreamGapError) {
+          this.progress.lastError = error.message;
+          this.log.error(error.message);
+          this.setState('halted');
+          await this.waitForResume(signal);
+          continue;
+        }
         const failures = ++this.progress.failures;
         if (!isTransient(error)) unknown++;
         this.progress.lastError = error instanceof Error ? error.message : String(error);
@@ -263,6 +270,15 @@ export class ProjectionRunner {
     this.progress.positions = { ...checkpoint };
     for (const source of projection.sources) {
       const position = checkpoint[source.stream] ?? 0;
+      const first = await firstSequence(deps, source.stream);
+      if (position < first - 1) {
+        // A purge or a limit removed events this projection has not read: carrying on would
+        // build a view without them. Only a history that holds them repairs it.
+        this.progress.lastError = `gap at ${source.stream} seq ${position + 1}: the stream now starts at ${first}`;
+        this.log.error(this.progress.lastError);
+        this.setState('halted');
+        return 'halted';
+      }
       const head = heads[source.stream] ?? 0;
       if (position > head) {
         // The broker lost an acknowledged tail and will reuse these sequences: carrying on
@@ -522,4 +538,13 @@ export class ProjectionRunner {
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The first sequence a stream still holds (its last + 1 when it holds none). */
+async function firstSequence(
+  deps: RunnerDeps,
+  stream: Parameters<RunnerDeps['streams']['streamName']>[0],
+): Promise<number> {
+  const info = await deps.jsm.streams.info(deps.streams.streamName(stream));
+  return info.state.first_seq;
 }
