@@ -295,16 +295,25 @@ export class ProjectionRunner {
     // Operator requests (retry-dead-letters) restart the sources after the current batch.
     const control = new AbortController();
     let resumeRequested = false;
+    // One poll at a time: a row held by a switch must not collect a queue of them, each
+    // holding a pooled connection.
+    let polling = false;
     const controlTimer = setInterval(() => {
-      takeResumeRequest(deps.pool, projection.name, this.progress.generation).then(
-        (requested) => {
-          if (requested) {
-            resumeRequested = true;
-            control.abort();
-          }
-        },
-        () => undefined,
-      );
+      if (polling) return;
+      polling = true;
+      takeResumeRequest(deps.pool, projection.name, this.progress.generation)
+        .then(
+          (requested) => {
+            if (requested) {
+              resumeRequested = true;
+              control.abort();
+            }
+          },
+          () => undefined,
+        )
+        .finally(() => {
+          polling = false;
+        });
     }, CONTROL_POLL_MS);
     const active = AbortSignal.any([signal, control.signal]);
 
