@@ -141,8 +141,11 @@ export class ProjectionHost {
     };
     // A live generation of another version was built by other code: it keeps serving, frozen,
     // until the new version's generation takes over.
+    // Likewise a building generation is built only by the code of its version: another version
+    // would fill it with other documents and switch to it under the wrong version. Processes of
+    // other versions leave it for one of its own.
     if (generations.live?.version === projection.version) start(generations.live);
-    if (generations.building) start(generations.building);
+    if (generations.building?.version === projection.version) start(generations.building);
 
     let resync = false;
     while (!signal.aborted) {
@@ -176,7 +179,7 @@ export class ProjectionHost {
     let generations = current;
     if (!generations.building && (await rebuildRequested(this.deps.pool, projection.name))) {
       generations = await reconcileGenerations(this.deps.pool, projection, streams);
-      if (generations.building) {
+      if (generations.building?.version === projection.version) {
         this.deps.log.info(
           { projection: projection.name, generation: generations.building.generation },
           'rebuild started',
