@@ -7,7 +7,10 @@ import type { Stored } from '../../projectors/engine/fold.ts';
 import { reconcileGenerations } from '../../projectors/engine/generations.ts';
 import { runnerDeps } from '../../projectors/engine/infrastructure.ts';
 import { ProjectionRunner } from '../../projectors/engine/runner.ts';
-import { ElasticsearchDocumentSink } from '../../projectors/engine/sinks/elasticsearch.ts';
+import {
+  ElasticsearchDocumentSink,
+  WriteConflictError,
+} from '../../projectors/engine/sinks/elasticsearch.ts';
 import { commitUnitOfWork } from '../../projectors/engine/unit-of-work.ts';
 import { documentWriter, type UnitOfWork } from '../../projectors/engine/writer.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
@@ -197,5 +200,19 @@ describe('Elasticsearch sink', () => {
     );
     const docs = await documents();
     expect(docs.p9?.source).toEqual({ priceCents: 200, _positions: { CATALOG: 11, ORDERS: 100 } });
+  });
+
+  it('a 409 counts as already applied only when the stored positions dominate on every stream', async () => {
+    const write = (positions: Record<string, number>, priceCents: number) =>
+      sink.writeBefore(new Map([['p8', { doc: { priceCents }, positions }]]));
+    await write({ CATALOG: 40, ORDERS: 70 }, 1); // version 110
+    await expect(write({ CATALOG: 40, ORDERS: 70 }, 1)).resolves.toBeUndefined(); // a replay
+    await expect(write({ CATALOG: 30, ORDERS: 60 }, 2)).resolves.toBeUndefined(); // older: held
+    // Version 105 loses to 110, yet the stored document never absorbed CATALOG 41..100.
+    await expect(write({ CATALOG: 100, ORDERS: 5 }, 3)).rejects.toBeInstanceOf(WriteConflictError);
+    expect((await documents()).p8?.source).toEqual({
+      priceCents: 1,
+      _positions: { CATALOG: 40, ORDERS: 70 },
+    });
   });
 });

@@ -208,6 +208,7 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
       refused = await this.bulkWithRetries(docs);
       if (this.live) await this.es.indices.refresh({ index: this.index });
     } catch (error) {
+      if (error instanceof WriteConflictError) throw error;
       const unavailable = ElasticsearchUnavailableError.from(error);
       this.breaker.failure(unavailable.message);
       throw unavailable;
@@ -246,11 +247,16 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
       });
       const response = await this.es.bulk({ operations, refresh: false });
       const retry: typeof pending = [];
+      const conflicts: [string, Stored<Doc>][] = [];
       response.items.forEach((item, i) => {
         const result = (item.index ?? item.delete) as BulkItemResult;
         const entry = pending[i] as [string, Stored<Doc>];
-        // 409: a write with this or a newer version is there already, i.e. already applied.
-        if (result.status < 300 || result.status === 409) return;
+        if (result.status < 300) return;
+        // 409: a write with this or a higher version is there; whether it holds ours is checked below.
+        if (result.status === 409) {
+          conflicts.push(entry);
+          return;
+        }
         // A delete of a document that is not there (no error: the index is).
         if (result.status === 404 && item.delete && !result.error) return;
         const type = result.error?.type ?? '';
@@ -269,6 +275,7 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
           );
         }
       });
+      await this.checkAlreadyApplied(conflicts);
       if (retry.length > 0 && attempt >= MAX_ITEM_ATTEMPTS) {
         throw new ElasticsearchUnavailableError(
           `${retry.length} documents still failing after ${attempt} bulk attempts`,
@@ -286,4 +293,33 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
     }
     return refused;
   }
+
+  /**
+   * A 409 means "already applied" only when the stored document has absorbed at least what
+   * this writer's has, on every stream: versions are sums, and {CATALOG: 40, ORDERS: 70} = 110
+   * beats {CATALOG: 100, ORDERS: 5} = 105 though neither holds the other. Anything else is a
+   * conflict: another writer (this one lost its lease) or another history.
+   */
+  private async checkAlreadyApplied(conflicts: readonly [string, Stored<Doc>][]): Promise<void> {
+    if (conflicts.length === 0) return;
+    const stored = await this.load(conflicts.map(([id]) => id));
+    for (const [id, ours] of conflicts) {
+      const theirs = stored.get(id)?.positions;
+      // A deleted document keeps no positions: its tombstone's version is all there is.
+      if (theirs === undefined && ours.doc === null) continue;
+      const dominated = Object.entries(ours.positions).every(
+        ([stream, position]) => (theirs?.[stream as keyof Checkpoint] ?? 0) >= (position ?? 0),
+      );
+      if (!dominated) {
+        throw new WriteConflictError(
+          `document ${id} holds ${JSON.stringify(theirs ?? {})}, not what this writer absorbed (${JSON.stringify(ours.positions)}): another writer or another history`,
+        );
+      }
+    }
+  }
+}
+
+/** Elasticsearch holds a newer version of a document that does not contain this writer's events. */
+export class WriteConflictError extends Error {
+  readonly code = 'WRITE_CONFLICT';
 }
