@@ -4,7 +4,7 @@ import type { Streams } from '../shared/events/streams.ts';
 import type { CheckpointWatcher } from './checkpoint-watcher.ts';
 import type { ApiContext } from './context.ts';
 import { MIN_POSITIONS_HEADER, type MinPositions, parseMinPositions } from './min-positions.ts';
-import { projectionsRead } from './read-models.ts';
+import type { ReadsIndex } from './read-models.ts';
 
 /** What a read-your-writes request is told in `extensions.consistency`. */
 export interface Consistency {
@@ -34,11 +34,12 @@ export function freshnessPlugin(
   watcher: CheckpointWatcher,
   streams: Streams,
   timeoutMs: number,
+  reads: ReadsIndex,
 ): Plugin<ApiContext> {
   return {
     async onExecute({ args, setResultAndStopExecution }) {
       const ctx = args.contextValue;
-      const projections = projectionsRead(args.document, args.operationName);
+      const projections = reads.projectionsRead(args.document, args.operationName);
       const header = ctx.request.headers.get(MIN_POSITIONS_HEADER);
       let consistency: Consistency | undefined;
       if (header !== null) {
@@ -64,7 +65,7 @@ export function freshnessPlugin(
     },
     onSubscribe({ args }) {
       const ctx = args.contextValue;
-      ctx.liveEvent.projections = projectionsRead(args.document, args.operationName);
+      ctx.liveEvent.projections = reads.projectionsRead(args.document, args.operationName);
       return {
         onSubscribeResult() {
           return {

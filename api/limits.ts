@@ -9,8 +9,6 @@ import {
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './schema/connection.ts';
 
-/** Fields that return a page of `first` items (default DEFAULT_PAGE_SIZE). */
-const PAGINATED = new Set(['orders', 'searchProducts']);
 /** Fields that return every projection at once: a dozen or so items. */
 const LISTS: Readonly<Record<string, number>> = { projections: 10, projectionStatus: 10 };
 
@@ -24,12 +22,15 @@ interface Measure {
  * field without one, the largest page for a `first` given by a variable (validation runs before
  * variables are known), or 1.
  */
-function multiplier(field: {
-  name: { value: string };
-  arguments?: readonly { name: { value: string }; value: { kind: string } }[];
-}): number {
-  const first = field.arguments?.find((a) => a.name.value === 'first');
-  if (!first) return PAGINATED.has(field.name.value) ? DEFAULT_PAGE_SIZE : (LISTS[field.name.value] ?? 1);
+function multiplier(
+  paginated: ReadonlySet<string>,
+  field: {
+    name: { value: string };
+    arguments?: readonly { name: { value: string }; value: { kind: string } }[];
+  },
+): number {
+  const first = field.arguments?.find((a) => a.name.value === 'first' || a.name.value === 'last');
+  if (!first) return paginated.has(field.name.value) ? DEFAULT_PAGE_SIZE : (LISTS[field.name.value] ?? 1);
   const value = first.value as { kind: string; value?: string };
   if (value.kind === Kind.INT) return Math.max(1, Number(value.value));
   return MAX_PAGE_SIZE;
@@ -41,6 +42,7 @@ function multiplier(field: {
  * anyway) stops the expansion instead of looping.
  */
 function measure(
+  paginated: ReadonlySet<string>,
   selectionSet: SelectionSetNode,
   fragments: ReadonlyMap<string, FragmentDefinitionNode>,
   seen: ReadonlySet<string> = new Set(),
@@ -51,16 +53,16 @@ function measure(
     let inner: Measure = { depth: 0, cost: 0 };
     if (selection.kind === Kind.FIELD) {
       const below = selection.selectionSet
-        ? measure(selection.selectionSet, fragments, seen)
+        ? measure(paginated, selection.selectionSet, fragments, seen)
         : { depth: 0, cost: 0 };
-      inner = { depth: below.depth + 1, cost: 1 + multiplier(selection) * below.cost };
+      inner = { depth: below.depth + 1, cost: 1 + multiplier(paginated, selection) * below.cost };
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      inner = measure(selection.selectionSet, fragments, seen);
+      inner = measure(paginated, selection.selectionSet, fragments, seen);
     } else {
       const name = selection.name.value;
       const fragment = fragments.get(name);
       if (fragment && !seen.has(name))
-        inner = measure(fragment.selectionSet, fragments, new Set([...seen, name]));
+        inner = measure(paginated, fragment.selectionSet, fragments, new Set([...seen, name]));
     }
     depth = Math.max(depth, inner.depth);
     cost += inner.cost;
@@ -68,7 +70,8 @@ function measure(
   return { depth, cost };
 }
 
-export function measureDocument(document: DocumentNode): Measure {
+/** `paginated`: the fields that return a page (derived from the views: `paginatedFields`). */
+export function measureDocument(document: DocumentNode, paginated: ReadonlySet<string>): Measure {
   const fragments = new Map(
     document.definitions
       .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
@@ -77,7 +80,7 @@ export function measureDocument(document: DocumentNode): Measure {
   let worst: Measure = { depth: 0, cost: 0 };
   for (const definition of document.definitions) {
     if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
-    const m = measure(definition.selectionSet, fragments);
+    const m = measure(paginated, definition.selectionSet, fragments);
     worst = { depth: Math.max(worst.depth, m.depth), cost: Math.max(worst.cost, m.cost) };
   }
   return worst;
@@ -91,7 +94,7 @@ export const MAX_TOKENS = 10_000;
  * as validation errors, and documents longer than MAX_TOKENS while they are parsed: a crafted
  * query cannot make the API walk millions of nodes.
  */
-export function limitsPlugin(maxDepth: number, maxCost: number): Plugin {
+export function limitsPlugin(maxDepth: number, maxCost: number, paginated: ReadonlySet<string>): Plugin {
   return {
     onParse({ parseFn, setParseFn }) {
       // yoga's own parse (its build of graphql), so a refusal is a regular syntax error (400).
@@ -101,7 +104,7 @@ export function limitsPlugin(maxDepth: number, maxCost: number): Plugin {
       addValidationRule(
         (context: ValidationContext): ASTVisitor => ({
           Document(node) {
-            const { depth, cost } = measureDocument(node);
+            const { depth, cost } = measureDocument(node, paginated);
             if (depth > maxDepth) {
               context.reportError(
                 createGraphQLError(`query depth ${depth} exceeds the maximum of ${maxDepth}`, {

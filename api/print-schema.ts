@@ -13,10 +13,14 @@ import {
   lexicographicSortSchema,
   printSchema,
 } from 'graphql';
+import { loadApplicationOrExit } from '../projectors/engine/index.ts';
+import { loadConfigOrExit } from '../shared/config.ts';
 import { buildSchema } from './schema/index.ts';
 
 const FILE = new URL('./schema.graphql', import.meta.url);
-const schema = lexicographicSortSchema(buildSchema());
+// The application VISTA_APP names (the demo shop by default: api/schema.graphql is its contract).
+const app = await loadApplicationOrExit(loadConfigOrExit().VISTA_APP);
+const schema = lexicographicSortSchema(buildSchema(app.projections));
 const printed = `${printSchema(schema)}\n`;
 
 function undocumented(schema: GraphQLSchema): string[] {

@@ -1,21 +1,27 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createYoga } from 'graphql-yoga';
+import type { Registry } from 'prom-client';
+import type { Projection } from '../projectors/engine/define.ts';
 import type { Elasticsearch } from '../shared/clients/elasticsearch.ts';
 import type { Pool } from '../shared/clients/postgres.ts';
 import type { Streams } from '../shared/events/streams.ts';
 import type { Logger } from '../shared/log.ts';
 import type { CheckpointWatcher } from './checkpoint-watcher.ts';
-import type { ApiContext, ServerContext } from './context.ts';
+import { consoleHandler } from './console/serve.ts';
+import type { ApiContext, ServerContext, StreamClock } from './context.ts';
 import { corsOptions } from './cors.ts';
+import { createReaders, RequestLoaders } from './derive/readers.ts';
+import { paginatedFields, readsOf, servedViews } from './derive/views.ts';
 import { maskedErrors } from './errors.ts';
 import { freshnessPlugin } from './freshness.ts';
 import { limitsPlugin } from './limits.ts';
 import { createLiveFeeds } from './live-feeds.ts';
+import { requestMetricsPlugin } from './metrics.ts';
+import { createOperator, type Operator } from './operator.ts';
+import { ReadsIndex } from './read-models.ts';
 import { requestLogPlugin, yogaLogger } from './request-log.ts';
-import { customerLoader } from './schema/customers.ts';
 import { buildSchema } from './schema/index.ts';
-import { customerOrdersLoader, orderLoader } from './schema/orders.ts';
-import { productLoader } from './schema/products.ts';
+import { tracingPlugin } from './tracing.ts';
 
 /** Largest request body accepted; a GraphQL document of MAX_TOKENS tokens fits many times over. */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -25,11 +31,20 @@ const READY_TIMEOUT_MS = 3000;
 export interface ApiDeps {
   readonly pool: Pool;
   readonly es: Elasticsearch;
-  readonly productsAlias: string;
+  /** The projections whose views are served (those that declare a public shape). */
+  readonly projections: readonly Projection[];
+  /** The Elasticsearch alias readers query for a view. */
+  readonly elasticsearchAlias: (view: string) => string;
   readonly streams: Streams;
   readonly log: Logger;
   readonly watcher: CheckpointWatcher;
   readonly streamHeads: () => Promise<Record<string, number> | undefined>;
+  /** For lag in seconds and stalls; without it both are unknown. */
+  readonly clock?: StreamClock;
+  /** Operator actions; without it nobody may take them. */
+  readonly operator?: Operator;
+  /** Prometheus registry served at /metrics, with the request duration histogram; none: no /metrics. */
+  readonly registry?: Registry;
   readonly limits: {
     readonly consistencyTimeoutMs: number;
     readonly queryTimeoutMs: number;
@@ -71,14 +86,18 @@ function reply(res: ServerResponse, status: number, body: string): void {
 
 /**
  * The GraphQL API over the read models: `/graphql` (queries, read-your-writes, subscriptions
- * over SSE), `/healthz` (the process is alive) and `/readyz` (PostgreSQL and Elasticsearch
+ * over SSE, operator mutations), `/console` (the operator console, static files that use
+ * only /graphql), `/healthz` (the process is alive) and `/readyz` (PostgreSQL and Elasticsearch
  * answer). Each concern is one yoga plugin: request logs, limits, freshness.
  */
 export function createApiServer(deps: ApiDeps): Server {
   const { limits } = deps;
-  const live = createLiveFeeds(deps);
+  const views = servedViews(deps.projections);
+  const readers = createReaders(views, { pool: deps.pool, es: deps.es, alias: deps.elasticsearchAlias });
+  const live = createLiveFeeds({ ...deps, views, readers });
+  const operator = deps.operator ?? createOperator(undefined, undefined);
   const yoga = createYoga<ServerContext, ApiContext>({
-    schema: buildSchema(),
+    schema: buildSchema(deps.projections, readers),
     graphqlEndpoint: '/graphql',
     maskedErrors: maskedErrors(limits.queryTimeoutMs),
     cors: corsOptions(limits.corsOrigins),
@@ -87,27 +106,42 @@ export function createApiServer(deps: ApiDeps): Server {
       request,
       pool: deps.pool,
       es: deps.es,
-      productsAlias: deps.productsAlias,
       log: deps.log,
       watcher: deps.watcher,
       streamHeads: deps.streamHeads,
       feeds: live.feeds,
-      orders: orderLoader(deps.pool),
-      customers: customerLoader(deps.pool),
-      customerOrders: customerOrdersLoader(deps.pool),
-      products: productLoader(deps.es, deps.productsAlias),
+      clock: deps.clock,
+      operator,
+      loaders: new RequestLoaders(readers),
       liveEvent: { projections: [] },
     }),
     plugins: [
+      ...(deps.registry ? [requestMetricsPlugin(deps.registry)] : []),
       requestLogPlugin(deps.log),
-      limitsPlugin(limits.maxDepth, limits.maxCost),
-      freshnessPlugin(deps.watcher, deps.streams, limits.consistencyTimeoutMs),
+      limitsPlugin(limits.maxDepth, limits.maxCost, paginatedFields(views)),
+      freshnessPlugin(
+        deps.watcher,
+        deps.streams,
+        limits.consistencyTimeoutMs,
+        new ReadsIndex(readsOf(views)),
+      ),
+      tracingPlugin(),
     ],
   });
 
+  const serveConsole = consoleHandler();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') return reply(res, 200, 'ok');
+    if (serveConsole(req, res)) return;
+    if (path === '/metrics' && deps.registry) {
+      const { registry } = deps;
+      void registry.metrics().then(
+        (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
+        () => reply(res, 500, 'metrics unavailable'),
+      );
+      return;
+    }
     if (path === '/readyz') {
       void notReady(deps).then((problem) => reply(res, problem ? 503 : 200, problem ?? 'ready'));
       return;

@@ -7,9 +7,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { demoHistory } from '../examples/shop/demo/history.ts';
 import shopApp from '../examples/shop/index.ts';
+import { eventually, isolatedInstallation, publishMany } from '../projectors/engine/index.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
-import { publishMany } from '../shared/events/publish-many.ts';
-import { eventually, testEnvironment } from '../test/support/environment.ts';
 
 const events = Number(process.argv[2] ?? 200_000);
 const only = process.argv[3]?.split(',') ?? shopApp.projections.map((p) => p.name);
@@ -20,7 +19,7 @@ function peakRssMb(pid: number): number {
   return match ? Math.round(Number(match[1]) / 1024) : Number.NaN;
 }
 
-const env = await testEnvironment({ LOG_LEVEL: 'warn' });
+const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn' });
 try {
   const { nats, streams, pool } = env.infrastructure;
   const published = performance.now();

@@ -35,11 +35,10 @@ import {
 import pg from 'pg';
 import { shop } from '../examples/shop/contract.ts';
 import { demoHistory } from '../examples/shop/demo/history.ts';
+import shopApp from '../examples/shop/index.ts';
 import { type OrderDoc, orders } from '../examples/shop/views/orders.ts';
-import { snakeCase } from '../projectors/engine/sinks/postgres.ts';
+import { isolatedInstallation, type OutgoingEvent, snakeCase } from '../projectors/engine/index.ts';
 import { createPool, dropDatabase, ensureDatabase, ident } from '../shared/clients/postgres.ts';
-import type { OutgoingEvent } from '../shared/events/publish.ts';
-import { testEnvironment } from '../test/support/environment.ts';
 
 /** One event as Emmett stores it: the CloudEvents type and data, time and source as metadata. */
 type StoredEvent = Event<
@@ -405,7 +404,7 @@ async function check(peer: EmmettPeer, expected: ReadonlyMap<string, OrderDoc>):
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const events = Number(process.argv[2] ?? 100_000);
-  const env = await testEnvironment({ LOG_LEVEL: 'warn' });
+  const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn' });
   try {
     const history = [...demoHistory({ events, seed: 42 })];
     const handled = history.filter((e) => HANDLES.has(e.eventType.type)).length;

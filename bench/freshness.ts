@@ -7,16 +7,20 @@
  */
 import { spawn } from 'node:child_process';
 import { demoHistory } from '../examples/shop/demo/history.ts';
-import { publishMany } from '../shared/events/publish-many.ts';
-import { eventually, testEnvironment } from '../test/support/environment.ts';
-import { freePort } from '../test/support/services.ts';
-import { waitForLiveViews } from '../test/support/shop/read-views.ts';
+import shopApp from '../examples/shop/index.ts';
+import {
+  eventually,
+  freePort,
+  isolatedInstallation,
+  publishMany,
+  waitForLiveViews,
+} from '../projectors/engine/index.ts';
 import { type Probe, percentile, probeReadYourWrites, publishAtRate } from './support/load.ts';
 
 const seconds = Number(process.argv[2] ?? 15);
 const RATES = [1000, 5000];
 
-const env = await testEnvironment({ LOG_LEVEL: 'warn' });
+const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn' });
 const { nats, streams } = env.infrastructure;
 await publishMany(nats.js, streams, demoHistory({ events: 20_000, seed: 5 }));
 const projector = spawn(process.execPath, ['--import', 'tsx', 'projectors/main.ts'], {

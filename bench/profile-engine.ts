@@ -3,17 +3,16 @@
  * profiled: `node --cpu-prof --cpu-prof-dir=DIR --import tsx bench/profile-engine.ts orders 100000 3`.
  */
 import { demoHistory } from '../examples/shop/demo/history.ts';
-import { runnerDeps } from '../projectors/engine/index.ts';
+import shopApp from '../examples/shop/index.ts';
+import { isolatedInstallation, publishMany, runnerDeps } from '../projectors/engine/index.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
-import { publishMany } from '../shared/events/publish-many.ts';
-import { testEnvironment } from '../test/support/environment.ts';
 import { engine } from './stages.ts';
 
 const name = process.argv[2] ?? 'orders';
 const events = Number(process.argv[3] ?? 100_000);
 const repetitions = Number(process.argv[4] ?? 3);
 
-const env = await testEnvironment({ LOG_LEVEL: 'warn' });
+const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn' });
 try {
   const deps = runnerDeps(env.config, env.infrastructure, env.log);
   await publishMany(deps.js, deps.streams, demoHistory({ events, seed: 42 }));

@@ -8,9 +8,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { demoHistory } from '../examples/shop/demo/history.ts';
 import shopApp from '../examples/shop/index.ts';
+import { eventually, isolatedInstallation, publishMany } from '../projectors/engine/index.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
-import { publishMany } from '../shared/events/publish-many.ts';
-import { eventually, testEnvironment } from '../test/support/environment.ts';
 
 const events = Number(process.argv[2] ?? 1_000_000);
 const only = process.argv[3]?.split(',') ?? ['orders', 'products'];
@@ -44,7 +43,7 @@ async function run(
   return { seconds: (performance.now() - started) / 1000, peakMb };
 }
 
-const env = await testEnvironment({ LOG_LEVEL: 'warn' });
+const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn' });
 try {
   const { nats, streams, pool } = env.infrastructure;
   let started = performance.now();

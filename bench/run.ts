@@ -8,13 +8,17 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { shop } from '../examples/shop/contract.ts';
 import { demoHistory } from '../examples/shop/demo/history.ts';
-import { runnerDeps } from '../projectors/engine/index.ts';
+import shopApp from '../examples/shop/index.ts';
+import {
+  type AnyEvent,
+  decodeEvent,
+  isolatedInstallation,
+  type OutgoingEvent,
+  publishMany,
+  runnerDeps,
+  toEnvelope,
+} from '../projectors/engine/index.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
-import { decodeEvent } from '../shared/events/decode.ts';
-import type { AnyEvent } from '../shared/events/event-type.ts';
-import { type OutgoingEvent, toEnvelope } from '../shared/events/publish.ts';
-import { publishMany } from '../shared/events/publish-many.ts';
-import { testEnvironment } from '../test/support/environment.ts';
 import { emmettPeer } from './emmett.ts';
 import {
   engine,
@@ -52,7 +56,7 @@ interface Measurement {
   cpu: Record<string, number>;
 }
 
-const env = await testEnvironment({ LOG_LEVEL: 'warn' });
+const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn' });
 try {
   const deps = runnerDeps(env.config, env.infrastructure, env.log);
   const batchSize = env.config.BATCH_SIZE;

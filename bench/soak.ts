@@ -7,8 +7,8 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { demoHistory } from '../examples/shop/demo/history.ts';
-import { eventually, testEnvironment } from '../test/support/environment.ts';
-import { freePort } from '../test/support/services.ts';
+import shopApp from '../examples/shop/index.ts';
+import { eventually, freePort, isolatedInstallation } from '../projectors/engine/index.ts';
 import { publishAtRate } from './support/load.ts';
 
 const minutes = Number(process.argv[2] ?? 10);
@@ -36,7 +36,7 @@ function summary(name: string, values: readonly number[]) {
   return `${name}: max ${Math.max(...values).toFixed(0)} MB, first minute ${first.toFixed(0)} MB, last minute ${last.toFixed(0)} MB (${(((last - first) / first) * 100).toFixed(1)}%), slope ${slopePerMinute.toFixed(2)} MB/min`;
 }
 
-const env = await testEnvironment({ LOG_LEVEL: 'warn' });
+const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn' });
 const metricsPort = await freePort();
 const apiPort = await freePort();
 const projector = spawn(process.execPath, ['--import', 'tsx', 'projectors/main.ts'], {

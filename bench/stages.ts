@@ -8,15 +8,19 @@ import { shop } from '../examples/shop/contract.ts';
 import shopApp from '../examples/shop/index.ts';
 import { type OrderDoc, orders } from '../examples/shop/views/orders.ts';
 import { products } from '../examples/shop/views/products.ts';
-import type { Source } from '../projectors/engine/define.ts';
-import { foldBatch, type Stored } from '../projectors/engine/fold.ts';
-import { writerFor } from '../projectors/engine/host.ts';
-import { readOrdered } from '../projectors/engine/ordered-source.ts';
-import { ProjectionRunner, type RunnerDeps } from '../projectors/engine/runner.ts';
-import { snakeCase } from '../projectors/engine/sinks/postgres.ts';
+import {
+  type AnyEvent,
+  decodeEvent,
+  foldBatch,
+  ProjectionRunner,
+  type RunnerDeps,
+  readOrdered,
+  type Source,
+  type Stored,
+  snakeCase,
+  writerFor,
+} from '../projectors/engine/index.ts';
 import { ident, inTransaction } from '../shared/clients/postgres.ts';
-import { decodeEvent } from '../shared/events/decode.ts';
-import type { AnyEvent } from '../shared/events/event-type.ts';
 
 export type Heads = Record<string, number>;
 

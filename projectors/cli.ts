@@ -1,18 +1,23 @@
+import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { loadConfigOrExit } from '../shared/config.ts';
 import { createLogger } from '../shared/log.ts';
-import { listDeadLetters, requestRetry } from './engine/dead-letters.ts';
+import type { OperatorCommand } from '../shared/operator-commands.ts';
+import { listDeadLetters } from './engine/dead-letters.ts';
 import {
+  executeCommand,
   type Infrastructure,
   loadApplicationOrExit,
   openInfrastructure,
   type ProjectionStatus,
+  parseStartPosition,
   publishMany,
   RebuildHaltedError,
-  readStatus,
   rebuild,
   runnerDeps,
+  type StartPosition,
+  statusReader,
 } from './engine/index.ts';
 
 const USAGE = `Usage: npm run vista -- <command>
@@ -20,9 +25,13 @@ const USAGE = `Usage: npm run vista -- <command>
 Commands:
   publish-demo --events N [--seed S]   publish a seeded-random demo history through the event contract
   status                               state, positions, lag, events/s and dead letters per projection
-  rebuild <projection>                 rebuild from sequence 1 into a new generation, then switch over
+  rebuild <projection> [--start STREAM=FROM]...
+                                       rebuild into a new generation, then switch over; each source
+                                       from sequence 1 unless --start says otherwise (FROM: a
+                                       sequence, an ISO time, new or beginning)
   dead-letters <projection>            list a projection's unresolved dead letters
   retry-dead-letters <projection>      retry them after a fix (a halted projection resumes)
+  skip-dead-letter <projection> <id>   resolve one without applying it (a projection halted on it moves on)
 `;
 
 const [command, ...rest] = process.argv.slice(2);
@@ -67,9 +76,10 @@ async function withInfrastructure(work: (infrastructure: Infrastructure) => Prom
 /** Reads the status twice a second apart: the position deltas are the events/s. */
 function status(): Promise<void> {
   return withInfrastructure(async ({ pool, nats, streams }) => {
-    const before = await readStatus(pool, nats.jsm, streams);
+    const reader = statusReader(pool, nats.jsm, streams, config.STALL_AFTER_S * 1000);
+    const before = await reader.read();
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    const rows = await readStatus(pool, nats.jsm, streams);
+    const rows = await reader.read();
     if (rows.length === 0) console.log('no projections have run yet');
     for (const row of rows) {
       const earlier = before.find((b) => b.name === row.name && b.generation === row.generation);
@@ -80,12 +90,31 @@ function status(): Promise<void> {
         `${row.name.padEnd(16)} v${row.version} g${row.generation} ${row.role.padEnd(8)} ${row.status.padEnd(11)} ${String(rate).padStart(7)} events/s  dead letters ${row.deadLetters}${row.detail ? `\n  ${row.detail}` : ''}`,
       );
       for (const s of row.streams)
-        console.log(`  ${s.stream.padEnd(9)} position ${s.position}  lag ${s.lag}`);
+        console.log(
+          `  ${s.stream.padEnd(9)} position ${s.position}  lag ${s.lag}${s.lag > 0 ? ` (${s.lagSeconds.toFixed(1)} s)` : ''}${s.start === 'beginning' ? '' : `  (started at ${s.start})`}`,
+        );
     }
   });
 }
 
-function rebuildCommand(name: string | undefined): Promise<void> {
+function rebuildCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { start: { type: 'string', multiple: true } },
+  });
+  const name = positionals[0];
+  const start: Record<string, StartPosition> = {};
+  for (const entry of values.start ?? []) {
+    const at = entry.indexOf('=');
+    if (at < 1)
+      throw new UsageError(`--start ${entry}: expected STREAM=FROM, e.g. ORDERS=2026-06-01T00:00:00Z`);
+    try {
+      start[entry.slice(0, at).toUpperCase()] = parseStartPosition(entry.slice(at + 1));
+    } catch (error) {
+      throw new UsageError(`--start ${entry}: ${(error as Error).message}`);
+    }
+  }
   const projection = app.projections.find((p) => p.name === name);
   if (!projection) {
     throw new UsageError(`rebuild needs one of: ${app.projections.map((p) => p.name).join(', ')}`);
@@ -106,6 +135,7 @@ function rebuildCommand(name: string | undefined): Promise<void> {
           lastPrinted = Date.now();
         }
       },
+      Object.keys(start).length > 0 ? start : null,
     );
     console.log(
       `${projection.name} rebuilt: ${events} events in ${seconds.toFixed(1)} s (${Math.round(events / seconds)} events/s)`,
@@ -126,14 +156,29 @@ function deadLetters(projection: string | undefined): Promise<void> {
   });
 }
 
+/** Operator actions from the CLI are executed and recorded like the console's (origin `cli`). */
+function operatorAction(command: OperatorCommand): Promise<void> {
+  return withInfrastructure(async ({ pool }) => {
+    const action = await executeCommand(pool, {
+      command,
+      origin: { via: 'cli', address: `${userInfo().username}@${hostname()}`.slice(0, 200) },
+    });
+    console.log(`${command.projection}: ${action.outcome}: ${action.detail}`);
+    if (action.outcome === 'refused') process.exitCode = 1;
+  });
+}
+
 function retryDeadLetters(projection: string | undefined): Promise<void> {
   if (!projection) throw new UsageError('retry-dead-letters needs a projection name');
-  return withInfrastructure(async ({ pool }) => {
-    const marked = await requestRetry(pool, projection);
-    console.log(
-      `${projection}: ${marked} dead letters marked for retry; its owner retries them within seconds`,
-    );
-  });
+  return operatorAction({ action: 'retry_dead_letters', projection });
+}
+
+function skipDeadLetter(projection: string | undefined, id: string | undefined): Promise<void> {
+  const deadLetterId = Number(id);
+  if (!projection || !Number.isSafeInteger(deadLetterId) || deadLetterId < 1) {
+    throw new UsageError('skip-dead-letter needs a projection name and a dead letter id (see dead-letters)');
+  }
+  return operatorAction({ action: 'skip_dead_letter', projection, deadLetterId });
 }
 
 class UsageError extends Error {}
@@ -147,13 +192,16 @@ try {
       await status();
       break;
     case 'rebuild':
-      await rebuildCommand(rest[0]);
+      await rebuildCommand(rest);
       break;
     case 'dead-letters':
       await deadLetters(rest[0]);
       break;
     case 'retry-dead-letters':
       await retryDeadLetters(rest[0]);
+      break;
+    case 'skip-dead-letter':
+      await skipDeadLetter(rest[0], rest[1]);
       break;
     default:
       throw new UsageError(command ? `unknown command: ${command}` : 'no command given');

@@ -1,32 +1,47 @@
 import { createSchema } from 'graphql-yoga';
+import type { Projection } from '../../projectors/engine/define.ts';
 import type { ApiContext, ServerContext } from '../context.ts';
+import type { ViewReader } from '../derive/readers.ts';
+import { derivedResolvers } from '../derive/resolvers.ts';
+import { derivedTypeDefs } from '../derive/type-defs.ts';
+import { servedViews } from '../derive/views.ts';
 import { connectionTypeDefs } from './connection.ts';
-import { customersResolvers, customersTypeDefs } from './customers.ts';
-import { ordersResolvers, ordersTypeDefs } from './orders.ts';
-import { productsResolvers, productsTypeDefs } from './products.ts';
+import { operatorResolvers, operatorTypeDefs } from './operator.ts';
 import { projectionsResolvers, projectionsTypeDefs } from './projections.ts';
 import { scalarResolvers, scalarTypeDefs } from './scalars.ts';
 import { subscriptionsResolvers, subscriptionsTypeDefs } from './subscriptions.ts';
 
-/** The whole public GraphQL schema; printed to api/schema.graphql (npm run schema:print). */
-export function buildSchema() {
+const queryTypeDefs = /* GraphQL */ `
+  "The read models, each as fresh as extensions.positions says."
+  type Query
+`;
+
+/**
+ * The whole public GraphQL schema: the operator fields, and every served view's types and
+ * fields derived from its projection's public shape; printed to api/schema.graphql
+ * (npm run schema:print). Without readers (printing) the resolvers are never called.
+ */
+export function buildSchema(
+  projections: readonly Projection[],
+  readers: ReadonlyMap<string, ViewReader> = new Map(),
+) {
+  const views = servedViews(projections);
   return createSchema<ServerContext & ApiContext>({
     typeDefs: [
       scalarTypeDefs,
       connectionTypeDefs,
-      ordersTypeDefs,
-      customersTypeDefs,
-      productsTypeDefs,
+      queryTypeDefs,
       projectionsTypeDefs,
+      operatorTypeDefs,
       subscriptionsTypeDefs,
+      derivedTypeDefs(views),
     ],
     resolvers: [
       scalarResolvers,
-      ordersResolvers,
-      customersResolvers,
-      productsResolvers,
       projectionsResolvers,
+      operatorResolvers,
       subscriptionsResolvers,
+      derivedResolvers(views, readers),
     ],
   });
 }

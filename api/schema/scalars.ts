@@ -4,7 +4,23 @@ import { createGraphQLError } from 'graphql-yoga';
 export const scalarTypeDefs = /* GraphQL */ `
   "A whole number up to 2^53 - 1, as a JSON number: money in cents and counts that can outgrow GraphQL's 32-bit Int."
   scalar Long
+
+  "A calendar day, as YYYY-MM-DD."
+  scalar Date
 `;
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+function toDate(value: unknown): string {
+  if (typeof value === 'string' && DAY.test(value)) {
+    const time = Date.parse(`${value}T00:00:00Z`);
+    // 2026-02-30 parses as March 2nd: a real day prints back as itself.
+    if (!Number.isNaN(time) && new Date(time).toISOString().startsWith(value)) return value;
+  }
+  throw createGraphQLError(`Date must be a day as YYYY-MM-DD, got ${JSON.stringify(value)}`, {
+    extensions: { code: 'BAD_USER_INPUT' },
+  });
+}
 
 function toLong(value: unknown): number {
   if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
@@ -25,6 +41,15 @@ export const scalarResolvers = {
     parseLiteral: (ast: { kind: string; value?: string }) => {
       if (ast.kind !== Kind.INT) throw createGraphQLError('Long must be an integer literal');
       return toLong(Number(ast.value));
+    },
+  },
+  Date: {
+    name: 'Date',
+    serialize: toDate,
+    parseValue: toDate,
+    parseLiteral: (ast: { kind: string; value?: string }) => {
+      if (ast.kind !== Kind.STRING) throw createGraphQLError('Date must be a string literal, YYYY-MM-DD');
+      return toDate(ast.value);
     },
   },
 };

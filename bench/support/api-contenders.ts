@@ -1,7 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { eventually } from '../../test/support/environment.ts';
-import { freePort } from '../../test/support/services.ts';
+import { eventually, freePort } from '../../projectors/engine/index.ts';
 import type { Target } from './api-rate.ts';
 
 export type Dialect = 'Vista' | 'PostGraphile';
@@ -123,12 +122,15 @@ export interface BenchQuery {
 
 const graphql = (query: string) => JSON.stringify({ query });
 const ORDER_FIELDS = 'id status totalCents paidCents placedAt';
+const DAY_FIELDS = 'day category units revenueCents';
 
 /**
- * The queries, same rows and fields for both contenders. PostGraphile reads the `orders` view
- * (no primary key, so no `orderById`: a `condition` on id is its lookup, through the same
- * index) and orders pages by the same (placed_at, id) key. Products live in Elasticsearch,
- * which PostGraphile cannot read: `searchProducts` is Vista's alone.
+ * The queries, same rows and fields for both contenders. Every Vista field here is derived
+ * from its view's public shape (api/derive/). PostGraphile reads the same views (no primary
+ * key, so no `orderById`: a `condition` on id is its lookup, through the same index) and
+ * orders pages by the same keys. Its `condition` is equality only (range filters need its
+ * connection-filter plugin), so the filtered list filters on equality on both sides. Products
+ * live in Elasticsearch, which PostGraphile cannot read: `searchProducts` is Vista's alone.
  */
 export function benchQueries(orderId: string): BenchQuery[] {
   return [
@@ -146,6 +148,26 @@ export function benchQueries(orderId: string): BenchQuery[] {
       bodies: {
         Vista: graphql(`{ order(id: "${orderId}") { ${ORDER_FIELDS} } }`),
         PostGraphile: graphql(`{ allOrders(condition: { id: "${orderId}" }) { nodes { ${ORDER_FIELDS} } } }`),
+      },
+    },
+    {
+      name: 'orders(where: status, orderBy: totalCents)',
+      bodies: {
+        Vista: graphql(
+          `{ orders(first: 20, where: { status: { eq: PAID } }, orderBy: [{ totalCents: DESC }]) { edges { node { ${ORDER_FIELDS} } } } }`,
+        ),
+        PostGraphile: graphql(
+          `{ allOrders(first: 20, condition: { status: "PAID" }, orderBy: [TOTAL_CENTS_DESC, ID_DESC]) { edges { node { ${ORDER_FIELDS} } } } }`,
+        ),
+      },
+    },
+    {
+      name: 'dailySales(first: 20)',
+      bodies: {
+        Vista: graphql(`{ dailySales(first: 20) { edges { node { ${DAY_FIELDS} } } } }`),
+        PostGraphile: graphql(
+          `{ allDailySales(first: 20, orderBy: [DAY_DESC, CATEGORY_DESC]) { edges { node { ${DAY_FIELDS} } } } }`,
+        ),
       },
     },
     {

@@ -43,7 +43,7 @@ export async function settleDeadLetters(
 ): Promise<void> {
   if (resolvedIds.length > 0) {
     await tx.query(
-      `UPDATE vista_dead_letters SET resolved_at = now(), retry_requested_at = NULL
+      `UPDATE vista_dead_letters SET resolved_at = now(), resolution = 'applied', retry_requested_at = NULL
         WHERE projection = $1 AND generation = $2 AND id = ANY($3::bigint[])`,
       [projection, generation, resolvedIds],
     );
@@ -56,7 +56,8 @@ export async function settleDeadLetters(
      SELECT $1, $2, * FROM unnest($3::text[], $4::bigint[], $5::text[], $6::text[], $7::bytea[], $8::text[], $9::text[])
      ON CONFLICT (projection, generation, stream, sequence)
      DO UPDATE SET attempts = vista_dead_letters.attempts + 1, error_code = EXCLUDED.error_code,
-                   error = EXCLUDED.error, created_at = now(), resolved_at = NULL, retry_requested_at = NULL`,
+                   error = EXCLUDED.error, created_at = now(), resolved_at = NULL, resolution = NULL,
+                   retry_requested_at = NULL`,
     [
       projection,
       generation,

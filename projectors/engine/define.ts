@@ -1,5 +1,8 @@
 import type { Contract, EventsOfType, EventTypeName, StreamOf } from '../../shared/events/contract.ts';
 import type { AnyEvent } from '../../shared/events/event-type.ts';
+import type { PublicShape } from './public-shape.ts';
+import { viewOf } from './public-view.ts';
+import { checkStartPosition, type StartPosition } from './start-positions.ts';
 
 /** A stream a projection reads, optionally narrowed to subjects within it (e.g. `orders.order_placed.*`). */
 export interface Source<S extends string = string> {
@@ -10,6 +13,8 @@ export interface Source<S extends string = string> {
    * later non-matching sequence of that stream waits in vain: filter only when that is fine.
    */
   readonly filter?: string;
+  /** Where a new generation starts reading (default: from sequence 1, the whole history). */
+  readonly start?: StartPosition;
 }
 
 /** What happens after a poison event is dead-lettered: carry on without it, or stop and wait for a fix. */
@@ -63,6 +68,11 @@ interface ProjectionBase<E extends AnyEvent, S extends string> {
   readonly handles: readonly E['type'][];
   /** What to do after a poison event is dead-lettered; `skip` unless said otherwise. */
   readonly onPoison?: PoisonPolicy;
+  /**
+   * The view's public shape: what the API serves of it (fields, key, filters, sorts, relations,
+   * full-text fields). A projection without one is projected but not served.
+   */
+  readonly api?: PublicShape;
 }
 
 /**
@@ -158,7 +168,14 @@ export function defineDocumentProjection<
   projection: DocumentDefinition<C, Doc, T, L>,
 ): DocumentProjection<Doc, EventsOfType<C, T>, L, StreamOf<C>> {
   checkDefinition(contract, projection);
-  return { kind: 'document', ...projection } as DocumentProjection<Doc, EventsOfType<C, T>, L, StreamOf<C>>;
+  const defined = { kind: 'document', ...projection } as DocumentProjection<
+    Doc,
+    EventsOfType<C, T>,
+    L,
+    StreamOf<C>
+  >;
+  viewOf(defined); // a public shape that does not fit its storage fails here, at definition
+  return defined;
 }
 
 /** Defines a SQL projection over the events of `contract`; `apply` sees the types `handles` names. */
@@ -169,7 +186,9 @@ export function defineSqlProjection<C extends Contract, const T extends EventTyp
   },
 ): SqlProjection<EventsOfType<C, T>, StreamOf<C>> {
   checkDefinition(contract, projection);
-  return { kind: 'sql', ...projection } as SqlProjection<EventsOfType<C, T>, StreamOf<C>>;
+  const defined = { kind: 'sql', ...projection } as SqlProjection<EventsOfType<C, T>, StreamOf<C>>;
+  viewOf(defined);
+  return defined;
 }
 
 export function postgresTable<Doc>(target: Omit<PostgresTableTarget<Doc>, 'kind'>): PostgresTableTarget<Doc> {
@@ -206,6 +225,13 @@ function checkDefinition(
     // One consumer per stream and projection: two sources on a stream would need two checkpoints.
     if (seen.has(source.stream)) problems.push(`sources: stream ${source.stream} is named twice`);
     seen.add(source.stream);
+    if (source.start) {
+      try {
+        checkStartPosition(source.start, `sources: ${source.stream}`);
+      } catch (error) {
+        problems.push((error as Error).message);
+      }
+    }
   }
   if (p.handles.length === 0) problems.push('handles: at least one event type');
   for (const type of p.handles) {

@@ -1,5 +1,17 @@
 import { inTransaction, type Pool, type PoolClient } from '../../shared/clients/postgres.ts';
 import type { Checkpoint } from './checkpoint-store.ts';
+import type { StartPosition } from './start-positions.ts';
+
+/** Where each source of a new generation starts: the first sequence it reads, and how it was asked for. */
+export type ResolvedStarts = Record<string, { readonly sequence: number; readonly described: string }>;
+
+/**
+ * Resolves the start of each source for a generation being created, from the definition's
+ * starts or the ones an operator gave with the rebuild (`override`, by stream).
+ */
+export type StartResolver = (
+  override: Readonly<Record<string, StartPosition>> | null,
+) => Promise<ResolvedStarts>;
 
 /**
  * A generation is one build of a projection into its own storage (`<view>__g<N>`). One is
@@ -34,7 +46,7 @@ export async function readGenerations(pool: Pool | PoolClient, projection: strin
 export function reconcileGenerations(
   pool: Pool,
   projection: { name: string; version: number },
-  streams: readonly string[],
+  resolveStarts: StartResolver,
 ): Promise<Generations> {
   return inTransaction(pool, async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`vista:generations:${projection.name}`]);
@@ -44,26 +56,30 @@ export function reconcileGenerations(
       [projection.name, projection.version],
     );
     const current = await readGenerations(tx, projection.name);
-    const { rows } = await tx.query<{ rebuild_requested: boolean }>(
-      'SELECT rebuild_requested FROM vista_projections WHERE name = $1 FOR UPDATE',
-      [projection.name],
-    );
+    const { rows } = await tx.query<{
+      rebuild_requested: boolean;
+      rebuild_start: Record<string, StartPosition> | null;
+    }>('SELECT rebuild_requested, rebuild_start FROM vista_projections WHERE name = $1 FOR UPDATE', [
+      projection.name,
+    ]);
     const rebuildRequested = rows[0]?.rebuild_requested ?? false;
+    const override = rebuildRequested ? (rows[0]?.rebuild_start ?? null) : null;
     if (rebuildRequested) {
-      await tx.query('UPDATE vista_projections SET rebuild_requested = false WHERE name = $1', [
-        projection.name,
-      ]);
+      await tx.query(
+        'UPDATE vista_projections SET rebuild_requested = false, rebuild_start = NULL WHERE name = $1',
+        [projection.name],
+      );
     }
     const next = await nextGeneration(tx, projection.name);
     if (!current.live) {
-      await createGeneration(tx, projection, next, 'live', streams);
+      await createGeneration(tx, projection, next, 'live', await resolveStarts(null));
       await tx.query('UPDATE vista_projections SET generation = $2, version = $3 WHERE name = $1', [
         projection.name,
         next,
         projection.version,
       ]);
     } else if (!current.building && (current.live.version !== projection.version || rebuildRequested)) {
-      await createGeneration(tx, projection, next, 'building', streams);
+      await createGeneration(tx, projection, next, 'building', await resolveStarts(override));
     }
     return readGenerations(tx, projection.name);
   });
@@ -82,7 +98,7 @@ async function createGeneration(
   projection: { name: string; version: number },
   generation: number,
   state: 'building' | 'live',
-  streams: readonly string[],
+  starts: ResolvedStarts,
 ): Promise<void> {
   await tx.query(
     `INSERT INTO vista_generations (projection, generation, version, state, live_at)
@@ -90,20 +106,38 @@ async function createGeneration(
     [projection.name, generation, projection.version, state],
   );
   // Checkpoint rows exist from the start, so the first batch's compare-and-set has rows to lock.
+  // A source that starts later is positioned just before its start: lag counts from there, and
+  // read-your-writes treats everything before it as reached.
+  const streams = Object.keys(starts);
   await tx.query(
-    `INSERT INTO vista_checkpoints (projection, generation, stream, position)
-     SELECT $1, $2, unnest($3::text[]), 0 ON CONFLICT DO NOTHING`,
-    [projection.name, generation, streams],
+    `INSERT INTO vista_checkpoints (projection, generation, stream, position, start_sequence, start_position)
+     SELECT $1, $2, s.stream, s.start - 1, s.start, s.described
+       FROM unnest($3::text[], $4::bigint[], $5::text[]) AS s(stream, start, described)
+     ON CONFLICT DO NOTHING`,
+    [
+      projection.name,
+      generation,
+      streams,
+      streams.map((s) => starts[s]?.sequence ?? 1),
+      streams.map((s) => starts[s]?.described ?? 'beginning'),
+    ],
   );
 }
 
-/** Asks the projection's owner for a rebuild; returns false when one is already building. */
-export async function requestRebuild(pool: Pool, projection: string): Promise<boolean> {
+/**
+ * Asks the projection's owner for a rebuild, optionally with other start positions than the
+ * definition's (by stream); returns false when one is already building.
+ */
+export async function requestRebuild(
+  pool: Pool,
+  projection: string,
+  start: Readonly<Record<string, StartPosition>> | null = null,
+): Promise<boolean> {
   const { building } = await readGenerations(pool, projection);
   if (building) return false;
   const { rowCount } = await pool.query(
-    'UPDATE vista_projections SET rebuild_requested = true WHERE name = $1',
-    [projection],
+    'UPDATE vista_projections SET rebuild_requested = true, rebuild_start = $2 WHERE name = $1',
+    [projection, start === null ? null : JSON.stringify(start)],
   );
   if (!rowCount) throw new Error(`no projection named ${projection} has run yet`);
   return true;
@@ -193,4 +227,9 @@ export async function forgetGeneration(pool: Pool, projection: string, generatio
       ]);
     }
   });
+}
+
+/** Every source from sequence 1: the default, and what tests that create generations directly use. */
+export function fromBeginning(streams: readonly string[]): StartResolver {
+  return async () => Object.fromEntries(streams.map((s) => [s, { sequence: 1, described: 'beginning' }]));
 }

@@ -7,14 +7,17 @@ import {
   readGenerations,
   rebuildRequested,
   reconcileGenerations,
+  type StartResolver,
 } from './generations.ts';
 import type { LeaseManager } from './lease.ts';
 import { recordState } from './projection-catalog.ts';
+import { derivedIndexes, viewOf } from './public-view.ts';
 import { sleep } from './retry.ts';
 import { ProjectionRunner, type RunnerDeps } from './runner.ts';
 import { ElasticsearchDocumentSink } from './sinks/elasticsearch.ts';
 import { PostgresDocumentSink } from './sinks/postgres.ts';
 import { sqlWriter } from './sinks/sql.ts';
+import { describeStart, FROM_BEGINNING, resolveStart } from './start-positions.ts';
 import { commitUnitOfWork } from './unit-of-work.ts';
 import { type BatchWriter, documentWriter, type UnitOfWork } from './writer.ts';
 
@@ -28,9 +31,16 @@ export function writerFor(projection: Projection, generation: number, deps: Runn
   const unitOfWork: UnitOfWork = (move, write) =>
     commitUnitOfWork(deps.pool, { projection: projection.name, generation }, move, write);
   if (target.kind === 'postgres') {
+    // What the view lets readers filter and sort on is indexed, so no declared filter scans.
+    const view = viewOf(projection);
+    const declared = (target.indexes ?? []) as readonly (readonly string[])[];
+    const indexes = [
+      ...declared,
+      ...(view ? derivedIndexes(view, declared) : []),
+    ] as unknown as typeof target.indexes;
     return documentWriter(
       projection,
-      new PostgresDocumentSink(deps.pool, projection.name, generation, target),
+      new PostgresDocumentSink(deps.pool, projection.name, generation, { ...target, indexes }),
       unitOfWork,
     );
   }
@@ -122,8 +132,8 @@ export class ProjectionHost {
 
   /** While the lease is held: keep the generations running, start rebuilds, cut over. */
   private async supervise(projection: Projection, signal: AbortSignal): Promise<void> {
-    const streams = projection.sources.map((s) => s.stream);
-    let generations = await reconcileGenerations(this.deps.pool, projection, streams);
+    const resolveStarts = this.startResolver(projection);
+    let generations = await reconcileGenerations(this.deps.pool, projection, resolveStarts);
     const running: Running[] = [];
     this.active.set(projection.name, running);
     const start = (generation: Generation) => {
@@ -157,7 +167,7 @@ export class ProjectionHost {
           await this.matchRunners(projection, generations, running);
           resync = false;
         }
-        generations = await this.superviseOnce(projection, streams, generations, running, start);
+        generations = await this.superviseOnce(projection, resolveStarts, generations, running, start);
       } catch (error) {
         // A blip of PostgreSQL, or a switch that failed half-way, must not stop the runners or
         // give up the lease: the next round re-reads the generations and carries on.
@@ -171,14 +181,14 @@ export class ProjectionHost {
   /** One round: start a requested rebuild, switch to a building generation that caught up. */
   private async superviseOnce(
     projection: Projection,
-    streams: Parameters<typeof reconcileGenerations>[2],
+    resolveStarts: Parameters<typeof reconcileGenerations>[2],
     current: Generations,
     running: Running[],
     start: (generation: Generation) => Running,
   ): Promise<Generations> {
     let generations = current;
     if (!generations.building && (await rebuildRequested(this.deps.pool, projection.name))) {
-      generations = await reconcileGenerations(this.deps.pool, projection, streams);
+      generations = await reconcileGenerations(this.deps.pool, projection, resolveStarts);
       if (generations.building?.version === projection.version) {
         this.deps.log.info(
           { projection: projection.name, generation: generations.building.generation },
@@ -217,6 +227,22 @@ export class ProjectionHost {
         await this.retire(projection, { generation, version: projection.version, state: 'live' }, running);
       }
     }
+  }
+
+  /** Resolves where each source of a new generation starts: the operator's choice, else the definition's. */
+  private startResolver(projection: Projection): StartResolver {
+    return async (override) => {
+      const starts: Awaited<ReturnType<StartResolver>> = {};
+      for (const source of projection.sources) {
+        const start = override?.[source.stream] ?? source.start ?? FROM_BEGINNING;
+        const { js, jsm, streams } = this.deps;
+        starts[source.stream] = {
+          sequence: await resolveStart(js, jsm, streams, source.stream, start),
+          described: describeStart(start),
+        };
+      }
+      return starts;
+    };
   }
 
   /** Stops a retired generation's runner and drops its storage and checkpoints. */

@@ -20,8 +20,12 @@ export { type OutgoingEvent, publishEvent, toEnvelope } from '../../shared/event
 export { type PublishReport, publishMany } from '../../shared/events/publish-many.ts';
 export { type StreamDefinition, type Streams, streamsFor } from '../../shared/events/streams.ts';
 export { type Upcaster, upcaster } from '../../shared/events/upcasters.ts';
+/** A seeded PRNG for reproducible demo histories. */
+export { Random } from '../../shared/random.ts';
 // Applications and their projections.
 export { type Application, ApplicationError, type DemoOptions, defineApplication } from './application.ts';
+// Operator actions (the console's and the CLI's), executed by a projector process.
+export { executeCommand, serveCommands } from './commands.ts';
 export {
   DefinitionError,
   type DocumentProjection,
@@ -33,16 +37,43 @@ export {
   type PostgresTableTarget,
   type Projection,
   postgresTable,
+  type Source,
   type SqlContext,
   type SqlProjection,
 } from './define.ts';
+// Building blocks, for benchmarks that time the engine's stages and for custom hosts.
+export { foldBatch, type Stored } from './fold.ts';
 // Running them, and the operators' commands.
-export { ProjectionHost } from './host.ts';
+export { ProjectionHost, writerFor } from './host.ts';
 export { type Infrastructure, openInfrastructure, runnerDeps } from './infrastructure.ts';
 export { LeaseManager } from './lease.ts';
 export { ApplicationLoadError, loadApplication, loadApplicationOrExit } from './load-application.ts';
+export { registerProjectionMetrics, type StoredStatus } from './metrics.ts';
+export { readOrdered } from './ordered-source.ts';
+// What a view serves over GraphQL (its `api` field), and what the API derives from it.
+export type {
+  EnumKind,
+  FieldKind,
+  OrderTerm,
+  PublicField,
+  PublicRelation,
+  PublicShape,
+  ScalarKind,
+  ShortcutArgument,
+} from './public-shape.ts';
+export { PublicShapeError } from './public-view.ts';
 export { progressLine, RebuildHaltedError, rebuild } from './rebuild.ts';
 export type { RunnerDeps } from './runner.ts';
+export { ProjectionRunner } from './runner.ts';
+export { snakeCase } from './sinks/postgres.ts';
+export { applySqlProjection, type Equal, foldDocuments, spec, sqlSpec } from './spec.ts';
+export { describeStart, parseStartPosition, type StartPosition } from './start-positions.ts';
+export { type ProjectionStatus, readStatus, type StatusReader, statusReader } from './status.ts';
 // Testing views the way Vista tests its own.
-export { foldDocuments, spec } from './spec.ts';
-export { type ProjectionStatus, readStatus } from './status.ts';
+export {
+  eventually,
+  freePort,
+  type Installation,
+  isolatedInstallation,
+  waitForLiveViews,
+} from './testing.ts';

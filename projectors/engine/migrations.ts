@@ -57,6 +57,34 @@ const MIGRATIONS: readonly string[] = [
    INSERT INTO vista_generations (projection, generation, version, state, status, live_at)
      SELECT name, generation, version, 'live', status, updated_at FROM vista_projections;
    ALTER TABLE vista_projections ADD COLUMN rebuild_requested boolean NOT NULL DEFAULT false;`,
+  // Start positions: where each source of a generation began, resolved once when it was created;
+  // a rebuild may ask for other starts than the definition's.
+  `ALTER TABLE vista_checkpoints ADD COLUMN start_sequence bigint NOT NULL DEFAULT 1;
+   ALTER TABLE vista_checkpoints ADD COLUMN start_position text NOT NULL DEFAULT 'beginning';
+   ALTER TABLE vista_projections ADD COLUMN rebuild_start jsonb;`,
+  // Operator console: each generation's state changes, the actions operators took (what, when,
+  // from where, with what outcome), and how a dead letter was resolved (applied or skipped).
+  `CREATE TABLE vista_state_changes (
+     id bigserial PRIMARY KEY,
+     projection text NOT NULL,
+     generation integer NOT NULL,
+     status text NOT NULL,
+     detail text,
+     at timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE INDEX vista_state_changes_by_projection ON vista_state_changes (projection, id);
+   CREATE TABLE vista_operator_actions (
+     id bigserial PRIMARY KEY,
+     projection text NOT NULL,
+     action text NOT NULL,
+     dead_letter_id bigint,
+     origin jsonb NOT NULL,
+     outcome text NOT NULL CHECK (outcome IN ('accepted', 'refused')),
+     detail text NOT NULL,
+     at timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE INDEX vista_operator_actions_by_projection ON vista_operator_actions (projection, id);
+   ALTER TABLE vista_dead_letters ADD COLUMN resolution text CHECK (resolution IN ('applied', 'skipped'));`,
   // Dead letters belong to the generation that met them: a rebuild applies its own history and
   // leaves the live generation's letters alone; resume requests go to each generation.
   `ALTER TABLE vista_dead_letters ADD COLUMN generation integer;

@@ -10,6 +10,8 @@ export interface RawMessage {
   readonly payload: Uint8Array;
   /** Messages left in the stream (after this one) that match the filter: 0 means caught up. */
   readonly pending: number;
+  /** The producer's W3C trace context from the message headers, when it sent one. */
+  readonly traceparent?: string;
 }
 
 /**
@@ -62,12 +64,14 @@ export async function* readOrdered(
         }
         expected++;
       }
+      const traceparent = message.headers?.get('traceparent');
       yield {
         stream: source.stream,
         sequence: message.seq,
         subject: message.subject,
         payload: message.data,
         pending: message.info.pending,
+        ...(traceparent ? { traceparent } : {}),
       };
     }
   } finally {

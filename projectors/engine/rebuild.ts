@@ -5,6 +5,7 @@ import { readGenerations, requestRebuild } from './generations.ts';
 import { ProjectionHost } from './host.ts';
 import { LeaseManager } from './lease.ts';
 import type { RunnerDeps } from './runner.ts';
+import type { StartPosition } from './start-positions.ts';
 
 /** One line of rebuild progress: `[#####-----] 41% 410000/1000000 events 52000 events/s 11 s left`. */
 export function progressLine(done: number, total: number, perSecond: number, width = 30): string {
@@ -38,9 +39,16 @@ export async function rebuild(
   databaseUrl: string,
   log: Logger,
   write: (line: string, final: boolean) => void,
+  /** Other start positions than the definition's, by stream (e.g. only the last month). */
+  start: Readonly<Record<string, StartPosition>> | null = null,
 ): Promise<{ generation: number; seconds: number; events: number }> {
   const { pool, jsm, streams } = deps;
-  if (!(await requestRebuild(pool, projection.name)))
+  for (const stream of Object.keys(start ?? {}))
+    if (!projection.sources.some((s) => s.stream === stream))
+      throw new Error(
+        `${projection.name} does not read ${stream}; its sources are ${projection.sources.map((s) => s.stream).join(', ')}`,
+      );
+  if (!(await requestRebuild(pool, projection.name, start)))
     throw new Error(`${projection.name} is already rebuilding`);
   const before = (await readGenerations(pool, projection.name)).live?.generation;
   const stop = new AbortController();

@@ -8,6 +8,7 @@ import type { AnyEvent } from '../../shared/events/event-type.ts';
 import type { Streams } from '../../shared/events/streams.ts';
 import type { Logger } from '../../shared/log.ts';
 import { RateMeter } from '../../shared/metrics.ts';
+import { inBatchSpan } from './batch-span.ts';
 import { Batcher, type BatchLimits } from './batcher.ts';
 import { type Checkpoint, readCheckpoint } from './checkpoint-store.ts';
 import {
@@ -482,8 +483,13 @@ export class ProjectionRunner {
     }
   }
 
-  /** Commits a prepared batch once; true when it halts the projection. */
-  private async commitOnce({ applied, deadLetters, prepared, halt }: PreparedStep): Promise<boolean> {
+  /** Commits a prepared batch once, in its trace span; true when it halts the projection. */
+  private commitOnce(step: PreparedStep): Promise<boolean> {
+    const { name, generation } = this;
+    return inBatchSpan(name, generation, this.progress.positions, step.applied, () => this.commitStep(step));
+  }
+
+  private async commitStep({ applied, deadLetters, prepared, halt }: PreparedStep): Promise<boolean> {
     const next: Checkpoint = {};
     for (const raw of applied) next[raw.stream] = Math.max(next[raw.stream] ?? 0, raw.sequence);
     await prepared.commit({ deadLetters, resolvedDeadLetters: [], expected: this.progress.positions, next });

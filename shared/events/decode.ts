@@ -1,6 +1,7 @@
 import type { Contract } from './contract.ts';
 import { EnvelopeSchema } from './envelope.ts';
 import type { AnyEvent } from './event-type.ts';
+import { unstorable } from './storable.ts';
 import { upcastChain } from './upcasters.ts';
 
 export type PoisonCode =
@@ -10,7 +11,8 @@ export type PoisonCode =
   | 'WRONG_STREAM'
   | 'INVALID_DATA'
   | 'SUBJECT_MISMATCH'
-  | 'UPCAST_FAILED';
+  | 'UPCAST_FAILED'
+  | 'UNSTORABLE';
 
 /**
  * A message that can never become a valid event, however often it is retried: it belongs in
@@ -104,6 +106,11 @@ export function decodeEvent(
     }
     current = { type: current.type, data: upcast.data };
   }
+  // A schema can accept what no store holds (a NUL, an integer past 2^53); refused here, with
+  // the field named, it is a dead letter instead of a batch that fails in PostgreSQL.
+  const problem = unstorable(current.data);
+  if (problem)
+    throw new PoisonEventError('UNSTORABLE', `${current.type} data cannot be stored: ${problem}`, type);
   return {
     id: envelope.data.id,
     type: current.type,

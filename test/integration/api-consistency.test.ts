@@ -245,7 +245,7 @@ describe('GraphQL API: read-your-writes, live updates, compliance', () => {
       for (const s of subscriptions)
         expect(await s.next()).toMatchObject({ data: { orderUpdated: { paidCents: 0 } } });
       const reads = () =>
-        counted.statements.filter((sql) => sql.includes('FROM orders o WHERE o.id = ANY')).length;
+        counted.statements.filter((sql) => /FROM "orders" v WHERE v."id" = ANY/.test(sql)).length;
       const before = reads();
       await pay('fan-7', 200);
       const update = await (subscriptions[7] as (typeof subscriptions)[number]).next();

@@ -108,7 +108,7 @@ describe('GraphQL API: safe under bad input and failing stores', () => {
       mappings: { properties: { sku: { type: 'text' }, added: { type: 'boolean' } } },
     });
     await es.index({ index, id: 'p1', document: { sku: 'S1', added: true }, refresh: true });
-    const broken = await startApiWith(env, { productsAlias: index, log: quiet });
+    const broken = await startApiWith(env, { elasticsearchAlias: () => index, log: quiet });
     const nodeEnv = process.env.NODE_ENV;
     process.env.NODE_ENV = 'development';
     try {
@@ -139,7 +139,11 @@ describe('GraphQL API: safe under bad input and failing stores', () => {
     const url = new URL(env.config.DATABASE_URL);
     url.pathname = '/postgres';
     const fresh = createPool(url.toString(), { applicationName: 'vista-api-test' });
-    const early = await startApiWith(env, { pool: fresh, productsAlias: 'no-such-products', log: quiet });
+    const early = await startApiWith(env, {
+      pool: fresh,
+      elasticsearchAlias: () => 'no-such-products',
+      log: quiet,
+    });
     try {
       const { body } = await early.query('{ order(id: "o-1") { id } product(id: "p") { id } }');
       expect(body.data).toEqual({ order: null, product: null });

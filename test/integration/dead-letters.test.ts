@@ -7,7 +7,7 @@ import {
   type PoisonPolicy,
   postgresTable,
 } from '../../projectors/engine/define.ts';
-import { readGenerations, reconcileGenerations } from '../../projectors/engine/generations.ts';
+import { fromBeginning, readGenerations, reconcileGenerations } from '../../projectors/engine/generations.ts';
 import { writerFor } from '../../projectors/engine/host.ts';
 import { runnerDeps } from '../../projectors/engine/infrastructure.ts';
 import { ProjectionRunner } from '../../projectors/engine/runner.ts';
@@ -52,7 +52,7 @@ describe('dead letters and their retry', () => {
 
   async function start(onPoison: PoisonPolicy, bug: { fixed: boolean }) {
     const projection = stockView(onPoison, bug);
-    await reconcileGenerations(env.infrastructure.pool, projection, ['CATALOG']);
+    await reconcileGenerations(env.infrastructure.pool, projection, fromBeginning(['CATALOG']));
     const deps = runnerDeps(env.config, env.infrastructure, env.log);
     const runner = new ProjectionRunner(projection, writerFor(projection, 1, deps), deps, 1);
     running.push(runner.run(stop.signal));

@@ -3,7 +3,7 @@ import { shop } from '../../examples/shop/contract.ts';
 import { PriceChanged } from '../../examples/shop/events/catalog.ts';
 import { listDeadLetters } from '../../projectors/engine/dead-letters.ts';
 import { defineDocumentProjection, elasticsearchIndex } from '../../projectors/engine/define.ts';
-import { reconcileGenerations } from '../../projectors/engine/generations.ts';
+import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations.ts';
 import { writerFor } from '../../projectors/engine/host.ts';
 import { runnerDeps } from '../../projectors/engine/infrastructure.ts';
 import { ProjectionRunner, type RunnerDeps } from '../../projectors/engine/runner.ts';
@@ -51,7 +51,7 @@ describe('Elasticsearch failures that are not about a document', () => {
     ).rows[0];
 
   async function start(deps: RunnerDeps) {
-    await reconcileGenerations(env.infrastructure.pool, prices, ['CATALOG']);
+    await reconcileGenerations(env.infrastructure.pool, prices, fromBeginning(['CATALOG']));
     runner = new ProjectionRunner(prices, writerFor(prices, 1, deps), deps, 1);
     running = runner.run(stop.signal);
     await eventually(async () => (runner.progress.positions.CATALOG === 1 ? true : undefined));

@@ -4,7 +4,7 @@ import { PriceChanged, ProductAdded } from '../../examples/shop/events/catalog.t
 import { type Checkpoint, StaleCheckpointError } from '../../projectors/engine/checkpoint-store.ts';
 import { defineDocumentProjection, elasticsearchIndex } from '../../projectors/engine/define.ts';
 import type { Stored } from '../../projectors/engine/fold.ts';
-import { reconcileGenerations } from '../../projectors/engine/generations.ts';
+import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations.ts';
 import { runnerDeps } from '../../projectors/engine/infrastructure.ts';
 import { ProjectionRunner } from '../../projectors/engine/runner.ts';
 import {
@@ -110,7 +110,7 @@ describe('Elasticsearch sink', () => {
       time: '2026-01-01T00:00:01.000Z',
       source: '/test',
     });
-    await reconcileGenerations(pool, prices, ['CATALOG']);
+    await reconcileGenerations(pool, prices, fromBeginning(['CATALOG']));
     await runUntil(4);
   });
 

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
 import { defineDocumentProjection, postgresTable } from '../../projectors/engine/define.ts';
-import { readGenerations, reconcileGenerations } from '../../projectors/engine/generations.ts';
+import { fromBeginning, readGenerations, reconcileGenerations } from '../../projectors/engine/generations.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { runProjections } from '../support/running.ts';
@@ -42,8 +42,8 @@ describe('a generation is built only by the code of its version', () => {
 
   it('version 1, rolled back to after version 2 started a generation, leaves that generation alone', async () => {
     const { pool } = env.infrastructure;
-    await reconcileGenerations(pool, stockAt(1), ['CATALOG']); // generation 1, version 1, live
-    await reconcileGenerations(pool, stockAt(2), ['CATALOG']); // version 2 starts generation 2 …
+    await reconcileGenerations(pool, stockAt(1), fromBeginning(['CATALOG'])); // generation 1, version 1, live
+    await reconcileGenerations(pool, stockAt(2), fromBeginning(['CATALOG'])); // version 2 starts generation 2 …
     expect((await readGenerations(pool, 'stock_versions')).building).toMatchObject({
       generation: 2,
       version: 2,

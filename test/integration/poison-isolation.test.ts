@@ -9,7 +9,7 @@ import {
   type Projection,
   postgresTable,
 } from '../../projectors/engine/define.ts';
-import { reconcileGenerations } from '../../projectors/engine/generations.ts';
+import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations.ts';
 import { writerFor } from '../../projectors/engine/host.ts';
 import { runnerDeps } from '../../projectors/engine/infrastructure.ts';
 import { rebuild } from '../../projectors/engine/rebuild.ts';
@@ -87,7 +87,7 @@ describe('poison is the event, not the batch', () => {
   }
 
   async function start(projection: Projection) {
-    await reconcileGenerations(env.infrastructure.pool, projection, ['CATALOG']);
+    await reconcileGenerations(env.infrastructure.pool, projection, fromBeginning(['CATALOG']));
     const deps = runnerDeps(env.config, env.infrastructure, env.log);
     const runner = new ProjectionRunner(projection, writerFor(projection, 1, deps), deps, 1);
     running.push(runner.run(stop.signal));
@@ -188,7 +188,7 @@ describe('poison is the event, not the batch', () => {
   it('a rebuild whose new generation halts says so and fails', async () => {
     await publishHistory();
     const projection = documentProbe('halt');
-    await reconcileGenerations(env.infrastructure.pool, projection, ['CATALOG']);
+    await reconcileGenerations(env.infrastructure.pool, projection, fromBeginning(['CATALOG']));
     const deps = runnerDeps(env.config, env.infrastructure, env.log);
     // No projector owns it: `rebuild` runs it in this process, as `vista rebuild` does.
     await expect(

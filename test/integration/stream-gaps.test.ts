@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
 import { defineDocumentProjection, postgresTable } from '../../projectors/engine/define.ts';
-import { reconcileGenerations } from '../../projectors/engine/generations.ts';
+import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations.ts';
 import { writerFor } from '../../projectors/engine/host.ts';
 import { runnerDeps } from '../../projectors/engine/infrastructure.ts';
 import { ProjectionRunner } from '../../projectors/engine/runner.ts';
@@ -47,7 +47,7 @@ describe('stream gaps', () => {
   }
 
   async function start() {
-    await reconcileGenerations(env.infrastructure.pool, stock, ['CATALOG']);
+    await reconcileGenerations(env.infrastructure.pool, stock, fromBeginning(['CATALOG']));
     const deps = runnerDeps(env.config, env.infrastructure, env.log);
     const runner = new ProjectionRunner(stock, writerFor(stock, 1, deps), deps, 1);
     const controller = new AbortController();

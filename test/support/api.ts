@@ -33,7 +33,8 @@ export async function startApiWith(env: TestEnvironment, overrides: ApiOverrides
   const server = createApiServer({
     pool,
     es,
-    productsAlias: elasticsearchAlias(config.VISTA_NAMESPACE, 'products'),
+    projections: env.app.projections,
+    elasticsearchAlias: (view) => elasticsearchAlias(config.VISTA_NAMESPACE, view),
     streams: env.infrastructure.streams,
     log,
     watcher,

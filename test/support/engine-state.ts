@@ -69,3 +69,5 @@ export async function projectorSessions(pool: Pool): Promise<string[]> {
   );
   return rows.map((r) => r.application_name);
 }
+
+export { waitForLiveViews } from '../../projectors/engine/index.ts';

@@ -1,4 +1,5 @@
 import type { OutgoingEvent } from '../../../projectors/engine/index.ts';
+import { Random } from '../../../projectors/engine/index.ts';
 import {
   PriceChanged,
   ProductAdded,
@@ -8,7 +9,6 @@ import {
 } from '../events/catalog.ts';
 import { OrderCancelled, OrderPlaced, OrderShipped } from '../events/orders.ts';
 import { PaymentCaptured, PaymentRefunded } from '../events/payments.ts';
-import { Random } from './random.ts';
 
 export interface HistoryOptions {
   /** How many events to generate. */

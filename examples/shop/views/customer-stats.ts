@@ -96,6 +96,10 @@ export const customerStats = defineSqlProjection(shop, {
        lifetime_spend_cents bigint NOT NULL,
        first_order_at timestamptz,
        last_order_at timestamptz)`,
+    // What readers may filter and sort on (see api below), each with the key as tie-breaker.
+    `CREATE INDEX IF NOT EXISTS ${table('customers_by_order_count')} ON ${table('customers')} (order_count, customer_id)`,
+    `CREATE INDEX IF NOT EXISTS ${table('customers_by_spend')} ON ${table('customers')} (lifetime_spend_cents, customer_id)`,
+    `CREATE INDEX IF NOT EXISTS ${table('customers_by_last_order')} ON ${table('customers')} (last_order_at, customer_id)`,
     `CREATE TABLE IF NOT EXISTS ${table('orders')} (
        order_id text PRIMARY KEY,
        customer_id text,
@@ -105,6 +109,47 @@ export const customerStats = defineSqlProjection(shop, {
   view: (table) =>
     `SELECT customer_id, order_count, cancelled_count, lifetime_spend_cents, first_order_at, last_order_at
        FROM ${table('customers')}`,
+  api: {
+    description: 'What the customer_stats view knows of one customer, from ORDERS and PAYMENTS.',
+    noun: { one: 'customer', many: 'customers' },
+    key: ['customerId'],
+    fields: {
+      customerId: { kind: 'id', description: 'The customer id.' },
+      orderCount: { kind: 'int', description: 'Orders placed.', filterable: true, sortable: true },
+      cancelledCount: { kind: 'int', description: 'Orders cancelled.' },
+      lifetimeSpendCents: {
+        kind: 'long',
+        description:
+          "Captured minus refunded over the customer's orders, in cents (payments before their order included).",
+        filterable: true,
+        sortable: true,
+      },
+      firstOrderAt: {
+        kind: 'timestamp',
+        description: "When the customer's first order was placed (ISO-8601).",
+      },
+      lastOrderAt: {
+        kind: 'timestamp',
+        description: "When the customer's latest order was placed (ISO-8601).",
+        filterable: true,
+        sortable: true,
+      },
+    },
+    lookup: {
+      name: 'customer',
+      description: "One customer's statistics, or null when no order of theirs has been projected (yet).",
+      args: { id: { field: 'customerId', description: 'The customer id.' } },
+    },
+    relations: {
+      orders: {
+        view: 'orders',
+        kind: 'many',
+        on: { customerId: 'customerId' },
+        description: "The customer's orders, newest first.",
+        shortcuts: { status: { field: 'status', description: 'Only orders in this status.' } },
+      },
+    },
+  },
   apply: async (events, sql) => {
     const orderIds = [...new Set(events.map((e) => e.data.orderId))];
     const rows = await sql.query<{

@@ -98,4 +98,73 @@ export const orders = defineDocumentProjection(shop, {
     indexes: [['customerId', 'placedAt'], ['status', 'placedAt'], ['placedAt']],
     visibleWhen: 'placed_at IS NOT NULL',
   }),
+  api: {
+    type: 'Order',
+    description:
+      'An order as the orders view sees it (eventually consistent with the ORDERS and PAYMENTS streams).',
+    noun: { one: 'order', many: 'orders' },
+    key: ['id'],
+    fields: {
+      id: { kind: 'id', description: 'The order id (the aggregate id of its events).' },
+      customerId: { kind: 'id', description: 'The customer who placed it.', filterable: true },
+      status: {
+        kind: {
+          enum: 'OrderStatus',
+          description: 'Where an order is in its life. CANCELLED beats SHIPPED beats PAID beats PLACED.',
+          values: {
+            PLACED: 'Placed and not yet fully paid.',
+            PAID: 'Paid in full (captured minus refunded covers the total).',
+            SHIPPED: 'Handed to a carrier.',
+            CANCELLED: 'Cancelled; final.',
+          },
+        },
+        description: 'Current status.',
+        filterable: true,
+      },
+      totalCents: {
+        kind: 'long',
+        description: 'Sum of quantity × unit price over its lines, in cents.',
+        filterable: true,
+        sortable: true,
+      },
+      lineCount: { kind: 'int', description: 'Number of lines.' },
+      paidCents: { kind: 'long', description: 'Captured minus refunded, in cents.' },
+      capturedCents: { kind: 'long', description: 'Sum of the payments captured for it, in cents.' },
+      refundedCents: { kind: 'long', description: 'Sum of the payments refunded for it, in cents.' },
+      placedAt: {
+        kind: 'timestamp',
+        description: 'When it was placed (ISO-8601).',
+        filterable: true,
+        sortable: true,
+      },
+      shippedAt: {
+        kind: 'timestamp',
+        description: 'When it was shipped (ISO-8601), if it was.',
+        nullable: true,
+      },
+      cancelledAt: {
+        kind: 'timestamp',
+        description: 'When it was cancelled (ISO-8601), if it was.',
+        nullable: true,
+      },
+    },
+    order: { by: [{ placedAt: 'DESC' }], says: 'newest first' },
+    list: {
+      description:
+        'Orders newest first, optionally of one customer and/or in one status. first is at most 100.',
+      shortcuts: {
+        customerId: { field: 'customerId', description: "Only this customer's orders." },
+        status: { field: 'status', description: 'Only orders in this status.' },
+      },
+    },
+    relations: {
+      customer: {
+        view: 'customer_stats',
+        kind: 'one',
+        on: { customerId: 'customerId' },
+        description:
+          "The customer's statistics (null while customer_stats has not caught up with the order).",
+      },
+    },
+  },
 });

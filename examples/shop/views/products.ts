@@ -126,4 +126,50 @@ export const products = defineDocumentProjection(shop, {
     },
     visibleField: 'added',
   }),
+  api: {
+    type: 'Product',
+    description: 'A product of the catalogue, as the products view in Elasticsearch sees it.',
+    noun: { one: 'product', many: 'products' },
+    key: ['id'],
+    fields: {
+      id: { kind: 'id', description: 'The product id.' },
+      sku: { kind: 'string', description: 'Stock keeping unit.', filterable: true, sortable: true },
+      name: { kind: 'string', description: 'Display name.', filterable: true, sortable: true },
+      description: { kind: 'string', description: 'Free-text description.' },
+      category: { kind: 'string', description: 'Category.', filterable: true, sortable: true },
+      priceCents: { kind: 'long', description: 'Latest price, in cents.', filterable: true, sortable: true },
+      tags: {
+        kind: 'string',
+        list: true,
+        description: 'Tags (empty for products added before tags existed).',
+      },
+      stock: {
+        kind: 'long',
+        description: 'Adjustments, minus quantities on placed orders, plus those of cancelled orders.',
+        filterable: true,
+        sortable: true,
+      },
+      unitsSold: {
+        kind: 'long',
+        description: 'Quantities on placed orders that are not cancelled.',
+        filterable: true,
+        sortable: true,
+      },
+    },
+    tieBreaker: 'sku',
+    order: { by: [{ sku: 'ASC' }], says: 'by SKU' },
+    lookup: { description: 'One product by id, or null when it has not been added (yet).' },
+    texts: { connection: 'A page of products, most relevant first.' },
+    search: {
+      fields: { name: 2, description: 1 },
+      shortcut: {
+        name: 'searchProducts',
+        query: 'Words to look for in names and descriptions (plain text, no query syntax).',
+        description: `Full-text search over name and description (name weighs double), most relevant first,
+optionally only in one category; every added product when query is empty or absent.
+query is at most 500 characters and first at most 100.`,
+        args: { category: { field: 'category', description: 'Only products of this category (exact).' } },
+      },
+    },
+  },
 });

@@ -1,8 +1,8 @@
 import { ident, inTransaction, type Pool, type PoolClient } from '../../../shared/clients/postgres.ts';
 import type { ColumnType, PostgresTableTarget } from '../define.ts';
-import { backoffMs } from '../retry.ts';
 import type { Stored } from '../fold.ts';
 import { LookupStore } from '../lookup-store.ts';
+import { backoffMs } from '../retry.ts';
 import type { DocumentSink } from '../sink.ts';
 import type { GenerationRole } from '../writer.ts';
 

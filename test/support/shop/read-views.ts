@@ -1,10 +1,9 @@
 import { expect } from 'vitest';
 import type { Elasticsearch } from '../../../shared/clients/elasticsearch.ts';
-import { streamHeads } from '../../../shared/clients/jetstream-streams.ts';
 import type { Pool } from '../../../shared/clients/postgres.ts';
 import type { OutgoingEvent } from '../../../shared/events/publish.ts';
 import { elasticsearchAlias } from '../../../shared/read-model-names.ts';
-import { eventually, type TestEnvironment } from '../environment.ts';
+import type { TestEnvironment } from '../environment.ts';
 import { expectedCustomerStats, expectedDailySales, expectedOrders, expectedProducts } from './model.ts';
 
 /** The demo views read back in the model's shape, keyed like the model's maps. */
@@ -65,29 +64,7 @@ export async function readDailySales(pool: Pool): Promise<Record<string, unknown
 }
 
 /** Waits until every live generation's checkpoint is at its streams' heads (`sources` rows in all). */
-export async function waitForLiveViews(
-  env: TestEnvironment,
-  sources: number,
-  timeoutMs = 120_000,
-): Promise<void> {
-  const { nats, streams, pool } = env.infrastructure;
-  const heads = await streamHeads(nats.jsm, streams);
-  await eventually(
-    async () => {
-      const { rows } = await pool
-        .query<{ behind: number; sources: number }>(
-          `SELECT count(*) AS sources, count(*) FILTER (WHERE c.position <
-                    CASE c.stream WHEN 'CATALOG' THEN $1::bigint WHEN 'ORDERS' THEN $2::bigint ELSE $3::bigint END) AS behind
-             FROM vista_checkpoints c JOIN vista_projections p ON p.name = c.projection AND p.generation = c.generation`,
-          [heads.CATALOG, heads.ORDERS, heads.PAYMENTS],
-        )
-        .catch(() => ({ rows: [] }));
-      return rows[0]?.sources === sources && rows[0]?.behind === 0 ? true : undefined;
-    },
-    timeoutMs,
-    'every live view to reach the stream heads',
-  );
-}
+export { waitForLiveViews } from '../engine-state.ts';
 
 /** Asserts that all four demo views equal the independent model of `history`. */
 export async function expectViewsToMatchModel(

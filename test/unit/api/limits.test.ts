@@ -1,8 +1,11 @@
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
+import { paginatedFields, servedViews } from '../../../api/derive/views.ts';
 import { measureDocument } from '../../../api/limits.ts';
+import shop from '../../../examples/shop/index.ts';
 
-const measure = (query: string) => measureDocument(parse(query));
+const paginated = paginatedFields(servedViews(shop.projections));
+const measure = (query: string) => measureDocument(parse(query), paginated);
 
 describe('query depth and cost', () => {
   it('a flat query costs one per field', () => {

@@ -1,6 +1,12 @@
-import { parse } from 'graphql';
+import { type DocumentNode, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { projectionsRead } from '../../../api/read-models.ts';
+import { readsOf, servedViews } from '../../../api/derive/views.ts';
+import { ReadsIndex } from '../../../api/read-models.ts';
+import shop from '../../../examples/shop/index.ts';
+
+const index = new ReadsIndex(readsOf(servedViews(shop.projections)));
+const projectionsRead = (document: DocumentNode, operationName?: string) =>
+  index.projectionsRead(document, operationName);
 
 describe('the projections a query reads', () => {
   it('names the view behind each field, at any depth', () => {
@@ -23,6 +29,14 @@ describe('the projections a query reads', () => {
   it('reads only the operation that runs', () => {
     const document = parse('query A { order(id: "o") { id } } query B { product(id: "p") { id } }');
     expect(projectionsRead(document, 'B')).toEqual(['products']);
+  });
+
+  it('derives the reads of every served view, dailySales included', () => {
+    expect(projectionsRead(parse('{ dailySales { totalCount } }'))).toEqual(['daily_sales']);
+    expect(projectionsRead(parse('{ customerStats { edges { node { orders { totalCount } } } } }'))).toEqual([
+      'customer_stats',
+      'orders',
+    ]);
   });
 
   it('reads no view for the projections list or introspection', () => {

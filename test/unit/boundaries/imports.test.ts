@@ -50,6 +50,16 @@ describe('module boundaries', () => {
     expect(bad).toEqual([]);
   });
 
+  it('benchmarks use the engine through its face and never test support', () => {
+    const files = sources('bench');
+    expect(files.length).toBeGreaterThan(5);
+    const bad = violations(
+      files,
+      (target) => target.startsWith('test/') || (target.startsWith('projectors/') && target !== FACE),
+    );
+    expect(bad).toEqual([]);
+  });
+
   it('finds a forbidden import when there is one (the check can fail)', () => {
     expect(violations(['test/unit/boundaries/imports.test.ts'], (t) => t.startsWith('test/'))).toEqual([]);
     expect(violations(['examples/shop/index.ts'], (t) => t === FACE)).toEqual([

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { shop } from '../../../../examples/shop/contract.ts';
+import { defineContract } from '../../../../shared/events/contract.ts';
 import { decodeEvent, PoisonEventError } from '../../../../shared/events/decode.ts';
 import type { EventType } from '../../../../shared/events/event-type.ts';
+import { eventType } from '../../../../shared/events/event-type.ts';
 import { upcastChain, upcaster } from '../../../../shared/events/upcasters.ts';
 
 const encode = (value: unknown) =>
@@ -89,6 +92,31 @@ describe('decodeEvent', () => {
   ])('normalises the time %s to UTC', (time, utc) => {
     const payload = encode({ ...envelope('orders.order_placed.v1', placed), time });
     expect(decodeEvent(payload, 'ORDERS', 1, shop).time).toBe(utc);
+  });
+
+  // A contract as loose as a team might write it: any string, any number (zod's int() would
+  // refuse unsafe integers itself).
+  const Noted = eventType({
+    type: 'notes.noted.v1',
+    stream: 'NOTES',
+    schema: z.object({ noteId: z.string(), text: z.string(), count: z.number() }),
+    aggregateId: (d) => d.noteId,
+  });
+  const loose = defineContract({ streams: [{ name: 'NOTES', subjects: 'notes.>' }], events: [Noted] });
+  it.each([
+    ['a NUL in a string field', { noteId: 'n1', text: 'a\u0000b', count: 1 }, /text/],
+    ['an integer past 2^53', { noteId: 'n1', text: 'a', count: 2 ** 53 + 2 }, /count/],
+    ['an integer below -(2^53)', { noteId: 'n1', text: 'a', count: -(2 ** 60) }, /count/],
+  ])('refuses %s that the schema accepts but no store holds, naming the field', (_, data, field) => {
+    const payload = encode(envelope('notes.noted.v1', data, 'n1'));
+    const decode = () => decodeEvent(payload, 'NOTES', 1, loose);
+    expect(decode).toThrow(PoisonEventError);
+    expect(decode).toThrow(field);
+    try {
+      decode();
+    } catch (error) {
+      expect((error as PoisonEventError).code).toBe('UNSTORABLE');
+    }
   });
 
   it.each([

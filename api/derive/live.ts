@@ -1,0 +1,30 @@
+import type { DerivedView } from '../../projectors/engine/public-view.ts';
+import type { Logger } from '../../shared/log.ts';
+import type { CheckpointWatcher } from '../checkpoint-watcher.ts';
+import { LiveQuery } from '../live-query.ts';
+import type { Node } from './postgres-reads.ts';
+import { findNodes, type ViewReader } from './readers.ts';
+
+/**
+ * One live reader per served view behind its `…Updated(key)` subscription: when the view's
+ * projection commits, every subscribed key is re-read in one query and each subscriber is sent
+ * its node if it changed.
+ */
+export function viewFeeds(
+  views: readonly DerivedView[],
+  readers: ReadonlyMap<string, ViewReader>,
+  watcher: CheckpointWatcher,
+  log: Logger,
+): ReadonlyMap<string, LiveQuery<string, Node | null>> {
+  return new Map(
+    views.map((view) => [
+      view.name,
+      new LiveQuery<string, Node | null>({
+        name: view.updatedField,
+        log,
+        read: (keys) => findNodes(readers.get(view.name) as ViewReader, keys),
+        positions: () => watcher.snapshot([view.name]),
+      }),
+    ]),
+  );
+}

@@ -1,0 +1,260 @@
+import type { DerivedField, DerivedView } from '../../projectors/engine/public-view.ts';
+import { ident, type Pool } from '../../shared/clients/postgres.ts';
+import {
+  type Condition,
+  type Connection,
+  encodeCursor,
+  type PageRequest,
+  type SortTerm,
+  toConnection,
+  type Value,
+} from './query-input.ts';
+
+type Row = Record<string, unknown>;
+export type Node = Record<string, unknown>;
+
+const SQL_TYPE: Record<string, string> = {
+  id: 'text',
+  string: 'text',
+  int: 'int',
+  long: 'bigint',
+  float: 'float8',
+  boolean: 'boolean',
+  timestamp: 'timestamptz',
+  date: 'date',
+};
+
+const sqlType = (field: DerivedField) =>
+  typeof field.kind === 'string' ? (SQL_TYPE[field.kind] as string) : 'text';
+const column = (field: DerivedField, alias = 'v') => `${alias}.${ident(field.stored)}`;
+
+/** Collects parameters: user values reach SQL only as `$n`. */
+class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown, type: string): string {
+    this.values.push(value);
+    return `$${this.values.length}::${type}`;
+  }
+}
+
+const OPERATOR = { eq: '=', lt: '<', lte: '<=', gt: '>', gte: '>=' } as const;
+
+export function compileWhere(condition: Condition, params: Params): string {
+  switch (condition.kind) {
+    case 'all':
+    case 'any': {
+      if (condition.of.length === 0) return condition.kind === 'all' ? 'TRUE' : 'FALSE';
+      const parts = condition.of.map((c) => `(${compileWhere(c, params)})`);
+      return parts.join(condition.kind === 'all' ? ' AND ' : ' OR ');
+    }
+    case 'compare': {
+      const value = params.add(condition.value, sqlType(condition.field));
+      if (condition.op === 'ne') return `${column(condition.field)} IS DISTINCT FROM ${value}`;
+      return `${column(condition.field)} ${OPERATOR[condition.op]} ${value}`;
+    }
+    case 'in': {
+      const values = params.add(condition.values, `${sqlType(condition.field)}[]`);
+      return condition.not
+        ? `(${column(condition.field)} IS NULL OR ${column(condition.field)} <> ALL(${values}))`
+        : `${column(condition.field)} = ANY(${values})`;
+    }
+    case 'null':
+      return `${column(condition.field)} IS ${condition.isNull ? '' : 'NOT '}NULL`;
+  }
+}
+
+/** A term's cursor value as selected: microseconds for times (a JS Date keeps only ms). */
+function cursorExpression(field: DerivedField): string {
+  if (field.kind === 'timestamp') return `(extract(epoch FROM ${column(field)}) * 1000000)::bigint`;
+  if (field.kind === 'date') return `${column(field)}::text`;
+  return column(field);
+}
+
+function cursorParam(field: DerivedField, value: Value | string, params: Params): string {
+  if (field.kind === 'timestamp') {
+    return `(timestamptz 'epoch' + ${params.add(value, 'bigint')} * interval '1 microsecond')`;
+  }
+  return params.add(value, sqlType(field));
+}
+
+/**
+ * "After this cursor" in the page's order: a row comparison when every term runs the same
+ * way (what a composite index serves), else the expanded lexicographic form.
+ */
+function keyset(order: readonly SortTerm[], cursor: readonly (Value | string)[], params: Params): string {
+  const op = (term: SortTerm) => (term.direction === 'ASC' ? '>' : '<');
+  if (order.every((t) => t.direction === order[0]?.direction)) {
+    const columns = order.map((t) => column(t.field)).join(', ');
+    const values = order.map((t, i) => cursorParam(t.field, cursor[i] as Value, params)).join(', ');
+    return `(${columns}) ${op(order[0] as SortTerm)} (${values})`;
+  }
+  const values = order.map((t, i) => cursorParam(t.field, cursor[i] as Value, params));
+  return order
+    .map((term, i) => {
+      const equal = order.slice(0, i).map((t, j) => `${column(t.field)} = ${values[j]}`);
+      return `(${[...equal, `${column(term.field)} ${op(term)} ${values[i]}`].join(' AND ')})`;
+    })
+    .join(' OR ');
+}
+
+const reversed = (order: readonly SortTerm[]): SortTerm[] =>
+  order.map((t) => ({ field: t.field, direction: t.direction === 'ASC' ? 'DESC' : 'ASC' }));
+
+/**
+ * Reads of one PostgreSQL view, all derived from its public shape: lookups by key, keyset
+ * pages in any declared ordering, counts, and the pages of many parents in one query.
+ */
+export class PostgresViewReader {
+  private readonly select: string;
+  private readonly relation: string;
+
+  constructor(
+    private readonly pool: Pool,
+    readonly view: DerivedView,
+  ) {
+    this.relation = ident(view.name);
+    this.select = view.fields
+      .map((f) => `${f.kind === 'date' ? `${column(f)}::text` : column(f)} AS ${ident(f.name)}`)
+      .join(', ');
+  }
+
+  /** Nodes by key (each key the key fields' values in order), in one query. */
+  async lookup(keys: readonly (readonly Value[])[]): Promise<Map<string, Node>> {
+    if (keys.length === 0) return new Map();
+    const params = new Params();
+    const { key } = this.view;
+    const arrays = key.map((field, i) =>
+      params.add(
+        keys.map((k) => k[i]),
+        `${sqlType(field)}[]`,
+      ),
+    );
+    // One key field: `= ANY`, the plan of a hand-written lookup; a composite key joins the pairs.
+    const names = key.map((_, i) => `k${i}`);
+    const match =
+      key.length === 1
+        ? `WHERE ${column(key[0] as DerivedField)} = ANY(${arrays[0]})`
+        : `JOIN unnest(${arrays.join(', ')}) AS k(${names.join(', ')}) ON ${key
+            .map((field, i) => `${column(field)} = k.${names[i]}`)
+            .join(' AND ')}`;
+    const { rows } = await this.pool.query<Row>(
+      `SELECT ${this.select} FROM ${this.relation} v ${match}`,
+      params.values,
+    );
+    return new Map(rows.map((row) => [this.keyOf(row), this.toNode(row)]));
+  }
+
+  keyOf(node: Row): string {
+    return JSON.stringify(this.view.key.map((f) => node[f.name]));
+  }
+
+  async page(request: PageRequest): Promise<Connection> {
+    const params = new Params();
+    const sql = this.pageSql(request, params, []);
+    const { rows } = await this.pool.query<Row>(sql, params.values);
+    return this.connection(rows, request, () => this.count(request.where));
+  }
+
+  async count(where: Condition): Promise<number> {
+    const params = new Params();
+    const { rows } = await this.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${this.relation} v WHERE ${compileWhere(where, params)}`,
+      params.values,
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  /**
+   * The same page under many parents (`join` fields equal to each parent's values), in one
+   * query: a LATERAL page per parent. `counts` answers their totalCounts, also in one query.
+   */
+  async pages(
+    join: readonly DerivedField[],
+    parents: readonly (readonly Value[])[],
+    request: PageRequest,
+    counts: (parent: readonly Value[]) => Promise<number>,
+  ): Promise<Connection[]> {
+    const params = new Params();
+    const arrays = join.map((field, i) =>
+      params.add(
+        parents.map((p) => p[i]),
+        `${sqlType(field)}[]`,
+      ),
+    );
+    const names = join.map((_, i) => `p${i}`);
+    const on = join.map((field, i) => `${column(field)} = p.${names[i]}`);
+    const inner = this.pageSql(request, params, on);
+    const { rows } = await this.pool.query<Row & { __page: number }>(
+      `SELECT p.page::int AS __page, o.* FROM unnest(${arrays.join(', ')}) WITH ORDINALITY AS p(${names.join(', ')}, page)
+         CROSS JOIN LATERAL (${inner}) o ORDER BY p.page`,
+      params.values,
+    );
+    const byPage = new Map<number, Row[]>();
+    for (const row of rows) {
+      const page = byPage.get(row.__page);
+      if (page) page.push(row);
+      else byPage.set(row.__page, [row]);
+    }
+    return parents.map((parent, i) =>
+      this.connection(byPage.get(i + 1) ?? [], request, () => counts(parent)),
+    );
+  }
+
+  /** How many rows match `where` under each parent, in one query. */
+  async counts(
+    join: readonly DerivedField[],
+    parents: readonly (readonly Value[])[],
+    where: Condition,
+  ): Promise<number[]> {
+    const params = new Params();
+    const arrays = join.map((field, i) =>
+      params.add(
+        parents.map((p) => p[i]),
+        `${sqlType(field)}[]`,
+      ),
+    );
+    const names = join.map((_, i) => `p${i}`);
+    const on = join.map((field, i) => `${column(field)} = p.${names[i]}`).join(' AND ');
+    const { rows } = await this.pool.query<{ page: number; n: number }>(
+      `SELECT p.page::int AS page,
+              (SELECT count(*) FROM ${this.relation} v WHERE ${on} AND ${compileWhere(where, params)})::int AS n
+         FROM unnest(${arrays.join(', ')}) WITH ORDINALITY AS p(${names.join(', ')}, page)`,
+      params.values,
+    );
+    const byPage = new Map(rows.map((r) => [r.page, r.n]));
+    return parents.map((_, i) => byPage.get(i + 1) ?? 0);
+  }
+
+  private pageSql(request: PageRequest, params: Params, extra: readonly string[]): string {
+    const order = request.backward ? reversed(request.order) : request.order;
+    const conditions = [...extra, `(${compileWhere(request.where, params)})`];
+    if (request.cursor) conditions.push(`(${keyset(order, request.cursor, params)})`);
+    const cursorColumns = request.order.map((t, i) => `${cursorExpression(t.field)} AS "__c${i}"`).join(', ');
+    const orderBy = order.map((t) => `${column(t.field)} ${t.direction}`).join(', ');
+    return `SELECT ${this.select}, ${cursorColumns} FROM ${this.relation} v
+      WHERE ${conditions.join(' AND ')} ORDER BY ${orderBy} LIMIT ${params.add(request.limit + 1, 'int')}`;
+  }
+
+  private connection(rows: readonly Row[], request: PageRequest, total: () => Promise<number>): Connection {
+    return toConnection(
+      rows,
+      request,
+      (row) =>
+        encodeCursor(
+          request.signature,
+          request.order.map((_, i) => row[`__c${i}`]),
+        ),
+      (row) => this.toNode(row),
+      total,
+    );
+  }
+
+  toNode(row: Row): Node {
+    const node: Node = {};
+    for (const field of this.view.fields) {
+      const value = row[field.name];
+      node[field.name] = value instanceof Date ? value.toISOString() : value;
+    }
+    return node;
+  }
+}

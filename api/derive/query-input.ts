@@ -1,0 +1,278 @@
+// Through graphql-yoga, not graphql: yoga only shows errors of its own graphql build to clients.
+import { createGraphQLError } from 'graphql-yoga';
+import { type DerivedField, type DerivedView, tieBreakers } from '../../projectors/engine/public-view.ts';
+import { checkTime, unstorable } from '../../shared/events/storable.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../schema/connection.ts';
+
+/** Most values an `in` or `notIn` list may hold. */
+export const MAX_IN_VALUES = 100;
+/** Most conditions a `where` may hold, counting nested `and`/`or`, and how deep it may nest. */
+export const MAX_CONDITIONS = 200;
+export const MAX_WHERE_DEPTH = 8;
+const MAX_CURSOR_LENGTH = 1024;
+const MAX_STRING_VALUE = 1000;
+
+export type Comparison = 'eq' | 'ne' | 'lt' | 'lte' | 'gt' | 'gte';
+
+/** A parsed `where`: what the stores compile, to SQL parameters or Elasticsearch DSL values. */
+export type Condition =
+  | { readonly kind: 'all'; readonly of: readonly Condition[] }
+  | { readonly kind: 'any'; readonly of: readonly Condition[] }
+  | { readonly kind: 'compare'; readonly field: DerivedField; readonly op: Comparison; readonly value: Value }
+  | {
+      readonly kind: 'in';
+      readonly field: DerivedField;
+      readonly values: readonly Value[];
+      readonly not: boolean;
+    }
+  | { readonly kind: 'null'; readonly field: DerivedField; readonly isNull: boolean };
+
+export type Value = string | number | boolean;
+
+export interface SortTerm {
+  readonly field: DerivedField;
+  readonly direction: 'ASC' | 'DESC';
+}
+
+/** One page request, validated: size, direction, ordering, and the cursor's key values. */
+export interface PageRequest {
+  readonly where: Condition;
+  readonly order: readonly SortTerm[];
+  readonly limit: number;
+  /** Pages backwards from `before` (`last`), else forwards from `after` (`first`). */
+  readonly backward: boolean;
+  readonly cursor: readonly Value[] | undefined;
+  /** The cursor tag of this ordering: a cursor of another ordering or view is refused. */
+  readonly signature: string;
+}
+
+export function badInput(message: string): Error {
+  return createGraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+}
+
+/**
+ * A filter value checked against its field's kind (GraphQL has checked its GraphQL type) and
+ * against what the stores can hold: a NUL or a time PostgreSQL cannot read is the client's
+ * mistake, said as such, not a failed statement.
+ */
+function checkedValue(field: DerivedField, raw: unknown): Value {
+  if (raw === null || raw === undefined) throw badInput(`${field.name}: use isNull to match null`);
+  if (field.kind === 'timestamp') {
+    const problem = typeof raw === 'string' ? checkTime(raw) : 'is not a string';
+    if (problem)
+      throw badInput(`${field.name} takes an ISO-8601 time with a zone: ${JSON.stringify(raw)} ${problem}`);
+    return raw as string;
+  }
+  if (typeof raw === 'string' && raw.length > MAX_STRING_VALUE) {
+    throw badInput(`${field.name}: a value is at most ${MAX_STRING_VALUE} characters`);
+  }
+  const problem = unstorable(raw);
+  if (problem) throw badInput(`${field.name}: ${problem.replace(/^\(root\): /, '')}`);
+  if (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean') return raw;
+  throw badInput(`${field.name}: not a value`);
+}
+
+const COMPARISONS: readonly Comparison[] = ['eq', 'ne', 'lt', 'lte', 'gt', 'gte'];
+
+/** Parses a `where` input (already shaped by its GraphQL input type) into a Condition. */
+export function parseWhere(view: DerivedView, where: unknown): Condition {
+  let count = 0;
+  const walk = (input: unknown, depth: number): Condition => {
+    if (depth > MAX_WHERE_DEPTH) throw badInput(`where nests and/or at most ${MAX_WHERE_DEPTH} deep`);
+    const all: Condition[] = [];
+    for (const [name, operators] of Object.entries((input ?? {}) as Record<string, unknown>)) {
+      if (operators === null || operators === undefined) continue;
+      if (name === 'and' || name === 'or') {
+        const parts = (operators as unknown[]).map((part) => walk(part, depth + 1));
+        all.push({ kind: name === 'and' ? 'all' : 'any', of: parts });
+        continue;
+      }
+      const field = view.fields.find((f) => f.name === name && f.filterable);
+      if (!field) throw badInput(`where: ${name} is not a filterable field of ${view.type}`);
+      for (const [op, raw] of Object.entries(operators as Record<string, unknown>)) {
+        if (raw === undefined) continue;
+        if (++count > MAX_CONDITIONS) throw badInput(`where holds at most ${MAX_CONDITIONS} conditions`);
+        if (op === 'isNull') {
+          if (raw === null) throw badInput(`${name}.isNull takes true or false`);
+          all.push({ kind: 'null', field, isNull: raw === true });
+        } else if (op === 'in' || op === 'notIn') {
+          if (!Array.isArray(raw)) throw badInput(`${name}.${op} takes a list`);
+          if (raw.length > MAX_IN_VALUES)
+            throw badInput(`${name}.${op} takes at most ${MAX_IN_VALUES} values`);
+          all.push({
+            kind: 'in',
+            field,
+            values: raw.map((v) => checkedValue(field, v)),
+            not: op === 'notIn',
+          });
+        } else if ((COMPARISONS as readonly string[]).includes(op)) {
+          all.push({ kind: 'compare', field, op: op as Comparison, value: checkedValue(field, raw) });
+        } else {
+          throw badInput(`where: ${name} has no operator ${op}`);
+        }
+      }
+    }
+    return { kind: 'all', of: all };
+  };
+  return walk(where, 0);
+}
+
+/** Key arguments (a lookup's, a subscription's) as the stores can read them. */
+export function checkedKey(args: Readonly<Record<string, unknown>>): void {
+  const problem = unstorable(args);
+  if (problem) throw badInput(problem);
+}
+
+/** `where` and shortcut arguments together (a shortcut is `eq` on its field). */
+export function withShortcuts(
+  view: DerivedView,
+  where: Condition,
+  shortcuts: Readonly<Record<string, { readonly field: string }>> | undefined,
+  args: Readonly<Record<string, unknown>>,
+): Condition {
+  const extra: Condition[] = [];
+  for (const [arg, shortcut] of Object.entries(shortcuts ?? {})) {
+    const raw = args[arg];
+    // An empty shortcut means "any", as the hand-written `orders(customerId: "")` did.
+    if (raw === null || raw === undefined || raw === '') continue;
+    const field = view.fields.find((f) => f.name === shortcut.field) as DerivedField;
+    extra.push({ kind: 'compare', field, op: 'eq', value: checkedValue(field, raw) });
+  }
+  return extra.length === 0 ? where : { kind: 'all', of: [where, ...extra] };
+}
+
+/** The ordering: the terms asked for (or the view's default), then the key breaking ties. */
+export function parseOrder(view: DerivedView, orderBy: unknown): SortTerm[] {
+  const terms: SortTerm[] = [];
+  const asked = orderBy === null || orderBy === undefined ? [] : (orderBy as Record<string, unknown>[]);
+  for (const element of asked) {
+    const set = Object.entries(element ?? {}).filter(([, d]) => d !== null && d !== undefined);
+    if (set.length !== 1) throw badInput('each orderBy element names exactly one field');
+    const [name, direction] = set[0] as [string, unknown];
+    const field = view.fields.find((f) => f.name === name && (f.sortable || view.key.includes(f)));
+    if (!field) throw badInput(`orderBy: ${name} is not a sortable field of ${view.type}`);
+    if (direction !== 'ASC' && direction !== 'DESC') throw badInput(`orderBy: ${name} is ASC or DESC`);
+    if (!terms.some((t) => t.field === field)) terms.push({ field, direction });
+  }
+  if (terms.length === 0) terms.push(...view.defaultOrder);
+  const lastDirection = terms.at(-1)?.direction ?? 'ASC';
+  for (const field of tieBreakers(view)) {
+    if (!terms.some((t) => t.field === field)) terms.push({ field, direction: lastDirection });
+  }
+  return terms;
+}
+
+/** What a cursor value of a term is: microseconds for times, the value itself otherwise. */
+export function cursorType(field: DerivedField): 'number' | 'string' | 'boolean' {
+  if (field.kind === 'timestamp' || field.kind === 'int' || field.kind === 'long' || field.kind === 'float') {
+    return 'number';
+  }
+  return field.kind === 'boolean' ? 'boolean' : 'string';
+}
+
+export function signatureOf(view: DerivedView, order: readonly SortTerm[], mode = 'list'): string {
+  return `${view.name}:${mode}:${order.map((t) => `${t.field.name}${t.direction === 'ASC' ? '+' : '-'}`).join(',')}`;
+}
+
+/** Cursors are opaque to clients: base64url of the ordering's signature and the edge's sort key. */
+export function encodeCursor(signature: string, values: readonly unknown[]): string {
+  return Buffer.from(JSON.stringify([signature, ...values])).toString('base64url');
+}
+
+export function decodeCursor(
+  cursor: string,
+  signature: string,
+  types: readonly ('number' | 'string' | 'boolean')[],
+  argument: string,
+): Value[] {
+  if (cursor.length <= MAX_CURSOR_LENGTH) {
+    try {
+      const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+      if (Array.isArray(decoded) && decoded[0] === signature) {
+        const values: unknown[] = decoded.slice(1);
+        const valid =
+          unstorable(values) === undefined &&
+          values.length === types.length &&
+          values.every((v, i) =>
+            types[i] === 'number' ? typeof v === 'number' && Number.isFinite(v) : typeof v === types[i],
+          );
+        if (valid) return values as Value[];
+      }
+    } catch {
+      // refused below
+    }
+  }
+  throw badInput(`${argument} is not a cursor returned by this connection`);
+}
+
+/** Size and direction of a page: `first`/`after` or `last`/`before`, never both. */
+export function parsePage(
+  view: DerivedView,
+  args: Readonly<Record<string, unknown>>,
+  explicitFirst: boolean,
+  order: readonly SortTerm[],
+  where: Condition,
+  mode = 'list',
+): PageRequest {
+  const last = args.last as number | null | undefined;
+  const before = args.before as string | null | undefined;
+  const after = args.after as string | null | undefined;
+  const backward = (last !== null && last !== undefined) || (before !== null && before !== undefined);
+  if (backward && (explicitFirst || (after !== null && after !== undefined))) {
+    throw badInput('first/after and last/before cannot be used together');
+  }
+  const size = (value: unknown, name: string) => {
+    if (value === null || value === undefined) return DEFAULT_PAGE_SIZE;
+    if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > MAX_PAGE_SIZE) {
+      throw badInput(`${name} must be between 0 and ${MAX_PAGE_SIZE}`);
+    }
+    return value as number;
+  };
+  const limit = backward ? size(last, 'last') : size(args.first, 'first');
+  const signature = signatureOf(view, order, mode);
+  const raw = backward ? before : after;
+  // A search cursor starts with the hit's score.
+  const types = [
+    ...(mode === 'search' ? (['number'] as const) : []),
+    ...order.map((t) => cursorType(t.field)),
+  ];
+  const cursor = raw ? decodeCursor(raw, signature, types, backward ? 'before' : 'after') : undefined;
+  return { where, order, limit, backward, cursor, signature };
+}
+
+/** A connection from `limit + 1` rows in page order; cursors encoded only when selected. */
+export function toConnection<R, N>(
+  rows: readonly R[],
+  request: Pick<PageRequest, 'limit' | 'backward'>,
+  cursorOf: (row: R) => string,
+  toNode: (row: R) => N,
+  totalCount: () => Promise<number>,
+) {
+  const more = rows.length > request.limit;
+  const page = rows.slice(0, request.limit);
+  if (request.backward) page.reverse();
+  const edges = page.map((row) => ({
+    node: toNode(row),
+    get cursor() {
+      return cursorOf(row);
+    },
+  }));
+  const first = page[0];
+  const last = page.at(-1);
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: request.backward ? false : more,
+      hasPreviousPage: request.backward ? more : false,
+      get startCursor() {
+        return first === undefined ? null : cursorOf(first);
+      },
+      get endCursor() {
+        return last === undefined ? null : cursorOf(last);
+      },
+    },
+    totalCount,
+  };
+}
+
+export type Connection = ReturnType<typeof toConnection>;
