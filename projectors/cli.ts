@@ -13,6 +13,7 @@ import {
   type ProjectionStatus,
   parseStartPosition,
   publishMany,
+  RebuildHaltedError,
   rebuild,
   runnerDeps,
   type StartPosition,
@@ -209,6 +210,10 @@ try {
   if (error instanceof UsageError) {
     process.stderr.write(`${error.message}\n\n${USAGE}`);
     process.exit(64);
+  }
+  if (error instanceof RebuildHaltedError) {
+    process.stderr.write(`\n${error.message}\n`);
+    process.exit(1);
   }
   throw error;
 }
