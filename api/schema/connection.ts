@@ -1,6 +1,7 @@
 // Through graphql-yoga, not `new GraphQLError` from graphql: yoga only shows errors of its own
 // graphql build to clients, and a test runner may resolve graphql's other (ESM) build.
 import { createGraphQLError } from 'graphql-yoga';
+import { unstorable } from '../../shared/events/storable.ts';
 
 export const connectionTypeDefs = /* GraphQL */ `
   "Relay pagination state of a connection."
@@ -42,23 +43,32 @@ export function encodeCursor(kind: CursorKind, key: readonly (string | number)[]
   return Buffer.from(JSON.stringify([kind, ...key])).toString('base64url');
 }
 
+/**
+ * What each part of a cursor's key must be: `integer` a safe integer (it meets a bigint in SQL),
+ * `number` any finite number (a search score), `string` a string. Cursors are client input: a
+ * forged one holding 1e300, a fraction where SQL wants a bigint, or a NUL is a client error
+ * here, never a failed statement later.
+ */
+export type CursorPart = 'string' | 'number' | 'integer';
+
+function fits(part: unknown, shape: CursorPart | undefined): boolean {
+  if (unstorable(part) !== undefined) return false;
+  if (shape === 'integer') return Number.isSafeInteger(part);
+  if (shape === 'number') return typeof part === 'number' && Number.isFinite(part);
+  return shape === 'string' && typeof part === 'string';
+}
+
 export function decodeCursor(
   cursor: string,
   kind: CursorKind,
-  shape: readonly ('string' | 'number')[],
+  shape: readonly CursorPart[],
 ): (string | number)[] {
   if (cursor.length <= MAX_CURSOR_LENGTH) {
     try {
       const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
       if (Array.isArray(decoded) && decoded[0] === kind) {
         const key: unknown[] = decoded.slice(1);
-        const valid =
-          key.length === shape.length &&
-          key.every((part, i) =>
-            shape[i] === 'number'
-              ? typeof part === 'number' && Number.isFinite(part)
-              : typeof part === 'string',
-          );
+        const valid = key.length === shape.length && key.every((part, i) => fits(part, shape[i]));
         if (valid) return key as (string | number)[];
       }
     } catch {

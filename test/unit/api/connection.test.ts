@@ -22,6 +22,22 @@ describe('Relay connections', () => {
     expect(() => decodeCursor(cursor, 'orders', ['number', 'string'])).toThrow(/not a cursor/);
   });
 
+  it.each([
+    ['a number beyond 2^53 (1e300)', [1e300, 'o-1']],
+    ['a fraction where a bigint goes', [1.5, 'o-1']],
+    ['a NUL in a string part', [1, 'o\u0000-1']],
+  ])('refuses a forged cursor holding %s as a client error', (_, key) => {
+    const forged = Buffer.from(JSON.stringify(['orders', ...key])).toString('base64url');
+    expect(() => decodeCursor(forged, 'orders', ['integer', 'string'])).toThrow(
+      expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT' } }),
+    );
+  });
+
+  it('takes a fractional score where the shape says number', () => {
+    const cursor = encodeCursor('products', [1.25, 'SKU-1']);
+    expect(decodeCursor(cursor, 'products', ['number', 'string'])).toEqual([1.25, 'SKU-1']);
+  });
+
   it('bounds first between 0 and 100, 20 when absent', () => {
     expect(pageSize(undefined)).toBe(20);
     expect(pageSize(null)).toBe(20);
