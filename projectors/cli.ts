@@ -14,6 +14,7 @@ import {
   type ProjectionStatus,
   parseStartPosition,
   publishMany,
+  RebuildHaltedError,
   rebuild,
   runnerDeps,
   type StartPosition,
@@ -249,6 +250,10 @@ try {
   if (error instanceof UsageError) {
     process.stderr.write(`${error.message}\n\n${USAGE}`);
     process.exit(64);
+  }
+  if (error instanceof RebuildHaltedError) {
+    process.stderr.write(`\n${error.message}\n`);
+    process.exit(1);
   }
   if (error instanceof ServiceUnreachableError) {
     process.stderr.write(`${error.message}\n`);

@@ -75,9 +75,9 @@ export async function executeCommand(pool: Pool, request: CommandRequest): Promi
  * this transaction) and it is asked to resume.
  */
 async function skipDeadLetter(tx: PoolClient, projection: string, id: number): Promise<Outcome> {
-  const { rows } = await tx.query<{ stream: string; sequence: number }>(
+  const { rows } = await tx.query<{ stream: string; sequence: number; generation: number }>(
     `UPDATE vista_dead_letters SET resolved_at = now(), resolution = 'skipped', retry_requested_at = NULL
-      WHERE projection = $1 AND id = $2 AND resolved_at IS NULL RETURNING stream, sequence`,
+      WHERE projection = $1 AND id = $2 AND resolved_at IS NULL RETURNING stream, sequence, generation`,
     [projection, id],
   );
   const letter = rows[0];
@@ -85,15 +85,19 @@ async function skipDeadLetter(tx: PoolClient, projection: string, id: number): P
   const moved = await tx.query(
     `UPDATE vista_checkpoints c SET position = $4, updated_at = now()
        FROM vista_generations g
-      WHERE c.projection = $1 AND c.stream = $2 AND c.position = $3
+      WHERE c.projection = $1 AND c.stream = $2 AND c.position = $3 AND c.generation = $5
         AND g.projection = c.projection AND g.generation = c.generation
         AND g.state IN ('live', 'building') AND g.status = 'halted'`,
-    [projection, letter.stream, letter.sequence - 1, letter.sequence],
+    [projection, letter.stream, letter.sequence - 1, letter.sequence, letter.generation],
   );
   if ((moved.rowCount ?? 0) === 0) {
     return { outcome: 'accepted', detail: `${letter.stream} #${letter.sequence} skipped` };
   }
-  await tx.query('UPDATE vista_projections SET resume_requested = true WHERE name = $1', [projection]);
+  // The letter's generation (live or building) halted on it; its runner polls this flag.
+  await tx.query(
+    'UPDATE vista_generations SET resume_requested = true WHERE projection = $1 AND generation = $2',
+    [projection, letter.generation],
+  );
   await tx.query('SELECT pg_notify($1, $2)', [CHECKPOINT_CHANNEL, projection]);
   return {
     outcome: 'accepted',

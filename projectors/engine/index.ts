@@ -62,7 +62,7 @@ export type {
   ShortcutArgument,
 } from './public-shape.ts';
 export { PublicShapeError } from './public-view.ts';
-export { progressLine, rebuild } from './rebuild.ts';
+export { progressLine, RebuildHaltedError, rebuild } from './rebuild.ts';
 export type { RunnerDeps } from './runner.ts';
 export { ProjectionRunner } from './runner.ts';
 export { snakeCase } from './sinks/postgres.ts';

@@ -85,6 +85,15 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX vista_operator_actions_by_projection ON vista_operator_actions (projection, id);
    ALTER TABLE vista_dead_letters ADD COLUMN resolution text CHECK (resolution IN ('applied', 'skipped'));`,
+  // Dead letters belong to the generation that met them: a rebuild applies its own history and
+  // leaves the live generation's letters alone; resume requests go to each generation.
+  `ALTER TABLE vista_dead_letters ADD COLUMN generation integer;
+   UPDATE vista_dead_letters d SET generation = p.generation FROM vista_projections p WHERE p.name = d.projection;
+   UPDATE vista_dead_letters SET generation = 0 WHERE generation IS NULL;
+   ALTER TABLE vista_dead_letters ALTER COLUMN generation SET NOT NULL;
+   ALTER TABLE vista_dead_letters DROP CONSTRAINT vista_dead_letters_projection_stream_sequence_key;
+   ALTER TABLE vista_dead_letters ADD UNIQUE (projection, generation, stream, sequence);
+   ALTER TABLE vista_generations ADD COLUMN resume_requested boolean NOT NULL DEFAULT false;`,
 ];
 
 /** Serialises concurrent migrators (several projector processes starting at once). */

@@ -81,7 +81,8 @@ async function readStatusWith(
                      WHERE l.locktype = 'advisory' AND l.granted AND l.classid = ${LEASE_NAMESPACE}
                        AND l.objsubid = 2 AND l.objid::int4 = hashtext(g.projection)) AS owned,
             (SELECT count(*) FROM vista_dead_letters d
-              WHERE d.projection = g.projection AND d.resolved_at IS NULL) AS dead_letters,
+              WHERE d.projection = g.projection AND d.generation = g.generation
+                AND d.resolved_at IS NULL) AS dead_letters,
             coalesce(max(c.updated_at), g.created_at) AS last_advance_at,
             coalesce(json_agg(json_build_object('stream', c.stream, 'position', c.position, 'start', c.start_position) ORDER BY c.stream)
                      FILTER (WHERE c.stream IS NOT NULL), '[]') AS positions
