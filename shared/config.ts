@@ -12,7 +12,18 @@ const url = (protocols: string[]) =>
   });
 
 const ConfigSchema = z.object({
-  NATS_URL: url(['nats:', 'tls:', 'ws:', 'wss:']).default('nats://127.0.0.1:4222'),
+  /** One NATS URL, or a comma-separated list of a cluster's (the client fails over between them). */
+  NATS_URL: z
+    .string()
+    .refine(
+      (list) =>
+        list.split(',').every((one) => {
+          const value = one.trim();
+          return URL.canParse(value) && ['nats:', 'tls:', 'ws:', 'wss:'].includes(new URL(value).protocol);
+        }),
+      { message: 'must be nats://, tls://, ws:// or wss:// URLs, comma-separated for a cluster' },
+    )
+    .default('nats://127.0.0.1:4222'),
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/vista'),
   ELASTICSEARCH_URL: url(['http:', 'https:']).default('http://127.0.0.1:9200'),
   PORT: integer(1, 65535).default(4000),

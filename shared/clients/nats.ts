@@ -9,10 +9,13 @@ export interface Nats {
   close(): Promise<void>;
 }
 
-/** One connection per process; reconnects forever, since a broker restart is routine. */
+/**
+ * One connection per process; reconnects forever, since a broker restart is routine. `url`
+ * may list a cluster's servers, comma-separated: the client connects to one and fails over.
+ */
 export async function connectNats(url: string, name: string, log: Logger): Promise<Nats> {
   const connection = await connect({
-    servers: url,
+    servers: url.split(',').map((one) => one.trim()),
     name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,

@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { demoHistory } from '../../examples/shop/demo/history.ts';
@@ -135,6 +137,11 @@ describe('stall detection and metrics', () => {
   it("the API's /metrics: request durations by operation and process metrics, valid for promtool", async () => {
     await api.query('query ConsoleProbe { projections { name } }');
     await api.query('{ projections { name } }');
+    // The GC histogram has buckets once a collection was observed: make sure one happened
+    // (a short test of a frugal API may otherwise see none).
+    v8.setFlagsFromString('--expose-gc');
+    (vm.runInNewContext('gc') as () => void)();
+    await new Promise((resolve) => setImmediate(resolve));
     const exposition = await (await fetch(`${api.url}/metrics`)).text();
     expect(exposition).toMatch(
       /^vista_api_request_duration_seconds_count\{operation="ConsoleProbe",type="query",status="200"\} 1$/m,

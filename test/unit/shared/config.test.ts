@@ -13,6 +13,11 @@ describe('config', () => {
     expect(loadConfig({}).OPERATOR_TOKEN).toBeUndefined();
   });
 
+  it('takes a comma-separated list of NATS URLs for a cluster', () => {
+    const list = 'nats://n1:4222,nats://n2:4222, nats://n3:4222';
+    expect(loadConfig({ NATS_URL: list }).NATS_URL).toBe(list);
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ PORT: '' }).PORT).toBe(4000);
   });
@@ -22,6 +27,7 @@ describe('config', () => {
     ['PORT', '70000'],
     ['DATABASE_URL', 'mysql://localhost/vista'],
     ['NATS_URL', 'not a url'],
+    ['NATS_URL', 'nats://n1:4222,http://n2:4222'],
     ['VISTA_NAMESPACE', 'Has Spaces'],
     ['STALL_AFTER_S', '0'],
     ['OPERATOR_TOKEN', 'short'],
