@@ -1,5 +1,5 @@
 import { inTransaction, type Pool, type PoolClient } from '../../shared/clients/postgres.ts';
-import type { Checkpoint } from './checkpoint-store.ts';
+import { CHECKPOINT_CHANNEL, type Checkpoint } from './checkpoint-store.ts';
 import type { StartPosition } from './start-positions.ts';
 
 /** Where each source of a new generation starts: the first sequence it reads, and how it was asked for. */
@@ -175,9 +175,12 @@ export function cutOver(
 ): Promise<boolean> {
   return inTransaction(pool, async (tx) => {
     await tx.query('SELECT 1 FROM vista_projections WHERE name = $1 FOR UPDATE', [projection]);
+    // FOR UPDATE fences the still-running live writer: its next commit waits for the switch, so
+    // the live positions compared here are the last it serves under the public name, and no
+    // reader is ever told of a position the new generation does not hold.
     const positions = async (generation: number) => {
       const { rows } = await tx.query<{ stream: string; position: number }>(
-        'SELECT stream, position FROM vista_checkpoints WHERE projection = $1 AND generation = $2',
+        'SELECT stream, position FROM vista_checkpoints WHERE projection = $1 AND generation = $2 FOR UPDATE',
         [projection, generation],
       );
       return Object.fromEntries(rows.map((r) => [r.stream, r.position])) as Checkpoint;
@@ -196,6 +199,8 @@ export function cutOver(
       'UPDATE vista_projections SET generation = $2, version = $3, updated_at = now() WHERE name = $1',
       [projection, to.generation, to.version],
     );
+    // Readers waiting on positions re-read them at commit: the public name now serves `to`'s.
+    await tx.query('SELECT pg_notify($1, $2)', [CHECKPOINT_CHANNEL, projection]);
     return true;
   });
 }
