@@ -215,22 +215,27 @@ export async function restartGeneration(pool: Pool, projection: string, generati
       `UPDATE vista_checkpoints SET position = 0, updated_at = now() WHERE projection = $1 AND generation = $2`,
       [projection, generation],
     );
-    await tx.query('DELETE FROM vista_dead_letters WHERE projection = $1 AND generation = $2', [
-      projection,
-      generation,
-    ]);
+    await tx.query(
+      `DELETE FROM vista_dead_letters WHERE projection = $1 AND generation = $2
+          AND resolution IS DISTINCT FROM 'skipped'`,
+      [projection, generation],
+    );
   });
 }
 
 /** Forgets a retired generation's checkpoints and dead letters once its storage is gone. */
 export async function forgetGeneration(pool: Pool, projection: string, generation: number): Promise<void> {
   await inTransaction(pool, async (tx) => {
-    for (const table of ['vista_checkpoints', 'vista_dead_letters']) {
-      await tx.query(`DELETE FROM ${table} WHERE projection = $1 AND generation = $2`, [
-        projection,
-        generation,
-      ]);
-    }
+    await tx.query('DELETE FROM vista_checkpoints WHERE projection = $1 AND generation = $2', [
+      projection,
+      generation,
+    ]);
+    // Letters an operator skipped stay: they record a decision later generations honour.
+    await tx.query(
+      `DELETE FROM vista_dead_letters WHERE projection = $1 AND generation = $2
+          AND resolution IS DISTINCT FROM 'skipped'`,
+      [projection, generation],
+    );
   });
 }
 
