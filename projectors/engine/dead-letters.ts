@@ -144,6 +144,18 @@ export async function requestRetry(pool: Pool, projection: string): Promise<numb
   return marked.rowCount ?? 0;
 }
 
+/**
+ * The positions an operator chose to skip (`skip-dead-letter`), in any generation of the
+ * projection: a decision about the event, which a replay into a new generation honours too.
+ */
+export async function skippedPositions(pool: Pool, projection: string): Promise<Set<string>> {
+  const { rows } = await pool.query<{ stream: string; sequence: number }>(
+    `SELECT DISTINCT stream, sequence FROM vista_dead_letters WHERE projection = $1 AND resolution = 'skipped'`,
+    [projection],
+  );
+  return new Set(rows.map((r) => `${r.stream}#${r.sequence}`));
+}
+
 /** Marks a retry request as taken in hand (the letters stay open until replayed or retired). */
 export async function acknowledgeRetry(
   pool: Pool,

@@ -1,5 +1,5 @@
 import { inTransaction, type Pool, type PoolClient } from '../../shared/clients/postgres.ts';
-import type { Checkpoint } from './checkpoint-store.ts';
+import { CHECKPOINT_CHANNEL, type Checkpoint } from './checkpoint-store.ts';
 import type { StartPosition } from './start-positions.ts';
 
 /** Where each source of a new generation starts: the first sequence it reads, and how it was asked for. */
@@ -175,9 +175,12 @@ export function cutOver(
 ): Promise<boolean> {
   return inTransaction(pool, async (tx) => {
     await tx.query('SELECT 1 FROM vista_projections WHERE name = $1 FOR UPDATE', [projection]);
+    // FOR UPDATE fences the still-running live writer: its next commit waits for the switch, so
+    // the live positions compared here are the last it serves under the public name, and no
+    // reader is ever told of a position the new generation does not hold.
     const positions = async (generation: number) => {
       const { rows } = await tx.query<{ stream: string; position: number }>(
-        'SELECT stream, position FROM vista_checkpoints WHERE projection = $1 AND generation = $2',
+        'SELECT stream, position FROM vista_checkpoints WHERE projection = $1 AND generation = $2 FOR UPDATE',
         [projection, generation],
       );
       return Object.fromEntries(rows.map((r) => [r.stream, r.position])) as Checkpoint;
@@ -196,6 +199,8 @@ export function cutOver(
       'UPDATE vista_projections SET generation = $2, version = $3, updated_at = now() WHERE name = $1',
       [projection, to.generation, to.version],
     );
+    // Readers waiting on positions re-read them at commit: the public name now serves `to`'s.
+    await tx.query('SELECT pg_notify($1, $2)', [CHECKPOINT_CHANNEL, projection]);
     return true;
   });
 }
@@ -210,22 +215,27 @@ export async function restartGeneration(pool: Pool, projection: string, generati
       `UPDATE vista_checkpoints SET position = 0, updated_at = now() WHERE projection = $1 AND generation = $2`,
       [projection, generation],
     );
-    await tx.query('DELETE FROM vista_dead_letters WHERE projection = $1 AND generation = $2', [
-      projection,
-      generation,
-    ]);
+    await tx.query(
+      `DELETE FROM vista_dead_letters WHERE projection = $1 AND generation = $2
+          AND resolution IS DISTINCT FROM 'skipped'`,
+      [projection, generation],
+    );
   });
 }
 
 /** Forgets a retired generation's checkpoints and dead letters once its storage is gone. */
 export async function forgetGeneration(pool: Pool, projection: string, generation: number): Promise<void> {
   await inTransaction(pool, async (tx) => {
-    for (const table of ['vista_checkpoints', 'vista_dead_letters']) {
-      await tx.query(`DELETE FROM ${table} WHERE projection = $1 AND generation = $2`, [
-        projection,
-        generation,
-      ]);
-    }
+    await tx.query('DELETE FROM vista_checkpoints WHERE projection = $1 AND generation = $2', [
+      projection,
+      generation,
+    ]);
+    // Letters an operator skipped stay: they record a decision later generations honour.
+    await tx.query(
+      `DELETE FROM vista_dead_letters WHERE projection = $1 AND generation = $2
+          AND resolution IS DISTINCT FROM 'skipped'`,
+      [projection, generation],
+    );
   });
 }
 

@@ -16,6 +16,7 @@ import {
   type DeadLetter,
   listDeadLetters,
   settleDeadLetters,
+  skippedPositions,
   takeResumeRequest,
 } from './dead-letters.ts';
 import type { Projection } from './define.ts';
@@ -100,6 +101,8 @@ export class ProjectionRunner {
   private readonly rate = new RateMeter();
   /** State writes in order; awaited before `run` returns so a clean stop is recorded as such. */
   private stateWrites: Promise<void> = Promise.resolve();
+  /** Positions (`STREAM#seq`) an operator skipped; read at the start of each life of the sources. */
+  private skipped = new Set<string>();
   /** Treat any non-transient commit failure as poison, and halt at it (after repeated failures). */
   private suspect = false;
 
@@ -263,6 +266,7 @@ export class ProjectionRunner {
   ): Promise<'stopped' | 'halted' | 'restart'> {
     const { projection, deps } = this;
     const checkpoint = await readCheckpoint(deps.pool, projection.name, this.progress.generation);
+    this.skipped = await skippedPositions(deps.pool, projection.name);
     const heads = await streamHeads(
       deps.jsm,
       deps.streams,
@@ -384,6 +388,8 @@ export class ProjectionRunner {
     const indexOf = new Map<AnyEvent, number>();
     const poison: { index: number; letter: DeadLetter }[] = [];
     batch.forEach((raw, index) => {
+      // An event an operator skipped is passed over, in this generation and any later one.
+      if (this.skipped.has(`${raw.stream}#${raw.sequence}`)) return;
       try {
         const event = decodeEvent(raw.payload, raw.stream, raw.sequence, this.deps.contract);
         if (!handled.has(event.type)) return;
