@@ -1,14 +1,16 @@
 import type { Server } from 'node:http';
 import type { Application } from '../projectors/engine/index.ts';
 import { createElasticsearch } from '../shared/clients/elasticsearch.ts';
-import { streamHeads } from '../shared/clients/jetstream-streams.ts';
+import { storedAtMemo, streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { connectNats, type Nats } from '../shared/clients/nats.ts';
 import { createPool } from '../shared/clients/postgres.ts';
 import type { Config } from '../shared/config.ts';
 import { streamsFor } from '../shared/events/streams.ts';
 import type { Logger } from '../shared/log.ts';
+import { createRegistry } from '../shared/metrics.ts';
 import { elasticsearchAlias } from '../shared/read-model-names.ts';
 import { CheckpointWatcher } from './checkpoint-watcher.ts';
+import { createOperator, natsCommandSender } from './operator.ts';
 import { checkLogin, readOnlyDatabaseUrl } from './read-only-role.ts';
 import { createApiServer } from './server.ts';
 
@@ -36,9 +38,11 @@ export async function createApi(config: Config, app: Application, log: Logger): 
   await watcher.start();
   const streams = streamsFor(app.contract.streams, config.VISTA_NAMESPACE);
   let nats: Nats | undefined;
+  let storedAt: ((stream: string, sequence: number) => Promise<Date | undefined>) | undefined;
   const connecting = connectNats(config.NATS_URL, 'vista-api', log).then(
     (connection) => {
       nats = connection;
+      storedAt = storedAtMemo(connection.jsm, streams);
     },
     (error: unknown) => log.warn({ err: error }, 'NATS unreachable: projection lag is unknown'),
   );
@@ -51,6 +55,16 @@ export async function createApi(config: Config, app: Application, log: Logger): 
     log,
     watcher,
     streamHeads: async () => (nats ? streamHeads(nats.jsm, streams).catch(() => undefined) : undefined),
+    clock: {
+      storedAt: async (stream, sequence) => storedAt?.(stream, sequence),
+      stallAfterMs: config.STALL_AFTER_S * 1000,
+    },
+    registry: createRegistry(),
+    // Actions reach the projectors as NATS requests: this process keeps its read-only role.
+    operator: createOperator(
+      config.OPERATOR_TOKEN,
+      natsCommandSender(() => nats?.connection, config.VISTA_NAMESPACE),
+    ),
     limits: {
       consistencyTimeoutMs: config.CONSISTENCY_TIMEOUT_MS,
       queryTimeoutMs: config.QUERY_TIMEOUT_MS,

@@ -6,6 +6,7 @@ import type { CheckpointWatcher } from './checkpoint-watcher.ts';
 import type { Node } from './derive/postgres-reads.ts';
 import type { RequestLoaders } from './derive/readers.ts';
 import type { LiveQuery, LiveValue } from './live-query.ts';
+import type { Operator } from './operator.ts';
 import type { Projection } from './schema/projections.ts';
 
 /** The process-wide readers behind subscriptions: one read per commit for all subscribers. */
@@ -13,6 +14,14 @@ export interface LiveFeeds {
   /** Per served view, by view name: its nodes by key (JSON of the key values). */
   readonly views: ReadonlyMap<string, LiveQuery<string, Node | null>>;
   readonly projections: LiveQuery<'all', Projection[]>;
+}
+
+/** When stream messages were stored, for lag in seconds and stall detection. */
+export interface StreamClock {
+  /** When the message at `sequence` of `stream` (a contract name) was stored; undefined if there is none. */
+  storedAt(stream: string, sequence: number): Promise<Date | undefined>;
+  /** Lag with no progress for this long is a stall (STALL_AFTER_S). */
+  readonly stallAfterMs: number;
 }
 
 /** What every resolver may use: the read models' stores, per-request loaders, live feeds. */
@@ -25,6 +34,10 @@ export type ApiContext = {
   /** Stream heads, for lag; undefined when NATS is unreachable. */
   readonly streamHeads: () => Promise<Record<string, number> | undefined>;
   readonly feeds: LiveFeeds;
+  /** Undefined when NATS cannot be asked: lag in seconds and stalls are then unknown. */
+  readonly clock: StreamClock | undefined;
+  /** Operator actions (rebuild, retry, skip) and who may take them. */
+  readonly operator: Operator;
   /** Per request, batching each kind of lookup into one query (no N+1). */
   readonly loaders: RequestLoaders;
   /** A subscription's projections, and the positions its latest event was read at. */

@@ -2,7 +2,7 @@ import type { DerivedView } from '../projectors/engine/public-view.ts';
 import type { Pool } from '../shared/clients/postgres.ts';
 import type { Logger } from '../shared/log.ts';
 import type { CheckpointWatcher } from './checkpoint-watcher.ts';
-import type { LiveFeeds } from './context.ts';
+import type { LiveFeeds, StreamClock } from './context.ts';
 import { viewFeeds } from './derive/live.ts';
 import type { ViewReader } from './derive/readers.ts';
 import { LiveQuery } from './live-query.ts';
@@ -21,6 +21,7 @@ export function createLiveFeeds(deps: {
   readonly watcher: CheckpointWatcher;
   readonly pool: Pool;
   readonly streamHeads: () => Promise<Record<string, number> | undefined>;
+  readonly clock?: StreamClock;
   readonly log: Logger;
   readonly views: readonly DerivedView[];
   readonly readers: ReadonlyMap<string, ViewReader>;
@@ -31,7 +32,7 @@ export function createLiveFeeds(deps: {
     name: 'projectionStatus',
     log,
     minIntervalMs: 500,
-    read: async () => new Map([['all', await readProjections(pool, await deps.streamHeads())]]),
+    read: async () => new Map([['all', await readProjections(pool, await deps.streamHeads(), deps.clock)]]),
     positions: () => watcher.snapshot(watcher.projections()),
   });
   const onChange = (projection: string) => {

@@ -2,20 +2,34 @@ import { once } from 'node:events';
 import { loadApplicationOrExit } from '../projectors/engine/index.ts';
 import { loadConfigOrExit } from '../shared/config.ts';
 import { createLogger } from '../shared/log.ts';
+import { startTracing } from '../shared/tracing.ts';
 import { createApi } from './app.ts';
 
 /** The API process: serves GraphQL until SIGTERM or SIGINT. */
 const config = loadConfigOrExit();
 const log = createLogger(config.LOG_LEVEL, 'vista-api');
+const stopTracing = await startTracing(config.OTEL_EXPORTER_OTLP_ENDPOINT, 'vista-api');
 const app = await loadApplicationOrExit(config.VISTA_APP);
 const api = await createApi(config, app, log);
 api.server.listen(config.PORT, '0.0.0.0');
 await once(api.server, 'listening');
-log.info({ app: app.name, url: `http://localhost:${config.PORT}/graphql` }, 'GraphQL API listening');
+log.info(
+  {
+    app: app.name,
+    url: `http://localhost:${config.PORT}/graphql`,
+    console: `http://localhost:${config.PORT}/console`,
+    operatorActions: config.OPERATOR_TOKEN ? 'enabled (OPERATOR_TOKEN)' : 'disabled (no OPERATOR_TOKEN)',
+    tracing: config.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'off',
+  },
+  'GraphQL API listening',
+);
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     log.info({ signal }, 'shutting down');
-    void api.close().then(() => process.exit(0));
+    void api
+      .close()
+      .then(stopTracing)
+      .then(() => process.exit(0));
   });
 }

@@ -1,12 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createYoga } from 'graphql-yoga';
+import type { Registry } from 'prom-client';
 import type { Projection } from '../projectors/engine/define.ts';
 import type { Elasticsearch } from '../shared/clients/elasticsearch.ts';
 import type { Pool } from '../shared/clients/postgres.ts';
 import type { Streams } from '../shared/events/streams.ts';
 import type { Logger } from '../shared/log.ts';
 import type { CheckpointWatcher } from './checkpoint-watcher.ts';
-import type { ApiContext, ServerContext } from './context.ts';
+import { consoleHandler } from './console/serve.ts';
+import type { ApiContext, ServerContext, StreamClock } from './context.ts';
 import { corsOptions } from './cors.ts';
 import { createReaders, RequestLoaders } from './derive/readers.ts';
 import { paginatedFields, readsOf, servedViews } from './derive/views.ts';
@@ -14,9 +16,12 @@ import { maskedErrors } from './errors.ts';
 import { freshnessPlugin } from './freshness.ts';
 import { limitsPlugin } from './limits.ts';
 import { createLiveFeeds } from './live-feeds.ts';
+import { requestMetricsPlugin } from './metrics.ts';
+import { createOperator, type Operator } from './operator.ts';
 import { ReadsIndex } from './read-models.ts';
 import { requestLogPlugin, yogaLogger } from './request-log.ts';
 import { buildSchema } from './schema/index.ts';
+import { tracingPlugin } from './tracing.ts';
 
 /** Largest request body accepted; a GraphQL document of MAX_TOKENS tokens fits many times over. */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -34,6 +39,12 @@ export interface ApiDeps {
   readonly log: Logger;
   readonly watcher: CheckpointWatcher;
   readonly streamHeads: () => Promise<Record<string, number> | undefined>;
+  /** For lag in seconds and stalls; without it both are unknown. */
+  readonly clock?: StreamClock;
+  /** Operator actions; without it nobody may take them. */
+  readonly operator?: Operator;
+  /** Prometheus registry served at /metrics, with the request duration histogram; none: no /metrics. */
+  readonly registry?: Registry;
   readonly limits: {
     readonly consistencyTimeoutMs: number;
     readonly queryTimeoutMs: number;
@@ -75,7 +86,8 @@ function reply(res: ServerResponse, status: number, body: string): void {
 
 /**
  * The GraphQL API over the read models: `/graphql` (queries, read-your-writes, subscriptions
- * over SSE), `/healthz` (the process is alive) and `/readyz` (PostgreSQL and Elasticsearch
+ * over SSE, operator mutations), `/console` (the operator console, static files that use
+ * only /graphql), `/healthz` (the process is alive) and `/readyz` (PostgreSQL and Elasticsearch
  * answer). Each concern is one yoga plugin: request logs, limits, freshness.
  */
 export function createApiServer(deps: ApiDeps): Server {
@@ -83,6 +95,7 @@ export function createApiServer(deps: ApiDeps): Server {
   const views = servedViews(deps.projections);
   const readers = createReaders(views, { pool: deps.pool, es: deps.es, alias: deps.elasticsearchAlias });
   const live = createLiveFeeds({ ...deps, views, readers });
+  const operator = deps.operator ?? createOperator(undefined, undefined);
   const yoga = createYoga<ServerContext, ApiContext>({
     schema: buildSchema(deps.projections, readers),
     graphqlEndpoint: '/graphql',
@@ -97,10 +110,13 @@ export function createApiServer(deps: ApiDeps): Server {
       watcher: deps.watcher,
       streamHeads: deps.streamHeads,
       feeds: live.feeds,
+      clock: deps.clock,
+      operator,
       loaders: new RequestLoaders(readers),
       liveEvent: { projections: [] },
     }),
     plugins: [
+      ...(deps.registry ? [requestMetricsPlugin(deps.registry)] : []),
       requestLogPlugin(deps.log),
       limitsPlugin(limits.maxDepth, limits.maxCost, paginatedFields(views)),
       freshnessPlugin(
@@ -109,12 +125,23 @@ export function createApiServer(deps: ApiDeps): Server {
         limits.consistencyTimeoutMs,
         new ReadsIndex(readsOf(views)),
       ),
+      tracingPlugin(),
     ],
   });
 
+  const serveConsole = consoleHandler();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') return reply(res, 200, 'ok');
+    if (serveConsole(req, res)) return;
+    if (path === '/metrics' && deps.registry) {
+      const { registry } = deps;
+      void registry.metrics().then(
+        (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
+        () => reply(res, 500, 'metrics unavailable'),
+      );
+      return;
+    }
     if (path === '/readyz') {
       void notReady(deps).then((problem) => reply(res, problem ? 503 : 200, problem ?? 'ready'));
       return;

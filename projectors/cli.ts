@@ -1,19 +1,23 @@
+import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { loadConfigOrExit } from '../shared/config.ts';
 import { createLogger } from '../shared/log.ts';
-import { listDeadLetters, requestRetry } from './engine/dead-letters.ts';
+import type { OperatorCommand } from '../shared/operator-commands.ts';
+import { listDeadLetters } from './engine/dead-letters.ts';
 import {
+  executeCommand,
   type Infrastructure,
   loadApplicationOrExit,
   openInfrastructure,
   type ProjectionStatus,
   parseStartPosition,
   publishMany,
-  readStatus,
+  RebuildHaltedError,
   rebuild,
   runnerDeps,
   type StartPosition,
+  statusReader,
 } from './engine/index.ts';
 
 const USAGE = `Usage: npm run vista -- <command>
@@ -27,6 +31,7 @@ Commands:
                                        sequence, an ISO time, new or beginning)
   dead-letters <projection>            list a projection's unresolved dead letters
   retry-dead-letters <projection>      retry them after a fix (a halted projection resumes)
+  skip-dead-letter <projection> <id>   resolve one without applying it (a projection halted on it moves on)
 `;
 
 const [command, ...rest] = process.argv.slice(2);
@@ -71,9 +76,10 @@ async function withInfrastructure(work: (infrastructure: Infrastructure) => Prom
 /** Reads the status twice a second apart: the position deltas are the events/s. */
 function status(): Promise<void> {
   return withInfrastructure(async ({ pool, nats, streams }) => {
-    const before = await readStatus(pool, nats.jsm, streams);
+    const reader = statusReader(pool, nats.jsm, streams, config.STALL_AFTER_S * 1000);
+    const before = await reader.read();
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    const rows = await readStatus(pool, nats.jsm, streams);
+    const rows = await reader.read();
     if (rows.length === 0) console.log('no projections have run yet');
     for (const row of rows) {
       const earlier = before.find((b) => b.name === row.name && b.generation === row.generation);
@@ -85,7 +91,7 @@ function status(): Promise<void> {
       );
       for (const s of row.streams)
         console.log(
-          `  ${s.stream.padEnd(9)} position ${s.position}  lag ${s.lag}${s.start === 'beginning' ? '' : `  (started at ${s.start})`}`,
+          `  ${s.stream.padEnd(9)} position ${s.position}  lag ${s.lag}${s.lag > 0 ? ` (${s.lagSeconds.toFixed(1)} s)` : ''}${s.start === 'beginning' ? '' : `  (started at ${s.start})`}`,
         );
     }
   });
@@ -150,14 +156,29 @@ function deadLetters(projection: string | undefined): Promise<void> {
   });
 }
 
+/** Operator actions from the CLI are executed and recorded like the console's (origin `cli`). */
+function operatorAction(command: OperatorCommand): Promise<void> {
+  return withInfrastructure(async ({ pool }) => {
+    const action = await executeCommand(pool, {
+      command,
+      origin: { via: 'cli', address: `${userInfo().username}@${hostname()}`.slice(0, 200) },
+    });
+    console.log(`${command.projection}: ${action.outcome}: ${action.detail}`);
+    if (action.outcome === 'refused') process.exitCode = 1;
+  });
+}
+
 function retryDeadLetters(projection: string | undefined): Promise<void> {
   if (!projection) throw new UsageError('retry-dead-letters needs a projection name');
-  return withInfrastructure(async ({ pool }) => {
-    const marked = await requestRetry(pool, projection);
-    console.log(
-      `${projection}: ${marked} dead letters marked for retry; its owner retries them within seconds`,
-    );
-  });
+  return operatorAction({ action: 'retry_dead_letters', projection });
+}
+
+function skipDeadLetter(projection: string | undefined, id: string | undefined): Promise<void> {
+  const deadLetterId = Number(id);
+  if (!projection || !Number.isSafeInteger(deadLetterId) || deadLetterId < 1) {
+    throw new UsageError('skip-dead-letter needs a projection name and a dead letter id (see dead-letters)');
+  }
+  return operatorAction({ action: 'skip_dead_letter', projection, deadLetterId });
 }
 
 class UsageError extends Error {}
@@ -179,6 +200,9 @@ try {
     case 'retry-dead-letters':
       await retryDeadLetters(rest[0]);
       break;
+    case 'skip-dead-letter':
+      await skipDeadLetter(rest[0], rest[1]);
+      break;
     default:
       throw new UsageError(command ? `unknown command: ${command}` : 'no command given');
   }
@@ -186,6 +210,10 @@ try {
   if (error instanceof UsageError) {
     process.stderr.write(`${error.message}\n\n${USAGE}`);
     process.exit(64);
+  }
+  if (error instanceof RebuildHaltedError) {
+    process.stderr.write(`\n${error.message}\n`);
+    process.exit(1);
   }
   throw error;
 }

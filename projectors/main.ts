@@ -2,15 +2,19 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { loadConfigOrExit } from '../shared/config.ts';
 import { createLogger } from '../shared/log.ts';
-import { createMetricsServer, processSamples } from '../shared/metrics.ts';
+import { createMetricsServer, createRegistry } from '../shared/metrics.ts';
+import { commandSubject } from '../shared/operator-commands.ts';
+import { startTracing } from '../shared/tracing.ts';
 import {
   LeaseManager,
   loadApplicationOrExit,
   openInfrastructure,
   ProjectionHost,
+  registerProjectionMetrics,
   runnerDeps,
+  serveCommands,
+  statusReader,
 } from './engine/index.ts';
-import { projectionSamples } from './engine/metrics.ts';
 
 /** The projector process: runs every registered projection until SIGTERM or SIGINT. */
 const config = loadConfigOrExit();
@@ -23,6 +27,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     shutdown.abort();
   });
 }
+const stopTracing = await startTracing(config.OTEL_EXPORTER_OTLP_ENDPOINT, 'vista-projectors');
 const app = await loadApplicationOrExit(config.VISTA_APP);
 const infrastructure = await openInfrastructure(config, app.contract, 'vista-projectors', log);
 if (shutdown.signal.aborted) {
@@ -46,10 +51,15 @@ const host = new ProjectionHost(
   new LeaseManager(config.DATABASE_URL, log),
 );
 
-const metrics = createMetricsServer(
-  () => [...projectionSamples(host), ...processSamples()],
-  () => host.ready,
+const registry = createRegistry();
+const status = statusReader(
+  infrastructure.pool,
+  infrastructure.nats.jsm,
+  infrastructure.streams,
+  config.STALL_AFTER_S * 1000,
 );
+registerProjectionMetrics(registry, host, () => status.read());
+const metrics = createMetricsServer(registry, () => host.ready);
 metrics.listen(config.METRICS_PORT, '0.0.0.0');
 await once(metrics, 'listening');
 log.info(
@@ -60,7 +70,17 @@ log.info(
   },
   'projectors started',
 );
+// Operator actions from the API (and its console) arrive as NATS requests.
+const commands = serveCommands(
+  infrastructure.nats.connection,
+  commandSubject(config.VISTA_NAMESPACE),
+  infrastructure.pool,
+  log,
+  shutdown.signal,
+);
 await host.run(shutdown.signal);
+await commands;
 metrics.close();
 await infrastructure.close();
+await stopTracing();
 log.info('projectors stopped');

@@ -70,7 +70,9 @@ for (let attempt = 0; attempt < 100 && !stopping; attempt++) {
     () => false,
   );
   if (ready) {
-    console.log(`\n[start] Vista is running. GraphQL: ${url}  (Ctrl-C stops the projectors and the API)\n`);
+    console.log(
+      `\n[start] Vista is running. GraphQL: ${url}  Console: http://localhost:${config.PORT}/console  (Ctrl-C stops the projectors and the API)\n`,
+    );
     break;
   }
   await new Promise((resolve) => setTimeout(resolve, 200));

@@ -78,9 +78,24 @@ const ConfigSchema = z.object({
    * live load the idle time never comes, so this bounds how stale a view gets.
    */
   BATCH_MAX_WAIT_MS: integer(1, 60_000).default(20),
+  /** A projection with lag whose checkpoint has not moved for this long is `stalled`. */
+  STALL_AFTER_S: integer(1, 86_400).default(60),
+  /**
+   * Bearer token that allows operator actions (rebuild, retry and skip dead letters) through
+   * the GraphQL API and the console. Unset: the API is read-only for everyone.
+   */
+  OPERATOR_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * OpenTelemetry collector (OTLP/HTTP), e.g. `http://127.0.0.1:4318`: when set, projectors and
+   * the API export traces there (spans per publish, per batch, per GraphQL operation).
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']).optional(),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
+
+/** Variables whose values are never printed. */
+const SECRETS = new Set(['OPERATOR_TOKEN']);
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
@@ -94,7 +109,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {
     const variable = issue.path.join('.');
-    return `  ${variable}=${JSON.stringify(env[variable] ?? '')}: ${issue.message}`;
+    const value = env[variable] ?? '';
+    // A secret is never echoed, not even a wrong one (it may be a real token set in the wrong place).
+    const shown = SECRETS.has(variable) ? `<hidden, ${value.length} characters>` : JSON.stringify(value);
+    return `  ${variable}=${shown}: ${issue.message}`;
   });
   throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
 }

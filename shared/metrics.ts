@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 
 /** Events per second over a sliding window, from a monotonically growing count. */
 export class RateMeter {
@@ -21,52 +22,36 @@ export class RateMeter {
   }
 }
 
-export interface Sample {
-  readonly name: string;
-  readonly help: string;
-  readonly type: 'gauge' | 'counter';
-  readonly values: readonly { labels: Record<string, string>; value: number }[];
-}
-
-const escapeLabel = (value: string) =>
-  value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-
-/** Renders samples in the Prometheus text exposition format (version 0.0.4). */
-export function renderPrometheus(samples: readonly Sample[]): string {
-  const lines: string[] = [];
-  for (const sample of samples) {
-    lines.push(`# HELP ${sample.name} ${sample.help}`, `# TYPE ${sample.name} ${sample.type}`);
-    for (const { labels, value } of sample.values) {
-      const rendered = Object.entries(labels)
-        .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
-        .join(',');
-      lines.push(`${sample.name}${rendered ? `{${rendered}}` : ''} ${Number.isFinite(value) ? value : 0}`);
-    }
-  }
-  return `${lines.join('\n')}\n`;
-}
-
-/** The process's own memory: resident set and V8 heap, for soak tests and dashboards. */
-export function processSamples(): Sample[] {
-  const memory = process.memoryUsage();
-  return [
-    {
-      name: 'vista_process_resident_memory_bytes',
-      help: 'Resident set size.',
-      type: 'gauge',
-      values: [{ labels: {}, value: memory.rss }],
+/**
+ * A process's Prometheus registry (prom-client): its default process and Node.js metrics (RSS,
+ * heap, event-loop lag, GC, handles) and Vista's own `vista_process_*` memory gauges, which
+ * dashboards and the soak benchmark read. One per process, created by its entry point (tests
+ * may create several: nothing here is a module-level singleton).
+ */
+export function createRegistry(): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  new Gauge({
+    name: 'vista_process_resident_memory_bytes',
+    help: 'Resident set size.',
+    registers: [registry],
+    collect() {
+      this.set(process.memoryUsage.rss());
     },
-    {
-      name: 'vista_process_heap_used_bytes',
-      help: 'V8 heap in use.',
-      type: 'gauge',
-      values: [{ labels: {}, value: memory.heapUsed }],
+  });
+  new Gauge({
+    name: 'vista_process_heap_used_bytes',
+    help: 'V8 heap in use.',
+    registers: [registry],
+    collect() {
+      this.set(process.memoryUsage().heapUsed);
     },
-  ];
+  });
+  return registry;
 }
 
-/** Serves `GET /metrics` from `collect`, `/healthz` (alive) and `/readyz` (`ready()`; 503 when not). */
-export function createMetricsServer(collect: () => readonly Sample[], ready: () => boolean): Server {
+/** Serves `GET /metrics` from `registry`, `/healthz` (alive) and `/readyz` (`ready()`; 503 when not). */
+export function createMetricsServer(registry: Registry, ready: () => boolean): Server {
   return createServer((req, res) => {
     if (req.url === '/readyz') {
       const ok = ready();
@@ -74,7 +59,10 @@ export function createMetricsServer(collect: () => readonly Sample[], ready: () 
         .writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' })
         .end(ok ? 'ready' : 'database unreachable');
     } else if (req.url === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderPrometheus(collect()));
+      registry.metrics().then(
+        (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
+        (error: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(error.message),
+      );
     } else if (req.url === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
     } else {

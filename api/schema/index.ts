@@ -6,6 +6,7 @@ import { derivedResolvers } from '../derive/resolvers.ts';
 import { derivedTypeDefs } from '../derive/type-defs.ts';
 import { servedViews } from '../derive/views.ts';
 import { connectionTypeDefs } from './connection.ts';
+import { operatorResolvers, operatorTypeDefs } from './operator.ts';
 import { projectionsResolvers, projectionsTypeDefs } from './projections.ts';
 import { scalarResolvers, scalarTypeDefs } from './scalars.ts';
 import { subscriptionsResolvers, subscriptionsTypeDefs } from './subscriptions.ts';
@@ -31,12 +32,14 @@ export function buildSchema(
       connectionTypeDefs,
       queryTypeDefs,
       projectionsTypeDefs,
+      operatorTypeDefs,
       subscriptionsTypeDefs,
       derivedTypeDefs(views),
     ],
     resolvers: [
       scalarResolvers,
       projectionsResolvers,
+      operatorResolvers,
       subscriptionsResolvers,
       derivedResolvers(views, readers),
     ],

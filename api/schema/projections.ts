@@ -1,5 +1,6 @@
 import type { Pool } from '../../shared/clients/postgres.ts';
-import type { ApiContext } from '../context.ts';
+import { judgeStall, lagSeconds, stallDetail } from '../../shared/stall.ts';
+import type { ApiContext, StreamClock } from '../context.ts';
 
 export const projectionsTypeDefs = /* GraphQL */ `
   "What a generation of a projection is doing."
@@ -18,6 +19,8 @@ export const projectionsTypeDefs = /* GraphQL */ `
     HALTED
     "Shut down cleanly."
     STOPPED
+    "Has lag but its positions have not moved for STALL_AFTER_S seconds, whatever its owner reports."
+    STALLED
     "A state this version of the API does not know (a newer projector reported it)."
     UNKNOWN
   }
@@ -34,6 +37,8 @@ export const projectionsTypeDefs = /* GraphQL */ `
     start: String!
     "The first sequence this generation reads of the stream (1 unless it started later)."
     startSequence: Long!
+    "Seconds the oldest event after the position has waited in the stream (0 without lag; null when NATS cannot be asked)."
+    lagSeconds: Float
   }
 
   "One build of a projection: the live one serves queries, a building one is a rebuild beside it."
@@ -48,6 +53,8 @@ export const projectionsTypeDefs = /* GraphQL */ `
     detail: String
     "Per source stream, its position and lag."
     positions: [StreamPosition!]!
+    "When one of its positions last moved (ISO-8601)."
+    lastAdvanceAt: String!
   }
 
   "A read model and how fresh it is."
@@ -62,8 +69,12 @@ export const projectionsTypeDefs = /* GraphQL */ `
     status: ProjectionState!
     "Per source stream, the live generation's position and lag."
     positions: [StreamPosition!]!
+    "Why it is halted, retrying or stalled, when it is."
+    detail: String
     "Unresolved dead letters."
     deadLetterCount: Int!
+    "When an operator action for it was last recorded (ISO-8601)."
+    lastActionAt: String
     "The generation serving queries."
     live: ProjectionGeneration!
     "A rebuild in progress beside it, if any."
@@ -84,10 +95,21 @@ interface GenerationRow {
   status: string;
   detail: string | null;
   dead_letters: number;
+  last_advance_at: Date;
+  last_action_at: Date | null;
   positions: { stream: string; position: number; start: string; startSequence: number }[];
 }
 
-const STATES = new Set(['STANDBY', 'STARTING', 'CATCHING_UP', 'RUNNING', 'RETRYING', 'HALTED', 'STOPPED']);
+const STATES = new Set([
+  'STANDBY',
+  'STARTING',
+  'CATCHING_UP',
+  'RUNNING',
+  'RETRYING',
+  'HALTED',
+  'STOPPED',
+  'STALLED',
+]);
 
 /** The state as the enum has it; a state unknown to this API is not an error for the whole list. */
 function state(status: string): string {
@@ -95,11 +117,20 @@ function state(status: string): string {
   return STATES.has(upper) ? upper : 'UNKNOWN';
 }
 
-/** Every projection with its live generation (and a building one during a rebuild), in one query. */
-export async function readProjections(pool: Pool, heads: Record<string, number> | undefined) {
+/**
+ * Every projection with its live generation (and a building one during a rebuild), in one
+ * query; with `clock`, the lag in seconds and stalls (see shared/stall.ts).
+ */
+export async function readProjections(
+  pool: Pool,
+  heads: Record<string, number> | undefined,
+  clock?: StreamClock,
+) {
   const { rows } = await pool.query<GenerationRow>(
     `SELECT g.projection, g.generation, g.version, g.state, g.status, g.detail,
             (SELECT count(*) FROM vista_dead_letters d WHERE d.projection = g.projection AND d.resolved_at IS NULL)::int AS dead_letters,
+            coalesce(max(c.updated_at), g.created_at) AS last_advance_at,
+            (SELECT max(a.at) FROM vista_operator_actions a WHERE a.projection = g.projection) AS last_action_at,
             coalesce(json_agg(json_build_object('stream', c.stream, 'position', c.position,
                                       'start', c.start_position, 'startSequence', c.start_sequence) ORDER BY c.stream)
                      FILTER (WHERE c.stream IS NOT NULL), '[]') AS positions
@@ -108,32 +139,57 @@ export async function readProjections(pool: Pool, heads: Record<string, number> 
       WHERE g.state IN ('live', 'building')
       GROUP BY g.projection, g.generation ORDER BY g.projection, g.generation`,
   );
-  const generation = (row: GenerationRow) => ({
-    generation: row.generation,
-    version: row.version,
-    status: state(row.status),
-    detail: row.detail,
-    positions: row.positions.map((p) => ({
-      ...p,
-      lag: heads?.[p.stream] === undefined ? null : Math.max(0, (heads[p.stream] as number) - p.position),
-    })),
-  });
-  return rows
-    .filter((r) => r.state === 'live')
-    .map((live) => {
-      const building = rows.find((r) => r.projection === live.projection && r.state === 'building');
-      const g = generation(live);
-      return {
-        name: live.projection,
-        version: live.version,
-        generation: live.generation,
-        status: g.status,
-        positions: g.positions,
-        deadLetterCount: live.dead_letters,
-        live: g,
-        rebuilding: building ? generation(building) : null,
-      };
-    });
+  const now = new Date();
+  const generation = async (row: GenerationRow) => {
+    const positions = await Promise.all(
+      row.positions.map(async (p) => {
+        const head = heads?.[p.stream];
+        const lag = head === undefined ? null : Math.max(0, head - p.position);
+        const pendingSince =
+          lag && clock ? await clock.storedAt(p.stream, p.position + 1).catch(() => undefined) : undefined;
+        return { ...p, lag, pendingSince };
+      }),
+    );
+    const stall = clock
+      ? judgeStall(
+          { status: row.status, lastAdvanceAt: row.last_advance_at, streams: positions },
+          clock.stallAfterMs,
+          now,
+        )
+      : undefined;
+    return {
+      generation: row.generation,
+      version: row.version,
+      status: stall ? 'STALLED' : state(row.status),
+      detail: stall ? stallDetail(stall, row.status, row.detail) : row.detail,
+      lastAdvanceAt: row.last_advance_at.toISOString(),
+      positions: positions.map(({ pendingSince, ...p }) => ({
+        ...p,
+        // Without a clock the wait is unknown, not zero.
+        lagSeconds: clock ? lagSeconds(p.lag, pendingSince, now) : null,
+      })),
+    };
+  };
+  return Promise.all(
+    rows
+      .filter((r) => r.state === 'live')
+      .map(async (live) => {
+        const building = rows.find((r) => r.projection === live.projection && r.state === 'building');
+        const g = await generation(live);
+        return {
+          name: live.projection,
+          version: live.version,
+          generation: live.generation,
+          status: g.status,
+          detail: g.detail,
+          positions: g.positions,
+          deadLetterCount: live.dead_letters,
+          lastActionAt: live.last_action_at?.toISOString() ?? null,
+          live: g,
+          rebuilding: building ? await generation(building) : null,
+        };
+      }),
+  );
 }
 
 export type Projection = Awaited<ReturnType<typeof readProjections>>[number];
@@ -141,6 +197,6 @@ export type Projection = Awaited<ReturnType<typeof readProjections>>[number];
 export const projectionsResolvers = {
   Query: {
     projections: async (_: unknown, __: unknown, ctx: ApiContext) =>
-      readProjections(ctx.pool, await ctx.streamHeads()),
+      readProjections(ctx.pool, await ctx.streamHeads(), ctx.clock),
   },
 };

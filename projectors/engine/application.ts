@@ -35,14 +35,13 @@ export class ApplicationError extends Error {
 export function defineApplication<C extends Contract>(application: {
   readonly name: string;
   readonly contract: C;
-  // Projections of this contract with their own document and event types; `Projection` forgets them.
-  readonly projections: readonly { readonly kind: 'document' | 'sql'; readonly name: string }[];
+  readonly projections: readonly Projection[];
   readonly demo?: (options: DemoOptions) => Iterable<OutgoingEvent>;
 }): Application<C> {
   const problems: string[] = [];
   if (!/^[a-z][a-z0-9_-]{0,40}$/.test(application.name))
     problems.push(`name ${JSON.stringify(application.name)}: lower-case letters, digits, _ and -`);
-  const projections = application.projections as readonly Projection[];
+  const { projections } = application;
   if (projections.length === 0) problems.push('projections: at least one');
   const names = new Set<string>();
   for (const p of projections) {

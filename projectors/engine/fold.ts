@@ -21,6 +21,11 @@ export interface FoldResult<Doc, L> {
   readonly lookups: Map<string, L | null>;
   /** Events whose `key`, `evolve` or lookup threw: deterministic failures, so poison. */
   readonly failures: FoldFailure[];
+  /**
+   * Keys the fold touched that were not among `loaded.keys` (when given): their documents
+   * were folded from empty though the store may hold them. Load them and fold again.
+   */
+  readonly unloaded: string[];
 }
 
 const EMPTY: Stored<never> = { doc: null, positions: {} };
@@ -63,16 +68,23 @@ function lookupStep<Doc extends object, L>(
 export function foldBatch<Doc extends object, L>(
   p: DocumentProjection<Doc, AnyEvent, L>,
   events: readonly AnyEvent[],
-  loaded: { docs: ReadonlyMap<string, Stored<Doc>>; lookups: ReadonlyMap<string, L> },
+  loaded: {
+    docs: ReadonlyMap<string, Stored<Doc>>;
+    lookups: ReadonlyMap<string, L>;
+    /** The keys whose documents were asked for (found or not); others are reported `unloaded`. */
+    keys?: ReadonlySet<string>;
+  },
 ): FoldResult<Doc, L> {
   const docs = new Map<string, Stored<Doc>>();
   const lookups = new Map<string, L | null>();
   const failures: FoldFailure[] = [];
+  const unloaded = new Set<string>();
   for (const event of events) {
     try {
       const lookup = lookupStep(p, event, lookups, loaded.lookups);
       const changes: [string, Stored<Doc>][] = [];
       for (const key of keysOf(p.key(event, lookup.before))) {
+        if (loaded.keys && !loaded.keys.has(key) && !docs.has(key)) unloaded.add(key);
         const stored = docs.get(key) ?? loaded.docs.get(key) ?? EMPTY;
         if ((stored.positions[event.stream] ?? 0) >= event.sequence) continue;
         const doc = p.evolve(stored.doc, event, key, lookup.before);
@@ -85,7 +97,7 @@ export function foldBatch<Doc extends object, L>(
       failures.push({ event, error: asError(error) });
     }
   }
-  return { docs, failures, lookups };
+  return { docs, failures, lookups, unloaded: [...unloaded] };
 }
 
 /** The lookup keys a batch reads: loaded before the document keys can be known. */
@@ -105,7 +117,11 @@ export function lookupKeys<Doc extends object, L>(
   return [...keys];
 }
 
-/** The distinct document keys of a batch, given its lookups; events that throw are skipped here. */
+/**
+ * The distinct document keys of a batch, given its lookups. An event whose `key` throws
+ * changes no lookup record, as in `foldBatch`; one whose `evolve` throws cannot be known here,
+ * so `foldBatch` reports the keys this misses as `unloaded`.
+ */
 export function documentKeys<Doc extends object, L>(
   p: DocumentProjection<Doc, AnyEvent, L>,
   events: readonly AnyEvent[],
@@ -116,8 +132,9 @@ export function documentKeys<Doc extends object, L>(
   for (const event of events) {
     try {
       const lookup = lookupStep(p, event, changed, lookups);
+      const touched = keysOf(p.key(event, lookup.before));
       if (lookup.key !== undefined) changed.set(lookup.key, lookup.after);
-      for (const key of keysOf(p.key(event, lookup.before))) keys.add(key);
+      for (const key of touched) keys.add(key);
     } catch {
       // Reported by foldBatch as a poison event.
     }

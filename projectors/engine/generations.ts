@@ -200,12 +200,33 @@ export function cutOver(
   });
 }
 
-/** Forgets a retired generation's checkpoints once its storage is gone. */
+/**
+ * Puts a building generation back at sequence 1, without its dead letters (its storage was
+ * dropped and is created again by its owner): it replays the history with today's code.
+ */
+export async function restartGeneration(pool: Pool, projection: string, generation: number): Promise<void> {
+  await inTransaction(pool, async (tx) => {
+    await tx.query(
+      `UPDATE vista_checkpoints SET position = 0, updated_at = now() WHERE projection = $1 AND generation = $2`,
+      [projection, generation],
+    );
+    await tx.query('DELETE FROM vista_dead_letters WHERE projection = $1 AND generation = $2', [
+      projection,
+      generation,
+    ]);
+  });
+}
+
+/** Forgets a retired generation's checkpoints and dead letters once its storage is gone. */
 export async function forgetGeneration(pool: Pool, projection: string, generation: number): Promise<void> {
-  await pool.query('DELETE FROM vista_checkpoints WHERE projection = $1 AND generation = $2', [
-    projection,
-    generation,
-  ]);
+  await inTransaction(pool, async (tx) => {
+    for (const table of ['vista_checkpoints', 'vista_dead_letters']) {
+      await tx.query(`DELETE FROM ${table} WHERE projection = $1 AND generation = $2`, [
+        projection,
+        generation,
+      ]);
+    }
+  });
 }
 
 /** Every source from sequence 1: the default, and what tests that create generations directly use. */

@@ -3,6 +3,8 @@ import {
   cutOver,
   forgetGeneration,
   type Generation,
+  type Generations,
+  readGenerations,
   rebuildRequested,
   reconcileGenerations,
   type StartResolver,
@@ -16,7 +18,8 @@ import { ElasticsearchDocumentSink } from './sinks/elasticsearch.ts';
 import { PostgresDocumentSink } from './sinks/postgres.ts';
 import { sqlWriter } from './sinks/sql.ts';
 import { describeStart, FROM_BEGINNING, resolveStart } from './start-positions.ts';
-import { type BatchWriter, documentWriter } from './writer.ts';
+import { commitUnitOfWork } from './unit-of-work.ts';
+import { type BatchWriter, documentWriter, type UnitOfWork } from './writer.ts';
 
 /** How often an owner looks for rebuild requests and whether a building generation can take over. */
 const SUPERVISE_POLL_MS = 1000;
@@ -25,6 +28,8 @@ const SUPERVISE_POLL_MS = 1000;
 export function writerFor(projection: Projection, generation: number, deps: RunnerDeps): BatchWriter {
   if (projection.kind === 'sql') return sqlWriter(deps.pool, projection, generation);
   const { target } = projection;
+  const unitOfWork: UnitOfWork = (move, write) =>
+    commitUnitOfWork(deps.pool, { projection: projection.name, generation }, move, write);
   if (target.kind === 'postgres') {
     // What the view lets readers filter and sort on is indexed, so no declared filter scans.
     const view = viewOf(projection);
@@ -36,6 +41,7 @@ export function writerFor(projection: Projection, generation: number, deps: Runn
     return documentWriter(
       projection,
       new PostgresDocumentSink(deps.pool, projection.name, generation, { ...target, indexes }),
+      unitOfWork,
     );
   }
   const sink = new ElasticsearchDocumentSink(
@@ -47,7 +53,7 @@ export function writerFor(projection: Projection, generation: number, deps: Runn
     generation,
     target,
   );
-  return documentWriter(projection, sink);
+  return documentWriter(projection, sink, unitOfWork);
 }
 
 interface Running {
@@ -64,6 +70,8 @@ interface Running {
  */
 export class ProjectionHost {
   private readonly active = new Map<string, Running[]>();
+  /** Rounds of supervision that failed and were retried (runners kept running). */
+  supervisionFailures = 0;
 
   constructor(
     private readonly projections: readonly Projection[],
@@ -143,36 +151,81 @@ export class ProjectionHost {
     };
     // A live generation of another version was built by other code: it keeps serving, frozen,
     // until the new version's generation takes over.
+    // Likewise a building generation is built only by the code of its version: another version
+    // would fill it with other documents and switch to it under the wrong version. Processes of
+    // other versions leave it for one of its own.
     if (generations.live?.version === projection.version) start(generations.live);
-    if (generations.building) start(generations.building);
+    if (generations.building?.version === projection.version) start(generations.building);
 
+    let resync = false;
     while (!signal.aborted) {
       await sleep(SUPERVISE_POLL_MS, signal);
       if (signal.aborted) break;
-      if (!generations.building && (await rebuildRequested(this.deps.pool, projection.name))) {
-        generations = await reconcileGenerations(this.deps.pool, projection, resolveStarts);
-        if (generations.building) {
-          this.deps.log.info(
-            { projection: projection.name, generation: generations.building.generation },
-            'rebuild started',
-          );
-          start(generations.building);
+      try {
+        if (resync) {
+          generations = await readGenerations(this.deps.pool, projection.name);
+          await this.matchRunners(projection, generations, running);
+          resync = false;
         }
+        generations = await this.superviseOnce(projection, resolveStarts, generations, running, start);
+      } catch (error) {
+        // A blip of PostgreSQL, or a switch that failed half-way, must not stop the runners or
+        // give up the lease: the next round re-reads the generations and carries on.
+        this.supervisionFailures++;
+        resync = true;
+        this.deps.log.warn({ err: error, projection: projection.name }, 'supervising failed; retrying');
       }
-      const building = generations.building;
-      const candidate = building && running.find((r) => r.runner.generation === building.generation);
-      if (!building || !candidate || candidate.runner.progress.state !== 'running') continue;
-      const switched = await cutOver(this.deps.pool, projection.name, generations.live, building, (tx) =>
-        candidate.runner.writer.publish(tx),
-      );
-      if (!switched) continue;
-      candidate.runner.promote();
-      this.deps.log.info(
-        { projection: projection.name, from: generations.live?.generation, to: building.generation },
-        'cut over to the rebuilt generation',
-      );
-      if (generations.live) await this.retire(projection, generations.live, running);
-      generations = { live: { ...building, state: 'live' }, building: undefined };
+    }
+  }
+
+  /** One round: start a requested rebuild, switch to a building generation that caught up. */
+  private async superviseOnce(
+    projection: Projection,
+    resolveStarts: Parameters<typeof reconcileGenerations>[2],
+    current: Generations,
+    running: Running[],
+    start: (generation: Generation) => Running,
+  ): Promise<Generations> {
+    let generations = current;
+    if (!generations.building && (await rebuildRequested(this.deps.pool, projection.name))) {
+      generations = await reconcileGenerations(this.deps.pool, projection, resolveStarts);
+      if (generations.building?.version === projection.version) {
+        this.deps.log.info(
+          { projection: projection.name, generation: generations.building.generation },
+          'rebuild started',
+        );
+        start(generations.building);
+      }
+    }
+    const building = generations.building;
+    const candidate = building && running.find((r) => r.runner.generation === building.generation);
+    if (!building || !candidate || candidate.runner.progress.state !== 'running') return generations;
+    const switched = await cutOver(this.deps.pool, projection.name, generations.live, building, (tx) =>
+      candidate.runner.writer.publish(tx),
+    );
+    if (!switched) return generations;
+    candidate.runner.promote();
+    this.deps.log.info(
+      { projection: projection.name, from: generations.live?.generation, to: building.generation },
+      'cut over to the rebuilt generation',
+    );
+    const next: Generations = { live: { ...building, state: 'live' }, building: undefined };
+    if (generations.live) await this.retire(projection, generations.live, running);
+    return next;
+  }
+
+  /**
+   * After a failed round, makes the runners match the catalog: a generation that was switched
+   * to is promoted, one that was retired is stopped and dropped.
+   */
+  private async matchRunners(projection: Projection, generations: Generations, running: Running[]) {
+    for (const r of [...running]) {
+      const { generation } = r.runner;
+      if (generation === generations.live?.generation) {
+        if (r.runner.role !== 'live') r.runner.promote();
+      } else if (generation !== generations.building?.generation) {
+        await this.retire(projection, { generation, version: projection.version, state: 'live' }, running);
+      }
     }
   }
 

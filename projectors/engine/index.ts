@@ -24,6 +24,8 @@ export { type Upcaster, upcaster } from '../../shared/events/upcasters.ts';
 export { Random } from '../../shared/random.ts';
 // Applications and their projections.
 export { type Application, ApplicationError, type DemoOptions, defineApplication } from './application.ts';
+// Operator actions (the console's and the CLI's), executed by a projector process.
+export { executeCommand, serveCommands } from './commands.ts';
 export {
   DefinitionError,
   type DocumentProjection,
@@ -46,6 +48,7 @@ export { ProjectionHost, writerFor } from './host.ts';
 export { type Infrastructure, openInfrastructure, runnerDeps } from './infrastructure.ts';
 export { LeaseManager } from './lease.ts';
 export { ApplicationLoadError, loadApplication, loadApplicationOrExit } from './load-application.ts';
+export { registerProjectionMetrics, type StoredStatus } from './metrics.ts';
 export { readOrdered } from './ordered-source.ts';
 // What a view serves over GraphQL (its `api` field), and what the API derives from it.
 export type {
@@ -59,13 +62,13 @@ export type {
   ShortcutArgument,
 } from './public-shape.ts';
 export { PublicShapeError } from './public-view.ts';
-export { progressLine, rebuild } from './rebuild.ts';
+export { progressLine, RebuildHaltedError, rebuild } from './rebuild.ts';
 export type { RunnerDeps } from './runner.ts';
 export { ProjectionRunner } from './runner.ts';
 export { snakeCase } from './sinks/postgres.ts';
 export { applySqlProjection, type Equal, foldDocuments, spec, sqlSpec } from './spec.ts';
 export { describeStart, parseStartPosition, type StartPosition } from './start-positions.ts';
-export { type ProjectionStatus, readStatus } from './status.ts';
+export { type ProjectionStatus, readStatus, type StatusReader, statusReader } from './status.ts';
 // Testing views the way Vista tests its own.
 export {
   eventually,

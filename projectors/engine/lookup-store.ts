@@ -1,10 +1,17 @@
 import { ident, type Pool, type PoolClient } from '../../shared/clients/postgres.ts';
 
+/** What the engine does with a generation's lookup records: load them, write a batch's changes. */
+export interface LookupRecords<L> {
+  load(keys: readonly string[]): Promise<Map<string, L>>;
+  /** Upserts records, deletes those that are null, inside the batch's transaction. */
+  write(tx: PoolClient, records: ReadonlyMap<string, L | null>): Promise<void>;
+}
+
 /**
  * A document projection's lookup records, as `key → jsonb` rows in PostgreSQL (whatever the
  * projection's own target), in a table per generation so a rebuild starts from nothing.
  */
-export class LookupStore<L> {
+export class LookupStore<L> implements LookupRecords<L> {
   readonly table: string;
 
   constructor(

@@ -62,6 +62,38 @@ const MIGRATIONS: readonly string[] = [
   `ALTER TABLE vista_checkpoints ADD COLUMN start_sequence bigint NOT NULL DEFAULT 1;
    ALTER TABLE vista_checkpoints ADD COLUMN start_position text NOT NULL DEFAULT 'beginning';
    ALTER TABLE vista_projections ADD COLUMN rebuild_start jsonb;`,
+  // Operator console: each generation's state changes, the actions operators took (what, when,
+  // from where, with what outcome), and how a dead letter was resolved (applied or skipped).
+  `CREATE TABLE vista_state_changes (
+     id bigserial PRIMARY KEY,
+     projection text NOT NULL,
+     generation integer NOT NULL,
+     status text NOT NULL,
+     detail text,
+     at timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE INDEX vista_state_changes_by_projection ON vista_state_changes (projection, id);
+   CREATE TABLE vista_operator_actions (
+     id bigserial PRIMARY KEY,
+     projection text NOT NULL,
+     action text NOT NULL,
+     dead_letter_id bigint,
+     origin jsonb NOT NULL,
+     outcome text NOT NULL CHECK (outcome IN ('accepted', 'refused')),
+     detail text NOT NULL,
+     at timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE INDEX vista_operator_actions_by_projection ON vista_operator_actions (projection, id);
+   ALTER TABLE vista_dead_letters ADD COLUMN resolution text CHECK (resolution IN ('applied', 'skipped'));`,
+  // Dead letters belong to the generation that met them: a rebuild applies its own history and
+  // leaves the live generation's letters alone; resume requests go to each generation.
+  `ALTER TABLE vista_dead_letters ADD COLUMN generation integer;
+   UPDATE vista_dead_letters d SET generation = p.generation FROM vista_projections p WHERE p.name = d.projection;
+   UPDATE vista_dead_letters SET generation = 0 WHERE generation IS NULL;
+   ALTER TABLE vista_dead_letters ALTER COLUMN generation SET NOT NULL;
+   ALTER TABLE vista_dead_letters DROP CONSTRAINT vista_dead_letters_projection_stream_sequence_key;
+   ALTER TABLE vista_dead_letters ADD UNIQUE (projection, generation, stream, sequence);
+   ALTER TABLE vista_generations ADD COLUMN resume_requested boolean NOT NULL DEFAULT false;`,
 ];
 
 /** Serialises concurrent migrators (several projector processes starting at once). */

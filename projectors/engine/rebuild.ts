@@ -23,9 +23,15 @@ async function leaseIsFree(databaseUrl: string, log: Logger, name: string): Prom
   return lease !== undefined;
 }
 
+/** The generation being built halted (a poison event under `halt`, a divergence, a gap): the rebuild cannot finish. */
+export class RebuildHaltedError extends Error {
+  readonly code = 'REBUILD_HALTED';
+}
+
 /**
  * `vista rebuild <projection>`: asks for a new generation and shows its progress until it
- * has taken over. When no projector process owns the projection, this process runs it.
+ * has taken over, or throws `RebuildHaltedError` when it halts. When no projector process
+ * owns the projection, this process runs it.
  */
 export async function rebuild(
   projection: Projection,
@@ -69,6 +75,15 @@ export async function rebuild(
         return { generation: live.generation, seconds, events: total };
       }
       if (!building) continue;
+      const { rows: state } = await pool.query<{ status: string; detail: string | null }>(
+        'SELECT status, detail FROM vista_generations WHERE projection = $1 AND generation = $2',
+        [projection.name, building.generation],
+      );
+      if (state[0]?.status === 'halted') {
+        throw new RebuildHaltedError(
+          `generation ${building.generation} of ${projection.name} halted: ${state[0].detail ?? 'no detail'}; see \`vista dead-letters ${projection.name}\``,
+        );
+      }
       const { rows } = await pool.query<{ done: number }>(
         'SELECT coalesce(sum(position), 0) AS done FROM vista_checkpoints WHERE projection = $1 AND generation = $2',
         [projection.name, building.generation],

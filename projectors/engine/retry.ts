@@ -23,8 +23,11 @@ export function isTransient(error: unknown): boolean {
   if (typeof code === 'string') {
     if (TRANSIENT_NODE_CODES.has(code)) return true;
     // PostgreSQL SQLSTATE classes: 08 connection, 53 resources, 57P shutdown; 40001/40P01 conflicts.
-    if (/^(08|53|57P)/.test(code) || code === '40001' || code === '40P01') return true;
-    if (code === 'STALE_CHECKPOINT' || code === 'SOURCE_FAILED') return true;
+    // 55P03: a lock not granted in time (a view replacement behind a long reader).
+    if (/^(08|53|57P)/.test(code) || ['40001', '40P01', '55P03'].includes(code)) return true;
+    if (['STALE_CHECKPOINT', 'SOURCE_FAILED', 'ELASTICSEARCH_UNAVAILABLE', 'CIRCUIT_OPEN'].includes(code)) {
+      return true;
+    }
   }
   if (typeof statusCode === 'number' && [429, 502, 503, 504].includes(statusCode)) return true;
   if (['ConnectionError', 'TimeoutError', 'NoLivingConnectionsError'].includes(name)) return true;

@@ -8,11 +8,20 @@ import type { AnyEvent } from '../../shared/events/event-type.ts';
 import type { Streams } from '../../shared/events/streams.ts';
 import type { Logger } from '../../shared/log.ts';
 import { RateMeter } from '../../shared/metrics.ts';
+import { inBatchSpan } from './batch-span.ts';
 import { Batcher, type BatchLimits } from './batcher.ts';
 import { type Checkpoint, readCheckpoint } from './checkpoint-store.ts';
-import { type DeadLetter, listDeadLetters, settleDeadLetters, takeResumeRequest } from './dead-letters.ts';
+import {
+  acknowledgeRetry,
+  type DeadLetter,
+  listDeadLetters,
+  settleDeadLetters,
+  takeResumeRequest,
+} from './dead-letters.ts';
 import type { Projection } from './define.ts';
-import { type RawMessage, readOrdered } from './ordered-source.ts';
+import { requestRebuild, restartGeneration } from './generations.ts';
+import { type RawMessage, readOrdered, StreamGapError } from './ordered-source.ts';
+import { isDataDependent, poisonCode } from './poison.ts';
 import { recordState } from './projection-catalog.ts';
 import { backoffMs, isTransient, sleep } from './retry.ts';
 import type { BatchWriter, GenerationRole, PreparedBatch } from './writer.ts';
@@ -51,10 +60,14 @@ export interface ProjectionProgress {
   eventsApplied: number;
   deadLetters: number;
   lastError: string | undefined;
+  /** Consecutive failed attempts since the last commit. */
+  failures: number;
 }
 
 /** A decoded and folded batch, waiting for its turn to commit. */
 interface PreparedStep {
+  /** The raw messages it was prepared from. */
+  readonly batch: readonly RawMessage[];
   /** The raw messages it covers: the checkpoint moves past them. */
   readonly applied: readonly RawMessage[];
   readonly deadLetters: readonly DeadLetter[];
@@ -69,6 +82,13 @@ const CONTROL_POLL_MS = 1000;
 /** Consecutive failures of a kind not known to be transient before the projection halts. */
 const MAX_UNKNOWN_FAILURES = 5;
 
+/** How a commit ended: whether it halts the projection, whether it isolated poison on the way. */
+interface Committed {
+  readonly halted: boolean;
+  /** Batches were committed piecewise: anything prepared meanwhile was folded from an older state. */
+  readonly isolated: boolean;
+}
+
 /**
  * Runs one projection: reads its sources from the checkpoint, decodes, batches,
  * folds and commits, until `signal` aborts or a poison event halts it. Failures restart the
@@ -80,6 +100,8 @@ export class ProjectionRunner {
   private readonly rate = new RateMeter();
   /** State writes in order; awaited before `run` returns so a clean stop is recorded as such. */
   private stateWrites: Promise<void> = Promise.resolve();
+  /** Treat any non-transient commit failure as poison, and halt at it (after repeated failures). */
+  private suspect = false;
 
   constructor(
     private readonly projection: Projection,
@@ -97,6 +119,7 @@ export class ProjectionRunner {
       eventsApplied: 0,
       deadLetters: 0,
       lastError: undefined,
+      failures: 0,
     };
   }
 
@@ -128,7 +151,8 @@ export class ProjectionRunner {
   }
 
   async run(signal: AbortSignal): Promise<void> {
-    let failures = 0;
+    /** Consecutive failures not known to be transient: the projection halts at MAX_UNKNOWN_FAILURES. */
+    let unknown = 0;
     let prepared = false;
     while (!signal.aborted) {
       try {
@@ -137,18 +161,32 @@ export class ProjectionRunner {
           prepared = true;
         }
         await this.retryDeadLetters();
+        // A batch that keeps failing for a reason not known to be transient is taken apart
+        // on its last try, to halt at the event it fails on, with a dead letter naming it.
+        this.suspect = unknown >= MAX_UNKNOWN_FAILURES - 1;
         const outcome = await this.consume(signal, () => {
-          failures = 0;
+          unknown = 0;
+          this.progress.failures = 0;
+          this.suspect = false;
         });
         if (outcome === 'halted') await this.waitForResume(signal);
       } catch (error) {
-        failures++;
+        if (error instanceof StreamGapError) {
+          this.progress.lastError = error.message;
+          this.log.error(error.message);
+          this.setState('halted');
+          await this.waitForResume(signal);
+          continue;
+        }
+        const failures = ++this.progress.failures;
+        if (!isTransient(error)) unknown++;
         this.progress.lastError = error instanceof Error ? error.message : String(error);
-        if (!isTransient(error) && failures >= MAX_UNKNOWN_FAILURES) {
+        if (unknown >= MAX_UNKNOWN_FAILURES) {
           this.setState('halted');
           this.log.error({ err: error, failures }, 'projection halted after repeated failures');
           await this.waitForResume(signal);
-          failures = 0;
+          unknown = 0;
+          this.progress.failures = 0;
           continue;
         }
         this.setState('retrying');
@@ -166,7 +204,11 @@ export class ProjectionRunner {
   /** A halted projection keeps its lease and waits for `retry-dead-letters` (or shutdown). */
   private async waitForResume(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
-      if (await takeResumeRequest(this.deps.pool, this.projection.name).catch(() => false)) {
+      if (
+        await takeResumeRequest(this.deps.pool, this.projection.name, this.progress.generation).catch(
+          () => false,
+        )
+      ) {
         this.log.info('resuming on operator request');
         return;
       }
@@ -175,54 +217,43 @@ export class ProjectionRunner {
   }
 
   /**
-   * Applies dead letters an operator asked to retry. A halting projection's checkpoint is
-   * still before its poison event, so resuming re-reads it from the stream; a skipping one
-   * re-applies the stored payloads now, out of stream order, in one transaction that also
-   * resolves them.
+   * Acts on dead letters an operator asked to retry (after a fix was deployed). A halting
+   * projection's checkpoint is still before its poison event, so resuming re-reads it from the
+   * stream, in order. A skipping one has applied later events already, and re-applying an old
+   * event on top of them would not give the in-order fold (a placement after its cancellation,
+   * an old category after a newer one): its letters are retried by replaying the history, in
+   * order, into a fresh generation. The live generation asks for a rebuild and keeps serving
+   * (its letters go with it when it is retired); a building generation, which nobody reads,
+   * starts over from sequence 1.
    */
   private async retryDeadLetters(): Promise<void> {
     const { pool } = this.deps;
     const { projection } = this;
-    const letters = await listDeadLetters(pool, projection.name, { retryRequestedOnly: true });
+    const { generation } = this.progress;
+    const letters = await listDeadLetters(pool, projection.name, { generation, retryRequestedOnly: true });
     if (letters.length === 0) return;
-    this.progress.positions = await readCheckpoint(pool, projection.name, this.progress.generation);
     const ids = letters.map((l) => l.id);
     if ((projection.onPoison ?? 'skip') === 'halt') {
-      await inTransaction(pool, (tx) => settleDeadLetters(tx, projection.name, [], ids));
+      await inTransaction(pool, (tx) => settleDeadLetters(tx, projection.name, generation, [], ids));
       return;
     }
-    if (projection.kind === 'document' && projection.target.kind === 'elasticsearch') {
-      // Documents there carry the positions they absorbed; an old event would be skipped.
-      this.log.warn(
+    if (this.currentRole === 'building') {
+      await this.writer.drop();
+      await restartGeneration(pool, projection.name, generation);
+      await this.writer.ensureStorage('building');
+      this.log.info(
         { letters: letters.length },
-        'dead letters of an Elasticsearch view are repaired by a rebuild, not a retry',
+        'retrying dead letters: the building generation starts over',
       );
       return;
     }
-    const raws: RawMessage[] = letters.map((l) => ({
-      stream: l.stream,
-      sequence: l.sequence,
-      subject: l.subject,
-      payload: l.payload,
-      pending: 0,
-    }));
-    const { events, poison, indexOf } = this.decode(raws);
-    const prepared = await this.writer.prepare(events);
-    for (const { event, error } of prepared.failures) {
-      const index = indexOf.get(event) as number;
-      poison.push({
-        index,
-        letter: this.deadLetter(raws[index] as RawMessage, 'HANDLER_FAILED', error.message, event.type),
-      });
-    }
-    const failed = new Set(poison.map((p) => p.index));
-    await prepared.commit({
-      deadLetters: poison.map((p) => p.letter),
-      resolvedDeadLetters: ids.filter((_, i) => !failed.has(i)),
-      expected: this.progress.positions,
-      next: {},
-    });
-    this.log.info({ retried: letters.length, stillFailing: failed.size }, 'dead letters retried');
+    const rebuilding = await requestRebuild(pool, projection.name);
+    // With a rebuild under way, the building generation replays these events itself.
+    await acknowledgeRetry(pool, projection.name, generation, ids);
+    this.log.info(
+      { letters: letters.length, rebuilding },
+      'retrying dead letters by replaying the history into a new generation',
+    );
   }
 
   /** One life of the sources: from the stored checkpoint until abort, halt, resume request or failure. */
@@ -240,6 +271,15 @@ export class ProjectionRunner {
     this.progress.positions = { ...checkpoint };
     for (const source of projection.sources) {
       const position = checkpoint[source.stream] ?? 0;
+      const first = await firstSequence(deps, source.stream);
+      if (position < first - 1) {
+        // A purge or a limit removed events this projection has not read: carrying on would
+        // build a view without them. Only a history that holds them repairs it.
+        this.progress.lastError = `gap at ${source.stream} seq ${position + 1}: the stream now starts at ${first}`;
+        this.log.error(this.progress.lastError);
+        this.setState('halted');
+        return 'halted';
+      }
       const head = heads[source.stream] ?? 0;
       if (position > head) {
         // The broker lost an acknowledged tail and will reuse these sequences: carrying on
@@ -256,16 +296,25 @@ export class ProjectionRunner {
     // Operator requests (retry-dead-letters) restart the sources after the current batch.
     const control = new AbortController();
     let resumeRequested = false;
+    // One poll at a time: a row held by a switch must not collect a queue of them, each
+    // holding a pooled connection.
+    let polling = false;
     const controlTimer = setInterval(() => {
-      takeResumeRequest(deps.pool, projection.name).then(
-        (requested) => {
-          if (requested) {
-            resumeRequested = true;
-            control.abort();
-          }
-        },
-        () => undefined,
-      );
+      if (polling) return;
+      polling = true;
+      takeResumeRequest(deps.pool, projection.name, this.progress.generation)
+        .then(
+          (requested) => {
+            if (requested) {
+              resumeRequested = true;
+              control.abort();
+            }
+          },
+          () => undefined,
+        )
+        .finally(() => {
+          polling = false;
+        });
     }, CONTROL_POLL_MS);
     const active = AbortSignal.any([signal, control.signal]);
 
@@ -292,26 +341,30 @@ export class ProjectionRunner {
     // A batch's commit is awaited only after the next batch is prepared (decoded, loaded,
     // folded), so Node's work overlaps PostgreSQL's and Elasticsearch's. Not on the live
     // tail: with no full batch queued, the commit is awaited first, for freshness.
-    let committing: Promise<boolean> | undefined;
-    const settle = async (): Promise<boolean> => {
-      const halted = committing ? await committing : false;
+    let committing: Promise<Committed> | undefined;
+    const settle = async (): Promise<Committed> => {
+      const committed = committing ? await committing : { halted: false, isolated: false };
       committing = undefined;
       onCommitted();
-      return halted;
+      return committed;
     };
     try {
       while (!active.aborted) {
-        if (committing && batcher.size < deps.batch.maxSize && (await settle())) return this.halted();
+        if (committing && batcher.size < deps.batch.maxSize && (await settle()).halted) return this.halted();
         const batch = await batcher.nextBatch(active);
         if (batch.length === 0) break;
         let step = await this.prepare(batch);
-        if (committing && (await settle())) return this.halted();
+        if (committing) {
+          const committed = await settle();
+          if (committed.halted) return this.halted();
+          if (committed.isolated) step = await this.prepare(batch);
+        }
         if (step.prepared.stale) step = await this.prepare(batch);
         committing = this.commit(step);
         // Awaited by settle(), or by the finally below when this loop is left.
         committing.catch(() => undefined);
       }
-      if (await settle()) return this.halted();
+      if ((await settle()).halted) return this.halted();
       return resumeRequested ? 'restart' : 'stopped';
     } finally {
       // A batch still committing when the loop is left (a failure, an abort) settles first, so
@@ -350,8 +403,7 @@ export class ProjectionRunner {
   }
 
   /** Decodes and folds one batch, and decides what it applies: all of it, or what precedes a halting poison event. */
-  private async prepare(batch: RawMessage[]): Promise<PreparedStep> {
-    const { projection } = this;
+  private async prepare(batch: readonly RawMessage[]): Promise<PreparedStep> {
     const { events, indexOf, poison } = this.decode(batch);
 
     let prepared = await this.writer.prepare(events);
@@ -363,17 +415,81 @@ export class ProjectionRunner {
       });
     }
 
-    const halt = (projection.onPoison ?? 'skip') === 'halt' && poison.length > 0;
-    if (!halt) return { applied: batch, deadLetters: poison.map((p) => p.letter), prepared, halt };
+    const halt = this.halts() && poison.length > 0;
+    if (!halt) return { batch, applied: batch, deadLetters: poison.map((p) => p.letter), prepared, halt };
     // Halting means stopping just before the first poison event: it is recorded, nothing at
     // or after it is applied, and the checkpoint stays before it so a restart meets it again.
     const first = poison.reduce((a, b) => (b.index < a.index ? b : a));
     prepared = await this.writer.prepare(events.filter((e) => (indexOf.get(e) as number) < first.index));
-    return { applied: batch.slice(0, first.index), deadLetters: [first.letter], prepared, halt };
+    return { batch, applied: batch.slice(0, first.index), deadLetters: [first.letter], prepared, halt };
   }
 
-  /** Commits a prepared batch from the checkpoint the previous one reached; true when it halts the projection. */
-  private async commit({ applied, deadLetters, prepared, halt }: PreparedStep): Promise<boolean> {
+  private halts(): boolean {
+    return (this.projection.onPoison ?? 'skip') === 'halt';
+  }
+
+  /**
+   * Commits a prepared batch from the checkpoint the previous one reached. When it fails for
+   * what it holds (a value a column cannot take, a document the index refuses, a view's code
+   * throwing), the poison is the event, not the batch: the batch is bisected, each half that
+   * commits is kept, and each single event that still fails is dead-lettered under the
+   * projection's policy. Failures of the stores themselves are thrown: the batch is retried whole.
+   */
+  private async commit(step: PreparedStep): Promise<Committed> {
+    try {
+      return { halted: await this.commitOnce(step), isolated: false };
+    } catch (error) {
+      if (!this.isPoison(error)) throw error;
+      this.log.warn(
+        { err: error, events: step.batch.length },
+        'batch failed on its data; isolating the poison',
+      );
+      return { halted: await this.isolate(step.batch, error), isolated: true };
+    }
+  }
+
+  private isPoison(error: unknown): boolean {
+    return isDataDependent(error) || (this.suspect && !isTransient(error));
+  }
+
+  /** Commits `batch` piecewise around the events it fails on; true when one halts the projection. */
+  private async isolate(batch: readonly RawMessage[], error: unknown): Promise<boolean> {
+    if (batch.length === 1) {
+      const raw = batch[0] as RawMessage;
+      const letter = this.deadLetter(raw, poisonCode(error), errorMessage(error), this.typeOf(raw));
+      const halt = this.halts() || this.suspect;
+      const prepared = await this.writer.prepare([]);
+      return this.commitOnce({ batch, applied: halt ? [] : batch, deadLetters: [letter], prepared, halt });
+    }
+    const middle = Math.ceil(batch.length / 2);
+    for (const half of [batch.slice(0, middle), batch.slice(middle)]) {
+      const step = await this.prepare(half);
+      try {
+        if (await this.commitOnce(step)) return true;
+      } catch (failure) {
+        if (!this.isPoison(failure)) throw failure;
+        if (await this.isolate(half, failure)) return true;
+      }
+    }
+    return false;
+  }
+
+  /** The event type of a message that decodes, for its dead letter. */
+  private typeOf(raw: RawMessage): string | undefined {
+    try {
+      return decodeEvent(raw.payload, raw.stream, raw.sequence, this.deps.contract).type;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Commits a prepared batch once, in its trace span; true when it halts the projection. */
+  private commitOnce(step: PreparedStep): Promise<boolean> {
+    const { name, generation } = this;
+    return inBatchSpan(name, generation, this.progress.positions, step.applied, () => this.commitStep(step));
+  }
+
+  private async commitStep({ applied, deadLetters, prepared, halt }: PreparedStep): Promise<boolean> {
     const next: Checkpoint = {};
     for (const raw of applied) next[raw.stream] = Math.max(next[raw.stream] ?? 0, raw.sequence);
     await prepared.commit({ deadLetters, resolvedDeadLetters: [], expected: this.progress.positions, next });
@@ -433,4 +549,17 @@ export class ProjectionRunner {
       .then(() => recordState(this.deps.pool, this.projection.name, generation, state, detail))
       .catch((error: unknown) => this.log.debug({ err: error }, 'could not record projection state'));
   }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The first sequence a stream still holds (its last + 1 when it holds none). */
+async function firstSequence(
+  deps: RunnerDeps,
+  stream: Parameters<RunnerDeps['streams']['streamName']>[0],
+): Promise<number> {
+  const info = await deps.jsm.streams.info(deps.streams.streamName(stream));
+  return info.state.first_seq;
 }

@@ -1,17 +1,14 @@
 import type { PoolClient } from '../../shared/clients/postgres.ts';
 import type { Stored } from './fold.ts';
-import type { CheckpointMove, GenerationRole } from './writer.ts';
-
-/** Everything one batch changes: documents, lookups, and the checkpoint move. */
-export interface BatchChange<Doc, L> extends CheckpointMove {
-  readonly docs: ReadonlyMap<string, Stored<Doc>>;
-  readonly lookups: ReadonlyMap<string, L | null>;
-}
+import type { LookupRecords } from './lookup-store.ts';
+import type { GenerationRole } from './writer.ts';
 
 /**
  * Where a document projection's documents live. The engine loads a batch's documents, folds
- * them in memory and hands the result to `commit`, which makes documents and checkpoint durable
- * together (one transaction) or documents first and checkpoint after (no shared transaction).
+ * them in memory and owns the batch's unit of work (see `unit-of-work.ts`): it hands the sink
+ * the folded documents to write, either before the batch's PostgreSQL transaction (a store
+ * that cannot share it) or inside it. The sink writes only what it is given; checkpoint,
+ * lookups and dead letters are the engine's.
  */
 export interface DocumentSink<Doc, L> {
   /**
@@ -19,6 +16,8 @@ export interface DocumentSink<Doc, L> {
    * transaction needs them to skip replayed events); otherwise loads give empty positions.
    */
   readonly keepsPositions: boolean;
+  /** The generation's lookup records; the engine writes them in the batch's transaction. */
+  readonly lookups: LookupRecords<L>;
   ensureStorage(role: GenerationRole): Promise<void>;
   publish(tx: PoolClient): Promise<void>;
   drop(): Promise<void>;
@@ -28,7 +27,13 @@ export interface DocumentSink<Doc, L> {
    */
   isEmpty(): Promise<boolean>;
   load(keys: readonly string[]): Promise<Map<string, Stored<Doc>>>;
-  loadLookups(keys: readonly string[]): Promise<Map<string, L>>;
-  /** Makes the batch durable; returns the keys of documents the store refused (dead-lettered). */
-  commit(change: BatchChange<Doc, L>): Promise<readonly string[]>;
+  /**
+   * Writes documents outside any PostgreSQL transaction, before the batch's one opens (and,
+   * for a live generation, makes them searchable). Throws `DocumentRefusedError` when the
+   * store refuses a document for good (the batch is then bisected for its poison event), any
+   * other error when the write failed as a whole and is retried.
+   */
+  writeBefore(docs: ReadonlyMap<string, Stored<Doc>>): Promise<void>;
+  /** Writes documents inside the batch's transaction. */
+  writeWithin(tx: PoolClient, docs: ReadonlyMap<string, Stored<Doc>>): Promise<void>;
 }

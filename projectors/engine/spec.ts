@@ -86,7 +86,9 @@ export async function applySqlProjection<E extends AnyEvent>(
     const schema = `vista_spec_${randomBytes(6).toString('hex')}`;
     await client.query(`CREATE SCHEMA ${ident(schema)}`);
     await client.query(`SET LOCAL search_path TO ${ident(schema)}`);
-    const table = (name: string) => `${ident(schema)}.${ident(name)}`;
+    // Unqualified, as the engine names them (an index name cannot carry a schema): the
+    // search path puts them in the scratch schema.
+    const table = (name: string) => ident(name);
     for (const statement of projection.tables(table)) await client.query(statement);
     const sql: SqlContext = { query: async (text, params) => (await client.query(text, params)).rows, table };
     // The engine hands `apply` only the events its `handles` names.

@@ -1,29 +1,23 @@
 import type { PoolClient } from '../../shared/clients/postgres.ts';
 import type { AnyEvent } from '../../shared/events/event-type.ts';
-import type { Checkpoint } from './checkpoint-store.ts';
-import type { DeadLetter } from './dead-letters.ts';
 import type { DocumentProjection } from './define.ts';
 import { DocumentCache } from './document-cache.ts';
 import { documentKeys, type FoldFailure, foldBatch, lookupKeys, type Stored } from './fold.ts';
 import { KeyFilter } from './key-filter.ts';
 import type { DocumentSink } from './sink.ts';
+import type { CheckpointMove } from './unit-of-work.ts';
 
-/** What a batch does besides its view changes, all made durable together with them. */
-export interface CheckpointMove {
-  /** The checkpoint this writer read; a different stored one means another writer moved it. */
-  readonly expected: Checkpoint;
-  readonly next: Checkpoint;
-  readonly deadLetters: readonly DeadLetter[];
-  /** Ids of retried dead letters this batch applies. */
-  readonly resolvedDeadLetters: readonly number[];
-}
+export type { CheckpointMove } from './unit-of-work.ts';
+
+/** Commits a batch's move with `write` in one transaction: `commitUnitOfWork` bound to a generation. */
+export type UnitOfWork = (move: CheckpointMove, write: (tx: PoolClient) => Promise<void>) => Promise<void>;
 
 /** A batch ready to commit: the events that cannot be applied, and how to make the rest durable. */
 export interface PreparedBatch {
   readonly failures: readonly FoldFailure[];
   /**
-   * True when something this batch was folded from has since turned out not to hold (a
-   * document the store refused): prepare it again before committing.
+   * True when something this batch was folded from has since turned out not to hold (an
+   * earlier batch's commit failed): prepare it again before committing.
    */
   readonly stale: boolean;
   commit(move: CheckpointMove): Promise<void>;
@@ -51,14 +45,15 @@ export interface BatchWriter {
 const CACHED_DOCUMENTS = 20_000;
 
 /**
- * Applies a document projection: load lookups, load documents, fold in memory, commit through
- * the sink. Recently used documents stay cached, so a batch only loads what it has not seen.
+ * Applies a document projection: load lookups, load documents, fold in memory, hand the
+ * documents to the sink (before the batch's transaction, or inside it) and commit the unit of
+ * work. Recently used documents stay cached, so a batch only loads what it has not seen.
  *
  * The runner prepares the next batch while the previous one commits. What a committing batch
  * folded is therefore held apart, in `inFlight`, until its commit succeeds: it is newer than
  * the cache and the store, and no eviction may lose it. A failed commit forgets everything
  * the writer knew (the runner discards what it prepared since and restarts from the
- * checkpoint); a refused document makes the batches prepared since `stale`.
+ * checkpoint, or isolates a poison event) and makes the batches prepared since `stale`.
  *
  * A writer that finds its generation empty when it starts (a rebuild, a new projection, a
  * first catch-up) also remembers every key it writes in a KeyFilter: then a key it neither
@@ -69,6 +64,7 @@ const CACHED_DOCUMENTS = 20_000;
 export function documentWriter<Doc extends object, L>(
   projection: DocumentProjection<Doc, AnyEvent, L>,
   sink: DocumentSink<Doc, L>,
+  unitOfWork: UnitOfWork,
 ): BatchWriter {
   // Null marks a key the store does not hold.
   const docCache = new DocumentCache<Stored<Doc>>(CACHED_DOCUMENTS);
@@ -109,15 +105,24 @@ export function documentWriter<Doc extends object, L>(
     }
     const { hits, misses } = cache.lookup(rest);
     const stored = misses.filter(mayBeStored);
+    const loadedAt = epoch;
     const loaded = stored.length > 0 ? await load(stored) : new Map<string, V>();
-    for (const key of misses) cache.set(key, loaded.get(key) ?? absent);
+    // A cache cleared meanwhile (a failed commit: another owner may have written) must not be
+    // refilled with what this load saw before.
+    if (epoch === loadedAt) for (const key of misses) cache.set(key, loaded.get(key) ?? absent);
     for (const [key, value] of loaded) found.set(key, value);
     for (const [key, value] of hits) if (value !== absent) found.set(key, value);
     return found;
   }
 
   async function loadLookups(keys: readonly string[]): Promise<Map<string, L>> {
-    const found = await readThrough(keys, inFlight.lookups, lookupCache, sink.loadLookups.bind(sink), null);
+    const found = await readThrough(
+      keys,
+      inFlight.lookups,
+      lookupCache,
+      sink.lookups.load.bind(sink.lookups),
+      null,
+    );
     // A record deleted by a committing batch is absent too.
     for (const [key, record] of found) if (record === null) found.delete(key);
     return found as Map<string, L>;
@@ -129,6 +134,8 @@ export function documentWriter<Doc extends object, L>(
 
   return {
     async ensureStorage(role) {
+      // Once before the first batch, or again after the storage was dropped (a restart).
+      forgetAll();
       await sink.ensureStorage(role);
       written = (await sink.isEmpty()) ? new KeyFilter() : undefined;
     },
@@ -137,8 +144,17 @@ export function documentWriter<Doc extends object, L>(
     async prepare(events) {
       const preparedAt = epoch;
       const lookups = await loadLookups(lookupKeys(projection, events));
-      const docs = await loadDocs(documentKeys(projection, events, lookups));
-      const folded = foldBatch(projection, events, { docs, lookups });
+      const keys = new Set(documentKeys(projection, events, lookups));
+      const docs = await loadDocs([...keys]);
+      let folded = foldBatch(projection, events, { docs, lookups, keys });
+      // An event that failed in `evolve` left its lookup record unchanged, which `documentKeys`
+      // could not know: later events may touch documents it did not load. Load those and fold
+      // again, so no stored document is ever folded from empty.
+      while (folded.unloaded.length > 0) {
+        for (const [key, stored] of await loadDocs(folded.unloaded)) docs.set(key, stored);
+        for (const key of folded.unloaded) keys.add(key);
+        folded = foldBatch(projection, events, { docs, lookups, keys });
+      }
       return {
         failures: folded.failures,
         get stale() {
@@ -156,10 +172,15 @@ export function documentWriter<Doc extends object, L>(
           // Added before writing: the filter must cover whatever a failed commit left behind.
           for (const key of folded.docs.keys()) written?.add(key);
           for (const key of folded.lookups.keys()) written?.add(key);
-          let refused: readonly string[];
           try {
-            refused = await sink.commit({ ...move, docs: folded.docs, lookups: folded.lookups });
+            await sink.writeBefore(folded.docs);
+            await unitOfWork(move, async (tx) => {
+              await sink.writeWithin(tx, folded.docs);
+              await sink.lookups.write(tx, folded.lookups);
+            });
           } catch (error) {
+            // Whatever the store holds now (a refused document, a half-written bulk, another
+            // owner's rows) is read back, and what was prepared on top of this batch is stale.
             forgetAll();
             throw error;
           }
@@ -172,12 +193,6 @@ export function documentWriter<Doc extends object, L>(
             lookupCache.set(key, record);
             if (inFlight.lookups.get(key) === record) inFlight.lookups.delete(key);
           }
-          // What the store refused is not what was folded: read it back next time.
-          for (const key of refused) {
-            docCache.delete(key);
-            inFlight.docs.delete(key);
-          }
-          if (refused.length > 0) epoch++;
         },
       };
     },

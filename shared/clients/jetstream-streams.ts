@@ -125,3 +125,42 @@ export async function deleteStreams(jsm: JetStreamManager, streams: Streams): Pr
     await jsm.streams.delete(streams.streamName(stream)).catch(() => undefined);
   }
 }
+
+/**
+ * When the message at `sequence` was stored: for the first event after a position, how long
+ * the projection's oldest pending work has waited. Undefined when there is no such message
+ * (purged, or beyond the head). Messages are immutable, so answers may be cached by sequence.
+ */
+export async function storedAt(
+  jsm: JetStreamManager,
+  streamName: string,
+  sequence: number,
+): Promise<Date | undefined> {
+  const message = await jsm.streams.getMessage(streamName, { seq: sequence }).catch((error: Error) => {
+    if (/no message found|not found/i.test(error.message)) return null;
+    throw error;
+  });
+  return message ? message.time : undefined;
+}
+
+/**
+ * A memo of `storedAt` for readers that ask again and again about the same positions (status
+ * feeds re-read every few seconds, and a stalled projection's position does not move).
+ */
+export function storedAtMemo(
+  jsm: JetStreamManager,
+  streams: Pick<Streams, 'streamName'>,
+): (stream: string, sequence: number) => Promise<Date | undefined> {
+  const known = new Map<string, Date>();
+  return async (stream, sequence) => {
+    const key = `${stream}#${sequence}`;
+    const hit = known.get(key);
+    if (hit) return hit;
+    const at = await storedAt(jsm, streams.streamName(stream), sequence);
+    if (at) {
+      if (known.size >= 1000) known.clear();
+      known.set(key, at);
+    }
+    return at;
+  };
+}

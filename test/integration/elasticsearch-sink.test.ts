@@ -1,13 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { PriceChanged, ProductAdded } from '../../examples/shop/events/catalog.ts';
-import { StaleCheckpointError } from '../../projectors/engine/checkpoint-store.ts';
+import { type Checkpoint, StaleCheckpointError } from '../../projectors/engine/checkpoint-store.ts';
 import { defineDocumentProjection, elasticsearchIndex } from '../../projectors/engine/define.ts';
+import type { Stored } from '../../projectors/engine/fold.ts';
 import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations.ts';
 import { runnerDeps } from '../../projectors/engine/infrastructure.ts';
 import { ProjectionRunner } from '../../projectors/engine/runner.ts';
-import { ElasticsearchDocumentSink } from '../../projectors/engine/sinks/elasticsearch.ts';
-import { documentWriter } from '../../projectors/engine/writer.ts';
+import {
+  ElasticsearchDocumentSink,
+  WriteConflictError,
+} from '../../projectors/engine/sinks/elasticsearch.ts';
+import { commitUnitOfWork } from '../../projectors/engine/unit-of-work.ts';
+import { documentWriter, type UnitOfWork } from '../../projectors/engine/writer.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 
@@ -48,9 +53,26 @@ describe('Elasticsearch sink', () => {
     source: '/test',
   });
 
+  /** What the engine does with a folded batch: `_bulk` first, then one short transaction. */
+  async function commitBatch(change: {
+    docs: Map<string, Stored<Price>>;
+    expected: Checkpoint;
+    next: Checkpoint;
+  }) {
+    await sink.writeBefore(change.docs);
+    await commitUnitOfWork(
+      env.infrastructure.pool,
+      { projection: 'price_probe', generation: 1 },
+      { expected: change.expected, next: change.next, deadLetters: [], resolvedDeadLetters: [] },
+      async () => undefined,
+    );
+  }
+
   async function runUntil(position: number) {
     const deps = runnerDeps(env.config, env.infrastructure, env.log);
-    const runner = new ProjectionRunner(prices, documentWriter(prices as never, sink), deps, 1);
+    const unitOfWork: UnitOfWork = (move, write) =>
+      commitUnitOfWork(env.infrastructure.pool, { projection: 'price_probe', generation: 1 }, move, write);
+    const runner = new ProjectionRunner(prices, documentWriter(prices as never, sink, unitOfWork), deps, 1);
     const stop = new AbortController();
     const running = runner.run(stop.signal);
     await eventually(async () => (runner.progress.positions.CATALOG === position ? true : undefined), 30_000);
@@ -103,22 +125,27 @@ describe('Elasticsearch sink', () => {
     expect(docs.p3?.source).toEqual({ priceCents: 300, _positions: { CATALOG: 3 } });
   });
 
-  it('turns a document Elasticsearch refuses for good into a dead letter and goes on', async () => {
+  it('dead-letters the event whose document Elasticsearch refuses, and applies the rest of the batch', async () => {
     const { rows } = await env.infrastructure.pool.query(
-      `SELECT stream, sequence, subject, error_code FROM vista_dead_letters WHERE projection = 'price_probe'`,
+      `SELECT stream, sequence, subject, type, error_code, convert_from(payload, 'UTF8')::jsonb->>'id' AS id
+         FROM vista_dead_letters WHERE projection = 'price_probe'`,
     );
     expect(rows).toEqual([
       {
         stream: 'CATALOG',
         sequence: 4,
-        subject: 'p2',
-        error_code: 'ELASTICSEARCH_DOCUMENT_PARSING_EXCEPTION',
+        subject: env.infrastructure.streams.namespace
+          ? `${env.infrastructure.streams.namespace}.catalog.price_changed.p2`
+          : 'catalog.price_changed.p2',
+        type: 'catalog.price_changed.v1',
+        error_code: expect.stringMatching(/^ELASTICSEARCH_(DOCUMENT|MAPPER)_PARSING_EXCEPTION$/),
+        id: 'too-big',
       },
     ]);
-    // The rest of the batch was written. The refused document was folded from the whole batch
-    // (added and re-priced), so nothing of p2 reached the index: its dead letter holds it.
+    // Only the poison event is left out: p2 holds what its product_added said.
     const docs = await documents();
-    expect(Object.keys(docs).sort()).toEqual(['p1', 'p3']);
+    expect(Object.keys(docs).sort()).toEqual(['p1', 'p2', 'p3']);
+    expect(docs.p2?.source).toEqual({ priceCents: 200, _positions: { CATALOG: 2 } });
   });
 
   it('replaying the whole range from sequence 1 changes no document', async () => {
@@ -132,11 +159,8 @@ describe('Elasticsearch sink', () => {
 
   it('a stale writer loses: its older version is refused and its checkpoint move fails', async () => {
     const before = await documents();
-    const stale = sink.commit({
+    const stale = commitBatch({
       docs: new Map([['p1', { doc: { priceCents: 999 }, positions: { CATALOG: 1 } }]]),
-      lookups: new Map(),
-      deadLetters: [],
-      resolvedDeadLetters: [],
       expected: { CATALOG: 0 },
       next: { CATALOG: 1 },
     });
@@ -151,15 +175,7 @@ describe('Elasticsearch sink', () => {
       positions: Record<string, number>,
       expected: Record<string, number>,
       next: Record<string, number>,
-    ) =>
-      sink.commit({
-        docs: new Map([['p9', { doc: { priceCents: price }, positions }]]),
-        lookups: new Map(),
-        deadLetters: [],
-        resolvedDeadLetters: [],
-        expected,
-        next,
-      });
+    ) => commitBatch({ docs: new Map([['p9', { doc: { priceCents: price }, positions }]]), expected, next });
     const at = async () =>
       Object.fromEntries(
         (
@@ -184,5 +200,19 @@ describe('Elasticsearch sink', () => {
     );
     const docs = await documents();
     expect(docs.p9?.source).toEqual({ priceCents: 200, _positions: { CATALOG: 11, ORDERS: 100 } });
+  });
+
+  it('a 409 counts as already applied only when the stored positions dominate on every stream', async () => {
+    const write = (positions: Record<string, number>, priceCents: number) =>
+      sink.writeBefore(new Map([['p8', { doc: { priceCents }, positions }]]));
+    await write({ CATALOG: 40, ORDERS: 70 }, 1); // version 110
+    await expect(write({ CATALOG: 40, ORDERS: 70 }, 1)).resolves.toBeUndefined(); // a replay
+    await expect(write({ CATALOG: 30, ORDERS: 60 }, 2)).resolves.toBeUndefined(); // older: held
+    // Version 105 loses to 110, yet the stored document never absorbed CATALOG 41..100.
+    await expect(write({ CATALOG: 100, ORDERS: 5 }, 3)).rejects.toBeInstanceOf(WriteConflictError);
+    expect((await documents()).p8?.source).toEqual({
+      priceCents: 1,
+      _positions: { CATALOG: 40, ORDERS: 70 },
+    });
   });
 });

@@ -9,6 +9,8 @@ export class TcpProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private listenPort = 0;
+  private holding = false;
+  private held = 0;
 
   constructor(
     private readonly target: { readonly host: string; readonly port: number },
@@ -40,6 +42,29 @@ export class TcpProxy {
     this.server = server;
   }
 
+  /** Bytes clients sent since `blackhole` that never reached the service. */
+  get heldBytes(): number {
+    return this.held;
+  }
+
+  /**
+   * Makes the link silent, as a partition or a dead host would: connections stay open, nothing
+   * sent either way arrives, and nobody is told (no reset, no FIN). New connections are
+   * accepted and go silent too.
+   */
+  blackhole(): void {
+    this.holding = true;
+    this.held = 0;
+  }
+
+  /** Ends a blackhole: the silent connections are reset (as a peer's TCP finally gives up), new ones work. */
+  restore(): void {
+    if (!this.holding) return;
+    this.holding = false;
+    for (const socket of this.sockets) socket.resetAndDestroy();
+    this.sockets.clear();
+  }
+
   async stop(): Promise<void> {
     const server = this.server;
     if (!server) return;
@@ -59,7 +84,15 @@ export class TcpProxy {
     // Either side failing or closing takes the other down with it, as a broken link would.
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
-    client.pipe(upstream);
-    upstream.pipe(client);
+    // Data flows only while the link is not blackholed; what is sent meanwhile is dropped.
+    client.on('data', (chunk: Buffer) => {
+      if (this.holding) this.held += chunk.length;
+      else upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      if (!this.holding) client.write(chunk);
+    });
+    client.on('end', () => upstream.end());
+    upstream.on('end', () => client.end());
   }
 }

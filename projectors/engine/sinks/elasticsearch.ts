@@ -2,13 +2,14 @@ import type { Elasticsearch } from '../../../shared/clients/elasticsearch.ts';
 import { inTransaction, type Pool } from '../../../shared/clients/postgres.ts';
 import type { Logger } from '../../../shared/log.ts';
 import { elasticsearchAlias } from '../../../shared/read-model-names.ts';
-import { advanceCheckpoint, type Checkpoint } from '../checkpoint-store.ts';
-import { type DeadLetter, settleDeadLetters } from '../dead-letters.ts';
+import type { Checkpoint } from '../checkpoint-store.ts';
+import { CircuitBreaker } from '../circuit-breaker.ts';
 import type { ElasticsearchIndexTarget } from '../define.ts';
 import type { Stored } from '../fold.ts';
 import { LookupStore } from '../lookup-store.ts';
+import { DocumentRefusedError } from '../poison.ts';
 import { backoffMs, sleep } from '../retry.ts';
-import type { BatchChange, DocumentSink } from '../sink.ts';
+import type { DocumentSink } from '../sink.ts';
 import type { GenerationRole } from '../writer.ts';
 import { generationTable } from './postgres.ts';
 
@@ -23,9 +24,47 @@ interface BulkItemResult {
   error?: { type?: string; reason?: string | null };
 }
 
-export class BulkRejectedError extends Error {
-  readonly code = 'BULK_ITEMS_FAILED';
-  readonly statusCode = 503;
+/**
+ * Item errors that are about the document itself (its fields do not fit the mapping, it does
+ * not parse): the only ones that make an event poison. Everything else (cluster blocks,
+ * missing or closed indices, 413, 429, 5xx) fails the whole batch, which is retried.
+ */
+const DOCUMENT_REFUSALS = new Set([
+  'mapper_parsing_exception',
+  'document_parsing_exception',
+  'strict_dynamic_mapping_exception',
+  'illegal_argument_exception',
+  'x_content_parse_exception',
+]);
+
+interface RefusedDocument {
+  readonly id: string;
+  readonly code: string;
+  readonly reason: string;
+}
+
+/** Elasticsearch, or the index, did not take the batch; no document is to blame. Transient. */
+export class ElasticsearchUnavailableError extends Error {
+  readonly code = 'ELASTICSEARCH_UNAVAILABLE';
+  constructor(
+    message: string,
+    readonly statusCode: number | undefined,
+  ) {
+    super(message);
+  }
+
+  static from(error: unknown): ElasticsearchUnavailableError {
+    if (error instanceof ElasticsearchUnavailableError) return error;
+    const e = error as {
+      message?: string;
+      name?: string;
+      meta?: { statusCode?: number; body?: { error?: { type?: string; reason?: string } } };
+    };
+    const status = e.meta?.statusCode;
+    const cause = e.meta?.body?.error;
+    const what = cause?.type ? `${cause.type} (${status}): ${cause.reason ?? ''}` : `${e.name}: ${e.message}`;
+    return new ElasticsearchUnavailableError(`Elasticsearch unavailable: ${what}`, status);
+  }
 }
 
 /**
@@ -42,16 +81,17 @@ function versionOf(positions: Checkpoint): number {
 /**
  * Keeps a document projection's documents in an Elasticsearch index. There is no transaction
  * with PostgreSQL, so a batch is made durable in this order: `_bulk` (external versions),
- * refresh (the position a reader waits for means searchable), then lookups, dead letters and
- * checkpoint in one PostgreSQL transaction. A crash in between replays the batch, which
+ * refresh (the position a reader waits for means searchable), and only then the engine's one
+ * short PostgreSQL transaction with lookups, dead letters and checkpoint. A crash in between replays the batch, which
  * changes nothing: each document carries the positions it absorbed (`_positions`) so folding
  * skips events it holds, and a stale write loses on its version with a 409.
  */
 export class ElasticsearchDocumentSink<Doc extends object, L> implements DocumentSink<Doc, L> {
   readonly alias: string;
   readonly index: string;
-  private readonly lookups: LookupStore<L>;
+  readonly lookups: LookupStore<L>;
   readonly keepsPositions = true;
+  private readonly breaker: CircuitBreaker;
   /** Live generations refresh after every batch: a reached position must mean searchable. */
   private live = true;
 
@@ -61,12 +101,13 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
     private readonly log: Logger,
     private readonly name: string,
     namespace: string,
-    private readonly generation: number,
+    generation: number,
     private readonly target: ElasticsearchIndexTarget,
   ) {
     this.alias = elasticsearchAlias(namespace, name);
     this.index = `${this.alias}__g${generation}`;
     this.lookups = new LookupStore(pool, generationTable(name, generation));
+    this.breaker = new CircuitBreaker(`Elasticsearch (${this.index})`);
   }
 
   /**
@@ -136,6 +177,7 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
 
   async load(keys: readonly string[]): Promise<Map<string, Stored<Doc>>> {
     if (keys.length === 0) return new Map();
+    this.breaker.guard();
     const response = await this.es.mget<Source>({ index: this.index, ids: [...keys] });
     const docs = new Map<string, Stored<Doc>>();
     for (const item of response.docs) {
@@ -146,51 +188,50 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
     return docs;
   }
 
-  loadLookups(keys: readonly string[]): Promise<Map<string, L>> {
-    return this.lookups.load(keys);
+  writeWithin(): Promise<void> {
+    // Nothing of Elasticsearch can join a PostgreSQL transaction: documents are in already.
+    return Promise.resolve();
   }
 
   /**
-   * The lookup records are written while Elasticsearch indexes the documents, in the
-   * transaction that moves the checkpoint once they are in (and, live, searchable): the two
-   * stores work side by side, and nothing of the batch commits in PostgreSQL before the
-   * documents are durable.
+   * `_bulk` (with retries of items that failed for overload), then, live, a refresh: the
+   * position a reader waits for means searchable. Called before the batch's PostgreSQL
+   * transaction opens, never inside it. Documents refused for what they hold throw
+   * `DocumentRefusedError` (after the rest of the batch is written); a failure of the index or
+   * the cluster throws `ElasticsearchUnavailableError`, counted by the circuit breaker.
    */
-  async commit(change: BatchChange<Doc, L>): Promise<readonly string[]> {
-    return inTransaction(this.pool, async (tx) => {
-      const [indexed, lookups] = await Promise.allSettled([
-        this.indexDocuments(change.docs),
-        this.lookups.write(tx, change.lookups),
-      ]);
-      // Both settled, so a failure of one never leaves the other running behind a rollback.
-      if (indexed.status === 'rejected') throw indexed.reason;
-      if (lookups.status === 'rejected') throw lookups.reason;
-      const rejected = indexed.value;
-      await advanceCheckpoint(tx, this.name, this.generation, change.expected, change.next);
-      await settleDeadLetters(
-        tx,
-        this.name,
-        [...change.deadLetters, ...rejected],
-        change.resolvedDeadLetters,
+  async writeBefore(docs: ReadonlyMap<string, Stored<Doc>>): Promise<void> {
+    if (docs.size === 0) return;
+    this.breaker.guard();
+    let refused: RefusedDocument[];
+    try {
+      refused = await this.bulkWithRetries(docs);
+      if (this.live) await this.es.indices.refresh({ index: this.index });
+    } catch (error) {
+      if (error instanceof WriteConflictError) throw error;
+      const unavailable = ElasticsearchUnavailableError.from(error);
+      this.breaker.failure(unavailable.message);
+      throw unavailable;
+    }
+    this.breaker.success();
+    if (refused.length > 0) {
+      const [first] = refused as [RefusedDocument];
+      throw new DocumentRefusedError(
+        first.code,
+        `Elasticsearch refused ${refused.length} document(s), ${first.id} first: ${first.reason}`,
+        refused.map((r) => r.id),
       );
-      return rejected.map((letter) => letter.subject);
-    });
-  }
-
-  /** `_bulk` with retries, then (live) a refresh; the dead letters of refused documents. */
-  private async indexDocuments(docs: ReadonlyMap<string, Stored<Doc>>): Promise<DeadLetter[]> {
-    const rejected = await this.bulkWithRetries(docs);
-    if (docs.size > 0 && this.live) await this.es.indices.refresh({ index: this.index });
-    return rejected;
+    }
   }
 
   /**
-   * Writes the documents with one `_bulk`, then retries only the items that failed for a
-   * transient reason. Returns dead letters for documents Elasticsearch refuses for good.
+   * Writes the documents with one `_bulk`, then retries only the items that failed for
+   * overload. Returns the documents refused for what they hold; throws when the index or the
+   * cluster refuses the write (a block, a missing or closed index), which no document causes.
    */
-  private async bulkWithRetries(docs: ReadonlyMap<string, Stored<Doc>>): Promise<DeadLetter[]> {
+  private async bulkWithRetries(docs: ReadonlyMap<string, Stored<Doc>>): Promise<RefusedDocument[]> {
     let pending = [...docs];
-    const rejected: DeadLetter[] = [];
+    const refused: RefusedDocument[] = [];
     const signal = new AbortController().signal;
     for (let attempt = 1; pending.length > 0; attempt++) {
       const operations = pending.flatMap(([id, stored]): object[] => {
@@ -206,16 +247,40 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
       });
       const response = await this.es.bulk({ operations, refresh: false });
       const retry: typeof pending = [];
+      const conflicts: [string, Stored<Doc>][] = [];
       response.items.forEach((item, i) => {
         const result = (item.index ?? item.delete) as BulkItemResult;
         const entry = pending[i] as [string, Stored<Doc>];
-        // 409: a write with this or a newer version is there already, i.e. already applied.
-        if (result.status < 300 || result.status === 409 || (result.status === 404 && item.delete)) return;
-        if (RETRYABLE_ITEM_STATUS.has(result.status)) retry.push(entry);
-        else rejected.push(this.rejectedDocument(entry, result));
+        if (result.status < 300) return;
+        // 409: a write with this or a higher version is there; whether it holds ours is checked below.
+        if (result.status === 409) {
+          conflicts.push(entry);
+          return;
+        }
+        // A delete of a document that is not there (no error: the index is).
+        if (result.status === 404 && item.delete && !result.error) return;
+        const type = result.error?.type ?? '';
+        if (result.status === 400 && DOCUMENT_REFUSALS.has(type)) {
+          refused.push({
+            id: entry[0],
+            code: `ELASTICSEARCH_${type.toUpperCase()}`,
+            reason: result.error?.reason ?? type,
+          });
+        } else if (RETRYABLE_ITEM_STATUS.has(result.status)) {
+          retry.push(entry);
+        } else {
+          throw new ElasticsearchUnavailableError(
+            `Elasticsearch refused the batch: ${type || 'error'} (${result.status}): ${result.error?.reason ?? ''}`,
+            result.status,
+          );
+        }
       });
+      await this.checkAlreadyApplied(conflicts);
       if (retry.length > 0 && attempt >= MAX_ITEM_ATTEMPTS) {
-        throw new BulkRejectedError(`${retry.length} documents still failing after ${attempt} bulk attempts`);
+        throw new ElasticsearchUnavailableError(
+          `${retry.length} documents still failing after ${attempt} bulk attempts`,
+          503,
+        );
       }
       if (retry.length > 0) {
         this.log.warn(
@@ -226,23 +291,35 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
       }
       pending = retry;
     }
-    return rejected;
+    return refused;
   }
 
-  /** A document Elasticsearch will never accept, recorded against the newest event it absorbed. */
-  private rejectedDocument([id, stored]: [string, Stored<Doc>], result: BulkItemResult): DeadLetter {
-    const [stream, sequence] = Object.entries(stored.positions).reduce<[string, number]>(
-      (best, [s, position]) => ((position ?? 0) > best[1] ? [s, position ?? 0] : best),
-      ['', 0],
-    );
-    return {
-      stream,
-      sequence,
-      subject: id,
-      type: undefined,
-      payload: new TextEncoder().encode(JSON.stringify(stored.doc)),
-      errorCode: `ELASTICSEARCH_${(result.error?.type ?? String(result.status)).toUpperCase()}`,
-      error: result.error?.reason ?? `status ${result.status}`,
-    };
+  /**
+   * A 409 means "already applied" only when the stored document has absorbed at least what
+   * this writer's has, on every stream: versions are sums, and {CATALOG: 40, ORDERS: 70} = 110
+   * beats {CATALOG: 100, ORDERS: 5} = 105 though neither holds the other. Anything else is a
+   * conflict: another writer (this one lost its lease) or another history.
+   */
+  private async checkAlreadyApplied(conflicts: readonly [string, Stored<Doc>][]): Promise<void> {
+    if (conflicts.length === 0) return;
+    const stored = await this.load(conflicts.map(([id]) => id));
+    for (const [id, ours] of conflicts) {
+      const theirs = stored.get(id)?.positions;
+      // A deleted document keeps no positions: its tombstone's version is all there is.
+      if (theirs === undefined && ours.doc === null) continue;
+      const dominated = Object.entries(ours.positions).every(
+        ([stream, position]) => (theirs?.[stream as keyof Checkpoint] ?? 0) >= (position ?? 0),
+      );
+      if (!dominated) {
+        throw new WriteConflictError(
+          `document ${id} holds ${JSON.stringify(theirs ?? {})}, not what this writer absorbed (${JSON.stringify(ours.positions)}): another writer or another history`,
+        );
+      }
+    }
   }
+}
+
+/** Elasticsearch holds a newer version of a document that does not contain this writer's events. */
+export class WriteConflictError extends Error {
+  readonly code = 'WRITE_CONFLICT';
 }

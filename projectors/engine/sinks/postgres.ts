@@ -1,27 +1,68 @@
 import { ident, inTransaction, type Pool, type PoolClient } from '../../../shared/clients/postgres.ts';
-import { advanceCheckpoint } from '../checkpoint-store.ts';
-import { settleDeadLetters } from '../dead-letters.ts';
 import type { ColumnType, PostgresTableTarget } from '../define.ts';
 import type { Stored } from '../fold.ts';
 import { LookupStore } from '../lookup-store.ts';
-import type { BatchChange, DocumentSink } from '../sink.ts';
+import { backoffMs } from '../retry.ts';
+import type { DocumentSink } from '../sink.ts';
 import type { GenerationRole } from '../writer.ts';
+
+/** How long a view replacement waits for readers' locks per attempt, and how often it tries. */
+const VIEW_LOCK_TIMEOUT_MS = 250;
+const VIEW_LOCK_ATTEMPTS = 20;
 
 /**
  * Points a public view at a new SELECT inside `tx`: readers see the old view or the new one,
- * never none. `CREATE OR REPLACE` keeps the view's identity and grants; a changed column list
- * (a new version) needs a drop and create, which the transaction makes just as atomic.
+ * never none. Replacing takes an exclusive lock, and every reader arriving after the request
+ * queues behind it: so it waits at most `VIEW_LOCK_TIMEOUT_MS` for a long reader to finish,
+ * steps back (readers go on) and tries again, up to `VIEW_LOCK_ATTEMPTS` times, then fails
+ * with SQLSTATE 55P03 (retried later). `CREATE OR REPLACE` keeps the view's identity and
+ * grants; a changed column list (a new version) needs a drop and create, which the
+ * transaction makes just as atomic, and the grants are given again.
  */
 export async function replaceView(tx: PoolClient, name: string, select: string): Promise<void> {
-  await tx.query('SAVEPOINT replace_view');
+  for (let attempt = 1; ; attempt++) {
+    await tx.query('SAVEPOINT replace_view');
+    try {
+      await tx.query(`SET LOCAL lock_timeout = ${VIEW_LOCK_TIMEOUT_MS}`);
+      await replaceViewOnce(tx, name, select);
+      await tx.query('SET LOCAL lock_timeout TO DEFAULT');
+      await tx.query('RELEASE SAVEPOINT replace_view');
+      return;
+    } catch (error) {
+      await tx.query('ROLLBACK TO SAVEPOINT replace_view');
+      await tx.query('RELEASE SAVEPOINT replace_view');
+      if ((error as { code?: string }).code !== '55P03' || attempt >= VIEW_LOCK_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, backoffMs(attempt, 20, 500)));
+    }
+  }
+}
+
+async function replaceViewOnce(tx: PoolClient, name: string, select: string): Promise<void> {
+  await tx.query('SAVEPOINT replace_view_in_place');
   try {
     await tx.query(`CREATE OR REPLACE VIEW ${ident(name)} AS ${select}`);
-  } catch {
-    await tx.query('ROLLBACK TO SAVEPOINT replace_view');
-    await tx.query(`DROP VIEW IF EXISTS ${ident(name)}`);
-    await tx.query(`CREATE VIEW ${ident(name)} AS ${select}`);
+    await tx.query('RELEASE SAVEPOINT replace_view_in_place');
+    return;
+  } catch (error) {
+    await tx.query('ROLLBACK TO SAVEPOINT replace_view_in_place');
+    // 42P16: columns dropped or renamed; 42804: a column's type changed. Anything else (a lock
+    // timeout, a bad SELECT) is not solved by dropping the view.
+    const code = (error as { code?: string }).code;
+    if (code !== '42P16' && code !== '42804') throw error;
   }
-  await tx.query('RELEASE SAVEPOINT replace_view');
+  const { rows: grants } = await tx.query<{ grantee: string; privileges: string }>(
+    `SELECT coalesce(r.rolname, 'PUBLIC') AS grantee, string_agg(a.privilege_type, ', ') AS privileges
+       FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
+      WHERE c.oid = to_regclass($1) AND a.grantee <> c.relowner
+      GROUP BY 1`,
+    [ident(name)],
+  );
+  await tx.query(`DROP VIEW IF EXISTS ${ident(name)}`);
+  await tx.query(`CREATE VIEW ${ident(name)} AS ${select}`);
+  for (const { grantee, privileges } of grants) {
+    const to = grantee === 'PUBLIC' ? 'PUBLIC' : ident(grantee);
+    await tx.query(`GRANT ${privileges} ON ${ident(name)} TO ${to}`);
+  }
 }
 
 export function snakeCase(key: string): string {
@@ -37,7 +78,8 @@ type Row = Record<string, unknown>;
 
 /**
  * Keeps a document projection's documents as rows of a PostgreSQL table: a batch is loaded
- * with one query and written with one upsert, in the same transaction as its checkpoint.
+ * with one query and written with one upsert, inside the engine's unit of work (the
+ * transaction that moves its checkpoint).
  */
 export class PostgresDocumentSink<Doc extends object, L> implements DocumentSink<Doc, L> {
   private readonly keys: (keyof Doc & string)[];
@@ -45,13 +87,13 @@ export class PostgresDocumentSink<Doc extends object, L> implements DocumentSink
   private readonly types: ColumnType[];
   private readonly upsertSql: string;
   private readonly table: string;
-  private readonly lookups: LookupStore<L>;
+  readonly lookups: LookupStore<L>;
   readonly keepsPositions = false;
 
   constructor(
     private readonly pool: Pool,
     private readonly name: string,
-    private readonly generation: number,
+    generation: number,
     private readonly target: PostgresTableTarget<Doc>,
   ) {
     this.table = generationTable(name, generation);
@@ -114,22 +156,13 @@ export class PostgresDocumentSink<Doc extends object, L> implements DocumentSink
     return new Map(rows.map((row) => [row.id as string, { doc: this.fromRow(row), positions: {} }]));
   }
 
-  loadLookups(keys: readonly string[]): Promise<Map<string, L>> {
-    return this.lookups.load(keys);
-  }
-
-  async commit(change: BatchChange<Doc, L>): Promise<readonly string[]> {
-    await inTransaction(this.pool, async (tx) => {
-      await advanceCheckpoint(tx, this.name, this.generation, change.expected, change.next);
-      await this.write(tx, change.docs);
-      await this.lookups.write(tx, change.lookups);
-      await settleDeadLetters(tx, this.name, change.deadLetters, change.resolvedDeadLetters);
-    });
-    return [];
+  /** Rows commit with the checkpoint: nothing is written before the transaction. */
+  writeBefore(): Promise<void> {
+    return Promise.resolve();
   }
 
   /** Upserts the changed documents and deletes those evolved to null. */
-  private async write(tx: PoolClient, docs: ReadonlyMap<string, Stored<Doc>>): Promise<void> {
+  async writeWithin(tx: PoolClient, docs: ReadonlyMap<string, Stored<Doc>>): Promise<void> {
     const upserts: [string, Doc][] = [];
     const deletes: string[] = [];
     for (const [id, { doc }] of docs) {

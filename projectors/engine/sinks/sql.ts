@@ -1,8 +1,8 @@
 import { ident, inTransaction, type Pool } from '../../../shared/clients/postgres.ts';
 import type { AnyEvent } from '../../../shared/events/event-type.ts';
-import { advanceCheckpoint } from '../checkpoint-store.ts';
-import { settleDeadLetters } from '../dead-letters.ts';
 import type { SqlContext, SqlProjection } from '../define.ts';
+import { ViewCodeError } from '../poison.ts';
+import { commitUnitOfWork } from '../unit-of-work.ts';
 import type { BatchWriter } from '../writer.ts';
 import { replaceView } from './postgres.ts';
 
@@ -12,8 +12,8 @@ export function sqlProjectionTable(name: string, generation: number, table: stri
 }
 
 /**
- * Applies a SQL projection: its handler's statements, the dead letters and the checkpoint move
- * share one transaction, so a batch is applied entirely or not at all.
+ * Applies a SQL projection: its handler's statements run inside the engine's unit of work,
+ * with the dead letters and the checkpoint move, so a batch is applied entirely or not at all.
  */
 export function sqlWriter(pool: Pool, projection: SqlProjection, generation: number): BatchWriter {
   const table = (name: string) => ident(sqlProjectionTable(projection.name, generation, name));
@@ -42,14 +42,29 @@ export function sqlWriter(pool: Pool, projection: SqlProjection, generation: num
         // Nothing is read ahead: the handler runs inside the commit's transaction.
         stale: false,
         commit: (move) =>
-          inTransaction(pool, async (tx) => {
-            await advanceCheckpoint(tx, projection.name, generation, move.expected, move.next);
+          commitUnitOfWork(pool, { projection: projection.name, generation }, move, async (tx) => {
+            // What the statements threw is the store's to classify; anything else the view's code threw.
+            const fromStore = new WeakSet<object>();
             const sql: SqlContext = {
-              query: async (text, params) => (await tx.query(text, params)).rows,
+              query: async (text, params) => {
+                try {
+                  return (await tx.query(text, params)).rows;
+                } catch (error) {
+                  if (typeof error === 'object' && error !== null) fromStore.add(error);
+                  throw error;
+                }
+              },
               table,
             };
-            if (events.length > 0) await projection.apply(events, sql);
-            await settleDeadLetters(tx, projection.name, move.deadLetters, move.resolvedDeadLetters);
+            if (events.length === 0) return;
+            try {
+              await projection.apply(events, sql);
+            } catch (error) {
+              if (typeof error === 'object' && error !== null && fromStore.has(error)) throw error;
+              throw new ViewCodeError(error instanceof Error ? error.message : String(error), {
+                cause: error,
+              });
+            }
           }),
       };
     },

@@ -1,0 +1,116 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { shop } from '../../examples/shop/contract.ts';
+import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
+import { defineDocumentProjection, postgresTable } from '../../projectors/engine/define.ts';
+import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations.ts';
+import { writerFor } from '../../projectors/engine/host.ts';
+import { runnerDeps } from '../../projectors/engine/infrastructure.ts';
+import { ProjectionRunner } from '../../projectors/engine/runner.ts';
+import { publishEvent } from '../../shared/events/publish.ts';
+import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
+
+interface Stock {
+  stock: number;
+}
+
+const stock = defineDocumentProjection(shop, {
+  name: 'stock_gaps',
+  version: 1,
+  sources: [{ stream: 'CATALOG' }],
+  handles: ['catalog.stock_adjusted.v1'],
+  key: (e) => e.data.productId,
+  evolve: (doc: Stock | null, e): Stock => ({ stock: (doc?.stock ?? 0) + e.data.delta }),
+  target: postgresTable<Stock>({ columns: { stock: 'bigint' } }),
+});
+
+describe('stream gaps', () => {
+  let env: TestEnvironment;
+  let stop: AbortController;
+  let running: Promise<void>[];
+
+  const adjust = (n: number) =>
+    publishEvent(env.infrastructure.nats.js, env.infrastructure.streams, {
+      eventType: StockAdjusted,
+      data: { productId: 'p1', delta: 1, reason: 'count' },
+      id: `adj-${n}`,
+      time: '2026-01-01T00:00:00.000Z',
+      source: '/test',
+    });
+
+  const catalog = () => env.infrastructure.streams.streamName('CATALOG');
+
+  /** Keeps only the last `max` messages of CATALOG, as a size limit would. */
+  async function trim(max: number) {
+    const { jsm } = env.infrastructure.nats;
+    const info = await jsm.streams.info(catalog());
+    await jsm.streams.update(catalog(), { ...info.config, max_msgs: max });
+  }
+
+  async function start() {
+    await reconcileGenerations(env.infrastructure.pool, stock, fromBeginning(['CATALOG']));
+    const deps = runnerDeps(env.config, env.infrastructure, env.log);
+    const runner = new ProjectionRunner(stock, writerFor(stock, 1, deps), deps, 1);
+    const controller = new AbortController();
+    const done = runner.run(AbortSignal.any([stop.signal, controller.signal]));
+    running.push(done);
+    return {
+      runner,
+      stop: async () => {
+        controller.abort();
+        await done;
+      },
+    };
+  }
+
+  const status = async () =>
+    (
+      await env.infrastructure.pool.query<{ status: string; detail: string | null }>(
+        `SELECT status, detail FROM vista_projections WHERE name = 'stock_gaps'`,
+      )
+    ).rows[0];
+
+  beforeEach(async () => {
+    stop = new AbortController();
+    running = [];
+    env = await testEnvironment();
+  });
+
+  afterEach(async () => {
+    stop.abort();
+    await Promise.all(running);
+    await env.cleanup();
+  });
+
+  it('a stream trimmed below the checkpoint halts the projection: "gap at CATALOG seq 1", nothing applied', async () => {
+    for (let n = 1; n <= 10; n++) await adjust(n);
+    await trim(5);
+    const { runner } = await start();
+    await eventually(async () => (runner.progress.state === 'halted' ? true : undefined));
+    expect(await status()).toEqual({
+      status: 'halted',
+      detail: 'gap at CATALOG seq 1: the stream now starts at 6',
+    });
+    expect(runner.progress.positions.CATALOG ?? 0).toBe(0);
+  });
+
+  it('events trimmed while the projection was away halt it at the first missing one', async () => {
+    for (let n = 1; n <= 10; n++) await adjust(n);
+    const first = await start();
+    await eventually(async () => (first.runner.progress.positions.CATALOG === 10 ? true : undefined));
+    await first.stop();
+    for (let n = 11; n <= 20; n++) await adjust(n);
+    await trim(5);
+    const { runner } = await start();
+    await eventually(async () => (runner.progress.state === 'halted' ? true : undefined));
+    expect((await status())?.detail).toBe('gap at CATALOG seq 11: the stream now starts at 16');
+  });
+
+  it('a message deleted from the middle of the stream halts the projection before it', async () => {
+    for (let n = 1; n <= 10; n++) await adjust(n);
+    await env.infrastructure.nats.jsm.streams.deleteMessage(catalog(), 6);
+    const { runner } = await start();
+    await eventually(async () => (runner.progress.state === 'halted' ? true : undefined));
+    expect((await status())?.detail).toBe('gap at CATALOG seq 6: the stream went on at 7');
+    expect(runner.progress.positions.CATALOG ?? 0).toBeLessThanOrEqual(5);
+  });
+});
