@@ -60,4 +60,15 @@ describe('the schema of an application', () => {
     ]);
     expect(rootFields([stock])).toEqual(expect.arrayContaining(['stockLevels', 'stockLevelsByKey']));
   });
+
+  it('refuses two views that would claim the same GraphQL field, naming both', () => {
+    const twin = {
+      ...stock,
+      name: 'stock_levels_2',
+      api: { ...servedViews([stock])[0]!.shape, type: 'StockLevels', lookup: { name: 'stockLevelsByKey' } },
+    };
+    expect(() => servedViews([stock, twin as Projection])).toThrow(
+      /stockLevelsByKey of view stock_levels_2 is also view stock_levels's/,
+    );
+  });
 });
