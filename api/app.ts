@@ -3,7 +3,8 @@ import type { Application } from '../projectors/engine/index.ts';
 import { createElasticsearch } from '../shared/clients/elasticsearch.ts';
 import { storedAtMemo, streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { connectNats, type Nats } from '../shared/clients/nats.ts';
-import { createPool } from '../shared/clients/postgres.ts';
+import { createPool, probe } from '../shared/clients/postgres.ts';
+import { natsPermanent, postgresPermanent, reach } from '../shared/clients/reach.ts';
 import type { Config } from '../shared/config.ts';
 import { streamsFor } from '../shared/events/streams.ts';
 import type { Logger } from '../shared/log.ts';
@@ -25,6 +26,10 @@ export interface Api {
  * without it).
  */
 export async function createApi(config: Config, app: Application, log: Logger): Promise<Api> {
+  const retry = { retryForMs: config.STARTUP_RETRY_MS, log };
+  // PostgreSQL may come up after the API: retried for STARTUP_RETRY_MS, then named (exit 69).
+  const firstUrl = config.API_DATABASE_URL ?? config.DATABASE_URL;
+  await reach('PostgreSQL', firstUrl, () => probe(firstUrl), { ...retry, permanent: postgresPermanent });
   const databaseUrl = config.API_DATABASE_URL ?? (await readOnlyDatabaseUrl(config.DATABASE_URL, log));
   await checkLogin(databaseUrl);
   const pool = createPool(databaseUrl, {
@@ -39,12 +44,18 @@ export async function createApi(config: Config, app: Application, log: Logger): 
   const streams = streamsFor(app.contract.streams, config.VISTA_NAMESPACE);
   let nats: Nats | undefined;
   let storedAt: ((stream: string, sequence: number) => Promise<Date | undefined>) | undefined;
-  const connecting = connectNats(config.NATS_URL, 'vista-api', log).then(
+  // Only for lag: the API serves without NATS, retrying it in the background meanwhile.
+  const closing = new AbortController();
+  const connecting = reach('NATS', config.NATS_URL, () => connectNats(config.NATS_URL, 'vista-api', log), {
+    ...retry,
+    permanent: natsPermanent,
+    signal: closing.signal,
+  }).then(
     (connection) => {
       nats = connection;
       storedAt = storedAtMemo(connection.jsm, streams);
     },
-    (error: unknown) => log.warn({ err: error }, 'NATS unreachable: projection lag is unknown'),
+    (error: unknown) => log.warn({ err: (error as Error).message }, 'projection lag is unknown'),
   );
   const server = createApiServer({
     pool,
@@ -78,6 +89,7 @@ export async function createApi(config: Config, app: Application, log: Logger): 
     close: async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
+      closing.abort();
       await connecting;
       await nats?.close();
       await watcher.close();

@@ -40,6 +40,8 @@ export type ApiContext = {
   readonly operator: Operator;
   /** Per request, batching each kind of lookup into one query (no N+1). */
   readonly loaders: RequestLoaders;
+  /** Every projection, read at most once per request however many fields (aliases) ask. */
+  readonly projections: () => Promise<Projection[]>;
   /** A subscription's projections, and the positions its latest event was read at. */
   readonly liveEvent: { projections: readonly string[]; positions?: LiveValue<unknown>['positions'] };
 };

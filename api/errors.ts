@@ -1,5 +1,6 @@
 import type { GraphQLError } from 'graphql';
 import { createGraphQLError, maskError, type YogaServerOptions } from 'graphql-yoga';
+import { UnservableValueError } from './schema/scalars.ts';
 
 type MaskedErrors = Exclude<YogaServerOptions<object, object>['maskedErrors'], boolean | undefined>;
 
@@ -38,6 +39,12 @@ function unavailable(error: unknown): boolean {
   );
 }
 
+/** A failure of the store itself (unreachable, overloaded, timed out), not of what was asked. */
+export function storeUnavailable(error: unknown): boolean {
+  const original = cause(error);
+  return timedOut(original) || unavailable(original) || notBuilt(original);
+}
+
 /** A view or index that does not exist yet: the projector has not created it (a fresh install). */
 function notBuilt(error: unknown): boolean {
   const { code, meta } = (error ?? {}) as {
@@ -72,6 +79,9 @@ export function maskedErrors(queryTimeoutMs: number): MaskedErrors {
           extensions: { code: 'SERVICE_UNAVAILABLE' },
         });
       }
+      if (original instanceof UnservableValueError) {
+        return createGraphQLError(original.message, { ...at, extensions: { code: original.code } });
+      }
       if (notBuilt(original)) {
         return createGraphQLError('the read model is not built yet; retry shortly', {
           ...at,
@@ -81,4 +91,27 @@ export function maskedErrors(queryTimeoutMs: number): MaskedErrors {
       return maskError(error, message, false);
     },
   };
+}
+
+// A stall's detail (shared/stall.ts) is Vista's own words, then the owner's detail, if any.
+const STALL = /^(no progress for \d+ s with \d+ events of lag \(owner reports [a-z_]+\))(?:: ([\s\S]*))?$/;
+
+// A poison halt's detail begins with its dead letter's code and place: `INVALID_DATA at ORDERS #12: …`.
+const DEAD_LETTER_PLACE = /^([A-Z][A-Z0-9_]*) at ([A-Za-z0-9_-]+) #(\d+)\b/;
+
+/**
+ * The part of a projection's halt or retry detail that anonymous clients may read: the dead
+ * letter's code and place, or Vista's own divergence notice, never the error text of a store
+ * or of a view's code (PostgreSQL messages quote values, names and statements). Operators read
+ * the whole detail with `vista status` and `vista dead-letters`.
+ */
+export function publicDetail(detail: string | null): string | null {
+  if (detail === null) return null;
+  const stalled = STALL.exec(detail);
+  if (stalled)
+    return stalled[2] === undefined ? (stalled[1] as string) : `${stalled[1]}: ${publicDetail(stalled[2])}`;
+  const place = DEAD_LETTER_PLACE.exec(detail);
+  if (place) return `${place[1]} at ${place[2]} #${place[3]}; \`vista dead-letters\` shows the error`;
+  if (detail.startsWith('diverged: ')) return detail.slice(0, 300);
+  return 'a batch failed; `vista status` and the projector log show the error';
 }

@@ -32,6 +32,9 @@ export function createLiveFeeds(deps: {
     name: 'projectionStatus',
     log,
     minIntervalMs: 500,
+    // Its read has no keys: any failure is the store's, retried for every subscriber.
+    transient: () => true,
+    refuse: (error) => (error instanceof Error ? error : new Error(String(error))),
     read: async () => new Map([['all', await readProjections(pool, await deps.streamHeads(), deps.clock)]]),
     positions: () => watcher.snapshot(watcher.projections()),
   });

@@ -16,6 +16,14 @@ export interface LiveQueryOptions<K, V> {
   readonly minIntervalMs?: number;
   readonly log: Logger;
   readonly name: string;
+  /**
+   * True for a failure of the store itself (unreachable, timed out): the whole read is retried
+   * later. Any other failure is taken to depend on the keys read, and the keys that fail alone
+   * are isolated by halving, so that one subscriber's bad key fails that subscriber only.
+   */
+  readonly transient: (error: unknown) => boolean;
+  /** The error a subscriber whose key cannot be read is ended with. */
+  readonly refuse: (error: unknown) => Error;
 }
 
 /** After a failed read (a store briefly unreachable), the next attempt comes this much later. */
@@ -24,6 +32,7 @@ const RETRY_MS = 1000;
 interface Subscriber<K, V> {
   readonly key: K;
   readonly push: (value: LiveValue<V>) => unknown;
+  readonly fail: (error: Error) => unknown;
   /** The last value sent (serialised): a subscriber is only sent changes. */
   sent: string | undefined;
 }
@@ -48,7 +57,7 @@ export class LiveQuery<K, V> {
   /** The values of `key`, now and after each change, until the consumer returns. */
   subscribe(key: K): AsyncIterableIterator<LiveValue<V>> {
     return new Repeater<LiveValue<V>>(async (push, stop) => {
-      const subscriber: Subscriber<K, V> = { key, push, sent: undefined };
+      const subscriber: Subscriber<K, V> = { key, push, fail: stop, sent: undefined };
       this.subscribers.add(subscriber);
       this.invalidate();
       await stop;
@@ -83,14 +92,48 @@ export class LiveQuery<K, V> {
     const subscribers = [...this.subscribers];
     const keys = [...new Set(subscribers.map((s) => s.key))];
     const positions = this.options.positions();
-    const values = await this.options.read(keys);
+    const { values, failed } = await this.readIsolating(keys);
     for (const subscriber of subscribers) {
       if (!this.subscribers.has(subscriber)) continue;
+      if (failed.has(subscriber.key)) {
+        this.subscribers.delete(subscriber);
+        subscriber.fail(this.options.refuse(failed.get(subscriber.key)));
+        continue;
+      }
       const value = values.get(subscriber.key) as V;
       const serialised = JSON.stringify(value ?? null);
       if (serialised === subscriber.sent) continue;
       subscriber.sent = serialised;
       subscriber.push({ value, positions });
+    }
+  }
+
+  /**
+   * Reads `keys` in one go; when that fails for a reason other than the store, reads each half
+   * apart, down to the keys that fail alone: a few extra reads, only on failure, and only
+   * about log2(keys) per bad key. A store failure is thrown for the whole read to be retried.
+   */
+  private async readIsolating(
+    keys: readonly K[],
+  ): Promise<{ values: ReadonlyMap<K, V>; failed: ReadonlyMap<K, unknown> }> {
+    try {
+      return { values: await this.options.read(keys), failed: new Map() };
+    } catch (error) {
+      if (this.options.transient(error) || keys.length === 0) throw error;
+      const [only] = keys;
+      if (keys.length === 1 && only !== undefined) {
+        this.options.log.warn({ err: error, live: this.options.name }, 'live update read failed for one key');
+        return { values: new Map(), failed: new Map([[only, error]]) };
+      }
+      const middle = Math.ceil(keys.length / 2);
+      const halves = [
+        await this.readIsolating(keys.slice(0, middle)),
+        await this.readIsolating(keys.slice(middle)),
+      ];
+      return {
+        values: new Map(halves.flatMap((h) => [...h.values])),
+        failed: new Map(halves.flatMap((h) => [...h.failed])),
+      };
     }
   }
 }

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { loadApplicationOrExit } from '../projectors/engine/index.ts';
+import { orExitUnreachable } from '../shared/clients/reach.ts';
 import { loadConfigOrExit } from '../shared/config.ts';
 import { createLogger } from '../shared/log.ts';
 import { startTracing } from '../shared/tracing.ts';
@@ -10,7 +11,7 @@ const config = loadConfigOrExit();
 const log = createLogger(config.LOG_LEVEL, 'vista-api');
 const stopTracing = await startTracing(config.OTEL_EXPORTER_OTLP_ENDPOINT, 'vista-api');
 const app = await loadApplicationOrExit(config.VISTA_APP);
-const api = await createApi(config, app, log);
+const api = await orExitUnreachable(createApi(config, app, log));
 api.server.listen(config.PORT, '0.0.0.0');
 await once(api.server, 'listening');
 log.info(

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import { createYoga } from 'graphql-yoga';
 import type { Registry } from 'prom-client';
 import type { Projection } from '../projectors/engine/define.ts';
@@ -14,6 +15,7 @@ import { createReaders, RequestLoaders } from './derive/readers.ts';
 import { paginatedFields, readsOf, servedViews } from './derive/views.ts';
 import { maskedErrors } from './errors.ts';
 import { freshnessPlugin } from './freshness.ts';
+import { storableInputPlugin } from './input-values.ts';
 import { limitsPlugin } from './limits.ts';
 import { createLiveFeeds } from './live-feeds.ts';
 import { requestMetricsPlugin } from './metrics.ts';
@@ -21,6 +23,7 @@ import { createOperator, type Operator } from './operator.ts';
 import { ReadsIndex } from './read-models.ts';
 import { requestLogPlugin, yogaLogger } from './request-log.ts';
 import { buildSchema } from './schema/index.ts';
+import { readProjections } from './schema/projections.ts';
 import { tracingPlugin } from './tracing.ts';
 
 /** Largest request body accepted; a GraphQL document of MAX_TOKENS tokens fits many times over. */
@@ -54,6 +57,15 @@ export interface ApiDeps {
   };
 }
 
+/** A function that runs `read` on its first call and hands every later call the same promise. */
+function once<T>(read: () => Promise<T>): () => Promise<T> {
+  let result: Promise<T> | undefined;
+  return () => {
+    result ??= read();
+    return result;
+  };
+}
+
 function within<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -62,12 +74,19 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Why the API cannot serve, or undefined when PostgreSQL and Elasticsearch both answer. */
+/**
+ * Why the API cannot serve, or undefined when PostgreSQL and Elasticsearch both answer and no
+ * projection's live generation is halted (its view would stay stale until an operator acts).
+ */
 async function notReady(deps: ApiDeps): Promise<string | undefined> {
+  const halted = deps.pool.query<{ projection: string }>(
+    `SELECT projection FROM vista_generations WHERE state = 'live' AND status = 'halted' ORDER BY projection`,
+  );
   const [postgres, elasticsearch] = await Promise.all([
-    within(deps.pool.query('SELECT 1'), READY_TIMEOUT_MS).then(
-      () => undefined,
-      () => 'postgres unreachable',
+    within(halted, READY_TIMEOUT_MS).then(
+      ({ rows }) => (rows.length > 0 ? `halted: ${rows.map((r) => r.projection).join(', ')}` : undefined),
+      // No catalog yet (no projector has run): nothing is halted.
+      (error: { code?: unknown }) => (error.code === '42P01' ? undefined : 'postgres unreachable'),
     ),
     // The minimal Elasticsearch build has no `GET /`: cluster health is the probe.
     within(deps.es.cluster.health({}, { requestTimeout: READY_TIMEOUT_MS }), READY_TIMEOUT_MS).then(
@@ -86,9 +105,10 @@ function reply(res: ServerResponse, status: number, body: string): void {
 
 /**
  * The GraphQL API over the read models: `/graphql` (queries, read-your-writes, subscriptions
- * over SSE, operator mutations), `/console` (the operator console, static files that use
- * only /graphql), `/healthz` (the process is alive) and `/readyz` (PostgreSQL and Elasticsearch
- * answer). Each concern is one yoga plugin: request logs, limits, freshness.
+ * over SSE, operator mutations; `/graphql/stream` for graphql-sse clients), `/console` (the
+ * operator console, static files that use only /graphql), `/healthz` (the process is alive)
+ * and `/readyz` (PostgreSQL and Elasticsearch answer, no projection is halted). Each concern
+ * is one yoga plugin: request logs, limits, stored-value checks, freshness.
  */
 export function createApiServer(deps: ApiDeps): Server {
   const { limits } = deps;
@@ -113,12 +133,18 @@ export function createApiServer(deps: ApiDeps): Server {
       clock: deps.clock,
       operator,
       loaders: new RequestLoaders(readers),
+      projections: once(async () => readProjections(deps.pool, await deps.streamHeads(), deps.clock)),
       liveEvent: { projections: [] },
     }),
     plugins: [
       ...(deps.registry ? [requestMetricsPlugin(deps.registry)] : []),
       requestLogPlugin(deps.log),
       limitsPlugin(limits.maxDepth, limits.maxCost, paginatedFields(views)),
+      storableInputPlugin(),
+      // The GraphQL over SSE protocol of graphql-sse at /graphql/stream, in both its modes
+      // (distinct connections, and one connection for many operations); /graphql serves the
+      // distinct-connections mode itself.
+      useGraphQLSSE(),
       freshnessPlugin(
         deps.watcher,
         deps.streams,

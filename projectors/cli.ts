@@ -1,6 +1,7 @@
 import { hostname, userInfo } from 'node:os';
-import { parseArgs } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
+import { EXIT_UNAVAILABLE, ServiceUnreachableError } from '../shared/clients/reach.ts';
 import { loadConfigOrExit } from '../shared/config.ts';
 import { createLogger } from '../shared/log.ts';
 import type { OperatorCommand } from '../shared/operator-commands.ts';
@@ -39,12 +40,48 @@ const config = loadConfigOrExit();
 const log = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, 'vista-cli');
 const app = await loadApplicationOrExit(config.VISTA_APP);
 
+/**
+ * node:util's parseArgs (strict: unknown options and stray arguments refused), its TypeErrors
+ * turned into usage errors that say what was wrong.
+ */
+function parse<const O extends NonNullable<ParseArgsConfig['options']>>(
+  command: string,
+  args: string[],
+  options: O,
+  positionals = 0,
+) {
+  let parsed: ReturnType<
+    typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>
+  >;
+  try {
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(`${command}: ${(error as Error).message}`);
+  }
+  if (parsed.positionals.length > positionals) {
+    throw new UsageError(`${command}: unexpected argument ${parsed.positionals[positionals]}`);
+  }
+  return parsed;
+}
+
+/** The projection a command names, or a usage error listing those there are. */
+function projectionNamed(command: string, name: string | undefined) {
+  const names = app.projections.map((p) => p.name).join(', ');
+  if (!name) throw new UsageError(`${command} needs a projection name, one of: ${names}`);
+  const projection = app.projections.find((p) => p.name === name);
+  if (!projection) throw new UsageError(`${command}: unknown projection ${name}; known: ${names}`);
+  return projection;
+}
+
 async function publishDemo(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { events: { type: 'string' }, seed: { type: 'string' } } });
+  const { values } = parse('publish-demo', args, { events: { type: 'string' }, seed: { type: 'string' } });
   const events = Number(values.events ?? 10_000);
   const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
-  if (!Number.isInteger(events) || events < 1) throw new UsageError('--events must be a positive integer');
-  if (!Number.isInteger(seed)) throw new UsageError('--seed must be an integer');
+  if (!Number.isSafeInteger(events) || events < 1) {
+    throw new UsageError(`publish-demo: --events must be a positive integer, got ${values.events}`);
+  }
+  if (!Number.isSafeInteger(seed))
+    throw new UsageError(`publish-demo: --seed must be an integer, got ${values.seed}`);
   const { demo } = app;
   if (!demo) throw new UsageError(`the application ${app.name} has no demo history`);
   await withInfrastructure(async (infrastructure) => {
@@ -98,26 +135,23 @@ function status(): Promise<void> {
 }
 
 function rebuildCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { start: { type: 'string', multiple: true } },
-  });
-  const name = positionals[0];
+  const { values, positionals } = parse('rebuild', args, { start: { type: 'string', multiple: true } }, 1);
+  const projection = projectionNamed('rebuild', positionals[0]);
   const start: Record<string, StartPosition> = {};
   for (const entry of values.start ?? []) {
     const at = entry.indexOf('=');
     if (at < 1)
       throw new UsageError(`--start ${entry}: expected STREAM=FROM, e.g. ORDERS=2026-06-01T00:00:00Z`);
+    const stream = entry.slice(0, at).toUpperCase();
+    const sources = projection.sources.map((s) => s.stream);
+    if (!sources.includes(stream)) {
+      throw new UsageError(`--start ${entry}: ${projection.name} reads ${sources.join(', ')}, not ${stream}`);
+    }
     try {
-      start[entry.slice(0, at).toUpperCase()] = parseStartPosition(entry.slice(at + 1));
+      start[stream] = parseStartPosition(entry.slice(at + 1));
     } catch (error) {
       throw new UsageError(`--start ${entry}: ${(error as Error).message}`);
     }
-  }
-  const projection = app.projections.find((p) => p.name === name);
-  if (!projection) {
-    throw new UsageError(`rebuild needs one of: ${app.projections.map((p) => p.name).join(', ')}`);
   }
   return withInfrastructure(async (infrastructure) => {
     const tty = process.stderr.isTTY;
@@ -143,8 +177,8 @@ function rebuildCommand(args: string[]): Promise<void> {
   });
 }
 
-function deadLetters(projection: string | undefined): Promise<void> {
-  if (!projection) throw new UsageError('dead-letters needs a projection name');
+function deadLetters(args: string[]): Promise<void> {
+  const projection = projectionNamed('dead-letters', parse('dead-letters', args, {}, 1).positionals[0]).name;
   return withInfrastructure(async ({ pool }) => {
     const letters = await listDeadLetters(pool, projection);
     if (letters.length === 0) console.log(`${projection}: no unresolved dead letters`);
@@ -168,14 +202,19 @@ function operatorAction(command: OperatorCommand): Promise<void> {
   });
 }
 
-function retryDeadLetters(projection: string | undefined): Promise<void> {
-  if (!projection) throw new UsageError('retry-dead-letters needs a projection name');
+function retryDeadLetters(args: string[]): Promise<void> {
+  const projection = projectionNamed(
+    'retry-dead-letters',
+    parse('retry-dead-letters', args, {}, 1).positionals[0],
+  ).name;
   return operatorAction({ action: 'retry_dead_letters', projection });
 }
 
-function skipDeadLetter(projection: string | undefined, id: string | undefined): Promise<void> {
+function skipDeadLetter(args: string[]): Promise<void> {
+  const [name, id] = parse('skip-dead-letter', args, {}, 2).positionals;
+  const projection = projectionNamed('skip-dead-letter', name).name;
   const deadLetterId = Number(id);
-  if (!projection || !Number.isSafeInteger(deadLetterId) || deadLetterId < 1) {
+  if (!Number.isSafeInteger(deadLetterId) || deadLetterId < 1) {
     throw new UsageError('skip-dead-letter needs a projection name and a dead letter id (see dead-letters)');
   }
   return operatorAction({ action: 'skip_dead_letter', projection, deadLetterId });
@@ -189,19 +228,20 @@ try {
       await publishDemo(rest);
       break;
     case 'status':
+      parse('status', rest, {});
       await status();
       break;
     case 'rebuild':
       await rebuildCommand(rest);
       break;
     case 'dead-letters':
-      await deadLetters(rest[0]);
+      await deadLetters(rest);
       break;
     case 'retry-dead-letters':
-      await retryDeadLetters(rest[0]);
+      await retryDeadLetters(rest);
       break;
     case 'skip-dead-letter':
-      await skipDeadLetter(rest[0], rest[1]);
+      await skipDeadLetter(rest);
       break;
     default:
       throw new UsageError(command ? `unknown command: ${command}` : 'no command given');
@@ -214,6 +254,10 @@ try {
   if (error instanceof RebuildHaltedError) {
     process.stderr.write(`\n${error.message}\n`);
     process.exit(1);
+  }
+  if (error instanceof ServiceUnreachableError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(EXIT_UNAVAILABLE);
   }
   throw error;
 }

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import { orExitUnreachable } from '../shared/clients/reach.ts';
 import { loadConfigOrExit } from '../shared/config.ts';
 import { createLogger } from '../shared/log.ts';
 import { createMetricsServer, createRegistry } from '../shared/metrics.ts';
@@ -29,7 +30,16 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 }
 const stopTracing = await startTracing(config.OTEL_EXPORTER_OTLP_ENDPOINT, 'vista-projectors');
 const app = await loadApplicationOrExit(config.VISTA_APP);
-const infrastructure = await openInfrastructure(config, app.contract, 'vista-projectors', log);
+const infrastructure = await orExitUnreachable(
+  openInfrastructure(config, app.contract, 'vista-projectors', log, shutdown.signal).catch(
+    (error: unknown) => {
+      // Told to stop while waiting for a service: a clean stop, not a failure.
+      if (!shutdown.signal.aborted) throw error;
+      log.info('projectors stopped before starting');
+      process.exit(0);
+    },
+  ),
+);
 if (shutdown.signal.aborted) {
   await infrastructure.close();
   log.info('projectors stopped before starting');

@@ -69,6 +69,11 @@ const ConfigSchema = z.object({
     .regex(/^[a-z0-9_]*(,[a-z0-9_]+)*$/, 'must be a comma-separated list of projection names')
     .default('')
     .transform((list) => (list ? list.split(',') : [])),
+  /**
+   * How long the projector, the API and the CLI retry reaching PostgreSQL and NATS at start-up
+   * before they give up naming the service (exit 69); 0: try once.
+   */
+  STARTUP_RETRY_MS: integer(0, 3_600_000).default(60_000),
   /** Largest number of events folded and written in one batch. */
   BATCH_SIZE: integer(1, 100_000).default(2000),
   /** How long a partial batch waits for more events before it is written anyway. */

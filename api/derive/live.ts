@@ -1,6 +1,8 @@
+import { createGraphQLError } from 'graphql-yoga';
 import type { DerivedView } from '../../projectors/engine/public-view.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { CheckpointWatcher } from '../checkpoint-watcher.ts';
+import { storeUnavailable } from '../errors.ts';
 import { LiveQuery } from '../live-query.ts';
 import type { Node } from './postgres-reads.ts';
 import { findNodes, type ViewReader } from './readers.ts';
@@ -23,6 +25,12 @@ export function viewFeeds(
         name: view.updatedField,
         log,
         read: (keys) => findNodes(readers.get(view.name) as ViewReader, keys),
+        // A key whose read fails on its own ends that subscriber only (see LiveQuery).
+        transient: storeUnavailable,
+        refuse: () =>
+          createGraphQLError(`this key cannot be read from the ${view.name} view`, {
+            extensions: { code: 'BAD_USER_INPUT' },
+          }),
         positions: () => watcher.snapshot([view.name]),
       }),
     ]),

@@ -109,7 +109,7 @@ function viewTypeDefs(view: DerivedView, views: readonly DerivedView[]): string 
   parts.push(`${say(view.shape.description)}\ntype ${T} {\n  ${fields.join('\n  ')}\n}`);
   parts.push(`${say(`${article(one)} ${one} and its cursor.`)}
 type ${T}Edge {
-  ${say(`The ${one}.`)} node: ${T}!
+  ${say(`The ${one}; null, with a field error at its path, when a value of it cannot be served (such as a Long beyond 2^53 - 1): one row never fails the page.`)} node: ${T}
   "Opaque cursor of this edge; pass it as after to continue after it." cursor: String!
 }`);
   const connection =

@@ -1,4 +1,3 @@
-// Every connection's pages, cursors and edges are derived per view: api/derive/query-input.ts.
 export const connectionTypeDefs = /* GraphQL */ `
   "Relay pagination state of a connection."
   type PageInfo {
@@ -13,6 +12,6 @@ export const connectionTypeDefs = /* GraphQL */ `
   }
 `;
 
-/** Most items a page may hold (`first`/`last`), and the page without either. */
+/** Page sizes of every connection (`first`, `last`): derived lists use these bounds. */
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;

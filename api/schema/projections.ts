@@ -1,6 +1,7 @@
 import type { Pool } from '../../shared/clients/postgres.ts';
 import { judgeStall, lagSeconds, stallDetail } from '../../shared/stall.ts';
 import type { ApiContext, StreamClock } from '../context.ts';
+import { publicDetail } from '../errors.ts';
 
 export const projectionsTypeDefs = /* GraphQL */ `
   "What a generation of a projection is doing."
@@ -194,9 +195,15 @@ export async function readProjections(
 
 export type Projection = Awaited<ReturnType<typeof readProjections>>[number];
 
+/** Operators read a halt's whole detail; anonymous clients its code and place (see publicDetail). */
+const detailFor = (parent: { detail: string | null }, _: unknown, ctx: ApiContext) =>
+  ctx.operator.allowed(ctx.request) ? parent.detail : publicDetail(parent.detail);
+
 export const projectionsResolvers = {
   Query: {
-    projections: async (_: unknown, __: unknown, ctx: ApiContext) =>
-      readProjections(ctx.pool, await ctx.streamHeads(), ctx.clock),
+    // Read once per request however many (aliased) fields ask: see ApiContext.projections.
+    projections: (_: unknown, __: unknown, ctx: ApiContext) => ctx.projections(),
   },
+  Projection: { detail: detailFor },
+  ProjectionGeneration: { detail: detailFor },
 };

@@ -2,6 +2,7 @@ import { createElasticsearch, type Elasticsearch } from '../../shared/clients/el
 import { ensureStreams } from '../../shared/clients/jetstream-streams.ts';
 import { connectNats, type Nats } from '../../shared/clients/nats.ts';
 import { createPool, ensureDatabase, type Pool } from '../../shared/clients/postgres.ts';
+import { natsPermanent, postgresPermanent, reach } from '../../shared/clients/reach.ts';
 import type { Config } from '../../shared/config.ts';
 import type { Contract } from '../../shared/events/contract.ts';
 import { type Streams, streamsFor } from '../../shared/events/streams.ts';
@@ -27,12 +28,25 @@ export async function openInfrastructure(
   contract: Contract,
   name: string,
   log: Logger,
+  signal?: AbortSignal,
 ): Promise<Infrastructure> {
-  await ensureDatabase(config.DATABASE_URL);
+  // Services may come up after this process: each is retried for STARTUP_RETRY_MS, then the
+  // ServiceUnreachableError names it (entry points print it and exit 69).
+  const retry = { retryForMs: config.STARTUP_RETRY_MS, log, ...(signal ? { signal } : {}) };
+  await reach('PostgreSQL', config.DATABASE_URL, () => ensureDatabase(config.DATABASE_URL), {
+    ...retry,
+    permanent: postgresPermanent,
+  });
   const pool = createPool(config.DATABASE_URL, { applicationName: name });
   const applied = await migrate(pool);
   if (applied > 0) log.info({ applied }, 'engine migrations applied');
-  const nats = await connectNats(config.NATS_URL, name, log);
+  const nats = await reach('NATS', config.NATS_URL, () => connectNats(config.NATS_URL, name, log), {
+    ...retry,
+    permanent: natsPermanent,
+  }).catch(async (error: unknown) => {
+    await pool.end();
+    throw error;
+  });
   const streams = streamsFor(contract.streams, config.VISTA_NAMESPACE);
   await ensureStreams(nats.jsm, streams, log);
   const es = createElasticsearch(config.ELASTICSEARCH_URL);

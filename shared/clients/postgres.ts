@@ -42,6 +42,20 @@ export function createDedicatedClient(connectionString: string, applicationName:
   return new pg.Client({ connectionString, application_name: applicationName, keepAlive: true, types });
 }
 
+/** Connects once and disconnects: whether the server at `connectionString` takes this login. */
+export async function probe(connectionString: string): Promise<void> {
+  const client = new pg.Client({
+    connectionString,
+    application_name: 'vista-probe',
+    connectionTimeoutMillis: 10_000,
+  });
+  try {
+    await client.connect();
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 /** Quotes an SQL identifier; the one way generated table and view names reach SQL. */
 export function ident(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;

@@ -33,15 +33,60 @@ export function toEnvelope(event: OutgoingEvent): Envelope {
 const encoder = new TextEncoder();
 
 /**
- * Publishes one event through the public contract and returns JetStream's acknowledgement:
- * `ack.stream` and `ack.seq` are what a client passes back for read-your-writes. With tracing
- * on, a producer span covers the publish and its W3C `traceparent` travels in the message's
- * NATS headers (the CloudEvents distributed-tracing extension), for the projectors to link to.
+ * How long a publish is retried after it timed out or lost its connection. Retries resend the
+ * same `Nats-Msg-Id`, so one the broker stored before its acknowledgement was lost is dropped
+ * as a duplicate: this bound must stay below the streams' duplicate window (120 s unless a
+ * stream says otherwise), beyond which a retry could store an event twice.
  */
-export async function publishEvent(
+export const DEFAULT_PUBLISH_RETRY_MS = 60_000;
+
+/** JetStream's code for a publish refused because the stream's last message is not the one expected. */
+export const WRONG_LAST_MSG_ID = 10070;
+
+/**
+ * A publish failure worth retrying: a timeout, a lost connection, no JetStream responder (a
+ * broker restarting). A refusal by JetStream (no stream for the subject, a message too large,
+ * an unexpected predecessor) or a connection closed for good is not.
+ */
+export function retryablePublishError(error: unknown): boolean {
+  const { name } = (error ?? {}) as { name?: unknown };
+  return (
+    name === 'TimeoutError' ||
+    name === 'RequestError' ||
+    name === 'NoRespondersError' ||
+    name === 'ConnectionError'
+  );
+}
+
+/** A publish refused because the stream's last message is not the expected predecessor. */
+export function wrongPredecessor(error: unknown): boolean {
+  const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
+  return name === 'JetStreamApiError' && code === WRONG_LAST_MSG_ID;
+}
+
+/** The wait before retry number `attempt` (1, 2, …): 100 ms doubling up to 2 s, with jitter. */
+export function publishBackoffMs(attempt: number): number {
+  const ceiling = Math.min(2000, 100 * 2 ** (attempt - 1));
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+
+export interface PublishOptions {
+  /** How long to go on retrying after the first failure; 0: no retry. */
+  readonly retryForMs?: number;
+  /** The id of the event that must be the stream's last one (publishMany's per-stream chain). */
+  readonly expectLastId?: string;
+}
+
+/**
+ * One attempt: the envelope on its subject, with its id as `Nats-Msg-Id`. With tracing on, a
+ * producer span covers the publish and its W3C `traceparent` travels in the message's NATS
+ * headers (the CloudEvents distributed-tracing extension), for the projectors to link to.
+ */
+export async function publishOnce(
   js: JetStreamClient,
   streams: Streams,
   event: OutgoingEvent,
+  expectLastId?: string,
 ): Promise<PubAck> {
   const envelope = toEnvelope(event);
   const subject = streams.subjectOf(envelope.type, envelope.subject);
@@ -58,6 +103,7 @@ export async function publishEvent(
   });
   const trace = traceHeaders(span);
   const options: Parameters<JetStreamClient['publish']>[2] = { msgID: event.id };
+  if (expectLastId !== undefined) options.expect = { lastMsgID: expectLastId };
   if (trace.traceparent) {
     const carried = headers();
     for (const [name, value] of Object.entries(trace)) carried.set(name, value);
@@ -72,5 +118,35 @@ export async function publishEvent(
     throw error;
   } finally {
     span.end();
+  }
+}
+
+/**
+ * Publishes one event through the public contract and returns JetStream's acknowledgement:
+ * `ack.stream` and `ack.seq` are what a client passes back for read-your-writes. A publish
+ * that times out or loses its connection (a broker restarting) is retried with backoff for up
+ * to `retryForMs` (DEFAULT_PUBLISH_RETRY_MS); a retry of an event already stored is answered
+ * with the stored sequence (`ack.duplicate`), never stored twice.
+ *
+ * ```ts
+ * const ack = await publishEvent(js, streams, { eventType: OrderPlaced, id, time, source, data });
+ * await fetch(api, { headers: { 'x-vista-min-positions': `${ack.stream}=${ack.seq}` } });
+ * ```
+ */
+export async function publishEvent(
+  js: JetStreamClient,
+  streams: Streams,
+  event: OutgoingEvent,
+  options: PublishOptions = {},
+): Promise<PubAck> {
+  const deadline = Date.now() + (options.retryForMs ?? DEFAULT_PUBLISH_RETRY_MS);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await publishOnce(js, streams, event, options.expectLastId);
+    } catch (error) {
+      const wait = publishBackoffMs(attempt);
+      if (!retryablePublishError(error) || Date.now() + wait > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   }
 }

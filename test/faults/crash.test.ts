@@ -40,15 +40,38 @@ describe('crash: projector processes SIGKILLed at random moments', () => {
             .catch(() => ({ rows: [{ p: 0 }] }))
         ).rows[0]?.p,
       );
+    const heads = await streamHeads(env.infrastructure.nats.jsm, env.infrastructure.streams);
+    const total = shopApp.projections
+      .flatMap((p) => p.sources)
+      .reduce((sum, s) => sum + (heads[s.stream] ?? 0), 0);
+    /** Polls (every 10 ms, for at most 5 min) until `done`; fails with the projector's log. */
+    const until = async (done: () => Promise<boolean> | boolean, what: string) => {
+      const deadline = Date.now() + 300_000;
+      while (!(await done())) {
+        if (projector?.exited) throw new Error(`the projector exited before ${what}:\n${projector.log}`);
+        if (Date.now() > deadline) throw new Error(`no ${what} within 5 min:\n${projector?.log}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
     let survived = 0;
     const seen: number[] = [];
+    let last = await progress();
     for (let i = 0; i < kills; i++) {
       projector = new ChildProjector(env, { BATCH_SIZE: String(random.int(50, 2000)) });
-      // Anywhere from start-up (migrations, storage creation) to deep into a batch.
-      await new Promise((resolve) => setTimeout(resolve, random.int(300, 2500)));
+      if (i === 0) {
+        // In its start-up (migrations, storage creation, leases): as soon as it says anything.
+        await until(() => projector?.log !== '', 'start-up output');
+      } else {
+        // Timed by progress, not by the clock: once the checkpoints moved past a point between
+        // the last kill's and the heads, spread so that every kill lands during catch-up.
+        const step = Math.max(1, Math.floor((total - last) / (kills - i + 1)));
+        const target = last + random.int(1, step);
+        await until(async () => (await progress()) >= target, `progress to ${target} of ${total}`);
+      }
       const killed = await projector.stop('SIGKILL');
       expect(killed).toBeNull();
-      seen.push(await progress());
+      last = await progress();
+      seen.push(last);
       survived++;
     }
     projector = new ChildProjector(env);
@@ -58,10 +81,6 @@ describe('crash: projector processes SIGKILLed at random moments', () => {
     expect(survived).toBe(kills);
     // The kills landed during catch-up, not after it: progress was made between kills, and
     // most came before the views had caught up.
-    const heads = await streamHeads(env.infrastructure.nats.jsm, env.infrastructure.streams);
-    const total = shopApp.projections
-      .flatMap((p) => p.sources)
-      .reduce((sum, s) => sum + (heads[s.stream] ?? 0), 0);
     expect(seen.some((p, i) => i > 0 && p > (seen[i - 1] ?? 0))).toBe(true);
     expect(seen.filter((p) => p < total).length).toBeGreaterThanOrEqual(Math.ceil(kills / 2));
     await expectViewsToMatchModel(env, history);

@@ -56,14 +56,14 @@ describe('PostgreSQL outage', () => {
       const r = await status(`http://127.0.0.1:${apiPort}/readyz`);
 
       return r.code === 503 ? r : undefined;
-    }, 20_000);
+    }, 60_000);
     expect(ready.code).toBe(503);
     // The projector says so too: not ready, and it no longer owns anything (its leases died
     // with their session), while it keeps trying.
     const projectorReady = await eventually(async () => {
       const r = await status(`http://127.0.0.1:${metricsPort}/readyz`);
       return r.code === 503 ? r : undefined;
-    }, 20_000);
+    }, 60_000);
     expect(projectorReady.body).toBe('database unreachable');
     const { body: metrics } = await status(`http://127.0.0.1:${metricsPort}/metrics`);
     expect(metrics).toMatch(/vista_projection_owned\{projection="orders"\} 0/);

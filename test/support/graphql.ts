@@ -14,6 +14,7 @@ export async function serve(server: Server) {
   const url = `http://127.0.0.1:${port}`;
   return {
     url,
+    server,
     async query<T = Record<string, unknown>>(
       query: string,
       variables: Record<string, unknown> = {},

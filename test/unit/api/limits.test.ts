@@ -1,11 +1,14 @@
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { paginatedFields, servedViews } from '../../../api/derive/views.ts';
-import { measureDocument } from '../../../api/limits.ts';
+import { MAX_FIELD_COMPARISONS, measureDocument, nestingDepth } from '../../../api/limits.ts';
 import shop from '../../../examples/shop/index.ts';
 
 const paginated = paginatedFields(servedViews(shop.projections));
-const measure = (query: string) => measureDocument(parse(query), paginated);
+const measure = (query: string) => {
+  const { depth, cost } = measureDocument(parse(query), paginated);
+  return { depth, cost };
+};
 
 describe('query depth and cost', () => {
   it('a flat query costs one per field', () => {
@@ -41,5 +44,42 @@ describe('query depth and cost', () => {
     expect(
       measure('query A { order(id: "x") { id } } query B { orders(first: 5) { edges { cursor } } }'),
     ).toEqual({ depth: 3, cost: 11 });
+  });
+
+  it('measures a chain of fragments each spreading the next twice once per fragment', () => {
+    const n = 40;
+    const chain = Array.from(
+      { length: n },
+      (_, i) => `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`,
+    );
+    const document = parse(`{ ...F0 } ${chain.join(' ')} fragment F${n} on Query { __typename }`);
+    // 2^40 fields once expanded; measured in microseconds, not in days.
+    expect(measureDocument(document, paginated).cost).toBe(2 ** n);
+  });
+
+  it('counts the comparisons validation makes between same-named fields', () => {
+    const distinct = measureDocument(
+      parse(`{ ${Array.from({ length: 100 }, (_, i) => `a${i}: __typename`).join(' ')} }`),
+      paginated,
+    );
+    expect(distinct.comparisons).toBe(100);
+    const same = measureDocument(parse(`{${' __typename'.repeat(100)} }`), paginated);
+    expect(same.comparisons).toBe(100 * 100);
+    const twice = measureDocument(parse('{ ...F ...F } fragment F on Query { __typename }'), paginated);
+    expect(twice.comparisons).toBe(2); // the spread once, and the fragment itself
+    const far = measureDocument(parse(`{${' __typename'.repeat(1000)} }`), paginated);
+    expect(far.comparisons).toBeGreaterThan(MAX_FIELD_COMPARISONS);
+  });
+});
+
+describe('nesting of a document source', () => {
+  it('counts brackets, skipping strings, block strings and comments', () => {
+    expect(nestingDepth('{ a { b(x: [1, {y: 2}]) } }')).toBe(5);
+    expect(nestingDepth('{ a(s: "{{{{\\"{{") # {{{{\n }')).toBe(2);
+    expect(nestingDepth('{ a(s: """{{ \\""" {{""") }')).toBe(2);
+  });
+
+  it('stops counting past its limit', () => {
+    expect(nestingDepth('{'.repeat(1_000_000), 200)).toBe(201);
   });
 });
