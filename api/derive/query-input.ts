@@ -162,12 +162,18 @@ export function parseOrder(view: DerivedView, orderBy: unknown): SortTerm[] {
   return terms;
 }
 
-/** What a cursor value of a term is: microseconds for times, the value itself otherwise. */
-export function cursorType(field: DerivedField): 'number' | 'string' | 'boolean' {
-  if (field.kind === 'timestamp' || field.kind === 'int' || field.kind === 'long' || field.kind === 'float') {
-    return 'number';
-  }
-  return field.kind === 'boolean' ? 'boolean' : 'string';
+/**
+ * What a cursor value of a term is: PostgreSQL times as microseconds (a JS Date keeps only
+ * ms) and days as text; Elasticsearch gives numbers for every date and boolean sort value.
+ */
+export function cursorType(
+  field: DerivedField,
+  storage: DerivedView['storage'],
+): 'number' | 'string' | 'boolean' {
+  const { kind } = field;
+  if (kind === 'timestamp' || kind === 'int' || kind === 'long' || kind === 'float') return 'number';
+  if (storage === 'elasticsearch' && (kind === 'date' || kind === 'boolean')) return 'number';
+  return kind === 'boolean' ? 'boolean' : 'string';
 }
 
 export function signatureOf(view: DerivedView, order: readonly SortTerm[], mode = 'list'): string {
@@ -234,7 +240,7 @@ export function parsePage(
   // A search cursor starts with the hit's score.
   const types = [
     ...(mode === 'search' ? (['number'] as const) : []),
-    ...order.map((t) => cursorType(t.field)),
+    ...order.map((t) => cursorType(t.field, view.storage)),
   ];
   const cursor = raw ? decodeCursor(raw, signature, types, backward ? 'before' : 'after') : undefined;
   return { where, order, limit, backward, cursor, signature };

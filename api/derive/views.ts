@@ -14,10 +14,11 @@ export function servedViews(projections: readonly Projection[]): readonly Derive
   const views = projections.flatMap((projection) => viewOf(projection) ?? []);
   checkRelations(views);
   const roots = new Map<string, string>([['projections', 'the operator API']]);
-  const claim = (field: string, owner: string) => {
-    const other = roots.get(field);
+  const subscriptions = new Map<string, string>([['projectionStatus', 'the operator API']]);
+  const claim = (field: string, owner: string, taken = roots) => {
+    const other = taken.get(field);
     if (other) throw new PublicShapeError(`GraphQL field ${field} of ${owner} is also ${other}'s`);
-    roots.set(field, owner);
+    taken.set(field, owner);
   };
   for (const view of views) {
     for (const field of [
@@ -28,6 +29,7 @@ export function servedViews(projections: readonly Projection[]): readonly Derive
     ]) {
       if (field) claim(field, `view ${view.name}`);
     }
+    claim(view.updatedField, `view ${view.name}`, subscriptions);
     for (const [name, relation] of Object.entries(view.shape.relations ?? {})) {
       const target = views.find((v) => v.name === relation.view);
       if (relation.kind === 'many' && target?.storage !== 'postgres') {

@@ -80,7 +80,7 @@ export function planCustomerStats(
 
 export const customerStats = defineSqlProjection(shop, {
   name: 'customer_stats',
-  version: 1,
+  version: 2,
   sources: [{ stream: 'ORDERS' }, { stream: 'PAYMENTS' }],
   handles: [
     'orders.order_placed.v1',
@@ -95,11 +95,12 @@ export const customerStats = defineSqlProjection(shop, {
        cancelled_count integer NOT NULL,
        lifetime_spend_cents bigint NOT NULL,
        first_order_at timestamptz,
-       last_order_at timestamptz)`,
-    // What readers may filter and sort on (see api below), each with the key as tie-breaker.
-    `CREATE INDEX IF NOT EXISTS ${table('customers_by_order_count')} ON ${table('customers')} (order_count, customer_id)`,
-    `CREATE INDEX IF NOT EXISTS ${table('customers_by_spend')} ON ${table('customers')} (lifetime_spend_cents, customer_id)`,
-    `CREATE INDEX IF NOT EXISTS ${table('customers_by_last_order')} ON ${table('customers')} (last_order_at, customer_id)`,
+       last_order_at timestamptz,
+       -- Indexes for what readers filter and sort on (api below), the key breaking ties; as
+       -- constraints (unique through the key) so that they come with the table.
+       UNIQUE (order_count, customer_id),
+       UNIQUE (lifetime_spend_cents, customer_id),
+       UNIQUE (last_order_at, customer_id))`,
     `CREATE TABLE IF NOT EXISTS ${table('orders')} (
        order_id text PRIMARY KEY,
        customer_id text,

@@ -72,9 +72,10 @@ export const dailySales = defineSqlProjection(shop, {
        units bigint NOT NULL,
        revenue_cents bigint NOT NULL,
        product_count integer NOT NULL,
-       PRIMARY KEY (day, category))`,
-    `CREATE INDEX IF NOT EXISTS ${table('days_by_category')} ON ${table('days')} (category, day)`,
-    `CREATE INDEX IF NOT EXISTS ${table('days_by_revenue')} ON ${table('days')} (revenue_cents, day, category)`,
+       PRIMARY KEY (day, category),
+       -- Indexes for filters on category and the sort on revenue, unique through the key.
+       UNIQUE (category, day),
+       UNIQUE (revenue_cents, day, category))`,
   ],
   view: (table) => `SELECT day, category, units, revenue_cents FROM ${table('days')}`,
   api: {

@@ -7,6 +7,7 @@ import shopApp from '../../../../examples/shop/index.ts';
 import {
   defineDocumentProjection,
   type Projection,
+  type PublicShape,
   postgresTable,
 } from '../../../../projectors/engine/index.ts';
 
@@ -59,5 +60,20 @@ describe('the schema of an application', () => {
       ['reason', 'string', false, false],
     ]);
     expect(rootFields([stock])).toEqual(expect.arrayContaining(['stockLevels', 'stockLevelsByKey']));
+  });
+
+  it('refuses two views that would claim the same GraphQL field, naming both', () => {
+    const twin = {
+      ...stock,
+      name: 'stock_levels_2',
+      api: {
+        ...(servedViews([stock])[0]?.shape as PublicShape),
+        type: 'StockLevels',
+        lookup: { name: 'stockLevelsByKey' },
+      },
+    };
+    expect(() => servedViews([stock, twin as Projection])).toThrow(
+      /stockLevelsByKey of view stock_levels_2 is also view stock_levels's/,
+    );
   });
 });

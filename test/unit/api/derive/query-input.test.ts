@@ -7,6 +7,7 @@ import {
   parseOrder,
   parsePage,
   parseWhere,
+  toConnection,
   withShortcuts,
 } from '../../../../api/derive/query-input.ts';
 import { deriveView } from '../../../../projectors/engine/public-view.ts';
@@ -161,5 +162,56 @@ describe('derived where, orderBy and cursors', () => {
     expect(() => parsePage(view, { last: 101 }, false, byTotal, where)).toThrow(/between 0 and 100/);
     // first's schema default alone does not clash with last.
     expect(parsePage(view, { first: 20, last: 2 }, false, byTotal, where).limit).toBe(2);
+  });
+
+  it('makes cursors opaque, and refuses garbage as a client error', () => {
+    const order = parseOrder(view, undefined);
+    const page = parsePage(view, {}, false, order, parseWhere(view, undefined));
+    expect(encodeCursor(page.signature, [1, 'o-secret'])).not.toContain('o-secret');
+    for (const after of ['bm90IGpzb24', '%%%', encodeCursor(page.signature, [1])]) {
+      expect(() => parsePage(view, { after }, false, order, parseWhere(view, undefined))).toThrow(
+        /not a cursor/,
+      );
+    }
+  });
+
+  it('uses the extra row only to say that another page exists, in either direction', async () => {
+    const total = async () => 3;
+    const forward = toConnection(
+      [1, 2, 3],
+      { limit: 2, backward: false },
+      (n) => `c${n}`,
+      (n) => ({ n }),
+      total,
+    );
+    expect(forward.edges).toEqual([
+      { node: { n: 1 }, cursor: 'c1' },
+      { node: { n: 2 }, cursor: 'c2' },
+    ]);
+    expect(forward.pageInfo).toEqual({
+      hasNextPage: true,
+      hasPreviousPage: false,
+      startCursor: 'c1',
+      endCursor: 'c2',
+    });
+    // Backwards, rows come nearest-first and the page is shown in the connection's order.
+    const backward = toConnection(
+      [3, 2, 1],
+      { limit: 2, backward: true },
+      (n) => `c${n}`,
+      (n) => ({ n }),
+      total,
+    );
+    expect(backward.edges.map((e) => e.node.n)).toEqual([2, 3]);
+    expect(backward.pageInfo).toEqual({
+      hasNextPage: false,
+      hasPreviousPage: true,
+      startCursor: 'c2',
+      endCursor: 'c3',
+    });
+    expect(
+      toConnection([], { limit: 2, backward: false }, String, Number, total).pageInfo.endCursor,
+    ).toBeNull();
+    expect(await forward.totalCount()).toBe(3);
   });
 });
