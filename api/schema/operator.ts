@@ -200,9 +200,10 @@ export const operatorResolvers = {
         payload: Buffer;
       }>(
         `SELECT id, stream, sequence, subject, type, error_code, error, attempts, created_at, retry_requested_at, payload
-           FROM vista_dead_letters WHERE projection = $1 AND resolved_at IS NULL
+           FROM vista_dead_letters WHERE projection = $1 AND generation = $3 AND resolved_at IS NULL
           ORDER BY stream, sequence LIMIT $2`,
-        [projection.name, limit(args.first, 100)],
+        // The live generation's letters: a rebuild has its own (and retired ones are history).
+        [projection.name, limit(args.first, 100), projection.generation],
       );
       return rows.map((r) => ({
         id: String(r.id),

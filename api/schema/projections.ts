@@ -129,7 +129,8 @@ export async function readProjections(
 ) {
   const { rows } = await pool.query<GenerationRow>(
     `SELECT g.projection, g.generation, g.version, g.state, g.status, g.detail,
-            (SELECT count(*) FROM vista_dead_letters d WHERE d.projection = g.projection AND d.resolved_at IS NULL)::int AS dead_letters,
+            (SELECT count(*) FROM vista_dead_letters d WHERE d.projection = g.projection AND d.generation = g.generation
+                AND d.resolved_at IS NULL)::int AS dead_letters,
             coalesce(max(c.updated_at), g.created_at) AS last_advance_at,
             (SELECT max(a.at) FROM vista_operator_actions a WHERE a.projection = g.projection) AS last_action_at,
             coalesce(json_agg(json_build_object('stream', c.stream, 'position', c.position,
