@@ -47,11 +47,13 @@ export async function readOnlyDatabaseUrl(databaseUrl: string, log: Logger): Pro
       if (!readOnly) await admin.query(`ALTER ROLE ${role} SET default_transaction_read_only = on`);
       await admin.query(`GRANT CONNECT ON DATABASE ${ident(admin.database ?? '')} TO ${role}`);
       await admin.query(`GRANT USAGE ON SCHEMA public TO ${role}`);
-      await admin.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}`);
-      // Tables and views the projectors (this owner) create later are readable too.
+      // Tables and views the projectors (this owner) create later are readable too. Said
+      // before the grant on what exists, so a view a projector creates in between is covered
+      // by one or the other (the other order left it unreadable: "permission denied").
       await admin.query(
         `ALTER DEFAULT PRIVILEGES FOR ROLE ${ident(rows[0].owner)} IN SCHEMA public GRANT SELECT ON TABLES TO ${role}`,
       );
+      await admin.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}`);
     } finally {
       await admin.query('SELECT pg_advisory_unlock(hashtext($1))', ['vista:api-role']);
     }
