@@ -31,7 +31,14 @@ export function isTransient(error: unknown): boolean {
   }
   if (typeof statusCode === 'number' && [429, 502, 503, 504].includes(statusCode)) return true;
   if (['ConnectionError', 'TimeoutError', 'NoLivingConnectionsError'].includes(name)) return true;
-  return /Connection terminated|connection.*closed|timeout|TIMEOUT|disconnect/i.test(error.message);
+  // A JetStream cluster without a leader or quorum for a stream (a member down, an election
+  // under way) answers 503 "JetStream system temporarily unavailable"; "no responders" while
+  // the API's subject has nobody to answer it.
+  const { status } = error as Error & { status?: unknown };
+  if (name === 'JetStreamApiError' && status === 503) return true;
+  return /Connection terminated|connection.*closed|timeout|TIMEOUT|disconnect|temporarily unavailable|no responders/i.test(
+    error.message,
+  );
 }
 
 /** Resolves after `ms`, or early when `signal` aborts. */

@@ -1,3 +1,4 @@
+import { JetStreamApiError } from '@nats-io/jetstream';
 import { describe, expect, it } from 'vitest';
 import { backoffMs, isTransient } from '../../../../projectors/engine/retry.ts';
 
@@ -21,6 +22,14 @@ describe('isTransient', () => {
     ['Elasticsearch overloaded', withStatus(429)],
     ['Elasticsearch unavailable', withStatus(503)],
     ['a stale checkpoint', withCode('STALE_CHECKPOINT')],
+    [
+      'a JetStream cluster without a stream leader',
+      new JetStreamApiError({
+        code: 503,
+        err_code: 10008,
+        description: 'JetStream system temporarily unavailable',
+      }),
+    ],
   ])('retries %s', (_, error) => {
     expect(isTransient(error)).toBe(true);
   });
@@ -28,6 +37,14 @@ describe('isTransient', () => {
   it.each([
     ['a syntax error', withCode('42601')],
     ['a bad request', withStatus(400)],
+    [
+      'a JetStream request refused',
+      new JetStreamApiError({
+        code: 400,
+        err_code: 10012,
+        description: 'consumer name in subject does not match',
+      }),
+    ],
     ['a plain bug', new TypeError('undefined is not a function')],
   ])('does not retry %s forever', (_, error) => {
     expect(isTransient(error)).toBe(false);
