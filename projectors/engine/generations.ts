@@ -162,8 +162,9 @@ export function hasReached(building: Checkpoint, live: Checkpoint): boolean {
 
 /**
  * Switches the projection to the building generation in one transaction: `publish` points
- * the public name at it (inside the transaction for PostgreSQL, so readers never see a
- * partial or missing view), the generations swap states and `vista_projections` follows.
+ * the public PostgreSQL view at it (inside the transaction, so readers never see a partial or
+ * missing view), the generations swap states and `vista_projections` follows. An
+ * Elasticsearch alias moves after this commits (`BatchWriter.expose`).
  * Returns false, changing nothing, if the building generation is behind the live one.
  */
 export function cutOver(
@@ -221,6 +222,23 @@ export async function restartGeneration(pool: Pool, projection: string, generati
       [projection, generation],
     );
   });
+}
+
+/**
+ * Retired generations whose storage is still to drop, retired at least `graceMs` ago. Their
+ * checkpoints are the mark: they are forgotten only after the storage is gone.
+ */
+export async function generationsToDrop(pool: Pool, projection: string, graceMs: number): Promise<number[]> {
+  const { rows } = await pool.query<{ generation: number }>(
+    `SELECT g.generation FROM vista_generations g
+      WHERE g.projection = $1 AND g.state = 'retired'
+        AND g.retired_at <= now() - make_interval(secs => $2::double precision / 1000)
+        AND EXISTS (SELECT 1 FROM vista_checkpoints c
+                     WHERE c.projection = g.projection AND c.generation = g.generation)
+      ORDER BY g.generation`,
+    [projection, graceMs],
+  );
+  return rows.map((r) => r.generation);
 }
 
 /** Forgets a retired generation's checkpoints and dead letters once its storage is gone. */

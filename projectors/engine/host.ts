@@ -4,6 +4,7 @@ import {
   forgetGeneration,
   type Generation,
   type Generations,
+  generationsToDrop,
   readGenerations,
   rebuildRequested,
   reconcileGenerations,
@@ -156,18 +157,31 @@ export class ProjectionHost {
     // other versions leave it for one of its own.
     if (generations.live?.version === projection.version) start(generations.live);
     if (generations.building?.version === projection.version) start(generations.building);
-
-    let resync = false;
+    const exposed = { at: Date.now() };
+    // The first round resyncs: a switch whose catalog half committed but whose alias did not
+    // move (a crash between them) is repaired then, the public name following the catalog
+    // whatever version serves; should Elasticsearch be down, every later round tries again.
+    let resync = true;
     while (!signal.aborted) {
       await sleep(SUPERVISE_POLL_MS, signal);
       if (signal.aborted) break;
       try {
         if (resync) {
           generations = await readGenerations(this.deps.pool, projection.name);
-          await this.matchRunners(projection, generations, running);
+          await this.matchRunners(generations, running);
+          if (generations.live) await this.expose(projection, generations.live.generation);
+          exposed.at = Date.now();
           resync = false;
         }
-        generations = await this.superviseOnce(projection, resolveStarts, generations, running, start);
+        generations = await this.superviseOnce(
+          projection,
+          resolveStarts,
+          generations,
+          running,
+          start,
+          exposed,
+        );
+        await this.dropRetired(projection, exposed.at);
       } catch (error) {
         // A blip of PostgreSQL, or a switch that failed half-way, must not stop the runners or
         // give up the lease: the next round re-reads the generations and carries on.
@@ -185,6 +199,7 @@ export class ProjectionHost {
     current: Generations,
     running: Running[],
     start: (generation: Generation) => Running,
+    exposed: { at: number },
   ): Promise<Generations> {
     let generations = current;
     if (!generations.building && (await rebuildRequested(this.deps.pool, projection.name))) {
@@ -200,6 +215,10 @@ export class ProjectionHost {
     const building = generations.building;
     const candidate = building && running.find((r) => r.runner.generation === building.generation);
     if (!building || !candidate || candidate.runner.progress.state !== 'running') return generations;
+    // The PostgreSQL half commits first (catalog, views), then the alias follows: a crash in
+    // between leaves the catalog right and the alias behind, which the next start repairs. The
+    // other order would leave the alias on a generation the catalog never made live.
+    await candidate.runner.writer.prepareSwitch();
     const switched = await cutOver(this.deps.pool, projection.name, generations.live, building, (tx) =>
       candidate.runner.writer.publish(tx),
     );
@@ -209,22 +228,24 @@ export class ProjectionHost {
       { projection: projection.name, from: generations.live?.generation, to: building.generation },
       'cut over to the rebuilt generation',
     );
-    const next: Generations = { live: { ...building, state: 'live' }, building: undefined };
-    if (generations.live) await this.retire(projection, generations.live, running);
-    return next;
+    if (generations.live) await this.stopRetired(generations.live.generation, running);
+    // Should this fail, the round is retried as a resync, which exposes the live generation again.
+    await candidate.runner.writer.expose();
+    exposed.at = Date.now();
+    return { live: { ...building, state: 'live' }, building: undefined };
   }
 
   /**
    * After a failed round, makes the runners match the catalog: a generation that was switched
-   * to is promoted, one that was retired is stopped and dropped.
+   * to is promoted, one that was retired is stopped (its storage is dropped later).
    */
-  private async matchRunners(projection: Projection, generations: Generations, running: Running[]) {
+  private async matchRunners(generations: Generations, running: Running[]) {
     for (const r of [...running]) {
       const { generation } = r.runner;
       if (generation === generations.live?.generation) {
         if (r.runner.role !== 'live') r.runner.promote();
       } else if (generation !== generations.building?.generation) {
-        await this.retire(projection, { generation, version: projection.version, state: 'live' }, running);
+        await this.stopRetired(generation, running);
       }
     }
   }
@@ -245,16 +266,37 @@ export class ProjectionHost {
     };
   }
 
-  /** Stops a retired generation's runner and drops its storage and checkpoints. */
-  private async retire(projection: Projection, generation: Generation, running: Running[]): Promise<void> {
-    const index = running.findIndex((r) => r.runner.generation === generation.generation);
+  /** Points the public name at the live generation in stores outside PostgreSQL. */
+  private expose(projection: Projection, generation: number): Promise<void> {
+    return writerFor(projection, generation, this.deps).expose();
+  }
+
+  /** Stops a retired generation's runner; its storage stays until `dropRetired`. */
+  private async stopRetired(generation: number, running: Running[]): Promise<void> {
+    const index = running.findIndex((r) => r.runner.generation === generation);
     const old = running[index];
-    if (old) {
-      old.stop.abort();
-      await old.done;
-      running.splice(index, 1);
+    if (!old) return;
+    old.stop.abort();
+    await old.done;
+    running.splice(index, 1);
+  }
+
+  /**
+   * Drops the storage, then the checkpoints, of generations retired longer ago than the grace
+   * period, counted from the switch and from when this owner last pointed the public name at
+   * the live generation: a search that started on a retired index before the alias moved away
+   * from it (at most a query timeout long) finishes before the index goes. The catalog keeps
+   * what is still to drop, so a restart drops what its predecessor left.
+   */
+  private async dropRetired(projection: Projection, exposedAt: number): Promise<void> {
+    if (Date.now() - exposedAt < this.deps.retireGraceMs) return;
+    for (const generation of await generationsToDrop(
+      this.deps.pool,
+      projection.name,
+      this.deps.retireGraceMs,
+    )) {
+      await writerFor(projection, generation, this.deps).drop();
+      await forgetGeneration(this.deps.pool, projection.name, generation);
     }
-    await writerFor(projection, generation.generation, this.deps).drop();
-    await forgetGeneration(this.deps.pool, projection.name, generation.generation);
   }
 }

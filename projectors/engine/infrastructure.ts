@@ -75,5 +75,6 @@ export function runnerDeps(config: Config, infrastructure: Infrastructure, log: 
     log,
     batch: { maxSize: config.BATCH_SIZE, idleMs: config.BATCH_IDLE_MS, maxWaitMs: config.BATCH_MAX_WAIT_MS },
     contract: infrastructure.contract,
+    retireGraceMs: config.QUERY_TIMEOUT_MS,
   };
 }

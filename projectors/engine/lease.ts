@@ -3,6 +3,18 @@ import { createDedicatedClient } from '../../shared/clients/postgres.ts';
 import type { Logger } from '../../shared/log.ts';
 import { sleep } from './retry.ts';
 
+/**
+ * How quickly a dead peer of the lease connection is noticed, on both ends. The server drops a
+ * session whose host stopped answering after about 5 s (keepalive probes 2 s idle, 1 s apart,
+ * 3 unanswered; `tcp_user_timeout` for data it sent that was never acknowledged), which
+ * releases its locks for a standby; the OS default would wait about two hours. The owner runs a
+ * heartbeat query every poll interval and gives its leases up when one takes longer than
+ * `LEASE_QUERY_TIMEOUT_MS`, before the server can have released them to someone else.
+ */
+const SERVER_KEEPALIVES = `SET tcp_keepalives_idle = 2; SET tcp_keepalives_interval = 1;
+  SET tcp_keepalives_count = 3; SET tcp_user_timeout = 5000`;
+const LEASE_QUERY_TIMEOUT_MS = 3000;
+
 /** First key of every Vista lease lock, so they never collide with other users of advisory locks. */
 export const LEASE_NAMESPACE = 0x56495354; // 'VIST'
 
@@ -26,6 +38,7 @@ export class LeaseManager {
   private readonly held = new Map<string, AbortController>();
   /** Queries on the lease connection run one at a time (pg does not queue them for us in v9). */
   private serial: Promise<unknown> = Promise.resolve();
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private readonly connectionString: string,
@@ -65,6 +78,7 @@ export class LeaseManager {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.heartbeat);
     for (const controller of this.held.values()) controller.abort();
     this.held.clear();
     const client = this.client;
@@ -93,12 +107,17 @@ export class LeaseManager {
   private connect(): Promise<pg.Client> {
     if (this.client) return Promise.resolve(this.client);
     this.connecting ??= (async () => {
-      const client = createDedicatedClient(this.connectionString, 'vista-leases');
+      const client = createDedicatedClient(this.connectionString, 'vista-leases', {
+        keepAliveInitialDelayMs: 2000,
+        queryTimeoutMs: LEASE_QUERY_TIMEOUT_MS,
+      });
       client.on('error', (error) => this.dropConnection(client, error));
       client.on('end', () => this.dropConnection(client, new Error('lease connection ended')));
       try {
         await client.connect();
+        await client.query(SERVER_KEEPALIVES);
         this.client = client;
+        this.beat(client);
         return client;
       } finally {
         this.connecting = undefined;
@@ -107,10 +126,27 @@ export class LeaseManager {
     return this.connecting;
   }
 
+  /**
+   * A query on the lease connection every poll interval: a connection that silently stopped
+   * answering (a partition, a blackhole) times out and is dropped, so this process stops
+   * writing within seconds instead of when the OS gives up on the socket.
+   */
+  private beat(client: pg.Client): void {
+    clearInterval(this.heartbeat);
+    this.heartbeat = setInterval(() => {
+      if (this.client !== client || this.held.size === 0) return;
+      this.exclusive(() => client.query('SELECT 1')).catch((error: Error) =>
+        this.dropConnection(client, error),
+      );
+    }, this.pollMs);
+    this.heartbeat.unref();
+  }
+
   /** The session is gone, and with it every lock it held: every lease is lost. */
   private dropConnection(client: pg.Client, error: Error): void {
     if (this.client !== client) return;
     this.client = undefined;
+    clearInterval(this.heartbeat);
     if (this.held.size > 0)
       this.log.error({ err: error, leases: [...this.held.keys()] }, 'lease connection lost');
     for (const controller of this.held.values()) controller.abort();

@@ -36,6 +36,11 @@ export interface RunnerDeps {
   readonly log: Logger;
   readonly batch: BatchLimits;
   readonly contract: Contract;
+  /**
+   * How long a retired generation's storage outlives the switch: the longest a query may run,
+   * so searches that started on it before the switch finish before it is dropped.
+   */
+  readonly retireGraceMs: number;
 }
 
 /**

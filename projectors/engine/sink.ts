@@ -19,7 +19,11 @@ export interface DocumentSink<Doc, L> {
   /** The generation's lookup records; the engine writes them in the batch's transaction. */
   readonly lookups: LookupRecords<L>;
   ensureStorage(role: GenerationRole): Promise<void>;
+  /** Readies the generation to serve, before the switch's transaction opens (see `BatchWriter`). */
+  prepareSwitch(): Promise<void>;
   publish(tx: PoolClient): Promise<void>;
+  /** Points the public name at this generation in stores outside PostgreSQL (see `BatchWriter`). */
+  expose(): Promise<void>;
   drop(): Promise<void>;
   /**
    * Whether the store holds no document and no lookup record of this generation, counting

@@ -33,8 +33,20 @@ export interface BatchWriter {
    * and looks at what it holds; called once by the owner before its first batch.
    */
   ensureStorage(role: GenerationRole): Promise<void>;
-  /** Points the public name at this generation, inside `tx` where the store allows (cut-over). */
+  /**
+   * Readies a building generation to serve (an Elasticsearch index refreshes from now on),
+   * before the switch's transaction opens: nothing slow runs while it holds the catalog.
+   */
+  prepareSwitch(): Promise<void>;
+  /** Points the public name at this generation inside the switch's transaction (PostgreSQL views). */
   publish(tx: PoolClient): Promise<void>;
+  /**
+   * Points the public name at this generation in stores that cannot join the switch's
+   * transaction (an Elasticsearch alias): after it commits, and again whenever an owner starts
+   * or recovers, so a crash between the two halves is repaired and the alias always ends up
+   * where the catalog says. Idempotent; a no-op for PostgreSQL.
+   */
+  expose(): Promise<void>;
   /** Removes the generation's storage (after it was retired). */
   drop(): Promise<void>;
   /** Loads and folds what `events` change without writing anything; may be called again with fewer events. */
@@ -139,7 +151,9 @@ export function documentWriter<Doc extends object, L>(
       await sink.ensureStorage(role);
       written = (await sink.isEmpty()) ? new KeyFilter() : undefined;
     },
+    prepareSwitch: () => sink.prepareSwitch(),
     publish: (tx) => sink.publish(tx),
+    expose: () => sink.expose(),
     drop: () => sink.drop(),
     async prepare(events) {
       const preparedAt = epoch;

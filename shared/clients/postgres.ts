@@ -38,8 +38,21 @@ export function createPool(
 }
 
 /** A client outside any pool, for session state such as advisory locks and LISTEN. */
-export function createDedicatedClient(connectionString: string, applicationName: string): pg.Client {
-  return new pg.Client({ connectionString, application_name: applicationName, keepAlive: true, types });
+export function createDedicatedClient(
+  connectionString: string,
+  applicationName: string,
+  options: { keepAliveInitialDelayMs?: number; queryTimeoutMs?: number } = {},
+): pg.Client {
+  return new pg.Client({
+    connectionString,
+    application_name: applicationName,
+    keepAlive: true,
+    ...(options.keepAliveInitialDelayMs === undefined
+      ? {}
+      : { keepAliveInitialDelayMillis: options.keepAliveInitialDelayMs }),
+    ...(options.queryTimeoutMs === undefined ? {} : { query_timeout: options.queryTimeoutMs }),
+    types,
+  });
 }
 
 /** Connects once and disconnects: whether the server at `connectionString` takes this login. */

@@ -111,8 +111,9 @@ describe('rebuild by replay', () => {
     expect(failures).toEqual([]);
     expect(queries).toBeGreaterThan(20);
     expect(generation).toBe((live?.generation as number) + 1);
-    // The retired generation's storage is gone: the owner drops it after the cut-over, its
-    // table and then its lookup table, so the check waits for the drop to finish.
+    // The retired generation's storage is gone: the owner drops it a query timeout after the
+    // cut-over (searches started before it finish first), its table and then its lookup table,
+    // so the check waits for the drop to finish.
     const expected = [`orders__g${generation}`, `orders__g${generation}__lookup`];
     const tables = async () =>
       (
@@ -124,7 +125,7 @@ describe('rebuild by replay', () => {
         .sort();
     await eventually(
       async () => ((await tables()).join() === expected.join() ? true : undefined),
-      10_000,
+      60_000,
       'the retired generation to be dropped',
     ).catch(() => undefined);
     expect(await tables()).toEqual(expected);

@@ -111,7 +111,7 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
   }
 
   /**
-   * Creates this generation's index; a live generation gets the alias if no index has it yet. A
+   * Creates this generation's index; a live generation's alias is made to point at it. A
    * building generation is written without periodic refreshes (nobody reads it) and refreshed
    * once when it is published.
    */
@@ -139,28 +139,48 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
           if (error.meta?.body?.error?.type !== 'resource_already_exists_exception') throw error;
         });
     }
-    if (this.live && !(await this.es.indices.existsAlias({ name: this.alias }))) {
-      await this.es.indices.updateAliases({ actions: [{ add: { index: this.index, alias: this.alias } }] });
-    }
+    if (this.live) await this.expose();
     await inTransaction(this.pool, (tx) => this.lookups.ensureStorage(tx));
   }
 
   /**
-   * Moves the alias to this index in one `_aliases` call (atomic for readers), after restoring
-   * periodic refreshes and refreshing, so the first query after the switch sees everything.
-   * Elasticsearch is outside the caller's transaction: if that transaction then fails, the
-   * next cut-over attempt moves the alias again, which is idempotent.
+   * Restores periodic refreshes and refreshes, so the first search after the switch sees
+   * everything; from now on every batch is refreshed too (a position reached after the switch
+   * must mean searchable). Runs before the switch's transaction, which it would otherwise hold.
    */
-  async publish(): Promise<void> {
+  async prepareSwitch(): Promise<void> {
+    this.live = true;
     await this.es.indices.putSettings({ index: this.index, settings: { refresh_interval: '1s' } });
     await this.es.indices.refresh({ index: this.index });
+  }
+
+  /** Nothing of Elasticsearch can join the switch's transaction: the alias moves after it commits. */
+  publish(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /**
+   * Makes the alias point at this index alone, in one `_aliases` call (atomic for readers).
+   * The catalog's switch commits first and the alias follows: a crash or a failure in between
+   * leaves the alias on the retired index, which is still there (it is dropped only after a
+   * grace period), and the next owner's start, or the next supervision round, moves it here.
+   */
+  async expose(): Promise<void> {
+    this.live = true;
+    const current = await this.es.indices
+      .getAlias({ name: this.alias })
+      .then((found) => Object.keys(found))
+      .catch((error: { meta?: { statusCode?: number } }) => {
+        if (error.meta?.statusCode === 404) return [];
+        throw error;
+      });
+    if (current.length === 1 && current[0] === this.index) return;
     await this.es.indices.updateAliases({
       actions: [
         { remove: { index: `${this.alias}__g*`, alias: this.alias, must_exist: false } },
         { add: { index: this.index, alias: this.alias } },
       ],
     });
-    this.live = true;
   }
 
   async drop(): Promise<void> {

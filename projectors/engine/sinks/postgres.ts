@@ -128,6 +128,15 @@ export class PostgresDocumentSink<Doc extends object, L> implements DocumentSink
     });
   }
 
+  prepareSwitch(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** The view was replaced inside the switch's transaction: nothing outside it to point. */
+  expose(): Promise<void> {
+    return Promise.resolve();
+  }
+
   publish(tx: PoolClient): Promise<void> {
     const where = this.target.visibleWhen ? ` WHERE ${this.target.visibleWhen}` : '';
     return replaceView(tx, this.name, `SELECT * FROM ${ident(this.table)}${where}`);

@@ -27,7 +27,10 @@ export function sqlWriter(pool: Pool, projection: SqlProjection, generation: num
         if (role === 'live') await replaceView(tx, projection.name, projection.view(table));
       });
     },
+    prepareSwitch: () => Promise.resolve(),
     publish: (tx) => replaceView(tx, projection.name, projection.view(table)),
+    // The view was replaced inside the switch's transaction: nothing outside it to point.
+    expose: () => Promise.resolve(),
     async drop() {
       const prefix = sqlProjectionTable(projection.name, generation, '');
       const { rows } = await pool.query<{ tablename: string }>(

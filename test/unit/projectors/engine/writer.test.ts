@@ -48,7 +48,9 @@ function memorySink<L = never>(initial: Record<string, Stock> = {}, records: Rec
   const sink: DocumentSink<Stock, L> = {
     keepsPositions: false,
     ensureStorage: async () => undefined,
+    prepareSwitch: async () => undefined,
     publish: async () => undefined,
+    expose: async () => undefined,
     drop: async () => undefined,
     isEmpty: async () => rows.size === 0,
     async load(keys) {
