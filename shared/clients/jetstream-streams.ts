@@ -5,7 +5,7 @@ import {
   StorageType,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { type StreamDefinition, type Streams, subjectMatches } from '../events/streams.ts';
+import { type StreamDefinition, type Streams } from '../events/streams.ts';
 import type { Logger } from '../log.ts';
 
 const NS_PER_SECOND = 1_000_000_000;
@@ -93,9 +93,7 @@ export function compareStream(
       differences.push({ stream: want.name, setting, want: String(wanted), have: String(had), fatal });
   };
   const needed = want.subjects?.[0] ?? '';
-  const covered = (have.subjects ?? []).some(
-    (s) => subjectMatches(s, needed.replace(/>$/, 'x')) || s === needed,
-  );
+  const covered = (have.subjects ?? []).some((filter) => filterCovers(filter, needed));
   if (!covered) differ('subjects', needed, (have.subjects ?? []).join(','), true);
   differ('storage', want.storage, have.storage);
   differ('retention', want.retention, have.retention);
@@ -103,6 +101,21 @@ export function compareStream(
   differ('max_age (ns)', want.max_age, have.max_age);
   differ('duplicate_window (ns)', want.duplicate_window, have.duplicate_window);
   return differences;
+}
+
+/**
+ * Whether every subject `wanted` matches is also matched by `filter` (`orders.>` covers
+ * `orders.>` and `orders.*.x`; `orders.*` does not cover `orders.>`).
+ */
+export function filterCovers(filter: string, wanted: string): boolean {
+  const have = filter.split('.');
+  const want = wanted.split('.');
+  for (let i = 0; i < have.length; i++) {
+    if (have[i] === '>') return i < want.length;
+    if (i >= want.length || want[i] === '>') return false;
+    if (have[i] !== '*' && have[i] !== want[i]) return false;
+  }
+  return have.length === want.length;
 }
 
 /** The last and first sequence of each stream: the head a projection is catching up to. */
