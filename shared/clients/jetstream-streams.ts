@@ -5,7 +5,7 @@ import {
   StorageType,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { type StreamDefinition, type Streams } from '../events/streams.ts';
+import type { StreamDefinition, Streams } from '../events/streams.ts';
 import type { Logger } from '../log.ts';
 
 const NS_PER_SECOND = 1_000_000_000;
