@@ -58,7 +58,7 @@ const selected = app.projections.filter(
 const host = new ProjectionHost(
   selected,
   runnerDeps(config, infrastructure, log),
-  new LeaseManager(config.DATABASE_URL, log),
+  new LeaseManager(config.DATABASE_URL, log, { ttlMs: config.LEASE_TTL_MS }),
 );
 
 const registry = createRegistry();

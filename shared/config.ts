@@ -94,6 +94,11 @@ const ConfigSchema = z.object({
    * live load the idle time never comes, so this bounds how stale a view gets.
    */
   BATCH_MAX_WAIT_MS: integer(1, 60_000).default(20),
+  /**
+   * How long a projection's lease stays valid after its owner's last renewal: an owner that
+   * stops renewing (dead, frozen, cut off) is replaced after at most this long.
+   */
+  LEASE_TTL_MS: integer(1000, 60_000).default(4000),
   /** A projection with lag whose checkpoint has not moved for this long is `stalled`. */
   STALL_AFTER_S: integer(1, 86_400).default(60),
   /**

@@ -60,8 +60,10 @@ export class ElasticsearchViewReader {
     readonly view: DerivedView,
   ) {}
 
+  /** The view's visible field, and never a tombstone (a document its projection evolved to null). */
   private visible(): Query[] {
-    return this.view.visibleField ? [{ term: { [this.view.visibleField]: true } }] : [];
+    const live: Query = { bool: { must_not: { term: { _deleted: true } } } };
+    return this.view.visibleField ? [{ term: { [this.view.visibleField]: true } }, live] : [live];
   }
 
   keyOf(node: Source): string {

@@ -10,7 +10,7 @@ import {
   reconcileGenerations,
   type StartResolver,
 } from './generations.ts';
-import type { LeaseManager } from './lease.ts';
+import { assertFence, type Fence, type Lease, type LeaseManager } from './lease.ts';
 import { recordState } from './projection-catalog.ts';
 import { derivedIndexes, viewOf } from './public-view.ts';
 import { sleep } from './retry.ts';
@@ -25,12 +25,21 @@ import { type BatchWriter, documentWriter, type UnitOfWork } from './writer.ts';
 /** How often an owner looks for rebuild requests and whether a building generation can take over. */
 const SUPERVISE_POLL_MS = 1000;
 
-/** The writer for one generation of a projection, by its kind and target. */
-export function writerFor(projection: Projection, generation: number, deps: RunnerDeps): BatchWriter {
-  if (projection.kind === 'sql') return sqlWriter(deps.pool, projection, generation);
+/**
+ * The writer for one generation of a projection, by its kind and target. Its writes are fenced
+ * by `fence`, the lease its owner holds; without one (a benchmark, a test of one runner) they
+ * are not, and nothing else may write the generation meanwhile.
+ */
+export function writerFor(
+  projection: Projection,
+  generation: number,
+  deps: RunnerDeps,
+  fence?: Fence,
+): BatchWriter {
+  if (projection.kind === 'sql') return sqlWriter(deps.pool, projection, generation, fence);
   const { target } = projection;
   const unitOfWork: UnitOfWork = (move, write) =>
-    commitUnitOfWork(deps.pool, { projection: projection.name, generation }, move, write);
+    commitUnitOfWork(deps.pool, { projection: projection.name, generation, fence }, move, write);
   if (target.kind === 'postgres') {
     // What the view lets readers filter and sort on is indexed, so no declared filter scans.
     const view = viewOf(projection);
@@ -53,6 +62,7 @@ export function writerFor(projection: Projection, generation: number, deps: Runn
     deps.streams.namespace,
     generation,
     target,
+    fence?.epoch ?? 0,
   );
   return documentWriter(projection, sink, unitOfWork);
 }
@@ -108,10 +118,10 @@ export class ProjectionHost {
     while (!signal.aborted) {
       const lease = await this.leases.acquire(projection.name, signal);
       if (!lease) return;
-      this.deps.log.info({ projection: projection.name }, 'lease acquired');
+      this.deps.log.info({ projection: projection.name, epoch: lease.epoch }, 'lease acquired');
       const owned = AbortSignal.any([signal, lease.lost]);
       try {
-        await this.supervise(projection, owned);
+        await this.supervise(projection, lease, owned);
       } catch (error) {
         this.deps.log.error({ err: error, projection: projection.name }, 'supervising failed; retrying');
         await sleep(SUPERVISE_POLL_MS, owned);
@@ -123,7 +133,9 @@ export class ProjectionHost {
         // lease is still ours: after a lost lease the projection's state belongs to its new owner.
         const live = running.find((r) => r.runner.role === 'live')?.runner.generation;
         if (!lease.lost.aborted && live !== undefined) {
-          await recordState(this.deps.pool, projection.name, live, 'stopped', null).catch(() => undefined);
+          await recordState(this.deps.pool, projection.name, live, 'stopped', null, lease).catch(
+            () => undefined,
+          );
         }
         this.active.delete(projection.name);
         await lease.release();
@@ -132,7 +144,7 @@ export class ProjectionHost {
   }
 
   /** While the lease is held: keep the generations running, start rebuilds, cut over. */
-  private async supervise(projection: Projection, signal: AbortSignal): Promise<void> {
+  private async supervise(projection: Projection, lease: Lease, signal: AbortSignal): Promise<void> {
     const resolveStarts = this.startResolver(projection);
     let generations = await reconcileGenerations(this.deps.pool, projection, resolveStarts);
     const running: Running[] = [];
@@ -140,10 +152,11 @@ export class ProjectionHost {
     const start = (generation: Generation) => {
       const runner = new ProjectionRunner(
         projection,
-        writerFor(projection, generation.generation, this.deps),
+        writerFor(projection, generation.generation, this.deps, lease),
         this.deps,
         generation.generation,
         generation.state,
+        lease,
       );
       const stop = new AbortController();
       const entry = { runner, stop, done: runner.run(AbortSignal.any([signal, stop.signal])) };
@@ -175,6 +188,7 @@ export class ProjectionHost {
         }
         generations = await this.superviseOnce(
           projection,
+          lease,
           resolveStarts,
           generations,
           running,
@@ -195,6 +209,7 @@ export class ProjectionHost {
   /** One round: start a requested rebuild, switch to a building generation that caught up. */
   private async superviseOnce(
     projection: Projection,
+    lease: Lease,
     resolveStarts: Parameters<typeof reconcileGenerations>[2],
     current: Generations,
     running: Running[],
@@ -219,8 +234,16 @@ export class ProjectionHost {
     // between leaves the catalog right and the alias behind, which the next start repairs. The
     // other order would leave the alias on a generation the catalog never made live.
     await candidate.runner.writer.prepareSwitch();
-    const switched = await cutOver(this.deps.pool, projection.name, generations.live, building, (tx) =>
-      candidate.runner.writer.publish(tx),
+    const switched = await cutOver(
+      this.deps.pool,
+      projection.name,
+      generations.live,
+      building,
+      async (tx) => {
+        // Only the owner switches: a stale one waking up here finds another epoch and fails.
+        await assertFence(tx, lease);
+        await candidate.runner.writer.publish(tx);
+      },
     );
     if (!switched) return generations;
     candidate.runner.promote();

@@ -94,6 +94,26 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE vista_dead_letters DROP CONSTRAINT vista_dead_letters_projection_stream_sequence_key;
    ALTER TABLE vista_dead_letters ADD UNIQUE (projection, generation, stream, sequence);
    ALTER TABLE vista_generations ADD COLUMN resume_requested boolean NOT NULL DEFAULT false;`,
+  // Fenced leases: one row per unit (a projection, or a partition of one) with its owner, an
+  // epoch that only grows (the fencing token every commit checks) and an expiry that only the
+  // owner's renewals move; and the projector processes that are present, for status and balancing.
+  `CREATE TABLE vista_leases (
+     projection text NOT NULL,
+     partition integer NOT NULL DEFAULT 0,
+     owner text,
+     epoch bigint NOT NULL DEFAULT 0,
+     expires_at timestamptz NOT NULL DEFAULT now(),
+     acquired_at timestamptz,
+     renewed_at timestamptz,
+     PRIMARY KEY (projection, partition)
+   );
+   CREATE TABLE vista_projectors (
+     id text PRIMARY KEY,
+     host text NOT NULL,
+     pid integer NOT NULL,
+     started_at timestamptz NOT NULL DEFAULT now(),
+     seen_at timestamptz NOT NULL DEFAULT now()
+   );`,
 ];
 
 /** Serialises concurrent migrators (several projector processes starting at once). */

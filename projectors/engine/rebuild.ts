@@ -3,7 +3,7 @@ import type { Logger } from '../../shared/log.ts';
 import type { Projection } from './define.ts';
 import { readGenerations, requestRebuild } from './generations.ts';
 import { ProjectionHost } from './host.ts';
-import { LeaseManager } from './lease.ts';
+import { LeaseManager, leaseOwners } from './lease.ts';
 import type { RunnerDeps } from './runner.ts';
 import type { StartPosition } from './start-positions.ts';
 
@@ -15,12 +15,9 @@ export function progressLine(done: number, total: number, perSecond: number, wid
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.floor(ratio * 100)).padStart(3)}% ${done}/${total} events  ${Math.round(perSecond)} events/s  ${Number.isNaN(left) ? '?' : left} s left`;
 }
 
-async function leaseIsFree(databaseUrl: string, log: Logger, name: string): Promise<boolean> {
-  const probe = new LeaseManager(databaseUrl, log);
-  const lease = await probe.acquire(name, AbortSignal.timeout(1500));
-  await lease?.release();
-  await probe.close();
-  return lease !== undefined;
+/** Whether no projector process holds the projection's lease now (read, not taken: no epoch is spent). */
+async function leaseIsFree(pool: RunnerDeps['pool'], name: string): Promise<boolean> {
+  return !(await leaseOwners(pool)).some((lease) => lease.projection === name);
 }
 
 /** The generation being built halted (a poison event under `halt`, a divergence, a gap): the rebuild cannot finish. */
@@ -53,7 +50,7 @@ export async function rebuild(
   const before = (await readGenerations(pool, projection.name)).live?.generation;
   const stop = new AbortController();
   let hosting: Promise<void> | undefined;
-  if (await leaseIsFree(databaseUrl, log, projection.name)) {
+  if (await leaseIsFree(pool, projection.name)) {
     write('no projector owns it: rebuilding in this process', true);
     hosting = new ProjectionHost([projection], deps, new LeaseManager(databaseUrl, log)).run(stop.signal);
   }

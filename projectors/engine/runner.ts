@@ -21,10 +21,12 @@ import {
 } from './dead-letters.ts';
 import type { Projection } from './define.ts';
 import { requestRebuild, restartGeneration } from './generations.ts';
+import { type Lease, LeaseLostError } from './lease.ts';
 import { type RawMessage, readOrdered, StreamGapError } from './ordered-source.ts';
 import { isDataDependent, poisonCode } from './poison.ts';
 import { recordState } from './projection-catalog.ts';
 import { backoffMs, isTransient, sleep } from './retry.ts';
+import { StoreAheadError } from './sinks/elasticsearch.ts';
 import type { BatchWriter, GenerationRole, PreparedBatch } from './writer.ts';
 
 export interface RunnerDeps {
@@ -117,6 +119,8 @@ export class ProjectionRunner {
     private readonly deps: RunnerDeps,
     generation: number,
     private currentRole: GenerationRole = 'live',
+    /** The lease its owner holds; undefined when one process runs it alone (tests, benchmarks). */
+    private readonly lease?: Lease,
   ) {
     this.log = deps.log.child({ projection: projection.name, generation });
     this.progress = {
@@ -179,6 +183,20 @@ export class ProjectionRunner {
         });
         if (outcome === 'halted') await this.waitForResume(signal);
       } catch (error) {
+        if (error instanceof LeaseLostError && this.lease) {
+          // Another owner has the projection now: stop writing anything, status included.
+          this.log.warn({ err: error }, 'lease lost; stopping');
+          this.lease.surrender(error.message);
+          continue;
+        }
+        // Without a lease, a newer epoch in the store is as unexplained as any other.
+        if (error instanceof StoreAheadError || error instanceof LeaseLostError) {
+          this.progress.lastError = error.message;
+          this.log.error(error.message);
+          this.setState('halted');
+          await this.waitForResume(signal);
+          continue;
+        }
         if (error instanceof StreamGapError) {
           this.progress.lastError = error.message;
           this.log.error(error.message);
@@ -503,6 +521,9 @@ export class ProjectionRunner {
   private async commitStep({ applied, deadLetters, prepared, halt }: PreparedStep): Promise<boolean> {
     const next: Checkpoint = {};
     for (const raw of applied) next[raw.stream] = Math.max(next[raw.stream] ?? 0, raw.sequence);
+    // A courtesy before writing: an owner whose renewal is overdue stops here. The epoch in
+    // the commit's transaction and in Elasticsearch's versions is what actually fences it.
+    this.lease?.assertHeld();
     await prepared.commit({ deadLetters, resolvedDeadLetters: [], expected: this.progress.positions, next });
 
     this.progress.positions = { ...this.progress.positions, ...next };
@@ -557,7 +578,7 @@ export class ProjectionRunner {
     const { state, generation, lastError } = this.progress;
     const detail = state === 'halted' || state === 'retrying' ? (lastError ?? null) : null;
     this.stateWrites = this.stateWrites
-      .then(() => recordState(this.deps.pool, this.projection.name, generation, state, detail))
+      .then(() => recordState(this.deps.pool, this.projection.name, generation, state, detail, this.lease))
       .catch((error: unknown) => this.log.debug({ err: error }, 'could not record projection state'));
   }
 }

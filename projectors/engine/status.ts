@@ -3,7 +3,6 @@ import { storedAtMemo, streamHeads } from '../../shared/clients/jetstream-stream
 import type { Pool } from '../../shared/clients/postgres.ts';
 import type { Streams } from '../../shared/events/streams.ts';
 import { judgeStall, lagSeconds, stallDetail } from '../../shared/stall.ts';
-import { LEASE_NAMESPACE } from './lease.ts';
 
 export interface ProjectionStatus {
   readonly name: string;
@@ -77,9 +76,8 @@ async function readStatusWith(
     positions: { stream: string; position: number; start: string }[];
   }>(
     `SELECT g.projection AS name, g.version, g.generation, g.state AS role, g.status, g.detail,
-            EXISTS (SELECT 1 FROM pg_locks l
-                     WHERE l.locktype = 'advisory' AND l.granted AND l.classid = ${LEASE_NAMESPACE}
-                       AND l.objsubid = 2 AND l.objid::int4 = hashtext(g.projection)) AS owned,
+            EXISTS (SELECT 1 FROM vista_leases l
+                     WHERE l.projection = g.projection AND l.owner IS NOT NULL AND l.expires_at > now()) AS owned,
             (SELECT count(*) FROM vista_dead_letters d
               WHERE d.projection = g.projection AND d.generation = g.generation
                 AND d.resolved_at IS NULL) AS dead_letters,

@@ -6,13 +6,12 @@ import { defineDocumentProjection, elasticsearchIndex } from '../../projectors/e
 import type { Stored } from '../../projectors/engine/fold.ts';
 import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations.ts';
 import { runnerDeps } from '../../projectors/engine/infrastructure.ts';
+import { LeaseLostError } from '../../projectors/engine/lease.ts';
 import { ProjectionRunner } from '../../projectors/engine/runner.ts';
-import {
-  ElasticsearchDocumentSink,
-  WriteConflictError,
-} from '../../projectors/engine/sinks/elasticsearch.ts';
+import { ElasticsearchDocumentSink, StoreAheadError } from '../../projectors/engine/sinks/elasticsearch.ts';
 import { commitUnitOfWork } from '../../projectors/engine/unit-of-work.ts';
 import { documentWriter, type UnitOfWork } from '../../projectors/engine/writer.ts';
+import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 
@@ -62,7 +61,7 @@ describe('Elasticsearch sink', () => {
     await sink.writeBefore(change.docs);
     await commitUnitOfWork(
       env.infrastructure.pool,
-      { projection: 'price_probe', generation: 1 },
+      { projection: 'price_probe', generation: 1, fence: undefined },
       { expected: change.expected, next: change.next, deadLetters: [], resolvedDeadLetters: [] },
       async () => undefined,
     );
@@ -71,7 +70,12 @@ describe('Elasticsearch sink', () => {
   async function runUntil(position: number) {
     const deps = runnerDeps(env.config, env.infrastructure, env.log);
     const unitOfWork: UnitOfWork = (move, write) =>
-      commitUnitOfWork(env.infrastructure.pool, { projection: 'price_probe', generation: 1 }, move, write);
+      commitUnitOfWork(
+        env.infrastructure.pool,
+        { projection: 'price_probe', generation: 1, fence: undefined },
+        move,
+        write,
+      );
     const runner = new ProjectionRunner(prices, documentWriter(prices as never, sink, unitOfWork), deps, 1);
     const stop = new AbortController();
     const running = runner.run(stop.signal);
@@ -95,7 +99,16 @@ describe('Elasticsearch sink', () => {
   beforeAll(async () => {
     env = await testEnvironment();
     const { nats, streams, es, pool } = env.infrastructure;
-    sink = new ElasticsearchDocumentSink(es, pool, env.log, 'price_probe', streams.namespace, 1, priceIndex);
+    sink = new ElasticsearchDocumentSink(
+      es,
+      pool,
+      env.log,
+      'price_probe',
+      streams.namespace,
+      1,
+      priceIndex,
+      0,
+    );
     for (const [id, price] of [
       ['p1', 100],
       ['p2', 200],
@@ -209,10 +222,74 @@ describe('Elasticsearch sink', () => {
     await expect(write({ CATALOG: 40, ORDERS: 70 }, 1)).resolves.toBeUndefined(); // a replay
     await expect(write({ CATALOG: 30, ORDERS: 60 }, 2)).resolves.toBeUndefined(); // older: held
     // Version 105 loses to 110, yet the stored document never absorbed CATALOG 41..100.
-    await expect(write({ CATALOG: 100, ORDERS: 5 }, 3)).rejects.toBeInstanceOf(WriteConflictError);
+    await expect(write({ CATALOG: 100, ORDERS: 5 }, 3)).rejects.toBeInstanceOf(StoreAheadError);
     expect((await documents()).p8?.source).toEqual({
       priceCents: 1,
       _positions: { CATALOG: 40, ORDERS: 70 },
     });
+  });
+
+  it('a document evolved to null is a tombstone with its positions, and a stale owner cannot bring it back', async () => {
+    const { es, pool, streams } = env.infrastructure;
+    const owner = (epoch: number) =>
+      new ElasticsearchDocumentSink<Price, never>(
+        es,
+        pool,
+        env.log,
+        'price_probe',
+        streams.namespace,
+        1,
+        priceIndex,
+        epoch,
+      );
+    await owner(1).writeBefore(new Map([['p6', { doc: { priceCents: 6 }, positions: { CATALOG: 6 } }]]));
+    await owner(1).writeBefore(new Map([['p6', { doc: null, positions: { CATALOG: 7 } }]]));
+    // Far longer than index.gc_deletes would keep a real delete's version: a tombstone is a document.
+    expect((await owner(1).load(['p6'])).get('p6')).toEqual({ doc: null, positions: { CATALOG: 7 } });
+    // The owner of epoch 0 wakes up with a write it folded before the delete: it loses, and says so.
+    await expect(
+      owner(0).writeBefore(new Map([['p6', { doc: { priceCents: 5 }, positions: { CATALOG: 6 } }]])),
+    ).rejects.toBeInstanceOf(LeaseLostError);
+    expect((await owner(1).load(['p6'])).get('p6')).toEqual({ doc: null, positions: { CATALOG: 7 } });
+    expect((await documents()).p6?.source).toEqual({ _deleted: true, _positions: { CATALOG: 7 } });
+  });
+
+  it('a store ahead of the checkpoint in a way the owner cannot explain halts the projection and says so', async () => {
+    const { pool, nats, streams } = env.infrastructure;
+    // The tests above left the checkpoint wherever they needed it: start this one at the head.
+    const head = (await streamHeads(nats.jsm, streams, ['CATALOG'])).CATALOG ?? 0;
+    await pool.query(
+      `DELETE FROM vista_checkpoints WHERE projection = 'price_probe' AND stream <> 'CATALOG'`,
+    );
+    await pool.query(`UPDATE vista_checkpoints SET position = $1 WHERE projection = 'price_probe'`, [head]);
+    const deps = runnerDeps(env.config, env.infrastructure, env.log);
+    const unitOfWork: UnitOfWork = (move, write) =>
+      commitUnitOfWork(pool, { projection: 'price_probe', generation: 1, fence: undefined }, move, write);
+    const runner = new ProjectionRunner(prices, documentWriter(prices as never, sink, unitOfWork), deps, 1);
+    const stop = new AbortController();
+    const running = runner.run(stop.signal);
+    const priceOfP1 = (priceCents: number) =>
+      publishEvent(nats.js, streams, {
+        eventType: PriceChanged,
+        data: { productId: 'p1', priceCents },
+        id: `p1-${priceCents}`,
+        time: '2026-01-01T00:00:02.000Z',
+        source: '/test',
+      });
+    // The owner folds p1 once, and keeps it in its cache.
+    await priceOfP1(140);
+    await eventually(async () => (runner.progress.positions.CATALOG === head + 1 ? true : undefined));
+    // Behind the owner's back, p1 absorbs events of a history the owner never read (ORDERS 900).
+    await sink.writeBefore(new Map([['p1', { doc: { priceCents: 1 }, positions: { ORDERS: 900 } }]]));
+    await priceOfP1(150);
+    await eventually(async () => (runner.progress.state === 'halted' ? true : undefined), 30_000, 'a halt');
+    stop.abort();
+    await running;
+    expect(runner.progress.lastError).toMatch(/document p1 .* holds positions \{"ORDERS":900\}.*rebuild/);
+    const { rows } = await pool.query(
+      `SELECT status, detail FROM vista_generations WHERE projection = 'price_probe' AND generation = 1`,
+    );
+    expect(rows[0]?.status).toBe('halted');
+    expect((await documents()).p1?.source).toEqual({ priceCents: 1, _positions: { ORDERS: 900 } });
   });
 });

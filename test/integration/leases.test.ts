@@ -5,7 +5,7 @@ import shopApp from '../../examples/shop/index.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import type { Pool } from '../../shared/clients/postgres.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
-import { leaseLocks, livePositions, type Positions } from '../support/engine-state.ts';
+import { leaseHolders, livePositions, type Positions } from '../support/engine-state.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { leaseAcquired, type ProjectorProcess, ProjectorProcesses } from '../support/projector-process.ts';
 import {
@@ -26,25 +26,22 @@ const NAMES = shopApp.projections.map((p) => p.name);
 const CHUNK = 2000;
 
 /**
- * Samples the lease locks in PostgreSQL until `stop`: per projection, the most sessions seen
- * holding it at once, and every session that held it.
+ * Samples the leases in PostgreSQL until `stop`: per projection, every (owner, epoch) seen
+ * holding it, in the order seen.
  */
-function sampleLeaseLocks(pool: Pool, everyMs = 100) {
-  const most = Object.fromEntries(NAMES.map((name) => [name, 0]));
-  const holders = Object.fromEntries(NAMES.map((name) => [name, new Set<number>()]));
-  const applications = new Set<string>();
+function sampleLeases(pool: Pool, everyMs = 100) {
+  const tenures = Object.fromEntries(NAMES.map((name) => [name, [] as { owner: string; epoch: number }[]]));
   let samples = 0;
   let stopped = false;
   const sampling = (async () => {
     while (!stopped) {
-      const locks = await leaseLocks(pool, NAMES);
+      const held = await leaseHolders(pool, NAMES);
       samples++;
-      for (const name of NAMES) {
-        const held = locks.filter((l) => l.projection === name);
-        most[name] = Math.max(most[name] ?? 0, held.length);
-        for (const lock of held) holders[name]?.add(lock.backendPid);
+      for (const { projection, owner, epoch } of held) {
+        const seen = tenures[projection] as { owner: string; epoch: number }[];
+        const last = seen.at(-1);
+        if (last?.owner !== owner || last.epoch !== epoch) seen.push({ owner, epoch });
       }
-      for (const lock of locks) applications.add(lock.applicationName);
       await sleep(everyMs);
     }
   })();
@@ -54,7 +51,7 @@ function sampleLeaseLocks(pool: Pool, everyMs = 100) {
     stop: async () => {
       stopped = true;
       await sampling;
-      return { samples, most, holders, applications };
+      return { samples, tenures };
     },
   };
 }
@@ -65,7 +62,7 @@ function total(positions: Positions | undefined): number {
 
 describe('leases: two projector processes on one installation', () => {
   let env: TestEnvironment;
-  let sampler: ReturnType<typeof sampleLeaseLocks> | undefined;
+  let sampler: ReturnType<typeof sampleLeases> | undefined;
   const processes = new ProjectorProcesses();
   const history = [...demoHistory({ events: 20_000, seed: 71 })];
 
@@ -83,7 +80,7 @@ describe('leases: two projector processes on one installation', () => {
   it('each projection is processed by exactly one; killing the owner hands over from the checkpoint with nothing lost or doubled', async () => {
     processes.printLogsOnFailure();
     const { pool, nats, streams } = env.infrastructure;
-    sampler = sampleLeaseLocks(pool);
+    sampler = sampleLeases(pool);
     // Small batches: catching up takes hundreds of commits, so the kill lands among them.
     const both = [
       processes.start(env, 'A', { BATCH_SIZE: '200' }),
@@ -150,23 +147,25 @@ describe('leases: two projector processes on one installation', () => {
       for (const name of NAMES) expect(p.lines.filter(leaseAcquired(name)).length).toBeLessThanOrEqual(1);
     }
 
-    const locks = await sampler.stop();
-    expect(locks.samples).toBeGreaterThan(20);
-    expect(locks.most).toEqual(Object.fromEntries(NAMES.map((name) => [name, 1])));
-    // orders was held by two sessions over time (the dead owner's, then the survivor's), never at once.
-    expect(locks.holders.orders?.size).toBe(2);
-    expect([...locks.applications]).toEqual(['vista-leases']);
+    const leases = await sampler.stop();
+    expect(leases.samples).toBeGreaterThan(20);
+    // orders had two tenures (the dead owner's, then the survivor's), the survivor's with a
+    // higher epoch, so nothing the dead owner had in flight could land after it took over.
+    const orders = leases.tenures.orders ?? [];
+    expect(orders.map((t) => t.owner)).toHaveLength(2);
+    expect(new Set(orders.map((t) => t.owner)).size).toBe(2);
+    expect((orders[1]?.epoch ?? 0) > (orders[0]?.epoch ?? 0)).toBe(true);
 
-    const orders = expectedOrders(history);
-    expect(await readOrders(pool)).toEqual(Object.fromEntries(orders));
+    const expected = expectedOrders(history);
+    expect(await readOrders(pool)).toEqual(Object.fromEntries(expected));
     const customers = expectedCustomerStats(history);
     const { rows } = await pool.query<{ orders: number; cancelled: number; spend: number }>(
       `SELECT sum(order_count)::int AS orders, sum(cancelled_count)::int AS cancelled,
               sum(lifetime_spend_cents)::bigint AS spend FROM customer_stats`,
     );
     expect(rows[0]).toEqual({
-      orders: orders.size,
-      cancelled: [...orders.values()].filter((o) => o.status === 'CANCELLED').length,
+      orders: expected.size,
+      cancelled: [...expected.values()].filter((o) => o.status === 'CANCELLED').length,
       spend: [...customers.values()].reduce((sum, c) => sum + c.lifetimeSpendCents, 0),
     });
     expect(await readCustomerStats(pool)).toEqual(Object.fromEntries(customers));

@@ -6,7 +6,7 @@ import type { OutgoingEvent } from '../../shared/events/publish.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
 import { elasticsearchAlias } from '../../shared/read-model-names.ts';
 import {
-  leaseLocks,
+  leaseHolders,
   livePositions,
   type Positions,
   projectionStatus,
@@ -82,7 +82,7 @@ describe('graceful shutdown of a projector process', () => {
     expect(first.lines.filter((l) => Number(l.level) >= 50)).toEqual([]); // no error on the way out
 
     // Leases released and every connection to the database closed.
-    expect(await leaseLocks(pool, NAMES)).toEqual([]);
+    expect(await leaseHolders(pool, NAMES)).toEqual([]);
     await eventually(
       async () => ((await projectorSessions(pool)).length === 0 ? true : undefined),
       5_000,

@@ -1,7 +1,6 @@
-import { LEASE_NAMESPACE } from '../../projectors/engine/lease.ts';
 import type { Pool } from '../../shared/clients/postgres.ts';
 
-// What the engine's tables and PostgreSQL's lock table say about a test environment's
+// What the engine's tables and PostgreSQL's activity say about a test environment's
 // projections, read from outside the projector processes.
 
 /** Per stream, a position (a checkpoint, or the stream heads it is compared with). */
@@ -35,28 +34,20 @@ export async function projectionStatus(
   return Object.fromEntries(rows.map((r) => [r.name, { status: r.status, detail: r.detail }]));
 }
 
-/** A granted lease lock: the projection and the PostgreSQL backend (session) holding it. */
-export interface LeaseLock {
+/** A lease held now: the projection, its owner (a projector process) and the epoch it holds. */
+export interface LeaseHolder {
   readonly projection: string;
-  readonly backendPid: number;
-  readonly applicationName: string;
+  readonly owner: string;
+  readonly epoch: number;
 }
 
-/**
- * The lease locks held now in this database, for the given projections: the session advisory
- * locks `pg_try_advisory_lock(LEASE_NAMESPACE, hashtext(name))` takes (classid is the first key,
- * objid the second as an unsigned oid, objsubid 2 for the two-key form).
- */
-export async function leaseLocks(pool: Pool, projections: readonly string[]): Promise<LeaseLock[]> {
-  const { rows } = await pool.query<LeaseLock>(
-    `SELECT p.name AS projection, l.pid AS "backendPid", coalesce(a.application_name, '') AS "applicationName"
-       FROM unnest($2::text[]) AS p(name)
-       JOIN pg_locks l ON l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
-                      AND l.classid = $1::bigint::oid AND l.objid = hashtext(p.name)::oid
-                      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-       LEFT JOIN pg_stat_activity a ON a.pid = l.pid
-      ORDER BY p.name`,
-    [LEASE_NAMESPACE, projections],
+/** The leases of the given projections that an owner holds now (unexpired rows of `vista_leases`). */
+export async function leaseHolders(pool: Pool, projections: readonly string[]): Promise<LeaseHolder[]> {
+  const { rows } = await pool.query<LeaseHolder>(
+    `SELECT projection, owner, epoch FROM vista_leases
+      WHERE projection = ANY($1::text[]) AND owner IS NOT NULL AND expires_at > now()
+      ORDER BY projection, partition`,
+    [projections],
   );
   return rows;
 }

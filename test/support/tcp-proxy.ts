@@ -11,6 +11,8 @@ export class TcpProxy {
   private listenPort = 0;
   private holding = false;
   private held = 0;
+  /** While paused, what clients sent, per connection, in order: delivered by `resume`. */
+  private paused: Map<Socket, Buffer[]> | undefined;
 
   constructor(
     private readonly target: { readonly host: string; readonly port: number },
@@ -57,6 +59,27 @@ export class TcpProxy {
     this.held = 0;
   }
 
+  /**
+   * Holds what clients send from now on (a request stuck in the network, a GC-paused peer's
+   * socket buffer): nothing reaches the service until `resume` delivers it, in order. Answers
+   * already on their way back still arrive.
+   */
+  pause(): void {
+    this.paused ??= new Map();
+  }
+
+  /** What clients sent since `pause`, as text (to see which request is held). */
+  get pausedText(): string {
+    return [...(this.paused?.values() ?? [])].map((chunks) => Buffer.concat(chunks).toString()).join('');
+  }
+
+  /** Delivers everything held since `pause` and lets traffic flow again. */
+  resume(): void {
+    const paused = this.paused;
+    this.paused = undefined;
+    for (const [upstream, chunks] of paused ?? []) for (const chunk of chunks) upstream.write(chunk);
+  }
+
   /** Ends a blackhole: the silent connections are reset (as a peer's TCP finally gives up), new ones work. */
   restore(): void {
     if (!this.holding) return;
@@ -87,6 +110,7 @@ export class TcpProxy {
     // Data flows only while the link is not blackholed; what is sent meanwhile is dropped.
     client.on('data', (chunk: Buffer) => {
       if (this.holding) this.held += chunk.length;
+      else if (this.paused) this.paused.set(upstream, [...(this.paused.get(upstream) ?? []), chunk]);
       else upstream.write(chunk);
     });
     upstream.on('data', (chunk: Buffer) => {

@@ -6,6 +6,7 @@ import type { Checkpoint } from '../checkpoint-store.ts';
 import { CircuitBreaker } from '../circuit-breaker.ts';
 import type { ElasticsearchIndexTarget } from '../define.ts';
 import type { Stored } from '../fold.ts';
+import { LeaseLostError } from '../lease.ts';
 import { LookupStore } from '../lookup-store.ts';
 import { DocumentRefusedError } from '../poison.ts';
 import { backoffMs, sleep } from '../retry.ts';
@@ -17,7 +18,17 @@ import { generationTable } from './postgres.ts';
 const RETRYABLE_ITEM_STATUS = new Set([429, 500, 502, 503, 504]);
 const MAX_ITEM_ATTEMPTS = 6;
 
-type Source = Record<string, unknown> & { _positions?: Checkpoint };
+/**
+ * A document as indexed: the projection's fields, the positions it absorbed, and `_deleted`
+ * on a tombstone (see `tombstone`).
+ */
+type Source = Record<string, unknown> & { _positions?: Checkpoint; _deleted?: boolean };
+
+/** Fields the engine keeps in every document beside the projection's own. */
+const ENGINE_FIELDS = {
+  _positions: { type: 'object', enabled: false },
+  _deleted: { type: 'boolean' },
+} as const;
 
 interface BulkItemResult {
   status: number;
@@ -67,24 +78,55 @@ export class ElasticsearchUnavailableError extends Error {
   }
 }
 
+/** Bits of an external version below the epoch: room for a total of positions up to about 1.1 × 10^12. */
+const POSITION_BITS = 40n;
 /**
- * A document's external version: the total of the positions it has absorbed. It grows exactly
- * when the document absorbs an event, so a write holding anything new wins, and a replayed or
- * stale write (nothing new) loses with a 409. The sum of the *batch's* positions would not do:
- * after a crash the replay cuts the streams into other batches, interleaved differently, and a
- * batch holding new events for a document can total less than one written before the crash.
+ * Largest total of positions a version can carry; kept 2^12 under 2^40 so that the epoch read
+ * back from a version parsed as a JavaScript number (exact to 2^9 at 2^62) is never off by one.
  */
-function versionOf(positions: Checkpoint): number {
-  return Object.values(positions).reduce<number>((sum, position) => sum + (position ?? 0), 0);
+export const MAX_POSITION_TOTAL = 2 ** 40 - 2 ** 12;
+/** Largest epoch a version can carry (a take-over a second for 130 years fits). */
+const MAX_EPOCH = 2 ** 22 - 1;
+
+/**
+ * A document's external version: the owner's lease epoch in the high bits, the total of the
+ * positions the document has absorbed in the low ones. Within one epoch there is one writer,
+ * whose documents' totals grow exactly when they absorb events: a write holding anything new
+ * wins, a replayed write (nothing new) loses with a 409. Across epochs the newer owner always
+ * wins: a stale owner (paused, cut off, frozen) whose bulk arrives late loses to anything the
+ * new owner wrote, whatever positions it holds. (The total alone was no such version: owner A
+ * holding {CATALOG 1, ORDERS 300} = 301 beat a newer owner's {CATALOG 2} = 2 and erased it.)
+ * A string, since it passes 2^53: it is written into the bulk body as a JSON number.
+ */
+export function versionOf(epoch: number, positions: Checkpoint): string {
+  const total = Object.values(positions).reduce<number>((sum, position) => sum + (position ?? 0), 0);
+  if (total > MAX_POSITION_TOTAL || epoch > MAX_EPOCH) {
+    throw new Error(
+      `a document's positions total ${total} (epoch ${epoch}) exceeds what an Elasticsearch version can hold (${MAX_POSITION_TOTAL}, epoch ${MAX_EPOCH})`,
+    );
+  }
+  return ((BigInt(epoch) << POSITION_BITS) + BigInt(total)).toString();
+}
+
+/** The epoch a stored version was written with. */
+export function epochOfVersion(version: number): number {
+  return Math.floor(version / 2 ** Number(POSITION_BITS));
 }
 
 /**
  * Keeps a document projection's documents in an Elasticsearch index. There is no transaction
  * with PostgreSQL, so a batch is made durable in this order: `_bulk` (external versions),
  * refresh (the position a reader waits for means searchable), and only then the engine's one
- * short PostgreSQL transaction with lookups, dead letters and checkpoint. A crash in between replays the batch, which
- * changes nothing: each document carries the positions it absorbed (`_positions`) so folding
- * skips events it holds, and a stale write loses on its version with a 409.
+ * short PostgreSQL transaction with lookups, dead letters and checkpoint. A crash in between
+ * replays the batch, which changes nothing: each document carries the positions it absorbed
+ * (`_positions`) so folding skips events it holds, and a replayed or stale write loses on its
+ * version (`versionOf`: lease epoch, then positions) with a 409.
+ *
+ * A document evolved to null is not deleted but replaced by a tombstone (`_deleted: true`,
+ * with its positions), which reads leave out. A real delete would keep its version only for
+ * `index.gc_deletes` (60 s): a stale owner's write arriving later would bring the document
+ * back, and the positions a replay needs to skip what the deleted document absorbed would be
+ * gone. Tombstones go with their generation's index at the next rebuild.
  */
 export class ElasticsearchDocumentSink<Doc extends object, L> implements DocumentSink<Doc, L> {
   readonly alias: string;
@@ -103,6 +145,8 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
     namespace: string,
     generation: number,
     private readonly target: ElasticsearchIndexTarget,
+    /** The writer's lease epoch, carried in every version it writes (0 without a lease). */
+    private readonly epoch: number,
   ) {
     this.alias = elasticsearchAlias(namespace, name);
     this.index = `${this.alias}__g${generation}`;
@@ -128,10 +172,7 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
           },
           mappings: {
             dynamic: 'strict',
-            properties: {
-              ...this.target.properties,
-              _positions: { type: 'object', enabled: false },
-            } as never,
+            properties: { ...this.target.properties, ...ENGINE_FIELDS } as never,
           },
         })
         .catch((error: { meta?: { body?: { error?: { type?: string } } } }) => {
@@ -139,6 +180,8 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
           if (error.meta?.body?.error?.type !== 'resource_already_exists_exception') throw error;
         });
     }
+    // Indices made before tombstones lack `_deleted`; adding a field to a mapping is allowed.
+    await this.es.indices.putMapping({ index: this.index, properties: ENGINE_FIELDS as never });
     if (this.live) await this.expose();
     await inTransaction(this.pool, (tx) => this.lookups.ensureStorage(tx));
   }
@@ -196,14 +239,24 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
   }
 
   async load(keys: readonly string[]): Promise<Map<string, Stored<Doc>>> {
+    return new Map([...(await this.loadVersioned(keys))].map(([id, { stored }]) => [id, stored]));
+  }
+
+  /** The stored documents (a tombstone as a null doc with its positions) and their versions. */
+  private async loadVersioned(
+    keys: readonly string[],
+  ): Promise<Map<string, { stored: Stored<Doc>; version: number }>> {
     if (keys.length === 0) return new Map();
     this.breaker.guard();
     const response = await this.es.mget<Source>({ index: this.index, ids: [...keys] });
-    const docs = new Map<string, Stored<Doc>>();
+    const docs = new Map<string, { stored: Stored<Doc>; version: number }>();
     for (const item of response.docs) {
       if (!('found' in item) || !item.found || !item._source) continue;
-      const { _positions, ...doc } = item._source;
-      docs.set(item._id, { doc: doc as Doc, positions: _positions ?? {} });
+      const { _positions, _deleted, ...doc } = item._source;
+      docs.set(item._id, {
+        stored: { doc: _deleted ? null : (doc as Doc), positions: _positions ?? {} },
+        version: item._version ?? 0,
+      });
     }
     return docs;
   }
@@ -228,7 +281,7 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
       refused = await this.bulkWithRetries(docs);
       if (this.live) await this.es.indices.refresh({ index: this.index });
     } catch (error) {
-      if (error instanceof WriteConflictError) throw error;
+      if (error instanceof StoreAheadError || error instanceof LeaseLostError) throw error;
       const unavailable = ElasticsearchUnavailableError.from(error);
       this.breaker.failure(unavailable.message);
       throw unavailable;
@@ -254,22 +307,18 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
     const refused: RefusedDocument[] = [];
     const signal = new AbortController().signal;
     for (let attempt = 1; pending.length > 0; attempt++) {
-      const operations = pending.flatMap(([id, stored]): object[] => {
-        const meta = {
-          _index: this.index,
-          _id: id,
-          version: versionOf(stored.positions),
-          version_type: 'external',
-        };
-        return stored.doc === null
-          ? [{ delete: meta }]
-          : [{ index: meta }, { ...stored.doc, _positions: stored.positions }];
-      });
+      const operations = pending.flatMap(([id, stored]): (string | object)[] => [
+        // Written by hand: the version passes 2^53, which JSON.stringify cannot carry.
+        `{"index":{"_index":${JSON.stringify(this.index)},"_id":${JSON.stringify(id)},"version":${versionOf(this.epoch, stored.positions)},"version_type":"external"}}`,
+        stored.doc === null
+          ? { _deleted: true, _positions: stored.positions }
+          : { ...stored.doc, _positions: stored.positions },
+      ]);
       const response = await this.es.bulk({ operations, refresh: false });
       const retry: typeof pending = [];
       const conflicts: [string, Stored<Doc>][] = [];
       response.items.forEach((item, i) => {
-        const result = (item.index ?? item.delete) as BulkItemResult;
+        const result = item.index as BulkItemResult;
         const entry = pending[i] as [string, Stored<Doc>];
         if (result.status < 300) return;
         // 409: a write with this or a higher version is there; whether it holds ours is checked below.
@@ -277,8 +326,6 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
           conflicts.push(entry);
           return;
         }
-        // A delete of a document that is not there (no error: the index is).
-        if (result.status === 404 && item.delete && !result.error) return;
         const type = result.error?.type ?? '';
         if (result.status === 400 && DOCUMENT_REFUSALS.has(type)) {
           refused.push({
@@ -315,31 +362,41 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
   }
 
   /**
-   * A 409 means "already applied" only when the stored document has absorbed at least what
-   * this writer's has, on every stream: versions are sums, and {CATALOG: 40, ORDERS: 70} = 110
-   * beats {CATALOG: 100, ORDERS: 5} = 105 though neither holds the other. Anything else is a
-   * conflict: another writer (this one lost its lease) or another history.
+   * A 409: the index holds a version at least this write's. Written by a newer epoch, it means
+   * another owner has taken over, and this one must stop (`LeaseLostError`). Written in this
+   * writer's own epoch, it is "already applied" only when the stored document has absorbed at
+   * least what this write has, on every stream (a replay after a failed commit); anything else
+   * is a store ahead of this writer's history in a way the writer cannot explain, which halts
+   * the projection (`StoreAheadError`) rather than carry on from a document it does not know.
    */
   private async checkAlreadyApplied(conflicts: readonly [string, Stored<Doc>][]): Promise<void> {
     if (conflicts.length === 0) return;
-    const stored = await this.load(conflicts.map(([id]) => id));
+    const stored = await this.loadVersioned(conflicts.map(([id]) => id));
     for (const [id, ours] of conflicts) {
-      const theirs = stored.get(id)?.positions;
-      // A deleted document keeps no positions: its tombstone's version is all there is.
-      if (theirs === undefined && ours.doc === null) continue;
+      const found = stored.get(id);
+      if (found && epochOfVersion(found.version) > this.epoch) {
+        throw new LeaseLostError(
+          `${this.name}: document ${id} was written with epoch ${epochOfVersion(found.version)}, after this owner's ${this.epoch}: another owner took over`,
+        );
+      }
+      const theirs = found?.stored.positions;
       const dominated = Object.entries(ours.positions).every(
         ([stream, position]) => (theirs?.[stream as keyof Checkpoint] ?? 0) >= (position ?? 0),
       );
       if (!dominated) {
-        throw new WriteConflictError(
-          `document ${id} holds ${JSON.stringify(theirs ?? {})}, not what this writer absorbed (${JSON.stringify(ours.positions)}): another writer or another history`,
+        throw new StoreAheadError(
+          `${this.name}: document ${id} in ${this.index} holds positions ${JSON.stringify(theirs ?? {})} that this owner's history (${JSON.stringify(ours.positions)}) does not explain; rebuild the projection`,
         );
       }
     }
   }
 }
 
-/** Elasticsearch holds a newer version of a document that does not contain this writer's events. */
-export class WriteConflictError extends Error {
-  readonly code = 'WRITE_CONFLICT';
+/**
+ * The store holds a document this writer's history cannot explain (a higher version of its own
+ * epoch without the writer's events): not transient, and not an event's fault. The projection
+ * halts and says so.
+ */
+export class StoreAheadError extends Error {
+  readonly code = 'STORE_AHEAD';
 }

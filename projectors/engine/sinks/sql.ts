@@ -1,6 +1,7 @@
 import { ident, inTransaction, type Pool } from '../../../shared/clients/postgres.ts';
 import type { AnyEvent } from '../../../shared/events/event-type.ts';
 import type { SqlContext, SqlProjection } from '../define.ts';
+import type { Fence } from '../lease.ts';
 import { ViewCodeError } from '../poison.ts';
 import { commitUnitOfWork } from '../unit-of-work.ts';
 import type { BatchWriter } from '../writer.ts';
@@ -15,7 +16,12 @@ export function sqlProjectionTable(name: string, generation: number, table: stri
  * Applies a SQL projection: its handler's statements run inside the engine's unit of work,
  * with the dead letters and the checkpoint move, so a batch is applied entirely or not at all.
  */
-export function sqlWriter(pool: Pool, projection: SqlProjection, generation: number): BatchWriter {
+export function sqlWriter(
+  pool: Pool,
+  projection: SqlProjection,
+  generation: number,
+  fence: Fence | undefined,
+): BatchWriter {
   const table = (name: string) => ident(sqlProjectionTable(projection.name, generation, name));
   return {
     async ensureStorage(role) {
@@ -45,7 +51,7 @@ export function sqlWriter(pool: Pool, projection: SqlProjection, generation: num
         // Nothing is read ahead: the handler runs inside the commit's transaction.
         stale: false,
         commit: (move) =>
-          commitUnitOfWork(pool, { projection: projection.name, generation }, move, async (tx) => {
+          commitUnitOfWork(pool, { projection: projection.name, generation, fence }, move, async (tx) => {
             // What the statements threw is the store's to classify; anything else the view's code threw.
             const fromStore = new WeakSet<object>();
             const sql: SqlContext = {

@@ -1,0 +1,221 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { shop } from '../../examples/shop/contract.ts';
+import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
+import { OrderPlaced } from '../../examples/shop/events/orders.ts';
+import { readCheckpoint } from '../../projectors/engine/checkpoint-store.ts';
+import { defineDocumentProjection, elasticsearchIndex } from '../../projectors/engine/define.ts';
+import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations.ts';
+import { ProjectionHost } from '../../projectors/engine/host.ts';
+import { runnerDeps } from '../../projectors/engine/infrastructure.ts';
+import { LeaseLostError, LeaseManager } from '../../projectors/engine/lease.ts';
+import { recordState } from '../../projectors/engine/projection-catalog.ts';
+import type { RunnerDeps } from '../../projectors/engine/runner.ts';
+import { commitUnitOfWork } from '../../projectors/engine/unit-of-work.ts';
+import { createElasticsearch } from '../../shared/clients/elasticsearch.ts';
+import { publishMany } from '../../shared/events/publish-many.ts';
+import { elasticsearchAlias } from '../../shared/read-model-names.ts';
+import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
+import { TcpProxy } from '../support/tcp-proxy.ts';
+
+interface Stock {
+  stock: number;
+}
+
+/** Stock of a product: its adjustments minus the quantities ordered, from two streams. */
+const stock = defineDocumentProjection(shop, {
+  name: 'stock_fenced',
+  version: 1,
+  sources: [{ stream: 'CATALOG' }, { stream: 'ORDERS' }],
+  handles: ['catalog.stock_adjusted.v1', 'orders.order_placed.v1'],
+  key: (e) =>
+    e.type === 'catalog.stock_adjusted.v1' ? e.data.productId : e.data.lines.map((l) => l.productId),
+  evolve: (doc: Stock | null, e, key): Stock => {
+    const before = doc?.stock ?? 0;
+    if (e.type === 'catalog.stock_adjusted.v1') return { stock: before + e.data.delta };
+    const ordered = e.data.lines.filter((l) => l.productId === key).reduce((sum, l) => sum + l.quantity, 0);
+    return { stock: before - ordered };
+  },
+  target: elasticsearchIndex({ properties: { stock: { type: 'long' } } }),
+});
+
+const adjusted = (delta: number, n: number) => ({
+  eventType: StockAdjusted,
+  data: { productId: 'p1', delta, reason: 'count' },
+  id: `adj-${n}-${Math.random()}`,
+  time: '2026-01-01T00:00:00.000Z',
+  source: '/test',
+});
+
+const placed = (n: number) => ({
+  eventType: OrderPlaced,
+  data: {
+    orderId: `o${n}`,
+    customerId: 'c1',
+    lines: [{ productId: 'p1', quantity: 1, unitPriceCents: 100 }],
+  },
+  id: `order-${n}-${Math.random()}`,
+  time: '2026-01-01T00:00:00.000Z',
+  source: '/test',
+});
+
+describe('a stale owner whose Elasticsearch write was held while it lost its lease', () => {
+  let env: TestEnvironment;
+  const proxies: TcpProxy[] = [];
+  const stops: (() => Promise<void>)[] = [];
+
+  async function proxy(url: string): Promise<TcpProxy> {
+    const target = new URL(url);
+    const p = new TcpProxy({ host: target.hostname, port: Number(target.port) });
+    await p.start();
+    proxies.push(p);
+    return p;
+  }
+
+  function host(leaseDatabaseUrl: string, deps: RunnerDeps) {
+    const controller = new AbortController();
+    const leases = new LeaseManager(leaseDatabaseUrl, env.log);
+    const instance = new ProjectionHost([stock], deps, leases);
+    const running = instance.run(controller.signal);
+    stops.push(async () => {
+      controller.abort();
+      await running;
+    });
+    return { host: instance, leases };
+  }
+
+  const publish = (events: Parameters<typeof publishMany>[2]) =>
+    publishMany(env.infrastructure.nats.js, env.infrastructure.streams, events);
+
+  async function document(): Promise<{ stock: number; _positions: Record<string, number> } | undefined> {
+    const { es } = env.infrastructure;
+    const index = elasticsearchAlias(env.config.VISTA_NAMESPACE, 'stock_fenced');
+    await es.indices.refresh({ index });
+    const found = await es.search<{ stock: number; _positions: Record<string, number> }>({
+      index,
+      query: { ids: { values: ['p1'] } },
+    });
+    return found.hits.hits[0]?._source;
+  }
+
+  beforeEach(async () => {
+    env = await testEnvironment();
+  });
+
+  afterEach(async () => {
+    for (const p of proxies.splice(0)) p.resume();
+    for (const stop of stops.splice(0)) await stop();
+    for (const p of proxies) await p.stop();
+    await env.cleanup();
+  });
+
+  it('loses to the new owner: the document equals the model and no effect is lost', async () => {
+    const base = runnerDeps(env.config, env.infrastructure, env.log);
+    const esA = await proxy(env.config.ELASTICSEARCH_URL);
+    const esB = await proxy(env.config.ELASTICSEARCH_URL);
+    const pgA = await proxy(env.config.DATABASE_URL);
+    const leaseUrlA = new URL(env.config.DATABASE_URL);
+    leaseUrlA.host = `127.0.0.1:${pgA.port}`;
+
+    // A folds everything that arrives within 2 s into one batch: its held bulk carries ORDERS 1..300.
+    const a = host(leaseUrlA.toString(), {
+      ...base,
+      es: createElasticsearch(esA.url),
+      batch: { maxSize: 2000, idleMs: 1000, maxWaitMs: 2000 },
+    });
+    await eventually(async () => (a.host.ownership[0]?.owned ? true : undefined), 30_000, 'A to own it');
+    await publish([adjusted(0, 1)]);
+    await eventually(async () => (a.host.runners[0]?.progress.positions.CATALOG === 1 ? true : undefined));
+    // B commits one event per batch: slow enough to be caught between two of its writes.
+    const b = host(env.config.DATABASE_URL, {
+      ...base,
+      es: createElasticsearch(esB.url),
+      batch: { maxSize: 1, idleMs: 0, maxWaitMs: 1 },
+    });
+
+    esA.pause();
+    await publish(Array.from({ length: 300 }, (_, i) => placed(i + 1)));
+    await eventually(
+      async () => (esA.pausedText.includes('"ORDERS":300') ? true : undefined),
+      30_000,
+      "A's bulk with ORDERS 300 to be held",
+    );
+
+    // A's lease session ends on the server side and A cannot reconnect: B takes over.
+    await pgA.stop();
+    await eventually(async () => (b.host.ownership[0]?.owned ? true : undefined), 15_000, 'B to take over');
+    // When B is part of the way through ORDERS, +1000 arrives on CATALOG; B commits it soon after.
+    await eventually(async () =>
+      (b.host.runners[0]?.progress.positions.ORDERS ?? 0) >= 20 ? true : undefined,
+    );
+    await publish([adjusted(1000, 2)]);
+    const atCatalog2 = await eventually(
+      async () => {
+        const positions = b.host.runners[0]?.progress.positions;
+        return positions?.CATALOG === 2 ? { ...positions } : undefined;
+      },
+      30_000,
+      'B to commit CATALOG 2',
+    );
+    esB.pause();
+    // B has written the +1000 into a document that has not absorbed all of A's ORDERS yet.
+    expect(atCatalog2.ORDERS ?? 0).toBeLessThan(300);
+
+    // A's held bulk arrives now, after B's writes: it must not land over them.
+    esA.resume();
+    await eventually(
+      async () => (a.host.ownership[0]?.owned === false ? true : undefined),
+      30_000,
+      'A to give the projection up',
+    );
+    expect((await document())?._positions.CATALOG).toBe(2);
+
+    esB.resume();
+    await eventually(
+      async () => {
+        const positions = b.host.runners[0]?.progress.positions;
+        return positions?.CATALOG === 2 && positions.ORDERS === 300 ? true : undefined;
+      },
+      60_000,
+      'B to reach the heads',
+    );
+    expect(await document()).toEqual({ stock: 1000 - 300, _positions: { CATALOG: 2, ORDERS: 300 } });
+    const { rows } = await env.infrastructure.pool.query<{ status: string }>(
+      `SELECT status FROM vista_projections WHERE name = 'stock_fenced'`,
+    );
+    expect(rows[0]?.status).toBe('running');
+  });
+
+  it('a commit or a status report with a superseded epoch fails in its transaction and changes nothing', async () => {
+    const { pool } = env.infrastructure;
+    const first = new LeaseManager(env.config.DATABASE_URL, env.log);
+    const second = new LeaseManager(env.config.DATABASE_URL, env.log);
+    stops.push(
+      () => first.close(),
+      () => second.close(),
+    );
+    await reconcileGenerations(pool, stock, fromBeginning(['CATALOG', 'ORDERS']));
+    const stale = await first.tryAcquire({ projection: 'stock_fenced', partition: 0 });
+    expect(stale?.epoch).toBe(1);
+    expect(await second.tryAcquire({ projection: 'stock_fenced', partition: 0 })).toBeUndefined();
+    // The first owner stops renewing (frozen): once its lease has expired the second takes over.
+    await pool.query(`UPDATE vista_leases SET expires_at = now() - interval '1 second'`);
+    const current = await second.tryAcquire({ projection: 'stock_fenced', partition: 0 });
+    expect(current?.epoch).toBe(2);
+
+    const move = { expected: {}, next: { CATALOG: 5 }, deadLetters: [], resolvedDeadLetters: [] };
+    const target = { projection: 'stock_fenced', generation: 1 };
+    await expect(
+      commitUnitOfWork(pool, { ...target, fence: stale }, move, async () => undefined),
+    ).rejects.toBeInstanceOf(LeaseLostError);
+    expect((await readCheckpoint(pool, 'stock_fenced', 1)).CATALOG).toBe(0);
+    await commitUnitOfWork(pool, { ...target, fence: current }, move, async () => undefined);
+    expect((await readCheckpoint(pool, 'stock_fenced', 1)).CATALOG).toBe(5);
+
+    await recordState(pool, 'stock_fenced', 1, 'running', null, current);
+    await recordState(pool, 'stock_fenced', 1, 'retrying', 'the stale owner speaking', stale);
+    const { rows } = await pool.query<{ status: string }>(
+      `SELECT status FROM vista_projections WHERE name = 'stock_fenced'`,
+    );
+    expect(rows[0]?.status).toBe('running');
+  });
+});

@@ -1,0 +1,86 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoHistory } from '../../examples/shop/demo/history.ts';
+import shopApp from '../../examples/shop/index.ts';
+import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
+import { publishMany } from '../../shared/events/publish-many.ts';
+import { leaseHolders, livePositions, projectionStatus } from '../support/engine-state.ts';
+import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
+import { type LogLine, leaseAcquired, ProjectorProcesses } from '../support/projector-process.ts';
+import { expectViewsToMatchModel, waitForLiveViews } from '../support/shop/read-views.ts';
+
+const NAMES = shopApp.projections.map((p) => p.name);
+const leaseLost = (line: LogLine) => line.msg === 'lease lost';
+
+describe('an owner that is alive but frozen', () => {
+  let env: TestEnvironment;
+  const processes = new ProjectorProcesses();
+  const history = [...demoHistory({ events: 20_000, seed: 23 })];
+
+  beforeAll(async () => {
+    env = await testEnvironment();
+  });
+
+  afterAll(async () => {
+    await processes.killAll();
+    await env?.cleanup();
+  });
+
+  it('loses its leases within 10 s (SIGSTOP), and once resumed (SIGCONT) overwrites nothing', async () => {
+    processes.printLogsOnFailure();
+    const { pool, nats, streams } = env.infrastructure;
+    const a = processes.start(env, 'A', { BATCH_SIZE: '200' });
+    for (const name of NAMES) await a.waitForLog(leaseAcquired(name), `the lease of ${name}`);
+    const b = processes.start(env, 'B', { BATCH_SIZE: '200' });
+    await b.waitForLog((l) => l.msg === 'projectors started', 'its start');
+
+    const publishing = (async () => {
+      for (let at = 0; at < history.length; at += 2000) {
+        await publishMany(nats.js, streams, history.slice(at, at + 2000));
+        await sleep(100);
+      }
+    })();
+    // Frozen mid catch-up: A has committed real progress and has batches in hand.
+    await eventually(
+      async () => (((await livePositions(pool)).orders?.ORDERS ?? 0) >= 1000 ? true : undefined),
+      60_000,
+      'orders to commit its first batches',
+    );
+    process.kill(a.pid, 'SIGSTOP');
+    const frozenAt = Date.now();
+    const takenOver = await Promise.all(
+      NAMES.map(async (name) => {
+        const line = await b.waitForLog(leaseAcquired(name), `taking ${name} over`, 20_000);
+        return (line.time ?? Date.now()) - frozenAt;
+      }),
+    );
+    console.log(`take-over of a frozen owner's leases: ${takenOver.map((ms) => `${ms} ms`).join(', ')}`);
+    for (const ms of takenOver) expect(ms).toBeLessThan(10_000);
+    const epochs = await leaseHolders(pool, NAMES);
+    expect(epochs.every((l) => l.epoch >= 2)).toBe(true);
+
+    // B moves on while A is frozen with its batches; then A wakes up into a world it no longer owns.
+    const atResume = (await livePositions(pool)).orders?.ORDERS ?? 0;
+    await eventually(
+      async () => (((await livePositions(pool)).orders?.ORDERS ?? 0) > atResume ? true : undefined),
+      30_000,
+      'B to advance orders',
+    );
+    process.kill(a.pid, 'SIGCONT');
+    await a.waitForLog(leaseLost, 'that it lost its leases', 30_000);
+
+    await publishing;
+    await waitForLiveViews(env, 8, 120_000);
+    await expectViewsToMatchModel(env, history);
+    // The status served is the owner's (B's), not A's last words.
+    const status = await projectionStatus(pool);
+    expect(Object.fromEntries(NAMES.map((name) => [name, status[name]?.status]))).toEqual(
+      Object.fromEntries(NAMES.map((name) => [name, 'running'])),
+    );
+    const heads = await streamHeads(nats.jsm, streams);
+    expect(heads.ORDERS).toBeGreaterThan(0);
+    // A stands by: it acquired each lease once, at the start, and never again.
+    for (const name of NAMES) expect(a.lines.filter(leaseAcquired(name))).toHaveLength(1);
+    expect((await leaseHolders(pool, NAMES)).every((l) => !l.owner.includes(`:${a.pid}:`))).toBe(true);
+  }, 240_000);
+});
