@@ -73,7 +73,12 @@ export function runnerDeps(config: Config, infrastructure: Infrastructure, log: 
     es: infrastructure.es,
     streams: infrastructure.streams,
     log,
-    batch: { maxSize: config.BATCH_SIZE, idleMs: config.BATCH_IDLE_MS, maxWaitMs: config.BATCH_MAX_WAIT_MS },
+    batch: {
+      maxSize: config.BATCH_SIZE,
+      maxBytes: config.BATCH_MAX_BYTES,
+      idleMs: config.BATCH_IDLE_MS,
+      maxWaitMs: config.BATCH_MAX_WAIT_MS,
+    },
     contract: infrastructure.contract,
     retireGraceMs: config.QUERY_TIMEOUT_MS,
   };

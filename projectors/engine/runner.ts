@@ -330,7 +330,11 @@ export class ProjectionRunner {
     const sources = new AbortController();
     const stopSources = () => sources.abort();
     active.addEventListener('abort', stopSources, { once: true });
-    const batcher = new Batcher<RawMessage>(deps.batch.maxSize * 4, deps.batch);
+    const batcher = new Batcher<RawMessage>(
+      { items: deps.batch.maxSize * 4, bytes: deps.batch.maxBytes * 2 },
+      deps.batch,
+      (message) => message.payload.byteLength,
+    );
     const pumps = projection.sources.map(async (source) => {
       try {
         for await (const message of readOrdered(
