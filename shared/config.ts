@@ -115,6 +115,12 @@ const ConfigSchema = z.object({
    * of a megabyte, BATCH_SIZE alone would let a batch reach gigabytes.
    */
   BATCH_MAX_BYTES: bytes(64 * KIB, GIB).default(8 * MIB),
+  /**
+   * Bytes that a projector process's stream readers together may have pulled from NATS and not
+   * yet handed on. They share one connection, which the server cuts off as a slow consumer once
+   * more than its `max_pending` (64 MiB by default) waits for it: keep this well below that.
+   */
+  PULL_BUDGET_BYTES: bytes(4 * MIB, GIB).default(32 * MIB),
   /** How long a partial batch waits for more events before it is written anyway. */
   BATCH_IDLE_MS: integer(0, 10_000).default(5),
   /**

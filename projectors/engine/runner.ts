@@ -2,6 +2,7 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { Elasticsearch } from '../../shared/clients/elasticsearch.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import { inTransaction, type Pool } from '../../shared/clients/postgres.ts';
+import type { PullBudget } from '../../shared/clients/pull-budget.ts';
 import type { Contract } from '../../shared/events/contract.ts';
 import { decodeEvent, PoisonEventError } from '../../shared/events/decode.ts';
 import type { AnyEvent } from '../../shared/events/event-type.ts';
@@ -35,6 +36,8 @@ export interface RunnerDeps {
   readonly streams: Streams;
   readonly log: Logger;
   readonly batch: BatchLimits;
+  /** The NATS connection's pull budget, shared by the stream readers of every projection. */
+  readonly pullBudget: PullBudget;
   readonly contract: Contract;
   /**
    * How long a retired generation's storage outlives the switch: the longest a query may run,
@@ -343,6 +346,7 @@ export class ProjectionRunner {
           source,
           checkpoint[source.stream] ?? 0,
           sources.signal,
+          { budget: deps.pullBudget, log: this.log },
         )) {
           await batcher.push(message, sources.signal);
           if (sources.signal.aborted) break;

@@ -10,6 +10,7 @@ describe('config', () => {
       PORT: 4000,
       STALL_AFTER_S: 60,
       BATCH_MAX_BYTES: 8 * 1024 * 1024,
+      PULL_BUDGET_BYTES: 32 * 1024 * 1024,
     });
     expect(loadConfig({}).OPERATOR_TOKEN).toBeUndefined();
   });
@@ -36,6 +37,9 @@ describe('config', () => {
     ['BATCH_MAX_BYTES', '8MB'],
     ['BATCH_MAX_BYTES', '1e7'],
     ['BATCH_MAX_BYTES', '2147483648'],
+    ['PULL_BUDGET_BYTES', '32MB'],
+    ['PULL_BUDGET_BYTES', '1e9'],
+    ['PULL_BUDGET_BYTES', '2147483648'],
   ])('a bad %s stops start-up with a message naming it', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`${variable}=`));
@@ -52,6 +56,10 @@ describe('config', () => {
     expect(loadConfig({ BATCH_MAX_BYTES: '16777216' }).BATCH_MAX_BYTES).toBe(16 * 1024 * 1024);
     expect(() => loadConfig({ BATCH_MAX_BYTES: '1000' })).toThrow(
       /BATCH_MAX_BYTES="1000": must be at least 65536 \(64 KiB\)/,
+    );
+    expect(loadConfig({ PULL_BUDGET_BYTES: '16777216' }).PULL_BUDGET_BYTES).toBe(16 * 1024 * 1024);
+    expect(() => loadConfig({ PULL_BUDGET_BYTES: '1000' })).toThrow(
+      /PULL_BUDGET_BYTES="1000": must be at least 4194304 \(4 MiB\)/,
     );
   });
 });
