@@ -11,6 +11,9 @@ export class TcpProxy {
   private listenPort = 0;
   private holding = false;
   private held = 0;
+  private stalled = false;
+  private readonly upstreams = new Set<Socket>();
+  private fromService = 0;
 
   constructor(
     private readonly target: { readonly host: string; readonly port: number },
@@ -40,6 +43,27 @@ export class TcpProxy {
     const address = server.address();
     if (address && typeof address === 'object') this.listenPort = address.port;
     this.server = server;
+  }
+
+  /** Bytes the service sent that were passed on to clients, since the proxy started. */
+  get bytesFromService(): number {
+    return this.fromService;
+  }
+
+  /**
+   * Stops reading what the service sends, as a client too busy to read would: it piles up in
+   * the socket buffers and then in the service's own, until the service gives up on the
+   * connection (NATS: a slow consumer) or `resume` is called. What clients send still flows.
+   */
+  stall(): void {
+    this.stalled = true;
+    for (const upstream of this.upstreams) upstream.pause();
+  }
+
+  /** Ends a stall: what piled up is passed on, and so is the end of a connection the service cut. */
+  resume(): void {
+    this.stalled = false;
+    for (const upstream of this.upstreams) upstream.resume();
   }
 
   /** Bytes clients sent since `blackhole` that never reached the service. */
@@ -81,6 +105,9 @@ export class TcpProxy {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     }
+    this.upstreams.add(upstream);
+    upstream.once('close', () => this.upstreams.delete(upstream));
+    if (this.stalled) upstream.pause();
     // Either side failing or closing takes the other down with it, as a broken link would.
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
@@ -90,7 +117,9 @@ export class TcpProxy {
       else upstream.write(chunk);
     });
     upstream.on('data', (chunk: Buffer) => {
-      if (!this.holding) client.write(chunk);
+      if (this.holding) return;
+      this.fromService += chunk.length;
+      client.write(chunk);
     });
     client.on('end', () => upstream.end());
     upstream.on('end', () => client.end());
