@@ -99,7 +99,9 @@ async function drain(
   await Promise.all(
     sources.map(async (source) => {
       const stop = new AbortController();
-      for await (const m of readOrdered(deps.js, deps.streams, source, 0, stop.signal)) {
+      for await (const m of readOrdered(deps.js, deps.streams, source, 0, stop.signal, {
+        budget: deps.pullBudget,
+      })) {
         await onMessage(m.payload, m.stream, m.sequence);
         count++;
         if (m.sequence >= (heads[source.stream] ?? 0)) stop.abort();

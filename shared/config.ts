@@ -6,6 +6,29 @@ import { z } from 'zod';
  */
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+const KIB = 1024;
+const MIB = 1024 * KIB;
+const GIB = 1024 * MIB;
+
+/** A size in bytes, written as a plain decimal integer. */
+const bytes = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a number of bytes (digits only)')
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(min, `must be at least ${min} (${humanBytes(min)})`)
+        .max(max, `must be at most ${max} (${humanBytes(max)})`),
+    );
+
+function humanBytes(n: number): string {
+  if (n >= GIB) return `${n / GIB} GiB`;
+  return n >= MIB ? `${n / MIB} MiB` : `${n / KIB} KiB`;
+}
+
 const url = (protocols: string[]) =>
   z.url().refine((value) => URL.canParse(value) && protocols.includes(new URL(value).protocol), {
     message: `must use ${protocols.map((p) => `${p}//`).join(' or ')}`,
@@ -87,6 +110,17 @@ const ConfigSchema = z.object({
   STARTUP_RETRY_MS: integer(0, 3_600_000).default(60_000),
   /** Largest number of events folded and written in one batch. */
   BATCH_SIZE: integer(1, 100_000).default(2000),
+  /**
+   * Largest batch in bytes of event payloads (a batch holds at least one event): with events
+   * of a megabyte, BATCH_SIZE alone would let a batch reach gigabytes.
+   */
+  BATCH_MAX_BYTES: bytes(64 * KIB, GIB).default(8 * MIB),
+  /**
+   * Bytes that a projector process's stream readers together may have pulled from NATS and not
+   * yet handed on. They share one connection, which the server cuts off as a slow consumer once
+   * more than its `max_pending` (64 MiB by default) waits for it: keep this well below that.
+   */
+  PULL_BUDGET_BYTES: bytes(4 * MIB, GIB).default(32 * MIB),
   /** How long a partial batch waits for more events before it is written anyway. */
   BATCH_IDLE_MS: integer(0, 10_000).default(5),
   /**

@@ -1,10 +1,22 @@
 export interface BatchLimits {
-  /** Largest batch; a full batch is handed over at once. */
+  /** Largest batch, in items; a full batch is handed over at once. */
   readonly maxSize: number;
+  /**
+   * Largest batch, in bytes of its items (a batch holds at least one item, whatever its size);
+   * a batch that reaches it is handed over at once too.
+   */
+  readonly maxBytes: number;
   /** A partial batch is handed over once no item arrived for this long (live tail latency). */
   readonly idleMs: number;
   /** …and at the latest this long after its first item, however steady the trickle. */
   readonly maxWaitMs: number;
+}
+
+/** How much a Batcher holds at most before `push` waits: in items and in bytes. */
+export interface BatcherCapacity {
+  readonly items: number;
+  /** An item larger than this still gets in, alone: the queue must hold one to pass it on. */
+  readonly bytes: number;
 }
 
 export class SourceFailedError extends Error {
@@ -13,27 +25,50 @@ export class SourceFailedError extends Error {
 
 /**
  * A bounded queue between the stream readers (many producers) and the projection loop (one
- * consumer) that cuts the flow into batches. `push` waits while the queue is full, so a slow
- * sink slows the readers instead of growing memory.
+ * consumer) that cuts the flow into batches. `push` waits while the queue is full, in items or
+ * in bytes, so a slow sink slows the readers instead of growing memory: a stream of events of
+ * a megabyte each fills it by bytes long before it does by count.
+ *
+ * ```ts
+ * const batcher = new Batcher<RawMessage>({ items: 8000, bytes: 16 << 20 }, limits, (m) => m.payload.byteLength);
+ * await batcher.push(message, signal); // in each reader
+ * const batch = await batcher.nextBatch(signal); // in the projection loop
+ * ```
  */
 export class Batcher<T> {
   private items: T[] = [];
-  private head = 0;
+  /** Bytes of the queued items. */
+  private bytes = 0;
   private failure: Error | undefined;
   private wakeConsumer: (() => void) | undefined;
   private wakeProducers: (() => void)[] = [];
 
   constructor(
-    private readonly capacity: number,
+    private readonly capacity: BatcherCapacity,
     private readonly limits: BatchLimits,
+    private readonly sizeOf: (item: T) => number,
   ) {}
 
   get size(): number {
-    return this.items.length - this.head;
+    return this.items.length;
+  }
+
+  /** Bytes queued. */
+  get queuedBytes(): number {
+    return this.bytes;
+  }
+
+  /** Whether the queue holds a full batch: the projection loop need not wait for more. */
+  get holdsFullBatch(): boolean {
+    return this.size >= this.limits.maxSize || this.bytes >= this.limits.maxBytes;
+  }
+
+  private get full(): boolean {
+    return this.size > 0 && (this.size >= this.capacity.items || this.bytes >= this.capacity.bytes);
   }
 
   async push(item: T, signal?: AbortSignal): Promise<void> {
-    while (this.size >= this.capacity && !signal?.aborted) {
+    while (this.full && !signal?.aborted) {
       await new Promise<void>((resolve) => {
         const wake = () => {
           signal?.removeEventListener('abort', wake);
@@ -45,6 +80,7 @@ export class Batcher<T> {
     }
     if (signal?.aborted) return;
     this.items.push(item);
+    this.bytes += this.sizeOf(item);
     this.wakeConsumer?.();
   }
 
@@ -55,14 +91,14 @@ export class Batcher<T> {
   }
 
   /**
-   * Resolves with the next batch: at least one item, at most `maxSize`; resolves with `[]`
-   * only when `signal` aborts.
+   * Resolves with the next batch: at least one item, at most `maxSize` items and (unless its
+   * one item is larger) `maxBytes` bytes; resolves with `[]` only when `signal` aborts.
    */
   async nextBatch(signal: AbortSignal): Promise<T[]> {
     const started = { at: 0 };
     while (!signal.aborted) {
       this.throwIfFailed();
-      if (this.size >= this.limits.maxSize) return this.take();
+      if (this.holdsFullBatch) return this.take();
       if (this.size > 0) {
         if (started.at === 0) started.at = Date.now();
         const remaining = this.limits.maxWaitMs - (Date.now() - started.at);
@@ -101,14 +137,20 @@ export class Batcher<T> {
   }
 
   private take(): T[] {
-    const end = Math.min(this.items.length, this.head + this.limits.maxSize);
-    const batch = this.items.slice(this.head, end);
-    this.head = end;
-    // Compact now and then instead of shifting per item.
-    if (this.head > 4096 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
+    let count = 0;
+    let bytes = 0;
+    const most = Math.min(this.items.length, this.limits.maxSize);
+    while (count < most) {
+      const size = this.sizeOf(this.items[count] as T);
+      // The first item goes whatever its size; the next ones while they fit.
+      if (count > 0 && bytes + size > this.limits.maxBytes) break;
+      bytes += size;
+      count++;
     }
+    // Taken items leave the queue's array at once: a megabyte event must not stay reachable
+    // from here after its batch is written.
+    const batch = this.items.splice(0, count);
+    this.bytes -= bytes;
     const waiting = this.wakeProducers;
     this.wakeProducers = [];
     for (const wake of waiting) wake();
@@ -118,7 +160,7 @@ export class Batcher<T> {
   /** Drops everything queued (the sources are being restarted from the checkpoint). */
   clear(): void {
     this.items = [];
-    this.head = 0;
+    this.bytes = 0;
     this.failure = undefined;
     const waiting = this.wakeProducers;
     this.wakeProducers = [];

@@ -2,6 +2,7 @@ import { createElasticsearch, type Elasticsearch } from '../../shared/clients/el
 import { ensureStreams } from '../../shared/clients/jetstream-streams.ts';
 import { connectNats, type Nats } from '../../shared/clients/nats.ts';
 import { createPool, ensureDatabase, type Pool } from '../../shared/clients/postgres.ts';
+import { PullBudget } from '../../shared/clients/pull-budget.ts';
 import { natsPermanent, postgresPermanent, reach } from '../../shared/clients/reach.ts';
 import type { Config } from '../../shared/config.ts';
 import type { Contract } from '../../shared/events/contract.ts';
@@ -16,6 +17,8 @@ export interface Infrastructure {
   readonly nats: Nats;
   readonly contract: Contract;
   readonly streams: Streams;
+  /** What the stream readers on `nats` may have pulled and not consumed, together. */
+  readonly pullBudget: PullBudget;
   close(): Promise<void>;
 }
 
@@ -50,12 +53,20 @@ export async function openInfrastructure(
   const streams = streamsFor(contract.streams, config.VISTA_NAMESPACE);
   await ensureStreams(nats.jsm, streams, log);
   const es = createElasticsearch(config.ELASTICSEARCH_URL);
+  const { connection } = nats;
+  const pullBudget = new PullBudget(
+    config.PULL_BUDGET_BYTES,
+    () => connection.info?.max_payload ?? 1024 * 1024,
+    log,
+  );
+  void pullBudget.watch(connection);
   return {
     pool,
     es,
     nats,
     contract,
     streams,
+    pullBudget,
     close: async () => {
       await nats.close();
       await pool.end();
@@ -73,7 +84,13 @@ export function runnerDeps(config: Config, infrastructure: Infrastructure, log: 
     es: infrastructure.es,
     streams: infrastructure.streams,
     log,
-    batch: { maxSize: config.BATCH_SIZE, idleMs: config.BATCH_IDLE_MS, maxWaitMs: config.BATCH_MAX_WAIT_MS },
+    batch: {
+      maxSize: config.BATCH_SIZE,
+      maxBytes: config.BATCH_MAX_BYTES,
+      idleMs: config.BATCH_IDLE_MS,
+      maxWaitMs: config.BATCH_MAX_WAIT_MS,
+    },
+    pullBudget: infrastructure.pullBudget,
     contract: infrastructure.contract,
     retireGraceMs: config.QUERY_TIMEOUT_MS,
   };

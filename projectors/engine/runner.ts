@@ -2,6 +2,7 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { Elasticsearch } from '../../shared/clients/elasticsearch.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import { inTransaction, type Pool } from '../../shared/clients/postgres.ts';
+import type { PullBudget } from '../../shared/clients/pull-budget.ts';
 import type { Contract } from '../../shared/events/contract.ts';
 import { decodeEvent, PoisonEventError } from '../../shared/events/decode.ts';
 import type { AnyEvent } from '../../shared/events/event-type.ts';
@@ -37,6 +38,8 @@ export interface RunnerDeps {
   readonly streams: Streams;
   readonly log: Logger;
   readonly batch: BatchLimits;
+  /** The NATS connection's pull budget, shared by the stream readers of every projection. */
+  readonly pullBudget: PullBudget;
   readonly contract: Contract;
   /**
    * How long a retired generation's storage outlives the switch: the longest a query may run,
@@ -348,7 +351,11 @@ export class ProjectionRunner {
     const sources = new AbortController();
     const stopSources = () => sources.abort();
     active.addEventListener('abort', stopSources, { once: true });
-    const batcher = new Batcher<RawMessage>(deps.batch.maxSize * 4, deps.batch);
+    const batcher = new Batcher<RawMessage>(
+      { items: deps.batch.maxSize * 4, bytes: deps.batch.maxBytes * 2 },
+      deps.batch,
+      (message) => message.payload.byteLength,
+    );
     const pumps = projection.sources.map(async (source) => {
       try {
         for await (const message of readOrdered(
@@ -357,6 +364,7 @@ export class ProjectionRunner {
           source,
           checkpoint[source.stream] ?? 0,
           sources.signal,
+          { budget: deps.pullBudget, log: this.log },
         )) {
           await batcher.push(message, sources.signal);
           if (sources.signal.aborted) break;
@@ -377,7 +385,7 @@ export class ProjectionRunner {
     };
     try {
       while (!active.aborted) {
-        if (committing && batcher.size < deps.batch.maxSize && (await settle()).halted) return this.halted();
+        if (committing && !batcher.holdsFullBatch && (await settle()).halted) return this.halted();
         const batch = await batcher.nextBatch(active);
         if (batch.length === 0) break;
         let step = await this.prepare(batch);

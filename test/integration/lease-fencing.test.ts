@@ -102,7 +102,7 @@ describe('a stale owner whose Elasticsearch write was held while it lost its lea
   });
 
   afterEach(async () => {
-    for (const p of proxies.splice(0)) p.resume();
+    for (const p of proxies.splice(0)) p.releaseRequests();
     for (const stop of stops.splice(0)) await stop();
     for (const p of proxies) await p.stop();
     await env.cleanup();
@@ -120,7 +120,7 @@ describe('a stale owner whose Elasticsearch write was held while it lost its lea
     const a = host(leaseUrlA.toString(), {
       ...base,
       es: createElasticsearch(esA.url),
-      batch: { maxSize: 2000, idleMs: 1000, maxWaitMs: 2000 },
+      batch: { ...base.batch, maxSize: 2000, idleMs: 1000, maxWaitMs: 2000 },
     });
     await eventually(async () => (a.host.ownership[0]?.owned ? true : undefined), 30_000, 'A to own it');
     await publish([adjusted(0, 1)]);
@@ -129,13 +129,13 @@ describe('a stale owner whose Elasticsearch write was held while it lost its lea
     const b = host(env.config.DATABASE_URL, {
       ...base,
       es: createElasticsearch(esB.url),
-      batch: { maxSize: 1, idleMs: 0, maxWaitMs: 1 },
+      batch: { ...base.batch, maxSize: 1, idleMs: 0, maxWaitMs: 1 },
     });
 
-    esA.pause();
+    esA.holdRequests();
     await publish(Array.from({ length: 300 }, (_, i) => placed(i + 1)));
     await eventually(
-      async () => (esA.pausedText.includes('"ORDERS":300') ? true : undefined),
+      async () => (esA.heldRequestText.includes('"ORDERS":300') ? true : undefined),
       30_000,
       "A's bulk with ORDERS 300 to be held",
     );
@@ -156,12 +156,12 @@ describe('a stale owner whose Elasticsearch write was held while it lost its lea
       30_000,
       'B to commit CATALOG 2',
     );
-    esB.pause();
+    esB.holdRequests();
     // B has written the +1000 into a document that has not absorbed all of A's ORDERS yet.
     expect(atCatalog2.ORDERS ?? 0).toBeLessThan(300);
 
     // A's held bulk arrives now, after B's writes: it must not land over them.
-    esA.resume();
+    esA.releaseRequests();
     await eventually(
       async () => (a.host.ownership[0]?.owned === false ? true : undefined),
       30_000,
@@ -169,7 +169,7 @@ describe('a stale owner whose Elasticsearch write was held while it lost its lea
     );
     expect((await document())?._positions.CATALOG).toBe(2);
 
-    esB.resume();
+    esB.releaseRequests();
     await eventually(
       async () => {
         const positions = b.host.runners[0]?.progress.positions;

@@ -1,6 +1,12 @@
+import { Writable } from 'node:stream';
+import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readOrdered } from '../../projectors/engine/ordered-source.ts';
+import { type RawMessage, readOrdered } from '../../projectors/engine/ordered-source.ts';
+import { PullBudget } from '../../shared/clients/pull-budget.ts';
 import { type TestEnvironment, testEnvironment } from '../support/environment.ts';
+
+const MIB = 1024 * 1024;
 
 describe('readOrdered', () => {
   let env: TestEnvironment;
@@ -13,10 +19,55 @@ describe('readOrdered', () => {
     await env?.cleanup();
   });
 
-  it('ends on an abort that comes while its consumer is being set up, on a quiet stream', async () => {
+  /** Publishes `count` raw messages of `bytes` each on a stream's subjects; resolves with their sequences. */
+  async function publish(
+    stream: 'CATALOG' | 'ORDERS' | 'PAYMENTS',
+    count: number,
+    bytes: number,
+  ): Promise<number[]> {
     const { nats, streams } = env.infrastructure;
+    const subject = streams.subjects(stream).replace('>', 'raw.test');
+    const sequences: number[] = [];
+    for (let i = 0; i < count; i++)
+      sequences.push((await nats.js.publish(subject, new Uint8Array(bytes))).seq);
+    return sequences;
+  }
+
+  /** Reads the next `count` messages (calling `during` after each); the reader goes on. */
+  async function read(
+    messages: AsyncGenerator<RawMessage>,
+    count: number,
+    during: (read: number) => void = () => undefined,
+  ): Promise<RawMessage[]> {
+    const seen: RawMessage[] = [];
+    while (seen.length < count) {
+      const next = await messages.next();
+      if (next.done) break;
+      seen.push(next.value);
+      during(seen.length);
+    }
+    return seen;
+  }
+
+  /** A pino logger whose lines land in `lines`. */
+  function collectingLogger(lines: { msg: string; reason: string }[]) {
+    return pino(
+      { level: 'info' },
+      new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(JSON.parse(String(chunk)));
+          done();
+        },
+      }),
+    );
+  }
+
+  it('ends on an abort that comes while its consumer is being set up, on a quiet stream', async () => {
+    const { nats, streams, pullBudget } = env.infrastructure;
     const abort = new AbortController();
-    const messages = readOrdered(nats.js, streams, { stream: 'CATALOG' }, 0, abort.signal);
+    const messages = readOrdered(nats.js, streams, { stream: 'CATALOG' }, 0, abort.signal, {
+      budget: pullBudget,
+    });
     const first = messages.next(); // starts setting up the consumer
     abort.abort();
     // A quiet stream sends nothing that could end the wait: the abort alone must.
@@ -25,5 +76,78 @@ describe('readOrdered', () => {
       new Promise((resolve) => setTimeout(() => resolve('still waiting'), 15_000)),
     ]);
     expect(outcome).toBe('ended');
+  });
+
+  it("reads messages of the server's maximum size in order, within its share of the pull budget", async () => {
+    const { nats, streams } = env.infrastructure;
+    const maxPayload = nats.connection.info?.max_payload ?? MIB;
+    const sequences = await publish('PAYMENTS', 30, maxPayload - 1024);
+    // The smallest budget there is: each of its two readers gets two of the largest messages.
+    const budget = new PullBudget(4 * MIB, () => maxPayload);
+    const other = budget.join();
+    const abort = new AbortController();
+    const messages = readOrdered(nats.js, streams, { stream: 'PAYMENTS' }, 0, abort.signal, { budget });
+    const seen = await read(messages, sequences.length);
+    abort.abort();
+    await messages.return(undefined);
+    other.leave();
+    expect(seen.map((m) => m.sequence)).toEqual(sequences);
+    expect(seen.every((m) => m.payload.byteLength === maxPayload - 1024)).toBe(true);
+    expect(budget.readers).toBe(0);
+  });
+
+  it('goes on after the last message it handed on when told to start a new consumer: nothing skipped, nothing twice', async () => {
+    const { nats, streams } = env.infrastructure;
+    const sequences = await publish('CATALOG', 500, 200);
+    const budget = new PullBudget(32 * MIB, () => MIB);
+    const lines: { msg: string; reason: string }[] = [];
+    const log = collectingLogger(lines);
+    const abort = new AbortController();
+    const messages = readOrdered(nats.js, streams, { stream: 'CATALOG' }, 0, abort.signal, { budget, log });
+    const seen = await read(messages, sequences.length, (count) => {
+      // As after a reconnect: what the old consumer had in flight never arrives.
+      if (count === 100 || count === 101 || count === 333) budget.restartAll('reconnected');
+    });
+    abort.abort();
+    await messages.return(undefined);
+    expect(seen.map((m) => m.sequence)).toEqual(sequences);
+    expect(lines.filter((l) => l.msg === 'stream reader starts a new consumer').map((l) => l.reason)).toEqual(
+      ['reconnected', 'reconnected', 'reconnected'],
+    );
+  });
+
+  it('replaces a consumer that no longer delivers what the stream holds for it, though the server still answers', async () => {
+    const { nats, streams } = env.infrastructure;
+    const stream = streams.streamName('ORDERS');
+    const first = await publish('ORDERS', 10, 100);
+    const lines: { msg: string; reason: string }[] = [];
+    const abort = new AbortController();
+    const messages = readOrdered(nats.js, streams, { stream: 'ORDERS' }, 0, abort.signal, {
+      budget: new PullBudget(32 * MIB, () => MIB),
+      log: collectingLogger(lines),
+      stallMs: 1500,
+    });
+    const seen = await read(messages, first.length);
+    // Its consumer is swapped for one of the same name that starts far beyond the stream's end:
+    // the client's pulls are answered, with heartbeats, and never with a message.
+    const [ordered] = await nats.jsm.consumers.list(stream).next();
+    expect(ordered).toBeDefined();
+    const { name, filter_subject } = ordered?.config ?? {};
+    await nats.jsm.consumers.delete(stream, name as string);
+    await nats.jsm.consumers.add(stream, {
+      name,
+      ...(filter_subject ? { filter_subject } : {}),
+      ack_policy: AckPolicy.None,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: 1_000_000,
+      mem_storage: true,
+      inactive_threshold: 60_000_000_000,
+    });
+    const second = await publish('ORDERS', 10, 100);
+    seen.push(...(await read(messages, second.length)));
+    abort.abort();
+    await messages.return(undefined);
+    expect(seen.map((m) => m.sequence)).toEqual([...first, ...second]);
+    expect(lines.map((l) => l.reason)).toContain('no message for 1500 ms while the stream holds more');
   });
 });

@@ -11,8 +11,11 @@ export class TcpProxy {
   private listenPort = 0;
   private holding = false;
   private held = 0;
-  /** While paused, what clients sent, per connection, in order: delivered by `resume`. */
+  /** While requests are held, what clients sent, per connection, in order. */
   private paused: Map<Socket, Buffer[]> | undefined;
+  private stalled = false;
+  private readonly upstreams = new Set<Socket>();
+  private fromService = 0;
 
   constructor(
     private readonly target: { readonly host: string; readonly port: number },
@@ -44,6 +47,27 @@ export class TcpProxy {
     this.server = server;
   }
 
+  /** Bytes the service sent that were passed on to clients, since the proxy started. */
+  get bytesFromService(): number {
+    return this.fromService;
+  }
+
+  /**
+   * Stops reading what the service sends, as a client too busy to read would: it piles up in
+   * the socket buffers and then in the service's own, until the service gives up on the
+   * connection (NATS: a slow consumer) or `resume` is called. What clients send still flows.
+   */
+  stall(): void {
+    this.stalled = true;
+    for (const upstream of this.upstreams) upstream.pause();
+  }
+
+  /** Ends a stall: what piled up is passed on, and so is the end of a connection the service cut. */
+  resume(): void {
+    this.stalled = false;
+    for (const upstream of this.upstreams) upstream.resume();
+  }
+
   /** Bytes clients sent since `blackhole` that never reached the service. */
   get heldBytes(): number {
     return this.held;
@@ -61,20 +85,20 @@ export class TcpProxy {
 
   /**
    * Holds what clients send from now on (a request stuck in the network, a GC-paused peer's
-   * socket buffer): nothing reaches the service until `resume` delivers it, in order. Answers
-   * already on their way back still arrive.
+   * socket buffer): nothing reaches the service until `releaseRequests` delivers it, in order.
+   * Answers already on their way back still arrive.
    */
-  pause(): void {
+  holdRequests(): void {
     this.paused ??= new Map();
   }
 
-  /** What clients sent since `pause`, as text (to see which request is held). */
-  get pausedText(): string {
+  /** What clients sent since `holdRequests`, as text (to see which request is held). */
+  get heldRequestText(): string {
     return [...(this.paused?.values() ?? [])].map((chunks) => Buffer.concat(chunks).toString()).join('');
   }
 
-  /** Delivers everything held since `pause` and lets traffic flow again. */
-  resume(): void {
+  /** Delivers everything held since `holdRequests` and lets requests flow again. */
+  releaseRequests(): void {
     const paused = this.paused;
     this.paused = undefined;
     for (const [upstream, chunks] of paused ?? []) for (const chunk of chunks) upstream.write(chunk);
@@ -104,6 +128,9 @@ export class TcpProxy {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     }
+    this.upstreams.add(upstream);
+    upstream.once('close', () => this.upstreams.delete(upstream));
+    if (this.stalled) upstream.pause();
     // Either side failing or closing takes the other down with it, as a broken link would.
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
@@ -114,7 +141,9 @@ export class TcpProxy {
       else upstream.write(chunk);
     });
     upstream.on('data', (chunk: Buffer) => {
-      if (!this.holding) client.write(chunk);
+      if (this.holding) return;
+      this.fromService += chunk.length;
+      client.write(chunk);
     });
     client.on('end', () => upstream.end());
     upstream.on('end', () => client.end());

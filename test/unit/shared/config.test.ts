@@ -9,6 +9,8 @@ describe('config', () => {
       ELASTICSEARCH_URL: 'http://127.0.0.1:9200',
       PORT: 4000,
       STALL_AFTER_S: 60,
+      BATCH_MAX_BYTES: 8 * 1024 * 1024,
+      PULL_BUDGET_BYTES: 32 * 1024 * 1024,
     });
     expect(loadConfig({}).OPERATOR_TOKEN).toBeUndefined();
   });
@@ -31,6 +33,13 @@ describe('config', () => {
     ['VISTA_NAMESPACE', 'Has Spaces'],
     ['STALL_AFTER_S', '0'],
     ['OPERATOR_TOKEN', 'short'],
+    ['BATCH_MAX_BYTES', '1000'],
+    ['BATCH_MAX_BYTES', '8MB'],
+    ['BATCH_MAX_BYTES', '1e7'],
+    ['BATCH_MAX_BYTES', '2147483648'],
+    ['PULL_BUDGET_BYTES', '32MB'],
+    ['PULL_BUDGET_BYTES', '1e9'],
+    ['PULL_BUDGET_BYTES', '2147483648'],
   ])('a bad %s stops start-up with a message naming it', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`${variable}=`));
@@ -41,5 +50,16 @@ describe('config', () => {
       /OPERATOR_TOKEN=<hidden, 11 characters>: must be at least 16 characters/,
     );
     expect(() => loadConfig({ OPERATOR_TOKEN: 'tiny-secret' })).not.toThrow(/tiny-secret/);
+  });
+
+  it('takes sizes in bytes as plain integers, naming the bounds of a bad one', () => {
+    expect(loadConfig({ BATCH_MAX_BYTES: '16777216' }).BATCH_MAX_BYTES).toBe(16 * 1024 * 1024);
+    expect(() => loadConfig({ BATCH_MAX_BYTES: '1000' })).toThrow(
+      /BATCH_MAX_BYTES="1000": must be at least 65536 \(64 KiB\)/,
+    );
+    expect(loadConfig({ PULL_BUDGET_BYTES: '16777216' }).PULL_BUDGET_BYTES).toBe(16 * 1024 * 1024);
+    expect(() => loadConfig({ PULL_BUDGET_BYTES: '1000' })).toThrow(
+      /PULL_BUDGET_BYTES="1000": must be at least 4194304 \(4 MiB\)/,
+    );
   });
 });
