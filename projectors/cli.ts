@@ -1,6 +1,6 @@
 import { hostname, userInfo } from 'node:os';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { streamHeads } from '../shared/clients/jetstream-streams.ts';
+import { orExitStreamSettings, streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { EXIT_UNAVAILABLE, ServiceUnreachableError } from '../shared/clients/reach.ts';
 import { loadConfigOrExit } from '../shared/config.ts';
 import { createLogger } from '../shared/log.ts';
@@ -102,7 +102,9 @@ async function publishDemo(args: string[]): Promise<void> {
 
 /** Opens the infrastructure for one command and closes it afterwards, whatever happens. */
 async function withInfrastructure(work: (infrastructure: Infrastructure) => Promise<void>): Promise<void> {
-  const infrastructure = await openInfrastructure(config, app.contract, 'vista-cli', log);
+  const infrastructure = await orExitStreamSettings(
+    openInfrastructure(config, app.contract, 'vista-cli', log),
+  );
   try {
     await work(infrastructure);
   } finally {

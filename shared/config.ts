@@ -4,7 +4,16 @@ import { z } from 'zod';
  * Vista's whole configuration, read once from the environment at start-up and passed down.
  * Nothing else reads `process.env`: a bad value stops start-up here, naming the variable.
  */
-const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/**
+ * A decimal integer, written as digits only: `z.coerce.number()` would also take `4e3`,
+ * `0x1150`, `1_000` or ` 80 `, so a typo or a hex value would silently become another number.
+ */
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^[0-9]{1,16}$/, `must be a decimal integer from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().min(min, `must be from ${min} to ${max}`).max(max, `must be from ${min} to ${max}`));
 
 const url = (protocols: string[]) =>
   z.url().refine((value) => URL.canParse(value) && protocols.includes(new URL(value).protocol), {
@@ -113,6 +122,16 @@ export type Config = z.infer<typeof ConfigSchema>;
 /** Variables whose values are never printed. */
 const SECRETS = new Set(['OPERATOR_TOKEN']);
 
+/**
+ * A value as a configuration error may print it: any `user:password@` in it (a URL's, even an
+ * unparseable one's, such as `mysql://u:s3cret@h/db`) has its password shown as `***`.
+ */
+export function shownValue(variable: string, value: string): string {
+  // A secret is never echoed, not even a wrong one (it may be a real token set in the wrong place).
+  if (SECRETS.has(variable)) return `<hidden, ${value.length} characters>`;
+  return JSON.stringify(value.replace(/(\/\/[^/@:\s]*):[^/@\s]*@/g, '$1:***@'));
+}
+
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
 }
@@ -125,10 +144,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {
     const variable = issue.path.join('.');
-    const value = env[variable] ?? '';
-    // A secret is never echoed, not even a wrong one (it may be a real token set in the wrong place).
-    const shown = SECRETS.has(variable) ? `<hidden, ${value.length} characters>` : JSON.stringify(value);
-    return `  ${variable}=${shown}: ${issue.message}`;
+    return `  ${variable}=${shownValue(variable, env[variable] ?? '')}: ${issue.message}`;
   });
   throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
 }
