@@ -6,6 +6,7 @@ import { derivedResolvers } from '../derive/resolvers.ts';
 import { derivedTypeDefs } from '../derive/type-defs.ts';
 import { servedViews } from '../derive/views.ts';
 import { connectionTypeDefs } from './connection.ts';
+import { deadLettersResolvers, deadLettersTypeDefs } from './dead-letters.ts';
 import { operatorResolvers, operatorTypeDefs } from './operator.ts';
 import { projectionsResolvers, projectionsTypeDefs } from './projections.ts';
 import { scalarResolvers, scalarTypeDefs } from './scalars.ts';
@@ -33,6 +34,7 @@ export function buildSchema(
       queryTypeDefs,
       projectionsTypeDefs,
       operatorTypeDefs,
+      deadLettersTypeDefs,
       subscriptionsTypeDefs,
       derivedTypeDefs(views),
     ],
@@ -40,6 +42,7 @@ export function buildSchema(
       scalarResolvers,
       projectionsResolvers,
       operatorResolvers,
+      deadLettersResolvers,
       subscriptionsResolvers,
       derivedResolvers(views, readers),
     ],
