@@ -50,6 +50,12 @@ const ConfigSchema = z.object({
   /** Deepest selection a query may nest, and the most it may cost (fields × page sizes). */
   MAX_QUERY_DEPTH: integer(2, 50).default(10),
   MAX_QUERY_COST: integer(10, 1_000_000).default(20_000),
+  /**
+   * Largest answer, in bytes of JSON, the API sends for a request or a subscription event:
+   * a larger one is a RESPONSE_TOO_LARGE error (and a request stops reading from the stores
+   * at 4× this).
+   */
+  MAX_RESPONSE_BYTES: integer(65_536, 268_435_456).default(4_194_304),
   /** Comma-separated origins allowed by CORS; `*` allows any. */
   CORS_ORIGINS: z
     .string()

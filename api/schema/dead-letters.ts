@@ -119,7 +119,7 @@ const badId = () =>
 export const deadLettersResolvers = {
   Projection: {
     deadLetters: async (projection: Projection, args: { first: number }, ctx: ApiContext) => {
-      const { rows } = await ctx.pool.query<Row>(
+      const { rows } = await ctx.stores.pool.query<Row>(
         `SELECT ${columns('$4::int')} FROM vista_dead_letters
           WHERE projection = $1 AND generation = $3 AND resolved_at IS NULL
           ORDER BY stream, sequence LIMIT $2`,
@@ -135,7 +135,7 @@ export const deadLettersResolvers = {
       if (!/^[1-9][0-9]{0,15}$/.test(args.id) || !Number.isSafeInteger(Number(args.id))) throw badId();
       const operator = ctx.operator.allowed(ctx.request);
       // NULL: the whole payload, for an operator only.
-      const { rows } = await ctx.pool.query<Row>(
+      const { rows } = await ctx.stores.pool.query<Row>(
         `SELECT ${columns('coalesce($3::int, octet_length(payload))')} FROM vista_dead_letters
           WHERE projection = $1 AND id = $2`,
         [args.projection, Number(args.id), operator ? null : PREVIEW_BYTES],

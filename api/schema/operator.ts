@@ -1,8 +1,8 @@
 import { createGraphQLError } from 'graphql-yoga';
-import type { Pool } from '../../shared/clients/postgres.ts';
 import type { ActionRecord, OperatorCommand } from '../../shared/operator-commands.ts';
 import type { ApiContext, ServerContext } from '../context.ts';
 import { publicDetail } from '../errors.ts';
+import type { SqlReads } from '../request-stores.ts';
 import type { Projection } from './projections.ts';
 
 export const operatorTypeDefs = /* GraphQL */ `
@@ -126,7 +126,7 @@ function action(record: ActionRecord) {
   };
 }
 
-async function readActions(pool: Pool, projection: string, last: number) {
+async function readActions(pool: SqlReads, projection: string, last: number) {
   const { rows } = await pool.query<{
     id: string;
     projection: string;
@@ -172,9 +172,9 @@ export const operatorResolvers = {
   },
   Projection: {
     actions: (projection: Projection, args: { last: number }, ctx: ApiContext) =>
-      readActions(ctx.pool, projection.name, countArgument(args.last, 100)),
+      readActions(ctx.stores.pool, projection.name, countArgument(args.last, 100)),
     stateChanges: async (projection: Projection, args: { last: number }, ctx: ApiContext) => {
-      const { rows } = await ctx.pool.query<{
+      const { rows } = await ctx.stores.pool.query<{
         generation: number;
         status: string;
         detail: string | null;
@@ -186,7 +186,7 @@ export const operatorResolvers = {
       return rows.map((r) => ({ ...r, status: r.status.toUpperCase(), at: r.at.toISOString() }));
     },
     generations: async (projection: Projection, args: { last: number }, ctx: ApiContext) => {
-      const { rows } = await ctx.pool.query<{
+      const { rows } = await ctx.stores.pool.query<{
         generation: number;
         version: number;
         state: string;

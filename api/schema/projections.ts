@@ -1,7 +1,7 @@
-import type { Pool } from '../../shared/clients/postgres.ts';
 import { judgeStall, lagSeconds, stallDetail } from '../../shared/stall.ts';
 import type { ApiContext, StreamClock } from '../context.ts';
 import { publicDetail } from '../errors.ts';
+import type { SqlReads } from '../request-stores.ts';
 
 export const projectionsTypeDefs = /* GraphQL */ `
   "What a generation of a projection is doing."
@@ -123,7 +123,7 @@ function state(status: string): string {
  * query; with `clock`, the lag in seconds and stalls (see shared/stall.ts).
  */
 export async function readProjections(
-  pool: Pool,
+  pool: SqlReads,
   heads: Record<string, number> | undefined,
   clock?: StreamClock,
 ) {

@@ -1,0 +1,111 @@
+import type { estypes } from '@elastic/elasticsearch';
+import { createGraphQLError } from 'graphql-yoga';
+import { jsonBytes } from './answer-size.ts';
+
+/**
+ * A request's share of the stores. The API's pool has 20 connections, and a request of a few
+ * hundred aliased root fields used to run as many statements at once: every connection taken,
+ * and another client's `order(id)` waited for one until the pool's connect timeout. Here each
+ * request (each subscription event) runs at most READ_SLOTS reads at a time, on PostgreSQL and
+ * Elasticsearch together, its others queued behind them in its own queue: one request holds at
+ * most 2 of the 20 connections, and the pool's own queue holds at most 2 of its reads.
+ *
+ * It also counts what the request has read (as JSON bytes, columns it did not select
+ * included) against a budget: past it, every read fails with RESPONSE_TOO_LARGE, so a request
+ * stops accumulating rows long before its answer could be built (the answer itself is bounded
+ * by the response limit; see response-limit.ts).
+ */
+export const READ_SLOTS = 2;
+
+/** The one method of a pool the API's reads use. */
+export interface SqlReads {
+  query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<{ rows: R[] }>;
+}
+
+/** The two methods of an Elasticsearch client the API's reads use. */
+export interface SearchReads {
+  search<T>(params: estypes.SearchRequest): Promise<estypes.SearchResponse<T>>;
+  count(params: estypes.CountRequest): Promise<estypes.CountResponse>;
+}
+
+/** At most `size` tasks at a time; the others wait in arrival order. */
+export class Slots {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly size: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active < this.size) this.active++;
+    // A finishing task hands its slot over: `active` does not change.
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+
+  /** Tasks waiting for a slot. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+}
+
+const tooLarge = (budget: number) =>
+  createGraphQLError(
+    `the request read more than ${budget} bytes from the read models; ask for fewer items, or page`,
+    { extensions: { code: 'RESPONSE_TOO_LARGE' } },
+  );
+
+/**
+ * The stores as one request sees them: `pool` and `es` run through the request's slots and
+ * are charged to its read budget. `nextEvent()` starts a subscription's next event afresh.
+ */
+export class RequestStores {
+  readonly pool: SqlReads;
+  readonly es: SearchReads;
+  private readonly slots: Slots;
+  private read = 0;
+
+  constructor(pool: SqlReads, es: SearchReads, budget: number, signal?: AbortSignal, slots = READ_SLOTS) {
+    this.slots = new Slots(slots);
+    const run = async <T>(work: () => Promise<T>, size: (result: T) => unknown): Promise<T> => {
+      if (this.read > budget) throw tooLarge(budget);
+      const result = await this.slots.run(() => {
+        // A client that went away needs nothing more read for it.
+        signal?.throwIfAborted();
+        return work();
+      });
+      this.read += jsonBytes(size(result), budget - this.read);
+      if (this.read > budget) throw tooLarge(budget);
+      return result;
+    };
+    this.pool = {
+      query: (text, values) =>
+        run(
+          () => pool.query(text, values),
+          (result) => result.rows,
+        ),
+    };
+    this.es = {
+      search: (params) =>
+        run(
+          () => es.search(params),
+          (result) => result.hits.hits,
+        ),
+      count: (params) =>
+        run(
+          () => es.count(params),
+          () => 0,
+        ),
+    };
+  }
+
+  /** A subscription's next event: its reads start a budget of their own. */
+  nextEvent(): void {
+    this.read = 0;
+  }
+}
