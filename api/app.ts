@@ -39,7 +39,7 @@ export async function createApi(config: Config, app: Application, log: Logger): 
     readOnly: true,
   });
   // Elasticsearch's search pool has a few threads per core: the API keeps at most 10 searches
-  // in flight, and each request at most 2 of them (request-stores.ts).
+  // in flight, and each request at most one of them (request-stores.ts).
   const es = createElasticsearch(config.ELASTICSEARCH_URL, config.QUERY_TIMEOUT_MS, 10);
   const watcher = new CheckpointWatcher(databaseUrl, pool, log);
   await watcher.start();

@@ -6,16 +6,19 @@ import { jsonBytes } from './answer-size.ts';
  * A request's share of the stores. The API's pool has 20 connections, and a request of a few
  * hundred aliased root fields used to run as many statements at once: every connection taken,
  * and another client's `order(id)` waited for one until the pool's connect timeout. Here each
- * request (each subscription event) runs at most READ_SLOTS reads at a time, on PostgreSQL and
- * Elasticsearch together, its others queued behind them in its own queue: one request holds at
- * most 2 of the 20 connections, and the pool's own queue holds at most 2 of its reads.
+ * request (each subscription event) runs its reads one at a time, on PostgreSQL and
+ * Elasticsearch together, the others queued in its own queue: one request holds at most 1 of
+ * the 20 connections, and the pool's own queue holds at most 1 of its reads. One, not two:
+ * two heavy scans of one request kept both cores of a 2-core machine busy, and another
+ * client's Elasticsearch probe went from 35 to 100 ms at the 95th percentile
+ * (api-priced-work.test.ts). Relations are batched per level, so a request's reads are few.
  *
  * It also counts what the request has read (as JSON bytes, columns it did not select
  * included) against a budget: past it, every read fails with RESPONSE_TOO_LARGE, so a request
  * stops accumulating rows long before its answer could be built (the answer itself is bounded
  * by the response limit; see response-limit.ts).
  */
-export const READ_SLOTS = 2;
+export const READ_SLOTS = 1;
 
 /** The one method of a pool the API's reads use. */
 export interface SqlReads {
@@ -36,16 +39,27 @@ export class Slots {
   constructor(private readonly size: number) {}
 
   async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active < this.size) this.active++;
-    // A finishing task hands its slot over: `active` does not change.
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    const release = await this.acquire();
     try {
       return await task();
     } finally {
+      release();
+    }
+  }
+
+  /** Waits for a slot; the function returned gives it back (once, however often it is called). */
+  async acquire(): Promise<() => void> {
+    if (this.active < this.size) this.active++;
+    // A finishing holder hands its slot over: `active` does not change.
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
       const next = this.waiting.shift();
       if (next) next();
       else this.active--;
-    }
+    };
   }
 
   /** Tasks waiting for a slot. */

@@ -18,7 +18,7 @@ import { freshnessPlugin } from './freshness.ts';
 import { storableInputPlugin } from './input-values.ts';
 import { limitsPlugin } from './limits.ts';
 import { createLiveFeeds } from './live-feeds.ts';
-import { requestMetricsPlugin } from './metrics.ts';
+import { registerConsistencyWaits, requestMetricsPlugin } from './metrics.ts';
 import { createOperator, type Operator } from './operator.ts';
 import { ReadsIndex } from './read-models.ts';
 import { requestLogPlugin, yogaLogger } from './request-log.ts';
@@ -171,6 +171,7 @@ export function createApiServer(deps: ApiDeps): Server {
     ],
   });
 
+  if (deps.registry) registerConsistencyWaits(deps.registry, () => deps.watcher.waiting);
   const serveConsole = consoleHandler();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];

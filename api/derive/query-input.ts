@@ -6,7 +6,10 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../schema/connection.ts';
 
 /** Most values an `in` or `notIn` list may hold. */
 export const MAX_IN_VALUES = 100;
-/** Most conditions a `where` may hold, counting nested `and`/`or`, and how deep it may nest. */
+/**
+ * Most conditions a `where` may hold, counting nested `and`/`or` (an empty `{}` is one: 80,000
+ * of them were a 240 KB filter of no conditions), and how deep it may nest.
+ */
 export const MAX_CONDITIONS = 200;
 export const MAX_WHERE_DEPTH = 8;
 const MAX_CURSOR_LENGTH = 1024;
@@ -111,6 +114,10 @@ export function parseWhere(view: DerivedView, where: unknown): Condition {
           throw badInput(`where: ${name} has no operator ${op}`);
         }
       }
+    }
+    // A part that holds no condition (`{}`) is still one to compile and evaluate.
+    if (all.length === 0 && depth > 0 && ++count > MAX_CONDITIONS) {
+      throw badInput(`where holds at most ${MAX_CONDITIONS} conditions`);
     }
     return { kind: 'all', of: all };
   };
