@@ -7,6 +7,8 @@ import { createLogger } from '../shared/log.ts';
 import { createMetricsServer, createRegistry } from '../shared/metrics.ts';
 import { commandSubject } from '../shared/operator-commands.ts';
 import { startTracing } from '../shared/tracing.ts';
+import { registerDeadLetterMetrics } from './engine/dead-letter-metrics.ts';
+import { storeDeadLetterCap } from './engine/dead-letters.ts';
 import {
   LeaseManager,
   loadApplicationOrExit,
@@ -48,6 +50,7 @@ if (shutdown.signal.aborted) {
   log.info('projectors stopped before starting');
   process.exit(0);
 }
+await storeDeadLetterCap(infrastructure.pool, config.DEAD_LETTER_MAX);
 const unknown = config.PROJECTIONS.filter((name) => !app.projections.some((p) => p.name === name));
 if (unknown.length > 0) {
   process.stderr.write(
@@ -72,6 +75,7 @@ const status = statusReader(
   config.STALL_AFTER_S * 1000,
 );
 registerProjectionMetrics(registry, host, () => status.read());
+registerDeadLetterMetrics(registry, infrastructure.pool);
 const metrics = createMetricsServer(registry, () => host.ready);
 await listenOrExit(metrics, config.METRICS_PORT, 'METRICS_PORT');
 log.info(

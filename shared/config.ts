@@ -109,6 +109,11 @@ const ConfigSchema = z.object({
    * live load the idle time never comes, so this bounds how stale a view gets.
    */
   BATCH_MAX_WAIT_MS: integer(1, 60_000).default(20),
+  /**
+   * Most unresolved dead letters a projection's generation keeps; past it a poison event is
+   * skipped and counted, not kept (see projectors/engine/dead-letters.ts for why).
+   */
+  DEAD_LETTER_MAX: integer(1, 10_000_000).default(10_000),
   /** A projection with lag whose checkpoint has not moved for this long is `stalled`. */
   STALL_AFTER_S: integer(1, 86_400).default(60),
   /**

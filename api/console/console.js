@@ -13,7 +13,7 @@
   const CHART_SECONDS = 300;
 
   const POSITIONS = 'positions { stream position lag lagSeconds start }';
-  const SUMMARY = `name version generation status detail deadLetterCount lastActionAt ${POSITIONS}
+  const SUMMARY = `name version generation status detail deadLetterCount deadLettersNotKept lastActionAt ${POSITIONS}
     live { lastAdvanceAt }
     rebuilding { generation version status detail lastAdvanceAt ${POSITIONS} }`;
   // The live stream is anonymous (EventSource sends no Authorization header): it carries what
@@ -412,6 +412,21 @@
     );
   }
 
+  /** Past the cap, the poison events skipped without a letter (they stay in the stream). */
+  function notKept(p) {
+    if (!p.deadLettersNotKept) return null;
+    return h(
+      'span',
+      {
+        class: 'warn',
+        'data-testid': 'dead-letters-not-kept',
+        title:
+          'Past DEAD_LETTER_MAX these poison events were skipped without a letter; a rebuild after a fix applies them.',
+      },
+      ` (+${number(p.deadLettersNotKept)} not kept)`,
+    );
+  }
+
   function attention(p) {
     return (
       p.status === 'HALTED' ||
@@ -443,6 +458,7 @@
           {},
           'dead letters ',
           h('b', { 'data-testid': 'dead-letter-count' }, number(p.deadLetterCount)),
+          notKept(p),
         ),
         h(
           'span',
@@ -680,6 +696,7 @@
           {},
           'dead letters ',
           h('b', { 'data-testid': 'dead-letter-count' }, number(p.deadLetterCount)),
+          notKept(p),
         ),
       ),
       operatorButtons(p),

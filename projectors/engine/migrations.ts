@@ -94,6 +94,26 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE vista_dead_letters DROP CONSTRAINT vista_dead_letters_projection_stream_sequence_key;
    ALTER TABLE vista_dead_letters ADD UNIQUE (projection, generation, stream, sequence);
    ALTER TABLE vista_generations ADD COLUMN resume_requested boolean NOT NULL DEFAULT false;`,
+  // Dead-letter cap (issue 21.6, branch api-safety): installation settings (DEAD_LETTER_MAX, written
+  // by each projector at start), what a generation met beyond the cap and did not keep, per
+  // stream, and an index that counts a generation's unresolved letters without a scan.
+  `CREATE TABLE vista_settings (
+     name text PRIMARY KEY,
+     value bigint NOT NULL
+   );
+   CREATE TABLE vista_dead_letters_not_kept (
+     projection text NOT NULL,
+     generation integer NOT NULL,
+     stream text NOT NULL,
+     count bigint NOT NULL,
+     first_sequence bigint NOT NULL,
+     last_sequence bigint NOT NULL,
+     last_error_code text NOT NULL,
+     updated_at timestamptz NOT NULL DEFAULT now(),
+     PRIMARY KEY (projection, generation, stream)
+   );
+   CREATE INDEX vista_dead_letters_unresolved ON vista_dead_letters (projection, generation)
+     WHERE resolved_at IS NULL;`,
 ];
 
 /** Serialises concurrent migrators (several projector processes starting at once). */
