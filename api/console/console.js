@@ -579,7 +579,12 @@
                 {},
                 h('b', {}, d.errorCode),
                 ' ',
-                h('span', { 'data-testid': 'dead-letter-error' }, whole ? whole.error : d.error),
+                h(
+                  'span',
+                  { 'data-testid': 'dead-letter-error' },
+                  // Without the token the error is its code and place: the code is shown already.
+                  whole ? whole.error : d.error.replace(`${d.errorCode} at `, 'at '),
+                ),
                 d.retryRequested ? h('div', { class: 'muted' }, 'retry requested') : null,
               ),
               h('td', { class: 'num' }, d.attempts),
