@@ -87,8 +87,10 @@ export class RequestStores {
   constructor(pool: SqlReads, es: SearchReads, budget: number, signal?: AbortSignal, slots = READ_SLOTS) {
     this.slots = new Slots(slots);
     const run = async <T>(work: () => Promise<T>, size: (result: T) => unknown): Promise<T> => {
-      if (this.read > budget) throw tooLarge(budget);
       const result = await this.slots.run(() => {
+        // Checked once the read's turn has come: a request's reads are all asked for at once
+        // and wait their turn, and those after the budget ran out must not run.
+        if (this.read > budget) throw tooLarge(budget);
         // A client that went away needs nothing more read for it.
         signal?.throwIfAborted();
         return work();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOperator } from '../../api/operator.ts';
 import { PREVIEW_BYTES } from '../../api/schema/dead-letters.ts';
-import { startApiWith } from '../support/api.ts';
+import { countingPool, startApiWith } from '../support/api.ts';
 import { ApiProcess } from '../support/api-process.ts';
 import { type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { runProjections } from '../support/running.ts';
@@ -125,6 +125,29 @@ describe('GraphQL API: bounded answers', () => {
       }
       const small = await api.query('{ projections { name deadLetterCount } }');
       expect(small.body.data?.projections).toContainEqual({ name: 'orders', deadLetterCount: 100 });
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('stops reading for a request past its read budget: 20 whole letters aliased by an operator', async () => {
+    const counting = countingPool(env.infrastructure.pool);
+    const api = await startApiWith(env, {
+      pool: counting.pool,
+      operator: createOperator(TOKEN, undefined),
+      // A read budget of 1 MiB: four times the answer's bound.
+      limits: { maxResponseBytes: 256 * 1024 },
+    });
+    try {
+      const aliases = Array.from(
+        { length: 20 },
+        (_, i) => `a${i}: deadLetter(projection: "customer_stats", id: "${wholeId}") { payloadBytes }`,
+      );
+      const { body } = await api.query(`{ ${aliases.join(' ')} }`, {}, { authorization: `Bearer ${TOKEN}` });
+      expect(new Set(body.errors?.map((e) => e.extensions?.code))).toEqual(new Set(['RESPONSE_TOO_LARGE']));
+      // The first letter (1 MB, and its other columns) passes the budget: no other is read.
+      const reads = counting.statements.filter((s) => s.includes('FROM vista_dead_letters'));
+      expect(reads).toHaveLength(1);
     } finally {
       await api.close();
     }
