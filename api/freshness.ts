@@ -65,6 +65,8 @@ export function freshnessPlugin(
         const started = performance.now();
         const met = await watcher.waitFor(required, projections, timeoutMs, ctx.request.signal);
         release = await resuming.acquire();
+        // Given back when the result is done, or at the latest when the client goes away.
+        ctx.request.signal.addEventListener('abort', release, { once: true });
         const waitedMs = Math.round(performance.now() - started);
         consistency = { required, projections, met, waitedMs, timeoutMs };
       }
