@@ -337,22 +337,15 @@ const tooCostly = (cost: number, maxCost: number) =>
     extensions: { code: 'QUERY_TOO_COSTLY' },
   });
 
-/** The depth and cost refusals of a document, or none; with `variables`, the filters they hold are priced too. */
+/** The depth and cost refusals of a document, or none (its variables are priced at execution). */
 export function limitErrors(
   document: DocumentNode,
   paginated: ReadonlySet<string>,
   rules: CostRules,
   maxDepth: number,
   maxCost: number,
-  variables?: Variables,
 ): Error[] {
-  const { depth, cost, comparisons } = measureDocument(
-    document,
-    paginated,
-    rules,
-    MAX_FIELD_COMPARISONS,
-    variables,
-  );
+  const { depth, cost, comparisons } = measureDocument(document, paginated, rules);
   const errors: Error[] = [];
   if (depth > maxDepth) errors.push(tooDeep(`query depth ${depth} exceeds the maximum of ${maxDepth}`));
   if (cost > maxCost) errors.push(tooCostly(cost, maxCost));
@@ -373,7 +366,9 @@ export function limitErrors(
  * nested deeper than MAX_NESTING are refused (the nesting by a linear scan before the parser
  * recurses). Before validation: queries deeper than `maxDepth` or costing more than `maxCost`
  * are refused, and then graphql-js's own rules (some superlinear in crafted documents) do not
- * run at all: a refused document costs a parse and one linear walk.
+ * run at all: a refused document costs a parse and one linear walk. Variables are bounded in
+ * size and depth as they arrive (before anything coerces them), and priced with the document
+ * before it executes.
  */
 export function limitsPlugin(maxDepth: number, maxCost: number, paginated: ReadonlySet<string>): Plugin {
   const rulesBySchema = new WeakMap<GraphQLSchema, CostRules>();

@@ -61,11 +61,6 @@ export class Slots {
       else this.active--;
     };
   }
-
-  /** Tasks waiting for a slot. */
-  get queued(): number {
-    return this.waiting.length;
-  }
 }
 
 const tooLarge = (budget: number) =>
@@ -87,15 +82,17 @@ export class RequestStores {
   constructor(pool: SqlReads, es: SearchReads, budget: number, signal?: AbortSignal, slots = READ_SLOTS) {
     this.slots = new Slots(slots);
     const run = async <T>(work: () => Promise<T>, size: (result: T) => unknown): Promise<T> => {
-      const result = await this.slots.run(() => {
+      const result = await this.slots.run(async () => {
         // Checked once the read's turn has come: a request's reads are all asked for at once
         // and wait their turn, and those after the budget ran out must not run.
         if (this.read > budget) throw tooLarge(budget);
         // A client that went away needs nothing more read for it.
         signal?.throwIfAborted();
-        return work();
+        const read = await work();
+        // Charged before the slot passes on, so the next read's check sees it.
+        this.read += jsonBytes(size(read), budget - this.read);
+        return read;
       });
-      this.read += jsonBytes(size(result), budget - this.read);
       if (this.read > budget) throw tooLarge(budget);
       return result;
     };
