@@ -38,7 +38,9 @@ export async function createApi(config: Config, app: Application, log: Logger): 
     statementTimeoutMs: config.QUERY_TIMEOUT_MS,
     readOnly: true,
   });
-  const es = createElasticsearch(config.ELASTICSEARCH_URL, config.QUERY_TIMEOUT_MS);
+  // Elasticsearch's search pool has a few threads per core: the API keeps at most 10 searches
+  // in flight, and each request at most one of them (request-stores.ts).
+  const es = createElasticsearch(config.ELASTICSEARCH_URL, config.QUERY_TIMEOUT_MS, 10);
   const watcher = new CheckpointWatcher(databaseUrl, pool, log);
   await watcher.start();
   const streams = streamsFor(app.contract.streams, config.VISTA_NAMESPACE);
@@ -82,6 +84,7 @@ export async function createApi(config: Config, app: Application, log: Logger): 
       maxDepth: config.MAX_QUERY_DEPTH,
       maxCost: config.MAX_QUERY_COST,
       corsOrigins: config.CORS_ORIGINS,
+      maxResponseBytes: config.MAX_RESPONSE_BYTES,
     },
   });
   return {

@@ -1,12 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Elasticsearch } from '../shared/clients/elasticsearch.ts';
-import type { Pool } from '../shared/clients/postgres.ts';
 import type { Logger } from '../shared/log.ts';
 import type { CheckpointWatcher } from './checkpoint-watcher.ts';
 import type { Node } from './derive/postgres-reads.ts';
-import type { RequestLoaders } from './derive/readers.ts';
+import type { RequestLoaders, ViewReader } from './derive/readers.ts';
 import type { LiveQuery, LiveValue } from './live-query.ts';
 import type { Operator } from './operator.ts';
+import type { RequestStores } from './request-stores.ts';
 import type { Projection } from './schema/projections.ts';
 
 /** The process-wide readers behind subscriptions: one read per commit for all subscribers. */
@@ -24,11 +23,13 @@ export interface StreamClock {
   readonly stallAfterMs: number;
 }
 
-/** What every resolver may use: the read models' stores, per-request loaders, live feeds. */
+/** What every resolver may use: the request's share of the stores, per-request loaders, live feeds. */
 export type ApiContext = {
   readonly request: Request;
-  readonly pool: Pool;
-  readonly es: Elasticsearch;
+  /** PostgreSQL and Elasticsearch as this request may use them: a few reads at a time, a read budget. */
+  readonly stores: RequestStores;
+  /** Per served view, its reader on this request's stores. */
+  readonly readers: ReadonlyMap<string, ViewReader>;
   readonly log: Logger;
   readonly watcher: CheckpointWatcher;
   /** Stream heads, for lag; undefined when NATS is unreachable. */

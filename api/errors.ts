@@ -55,6 +55,16 @@ function notBuilt(error: unknown): boolean {
 }
 
 /**
+ * Elasticsearch refusing a query for its size: more clauses than its `maxClauseCount`, or bool
+ * queries nested too deep. What the client asked for is too large, not the server broken.
+ */
+export function tooManyClauses(error: unknown): boolean {
+  const { meta } = (error ?? {}) as { meta?: { statusCode?: unknown; body?: { error?: unknown } } };
+  if (meta?.statusCode !== 400 || meta.body?.error === undefined) return false;
+  return /too_many_clauses|too_many_nested_clauses|maxClauseCount/.test(JSON.stringify(meta.body.error));
+}
+
+/**
  * Errors meant for clients (thrown with createGraphQLError) pass; a timeout, an unreachable
  * store or a read model not created yet becomes a short, retryable error with a code; anything else is "Unexpected error."
  * with no message, stack or cause, whatever NODE_ENV says. The original is logged by yoga.
@@ -78,6 +88,15 @@ export function maskedErrors(queryTimeoutMs: number): MaskedErrors {
           ...at,
           extensions: { code: 'SERVICE_UNAVAILABLE' },
         });
+      }
+      if (tooManyClauses(original)) {
+        return createGraphQLError(
+          'the filter or search is too large for the search engine; ask with fewer terms',
+          {
+            ...at,
+            extensions: { code: 'BAD_USER_INPUT' },
+          },
+        );
       }
       if (original instanceof UnservableValueError) {
         return createGraphQLError(original.message, { ...at, extensions: { code: original.code } });

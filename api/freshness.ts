@@ -5,6 +5,7 @@ import type { CheckpointWatcher } from './checkpoint-watcher.ts';
 import type { ApiContext } from './context.ts';
 import { MIN_POSITIONS_HEADER, type MinPositions, parseMinPositions } from './min-positions.ts';
 import type { ReadsIndex } from './read-models.ts';
+import { Slots } from './request-stores.ts';
 
 /** What a read-your-writes request is told in `extensions.consistency`. */
 export interface Consistency {
@@ -17,6 +18,15 @@ export interface Consistency {
   readonly waitedMs: number;
   readonly timeoutMs: number;
 }
+
+/**
+ * How many requests that waited (for positions, or until the timeout) may execute at once.
+ * Waiters end together — 1,000 of them woken by one commit, or timing out within the moment
+ * they arrived in — and ran all at once: every connection of the pool and the event loop were
+ * theirs, and another client's probe waited 0.4 to 0.8 s. Resumed eight at a time, they hold at
+ * most 8 of the pool's 20 connections, and a request that did not wait is answered between them.
+ */
+const RESUMING = 8;
 
 function withExtensions(result: ExecutionResult, extensions: Record<string, unknown>): ExecutionResult {
   return { ...result, extensions: { ...result.extensions, ...extensions } };
@@ -36,12 +46,14 @@ export function freshnessPlugin(
   timeoutMs: number,
   reads: ReadsIndex,
 ): Plugin<ApiContext> {
+  const resuming = new Slots(RESUMING);
   return {
     async onExecute({ args, setResultAndStopExecution }) {
       const ctx = args.contextValue;
       const projections = reads.projectionsRead(args.document, args.operationName);
       const header = ctx.request.headers.get(MIN_POSITIONS_HEADER);
       let consistency: Consistency | undefined;
+      let release: (() => void) | undefined;
       if (header !== null) {
         let required: MinPositions;
         try {
@@ -52,12 +64,16 @@ export function freshnessPlugin(
         }
         const started = performance.now();
         const met = await watcher.waitFor(required, projections, timeoutMs, ctx.request.signal);
+        release = await resuming.acquire();
+        // Given back when the result is done, or at the latest when the client goes away.
+        ctx.request.signal.addEventListener('abort', release, { once: true });
         const waitedMs = Math.round(performance.now() - started);
         consistency = { required, projections, met, waitedMs, timeoutMs };
       }
       const positions = watcher.snapshot(projections);
       return {
         onExecuteDone({ result, setResult }) {
+          release?.();
           if (Symbol.asyncIterator in result) return;
           setResult(withExtensions(result, { positions, ...(consistency ? { consistency } : {}) }));
         },

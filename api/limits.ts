@@ -6,6 +6,7 @@ import {
   Kind,
   type SelectionSetNode,
   type Source,
+  type ValueNode,
 } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './schema/connection.ts';
@@ -31,6 +32,24 @@ export const MAX_TOKENS = 10_000;
  * so a query only a little too deep still gets the exact depth from the measure below.
  */
 export const MAX_NESTING = 200;
+
+/**
+ * What each value of a `where` costs (each object, list element and scalar, an empty object
+ * included, written in the document or sent as a variable): a filter is evaluated on every row
+ * a read scans, so 190 aliased counts over a 200-term `or` (each a cheap 100 before) kept
+ * PostgreSQL busy for 10 s. A `totalCount` is a read of its own at the root (a count scans every
+ * match, whatever the page size), and evaluates its connection's filter once more.
+ */
+export const FILTER_VALUE_COST = 5;
+
+/**
+ * Most values a request's variables may hold, all levels counted (an empty object or list is
+ * one, like a token of the document), and how deep they may nest. Checked on the raw JSON,
+ * before graphql-js coerces the variables by recursion: a `where` variable nested 5,000 deep
+ * overflowed its stack (an HTTP 500), and 80,000 empty objects (240 KB) were each a condition.
+ */
+export const MAX_VARIABLE_VALUES = MAX_TOKENS;
+export const MAX_VARIABLE_DEPTH = 32;
 
 export interface Measure {
   depth: number;
@@ -79,16 +98,82 @@ export function costRules(schema: GraphQLSchema): CostRules {
 /** Without a schema (unit tests of the shape alone): Query is the root, no field reads. */
 const SHAPE_ONLY: CostRules = { rootTypes: new Set(['Query', 'Subscription']), rootReadCost: () => 0 };
 
+/** Variables as the request sent them (raw JSON, not coerced); undefined while they are not known. */
+export type Variables = Readonly<Record<string, unknown>> | undefined;
+
 /**
  * How many times a field's selection runs: its literal `first`, the default page of a paginated
- * field without one, the largest page for a `first` given by a variable (validation runs before
- * variables are known), or 1.
+ * field without one, a variable's value once variables are known (the largest page before:
+ * validation runs without them), or 1.
  */
-function multiplier(paginated: ReadonlySet<string>, field: FieldNode): number {
+function multiplier(paginated: ReadonlySet<string>, field: FieldNode, variables: Variables): number {
   const first = field.arguments?.find((a) => a.name.value === 'first' || a.name.value === 'last');
   if (!first) return paginated.has(field.name.value) ? DEFAULT_PAGE_SIZE : (LISTS[field.name.value] ?? 1);
   if (first.value.kind === Kind.INT) return Math.max(1, Number(first.value.value));
+  if (first.value.kind === Kind.VARIABLE && variables) {
+    const value = variables[first.value.name.value];
+    if (Number.isSafeInteger(value) && (value as number) <= MAX_PAGE_SIZE)
+      return Math.max(1, value as number);
+  }
   return MAX_PAGE_SIZE;
+}
+
+/** Values in raw JSON: each object, list and scalar one (null none). Iterative. */
+function jsonValues(value: unknown): number {
+  let count = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (item === null || item === undefined) continue;
+    count++;
+    if (typeof item === 'object') for (const child of Object.values(item)) stack.push(child);
+  }
+  return count;
+}
+
+/** Values of a field's `where`, literal or from variables (unknown ones count nothing yet). */
+function whereValues(field: FieldNode, variables: Variables): number {
+  const where = field.arguments?.find((a) => a.name.value === 'where');
+  if (!where) return 0;
+  let count = 0;
+  const stack: ValueNode[] = [where.value];
+  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+    if (node.kind === Kind.VARIABLE) count += jsonValues(variables?.[node.name.value]);
+    else if (node.kind === Kind.NULL) continue;
+    else {
+      count++;
+      if (node.kind === Kind.OBJECT) for (const f of node.fields) stack.push(f.value);
+      else if (node.kind === Kind.LIST) stack.push(...node.values);
+    }
+  }
+  return count;
+}
+
+/**
+ * Whether raw variables hold more than `maxValues` values or nest deeper than `maxDepth`:
+ * a refusal, or undefined. Stops as soon as either bound is passed.
+ */
+export function variablesProblem(
+  variables: unknown,
+  maxValues = MAX_VARIABLE_VALUES,
+  maxDepth = MAX_VARIABLE_DEPTH,
+): Error | undefined {
+  let count = 0;
+  const stack: { value: unknown; depth: number }[] = [{ value: variables, depth: 0 }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const { value, depth } = item;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth > maxDepth) return tooDeep(`variables nest deeper than ${maxDepth} levels`);
+    for (const child of Array.isArray(value) ? value : Object.values(value)) {
+      if (++count > maxValues) {
+        return createGraphQLError(`variables hold more than ${maxValues} values`, {
+          extensions: { code: 'QUERY_TOO_COSTLY' },
+        });
+      }
+      stack.push({ value: child, depth: depth + 1 });
+    }
+  }
+  return undefined;
 }
 
 interface SetMeasure {
@@ -97,6 +182,8 @@ interface SetMeasure {
   /** Fields in the set and below it, fragments expanded. */
   readonly size: number;
   readonly names: Map<string, { count: number; size: number }>;
+  /** Whether the set asks for `totalCount` (a count of its connection). */
+  readonly counts: boolean;
 }
 
 /**
@@ -112,6 +199,7 @@ export function measureDocument(
   paginated: ReadonlySet<string>,
   rules: CostRules = SHAPE_ONLY,
   maxComparisons = MAX_FIELD_COMPARISONS,
+  variables?: Variables,
 ): Measure {
   const fragments = new Map(
     document.definitions
@@ -120,7 +208,7 @@ export function measureDocument(
   );
   const measured = new Map<string, SetMeasure>();
   const inProgress = new Set<string>();
-  const EMPTY: SetMeasure = { depth: 0, cost: 0, size: 0, names: new Map() };
+  const EMPTY: SetMeasure = { depth: 0, cost: 0, size: 0, names: new Map(), counts: false };
   let comparisons = 0;
 
   // Same-named fields of one set are compared pairwise, each pair down their subselections:
@@ -155,6 +243,7 @@ export function measureDocument(
     let depth = 0;
     let cost = 0;
     let size = 0;
+    let counts = false;
     const names: SetMeasure['names'] = new Map();
     // graphql-js compares a fragment spread twice in one set only once.
     const spread = new Set<string>();
@@ -163,11 +252,15 @@ export function measureDocument(
       if (selection.kind === Kind.FIELD) {
         const below = selection.selectionSet ? measure(selection.selectionSet, false) : EMPTY;
         const read = atRoot ? rules.rootReadCost(selection.name.value) : 0;
+        const filter = FILTER_VALUE_COST * whereValues(selection, variables);
+        // A totalCount below is another read at the root (batched per level below it), over the same filter.
+        const count = below.counts ? read + filter : 0;
         const fieldSize = 1 + below.size;
         join(names, selection.alias?.value ?? selection.name.value, 1, fieldSize);
         depth = Math.max(depth, below.depth + 1);
-        cost += 1 + read + multiplier(paginated, selection) * below.cost;
+        cost += 1 + read + filter + count + multiplier(paginated, selection, variables) * below.cost;
         size += fieldSize;
+        counts ||= selection.name.value === 'totalCount';
         continue;
       }
       if (selection.kind === Kind.INLINE_FRAGMENT) {
@@ -182,8 +275,9 @@ export function measureDocument(
       depth = Math.max(depth, inner.depth);
       cost += inner.cost;
       size += inner.size;
+      counts ||= inner.counts;
     }
-    return { depth, cost, size, names };
+    return { depth, cost, size, names, counts };
   }
 
   let depth = 0;
@@ -238,7 +332,12 @@ export function nestingDepth(source: string, limit = Number.POSITIVE_INFINITY): 
 
 const tooDeep = (message: string) => createGraphQLError(message, { extensions: { code: 'QUERY_TOO_DEEP' } });
 
-/** The depth and cost refusals of a document, or none. */
+const tooCostly = (cost: number, maxCost: number) =>
+  createGraphQLError(`query cost ${cost} exceeds the maximum of ${maxCost}`, {
+    extensions: { code: 'QUERY_TOO_COSTLY' },
+  });
+
+/** The depth and cost refusals of a document, or none (its variables are priced at execution). */
 export function limitErrors(
   document: DocumentNode,
   paginated: ReadonlySet<string>,
@@ -249,13 +348,7 @@ export function limitErrors(
   const { depth, cost, comparisons } = measureDocument(document, paginated, rules);
   const errors: Error[] = [];
   if (depth > maxDepth) errors.push(tooDeep(`query depth ${depth} exceeds the maximum of ${maxDepth}`));
-  if (cost > maxCost) {
-    errors.push(
-      createGraphQLError(`query cost ${cost} exceeds the maximum of ${maxCost}`, {
-        extensions: { code: 'QUERY_TOO_COSTLY' },
-      }),
-    );
-  }
+  if (cost > maxCost) errors.push(tooCostly(cost, maxCost));
   if (comparisons > MAX_FIELD_COMPARISONS) {
     errors.push(
       createGraphQLError(
@@ -273,11 +366,48 @@ export function limitErrors(
  * nested deeper than MAX_NESTING are refused (the nesting by a linear scan before the parser
  * recurses). Before validation: queries deeper than `maxDepth` or costing more than `maxCost`
  * are refused, and then graphql-js's own rules (some superlinear in crafted documents) do not
- * run at all: a refused document costs a parse and one linear walk.
+ * run at all: a refused document costs a parse and one linear walk. Variables are bounded in
+ * size and depth as they arrive (before anything coerces them), and priced with the document
+ * before it executes.
  */
 export function limitsPlugin(maxDepth: number, maxCost: number, paginated: ReadonlySet<string>): Plugin {
   const rulesBySchema = new WeakMap<GraphQLSchema, CostRules>();
+  const rulesOf = (schema: GraphQLSchema) => {
+    let rules = rulesBySchema.get(schema);
+    if (!rules) {
+      rules = costRules(schema);
+      rulesBySchema.set(schema, rules);
+    }
+    return rules;
+  };
+  // With the variables known, their filters and page sizes are priced: here, not at validation,
+  // whose result yoga caches per document whatever the variables.
+  const withVariables = (args: {
+    schema: GraphQLSchema;
+    document: DocumentNode;
+    variableValues?: unknown;
+  }) => {
+    const variables = args.variableValues as Variables;
+    if (!variables || Object.keys(variables).length === 0) return undefined;
+    const { cost } = measureDocument(args.document, paginated, rulesOf(args.schema), 0, variables);
+    return cost > maxCost ? { errors: [tooCostly(cost, maxCost)] } : undefined;
+  };
   return {
+    onParams({ params, setParams, setResult }) {
+      const problem = variablesProblem(params.variables);
+      if (!problem) return;
+      setResult({ errors: [problem as never] });
+      // yoga still runs the other onParams hooks: they get none of what was refused to walk.
+      setParams({ ...params, variables: {} });
+    },
+    onExecute({ args, setResultAndStopExecution }) {
+      const refused = withVariables(args);
+      if (refused) setResultAndStopExecution(refused);
+    },
+    onSubscribe({ args, setResultAndStopExecution }) {
+      const refused = withVariables(args);
+      if (refused) setResultAndStopExecution(refused);
+    },
     onParse({ parseFn, setParseFn }) {
       // yoga's own parse (its build of graphql), so a refusal is a regular syntax error (400).
       setParseFn((source, options) => {
@@ -290,12 +420,7 @@ export function limitsPlugin(maxDepth: number, maxCost: number, paginated: Reado
       });
     },
     onValidate({ params, setResult }) {
-      let rules = rulesBySchema.get(params.schema);
-      if (!rules) {
-        rules = costRules(params.schema);
-        rulesBySchema.set(params.schema, rules);
-      }
-      const errors = limitErrors(params.documentAST, paginated, rules, maxDepth, maxCost);
+      const errors = limitErrors(params.documentAST, paginated, rulesOf(params.schema), maxDepth, maxCost);
       if (errors.length > 0) setResult(errors);
     },
   };

@@ -1,7 +1,7 @@
-import { once } from 'node:events';
 import { loadApplicationOrExit } from '../projectors/engine/index.ts';
 import { orExitUnreachable } from '../shared/clients/reach.ts';
 import { loadConfigOrExit } from '../shared/config.ts';
+import { listenOrExit } from '../shared/listen.ts';
 import { createLogger } from '../shared/log.ts';
 import { startTracing } from '../shared/tracing.ts';
 import { createApi } from './app.ts';
@@ -12,8 +12,7 @@ const log = createLogger(config.LOG_LEVEL, 'vista-api');
 const stopTracing = await startTracing(config.OTEL_EXPORTER_OTLP_ENDPOINT, 'vista-api');
 const app = await loadApplicationOrExit(config.VISTA_APP);
 const api = await orExitUnreachable(createApi(config, app, log));
-api.server.listen(config.PORT, '0.0.0.0');
-await once(api.server, 'listening');
+await listenOrExit(api.server, config.PORT, 'PORT');
 log.info(
   {
     app: app.name,

@@ -1,6 +1,6 @@
 import { type DocumentNode, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { Histogram, type Registry } from 'prom-client';
+import { Gauge, Histogram, type Registry } from 'prom-client';
 
 /** Distinct operation names kept as label values; beyond them an operation is `other`. */
 const MAX_OPERATIONS = 100;
@@ -54,4 +54,19 @@ export function requestMetricsPlugin(registry: Registry): Plugin {
       );
     },
   };
+}
+
+/**
+ * `vista_api_consistency_waits`: requests waiting for the positions their
+ * X-Vista-Min-Positions header asked for, now (each holds a socket and a timer, nothing more).
+ */
+export function registerConsistencyWaits(registry: Registry, waiting: () => number): void {
+  new Gauge({
+    name: 'vista_api_consistency_waits',
+    help: 'Requests waiting for the positions they asked for (read-your-writes).',
+    registers: [registry],
+    collect() {
+      this.set(waiting());
+    },
+  });
 }

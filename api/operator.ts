@@ -10,6 +10,7 @@ import {
   type CommandRequest,
   commandSubject,
   type OperatorCommand,
+  OperatorCommandSchema,
 } from '../shared/operator-commands.ts';
 
 /** How long the API waits for a projector process to execute a command. */
@@ -55,20 +56,35 @@ export function createOperator(token: string | undefined, send: CommandSender | 
     assertAllowed,
     async act(request, req, command) {
       assertAllowed(request);
-      if (!send) throw unavailable();
-      const reply = await send({ command, origin: originOf(request, req) }).catch((error: Error) => {
-        throw unavailable(error);
-      });
-      if (!reply.ok) throw unavailable(new Error(reply.error));
+      // What a projector would refuse as malformed (a 64-character projection name) is the
+      // client's mistake, said before anything is sent.
+      const checked = OperatorCommandSchema.safeParse(command);
+      if (!checked.success) {
+        const issue = checked.error.issues[0];
+        throw createGraphQLError(`${issue?.path.join('.') || 'command'}: ${issue?.message ?? 'invalid'}`, {
+          extensions: { code: 'BAD_USER_INPUT' },
+        });
+      }
+      if (!send) throw unavailable('operator actions are not wired to the projectors');
+      const reply = await send({ command: checked.data, origin: originOf(request, req) }).catch(
+        (error: Error) => {
+          throw unavailable(`no projector process answered (${error.message.slice(0, 100)})`);
+        },
+      );
+      if (!reply.ok) throw unavailable(reply.error.slice(0, 200));
       return reply.action;
     },
   };
 }
 
-function unavailable(cause?: Error) {
-  return createGraphQLError('no projector process answered the command; retry shortly', {
+/**
+ * SERVICE_UNAVAILABLE with the reason in its message: only operators (who passed the token
+ * check) get here. No `originalError` is attached: yoga masks an error that carries one as
+ * "Unexpected error.", which hid this code from the operator.
+ */
+function unavailable(reason: string) {
+  return createGraphQLError(`the command was not executed: ${reason}; retry shortly`, {
     extensions: { code: 'SERVICE_UNAVAILABLE' },
-    originalError: cause,
   });
 }
 

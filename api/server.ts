@@ -18,10 +18,12 @@ import { freshnessPlugin } from './freshness.ts';
 import { storableInputPlugin } from './input-values.ts';
 import { limitsPlugin } from './limits.ts';
 import { createLiveFeeds } from './live-feeds.ts';
-import { requestMetricsPlugin } from './metrics.ts';
+import { registerConsistencyWaits, requestMetricsPlugin } from './metrics.ts';
 import { createOperator, type Operator } from './operator.ts';
 import { ReadsIndex } from './read-models.ts';
 import { requestLogPlugin, yogaLogger } from './request-log.ts';
+import { RequestStores } from './request-stores.ts';
+import { readBudget, responseLimitPlugin } from './response-limit.ts';
 import { buildSchema } from './schema/index.ts';
 import { readProjections } from './schema/projections.ts';
 import { tracingPlugin } from './tracing.ts';
@@ -54,6 +56,8 @@ export interface ApiDeps {
     readonly maxDepth: number;
     readonly maxCost: number;
     readonly corsOrigins: readonly string[];
+    /** Largest answer (JSON bytes) a request or subscription event is sent (MAX_RESPONSE_BYTES). */
+    readonly maxResponseBytes: number;
   };
 }
 
@@ -113,34 +117,46 @@ function reply(res: ServerResponse, status: number, body: string): void {
 export function createApiServer(deps: ApiDeps): Server {
   const { limits } = deps;
   const views = servedViews(deps.projections);
-  const readers = createReaders(views, { pool: deps.pool, es: deps.es, alias: deps.elasticsearchAlias });
-  const live = createLiveFeeds({ ...deps, views, readers });
+  // The live feeds read once for all subscribers, on the process's own stores.
+  const liveReaders = createReaders(views, { pool: deps.pool, es: deps.es, alias: deps.elasticsearchAlias });
+  const live = createLiveFeeds({ ...deps, views, readers: liveReaders });
   const operator = deps.operator ?? createOperator(undefined, undefined);
   const yoga = createYoga<ServerContext, ApiContext>({
-    schema: buildSchema(deps.projections, readers),
+    schema: buildSchema(deps.projections),
     graphqlEndpoint: '/graphql',
     maskedErrors: maskedErrors(limits.queryTimeoutMs),
     cors: corsOptions(limits.corsOrigins),
     logging: yogaLogger(deps.log),
-    context: ({ request }) => ({
-      request,
-      pool: deps.pool,
-      es: deps.es,
-      log: deps.log,
-      watcher: deps.watcher,
-      streamHeads: deps.streamHeads,
-      feeds: live.feeds,
-      clock: deps.clock,
-      operator,
-      loaders: new RequestLoaders(readers),
-      projections: once(async () => readProjections(deps.pool, await deps.streamHeads(), deps.clock)),
-      liveEvent: { projections: [] },
-    }),
+    context: ({ request }) => {
+      // This request's share of the stores, and the readers and loaders on it.
+      const stores = new RequestStores(
+        deps.pool,
+        deps.es,
+        readBudget(limits.maxResponseBytes),
+        request.signal,
+      );
+      const readers = createReaders(views, { ...stores, alias: deps.elasticsearchAlias });
+      return {
+        request,
+        stores,
+        readers,
+        log: deps.log,
+        watcher: deps.watcher,
+        streamHeads: deps.streamHeads,
+        feeds: live.feeds,
+        clock: deps.clock,
+        operator,
+        loaders: new RequestLoaders(readers),
+        projections: once(async () => readProjections(stores.pool, await deps.streamHeads(), deps.clock)),
+        liveEvent: { projections: [] },
+      };
+    },
     plugins: [
       ...(deps.registry ? [requestMetricsPlugin(deps.registry)] : []),
       requestLogPlugin(deps.log),
       limitsPlugin(limits.maxDepth, limits.maxCost, paginatedFields(views)),
       storableInputPlugin(),
+      responseLimitPlugin(limits.maxResponseBytes),
       // The GraphQL over SSE protocol of graphql-sse at /graphql/stream, in both its modes
       // (distinct connections, and one connection for many operations); /graphql serves the
       // distinct-connections mode itself.
@@ -155,6 +171,7 @@ export function createApiServer(deps: ApiDeps): Server {
     ],
   });
 
+  if (deps.registry) registerConsistencyWaits(deps.registry, () => deps.watcher.waiting);
   const serveConsole = consoleHandler();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];

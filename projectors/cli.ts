@@ -1,11 +1,11 @@
 import { hostname, userInfo } from 'node:os';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { streamHeads } from '../shared/clients/jetstream-streams.ts';
+import { orExitStreamSettings, streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { EXIT_UNAVAILABLE, ServiceUnreachableError } from '../shared/clients/reach.ts';
 import { loadConfigOrExit } from '../shared/config.ts';
 import { createLogger } from '../shared/log.ts';
 import type { OperatorCommand } from '../shared/operator-commands.ts';
-import { listDeadLetters } from './engine/dead-letters.ts';
+import { describeNotKept, listDeadLetters, listNotKept } from './engine/dead-letters.ts';
 import {
   executeCommand,
   type Infrastructure,
@@ -102,7 +102,9 @@ async function publishDemo(args: string[]): Promise<void> {
 
 /** Opens the infrastructure for one command and closes it afterwards, whatever happens. */
 async function withInfrastructure(work: (infrastructure: Infrastructure) => Promise<void>): Promise<void> {
-  const infrastructure = await openInfrastructure(config, app.contract, 'vista-cli', log);
+  const infrastructure = await orExitStreamSettings(
+    openInfrastructure(config, app.contract, 'vista-cli', log),
+  );
   try {
     await work(infrastructure);
   } finally {
@@ -117,6 +119,7 @@ function status(): Promise<void> {
     const before = await reader.read();
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const rows = await reader.read();
+    const notKept = await listNotKept(pool);
     if (rows.length === 0) console.log('no projections have run yet');
     for (const row of rows) {
       const earlier = before.find((b) => b.name === row.name && b.generation === row.generation);
@@ -130,6 +133,8 @@ function status(): Promise<void> {
         console.log(
           `  ${s.stream.padEnd(9)} position ${s.position}  lag ${s.lag}${s.lag > 0 ? ` (${s.lagSeconds.toFixed(1)} s)` : ''}${s.start === 'beginning' ? '' : `  (started at ${s.start})`}`,
         );
+      for (const n of notKept.filter((n) => n.projection === row.name && n.generation === row.generation))
+        console.log(`  ${describeNotKept(n)}`);
     }
   });
 }
@@ -181,12 +186,15 @@ function deadLetters(args: string[]): Promise<void> {
   const projection = projectionNamed('dead-letters', parse('dead-letters', args, {}, 1).positionals[0]).name;
   return withInfrastructure(async ({ pool }) => {
     const letters = await listDeadLetters(pool, projection);
-    if (letters.length === 0) console.log(`${projection}: no unresolved dead letters`);
+    const notKept = await listNotKept(pool, projection);
+    if (letters.length === 0 && notKept.length === 0)
+      console.log(`${projection}: no unresolved dead letters`);
     for (const l of letters) {
       console.log(
         `#${l.id}  ${l.stream} ${l.sequence}  ${l.subject}  ${l.type ?? '-'}  ${l.errorCode}  attempts ${l.attempts}  ${l.createdAt.toISOString()}${l.retryRequested ? '  (retry requested)' : ''}\n    ${l.error}`,
       );
     }
+    for (const n of notKept) console.log(`g${n.generation}: ${describeNotKept(n)}`);
   });
 }
 

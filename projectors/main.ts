@@ -1,11 +1,14 @@
-import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import { orExitStreamSettings } from '../shared/clients/jetstream-streams.ts';
 import { orExitUnreachable } from '../shared/clients/reach.ts';
 import { loadConfigOrExit } from '../shared/config.ts';
+import { listenOrExit } from '../shared/listen.ts';
 import { createLogger } from '../shared/log.ts';
 import { createMetricsServer, createRegistry } from '../shared/metrics.ts';
 import { commandSubject } from '../shared/operator-commands.ts';
 import { startTracing } from '../shared/tracing.ts';
+import { registerDeadLetterMetrics } from './engine/dead-letter-metrics.ts';
+import { storeDeadLetterCap } from './engine/dead-letters.ts';
 import {
   LeaseManager,
   loadApplicationOrExit,
@@ -30,14 +33,16 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 }
 const stopTracing = await startTracing(config.OTEL_EXPORTER_OTLP_ENDPOINT, 'vista-projectors');
 const app = await loadApplicationOrExit(config.VISTA_APP);
-const infrastructure = await orExitUnreachable(
-  openInfrastructure(config, app.contract, 'vista-projectors', log, shutdown.signal).catch(
-    (error: unknown) => {
-      // Told to stop while waiting for a service: a clean stop, not a failure.
-      if (!shutdown.signal.aborted) throw error;
-      log.info('projectors stopped before starting');
-      process.exit(0);
-    },
+const infrastructure = await orExitStreamSettings(
+  orExitUnreachable(
+    openInfrastructure(config, app.contract, 'vista-projectors', log, shutdown.signal).catch(
+      (error: unknown) => {
+        // Told to stop while waiting for a service: a clean stop, not a failure.
+        if (!shutdown.signal.aborted) throw error;
+        log.info('projectors stopped before starting');
+        process.exit(0);
+      },
+    ),
   ),
 );
 if (shutdown.signal.aborted) {
@@ -45,6 +50,7 @@ if (shutdown.signal.aborted) {
   log.info('projectors stopped before starting');
   process.exit(0);
 }
+await storeDeadLetterCap(infrastructure.pool, config.DEAD_LETTER_MAX);
 const unknown = config.PROJECTIONS.filter((name) => !app.projections.some((p) => p.name === name));
 if (unknown.length > 0) {
   process.stderr.write(
@@ -69,9 +75,9 @@ const status = statusReader(
   config.STALL_AFTER_S * 1000,
 );
 registerProjectionMetrics(registry, host, () => status.read());
+registerDeadLetterMetrics(registry, infrastructure.pool);
 const metrics = createMetricsServer(registry, () => host.ready);
-metrics.listen(config.METRICS_PORT, '0.0.0.0');
-await once(metrics, 'listening');
+await listenOrExit(metrics, config.METRICS_PORT, 'METRICS_PORT');
 log.info(
   {
     app: app.name,

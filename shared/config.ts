@@ -4,7 +4,16 @@ import { z } from 'zod';
  * Vista's whole configuration, read once from the environment at start-up and passed down.
  * Nothing else reads `process.env`: a bad value stops start-up here, naming the variable.
  */
-const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/**
+ * A decimal integer, written as digits only: `z.coerce.number()` would also take `4e3`,
+ * `0x1150`, `1_000` or ` 80 `, so a typo or a hex value would silently become another number.
+ */
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^[0-9]{1,16}$/, `must be a decimal integer from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().min(min, `must be from ${min} to ${max}`).max(max, `must be from ${min} to ${max}`));
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -64,6 +73,12 @@ const ConfigSchema = z.object({
   /** Deepest selection a query may nest, and the most it may cost (fields × page sizes). */
   MAX_QUERY_DEPTH: integer(2, 50).default(10),
   MAX_QUERY_COST: integer(10, 1_000_000).default(20_000),
+  /**
+   * Largest answer, in bytes of JSON, the API sends for a request or a subscription event:
+   * a larger one is a RESPONSE_TOO_LARGE error (and a request stops reading from the stores
+   * at 4× this).
+   */
+  MAX_RESPONSE_BYTES: integer(65_536, 268_435_456).default(4_194_304),
   /** Comma-separated origins allowed by CORS; `*` allows any. */
   CORS_ORIGINS: z
     .string()
@@ -133,6 +148,11 @@ const ConfigSchema = z.object({
    * stops renewing (dead, frozen, cut off) is replaced after at most this long.
    */
   LEASE_TTL_MS: integer(1000, 60_000).default(4000),
+  /**
+   * Most unresolved dead letters a projection's generation keeps; past it a poison event is
+   * skipped and counted, not kept (see projectors/engine/dead-letters.ts for why).
+   */
+  DEAD_LETTER_MAX: integer(1, 10_000_000).default(10_000),
   /** A projection with lag whose checkpoint has not moved for this long is `stalled`. */
   STALL_AFTER_S: integer(1, 86_400).default(60),
   /**
@@ -152,6 +172,16 @@ export type Config = z.infer<typeof ConfigSchema>;
 /** Variables whose values are never printed. */
 const SECRETS = new Set(['OPERATOR_TOKEN']);
 
+/**
+ * A value as a configuration error may print it: any `user:password@` in it (a URL's, even an
+ * unparseable one's, such as `mysql://u:s3cret@h/db`) has its password shown as `***`.
+ */
+export function shownValue(variable: string, value: string): string {
+  // A secret is never echoed, not even a wrong one (it may be a real token set in the wrong place).
+  if (SECRETS.has(variable)) return `<hidden, ${value.length} characters>`;
+  return JSON.stringify(value.replace(/(\/\/[^/@:\s]*):[^/@\s]*@/g, '$1:***@'));
+}
+
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
 }
@@ -164,10 +194,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {
     const variable = issue.path.join('.');
-    const value = env[variable] ?? '';
-    // A secret is never echoed, not even a wrong one (it may be a real token set in the wrong place).
-    const shown = SECRETS.has(variable) ? `<hidden, ${value.length} characters>` : JSON.stringify(value);
-    return `  ${variable}=${shown}: ${issue.message}`;
+    return `  ${variable}=${shownValue(variable, env[variable] ?? '')}: ${issue.message}`;
   });
   throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
 }

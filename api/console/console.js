@@ -13,17 +13,36 @@
   const CHART_SECONDS = 300;
 
   const POSITIONS = 'positions { stream position lag lagSeconds start }';
-  const SUMMARY = `name version generation status detail deadLetterCount lastActionAt ${POSITIONS}
+  const SUMMARY = `name version generation status detail deadLetterCount deadLettersNotKept lastActionAt ${POSITIONS}
     live { lastAdvanceAt }
     rebuilding { generation version status detail lastAdvanceAt ${POSITIONS} }`;
+  // The live stream is anonymous (EventSource sends no Authorization header): it carries what
+  // anyone may read, each payload cut to its first kilobyte. What only an operator may read (a
+  // letter's error text and whole payload, who took an action, a state change's whole reason)
+  // is asked for with the token, one letter at a time or once per change of the page's history.
   const DETAIL = `${SUMMARY}
-    deadLetters(first: 50) { id stream sequence subject type errorCode error attempts createdAt retryRequested payload }
-    actions(last: 20) { id action deadLetterId at via address userAgent outcome detail }
+    deadLetters(first: 50) { id stream sequence subject type errorCode error attempts createdAt retryRequested payload payloadBytes payloadTruncated }
+    actions(last: 20) { id action deadLetterId at via outcome detail }
     stateChanges(last: 20) { generation status detail at }
     generations(last: 10) { generation version role createdAt liveAt retiredAt }`;
+  const OPERATOR_DETAIL = `{ projections { name
+    actions(last: 20) { id address userAgent }
+    stateChanges(last: 20) { at generation status detail } } }`;
+  const WHOLE_LETTER =
+    'query ($p: String!, $id: ID!) { deadLetter(projection: $p, id: $id) { error payload payloadBytes } }';
 
-  /** @type {{ projections: any[] | null, operator: boolean, notice: {text: string, error: boolean} | null }} */
-  const state = { projections: null, operator: false, notice: null };
+  /**
+   * @type {{ projections: any[] | null, operator: boolean, notice: {text: string, error: boolean} | null,
+   *   operatorDetail: {name: string, key: string, from: Map<string, string>, changes: any[]} | null,
+   *   letters: Map<string, {error: string, payload: string, payloadBytes: number}> }}
+   */
+  const state = {
+    projections: null,
+    operator: false,
+    notice: null,
+    operatorDetail: null,
+    letters: new Map(),
+  };
   /** Per `name:gN`: [{ t, done, lag }] one a second, for events/s, lag trend and rebuild rate. */
   const samples = new Map();
 
@@ -116,6 +135,47 @@
     mode.textContent = state.operator ? 'operator' : token() ? 'token refused: read-only' : 'read-only';
     mode.className = state.operator ? 'mode operator' : 'mode';
     document.getElementById('token-forget').hidden = !token();
+    state.operatorDetail = null;
+    loadingDetail = '';
+    if (!state.operator) state.letters.clear();
+    loadOperatorDetail();
+    render();
+  }
+
+  /** An operator's view of the page's history, asked for again only when the history changed. */
+  const historyKey = (p) => `${p.name}|${p.lastActionAt}|${p.stateChanges.map((c) => c.at).join(',')}`;
+  let loadingDetail = '';
+
+  async function loadOperatorDetail() {
+    const { name } = route();
+    const p = name && state.operator ? (state.projections || []).find((x) => x.name === name) : null;
+    if (!p) return;
+    const key = historyKey(p);
+    if (state.operatorDetail?.key === key || loadingDetail === key) return;
+    loadingDetail = key;
+    try {
+      const mine = (await graphql(OPERATOR_DETAIL)).projections.find((x) => x.name === p.name);
+      if (!mine || loadingDetail !== key) return;
+      const from = new Map(
+        mine.actions.map((a) => [a.id, [a.address, a.userAgent].filter(Boolean).join(' · ')]),
+      );
+      state.operatorDetail = { name: p.name, key, from, changes: mine.stateChanges };
+      render();
+    } catch {
+      // The anonymous detail stays on the page; the next change asks again.
+    } finally {
+      if (loadingDetail === key) loadingDetail = '';
+    }
+  }
+
+  /** One dead letter whole (error text and payload): an operator's request, one letter at a time. */
+  async function loadLetter(p, d) {
+    try {
+      const { deadLetter } = await graphql(WHOLE_LETTER, { p: p.name, id: d.id });
+      if (deadLetter) state.letters.set(`${p.name}#${d.id}`, deadLetter);
+    } catch (error) {
+      state.notice = { text: `Dead letter #${d.id}: ${error.message}`, error: true };
+    }
     render();
   }
 
@@ -147,6 +207,7 @@
         state.projections = payload.data.projectionStatus;
         lastPushAt = Date.now();
         record(state.projections);
+        loadOperatorDetail();
       }
       render();
     });
@@ -351,6 +412,21 @@
     );
   }
 
+  /** Past the cap, the poison events skipped without a letter (they stay in the stream). */
+  function notKept(p) {
+    if (!p.deadLettersNotKept) return null;
+    return h(
+      'span',
+      {
+        class: 'warn',
+        'data-testid': 'dead-letters-not-kept',
+        title:
+          'Past DEAD_LETTER_MAX these poison events were skipped without a letter; a rebuild after a fix applies them.',
+      },
+      ` (+${number(p.deadLettersNotKept)} not kept)`,
+    );
+  }
+
   function attention(p) {
     return (
       p.status === 'HALTED' ||
@@ -382,6 +458,7 @@
           {},
           'dead letters ',
           h('b', { 'data-testid': 'dead-letter-count' }, number(p.deadLetterCount)),
+          notKept(p),
         ),
         h(
           'span',
@@ -488,8 +565,9 @@
         h(
           'tbody',
           {},
-          p.deadLetters.map((d) =>
-            h(
+          p.deadLetters.map((d) => {
+            const whole = state.operator ? state.letters.get(`${p.name}#${d.id}`) : undefined;
+            return h(
               'tr',
               { 'data-testid': 'dead-letter', 'data-id': d.id },
               h('td', { class: 'num' }, d.id),
@@ -501,7 +579,12 @@
                 {},
                 h('b', {}, d.errorCode),
                 ' ',
-                d.error,
+                h(
+                  'span',
+                  { 'data-testid': 'dead-letter-error' },
+                  // Without the token the error is its code and place: the code is shown already.
+                  whole ? whole.error : d.error.replace(`${d.errorCode} at `, 'at '),
+                ),
                 d.retryRequested ? h('div', { class: 'muted' }, 'retry requested') : null,
               ),
               h('td', { class: 'num' }, d.attempts),
@@ -509,7 +592,21 @@
                 'td',
                 {},
                 h('div', { class: 'muted' }, d.subject),
-                h('pre', { class: 'payload', 'data-testid': 'payload' }, d.payload),
+                h('pre', { class: 'payload', 'data-testid': 'payload' }, whole ? whole.payload : d.payload),
+                !whole && d.payloadTruncated
+                  ? h(
+                      'div',
+                      { class: 'muted' },
+                      `first ${number(d.payload.length)} characters of ${number(d.payloadBytes)} bytes`,
+                    )
+                  : null,
+                state.operator && !whole
+                  ? h(
+                      'button',
+                      { 'data-testid': 'whole-dead-letter', onclick: () => loadLetter(p, d) },
+                      d.payloadTruncated ? 'Whole payload and error' : 'Error text',
+                    )
+                  : null,
               ),
               h(
                 'td',
@@ -534,8 +631,8 @@
                     )
                   : null,
               ),
-            ),
-          ),
+            );
+          }),
         ),
       ),
     );
@@ -575,6 +672,9 @@
 
   function projectionPage(name) {
     const p = (state.projections || []).find((x) => x.name === name);
+    // An operator's detail of this page's history, once it has come.
+    const mine =
+      p && state.operator && state.operatorDetail?.key === historyKey(p) ? state.operatorDetail : null;
     if (!state.projections) return [h('p', { class: 'muted' }, 'Loading…')];
     if (!p)
       return [
@@ -601,6 +701,7 @@
           {},
           'dead letters ',
           h('b', { 'data-testid': 'dead-letter-count' }, number(p.deadLetterCount)),
+          notKept(p),
         ),
       ),
       operatorButtons(p),
@@ -631,7 +732,12 @@
       simpleTable(
         'state-changes',
         ['when', 'generation', 'state', 'reason'],
-        p.stateChanges.map((c) => [time(c.at), `g${c.generation}`, status(c.status), c.detail || '']),
+        (mine ? mine.changes : p.stateChanges).map((c) => [
+          time(c.at),
+          `g${c.generation}`,
+          status(c.status),
+          c.detail || '',
+        ]),
       ),
       h('h2', {}, 'Operator actions'),
       simpleTable(
@@ -642,7 +748,7 @@
           a.action.toLowerCase().replace(/_/g, ' ') + (a.deadLetterId ? ` #${a.deadLetterId}` : ''),
           a.outcome.toLowerCase(),
           a.detail,
-          [a.via, a.address, a.userAgent].filter(Boolean).join(' · '),
+          [a.via, mine?.from.get(a.id)].filter(Boolean).join(' · '),
         ]),
       ),
     ];

@@ -1,5 +1,5 @@
 import type { DerivedView } from '../../projectors/engine/public-view.ts';
-import type { Elasticsearch } from '../../shared/clients/elasticsearch.ts';
+import type { SearchReads } from '../request-stores.ts';
 import type { Node } from './postgres-reads.ts';
 import {
   badInput,
@@ -55,7 +55,7 @@ const MAX_QUERY_LENGTH = 500;
  */
 export class ElasticsearchViewReader {
   constructor(
-    private readonly es: Elasticsearch,
+    private readonly es: SearchReads,
     private readonly alias: string,
     readonly view: DerivedView,
   ) {}

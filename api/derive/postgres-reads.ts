@@ -1,5 +1,6 @@
 import type { DerivedField, DerivedView } from '../../projectors/engine/public-view.ts';
-import { ident, type Pool } from '../../shared/clients/postgres.ts';
+import { ident } from '../../shared/clients/postgres.ts';
+import type { SqlReads } from '../request-stores.ts';
 import {
   type Condition,
   type Connection,
@@ -109,7 +110,7 @@ export class PostgresViewReader {
   private readonly relation: string;
 
   constructor(
-    private readonly pool: Pool,
+    private readonly pool: SqlReads,
     readonly view: DerivedView,
   ) {
     this.relation = ident(view.name);

@@ -6,7 +6,10 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../schema/connection.ts';
 
 /** Most values an `in` or `notIn` list may hold. */
 export const MAX_IN_VALUES = 100;
-/** Most conditions a `where` may hold, counting nested `and`/`or`, and how deep it may nest. */
+/**
+ * Most conditions a `where` may hold, counting nested `and`/`or` (an empty `{}` is one: 80,000
+ * of them were a 240 KB filter of no conditions), and how deep it may nest.
+ */
 export const MAX_CONDITIONS = 200;
 export const MAX_WHERE_DEPTH = 8;
 const MAX_CURSOR_LENGTH = 1024;
@@ -112,6 +115,10 @@ export function parseWhere(view: DerivedView, where: unknown): Condition {
         }
       }
     }
+    // A part that holds no condition (`{}`) is still one to compile and evaluate.
+    if (all.length === 0 && depth > 0 && ++count > MAX_CONDITIONS) {
+      throw badInput(`where holds at most ${MAX_CONDITIONS} conditions`);
+    }
     return { kind: 'all', of: all };
   };
   return walk(where, 0);
@@ -163,17 +170,44 @@ export function parseOrder(view: DerivedView, orderBy: unknown): SortTerm[] {
 }
 
 /**
- * What a cursor value of a term is: PostgreSQL times as microseconds (a JS Date keeps only
- * ms) and days as text; Elasticsearch gives numbers for every date and boolean sort value.
+ * What a cursor value of a term may be: `int` a 32-bit integer, `integer` one up to 2^53 − 1
+ * (PostgreSQL times as microseconds, since a JS Date keeps only ms; Elasticsearch gives
+ * integers for every date and boolean sort value), `number` any finite number (floats, and a
+ * search hit's score), `date` a calendar day as text (`2026-06-01`). A forged cursor whose value
+ * the store would refuse to compare (1.5 or 1e-300 for a bigint, `x` for a date) is then the
+ * client's error, not a failed statement.
  */
-export function cursorType(
-  field: DerivedField,
-  storage: DerivedView['storage'],
-): 'number' | 'string' | 'boolean' {
+export type CursorType = 'int' | 'integer' | 'number' | 'string' | 'boolean' | 'date';
+
+export function cursorType(field: DerivedField, storage: DerivedView['storage']): CursorType {
   const { kind } = field;
-  if (kind === 'timestamp' || kind === 'int' || kind === 'long' || kind === 'float') return 'number';
-  if (storage === 'elasticsearch' && (kind === 'date' || kind === 'boolean')) return 'number';
+  if (kind === 'int') return 'int';
+  if (kind === 'timestamp' || kind === 'long') return 'integer';
+  if (kind === 'float') return 'number';
+  if (storage === 'elasticsearch' && (kind === 'date' || kind === 'boolean')) return 'integer';
+  if (kind === 'date') return 'date';
   return kind === 'boolean' ? 'boolean' : 'string';
+}
+
+const INT32 = 2 ** 31;
+
+function fitsCursor(type: CursorType, value: unknown): boolean {
+  switch (type) {
+    case 'int':
+      return Number.isInteger(value) && (value as number) >= -INT32 && (value as number) < INT32;
+    case 'integer':
+      return Number.isSafeInteger(value);
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'date':
+      return (
+        typeof value === 'string' &&
+        /^\d{4}-\d{2}-\d{2}$/.test(value) &&
+        checkTime(`${value}T00:00:00Z`) === undefined
+      );
+    default:
+      return typeof value === type;
+  }
 }
 
 export function signatureOf(view: DerivedView, order: readonly SortTerm[], mode = 'list'): string {
@@ -188,7 +222,7 @@ export function encodeCursor(signature: string, values: readonly unknown[]): str
 export function decodeCursor(
   cursor: string,
   signature: string,
-  types: readonly ('number' | 'string' | 'boolean')[],
+  types: readonly CursorType[],
   argument: string,
 ): Value[] {
   if (cursor.length <= MAX_CURSOR_LENGTH) {
@@ -199,9 +233,7 @@ export function decodeCursor(
         const valid =
           unstorable(values) === undefined &&
           values.length === types.length &&
-          values.every((v, i) =>
-            types[i] === 'number' ? typeof v === 'number' && Number.isFinite(v) : typeof v === types[i],
-          );
+          values.every((v, i) => fitsCursor(types[i] as CursorType, v));
         if (valid) return values as Value[];
       }
     } catch {

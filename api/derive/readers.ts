@@ -1,17 +1,19 @@
 import DataLoader from 'dataloader';
 import type { DerivedField, DerivedView } from '../../projectors/engine/public-view.ts';
-import type { Elasticsearch } from '../../shared/clients/elasticsearch.ts';
-import type { Pool } from '../../shared/clients/postgres.ts';
+import type { SearchReads, SqlReads } from '../request-stores.ts';
 import { ElasticsearchViewReader } from './elasticsearch-reads.ts';
 import { type Node, PostgresViewReader } from './postgres-reads.ts';
 import type { Condition, Connection, PageRequest, Value } from './query-input.ts';
 
 export type ViewReader = PostgresViewReader | ElasticsearchViewReader;
 
-/** One reader per served view, for the whole process. */
+/**
+ * One reader per served view on `stores`: a request's share (see request-stores.ts), or the
+ * process's own for the live feeds. A reader holds only its view's derived statements.
+ */
 export function createReaders(
   views: readonly DerivedView[],
-  stores: { readonly pool: Pool; readonly es: Elasticsearch; readonly alias: (view: string) => string },
+  stores: { readonly pool: SqlReads; readonly es: SearchReads; readonly alias: (view: string) => string },
 ): ReadonlyMap<string, ViewReader> {
   return new Map(
     views.map((view) => [

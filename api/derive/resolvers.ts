@@ -2,7 +2,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { DerivedField, DerivedView } from '../../projectors/engine/public-view.ts';
 import type { ApiContext } from '../context.ts';
 import type { LiveValue } from '../live-query.ts';
-import { ElasticsearchViewReader } from './elasticsearch-reads.ts';
+import type { ElasticsearchViewReader } from './elasticsearch-reads.ts';
 import type { Node } from './postgres-reads.ts';
 import {
   checkedKey,
@@ -40,28 +40,31 @@ function listRequest(
   return parsePage(view, args, givenFirst(info), parseOrder(view, args.orderBy), where);
 }
 
-/** The unwrap of a subscription event: fresh loaders, the event's positions for extensions. */
+/** The unwrap of a subscription event: fresh loaders and read budget, the event's positions for extensions. */
 export function unwrapLive<V>(event: LiveValue<V>, ctx: ApiContext): V {
   ctx.loaders.clearAll();
+  ctx.stores.nextEvent();
   ctx.liveEvent.positions = { ...ctx.watcher.snapshot(ctx.liveEvent.projections), ...event.positions };
   return event.value;
 }
 
+/** The request's reader of a view (on its share of the stores: see request-stores.ts). */
+const readerOf = (ctx: ApiContext, view: DerivedView) => ctx.readers.get(view.name) as ViewReader;
+
 /** Resolvers of every served view, each from the view's shape only. */
-export function derivedResolvers(views: readonly DerivedView[], readers: ReadonlyMap<string, ViewReader>) {
+export function derivedResolvers(views: readonly DerivedView[]) {
   const query: Record<string, Resolver> = {};
   const subscription: Record<string, { subscribe: Resolver; resolve: Resolver }> = {};
   const types: Record<string, Record<string, Resolver>> = {};
   const byName = new Map(views.map((v) => [v.name, v]));
   for (const view of views) {
-    const reader = readers.get(view.name) as ViewReader;
     const keyArgs = lookupArguments(view);
     const keyOf = (args: Args) => {
       checkedKey(args);
       return JSON.stringify(keyArgs.map((k) => args[k.arg]));
     };
-    query[view.listField] = (_, args, __, info) =>
-      reader.page(listRequest(view, args, info, view.shape.list?.shortcuts));
+    query[view.listField] = (_, args, ctx, info) =>
+      readerOf(ctx, view).page(listRequest(view, args, info, view.shape.list?.shortcuts));
     query[view.lookupField] = (_, args, ctx) => ctx.loaders.lookup(view.name).load(keyOf(args));
     subscription[view.updatedField] = {
       subscribe: (_, args, ctx) => {
@@ -71,24 +74,25 @@ export function derivedResolvers(views: readonly DerivedView[], readers: Readonl
       },
       resolve: (event, _, ctx) => unwrapLive(event as LiveValue<unknown>, ctx),
     };
-    if (view.searchField && reader instanceof ElasticsearchViewReader) {
+    if (view.searchField && view.storage === 'elasticsearch') {
       const order: SortTerm[] = parseOrder(view, [{ [view.shape.tieBreaker as string]: 'ASC' }]);
       const search = (
         args: Args,
+        ctx: ApiContext,
         info: GraphQLResolveInfo,
         shortcuts?: Readonly<Record<string, { field: string }>>,
       ) => {
         const where = withShortcuts(view, parseWhere(view, args.where), shortcuts, args);
-        return reader.search(
+        return (readerOf(ctx, view) as ElasticsearchViewReader).search(
           args.query as string | null,
           parsePage(view, args, givenFirst(info), order, where, 'search'),
         );
       };
-      query[view.searchField] = (_, args, __, info) => search(args, info);
+      query[view.searchField] = (_, args, ctx, info) => search(args, ctx, info);
       const shortcut = view.shape.search?.shortcut;
       if (shortcut)
-        query[shortcut.name] = (_, args, __, info) =>
-          search({ ...args, where: undefined }, info, shortcut.args);
+        query[shortcut.name] = (_, args, ctx, info) =>
+          search({ ...args, where: undefined }, ctx, info, shortcut.args);
     }
     const fields: Record<string, Resolver> = {};
     for (const [name, relation] of Object.entries(view.shape.relations ?? {})) {

@@ -1,11 +1,11 @@
 import { createSchema } from 'graphql-yoga';
 import type { Projection } from '../../projectors/engine/define.ts';
 import type { ApiContext, ServerContext } from '../context.ts';
-import type { ViewReader } from '../derive/readers.ts';
 import { derivedResolvers } from '../derive/resolvers.ts';
 import { derivedTypeDefs } from '../derive/type-defs.ts';
 import { servedViews } from '../derive/views.ts';
 import { connectionTypeDefs } from './connection.ts';
+import { deadLettersResolvers, deadLettersTypeDefs } from './dead-letters.ts';
 import { operatorResolvers, operatorTypeDefs } from './operator.ts';
 import { projectionsResolvers, projectionsTypeDefs } from './projections.ts';
 import { scalarResolvers, scalarTypeDefs } from './scalars.ts';
@@ -19,12 +19,9 @@ const queryTypeDefs = /* GraphQL */ `
 /**
  * The whole public GraphQL schema: the operator fields, and every served view's types and
  * fields derived from its projection's public shape; printed to api/schema.graphql
- * (npm run schema:print). Without readers (printing) the resolvers are never called.
+ * (npm run schema:print). Resolvers read through the request's readers (ApiContext.readers).
  */
-export function buildSchema(
-  projections: readonly Projection[],
-  readers: ReadonlyMap<string, ViewReader> = new Map(),
-) {
+export function buildSchema(projections: readonly Projection[]) {
   const views = servedViews(projections);
   return createSchema<ServerContext & ApiContext>({
     typeDefs: [
@@ -33,6 +30,7 @@ export function buildSchema(
       queryTypeDefs,
       projectionsTypeDefs,
       operatorTypeDefs,
+      deadLettersTypeDefs,
       subscriptionsTypeDefs,
       derivedTypeDefs(views),
     ],
@@ -40,8 +38,9 @@ export function buildSchema(
       scalarResolvers,
       projectionsResolvers,
       operatorResolvers,
+      deadLettersResolvers,
       subscriptionsResolvers,
-      derivedResolvers(views, readers),
+      derivedResolvers(views),
     ],
   });
 }

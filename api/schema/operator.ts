@@ -1,36 +1,11 @@
 import { createGraphQLError } from 'graphql-yoga';
-import type { Pool } from '../../shared/clients/postgres.ts';
 import type { ActionRecord, OperatorCommand } from '../../shared/operator-commands.ts';
 import type { ApiContext, ServerContext } from '../context.ts';
+import { publicDetail } from '../errors.ts';
+import type { SqlReads } from '../request-stores.ts';
 import type { Projection } from './projections.ts';
 
 export const operatorTypeDefs = /* GraphQL */ `
-  "An event a projection could not apply, kept with what is needed to retry it after a fix."
-  type DeadLetter {
-    "Its id (for skipDeadLetter)."
-    id: ID!
-    "The stream it came from."
-    stream: String!
-    "Its sequence in that stream."
-    sequence: Long!
-    "Its NATS subject."
-    subject: String!
-    "Its CloudEvents type, when it could be read."
-    type: String
-    "Why it failed, as a code (e.g. INVALID_DATA, HANDLER_FAILED)."
-    errorCode: String!
-    "Why it failed."
-    error: String!
-    "How often it has failed."
-    attempts: Int!
-    "When it last failed (ISO-8601)."
-    createdAt: String!
-    "Whether a retry was asked for and has not run yet."
-    retryRequested: Boolean!
-    "The message as stored, as UTF-8 text (untrusted: whatever a publisher sent)."
-    payload: String!
-  }
-
   "The kinds of operator action."
   enum OperatorActionKind {
     "Rebuild the projection into a new generation, then switch."
@@ -63,9 +38,9 @@ export const operatorTypeDefs = /* GraphQL */ `
     at: String!
     "Through what it came: graphql or cli."
     via: String!
-    "The address it came from, as the API saw it."
+    "The address it came from, as the API saw it (operators only: null for anyone else)."
     address: String
-    "The user agent that sent it."
+    "The user agent that sent it (operators only: null for anyone else)."
     userAgent: String
     "Whether it was executed."
     outcome: OperatorActionOutcome!
@@ -79,7 +54,7 @@ export const operatorTypeDefs = /* GraphQL */ `
     generation: Int!
     "The state it entered."
     status: ProjectionState!
-    "Why, for halted and retrying."
+    "Why, for halted and retrying: the whole detail for an operator, its code and place for anyone else."
     detail: String
     "When (ISO-8601)."
     at: String!
@@ -102,8 +77,6 @@ export const operatorTypeDefs = /* GraphQL */ `
   }
 
   extend type Projection {
-    "Its unresolved dead letters, oldest position first."
-    deadLetters("At most this many (1 to 100)." first: Int = 50): [DeadLetter!]!
     "Its latest operator actions, newest first."
     actions("At most this many (1 to 100)." last: Int = 20): [OperatorAction!]!
     "Its latest state changes, newest first (moves between starting, catching_up and running are routine and not kept)."
@@ -128,7 +101,8 @@ export const operatorTypeDefs = /* GraphQL */ `
   }
 `;
 
-function limit(value: number, max: number): number {
+/** A list argument (`first`, `last`) checked to be 1 to `max`. */
+export function countArgument(value: number, max: number): number {
   if (!Number.isInteger(value) || value < 1 || value > max) {
     throw createGraphQLError(`must be between 1 and ${max}`, { extensions: { code: 'BAD_USER_INPUT' } });
   }
@@ -152,7 +126,7 @@ function action(record: ActionRecord) {
   };
 }
 
-async function readActions(pool: Pool, projection: string, last: number) {
+async function readActions(pool: SqlReads, projection: string, last: number) {
   const { rows } = await pool.query<{
     id: string;
     projection: string;
@@ -180,61 +154,39 @@ async function readActions(pool: Pool, projection: string, last: number) {
   );
 }
 
+/** Who sent an operator action is for operators' eyes: anyone else reads what was done, and when. */
+const forOperators =
+  (field: 'address' | 'userAgent') =>
+  (record: { address: string | null; userAgent: string | null }, _: unknown, ctx: ApiContext) =>
+    ctx.operator.allowed(ctx.request) ? record[field] : null;
+
 const act = (ctx: ApiContext & Partial<ServerContext>, command: OperatorCommand) =>
   ctx.operator.act(ctx.request, ctx.req, command).then(action);
 
 export const operatorResolvers = {
+  OperatorAction: { address: forOperators('address'), userAgent: forOperators('userAgent') },
+  // A state change's detail is a store's or a view's error text as often as a halt's is.
+  ProjectionStateChange: {
+    detail: (change: { detail: string | null }, _: unknown, ctx: ApiContext) =>
+      ctx.operator.allowed(ctx.request) ? change.detail : publicDetail(change.detail),
+  },
   Projection: {
-    deadLetters: async (projection: Projection, args: { first: number }, ctx: ApiContext) => {
-      const { rows } = await ctx.pool.query<{
-        id: string;
-        stream: string;
-        sequence: number;
-        subject: string;
-        type: string | null;
-        error_code: string;
-        error: string;
-        attempts: number;
-        created_at: Date;
-        retry_requested_at: Date | null;
-        payload: Buffer;
-      }>(
-        `SELECT id, stream, sequence, subject, type, error_code, error, attempts, created_at, retry_requested_at, payload
-           FROM vista_dead_letters WHERE projection = $1 AND generation = $3 AND resolved_at IS NULL
-          ORDER BY stream, sequence LIMIT $2`,
-        // The live generation's letters: a rebuild has its own (and retired ones are history).
-        [projection.name, limit(args.first, 100), projection.generation],
-      );
-      return rows.map((r) => ({
-        id: String(r.id),
-        stream: r.stream,
-        sequence: r.sequence,
-        subject: r.subject,
-        type: r.type,
-        errorCode: r.error_code,
-        error: r.error,
-        attempts: r.attempts,
-        createdAt: r.created_at.toISOString(),
-        retryRequested: r.retry_requested_at !== null,
-        payload: r.payload.toString('utf8'),
-      }));
-    },
     actions: (projection: Projection, args: { last: number }, ctx: ApiContext) =>
-      readActions(ctx.pool, projection.name, limit(args.last, 100)),
+      readActions(ctx.stores.pool, projection.name, countArgument(args.last, 100)),
     stateChanges: async (projection: Projection, args: { last: number }, ctx: ApiContext) => {
-      const { rows } = await ctx.pool.query<{
+      const { rows } = await ctx.stores.pool.query<{
         generation: number;
         status: string;
         detail: string | null;
         at: Date;
       }>(
         'SELECT generation, status, detail, at FROM vista_state_changes WHERE projection = $1 ORDER BY id DESC LIMIT $2',
-        [projection.name, limit(args.last, 100)],
+        [projection.name, countArgument(args.last, 100)],
       );
       return rows.map((r) => ({ ...r, status: r.status.toUpperCase(), at: r.at.toISOString() }));
     },
     generations: async (projection: Projection, args: { last: number }, ctx: ApiContext) => {
-      const { rows } = await ctx.pool.query<{
+      const { rows } = await ctx.stores.pool.query<{
         generation: number;
         version: number;
         state: string;
@@ -244,7 +196,7 @@ export const operatorResolvers = {
       }>(
         `SELECT generation, version, state, created_at, live_at, retired_at FROM vista_generations
           WHERE projection = $1 ORDER BY generation DESC LIMIT $2`,
-        [projection.name, limit(args.last, 50)],
+        [projection.name, countArgument(args.last, 50)],
       );
       return rows.map((r) => ({
         generation: r.generation,

@@ -1,7 +1,7 @@
-import type { Pool } from '../../shared/clients/postgres.ts';
 import { judgeStall, lagSeconds, stallDetail } from '../../shared/stall.ts';
 import type { ApiContext, StreamClock } from '../context.ts';
 import { publicDetail } from '../errors.ts';
+import type { SqlReads } from '../request-stores.ts';
 
 export const projectionsTypeDefs = /* GraphQL */ `
   "What a generation of a projection is doing."
@@ -74,6 +74,12 @@ export const projectionsTypeDefs = /* GraphQL */ `
     detail: String
     "Unresolved dead letters."
     deadLetterCount: Int!
+    """
+    Poison events the live generation skipped without a dead letter, past its cap of unresolved
+    letters (DEAD_LETTER_MAX): 0 until the cap is reached. They stay in their streams; a rebuild
+    after a fix applies them.
+    """
+    deadLettersNotKept: Int!
     "When an operator action for it was last recorded (ISO-8601)."
     lastActionAt: String
     "The generation serving queries."
@@ -96,6 +102,7 @@ interface GenerationRow {
   status: string;
   detail: string | null;
   dead_letters: number;
+  not_kept: number;
   last_advance_at: Date;
   last_action_at: Date | null;
   positions: { stream: string; position: number; start: string; startSequence: number }[];
@@ -123,7 +130,7 @@ function state(status: string): string {
  * query; with `clock`, the lag in seconds and stalls (see shared/stall.ts).
  */
 export async function readProjections(
-  pool: Pool,
+  pool: SqlReads,
   heads: Record<string, number> | undefined,
   clock?: StreamClock,
 ) {
@@ -131,6 +138,8 @@ export async function readProjections(
     `SELECT g.projection, g.generation, g.version, g.state, g.status, g.detail,
             (SELECT count(*) FROM vista_dead_letters d WHERE d.projection = g.projection AND d.generation = g.generation
                 AND d.resolved_at IS NULL)::int AS dead_letters,
+            (SELECT coalesce(sum(n.count), 0) FROM vista_dead_letters_not_kept n
+              WHERE n.projection = g.projection AND n.generation = g.generation)::int AS not_kept,
             coalesce(max(c.updated_at), g.created_at) AS last_advance_at,
             (SELECT max(a.at) FROM vista_operator_actions a WHERE a.projection = g.projection) AS last_action_at,
             coalesce(json_agg(json_build_object('stream', c.stream, 'position', c.position,
@@ -186,6 +195,7 @@ export async function readProjections(
           detail: g.detail,
           positions: g.positions,
           deadLetterCount: live.dead_letters,
+          deadLettersNotKept: live.not_kept,
           lastActionAt: live.last_action_at?.toISOString() ?? null,
           live: g,
           rebuilding: building ? await generation(building) : null,

@@ -1,5 +1,6 @@
 import { inTransaction, type Pool, type PoolClient } from '../../shared/clients/postgres.ts';
 import { CHECKPOINT_CHANNEL, type Checkpoint } from './checkpoint-store.ts';
+import { forgetNotKept } from './dead-letters.ts';
 import type { StartPosition } from './start-positions.ts';
 
 /** Where each source of a new generation starts: the first sequence it reads, and how it was asked for. */
@@ -221,6 +222,7 @@ export async function restartGeneration(pool: Pool, projection: string, generati
           AND resolution IS DISTINCT FROM 'skipped'`,
       [projection, generation],
     );
+    await forgetNotKept(tx, projection, generation);
   });
 }
 
@@ -254,6 +256,7 @@ export async function forgetGeneration(pool: Pool, projection: string, generatio
           AND resolution IS DISTINCT FROM 'skipped'`,
       [projection, generation],
     );
+    await forgetNotKept(tx, projection, generation);
   });
 }
 

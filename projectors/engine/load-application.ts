@@ -25,7 +25,18 @@ export async function loadApplication(spec: string, cwd = process.cwd()): Promis
   const path = applicationModulePath(spec, cwd);
   if (!existsSync(path))
     throw new ApplicationLoadError(`VISTA_APP=${spec}: no application module at ${path}`);
-  const module = (await import(pathToFileURL(path).href)) as { default?: unknown; application?: unknown };
+  let module: { default?: unknown; application?: unknown };
+  try {
+    module = (await import(pathToFileURL(path).href)) as typeof module;
+  } catch (error) {
+    // The error's message may quote the file (a SyntaxError shows the offending line), and
+    // VISTA_APP may name any readable file: only the path and the kind of failure are said.
+    const { name, code } = error as { name?: unknown; code?: unknown };
+    const kind = [name, code].filter((part) => typeof part === 'string').join(' ') || 'an error';
+    throw new ApplicationLoadError(
+      `VISTA_APP=${spec}: ${path} could not be loaded as a module (${kind}); run \`npx tsx ${path}\` to see why`,
+    );
+  }
   const app = (module.default ?? module.application) as Partial<Application> | undefined;
   if (!app || typeof app !== 'object' || !app.contract || !Array.isArray(app.projections))
     throw new ApplicationLoadError(

@@ -114,6 +114,26 @@ const MIGRATIONS: readonly string[] = [
      started_at timestamptz NOT NULL DEFAULT now(),
      seen_at timestamptz NOT NULL DEFAULT now()
    );`,
+  // Dead-letter cap: installation settings (DEAD_LETTER_MAX, written
+  // by each projector at start), what a generation met beyond the cap and did not keep, per
+  // stream, and an index that counts a generation's unresolved letters without a scan.
+  `CREATE TABLE vista_settings (
+     name text PRIMARY KEY,
+     value bigint NOT NULL
+   );
+   CREATE TABLE vista_dead_letters_not_kept (
+     projection text NOT NULL,
+     generation integer NOT NULL,
+     stream text NOT NULL,
+     count bigint NOT NULL,
+     first_sequence bigint NOT NULL,
+     last_sequence bigint NOT NULL,
+     last_error_code text NOT NULL,
+     updated_at timestamptz NOT NULL DEFAULT now(),
+     PRIMARY KEY (projection, generation, stream)
+   );
+   CREATE INDEX vista_dead_letters_unresolved ON vista_dead_letters (projection, generation)
+     WHERE resolved_at IS NULL;`,
 ];
 
 /** Serialises concurrent migrators (several projector processes starting at once). */

@@ -75,11 +75,38 @@ export async function ensureStreams(
   const fatal = differences.filter((d) => d.fatal);
   if (fatal.length > 0)
     throw new StreamSettingsError(
-      fatal
+      `${fatal
         .map((d) => `stream ${d.stream}: ${d.setting} is ${d.have}, the contract needs ${d.want}`)
-        .join('; '),
+        .join(
+          '; ',
+        )} (an existing stream is never changed: widen its subjects, or set VISTA_NAMESPACE to use other streams)`,
     );
   return differences;
+}
+
+/** A stream's limits, each with its "no limit" value as JetStream reports it. */
+const LIMITS = [
+  ['max_msgs', -1],
+  ['max_bytes', -1],
+  ['max_age', 0],
+  ['max_msgs_per_subject', -1],
+  ['max_msg_size', -1],
+  ['discard', DiscardPolicy.Old],
+] as const satisfies readonly (readonly [keyof StreamConfig, unknown])[];
+
+/**
+ * For process entry points: awaits `work`; streams that cannot serve the contract (a
+ * StreamSettingsError) are one line on stderr, naming each stream, and exit status 78
+ * (EX_CONFIG), not an uncaught stack.
+ */
+export async function orExitStreamSettings<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (!(error instanceof StreamSettingsError)) throw error;
+    process.stderr.write(`Cannot start: ${error.message}\n`);
+    process.exit(78);
+  }
 }
 
 /** How an existing stream's configuration differs from the one Vista would create. */
@@ -98,8 +125,12 @@ export function compareStream(
   differ('storage', want.storage, have.storage);
   differ('retention', want.retention, have.retention);
   differ('num_replicas', want.num_replicas, have.num_replicas);
-  differ('max_age (ns)', want.max_age, have.max_age);
   differ('duplicate_window (ns)', want.duplicate_window, have.duplicate_window);
+  // Limits remove events a projection may not have read yet (a rebuild then meets a gap):
+  // every one that differs from Vista's (none: -1, or 0 for max_age) is reported.
+  for (const [setting, none] of LIMITS) {
+    differ(setting === 'max_age' ? 'max_age (ns)' : setting, want[setting] ?? none, have[setting] ?? none);
+  }
   return differences;
 }
 

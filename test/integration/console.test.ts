@@ -174,6 +174,12 @@ describe('the operator console, in headless Chromium', () => {
     expect((await page.getByTestId('payload').allTextContents()).join('\n')).toContain('<img src=x onerror=');
     expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
     expect(await page.locator('main img, main script').count()).toBe(0);
+    // The live list is anonymous: the error's code and place; the operator asks for one letter's
+    // error text (and whole payload) with the token.
+    const error = letters.first().getByTestId('dead-letter-error');
+    expect(await error.textContent()).toMatch(/^at CATALOG #\d+$/);
+    await letters.first().getByTestId('whole-dead-letter').click();
+    await expect.poll(() => error.textContent()).toContain('recount not supported yet');
     await page.screenshot({ path: new URL('console-projection.png', ARTIFACTS).pathname, fullPage: true });
 
     // The halted view: its history shows the halt; skipping the letter it halted on moves it

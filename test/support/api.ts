@@ -46,6 +46,7 @@ export async function startApiWith(env: TestEnvironment, overrides: ApiOverrides
       maxDepth: config.MAX_QUERY_DEPTH,
       maxCost: config.MAX_QUERY_COST,
       corsOrigins: config.CORS_ORIGINS,
+      maxResponseBytes: config.MAX_RESPONSE_BYTES,
       ...limits,
     },
   });

@@ -1,7 +1,16 @@
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { paginatedFields, servedViews } from '../../../api/derive/views.ts';
-import { MAX_FIELD_COMPARISONS, measureDocument, nestingDepth } from '../../../api/limits.ts';
+import {
+  costRules,
+  FILTER_VALUE_COST,
+  MAX_FIELD_COMPARISONS,
+  measureDocument,
+  nestingDepth,
+  READ_COST,
+  variablesProblem,
+} from '../../../api/limits.ts';
+import { buildSchema } from '../../../api/schema/index.ts';
 import shop from '../../../examples/shop/index.ts';
 
 const paginated = paginatedFields(servedViews(shop.projections));
@@ -81,5 +90,49 @@ describe('nesting of a document source', () => {
 
   it('stops counting past its limit', () => {
     expect(nestingDepth('{'.repeat(1_000_000), 200)).toBe(201);
+  });
+});
+
+describe('filters and counts in the cost (issue 21.3)', () => {
+  const rules = costRules(buildSchema(shop.projections));
+  const cost = (query: string, variables?: Record<string, unknown>) =>
+    measureDocument(parse(query), paginated, rules, MAX_FIELD_COMPARISONS, variables).cost;
+
+  it('prices each value of a where, literal or from variables, empty objects included', () => {
+    const bare = cost('{ orders(first: 0) { edges { cursor } } }');
+    // {customerId: {eq: "c"}}: the where, its field's operators and the value.
+    expect(cost('{ orders(first: 0, where: { customerId: { eq: "c" } }) { edges { cursor } } }')).toBe(
+      bare + 3 * FILTER_VALUE_COST,
+    );
+    const query = 'query($w: OrderWhere) { orders(first: 0, where: $w) { edges { cursor } } }';
+    expect(cost(query, { w: { customerId: { eq: 'c' } } })).toBe(bare + 3 * FILTER_VALUE_COST);
+    // { and: [{} × 100] }: the where, the list and 100 empty objects.
+    expect(cost(query, { w: { and: Array.from({ length: 100 }, () => ({})) } })).toBe(
+      bare + 102 * FILTER_VALUE_COST,
+    );
+  });
+
+  it('prices a totalCount as another read over the same filter', () => {
+    const where = '{ customerId: { eq: "c" } }';
+    const page = cost(`{ orders(first: 0, where: ${where}) { edges { cursor } } }`);
+    const counted = cost(`{ orders(first: 0, where: ${where}) { edges { cursor } totalCount } }`);
+    expect(counted - page).toBe(1 + READ_COST + 3 * FILTER_VALUE_COST);
+  });
+
+  it('takes a page size from the variables once they are known', () => {
+    const query = 'query($n: Int) { orders(first: $n) { edges { cursor } } }';
+    expect(cost(query)).toBe(READ_COST + 1 + 100 * 2);
+    expect(cost(query, { n: 5 })).toBe(READ_COST + 1 + 5 * 2);
+  });
+
+  it('refuses variables of more than 10,000 values or 32 levels, counting empty objects', () => {
+    expect(variablesProblem({ w: { and: Array.from({ length: 80_000 }, () => ({})) } })).toMatchObject({
+      extensions: { code: 'QUERY_TOO_COSTLY' },
+    });
+    let deep: unknown = {};
+    for (let i = 0; i < 5000; i++) deep = { and: [deep] };
+    expect(variablesProblem({ w: deep })).toMatchObject({ extensions: { code: 'QUERY_TOO_DEEP' } });
+    expect(variablesProblem({ w: { and: [{ customerId: { in: ['a', 'b'] } }] }, n: 5 })).toBeUndefined();
+    expect(variablesProblem(undefined)).toBeUndefined();
   });
 });

@@ -45,6 +45,37 @@ describe('config', () => {
     expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`${variable}=`));
   });
 
+  it.each(['4e3', '0x1150', '1_000', ' 4000', '4000.0', '+4000', '-1', '0'])(
+    'takes ports as decimal integers 1-65535 only: PORT=%s is refused',
+    (value) => {
+      expect(() => loadConfig({ PORT: value })).toThrow(
+        /PORT=.*decimal integer from 1 to 65535|from 1 to 65535/,
+      );
+    },
+  );
+
+  it('takes METRICS_PORT 0 (any free port), and decimal integers elsewhere too', () => {
+    expect(loadConfig({ METRICS_PORT: '0', PORT: '08080' })).toMatchObject({ METRICS_PORT: 0, PORT: 8080 });
+    expect(() => loadConfig({ METRICS_PORT: '0x10' })).toThrow(/METRICS_PORT=/);
+    expect(() => loadConfig({ QUERY_TIMEOUT_MS: '1e4' })).toThrow(/QUERY_TIMEOUT_MS=/);
+  });
+
+  it.each([
+    ['DATABASE_URL', 'mysql://u:s3cret@h/db', '"mysql://u:***@h/db"'],
+    ['API_DATABASE_URL', 'postgres://u:s3cret@h:notaport/db', '"postgres://u:***@h:notaport/db"'],
+    ['NATS_URL', 'nats://a:s3cret@n1:4222,http://b:s3cret@n2', '"nats://a:***@n1:4222,http://b:***@n2"'],
+    ['ELASTICSEARCH_URL', 'ftp://elastic:s3cret@es', '"ftp://elastic:***@es"'],
+  ])('never prints the password of a bad %s', (variable, value, shown) => {
+    let message = '';
+    try {
+      loadConfig({ [variable]: value });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain(`${variable}=${shown}:`);
+    expect(message).not.toContain('s3cret');
+  });
+
   it('never prints the operator token, even a bad one', () => {
     expect(() => loadConfig({ OPERATOR_TOKEN: 'tiny-secret' })).toThrow(
       /OPERATOR_TOKEN=<hidden, 11 characters>: must be at least 16 characters/,
