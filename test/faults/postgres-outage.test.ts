@@ -58,15 +58,21 @@ describe('PostgreSQL outage', () => {
       return r.code === 503 ? r : undefined;
     }, 60_000);
     expect(ready.code).toBe(503);
-    // The projector says so too: not ready, and it no longer owns anything (its leases died
-    // with their session), while it keeps trying.
+    // The projector says so too: not ready, and within a lease's TTL (no renewal can reach the
+    // database) it no longer owns anything, while it keeps trying.
     const projectorReady = await eventually(async () => {
       const r = await status(`http://127.0.0.1:${metricsPort}/readyz`);
       return r.code === 503 ? r : undefined;
     }, 60_000);
     expect(projectorReady.body).toBe('database unreachable');
-    const { body: metrics } = await status(`http://127.0.0.1:${metricsPort}/metrics`);
-    expect(metrics).toMatch(/vista_projection_owned\{projection="orders"\} 0/);
+    await eventually(
+      async () => {
+        const { body: metrics } = await status(`http://127.0.0.1:${metricsPort}/metrics`);
+        return /vista_projection_owned\{projection="orders"\} 0/.test(metrics) ? true : undefined;
+      },
+      15_000,
+      'the projector to give its leases up',
+    );
     const outageMs = scaled(10_000, 10_000);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, outageMs - (Date.now() - outageStarted))));
     expect(projector.exited).toBe(false);
