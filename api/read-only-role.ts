@@ -1,5 +1,5 @@
-import pg from 'pg';
-import { ident } from '../shared/clients/postgres.ts';
+import { splitSchema } from '../shared/clients/database-url.ts';
+import { createDedicatedClient, ident } from '../shared/clients/postgres.ts';
 import type { Logger } from '../shared/log.ts';
 
 /** The role the API connects as when no API_DATABASE_URL is given. */
@@ -16,7 +16,8 @@ const ALREADY_EXISTS = new Set(['42710', '23505']);
  * (set API_DATABASE_URL to a read-only user there).
  */
 export async function readOnlyDatabaseUrl(databaseUrl: string, log: Logger): Promise<string> {
-  const admin = new pg.Client({ connectionString: databaseUrl, application_name: 'vista-api-setup' });
+  const admin = createDedicatedClient(databaseUrl, 'vista-api-setup');
+  const schema = ident(splitSchema(databaseUrl).schema ?? 'public');
   await admin.connect();
   try {
     const role = ident(API_ROLE);
@@ -46,14 +47,18 @@ export async function readOnlyDatabaseUrl(databaseUrl: string, log: Logger): Pro
       );
       if (!readOnly) await admin.query(`ALTER ROLE ${role} SET default_transaction_read_only = on`);
       await admin.query(`GRANT CONNECT ON DATABASE ${ident(admin.database ?? '')} TO ${role}`);
-      await admin.query(`GRANT USAGE ON SCHEMA public TO ${role}`);
+      // The installation's own schema (its namespace's), created before the API starts.
+      await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`).catch((error: { code?: string }) => {
+        if (error.code !== '42P06' && error.code !== '23505') throw error;
+      });
+      await admin.query(`GRANT USAGE ON SCHEMA ${schema} TO ${role}`);
       // Tables and views the projectors (this owner) create later are readable too. Said
       // before the grant on what exists, so a view a projector creates in between is covered
       // by one or the other (the other order left it unreadable: "permission denied").
       await admin.query(
-        `ALTER DEFAULT PRIVILEGES FOR ROLE ${ident(rows[0].owner)} IN SCHEMA public GRANT SELECT ON TABLES TO ${role}`,
+        `ALTER DEFAULT PRIVILEGES FOR ROLE ${ident(rows[0].owner)} IN SCHEMA ${schema} GRANT SELECT ON TABLES TO ${role}`,
       );
-      await admin.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}`);
+      await admin.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ${role}`);
     } finally {
       await admin.query('SELECT pg_advisory_unlock(hashtext($1))', ['vista:api-role']);
     }
@@ -68,7 +73,7 @@ export async function readOnlyDatabaseUrl(databaseUrl: string, log: Logger): Pro
 
 /** Fails start-up with a clear message when the API's database user cannot log in. */
 export async function checkLogin(databaseUrl: string): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl, application_name: 'vista-api-setup' });
+  const client = createDedicatedClient(databaseUrl, 'vista-api-setup');
   try {
     await client.connect();
   } catch (error) {

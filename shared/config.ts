@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { inSchema, schemaFor } from './clients/database-url.ts';
 
 /**
  * Vista's whole configuration, read once from the environment at start-up and passed down.
@@ -43,129 +44,144 @@ const url = (protocols: string[]) =>
     message: `must use ${protocols.map((p) => `${p}//`).join(' or ')}`,
   });
 
-const ConfigSchema = z.object({
-  /** One NATS URL, or a comma-separated list of a cluster's (the client fails over between them). */
-  NATS_URL: z
-    .string()
-    .refine(
-      (list) =>
-        list.split(',').every((one) => {
-          const value = one.trim();
-          return URL.canParse(value) && ['nats:', 'tls:', 'ws:', 'wss:'].includes(new URL(value).protocol);
-        }),
-      { message: 'must be nats://, tls://, ws:// or wss:// URLs, comma-separated for a cluster' },
-    )
-    .default('nats://127.0.0.1:4222'),
-  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/vista'),
-  ELASTICSEARCH_URL: url(['http:', 'https:']).default('http://127.0.0.1:9200'),
-  PORT: integer(1, 65535).default(4000),
-  /** Port of the projector's Prometheus `/metrics` endpoint; 0 picks a free one. */
-  METRICS_PORT: integer(0, 65535).default(9464),
-  /**
-   * The API's own database URL. Unset: the API creates (when it may) and uses the role
-   * `vista_api`, which can only SELECT, on DATABASE_URL's server and database.
-   */
-  API_DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
-  /** How long a read-your-writes request waits for the projections it reads, at most. */
-  CONSISTENCY_TIMEOUT_MS: integer(0, 60_000).default(5000),
-  /** Longest a query may run in PostgreSQL or Elasticsearch before it is cancelled. */
-  QUERY_TIMEOUT_MS: integer(100, 120_000).default(10_000),
-  /** Deepest selection a query may nest, and the most it may cost (fields × page sizes). */
-  MAX_QUERY_DEPTH: integer(2, 50).default(10),
-  MAX_QUERY_COST: integer(10, 1_000_000).default(20_000),
-  /**
-   * Largest answer, in bytes of JSON, the API sends for a request or a subscription event:
-   * a larger one is a RESPONSE_TOO_LARGE error (and a request stops reading from the stores
-   * at 4× this).
-   */
-  MAX_RESPONSE_BYTES: integer(65_536, 268_435_456).default(4_194_304),
-  /** Comma-separated origins allowed by CORS; `*` allows any. */
-  CORS_ORIGINS: z
-    .string()
-    .default('*')
-    .transform((list) =>
-      list
-        .split(',')
-        .map((origin) => origin.trim())
-        .filter(Boolean),
-    ),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /**
-   * Isolates one Vista installation from another on shared servers: prefixes stream names,
-   * NATS subjects and Elasticsearch index names. Empty in production (the public contract's
-   * subjects); tests set one per run.
-   */
-  VISTA_NAMESPACE: z
-    .string()
-    .regex(/^([a-z][a-z0-9_]{0,30})?$/, 'must be empty or lower-case letters, digits and _ (max 31)')
-    .default(''),
-  /**
-   * The application to run: a folder name under `examples/` (`shop`, `ledger`) or a path to a
-   * module whose default export is `defineApplication(…)`. Relative paths start at the
-   * working directory.
-   */
-  VISTA_APP: z
-    .string()
-    .min(1)
-    .regex(/^[^\0]*$/, 'must not contain NUL')
-    .default('shop'),
-  /**
-   * Comma-separated projection names this projector process runs; empty runs all registered
-   * ones. Lets operators spread projections over processes, and benchmarks isolate one.
-   */
-  PROJECTIONS: z
-    .string()
-    .regex(/^[a-z0-9_]*(,[a-z0-9_]+)*$/, 'must be a comma-separated list of projection names')
-    .default('')
-    .transform((list) => (list ? list.split(',') : [])),
-  /**
-   * How long the projector, the API and the CLI retry reaching PostgreSQL and NATS at start-up
-   * before they give up naming the service (exit 69); 0: try once.
-   */
-  STARTUP_RETRY_MS: integer(0, 3_600_000).default(60_000),
-  /** Largest number of events folded and written in one batch. */
-  BATCH_SIZE: integer(1, 100_000).default(2000),
-  /**
-   * Largest batch in bytes of event payloads (a batch holds at least one event): with events
-   * of a megabyte, BATCH_SIZE alone would let a batch reach gigabytes.
-   */
-  BATCH_MAX_BYTES: bytes(64 * KIB, GIB).default(8 * MIB),
-  /**
-   * Bytes that a projector process's stream readers together may have pulled from NATS and not
-   * yet handed on. They share one connection, which the server cuts off as a slow consumer once
-   * more than its `max_pending` (64 MiB by default) waits for it: keep this well below that.
-   */
-  PULL_BUDGET_BYTES: bytes(4 * MIB, GIB).default(32 * MIB),
-  /** How long a partial batch waits for more events before it is written anyway. */
-  BATCH_IDLE_MS: integer(0, 10_000).default(5),
-  /**
-   * …and at the latest this long after its first event, however steady the trickle: under a
-   * live load the idle time never comes, so this bounds how stale a view gets.
-   */
-  BATCH_MAX_WAIT_MS: integer(1, 60_000).default(20),
-  /**
-   * How long a projection's lease stays valid after its owner's last renewal: an owner that
-   * stops renewing (dead, frozen, cut off) is replaced after at most this long.
-   */
-  LEASE_TTL_MS: integer(1000, 60_000).default(4000),
-  /**
-   * Most unresolved dead letters a projection's generation keeps; past it a poison event is
-   * skipped and counted, not kept (see projectors/engine/dead-letters.ts for why).
-   */
-  DEAD_LETTER_MAX: integer(1, 10_000_000).default(10_000),
-  /** A projection with lag whose checkpoint has not moved for this long is `stalled`. */
-  STALL_AFTER_S: integer(1, 86_400).default(60),
-  /**
-   * Bearer token that allows operator actions (rebuild, retry and skip dead letters) through
-   * the GraphQL API and the console. Unset: the API is read-only for everyone.
-   */
-  OPERATOR_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  /**
-   * OpenTelemetry collector (OTLP/HTTP), e.g. `http://127.0.0.1:4318`: when set, projectors and
-   * the API export traces there (spans per publish, per batch, per GraphQL operation).
-   */
-  OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']).optional(),
-});
+const ConfigSchema = z
+  .object({
+    /** One NATS URL, or a comma-separated list of a cluster's (the client fails over between them). */
+    NATS_URL: z
+      .string()
+      .refine(
+        (list) =>
+          list.split(',').every((one) => {
+            const value = one.trim();
+            return URL.canParse(value) && ['nats:', 'tls:', 'ws:', 'wss:'].includes(new URL(value).protocol);
+          }),
+        { message: 'must be nats://, tls://, ws:// or wss:// URLs, comma-separated for a cluster' },
+      )
+      .default('nats://127.0.0.1:4222'),
+    DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/vista'),
+    ELASTICSEARCH_URL: url(['http:', 'https:']).default('http://127.0.0.1:9200'),
+    PORT: integer(1, 65535).default(4000),
+    /** Port of the projector's Prometheus `/metrics` endpoint; 0 picks a free one. */
+    METRICS_PORT: integer(0, 65535).default(9464),
+    /**
+     * The API's own database URL. Unset: the API creates (when it may) and uses the role
+     * `vista_api`, which can only SELECT, on DATABASE_URL's server and database.
+     */
+    API_DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+    /** How long a read-your-writes request waits for the projections it reads, at most. */
+    CONSISTENCY_TIMEOUT_MS: integer(0, 60_000).default(5000),
+    /** Longest a query may run in PostgreSQL or Elasticsearch before it is cancelled. */
+    QUERY_TIMEOUT_MS: integer(100, 120_000).default(10_000),
+    /** Deepest selection a query may nest, and the most it may cost (fields × page sizes). */
+    MAX_QUERY_DEPTH: integer(2, 50).default(10),
+    MAX_QUERY_COST: integer(10, 1_000_000).default(20_000),
+    /**
+     * Largest answer, in bytes of JSON, the API sends for a request or a subscription event:
+     * a larger one is a RESPONSE_TOO_LARGE error (and a request stops reading from the stores
+     * at 4× this).
+     */
+    MAX_RESPONSE_BYTES: integer(65_536, 268_435_456).default(4_194_304),
+    /** Comma-separated origins allowed by CORS; `*` allows any. */
+    CORS_ORIGINS: z
+      .string()
+      .default('*')
+      .transform((list) =>
+        list
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter(Boolean),
+      ),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /**
+     * Isolates one Vista installation from another on shared servers: prefixes stream names,
+     * NATS subjects and Elasticsearch index names, and keeps the installation's tables in a
+     * PostgreSQL schema of that name. Empty in production (the public contract's subjects, the
+     * `public` schema); tests set one per run.
+     */
+    VISTA_NAMESPACE: z
+      .string()
+      .regex(/^([a-z][a-z0-9_]{0,30})?$/, 'must be empty or lower-case letters, digits and _ (max 31)')
+      .refine(
+        (name) => !name.startsWith('pg_') && !['public', 'information_schema'].includes(name),
+        'must not be a name PostgreSQL reserves for its own schemas (pg_…, public, information_schema)',
+      )
+      .default(''),
+    /**
+     * The application to run: a folder name under `examples/` (`shop`, `ledger`) or a path to a
+     * module whose default export is `defineApplication(…)`. Relative paths start at the
+     * working directory.
+     */
+    VISTA_APP: z
+      .string()
+      .min(1)
+      .regex(/^[^\0]*$/, 'must not contain NUL')
+      .default('shop'),
+    /**
+     * Comma-separated projection names this projector process runs; empty runs all registered
+     * ones. Lets operators spread projections over processes, and benchmarks isolate one.
+     */
+    PROJECTIONS: z
+      .string()
+      .regex(/^[a-z0-9_]*(,[a-z0-9_]+)*$/, 'must be a comma-separated list of projection names')
+      .default('')
+      .transform((list) => (list ? list.split(',') : [])),
+    /**
+     * How long the projector, the API and the CLI retry reaching PostgreSQL and NATS at start-up
+     * before they give up naming the service (exit 69); 0: try once.
+     */
+    STARTUP_RETRY_MS: integer(0, 3_600_000).default(60_000),
+    /** Largest number of events folded and written in one batch. */
+    BATCH_SIZE: integer(1, 100_000).default(2000),
+    /**
+     * Largest batch in bytes of event payloads (a batch holds at least one event): with events
+     * of a megabyte, BATCH_SIZE alone would let a batch reach gigabytes.
+     */
+    BATCH_MAX_BYTES: bytes(64 * KIB, GIB).default(8 * MIB),
+    /**
+     * Bytes that a projector process's stream readers together may have pulled from NATS and not
+     * yet handed on. They share one connection, which the server cuts off as a slow consumer once
+     * more than its `max_pending` (64 MiB by default) waits for it: keep this well below that.
+     */
+    PULL_BUDGET_BYTES: bytes(4 * MIB, GIB).default(32 * MIB),
+    /** How long a partial batch waits for more events before it is written anyway. */
+    BATCH_IDLE_MS: integer(0, 10_000).default(5),
+    /**
+     * …and at the latest this long after its first event, however steady the trickle: under a
+     * live load the idle time never comes, so this bounds how stale a view gets.
+     */
+    BATCH_MAX_WAIT_MS: integer(1, 60_000).default(20),
+    /**
+     * How long a projection's lease stays valid after its owner's last renewal: an owner that
+     * stops renewing (dead, frozen, cut off) is replaced after at most this long.
+     */
+    LEASE_TTL_MS: integer(1000, 60_000).default(4000),
+    /**
+     * Most unresolved dead letters a projection's generation keeps; past it a poison event is
+     * skipped and counted, not kept (see projectors/engine/dead-letters.ts for why).
+     */
+    DEAD_LETTER_MAX: integer(1, 10_000_000).default(10_000),
+    /** A projection with lag whose checkpoint has not moved for this long is `stalled`. */
+    STALL_AFTER_S: integer(1, 86_400).default(60),
+    /**
+     * Bearer token that allows operator actions (rebuild, retry and skip dead letters) through
+     * the GraphQL API and the console. Unset: the API is read-only for everyone.
+     */
+    OPERATOR_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    /**
+     * OpenTelemetry collector (OTLP/HTTP), e.g. `http://127.0.0.1:4318`: when set, projectors and
+     * the API export traces there (spans per publish, per batch, per GraphQL operation).
+     */
+    OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']).optional(),
+  })
+  // The database URLs carry the installation's schema from here on (see database-url.ts).
+  .transform((config) => {
+    const schema = schemaFor(config.VISTA_NAMESPACE);
+    return {
+      ...config,
+      DATABASE_URL: inSchema(config.DATABASE_URL, schema),
+      API_DATABASE_URL: config.API_DATABASE_URL && inSchema(config.API_DATABASE_URL, schema),
+    };
+  });
 
 export type Config = z.infer<typeof ConfigSchema>;
 

@@ -1,6 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { eventually, freePort } from '../../projectors/engine/index.ts';
+import { splitSchema } from '../../shared/clients/database-url.ts';
 import type { Target } from './api-rate.ts';
 
 export type Dialect = 'Vista' | 'PostGraphile';
@@ -84,15 +85,17 @@ export async function startVista(
  */
 export async function startPostGraphile(databaseUrl: string) {
   const port = await freePort();
+  // The installation's tables live in its namespace's schema, named in the URL.
+  const { connectionString, schema } = splitSchema(databaseUrl);
   const child = spawn(
     'npx',
     [
       '-y',
       'postgraphile@4.14.1',
       '-c',
-      databaseUrl,
+      connectionString,
       '--schema',
-      'public',
+      schema ?? 'public',
       '--port',
       String(port),
       '--host',

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { splitSchema } from './database-url.ts';
 
 /**
  * int8 and numeric columns arrive as JS numbers: every value Vista stores (cents, counts,
@@ -14,15 +15,22 @@ const types = {
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
 
+/** Session settings every connection of Vista's starts with: the installation's schema first. */
+function sessionOptions(schema: string | undefined, more: readonly string[] = []): string | undefined {
+  const settings = [schema ? `-c search_path=${schema}` : '', ...more].filter(Boolean);
+  return settings.length > 0 ? settings.join(' ') : undefined;
+}
+
 export function createPool(
-  connectionString: string,
+  url: string,
   options: { max?: number; applicationName: string; statementTimeoutMs?: number; readOnly?: boolean },
 ): pg.Pool {
-  const settings = [
+  const { connectionString, schema } = splitSchema(url);
+  const session = sessionOptions(schema, [
     options.statementTimeoutMs ? `-c statement_timeout=${options.statementTimeoutMs}` : '',
     // Defence in depth for readers: every transaction of the session is read-only.
     options.readOnly ? '-c default_transaction_read_only=on' : '',
-  ].filter(Boolean);
+  ]);
   const pool = new pg.Pool({
     connectionString,
     max: options.max ?? 10,
@@ -30,7 +38,7 @@ export function createPool(
     keepAlive: true,
     connectionTimeoutMillis: 10_000,
     types,
-    ...(settings.length > 0 ? { options: settings.join(' ') } : {}),
+    ...(session ? { options: session } : {}),
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
@@ -39,13 +47,16 @@ export function createPool(
 
 /** A client outside any pool, for session state such as advisory locks and LISTEN. */
 export function createDedicatedClient(
-  connectionString: string,
+  url: string,
   applicationName: string,
   options: { keepAliveInitialDelayMs?: number; queryTimeoutMs?: number } = {},
 ): pg.Client {
+  const { connectionString, schema } = splitSchema(url);
+  const session = sessionOptions(schema);
   return new pg.Client({
     connectionString,
     application_name: applicationName,
+    ...(session ? { options: session } : {}),
     keepAlive: true,
     ...(options.keepAliveInitialDelayMs === undefined
       ? {}
@@ -56,9 +67,9 @@ export function createDedicatedClient(
 }
 
 /** Connects once and disconnects: whether the server at `connectionString` takes this login. */
-export async function probe(connectionString: string): Promise<void> {
+export async function probe(url: string): Promise<void> {
   const client = new pg.Client({
-    connectionString,
+    connectionString: splitSchema(url).connectionString,
     application_name: 'vista-probe',
     connectionTimeoutMillis: 10_000,
   });
@@ -79,7 +90,7 @@ async function withServer<T>(
   connectionString: string,
   work: (admin: pg.Client, database: string) => Promise<T>,
 ): Promise<T> {
-  const url = new URL(connectionString);
+  const url = new URL(splitSchema(connectionString).connectionString);
   const database = decodeURIComponent(url.pathname.slice(1));
   url.pathname = '/postgres';
   const admin = new pg.Client({ connectionString: url.toString() });
@@ -91,15 +102,29 @@ async function withServer<T>(
   }
 }
 
-/** Creates the database named in the URL when it does not exist yet (fresh machines, tests). */
-export function ensureDatabase(connectionString: string): Promise<void> {
-  return withServer(connectionString, async (admin, database) => {
+/**
+ * Creates the database named in the URL when it does not exist yet (fresh machines, tests), and
+ * the installation's schema in it.
+ */
+export async function ensureDatabase(url: string): Promise<void> {
+  await withServer(url, async (admin, database) => {
     const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
     if (found.rowCount !== 0) return;
     await admin.query(`CREATE DATABASE ${ident(database)}`).catch((error: { code?: string }) => {
       if (error.code !== '42P04') throw error; // created concurrently by another process
     });
   });
+  const { connectionString, schema } = splitSchema(url);
+  if (!schema || schema === 'public') return;
+  const client = new pg.Client({ connectionString, application_name: 'vista-setup' });
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${ident(schema)}`).catch((error: { code?: string }) => {
+      if (error.code !== '42P06' && error.code !== '23505') throw error; // created concurrently
+    });
+  } finally {
+    await client.end();
+  }
 }
 
 /** Drops a database (tests clean up their own). */

@@ -1,4 +1,5 @@
 import type { Logger } from '../log.ts';
+import { splitSchema } from './database-url.ts';
 
 /**
  * Reaching a service at start-up. Services start in any order (a container platform, a
@@ -14,13 +15,16 @@ export class ServiceUnreachableError extends Error {
   readonly code = 'SERVICE_UNREACHABLE';
 }
 
-/** A URL (or a comma-separated list of them) without its passwords, for logs and messages. */
+/**
+ * A URL (or a comma-separated list of them) without its passwords, for logs and messages (and
+ * without the schema Vista carries in database URLs: the user did not write it).
+ */
 export function redactUrl(url: string): string {
   return url
     .split(',')
     .map((one) => {
       try {
-        const parsed = new URL(one.trim());
+        const parsed = new URL(splitSchema(one.trim()).connectionString);
         if (parsed.password) parsed.password = '***';
         return parsed.toString().replace(/\/$/, '');
       } catch {

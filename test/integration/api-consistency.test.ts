@@ -5,6 +5,7 @@ import { MIN_POSITIONS_HEADER } from '../../api/min-positions.ts';
 import { ProductAdded } from '../../examples/shop/events/catalog.ts';
 import { OrderPlaced } from '../../examples/shop/events/orders.ts';
 import { PaymentCaptured } from '../../examples/shop/events/payments.ts';
+import { createDedicatedClient } from '../../shared/clients/postgres.ts';
 import { type OutgoingEvent, publishEvent } from '../../shared/events/publish.ts';
 import { countingPool, startApiWith } from '../support/api.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
@@ -163,7 +164,7 @@ describe('GraphQL API: read-your-writes, live updates, compliance', () => {
   });
 
   it('keeps waking waiters after its LISTEN connection is killed, and reconnects it', async () => {
-    const admin = new pg.Client({ connectionString: env.config.DATABASE_URL });
+    const admin = createDedicatedClient(env.config.DATABASE_URL, 'vista-test');
     await admin.connect();
     const listeners = async () => {
       const { rows } = await admin.query<{ pid: number }>(

@@ -5,6 +5,7 @@ import { readOnlyDatabaseUrl } from '../../api/read-only-role.ts';
 import { demoHistory } from '../../examples/shop/demo/history.ts';
 import { ProductAdded } from '../../examples/shop/events/catalog.ts';
 import { OrderPlaced } from '../../examples/shop/events/orders.ts';
+import { createDedicatedClient } from '../../shared/clients/postgres.ts';
 import { type OutgoingEvent, publishEvent } from '../../shared/events/publish.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
 import { countingPool, startApiWith } from '../support/api.ts';
@@ -325,7 +326,7 @@ describe('GraphQL API: the contract over all views', () => {
   it('connects as a role that can read the views but write nothing, even in a writable session', async () => {
     const url = await readOnlyDatabaseUrl(env.config.DATABASE_URL, env.log);
     expect(new URL(url).username).toBe('vista_api');
-    const client = new pg.Client({ connectionString: url });
+    const client = createDedicatedClient(url, 'vista-test');
     await client.connect();
     try {
       const { rows } = await client.query('SELECT count(*)::int AS n FROM orders');

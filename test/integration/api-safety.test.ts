@@ -6,7 +6,7 @@ import { MIN_POSITIONS_HEADER } from '../../api/min-positions.ts';
 import { MAX_BODY_BYTES } from '../../api/server.ts';
 import { OrderPlaced } from '../../examples/shop/events/orders.ts';
 import { createElasticsearch } from '../../shared/clients/elasticsearch.ts';
-import { createPool } from '../../shared/clients/postgres.ts';
+import { createDedicatedClient, createPool } from '../../shared/clients/postgres.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { startApiWith } from '../support/api.ts';
 import { type TestEnvironment, testEnvironment } from '../support/environment.ts';
@@ -165,7 +165,7 @@ describe('GraphQL API: safe under bad input and failing stores', () => {
 
   it('cancels a read that outlives the query timeout and says so', async () => {
     const slow = await startApiWith(env, { log: quiet, limits: { queryTimeoutMs: 300 } });
-    const admin = new pg.Client({ connectionString: env.config.DATABASE_URL });
+    const admin = createDedicatedClient(env.config.DATABASE_URL, 'vista-test');
     await admin.connect();
     try {
       // A writer holding the table makes the API's read wait past its statement timeout.
