@@ -6,7 +6,7 @@ import { orders } from './views/orders.ts';
 import { products } from './views/products.ts';
 
 // #region application
-/** `VISTA_APP=./docs/snippets/shop/index.ts npm start` runs this application. */
+/** VISTA_APP=./docs/snippets/shop/index.ts, with a namespace and a database of its own. */
 export default defineApplication({
   name: 'docs-shop',
   contract: shop,
