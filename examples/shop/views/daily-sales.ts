@@ -42,7 +42,8 @@ export function planDailySales(events: readonly EventsOfType<ShopContract, Handl
 
 /**
  * Per day and category: units sold and revenue of the orders placed that day (gross: a later
- * cancellation does not take them back). The worked example of README's "Add a projector".
+ * cancellation does not take them back). The demo shop's SQL projection with a composite key
+ * (docs/adding-a-view.md).
  *
  * Sales are kept per product and day, and also summed per day and category (`days`), so that
  * readers filter, sort and page an indexed table: a GROUP BY at read time took ~150 ms for an
