@@ -1,5 +1,4 @@
 import { serverAudits } from 'graphql-http';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_POSITIONS_HEADER } from '../../api/min-positions.ts';
 import { ProductAdded } from '../../examples/shop/events/catalog.ts';

@@ -1,4 +1,3 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_POSITIONS_HEADER } from '../../api/min-positions.ts';
 import { readOnlyDatabaseUrl } from '../../api/read-only-role.ts';

@@ -1,5 +1,4 @@
 import { Writable } from 'node:stream';
-import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_POSITIONS_HEADER } from '../../api/min-positions.ts';
