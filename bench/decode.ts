@@ -1,0 +1,68 @@
+/**
+ * Decode alone: bytes off a stream → a typed, current-version event, with no service and no
+ * I/O. The shop's demo history (100,000 events by default) is encoded once as publishEvent
+ * would send it, then decoded whole several times; the best repetition is reported in µs per
+ * event, both in wall time and in this process's CPU time (process.cpuUsage), which holds on
+ * a shared machine where wall time does not. The machine's load is printed beside them.
+ * Usage: node --import tsx bench/decode.ts [events=100000] [repetitions=5]
+ */
+import { loadavg } from 'node:os';
+import { shop } from '../examples/shop/contract.ts';
+import { demoHistory } from '../examples/shop/demo/history.ts';
+import { decodeEvent, streamsFor, toEnvelope } from '../projectors/engine/index.ts';
+
+const events = Number(process.argv[2] ?? 100_000);
+const repetitions = Number(process.argv[3] ?? 5);
+
+interface Message {
+  readonly stream: string;
+  readonly sequence: number;
+  readonly subject: string;
+  readonly payload: Uint8Array;
+}
+
+const streams = streamsFor(shop.streams, '');
+const encoder = new TextEncoder();
+const sequence: Record<string, number> = {};
+const messages: Message[] = [];
+for (const event of demoHistory({ events, seed: 42 })) {
+  const envelope = toEnvelope(event);
+  const stream = event.eventType.stream;
+  sequence[stream] = (sequence[stream] ?? 0) + 1;
+  messages.push({
+    stream,
+    sequence: sequence[stream] as number,
+    subject: streams.subjectOf(envelope.type, envelope.subject),
+    payload: encoder.encode(JSON.stringify(envelope)),
+  });
+}
+
+const decode = (m: Message) => decodeEvent(m.payload, m.stream, m.sequence, shop);
+
+/** Decodes every message once; returns wall and CPU µs per event. */
+function run(): { wall: number; cpu: number; checksum: number } {
+  let checksum = 0;
+  const cpuBefore = process.cpuUsage();
+  const wallBefore = performance.now();
+  for (const message of messages) checksum += decode(message).sequence;
+  const wall = ((performance.now() - wallBefore) * 1000) / messages.length;
+  const cpuUsed = process.cpuUsage(cpuBefore);
+  const cpu = (cpuUsed.user + cpuUsed.system) / messages.length;
+  return { wall, cpu, checksum };
+}
+
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+console.log(`decode: ${messages.length.toLocaleString('en')} shop demo events, ${repetitions} repetitions`);
+console.log(`load before: ${load()}`);
+run(); // warm-up: JIT and the schemas' first calls
+const results = Array.from({ length: repetitions }, run);
+const best = (key: 'wall' | 'cpu') => Math.min(...results.map((r) => r[key]));
+for (const [i, r] of results.entries())
+  console.log(`  #${i + 1}: ${r.wall.toFixed(2)} µs/event wall, ${r.cpu.toFixed(2)} µs/event CPU`);
+console.log(
+  `best of ${repetitions}: ${best('wall').toFixed(2)} µs/event wall, ${best('cpu').toFixed(2)} µs/event CPU`,
+);
+console.log(`load after: ${load()}`);
