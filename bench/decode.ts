@@ -21,7 +21,7 @@ interface Message {
   readonly payload: Uint8Array;
 }
 
-const streams = streamsFor(shop.streams, '');
+const streams = streamsFor(shop, '');
 const encoder = new TextEncoder();
 const sequence: Record<string, number> = {};
 const messages: Message[] = [];

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { SubjectShape } from './subject-shape.ts';
 
 /**
  * One versioned event type of an application's contract: its stream, payload schema and
@@ -14,6 +15,8 @@ export interface EventType<
   readonly schema: S;
   /** The id in the event's subject, e.g. the orderId of `orders.order_placed.<orderId>`. */
   aggregateId(data: z.infer<S>): string;
+  /** How this type's NATS subjects are shaped, when not as its stream's (see StreamDefinition). */
+  readonly subjectShape?: SubjectShape;
 }
 
 /**
