@@ -43,7 +43,7 @@ export async function createApi(config: Config, app: Application, log: Logger): 
   const es = createElasticsearch(config.ELASTICSEARCH_URL, config.QUERY_TIMEOUT_MS, 10);
   const watcher = new CheckpointWatcher(databaseUrl, pool, log);
   await watcher.start();
-  const streams = streamsFor(app.contract.streams, config.VISTA_NAMESPACE);
+  const streams = streamsFor(app.contract, config.VISTA_NAMESPACE);
   let nats: Nats | undefined;
   let storedAt: ((stream: string, sequence: number) => Promise<Date | undefined>) | undefined;
   // Only for lag: the API serves without NATS, retrying it in the background meanwhile.

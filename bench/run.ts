@@ -16,6 +16,7 @@ import {
   type OutgoingEvent,
   publishMany,
   runnerDeps,
+  type Streams,
   toEnvelope,
 } from '../projectors/engine/index.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
@@ -40,13 +41,16 @@ const EMMETT = 'peer: Emmett 0.42 rebuildPostgreSQLProjections (orders)';
 const EMMETT_BATCHED = 'peer: Emmett 0.42 parts, batch-fed (orders)';
 
 /** Decoded in publish order, as the engine's batches would see them (for the raw stages' rows). */
-function decoded(history: readonly OutgoingEvent[]): AnyEvent[] {
+function decoded(history: readonly OutgoingEvent[], streams: Streams): AnyEvent[] {
   const sequence: Record<string, number> = {};
   return history.map((e) => {
     const stream = e.eventType.stream;
     sequence[stream] = (sequence[stream] ?? 0) + 1;
-    const payload = new TextEncoder().encode(JSON.stringify(toEnvelope(e)));
-    return decodeEvent(payload, stream, sequence[stream] as number, shop);
+    const envelope = toEnvelope(e);
+    const payload = new TextEncoder().encode(JSON.stringify(envelope));
+    const subject = streams.subjectOf(envelope.type, envelope.subject);
+    const message = { stream, sequence: sequence[stream] as number, subject, payload, receivedAt: 0 };
+    return decodeEvent(message, shop, streams);
   });
 }
 
@@ -63,7 +67,7 @@ try {
   const history = [...demoHistory({ events, seed: 42 })];
   await publishMany(deps.js, deps.streams, history);
   const heads = await streamHeads(deps.jsm, deps.streams);
-  const all = decoded(history);
+  const all = decoded(history, deps.streams);
   const orderRows = engineBatches(all, batchSize);
   const ordersEvents = (heads.ORDERS ?? 0) + (heads.PAYMENTS ?? 0);
   const bulkIndex = `${deps.streams.namespace}-bench-raw-products`;

@@ -249,7 +249,18 @@ export async function naive(deps: RunnerDeps, limit: number): Promise<number> {
   const messages = await consumer.consume({ max_messages: 100 });
   let count = 0;
   for await (const m of messages) {
-    const event = decodeEvent(m.data, 'ORDERS', m.seq, shop);
+    const event = decodeEvent(
+      {
+        stream: 'ORDERS',
+        sequence: m.seq,
+        subject: m.subject,
+        payload: m.data,
+        ...(m.headers ? { headers: m.headers } : {}),
+        receivedAt: m.info.timestampNanos / 1e6,
+      },
+      shop,
+      deps.streams,
+    );
     const orderId = (event.data as { orderId: string }).orderId;
     await inTransaction(deps.pool, async (tx) => {
       const { rows } = await tx.query('SELECT * FROM bench_naive WHERE id = $1', [orderId]);

@@ -11,7 +11,7 @@ export async function checkout(): Promise<void> {
   const nc = await connect({ servers: 'nats://127.0.0.1:4222' });
   const js = jetstream(nc);
   // Stream names and subjects as the installation spells them: VISTA_NAMESPACE is '' in production.
-  const streams = streamsFor(shop.streams, '');
+  const streams = streamsFor(shop, '');
   const ack = await publishEvent(js, streams, {
     eventType: OrderPlaced,
     data: {

@@ -14,11 +14,12 @@ export {
   type EventTypeName,
   type StreamOf,
 } from '../../shared/events/contract.ts';
-export { decodeEvent, PoisonEventError } from '../../shared/events/decode.ts';
+export { decodeEvent, type IncomingMessage, PoisonEventError } from '../../shared/events/decode.ts';
 export { type AnyEvent, type EventOf, type EventType, eventType } from '../../shared/events/event-type.ts';
 export { type OutgoingEvent, publishEvent, toEnvelope } from '../../shared/events/publish.ts';
 export { type PublishReport, publishMany } from '../../shared/events/publish-many.ts';
 export { type StreamDefinition, type Streams, streamsFor } from '../../shared/events/streams.ts';
+export type { SubjectShape } from '../../shared/events/subject-shape.ts';
 export { type Upcaster, upcaster } from '../../shared/events/upcasters.ts';
 /** A seeded PRNG for reproducible demo histories. */
 export { Random } from '../../shared/random.ts';

@@ -50,7 +50,7 @@ export async function openInfrastructure(
     await pool.end();
     throw error;
   });
-  const streams = streamsFor(contract.streams, config.VISTA_NAMESPACE);
+  const streams = streamsFor(contract, config.VISTA_NAMESPACE);
   await ensureStreams(nats.jsm, streams, log);
   const es = createElasticsearch(config.ELASTICSEARCH_URL);
   const { connection } = nats;

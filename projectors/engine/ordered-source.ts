@@ -5,6 +5,7 @@ import {
   type JetStreamClient,
 } from '@nats-io/jetstream';
 import type { PullBudget } from '../../shared/clients/pull-budget.ts';
+import type { MessageHeaders } from '../../shared/events/nats-binding.ts';
 import type { Streams } from '../../shared/events/streams.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { Source } from './define.ts';
@@ -19,6 +20,10 @@ export interface RawMessage {
   readonly pending: number;
   /** The producer's W3C trace context from the message headers, when it sent one. */
   readonly traceparent?: string;
+  /** The message's NATS headers, if any (a binary-mode CloudEvent's attributes are there). */
+  readonly headers?: MessageHeaders;
+  /** When the broker stored it, in ms since the epoch (an event without `time` takes it). */
+  readonly receivedAt: number;
 }
 
 /**
@@ -128,13 +133,16 @@ export async function* readOrdered(
             expected++;
           }
           position = message.seq;
-          const traceparent = message.headers?.get('traceparent');
+          const { headers, info } = message;
+          const traceparent = headers?.get('traceparent');
           yield {
             stream: source.stream,
             sequence: message.seq,
             subject: message.subject,
             payload: message.data,
-            pending: message.info.pending,
+            pending: info.pending,
+            receivedAt: info.timestampNanos / 1e6,
+            ...(headers ? { headers } : {}),
             ...(traceparent ? { traceparent } : {}),
           };
           waitingSince = Date.now();

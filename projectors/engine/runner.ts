@@ -422,7 +422,7 @@ export class ProjectionRunner {
       // An event an operator skipped is passed over, in this generation and any later one.
       if (this.skipped.has(`${raw.stream}#${raw.sequence}`)) return;
       try {
-        const event = decodeEvent(raw.payload, raw.stream, raw.sequence, this.deps.contract);
+        const event = decodeEvent(raw, this.deps.contract, this.deps.streams);
         if (!handled.has(event.type)) return;
         events.push(event);
         indexOf.set(event, index);
@@ -514,7 +514,7 @@ export class ProjectionRunner {
   /** The event type of a message that decodes, for its dead letter. */
   private typeOf(raw: RawMessage): string | undefined {
     try {
-      return decodeEvent(raw.payload, raw.stream, raw.sequence, this.deps.contract).type;
+      return decodeEvent(raw, this.deps.contract, this.deps.streams).type;
     } catch {
       return undefined;
     }

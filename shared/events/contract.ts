@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { EventOf, EventType } from './event-type.ts';
-import { type StreamDefinition, streamsFor, subjectMatches } from './streams.ts';
+import { type StreamDefinition, subjectMatches } from './streams.ts';
+import { DEFAULT_SUBJECT_SHAPE, type TypeSubject, typeSubject } from './subject-shape.ts';
 import type { Upcaster } from './upcasters.ts';
 
 /**
@@ -19,6 +20,11 @@ export interface Contract<E extends EventType = EventType, N extends string = st
   readonly types: ReadonlyMap<string, EventType>;
   /** The upcasters by the type they start from. */
   readonly upcastersFrom: ReadonlyMap<string, Upcaster>;
+  /**
+   * The NATS subject of an event of `type` about `aggregateId`, by the shape its event type or
+   * its stream declares (`<context>.<event>.<aggregateId>` by default), without a namespace.
+   */
+  subjectOf(type: string, aggregateId: string): string;
 }
 
 /** A decoded event of the contract `C`: the union of its current event types. */
@@ -39,8 +45,8 @@ const STREAM_NAME = /^[A-Z][A-Z0-9_]{0,31}$/;
 
 /**
  * Declares an application's contract and checks it whole: unique stream and type names, every
- * event type on a declared stream whose subjects hold its events, upcasters between declared
- * types. A mistake stops start-up with a message naming it.
+ * event type on a declared stream whose subjects hold its events (as its subject shape gives
+ * them), upcasters between declared types. A mistake stops start-up with a message naming it.
  *
  * @example
  * export const shop = defineContract({
@@ -71,6 +77,7 @@ export function defineContract<
       problems.push(`stream ${stream.name}: replicas must be 1 to 5`);
   }
   const types = new Map<string, EventType>();
+  const subjects = new Map<string, TypeSubject>();
   for (const eventType of [...events, ...legacy]) {
     if (!TYPE_NAME.test(eventType.type))
       problems.push(`event type ${eventType.type}: must be <context>.<event>.v<N> in lower case`);
@@ -81,10 +88,18 @@ export function defineContract<
       problems.push(`event type ${eventType.type}: stream ${eventType.stream} is not declared`);
       continue;
     }
-    const subject = streamsFor([stream], '').subjectOf(eventType.type, 'id');
-    if (!subjectMatches(stream.subjects, subject))
+    const shape = eventType.subjectShape ?? stream.subjectShape ?? DEFAULT_SUBJECT_SHAPE;
+    const shaped = typeSubject(shape, eventType.type);
+    if ('problems' in shaped) {
+      for (const problem of shaped.problems) problems.push(`event type ${eventType.type}: ${problem}`);
+      continue;
+    }
+    subjects.set(eventType.type, shaped);
+    // A pattern's filter is checked whole; a function's subject by one example.
+    const example = shaped.filter ?? shaped.subjectOf('id');
+    if (!subjectMatches(stream.subjects, example))
       problems.push(
-        `event type ${eventType.type}: its subject ${subject} is not under ${stream.name}'s subjects ${stream.subjects}`,
+        `event type ${eventType.type}: its subjects ${example} (shape ${describeShape(shape)}) are not under ${stream.name}'s subjects ${stream.subjects}`,
       );
   }
   const upcastersFrom = new Map<string, Upcaster>();
@@ -99,5 +114,16 @@ export function defineContract<
       problems.push(`legacy event type ${old.type}: no upcaster lifts it to a current type`);
   }
   if (problems.length > 0) throw new ContractError(`invalid contract:\n  ${problems.join('\n  ')}`);
-  return { streams, events, legacy, upcasters, types, upcastersFrom };
+  const subjectOf = (type: string, aggregateId: string) => {
+    const shaped = subjects.get(type) ?? typeSubject(DEFAULT_SUBJECT_SHAPE, type);
+    // Only a type outside the contract can fail here (a malformed name): Vista's own shape then.
+    return 'problems' in shaped
+      ? `${type.replace(/\.v\d+$/, '')}.${aggregateId}`
+      : shaped.subjectOf(aggregateId);
+  };
+  return { streams, events, legacy, upcasters, types, upcastersFrom, subjectOf };
+}
+
+function describeShape(shape: string | ((...args: never[]) => unknown)): string {
+  return typeof shape === 'string' ? shape : 'a function';
 }

@@ -1,4 +1,6 @@
 import type { z } from 'zod';
+import type { ExtensionValue } from './envelope.ts';
+import type { SubjectShape } from './subject-shape.ts';
 
 /**
  * One versioned event type of an application's contract: its stream, payload schema and
@@ -14,6 +16,8 @@ export interface EventType<
   readonly schema: S;
   /** The id in the event's subject, e.g. the orderId of `orders.order_placed.<orderId>`. */
   aggregateId(data: z.infer<S>): string;
+  /** How this type's NATS subjects are shaped, when not as its stream's (see StreamDefinition). */
+  readonly subjectShape?: SubjectShape;
 }
 
 /**
@@ -35,26 +39,26 @@ export function eventType<const T extends string, S extends z.ZodType, const N e
 export interface AnyEvent {
   readonly id: string;
   readonly type: string;
+  /** The aggregate id: the envelope's `subject`, which must equal it, or the contract's id when it has none. */
   readonly subject: string;
   readonly source: string;
-  /** The CloudEvents `time` (ISO-8601). */
+  /** The CloudEvents `time` in UTC (ISO-8601), or the broker's receive time when the event has none. */
   readonly time: string;
   readonly data: unknown;
   readonly stream: string;
   readonly sequence: number;
+  /** The CloudEvents `dataschema`, when the event has one. */
+  readonly dataschema?: string;
+  /** The event's extension attributes by name (`traceparent`, a team's own), when it has any. */
+  readonly extensions?: Readonly<Record<string, ExtensionValue>>;
 }
 
 /** A decoded event of one event type, as handlers see it: the envelope with typed data. */
 export type EventOf<E> =
   E extends EventType<infer T, infer S, infer N>
-    ? {
-        readonly id: string;
+    ? Omit<AnyEvent, 'type' | 'data' | 'stream'> & {
         readonly type: T;
-        readonly subject: string;
-        readonly source: string;
-        readonly time: string;
         readonly data: z.infer<S>;
         readonly stream: N;
-        readonly sequence: number;
       }
     : never;

@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { traceHeaders, tracer } from '../tracing.ts';
 import type { Envelope } from './envelope.ts';
 import type { EventType } from './event-type.ts';
+import { STRUCTURED_CONTENT_TYPE } from './nats-binding.ts';
 import type { Streams } from './streams.ts';
 
 /** An event ready to publish: its type descriptor, payload, id and time. */
@@ -78,9 +79,11 @@ export interface PublishOptions {
 }
 
 /**
- * One attempt: the envelope on its subject, with its id as `Nats-Msg-Id`. With tracing on, a
- * producer span covers the publish and its W3C `traceparent` travels in the message's NATS
- * headers (the CloudEvents distributed-tracing extension), for the projectors to link to.
+ * One attempt: the envelope on its subject (as its type's subject shape gives it), in
+ * structured mode (`Content-Type: application/cloudevents+json`), with its id as
+ * `Nats-Msg-Id`. With tracing on, a producer span covers the publish and its W3C
+ * `traceparent` travels in the message's NATS headers (the CloudEvents distributed-tracing
+ * extension), for the projectors to link to.
  */
 export async function publishOnce(
   js: JetStreamClient,
@@ -102,13 +105,13 @@ export async function publishOnce(
     },
   });
   const trace = traceHeaders(span);
-  const options: Parameters<JetStreamClient['publish']>[2] = { msgID: event.id };
+  // The binding reads a message without this header as binary mode: saying so keeps every
+  // CloudEvents consumer, not only Vista, reading the payload as the JSON event format.
+  const carried = headers();
+  carried.set('Content-Type', STRUCTURED_CONTENT_TYPE);
+  for (const [name, value] of Object.entries(trace)) carried.set(name, value);
+  const options: Parameters<JetStreamClient['publish']>[2] = { msgID: event.id, headers: carried };
   if (expectLastId !== undefined) options.expect = { lastMsgID: expectLastId };
-  if (trace.traceparent) {
-    const carried = headers();
-    for (const [name, value] of Object.entries(trace)) carried.set(name, value);
-    options.headers = carried;
-  }
   try {
     const ack = await js.publish(subject, encoder.encode(JSON.stringify(envelope)), options);
     span.setAttributes({ 'vista.stream': ack.stream, 'vista.sequence': ack.seq });

@@ -59,6 +59,53 @@ function describeKey(path: string, key: string | number): string {
  * The walk is iterative, so a deeply nested payload cannot overflow the stack.
  */
 export function unstorable(value: unknown): string | undefined {
+  // Nearly every value is storable: screen it first without building a path per node (the
+  // walk below allocates one for each), and walk again, naming the place, only if it is not.
+  return clean(value) ? undefined : firstProblem(value);
+}
+
+// A NUL, or any surrogate (a pair is fine, but then the exact walk decides).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what it looks for
+const SUSPECT = /[\u0000\uD800-\uDFFF]/;
+/** Beyond this many values the screen leaves the answer to the exact walk, which sees cycles. */
+const SCREEN_LIMIT = 100_000;
+
+/** True when every value in `value` is certainly storable; false when the exact walk must say. */
+function clean(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  let visited = 0;
+  while (stack.length > 0) {
+    const current = stack.pop();
+    if (++visited > SCREEN_LIMIT) return false;
+    switch (typeof current) {
+      case 'string':
+        if (SUSPECT.test(current)) return false;
+        break;
+      case 'number':
+        if (numberProblem(current) !== undefined) return false;
+        break;
+      case 'bigint':
+        if (bigintProblem(current) !== undefined) return false;
+        break;
+      case 'object':
+        if (current === null) break;
+        if (Array.isArray(current)) {
+          for (const item of current) stack.push(item);
+          break;
+        }
+        for (const key in current) {
+          if (SUSPECT.test(key)) return false;
+          stack.push((current as Record<string, unknown>)[key]);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  return true;
+}
+
+function firstProblem(value: unknown): string | undefined {
   // Depth-first in document order: children are pushed in reverse so the first is popped first.
   const stack: { path: string; value: unknown }[] = [{ path: '', value }];
   const seen = new Set<object>();

@@ -1,3 +1,6 @@
+import type { Contract } from './contract.ts';
+import type { SubjectShape } from './subject-shape.ts';
+
 /**
  * A JetStream stream of an application's contract, as Vista creates it when it is missing.
  * A stream that exists already (created by an operator, or by other services that publish to
@@ -8,10 +11,17 @@ export interface StreamDefinition<N extends string = string> {
   /** The stream's name in the contract, e.g. `ORDERS` (a namespace prefixes it in JetStream). */
   readonly name: N;
   /**
-   * The subjects it captures, e.g. `orders.>`. An event of type `<context>.<event>.v<N>` is
-   * published on `<context>.<event>.<aggregateId>`, which must fall under them.
+   * The subjects it captures, e.g. `orders.>`. Its events' subjects (see `subjectShape`) must
+   * fall under them.
    */
   readonly subjects: string;
+  /**
+   * How its events' NATS subjects are shaped (default `{context}.{event}.{aggregateId}`: an event
+   * of type `<context>.<event>.v<N>` is published on `<context>.<event>.<aggregateId>`), e.g.
+   * `bank.v1.{aggregateId}.{event}` for publishers that chose their own; an event type may
+   * declare its own. Decoding refuses an event whose subject is not the one its shape gives.
+   */
+  readonly subjectShape?: SubjectShape;
   /** `file` (default; the log survives a broker restart) or `memory`. */
   readonly storage?: 'file' | 'memory';
   /** Copies in a clustered JetStream (default 1; at most 5). */
@@ -32,7 +42,7 @@ export interface Streams<N extends string = string> {
   streamName(stream: N): string;
   /** The subject filter the stream captures, e.g. `orders.>` or `t1a2b.orders.>`. */
   subjects(stream: N): string;
-  /** The NATS subject of one event: `<context>.<event>.<aggregateId>`, namespaced. */
+  /** The NATS subject of one event, by its shape (`<context>.<event>.<aggregateId>` by default), namespaced. */
   subjectOf(type: string, aggregateId: string): string;
   /** The contract's stream named `name` as the contract or JetStream spells it (any case), if any. */
   byName(name: string): N | undefined;
@@ -49,10 +59,15 @@ export function subjectMatches(filter: string, subject: string): boolean {
   return want.length === have.length;
 }
 
+/**
+ * The contract's streams as one installation names them: `namespace` (empty for none)
+ * prefixes stream names and subjects.
+ */
 export function streamsFor<N extends string>(
-  definitions: readonly StreamDefinition<N>[],
+  contract: Pick<Contract<never, N>, 'streams' | 'subjectOf'>,
   namespace: string,
 ): Streams<N> {
+  const definitions = contract.streams;
   const subjectPrefix = namespace ? `${namespace}.` : '';
   const namePrefix = namespace ? `${namespace.toUpperCase()}_` : '';
   const byContractName = new Map(definitions.map((d) => [d.name, d]));
@@ -72,7 +87,7 @@ export function streamsFor<N extends string>(
     definition,
     streamName: (stream) => `${namePrefix}${definition(stream).name}`,
     subjects: (stream) => `${subjectPrefix}${definition(stream).subjects}`,
-    subjectOf: (type, aggregateId) => `${subjectPrefix}${type.replace(/\.v\d+$/, '')}.${aggregateId}`,
+    subjectOf: (type, aggregateId) => `${subjectPrefix}${contract.subjectOf(type, aggregateId)}`,
     byName: (name) => byAnyName.get(name.toUpperCase()),
   };
 }

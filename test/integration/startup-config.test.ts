@@ -77,7 +77,7 @@ describe('start-up refuses a configuration that cannot work, in one line', () =>
   it('the projector names a foreign stream whose subjects do not cover the contract: exit 78, one line', async () => {
     // A namespace of its own, whose ORDERS stream an operator created too narrow.
     const namespace = `${env.config.VISTA_NAMESPACE}f`;
-    const streams = streamsFor(env.app.contract.streams, namespace);
+    const streams = streamsFor(env.app.contract, namespace);
     const name = streams.streamName('ORDERS');
     const { jsm } = env.infrastructure.nats;
     await jsm.streams.add({ name, subjects: [`${namespace}.orders.*`] });

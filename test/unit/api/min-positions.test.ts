@@ -3,7 +3,7 @@ import { parseMinPositions } from '../../../api/min-positions.ts';
 import { shop } from '../../../examples/shop/contract.ts';
 import { streamsFor } from '../../../shared/events/streams.ts';
 
-const streams = streamsFor(shop.streams, 't1a2b');
+const streams = streamsFor(shop, 't1a2b');
 
 describe('the X-Vista-Min-Positions header', () => {
   it('reads STREAM=sequence pairs', () => {

@@ -3,11 +3,13 @@ import { z } from 'zod';
 import { shop } from '../../../../examples/shop/contract.ts';
 import { orders } from '../../../../examples/shop/views/orders.ts';
 import {
+  ContractError,
   defineApplication,
   defineContract,
   defineDocumentProjection,
   eventType,
   postgresTable,
+  streamsFor,
   upcaster,
 } from '../../../../projectors/engine/index.ts';
 
@@ -56,6 +58,74 @@ describe('defineContract', () => {
     expect(() =>
       defineContract({ streams: [{ name: 'OTHER', subjects: 'other.>' }], events: [Opened] as never }),
     ).toThrow(/stream BANK is not declared/);
+  });
+});
+
+describe('subject shapes in a contract', () => {
+  const Deposited = eventType({
+    type: 'bank.deposited.v1',
+    stream: 'BANK',
+    schema: z.object({ accountId: z.string() }),
+    aggregateId: (d) => d.accountId,
+  });
+
+  it('keeps Vista’s own subjects for a contract that says nothing, namespaced per installation', () => {
+    const bank = defineContract({ streams: [{ name: 'BANK', subjects: 'bank.>' }], events: [Deposited] });
+    expect(bank.subjectOf('bank.deposited.v1', 'a-1')).toBe('bank.deposited.a-1');
+    expect(streamsFor(bank, 't1').subjectOf('bank.deposited.v1', 'a-1')).toBe('t1.bank.deposited.a-1');
+  });
+
+  it('shapes a stream’s subjects as the stream says, and one type’s as the type says', () => {
+    const Closed = eventType({
+      type: 'bank.closed.v1',
+      stream: 'BANK',
+      schema: z.object({ accountId: z.string() }),
+      aggregateId: (d) => d.accountId,
+      subjectShape: ({ aggregateId }) => `bank.v1.closures.${aggregateId}`,
+    });
+    const bank = defineContract({
+      streams: [{ name: 'BANK', subjects: 'bank.v1.>', subjectShape: 'bank.v1.{aggregateId}.{event}' }],
+      events: [Deposited, Closed],
+    });
+    const streams = streamsFor(bank, '');
+    expect(streams.subjectOf('bank.deposited.v1', 'a-1')).toBe('bank.v1.a-1.deposited');
+    expect(streams.subjectOf('bank.closed.v1', 'a-1')).toBe('bank.v1.closures.a-1');
+  });
+
+  it('stops start-up when a shape’s subjects fall outside the stream’s, naming the stream and the shape', () => {
+    expect(() =>
+      defineContract({
+        streams: [{ name: 'BANK', subjects: 'bank.>', subjectShape: 'money.v1.{aggregateId}.{event}' }],
+        events: [Deposited],
+      }),
+    ).toThrow(
+      "event type bank.deposited.v1: its subjects money.v1.*.deposited (shape money.v1.{aggregateId}.{event}) are not under BANK's subjects bank.>",
+    );
+    expect(() =>
+      defineContract({
+        streams: [
+          { name: 'BANK', subjects: 'bank.v1.*.opened', subjectShape: 'bank.v1.{aggregateId}.{event}' },
+        ],
+        events: [Deposited],
+      }),
+    ).toThrow(/its subjects bank\.v1\.\*\.deposited .* not under BANK's subjects bank\.v1\.\*\.opened/);
+    expect(() =>
+      defineContract({
+        streams: [{ name: 'BANK', subjects: 'bank.>', subjectShape: 'bank.{account}.{event}' }],
+        events: [Deposited],
+      }),
+    ).toThrow(
+      /event type bank\.deposited\.v1: subject shape bank\.\{account\}\.\{event\}: unknown placeholder/,
+    );
+  });
+
+  it('is a contract error, stopping start-up with exit 78 like the others', () => {
+    expect(() =>
+      defineContract({
+        streams: [{ name: 'BANK', subjects: 'bank.>', subjectShape: 'money.{aggregateId}' }],
+        events: [Deposited],
+      }),
+    ).toThrow(ContractError);
   });
 });
 

@@ -63,6 +63,14 @@ describe('unstorable', () => {
     expect(unstorable(deep)).toMatch(/contains a NUL character/);
   });
 
+  it('ends on a value that contains itself (an upcaster can build one), and still finds what is wrong in it', () => {
+    const cyclic: Record<string, unknown> = { name: 'ok' };
+    cyclic.self = cyclic;
+    expect(unstorable(cyclic)).toBeUndefined();
+    cyclic.note = 'a\u0000b';
+    expect(unstorable(cyclic)).toBe('note: contains a NUL character (U+0000)');
+  });
+
   it('property: any JSON without a NUL, lone surrogate or unsafe integer is storable', () => {
     const safeString = fc.string({ unit: 'grapheme' }).filter((s) => !s.includes('\u0000'));
     const safeNumber = fc.oneof(
