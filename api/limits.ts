@@ -176,6 +176,45 @@ export function variablesProblem(
   return undefined;
 }
 
+/**
+ * Whether a JSON request body holds more values than variables may (with room for the
+ * request's own fields) or nests deeper than they may: the same refusals as `variablesProblem`,
+ * found in one pass over the text, without building the values. Text inside strings (the
+ * document itself) is skipped. A body that is not JSON is left to the parser to refuse.
+ */
+export function jsonProblem(
+  text: string,
+  maxValues = MAX_VARIABLE_VALUES,
+  maxDepth = MAX_VARIABLE_DEPTH,
+): Error | undefined {
+  // The request object, `variables`, `extensions` and the variable itself sit above the values.
+  const depthLimit = maxDepth + 3;
+  const valueLimit = maxValues + 16;
+  let values = 0;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
+      continue;
+    }
+    if (c === 34) inString = true;
+    else if (c === 123 /* { */ || c === 91 /* [ */) {
+      if (++depth > depthLimit) return tooDeep(`variables nest deeper than ${maxDepth} levels`);
+      values++;
+    } else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
+    else if (c === 44 /* , */) values++;
+    if (values > valueLimit) {
+      return createGraphQLError(`variables hold more than ${maxValues} values`, {
+        extensions: { code: 'QUERY_TOO_COSTLY' },
+      });
+    }
+  }
+  return undefined;
+}
+
 interface SetMeasure {
   readonly depth: number;
   readonly cost: number;
@@ -393,6 +432,17 @@ export function limitsPlugin(maxDepth: number, maxCost: number, paginated: Reado
     return cost > maxCost ? { errors: [tooCostly(cost, maxCost)] } : undefined;
   };
   return {
+    onRequestParse({ request, requestParser, setRequestParser }) {
+      if (request.method !== 'POST' || !requestParser) return;
+      // A body of many thousands of values costs its JSON.parse (objects made, then collected)
+      // before anything could count them: scanned first, as text, it costs a pass over bytes.
+      // The body is read once: the parser after this gets the text the request kept.
+      setRequestParser((async (req: Request) => {
+        const problem = jsonProblem(await req.text());
+        if (problem) throw problem;
+        return requestParser(req);
+      }) as typeof requestParser);
+    },
     onParams({ params, setParams, setResult }) {
       const problem = variablesProblem(params.variables);
       if (!problem) return;

@@ -4,6 +4,7 @@ import { paginatedFields, servedViews } from '../../../api/derive/views.ts';
 import {
   costRules,
   FILTER_VALUE_COST,
+  jsonProblem,
   MAX_FIELD_COMPARISONS,
   measureDocument,
   nestingDepth,
@@ -134,5 +135,35 @@ describe('filters and counts in the cost (issue 21.3)', () => {
     expect(variablesProblem({ w: deep })).toMatchObject({ extensions: { code: 'QUERY_TOO_DEEP' } });
     expect(variablesProblem({ w: { and: [{ customerId: { in: ['a', 'b'] } }] }, n: 5 })).toBeUndefined();
     expect(variablesProblem(undefined)).toBeUndefined();
+  });
+});
+
+describe('jsonProblem: a request body scanned as text before it is parsed', () => {
+  const body = (variables: string) =>
+    `{"query":"query($w: OrderWhere) { orders(where: $w) { totalCount } }","variables":{"w":${variables}}}`;
+
+  it('refuses more values than variables may hold, without parsing them', () => {
+    const many = `{"and":[${Array.from({ length: 20_000 }, () => '{}').join(',')}]}`;
+    expect((jsonProblem(body(many)) as { extensions?: { code?: string } }).extensions?.code).toBe(
+      'QUERY_TOO_COSTLY',
+    );
+  });
+
+  it('refuses nesting deeper than variables may, whatever the count', () => {
+    const deep = `${'{"and":['.repeat(40)}{}${']}'.repeat(40)}`;
+    expect((jsonProblem(body(deep)) as { extensions?: { code?: string } }).extensions?.code).toBe(
+      'QUERY_TOO_DEEP',
+    );
+  });
+
+  it('does not count what strings hold: a document full of braces and commas, quotes escaped', () => {
+    const document = `{ ${Array.from({ length: 5000 }, (_, i) => `a${i}: orders(first: 1) { totalCount }`).join(', ')} }`;
+    const text = JSON.stringify({ query: document, variables: { s: 'a "quoted, {[ ]}" \\ text' } });
+    expect(jsonProblem(text)).toBeUndefined();
+  });
+
+  it('lets a body at the bound through: 10,000 values', () => {
+    const atBound = `{"or":[${Array.from({ length: 9_990 }, () => '1').join(',')}]}`;
+    expect(jsonProblem(body(atBound))).toBeUndefined();
   });
 });
