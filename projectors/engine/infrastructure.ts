@@ -40,7 +40,13 @@ export async function openInfrastructure(
     ...retry,
     permanent: postgresPermanent,
   });
-  const pool = createPool(config.DATABASE_URL, { applicationName: name });
+  // A commit's transaction holds its lease row (FOR SHARE) and checkpoint rows (FOR UPDATE): an
+  // owner frozen inside one would keep its successor waiting for ever, so the server ends such
+  // a session within half a lease's TTL, before the lease itself can be taken over.
+  const pool = createPool(config.DATABASE_URL, {
+    applicationName: name,
+    idleInTransactionTimeoutMs: Math.max(500, Math.floor(config.LEASE_TTL_MS / 2)),
+  });
   const applied = await migrate(pool);
   if (applied > 0) log.info({ applied }, 'engine migrations applied');
   const nats = await reach('NATS', config.NATS_URL, () => connectNats(config.NATS_URL, name, log), {

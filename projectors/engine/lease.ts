@@ -14,6 +14,13 @@ import { sleep } from './retry.ts';
 const SERVER_KEEPALIVES = `SET tcp_keepalives_idle = 2; SET tcp_keepalives_interval = 1;
   SET tcp_keepalives_count = 3; SET tcp_user_timeout = 5000`;
 
+/**
+ * A lease row locked by a commit in flight (its fence check holds it FOR SHARE) makes an
+ * acquisition or a renewal wait: briefly, then it fails and the next poll tries again, rather
+ * than the lease connection hanging behind a frozen writer.
+ */
+const LOCK_TIMEOUT = 'SET lock_timeout = 500';
+
 /** First key of every owner's presence lock, so they never collide with other advisory locks. */
 export const PRESENCE_NAMESPACE = 0x56495350; // 'VISP'
 
@@ -269,6 +276,7 @@ export class LeaseManager {
       try {
         await client.connect();
         await client.query(SERVER_KEEPALIVES);
+        await client.query(LOCK_TIMEOUT);
         // Present while this session lives: standbys take a unit over at once when it is gone.
         const { rows } = await client.query<{ locked: boolean }>(
           'SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked',
@@ -333,8 +341,11 @@ export class LeaseManager {
       }
     } catch (error) {
       if (leases.length > 0) this.log.warn({ err: error }, 'lease renewal failed');
+      // A statement the server refused (a lock timeout behind this process's own commit) says
+      // the connection works: try again at the next renewal. Anything else (no answer in time,
+      // a broken socket) drops it, and the next renewal reconnects.
       const client = this.client;
-      if (client) this.dropConnection(client, error as Error);
+      if (client && !isServerError(error)) this.dropConnection(client, error as Error);
     }
   }
 
@@ -359,6 +370,12 @@ export class LeaseManager {
     if (this.held.size > 0) this.log.warn({ err: error }, 'lease connection lost; reconnecting');
     void client.end().catch(() => undefined);
   }
+}
+
+/** An error the server answered with (it has a SQLSTATE), as opposed to a lost or silent connection. */
+function isServerError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
 }
 
 function columns(fences: readonly Fence[]): [string[], number[], number[]] {

@@ -23,11 +23,24 @@ function sessionOptions(schema: string | undefined, more: readonly string[] = []
 
 export function createPool(
   url: string,
-  options: { max?: number; applicationName: string; statementTimeoutMs?: number; readOnly?: boolean },
+  options: {
+    max?: number;
+    applicationName: string;
+    statementTimeoutMs?: number;
+    /**
+     * The server ends a session left idle inside a transaction this long, releasing its locks:
+     * a writer frozen mid-commit (SIGSTOP, a long pause) must not hold rows its successor needs.
+     */
+    idleInTransactionTimeoutMs?: number;
+    readOnly?: boolean;
+  },
 ): pg.Pool {
   const { connectionString, schema } = splitSchema(url);
   const session = sessionOptions(schema, [
     options.statementTimeoutMs ? `-c statement_timeout=${options.statementTimeoutMs}` : '',
+    options.idleInTransactionTimeoutMs
+      ? `-c idle_in_transaction_session_timeout=${options.idleInTransactionTimeoutMs}`
+      : '',
     // Defence in depth for readers: every transaction of the session is read-only.
     options.readOnly ? '-c default_transaction_read_only=on' : '',
   ]);
@@ -137,6 +150,13 @@ export function dropDatabase(connectionString: string): Promise<void> {
 /** Runs `work` in one transaction on a pooled client. */
 export async function inTransaction<T>(pool: pg.Pool, work: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
   const tx = await pool.connect();
+  // The server may end the session between two statements (idle in transaction too long, a
+  // restart): the next statement fails, which is handled; the event itself must not be unhandled.
+  let lost: Error | undefined;
+  const onError = (error: Error) => {
+    lost = error;
+  };
+  tx.on('error', onError);
   try {
     await tx.query('BEGIN');
     const result = await work(tx);
@@ -146,6 +166,8 @@ export async function inTransaction<T>(pool: pg.Pool, work: (tx: pg.PoolClient) 
     await tx.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
-    tx.release();
+    tx.off('error', onError);
+    // A client whose session ended is destroyed, not handed to the next caller.
+    tx.release(lost);
   }
 }

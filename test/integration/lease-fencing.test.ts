@@ -7,7 +7,7 @@ import { defineDocumentProjection, elasticsearchIndex } from '../../projectors/e
 import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations.ts';
 import { ProjectionHost } from '../../projectors/engine/host.ts';
 import { runnerDeps } from '../../projectors/engine/infrastructure.ts';
-import { LeaseLostError, LeaseManager } from '../../projectors/engine/lease.ts';
+import { assertFence, LeaseLostError, LeaseManager } from '../../projectors/engine/lease.ts';
 import { recordState } from '../../projectors/engine/projection-catalog.ts';
 import type { RunnerDeps } from '../../projectors/engine/runner.ts';
 import { commitUnitOfWork } from '../../projectors/engine/unit-of-work.ts';
@@ -217,5 +217,54 @@ describe('a stale owner whose Elasticsearch write was held while it lost its lea
       `SELECT status FROM vista_projections WHERE name = 'stock_fenced'`,
     );
     expect(rows[0]?.status).toBe('running');
+  });
+
+  it('an owner frozen inside its commit holds no row for ever: the take-over comes within a TTL or two', async () => {
+    const { pool } = env.infrastructure;
+    const first = new LeaseManager(env.config.DATABASE_URL, env.log);
+    const second = new LeaseManager(env.config.DATABASE_URL, env.log);
+    stops.push(
+      () => first.close(),
+      () => second.close(),
+    );
+    await reconcileGenerations(pool, stock, fromBeginning(['CATALOG', 'ORDERS']));
+    const frozen = await first.tryAcquire({ projection: 'stock_fenced', partition: 0 });
+    if (!frozen) throw new Error('the first owner takes the lease');
+    // The owner's commit checked its fence (the lease row FOR SHARE) and moved no further: the
+    // process was stopped there. Its session is the engine's pool's, as a real commit's is.
+    const tx = await pool.connect();
+    tx.on('error', () => undefined); // the server ends the frozen session: expected here
+    await tx.query('BEGIN');
+    await assertFence(tx, frozen);
+    await tx.query(`SELECT 1 FROM vista_checkpoints WHERE projection = 'stock_fenced' FOR UPDATE`);
+    const frozenAt = Date.now();
+    // It renews no more (frozen), so its lease runs out; the standby polls for it.
+    await first.close().catch(() => undefined);
+    await pool
+      .query(`UPDATE vista_leases SET owner = 'a frozen process', expires_at = now() + interval '1 second'`)
+      .catch(() => undefined);
+    const taken = await second.acquire(
+      { projection: 'stock_fenced', partition: 0 },
+      AbortSignal.timeout(20_000),
+    );
+    const tookMs = Date.now() - frozenAt;
+    expect(taken?.epoch).toBeGreaterThan(frozen.epoch);
+    expect(tookMs).toBeLessThan(10_000);
+    // The new owner can commit: the frozen transaction's checkpoint rows were freed with it.
+    const move = {
+      expected: { CATALOG: 0, ORDERS: 0 },
+      next: { CATALOG: 1 },
+      deadLetters: [],
+      resolvedDeadLetters: [],
+    };
+    await commitUnitOfWork(
+      pool,
+      { projection: 'stock_fenced', generation: 1, fence: taken },
+      move,
+      async () => undefined,
+    );
+    // The frozen transaction, once it wakes, cannot commit anything.
+    await expect(tx.query('COMMIT')).rejects.toThrow();
+    tx.release(true);
   });
 });
