@@ -1,4 +1,4 @@
-import type { DerivedView } from '../projectors/engine/public-view.ts';
+import type { DerivedView } from '../projectors/engine/definition/public-view.ts';
 import type { Pool } from '../shared/clients/postgres.ts';
 import type { Logger } from '../shared/log.ts';
 import type { CheckpointWatcher } from './checkpoint-watcher.ts';

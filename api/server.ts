@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import { createYoga } from 'graphql-yoga';
 import type { Registry } from 'prom-client';
-import type { Projection } from '../projectors/engine/define.ts';
+import type { Projection } from '../projectors/engine/definition/define.ts';
 import type { Elasticsearch } from '../shared/clients/elasticsearch.ts';
 import type { Pool } from '../shared/clients/postgres.ts';
 import type { Streams } from '../shared/events/streams.ts';

@@ -5,7 +5,6 @@ import { EXIT_UNAVAILABLE, ServiceUnreachableError } from '../shared/clients/rea
 import { loadConfigOrExit } from '../shared/config.ts';
 import { createLogger } from '../shared/log.ts';
 import type { OperatorCommand } from '../shared/operator-commands.ts';
-import { describeNotKept, listDeadLetters, listNotKept } from './engine/dead-letters.ts';
 import {
   executeCommand,
   type Infrastructure,
@@ -20,6 +19,7 @@ import {
   type StartPosition,
   statusReader,
 } from './engine/index.ts';
+import { describeNotKept, listDeadLetters, listNotKept } from './engine/poison/dead-letters.ts';
 
 const USAGE = `Usage: npm run vista -- <command>
 

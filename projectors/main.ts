@@ -7,8 +7,6 @@ import { createLogger } from '../shared/log.ts';
 import { createMetricsServer, createRegistry } from '../shared/metrics.ts';
 import { commandSubject } from '../shared/operator-commands.ts';
 import { startTracing } from '../shared/tracing.ts';
-import { registerDeadLetterMetrics } from './engine/dead-letter-metrics.ts';
-import { storeDeadLetterCap } from './engine/dead-letters.ts';
 import {
   LeaseManager,
   loadApplicationOrExit,
@@ -19,6 +17,8 @@ import {
   serveCommands,
   statusReader,
 } from './engine/index.ts';
+import { storeDeadLetterCap } from './engine/poison/dead-letters.ts';
+import { registerDeadLetterMetrics } from './engine/status/dead-letter-metrics.ts';
 
 /** The projector process: runs every registered projection until SIGTERM or SIGINT. */
 const config = loadConfigOrExit();

@@ -1,4 +1,4 @@
-import type { DerivedView } from '../../projectors/engine/public-view.ts';
+import type { DerivedView } from '../../projectors/engine/definition/public-view.ts';
 import type { SearchReads } from '../request-stores.ts';
 import type { Node } from './postgres-reads.ts';
 import {

@@ -1,5 +1,5 @@
 import { createGraphQLError } from 'graphql-yoga';
-import type { DerivedView } from '../../projectors/engine/public-view.ts';
+import type { DerivedView } from '../../projectors/engine/definition/public-view.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { CheckpointWatcher } from '../checkpoint-watcher.ts';
 import { storeUnavailable } from '../errors.ts';

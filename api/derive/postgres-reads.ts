@@ -1,4 +1,4 @@
-import type { DerivedField, DerivedView } from '../../projectors/engine/public-view.ts';
+import type { DerivedField, DerivedView } from '../../projectors/engine/definition/public-view.ts';
 import { ident } from '../../shared/clients/postgres.ts';
 import type { SqlReads } from '../request-stores.ts';
 import {

@@ -1,6 +1,10 @@
 // Through graphql-yoga, not graphql: yoga only shows errors of its own graphql build to clients.
 import { createGraphQLError } from 'graphql-yoga';
-import { type DerivedField, type DerivedView, tieBreakers } from '../../projectors/engine/public-view.ts';
+import {
+  type DerivedField,
+  type DerivedView,
+  tieBreakers,
+} from '../../projectors/engine/definition/public-view.ts';
 import { checkTime, unstorable } from '../../shared/events/storable.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../schema/connection.ts';
 

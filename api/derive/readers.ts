@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { DerivedField, DerivedView } from '../../projectors/engine/public-view.ts';
+import type { DerivedField, DerivedView } from '../../projectors/engine/definition/public-view.ts';
 import type { SearchReads, SqlReads } from '../request-stores.ts';
 import { ElasticsearchViewReader } from './elasticsearch-reads.ts';
 import { type Node, PostgresViewReader } from './postgres-reads.ts';

@@ -1,5 +1,5 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import type { DerivedField, DerivedView } from '../../projectors/engine/public-view.ts';
+import type { DerivedField, DerivedView } from '../../projectors/engine/definition/public-view.ts';
 import type { ApiContext } from '../context.ts';
 import type { LiveValue } from '../live-query.ts';
 import type { ElasticsearchViewReader } from './elasticsearch-reads.ts';

@@ -1,5 +1,5 @@
-import type { EnumKind, PublicRelation } from '../../projectors/engine/public-shape.ts';
-import type { DerivedField, DerivedView } from '../../projectors/engine/public-view.ts';
+import type { EnumKind, PublicRelation } from '../../projectors/engine/definition/public-shape.ts';
+import type { DerivedField, DerivedView } from '../../projectors/engine/definition/public-view.ts';
 import { MAX_IN_VALUES } from './query-input.ts';
 
 /** A GraphQL string literal (JSON's escapes are GraphQL's). */

@@ -1,10 +1,10 @@
-import type { Projection } from '../../projectors/engine/define.ts';
+import type { Projection } from '../../projectors/engine/definition/define.ts';
 import {
   checkRelations,
   type DerivedView,
   PublicShapeError,
   viewOf,
-} from '../../projectors/engine/public-view.ts';
+} from '../../projectors/engine/definition/public-view.ts';
 
 /**
  * The views the API serves: every registered projection that declares a public shape, with

@@ -22,10 +22,18 @@ export { type StreamDefinition, type Streams, streamsFor } from '../../shared/ev
 export { type Upcaster, upcaster } from '../../shared/events/upcasters.ts';
 /** A seeded PRNG for reproducible demo histories. */
 export { Random } from '../../shared/random.ts';
-// Applications and their projections.
-export { type Application, ApplicationError, type DemoOptions, defineApplication } from './application.ts';
 // Operator actions (the console's and the CLI's), executed by a projector process.
-export { executeCommand, serveCommands } from './commands.ts';
+export { executeCommand, serveCommands } from './control/commands.ts';
+// Running them, and the operators' commands.
+export { ProjectionHost, writerFor } from './control/host.ts';
+export { progressLine, RebuildHaltedError, rebuild } from './control/rebuild.ts';
+// Applications and their projections.
+export {
+  type Application,
+  ApplicationError,
+  type DemoOptions,
+  defineApplication,
+} from './definition/application.ts';
 export {
   DefinitionError,
   type DocumentProjection,
@@ -40,16 +48,12 @@ export {
   type Source,
   type SqlContext,
   type SqlProjection,
-} from './define.ts';
-// Building blocks, for benchmarks that time the engine's stages and for custom hosts.
-export { foldBatch, type Stored } from './fold.ts';
-// Running them, and the operators' commands.
-export { ProjectionHost, writerFor } from './host.ts';
-export { type Infrastructure, openInfrastructure, runnerDeps } from './infrastructure.ts';
-export { LeaseManager } from './lease.ts';
-export { ApplicationLoadError, loadApplication, loadApplicationOrExit } from './load-application.ts';
-export { registerProjectionMetrics, type StoredStatus } from './metrics.ts';
-export { readOrdered } from './ordered-source.ts';
+} from './definition/define.ts';
+export {
+  ApplicationLoadError,
+  loadApplication,
+  loadApplicationOrExit,
+} from './definition/load-application.ts';
 // What a view serves over GraphQL (its `api` field), and what the API derives from it.
 export type {
   EnumKind,
@@ -60,15 +64,24 @@ export type {
   PublicShape,
   ScalarKind,
   ShortcutArgument,
-} from './public-shape.ts';
-export { PublicShapeError } from './public-view.ts';
-export { progressLine, RebuildHaltedError, rebuild } from './rebuild.ts';
-export type { RunnerDeps } from './runner.ts';
-export { ProjectionRunner } from './runner.ts';
-export { snakeCase } from './sinks/postgres.ts';
-export { applySqlProjection, type Equal, foldDocuments, spec, sqlSpec } from './spec.ts';
-export { describeStart, parseStartPosition, type StartPosition } from './start-positions.ts';
-export { type ProjectionStatus, readStatus, type StatusReader, statusReader } from './status.ts';
+} from './definition/public-shape.ts';
+export { PublicShapeError } from './definition/public-view.ts';
+export { LeaseManager } from './leases/lease.ts';
+// Building blocks, for benchmarks that time the engine's stages and for custom hosts.
+export { foldBatch, type Stored } from './pipeline/fold.ts';
+export type { RunnerDeps } from './pipeline/runner.ts';
+export { ProjectionRunner } from './pipeline/runner.ts';
+export { readOrdered } from './source/ordered-source.ts';
+export { describeStart, parseStartPosition, type StartPosition } from './source/start-positions.ts';
+export { registerProjectionMetrics, type StoredStatus } from './status/metrics.ts';
+export {
+  type ProjectionStatus,
+  readStatus,
+  type StatusReader,
+  statusReader,
+} from './status/status-reader.ts';
+export { snakeCase } from './stores/postgres/table.ts';
+export { type Infrastructure, openInfrastructure, runnerDeps } from './support/infrastructure.ts';
 // Testing views the way Vista tests its own.
 export {
   eventually,
@@ -76,4 +89,5 @@ export {
   type Installation,
   isolatedInstallation,
   waitForLiveViews,
-} from './testing.ts';
+} from './testing/installation.ts';
+export { applySqlProjection, type Equal, foldDocuments, spec, sqlSpec } from './testing/spec.ts';

@@ -3,12 +3,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { demoHistory } from '../../examples/shop/demo/history.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
-import { serveCommands } from '../../projectors/engine/commands.ts';
+import { serveCommands } from '../../projectors/engine/control/commands.ts';
 import {
   defineDocumentProjection,
   type PoisonPolicy,
   postgresTable,
-} from '../../projectors/engine/define.ts';
+} from '../../projectors/engine/definition/define.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
 import { commandSubject } from '../../shared/operator-commands.ts';

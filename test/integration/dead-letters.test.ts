@@ -1,16 +1,20 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
-import { listDeadLetters, requestRetry } from '../../projectors/engine/dead-letters.ts';
+import { writerFor } from '../../projectors/engine/control/host.ts';
 import {
   defineDocumentProjection,
   type PoisonPolicy,
   postgresTable,
-} from '../../projectors/engine/define.ts';
-import { fromBeginning, readGenerations, reconcileGenerations } from '../../projectors/engine/generations.ts';
-import { writerFor } from '../../projectors/engine/host.ts';
-import { runnerDeps } from '../../projectors/engine/infrastructure.ts';
-import { ProjectionRunner } from '../../projectors/engine/runner.ts';
+} from '../../projectors/engine/definition/define.ts';
+import {
+  fromBeginning,
+  readGenerations,
+  reconcileGenerations,
+} from '../../projectors/engine/generations/generations.ts';
+import { ProjectionRunner } from '../../projectors/engine/pipeline/runner.ts';
+import { listDeadLetters, requestRetry } from '../../projectors/engine/poison/dead-letters.ts';
+import { runnerDeps } from '../../projectors/engine/support/infrastructure.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { runProjections } from '../support/running.ts';

@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { PriceChanged } from '../../examples/shop/events/catalog.ts';
-import { listDeadLetters } from '../../projectors/engine/dead-letters.ts';
-import { defineDocumentProjection, elasticsearchIndex } from '../../projectors/engine/define.ts';
-import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations.ts';
-import { writerFor } from '../../projectors/engine/host.ts';
-import { runnerDeps } from '../../projectors/engine/infrastructure.ts';
-import { ProjectionRunner, type RunnerDeps } from '../../projectors/engine/runner.ts';
+import { writerFor } from '../../projectors/engine/control/host.ts';
+import { defineDocumentProjection, elasticsearchIndex } from '../../projectors/engine/definition/define.ts';
+import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations/generations.ts';
+import { ProjectionRunner, type RunnerDeps } from '../../projectors/engine/pipeline/runner.ts';
+import { listDeadLetters } from '../../projectors/engine/poison/dead-letters.ts';
+import { runnerDeps } from '../../projectors/engine/support/infrastructure.ts';
 import { createElasticsearch } from '../../shared/clients/elasticsearch.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { elasticsearchAlias } from '../../shared/read-model-names.ts';

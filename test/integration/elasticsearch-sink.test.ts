@@ -1,16 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { PriceChanged, ProductAdded } from '../../examples/shop/events/catalog.ts';
-import { type Checkpoint, StaleCheckpointError } from '../../projectors/engine/checkpoint-store.ts';
-import { defineDocumentProjection, elasticsearchIndex } from '../../projectors/engine/define.ts';
-import type { Stored } from '../../projectors/engine/fold.ts';
-import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations.ts';
-import { runnerDeps } from '../../projectors/engine/infrastructure.ts';
-import { LeaseLostError } from '../../projectors/engine/lease.ts';
-import { ProjectionRunner } from '../../projectors/engine/runner.ts';
-import { ElasticsearchDocumentSink, StoreAheadError } from '../../projectors/engine/sinks/elasticsearch.ts';
-import { commitUnitOfWork } from '../../projectors/engine/unit-of-work.ts';
-import { documentWriter, type UnitOfWork } from '../../projectors/engine/writer.ts';
+import { type Checkpoint, StaleCheckpointError } from '../../projectors/engine/commit/checkpoint-store.ts';
+import { commitUnitOfWork } from '../../projectors/engine/commit/unit-of-work.ts';
+import { defineDocumentProjection, elasticsearchIndex } from '../../projectors/engine/definition/define.ts';
+import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations/generations.ts';
+import { LeaseLostError } from '../../projectors/engine/leases/lease.ts';
+import type { Stored } from '../../projectors/engine/pipeline/fold.ts';
+import { ProjectionRunner } from '../../projectors/engine/pipeline/runner.ts';
+import { documentWriter, type UnitOfWork } from '../../projectors/engine/pipeline/writer.ts';
+import {
+  ElasticsearchDocumentSink,
+  StoreAheadError,
+} from '../../projectors/engine/stores/elasticsearch/search-index.ts';
+import { runnerDeps } from '../../projectors/engine/support/infrastructure.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElasticsearchViewReader } from '../../api/derive/elasticsearch-reads.ts';
 import { products } from '../../examples/shop/views/products.ts';
-import { viewOf } from '../../projectors/engine/public-view.ts';
-import { ElasticsearchDocumentSink } from '../../projectors/engine/sinks/elasticsearch.ts';
+import { viewOf } from '../../projectors/engine/definition/public-view.ts';
+import { ElasticsearchDocumentSink } from '../../projectors/engine/stores/elasticsearch/search-index.ts';
 import { type TestEnvironment, testEnvironment } from '../support/environment.ts';
 
 describe('tombstones in an Elasticsearch view', () => {

@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
-import { defineDocumentProjection, postgresTable } from '../../projectors/engine/define.ts';
-import { ProjectionHost } from '../../projectors/engine/host.ts';
-import { runnerDeps } from '../../projectors/engine/infrastructure.ts';
-import { LeaseManager } from '../../projectors/engine/lease.ts';
+import { ProjectionHost } from '../../projectors/engine/control/host.ts';
+import { defineDocumentProjection, postgresTable } from '../../projectors/engine/definition/define.ts';
+import { LeaseManager } from '../../projectors/engine/leases/lease.ts';
+import { runnerDeps } from '../../projectors/engine/support/infrastructure.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';

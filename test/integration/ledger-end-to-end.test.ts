@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MoneyDeposited } from '../../examples/ledger/events.ts';
 import ledgerApp from '../../examples/ledger/index.ts';
-import { readGenerations, requestRebuild } from '../../projectors/engine/generations.ts';
+import { readGenerations, requestRebuild } from '../../projectors/engine/generations/generations.ts';
 import { publishEvent, publishMany } from '../../projectors/engine/index.ts';
 import { elasticsearchAlias } from '../../shared/read-model-names.ts';
 import { waitForLiveViews } from '../support/engine-state.ts';

@@ -4,11 +4,15 @@ import { demoHistory } from '../../examples/shop/demo/history.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
 import { dailySales } from '../../examples/shop/views/daily-sales.ts';
 import { orders } from '../../examples/shop/views/orders.ts';
-import { defineDocumentProjection, type Projection, postgresTable } from '../../projectors/engine/define.ts';
-import { readGenerations } from '../../projectors/engine/generations.ts';
-import { ProjectionHost } from '../../projectors/engine/host.ts';
-import { runnerDeps } from '../../projectors/engine/infrastructure.ts';
-import { LeaseManager } from '../../projectors/engine/lease.ts';
+import { ProjectionHost } from '../../projectors/engine/control/host.ts';
+import {
+  defineDocumentProjection,
+  type Projection,
+  postgresTable,
+} from '../../projectors/engine/definition/define.ts';
+import { readGenerations } from '../../projectors/engine/generations/generations.ts';
+import { LeaseManager } from '../../projectors/engine/leases/lease.ts';
+import { runnerDeps } from '../../projectors/engine/support/infrastructure.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoHistory } from '../../examples/shop/demo/history.ts';
-import { readGenerations, requestRebuild } from '../../projectors/engine/generations.ts';
+import { readGenerations, requestRebuild } from '../../projectors/engine/generations/generations.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
 import { elasticsearchAlias } from '../../shared/read-model-names.ts';

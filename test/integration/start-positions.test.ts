@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { OrderPlaced } from '../../examples/shop/events/orders.ts';
-import { requestRebuild } from '../../projectors/engine/generations.ts';
+import { requestRebuild } from '../../projectors/engine/generations/generations.ts';
 import {
   defineDocumentProjection,
   type OutgoingEvent,

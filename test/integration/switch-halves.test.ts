@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { PriceChanged } from '../../examples/shop/events/catalog.ts';
-import { defineDocumentProjection, elasticsearchIndex } from '../../projectors/engine/define.ts';
-import { readGenerations, requestRebuild } from '../../projectors/engine/generations.ts';
-import { ProjectionHost } from '../../projectors/engine/host.ts';
-import { runnerDeps } from '../../projectors/engine/infrastructure.ts';
-import { LeaseManager } from '../../projectors/engine/lease.ts';
-import type { RunnerDeps } from '../../projectors/engine/runner.ts';
+import { ProjectionHost } from '../../projectors/engine/control/host.ts';
+import { defineDocumentProjection, elasticsearchIndex } from '../../projectors/engine/definition/define.ts';
+import { readGenerations, requestRebuild } from '../../projectors/engine/generations/generations.ts';
+import { LeaseManager } from '../../projectors/engine/leases/lease.ts';
+import type { RunnerDeps } from '../../projectors/engine/pipeline/runner.ts';
+import { runnerDeps } from '../../projectors/engine/support/infrastructure.ts';
 import type { Elasticsearch } from '../../shared/clients/elasticsearch.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { elasticsearchAlias } from '../../shared/read-model-names.ts';

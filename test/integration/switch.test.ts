@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
-import { CHECKPOINT_CHANNEL } from '../../projectors/engine/checkpoint-store.ts';
-import { defineDocumentProjection, postgresTable } from '../../projectors/engine/define.ts';
-import { readGenerations, requestRebuild } from '../../projectors/engine/generations.ts';
+import { CHECKPOINT_CHANNEL } from '../../projectors/engine/commit/checkpoint-store.ts';
+import { defineDocumentProjection, postgresTable } from '../../projectors/engine/definition/define.ts';
+import { readGenerations, requestRebuild } from '../../projectors/engine/generations/generations.ts';
 import { createDedicatedClient } from '../../shared/clients/postgres.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';

@@ -10,7 +10,7 @@ import {
   toConnection,
   withShortcuts,
 } from '../../../../api/derive/query-input.ts';
-import { deriveView } from '../../../../projectors/engine/public-view.ts';
+import { deriveView } from '../../../../projectors/engine/definition/public-view.ts';
 
 const view = deriveView(
   'orders',

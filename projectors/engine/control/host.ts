@@ -1,0 +1,325 @@
+import { commitUnitOfWork } from '../commit/unit-of-work.ts';
+import type { Projection } from '../definition/define.ts';
+import { derivedIndexes, viewOf } from '../definition/public-view.ts';
+import {
+  cutOver,
+  forgetGeneration,
+  type Generation,
+  type Generations,
+  generationsToDrop,
+  readGenerations,
+  rebuildRequested,
+  reconcileGenerations,
+  type StartResolver,
+} from '../generations/generations.ts';
+import { assertFence, type Fence, type Lease, type LeaseManager } from '../leases/lease.ts';
+import { ProjectionRunner, type RunnerDeps } from '../pipeline/runner.ts';
+import { type BatchWriter, documentWriter, type UnitOfWork } from '../pipeline/writer.ts';
+import { describeStart, FROM_BEGINNING, resolveStart } from '../source/start-positions.ts';
+import { recordState } from '../status/projection-catalog.ts';
+import { ElasticsearchDocumentSink } from '../stores/elasticsearch/search-index.ts';
+import { PostgresDocumentSink } from '../stores/postgres/table.ts';
+import { sqlWriter } from '../stores/sql/sql-writer.ts';
+import { sleep } from '../support/retry.ts';
+
+/** How often an owner looks for rebuild requests and whether a building generation can take over. */
+const SUPERVISE_POLL_MS = 1000;
+
+/**
+ * The writer for one generation of a projection, by its kind and target. Its writes are fenced
+ * by `fence`, the lease its owner holds; without one (a benchmark, a test of one runner) they
+ * are not, and nothing else may write the generation meanwhile.
+ */
+export function writerFor(
+  projection: Projection,
+  generation: number,
+  deps: RunnerDeps,
+  fence?: Fence,
+): BatchWriter {
+  if (projection.kind === 'sql') return sqlWriter(deps.pool, projection, generation, fence);
+  const { target } = projection;
+  const unitOfWork: UnitOfWork = (move, write) =>
+    commitUnitOfWork(deps.pool, { projection: projection.name, generation, fence }, move, write);
+  if (target.kind === 'postgres') {
+    // What the view lets readers filter and sort on is indexed, so no declared filter scans.
+    const view = viewOf(projection);
+    const declared = (target.indexes ?? []) as readonly (readonly string[])[];
+    const indexes = [
+      ...declared,
+      ...(view ? derivedIndexes(view, declared) : []),
+    ] as unknown as typeof target.indexes;
+    return documentWriter(
+      projection,
+      new PostgresDocumentSink(deps.pool, projection.name, generation, { ...target, indexes }),
+      unitOfWork,
+    );
+  }
+  const sink = new ElasticsearchDocumentSink(
+    deps.es,
+    deps.pool,
+    deps.log,
+    projection.name,
+    deps.streams.namespace,
+    generation,
+    target,
+    fence?.epoch ?? 0,
+  );
+  return documentWriter(projection, sink, unitOfWork);
+}
+
+interface Running {
+  readonly runner: ProjectionRunner;
+  readonly stop: AbortController;
+  readonly done: Promise<void>;
+}
+
+/**
+ * Runs a set of projections side by side, each in its own loop: one failing, halted or slow
+ * projection (or sink) never stops the others (bulkheads). For each projection it owns, it
+ * runs the live generation and, during a rebuild, the building one beside it, and switches
+ * the public name over when the building generation has caught up.
+ */
+export class ProjectionHost {
+  private readonly active = new Map<string, Running[]>();
+  /** Rounds of supervision that failed and were retried (runners kept running). */
+  supervisionFailures = 0;
+
+  constructor(
+    private readonly projections: readonly Projection[],
+    private readonly deps: RunnerDeps,
+    private readonly leases: LeaseManager,
+  ) {}
+
+  /** The runners of every generation this process is running now (for metrics and tests). */
+  get runners(): ProjectionRunner[] {
+    return [...this.active.values()].flat().map((r) => r.runner);
+  }
+
+  /** The projections this host is responsible for, and whether it owns each one now. */
+  get ownership(): { name: string; owned: boolean }[] {
+    return this.projections.map((p) => ({ name: p.name, owned: this.active.has(p.name) }));
+  }
+
+  /** Ready while the database holding leases and checkpoints answers. */
+  get ready(): boolean {
+    return this.leases.connected;
+  }
+
+  /**
+   * Runs every projection this process can lease, standing by for the others, until `signal`
+   * aborts. A lost lease stops its runners, which then stand by again.
+   */
+  async run(signal: AbortSignal): Promise<void> {
+    await Promise.all(this.projections.map((projection) => this.own(projection, signal)));
+    await this.leases.close();
+  }
+
+  private async own(projection: Projection, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const lease = await this.leases.acquire(projection.name, signal);
+      if (!lease) return;
+      this.deps.log.info({ projection: projection.name, epoch: lease.epoch }, 'lease acquired');
+      const owned = AbortSignal.any([signal, lease.lost]);
+      try {
+        await this.supervise(projection, lease, owned);
+      } catch (error) {
+        this.deps.log.error({ err: error, projection: projection.name }, 'supervising failed; retrying');
+        await sleep(SUPERVISE_POLL_MS, owned);
+      } finally {
+        const running = this.active.get(projection.name) ?? [];
+        for (const r of running) r.stop.abort();
+        await Promise.all(running.map((r) => r.done));
+        // Only once the runners are done (their own state writes included), and only while the
+        // lease is still ours: after a lost lease the projection's state belongs to its new owner.
+        const live = running.find((r) => r.runner.role === 'live')?.runner.generation;
+        if (!lease.lost.aborted && live !== undefined) {
+          await recordState(this.deps.pool, projection.name, live, 'stopped', null, lease).catch(
+            () => undefined,
+          );
+        }
+        this.active.delete(projection.name);
+        await lease.release();
+      }
+    }
+  }
+
+  /** While the lease is held: keep the generations running, start rebuilds, cut over. */
+  private async supervise(projection: Projection, lease: Lease, signal: AbortSignal): Promise<void> {
+    const resolveStarts = this.startResolver(projection);
+    let generations = await reconcileGenerations(this.deps.pool, projection, resolveStarts);
+    const running: Running[] = [];
+    this.active.set(projection.name, running);
+    const start = (generation: Generation) => {
+      const runner = new ProjectionRunner(
+        projection,
+        writerFor(projection, generation.generation, this.deps, lease),
+        this.deps,
+        generation.generation,
+        generation.state,
+        lease,
+      );
+      const stop = new AbortController();
+      const entry = { runner, stop, done: runner.run(AbortSignal.any([signal, stop.signal])) };
+      running.push(entry);
+      return entry;
+    };
+    // A live generation of another version was built by other code: it keeps serving, frozen,
+    // until the new version's generation takes over.
+    // Likewise a building generation is built only by the code of its version: another version
+    // would fill it with other documents and switch to it under the wrong version. Processes of
+    // other versions leave it for one of its own.
+    if (generations.live?.version === projection.version) start(generations.live);
+    if (generations.building?.version === projection.version) start(generations.building);
+    const exposed = { at: Date.now() };
+    // The first round resyncs: a switch whose catalog half committed but whose alias did not
+    // move (a crash between them) is repaired then, the public name following the catalog
+    // whatever version serves; should Elasticsearch be down, every later round tries again.
+    let resync = true;
+    while (!signal.aborted) {
+      await sleep(SUPERVISE_POLL_MS, signal);
+      if (signal.aborted) break;
+      try {
+        if (resync) {
+          generations = await readGenerations(this.deps.pool, projection.name);
+          await this.matchRunners(generations, running);
+          if (generations.live) await this.expose(projection, generations.live.generation);
+          exposed.at = Date.now();
+          resync = false;
+        }
+        generations = await this.superviseOnce(
+          projection,
+          lease,
+          resolveStarts,
+          generations,
+          running,
+          start,
+          exposed,
+        );
+        await this.dropRetired(projection, exposed.at);
+      } catch (error) {
+        // A blip of PostgreSQL, or a switch that failed half-way, must not stop the runners or
+        // give up the lease: the next round re-reads the generations and carries on.
+        this.supervisionFailures++;
+        resync = true;
+        this.deps.log.warn({ err: error, projection: projection.name }, 'supervising failed; retrying');
+      }
+    }
+  }
+
+  /** One round: start a requested rebuild, switch to a building generation that caught up. */
+  private async superviseOnce(
+    projection: Projection,
+    lease: Lease,
+    resolveStarts: Parameters<typeof reconcileGenerations>[2],
+    current: Generations,
+    running: Running[],
+    start: (generation: Generation) => Running,
+    exposed: { at: number },
+  ): Promise<Generations> {
+    let generations = current;
+    if (!generations.building && (await rebuildRequested(this.deps.pool, projection.name))) {
+      generations = await reconcileGenerations(this.deps.pool, projection, resolveStarts);
+      if (generations.building?.version === projection.version) {
+        this.deps.log.info(
+          { projection: projection.name, generation: generations.building.generation },
+          'rebuild started',
+        );
+        start(generations.building);
+      }
+    }
+    const building = generations.building;
+    const candidate = building && running.find((r) => r.runner.generation === building.generation);
+    if (!building || !candidate || candidate.runner.progress.state !== 'running') return generations;
+    // The PostgreSQL half commits first (catalog, views), then the alias follows: a crash in
+    // between leaves the catalog right and the alias behind, which the next start repairs. The
+    // other order would leave the alias on a generation the catalog never made live.
+    await candidate.runner.writer.prepareSwitch();
+    const switched = await cutOver(
+      this.deps.pool,
+      projection.name,
+      generations.live,
+      building,
+      async (tx) => {
+        // Only the owner switches: a stale one waking up here finds another epoch and fails.
+        await assertFence(tx, lease);
+        await candidate.runner.writer.publish(tx);
+      },
+    );
+    if (!switched) return generations;
+    candidate.runner.promote();
+    this.deps.log.info(
+      { projection: projection.name, from: generations.live?.generation, to: building.generation },
+      'cut over to the rebuilt generation',
+    );
+    if (generations.live) await this.stopRetired(generations.live.generation, running);
+    // Should this fail, the round is retried as a resync, which exposes the live generation again.
+    await candidate.runner.writer.expose();
+    exposed.at = Date.now();
+    return { live: { ...building, state: 'live' }, building: undefined };
+  }
+
+  /**
+   * After a failed round, makes the runners match the catalog: a generation that was switched
+   * to is promoted, one that was retired is stopped (its storage is dropped later).
+   */
+  private async matchRunners(generations: Generations, running: Running[]) {
+    for (const r of [...running]) {
+      const { generation } = r.runner;
+      if (generation === generations.live?.generation) {
+        if (r.runner.role !== 'live') r.runner.promote();
+      } else if (generation !== generations.building?.generation) {
+        await this.stopRetired(generation, running);
+      }
+    }
+  }
+
+  /** Resolves where each source of a new generation starts: the operator's choice, else the definition's. */
+  private startResolver(projection: Projection): StartResolver {
+    return async (override) => {
+      const starts: Awaited<ReturnType<StartResolver>> = {};
+      for (const source of projection.sources) {
+        const start = override?.[source.stream] ?? source.start ?? FROM_BEGINNING;
+        const { js, jsm, streams } = this.deps;
+        starts[source.stream] = {
+          sequence: await resolveStart(js, jsm, streams, source.stream, start),
+          described: describeStart(start),
+        };
+      }
+      return starts;
+    };
+  }
+
+  /** Points the public name at the live generation in stores outside PostgreSQL. */
+  private expose(projection: Projection, generation: number): Promise<void> {
+    return writerFor(projection, generation, this.deps).expose();
+  }
+
+  /** Stops a retired generation's runner; its storage stays until `dropRetired`. */
+  private async stopRetired(generation: number, running: Running[]): Promise<void> {
+    const index = running.findIndex((r) => r.runner.generation === generation);
+    const old = running[index];
+    if (!old) return;
+    old.stop.abort();
+    await old.done;
+    running.splice(index, 1);
+  }
+
+  /**
+   * Drops the storage, then the checkpoints, of generations retired longer ago than the grace
+   * period, counted from the switch and from when this owner last pointed the public name at
+   * the live generation: a search that started on a retired index before the alias moved away
+   * from it (at most a query timeout long) finishes before the index goes. The catalog keeps
+   * what is still to drop, so a restart drops what its predecessor left.
+   */
+  private async dropRetired(projection: Projection, exposedAt: number): Promise<void> {
+    if (Date.now() - exposedAt < this.deps.retireGraceMs) return;
+    for (const generation of await generationsToDrop(
+      this.deps.pool,
+      projection.name,
+      this.deps.retireGraceMs,
+    )) {
+      await writerFor(projection, generation, this.deps).drop();
+      await forgetGeneration(this.deps.pool, projection.name, generation);
+    }
+  }
+}

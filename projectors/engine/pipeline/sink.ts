@@ -1,0 +1,43 @@
+import type { PoolClient } from '../../../shared/clients/postgres.ts';
+import type { LookupRecords } from '../commit/lookup-store.ts';
+import type { Stored } from './fold.ts';
+import type { GenerationRole } from './writer.ts';
+
+/**
+ * Where a document projection's documents live. The engine loads a batch's documents, folds
+ * them in memory and owns the batch's unit of work (see `commit/unit-of-work.ts`): it hands the sink
+ * the folded documents to write, either before the batch's PostgreSQL transaction (a store
+ * that cannot share it) or inside it. The sink writes only what it is given; checkpoint,
+ * lookups and dead letters are the engine's.
+ */
+export interface DocumentSink<Doc, L> {
+  /**
+   * Whether documents are stored with the positions they absorbed (a store without a shared
+   * transaction needs them to skip replayed events); otherwise loads give empty positions.
+   */
+  readonly keepsPositions: boolean;
+  /** The generation's lookup records; the engine writes them in the batch's transaction. */
+  readonly lookups: LookupRecords<L>;
+  ensureStorage(role: GenerationRole): Promise<void>;
+  /** Readies the generation to serve, before the switch's transaction opens (see `BatchWriter`). */
+  prepareSwitch(): Promise<void>;
+  publish(tx: PoolClient): Promise<void>;
+  /** Points the public name at this generation in stores outside PostgreSQL (see `BatchWriter`). */
+  expose(): Promise<void>;
+  drop(): Promise<void>;
+  /**
+   * Whether the store holds no document and no lookup record of this generation, counting
+   * writes a reader cannot see yet; asked once, by the owner, before its first batch.
+   */
+  isEmpty(): Promise<boolean>;
+  load(keys: readonly string[]): Promise<Map<string, Stored<Doc>>>;
+  /**
+   * Writes documents outside any PostgreSQL transaction, before the batch's one opens (and,
+   * for a live generation, makes them searchable). Throws `DocumentRefusedError` when the
+   * store refuses a document for good (the batch is then bisected for its poison event), any
+   * other error when the write failed as a whole and is retried.
+   */
+  writeBefore(docs: ReadonlyMap<string, Stored<Doc>>): Promise<void>;
+  /** Writes documents inside the batch's transaction. */
+  writeWithin(tx: PoolClient, docs: ReadonlyMap<string, Stored<Doc>>): Promise<void>;
+}

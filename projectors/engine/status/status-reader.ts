@@ -1,0 +1,122 @@
+import type { JetStreamManager } from '@nats-io/jetstream';
+import { storedAtMemo, streamHeads } from '../../../shared/clients/jetstream-streams.ts';
+import type { Pool } from '../../../shared/clients/postgres.ts';
+import type { Streams } from '../../../shared/events/streams.ts';
+import { judgeStall, lagSeconds, stallDetail } from '../../../shared/stall.ts';
+
+export interface ProjectionStatus {
+  readonly name: string;
+  readonly version: number;
+  readonly generation: number;
+  /** `live` serves the public name; `building` is a rebuild beside it. */
+  readonly role: 'live' | 'building';
+  /** What its owner reports, or `stalled` (lag and no progress for STALL_AFTER_S), or `unowned`. */
+  readonly status: string;
+  readonly detail: string | null;
+  readonly deadLetters: number;
+  /** When one of its positions last moved. */
+  readonly lastAdvanceAt: Date;
+  /** Per source: the checkpoint, the lag behind the head (in events and in seconds), and where this generation started. */
+  readonly streams: { stream: string; position: number; lag: number; lagSeconds: number; start: string }[];
+}
+
+/** Options for reading status repeatedly (a memo of message times survives between reads). */
+export interface StatusReader {
+  read(): Promise<ProjectionStatus[]>;
+}
+
+/**
+ * What `vista status` prints: per projection its live generation and, during a rebuild, the
+ * building one, with the stored state, the lag behind the stream heads (in events and in
+ * seconds the oldest pending event has waited) and, when it has lag but has not advanced for
+ * `stallAfterMs`, the status `stalled`.
+ *
+ * @example
+ *   const reader = statusReader(pool, nats.jsm, streams, config.STALL_AFTER_S * 1000);
+ *   for (const p of await reader.read()) console.log(p.name, p.status, p.detail ?? '');
+ */
+export function statusReader(
+  pool: Pool,
+  jsm: JetStreamManager,
+  streams: Streams,
+  stallAfterMs: number,
+): StatusReader {
+  const storedAt = storedAtMemo(jsm, streams);
+  return { read: () => readStatusWith(pool, jsm, streams, stallAfterMs, storedAt) };
+}
+
+/** One reading of the status (see statusReader); a stall is lag with no progress for `stallAfterMs`. */
+export function readStatus(
+  pool: Pool,
+  jsm: JetStreamManager,
+  streams: Streams,
+  stallAfterMs = 60_000,
+): Promise<ProjectionStatus[]> {
+  return statusReader(pool, jsm, streams, stallAfterMs).read();
+}
+
+async function readStatusWith(
+  pool: Pool,
+  jsm: JetStreamManager,
+  streams: Streams,
+  stallAfterMs: number,
+  storedAt: (stream: string, sequence: number) => Promise<Date | undefined>,
+): Promise<ProjectionStatus[]> {
+  const heads = await streamHeads(jsm, streams);
+  const { rows } = await pool.query<{
+    name: string;
+    version: number;
+    generation: number;
+    role: 'live' | 'building';
+    status: string;
+    detail: string | null;
+    dead_letters: number;
+    owned: boolean;
+    last_advance_at: Date;
+    positions: { stream: string; position: number; start: string }[];
+  }>(
+    `SELECT g.projection AS name, g.version, g.generation, g.state AS role, g.status, g.detail,
+            EXISTS (SELECT 1 FROM vista_leases l
+                     WHERE l.projection = g.projection AND l.owner IS NOT NULL AND l.expires_at > now()) AS owned,
+            (SELECT count(*) FROM vista_dead_letters d
+              WHERE d.projection = g.projection AND d.generation = g.generation
+                AND d.resolved_at IS NULL) AS dead_letters,
+            coalesce(max(c.updated_at), g.created_at) AS last_advance_at,
+            coalesce(json_agg(json_build_object('stream', c.stream, 'position', c.position, 'start', c.start_position) ORDER BY c.stream)
+                     FILTER (WHERE c.stream IS NOT NULL), '[]') AS positions
+       FROM vista_generations g
+       LEFT JOIN vista_checkpoints c ON c.projection = g.projection AND c.generation = g.generation
+      WHERE g.state IN ('live', 'building')
+      GROUP BY g.projection, g.generation ORDER BY g.projection, g.generation`,
+  );
+  const now = new Date();
+  return Promise.all(
+    rows.map(async (row) => {
+      const positions = await Promise.all(
+        row.positions.map(async (p) => {
+          const lag = Math.max(0, (heads[p.stream] ?? 0) - p.position);
+          const pendingSince = lag > 0 ? await storedAt(p.stream, p.position + 1) : undefined;
+          return { ...p, lag, pendingSince, lagSeconds: lagSeconds(lag, pendingSince, now) ?? 0 };
+        }),
+      );
+      const stall = judgeStall(
+        { status: row.status, lastAdvanceAt: row.last_advance_at, streams: positions },
+        stallAfterMs,
+        now,
+      );
+      // A process killed without a word leaves its last status behind; no lease means no owner.
+      const owned = row.owned || row.status === 'stopped';
+      return {
+        name: row.name,
+        version: row.version,
+        generation: row.generation,
+        role: row.role,
+        status: !owned ? 'unowned' : stall ? 'stalled' : row.status,
+        detail: owned && stall ? stallDetail(stall, row.status, row.detail) : row.detail,
+        deadLetters: row.dead_letters,
+        lastAdvanceAt: row.last_advance_at,
+        streams: positions.map(({ pendingSince: _, ...p }) => p),
+      };
+    }),
+  );
+}
