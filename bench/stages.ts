@@ -12,13 +12,12 @@ import {
   type AnyEvent,
   decodeEvent,
   foldBatch,
-  ProjectionRunner,
   type RunnerDeps,
   readOrdered,
+  runnerFor,
   type Source,
   type Stored,
   snakeCase,
-  writerFor,
 } from '../projectors/engine/index.ts';
 import { ident, inTransaction } from '../shared/clients/postgres.ts';
 
@@ -213,8 +212,7 @@ export async function engine(
 ): Promise<number> {
   const projection = shopApp.projections.find((p) => p.name === name);
   if (!projection) throw new Error(`no projection ${name}`);
-  const writer = writerFor(projection, generation, deps);
-  const runner = new ProjectionRunner(projection, writer, deps, generation, 'building');
+  const runner = runnerFor(projection, generation, deps, { role: 'building' });
   const stop = new AbortController();
   const running = runner.run(stop.signal);
   const total = projection.sources.reduce((sum, s) => sum + (heads[s.stream] ?? 0), 0);
@@ -223,7 +221,7 @@ export async function engine(
   }
   stop.abort();
   await running;
-  await writer.drop();
+  await runner.writer.drop();
   await deps.pool.query('DELETE FROM vista_checkpoints WHERE projection = $1 AND generation = $2', [
     name,
     generation,

@@ -25,7 +25,8 @@ export { Random } from '../../shared/random.ts';
 // Operator actions (the console's and the CLI's), executed by a projector process.
 export { executeCommand, serveCommands } from './control/commands.ts';
 // Running them, and the operators' commands.
-export { ProjectionHost, writerFor } from './control/host.ts';
+export { runnerFor, writerFor } from './control/generation-runner.ts';
+export { ProjectionHost } from './control/host.ts';
 export { progressLine, RebuildHaltedError, rebuild } from './control/rebuild.ts';
 // Applications and their projections.
 export {

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
-import { writerFor } from '../../projectors/engine/control/host.ts';
+import { runnerFor } from '../../projectors/engine/control/generation-runner.ts';
+import { requestRetry } from '../../projectors/engine/control/operator-requests.ts';
 import {
   defineDocumentProjection,
   type PoisonPolicy,
@@ -12,8 +13,7 @@ import {
   readGenerations,
   reconcileGenerations,
 } from '../../projectors/engine/generations/generations.ts';
-import { ProjectionRunner } from '../../projectors/engine/pipeline/runner.ts';
-import { listDeadLetters, requestRetry } from '../../projectors/engine/poison/dead-letters.ts';
+import { listDeadLetters } from '../../projectors/engine/poison/dead-letters.ts';
 import { runnerDeps } from '../../projectors/engine/support/infrastructure.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
@@ -58,7 +58,7 @@ describe('dead letters and their retry', () => {
     const projection = stockView(onPoison, bug);
     await reconcileGenerations(env.infrastructure.pool, projection, fromBeginning(['CATALOG']));
     const deps = runnerDeps(env.config, env.infrastructure, env.log);
-    const runner = new ProjectionRunner(projection, writerFor(projection, 1, deps), deps, 1);
+    const runner = runnerFor(projection, 1, deps);
     running.push(runner.run(stop.signal));
     return runner;
   }

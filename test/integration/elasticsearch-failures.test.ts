@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { PriceChanged } from '../../examples/shop/events/catalog.ts';
-import { writerFor } from '../../projectors/engine/control/host.ts';
+import { runnerFor } from '../../projectors/engine/control/generation-runner.ts';
 import { defineDocumentProjection, elasticsearchIndex } from '../../projectors/engine/definition/define.ts';
 import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations/generations.ts';
-import { ProjectionRunner, type RunnerDeps } from '../../projectors/engine/pipeline/runner.ts';
+import type { ProjectionRunner, RunnerDeps } from '../../projectors/engine/pipeline/runner.ts';
 import { listDeadLetters } from '../../projectors/engine/poison/dead-letters.ts';
 import { runnerDeps } from '../../projectors/engine/support/infrastructure.ts';
 import { createElasticsearch } from '../../shared/clients/elasticsearch.ts';
@@ -52,7 +52,7 @@ describe('Elasticsearch failures that are not about a document', () => {
 
   async function start(deps: RunnerDeps) {
     await reconcileGenerations(env.infrastructure.pool, prices, fromBeginning(['CATALOG']));
-    runner = new ProjectionRunner(prices, writerFor(prices, 1, deps), deps, 1);
+    runner = runnerFor(prices, 1, deps);
     running = runner.run(stop.signal);
     await eventually(async () => (runner.progress.positions.CATALOG === 1 ? true : undefined));
   }

@@ -3,16 +3,13 @@ import { shop } from '../../examples/shop/contract.ts';
 import { PriceChanged, ProductAdded } from '../../examples/shop/events/catalog.ts';
 import { type Checkpoint, StaleCheckpointError } from '../../projectors/engine/commit/checkpoint-store.ts';
 import { commitUnitOfWork } from '../../projectors/engine/commit/unit-of-work.ts';
+import { runnerFor } from '../../projectors/engine/control/generation-runner.ts';
 import { defineDocumentProjection, elasticsearchIndex } from '../../projectors/engine/definition/define.ts';
 import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations/generations.ts';
-import { LeaseLostError } from '../../projectors/engine/leases/lease.ts';
+import { LeaseLostError, StoreAheadError } from '../../projectors/engine/leases/lease.ts';
 import type { Stored } from '../../projectors/engine/pipeline/fold.ts';
-import { ProjectionRunner } from '../../projectors/engine/pipeline/runner.ts';
 import { documentWriter, type UnitOfWork } from '../../projectors/engine/pipeline/writer.ts';
-import {
-  ElasticsearchDocumentSink,
-  StoreAheadError,
-} from '../../projectors/engine/stores/elasticsearch/search-index.ts';
+import { ElasticsearchDocumentSink } from '../../projectors/engine/stores/elasticsearch/search-index.ts';
 import { runnerDeps } from '../../projectors/engine/support/infrastructure.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
@@ -79,7 +76,7 @@ describe('Elasticsearch sink', () => {
         move,
         write,
       );
-    const runner = new ProjectionRunner(prices, documentWriter(prices as never, sink, unitOfWork), deps, 1);
+    const runner = runnerFor(prices, 1, deps, { writer: documentWriter(prices as never, sink, unitOfWork) });
     const stop = new AbortController();
     const running = runner.run(stop.signal);
     await eventually(async () => (runner.progress.positions.CATALOG === position ? true : undefined), 30_000);
@@ -268,7 +265,7 @@ describe('Elasticsearch sink', () => {
     const deps = runnerDeps(env.config, env.infrastructure, env.log);
     const unitOfWork: UnitOfWork = (move, write) =>
       commitUnitOfWork(pool, { projection: 'price_probe', generation: 1, fence: undefined }, move, write);
-    const runner = new ProjectionRunner(prices, documentWriter(prices as never, sink, unitOfWork), deps, 1);
+    const runner = runnerFor(prices, 1, deps, { writer: documentWriter(prices as never, sink, unitOfWork) });
     const stop = new AbortController();
     const running = runner.run(stop.signal);
     const priceOfP1 = (priceCents: number) =>

@@ -9,7 +9,7 @@ import { defineDocumentProjection, elasticsearchIndex } from '../../projectors/e
 import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations/generations.ts';
 import { LeaseLostError, LeaseManager } from '../../projectors/engine/leases/lease.ts';
 import type { RunnerDeps } from '../../projectors/engine/pipeline/runner.ts';
-import { recordState } from '../../projectors/engine/status/projection-catalog.ts';
+import { recordState } from '../../projectors/engine/status/reporter.ts';
 import { runnerDeps } from '../../projectors/engine/support/infrastructure.ts';
 import { createElasticsearch } from '../../shared/clients/elasticsearch.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';

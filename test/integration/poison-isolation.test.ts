@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { PriceChanged, StockAdjusted } from '../../examples/shop/events/catalog.ts';
-import { writerFor } from '../../projectors/engine/control/host.ts';
+import { runnerFor } from '../../projectors/engine/control/generation-runner.ts';
 import { rebuild } from '../../projectors/engine/control/rebuild.ts';
 import {
   defineDocumentProjection,
@@ -11,7 +11,6 @@ import {
   postgresTable,
 } from '../../projectors/engine/definition/define.ts';
 import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations/generations.ts';
-import { ProjectionRunner } from '../../projectors/engine/pipeline/runner.ts';
 import { listDeadLetters } from '../../projectors/engine/poison/dead-letters.ts';
 import { runnerDeps } from '../../projectors/engine/support/infrastructure.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
@@ -89,7 +88,7 @@ describe('poison is the event, not the batch', () => {
   async function start(projection: Projection) {
     await reconcileGenerations(env.infrastructure.pool, projection, fromBeginning(['CATALOG']));
     const deps = runnerDeps(env.config, env.infrastructure, env.log);
-    const runner = new ProjectionRunner(projection, writerFor(projection, 1, deps), deps, 1);
+    const runner = runnerFor(projection, 1, deps);
     running.push(runner.run(stop.signal));
     return runner;
   }

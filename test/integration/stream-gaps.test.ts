@@ -1,10 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
-import { writerFor } from '../../projectors/engine/control/host.ts';
+import { runnerFor } from '../../projectors/engine/control/generation-runner.ts';
 import { defineDocumentProjection, postgresTable } from '../../projectors/engine/definition/define.ts';
 import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations/generations.ts';
-import { ProjectionRunner } from '../../projectors/engine/pipeline/runner.ts';
 import { runnerDeps } from '../../projectors/engine/support/infrastructure.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
@@ -49,7 +48,7 @@ describe('stream gaps', () => {
   async function start() {
     await reconcileGenerations(env.infrastructure.pool, stock, fromBeginning(['CATALOG']));
     const deps = runnerDeps(env.config, env.infrastructure, env.log);
-    const runner = new ProjectionRunner(stock, writerFor(stock, 1, deps), deps, 1);
+    const runner = runnerFor(stock, 1, deps);
     const controller = new AbortController();
     const done = runner.run(AbortSignal.any([stop.signal, controller.signal]));
     running.push(done);

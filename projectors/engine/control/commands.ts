@@ -10,7 +10,7 @@ import {
 } from '../../../shared/operator-commands.ts';
 import { CHECKPOINT_CHANNEL } from '../commit/checkpoint-store.ts';
 import { requestRebuild } from '../generations/generations.ts';
-import { requestRetry } from '../poison/dead-letters.ts';
+import { requestRetry } from './operator-requests.ts';
 
 type Outcome = { outcome: 'accepted' | 'refused'; detail: string };
 

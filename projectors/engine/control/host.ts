@@ -1,6 +1,4 @@
-import { commitUnitOfWork } from '../commit/unit-of-work.ts';
 import type { Projection } from '../definition/define.ts';
-import { derivedIndexes, viewOf } from '../definition/public-view.ts';
 import {
   cutOver,
   forgetGeneration,
@@ -12,60 +10,14 @@ import {
   reconcileGenerations,
   type StartResolver,
 } from '../generations/generations.ts';
-import { assertFence, type Fence, type Lease, type LeaseManager } from '../leases/lease.ts';
-import { ProjectionRunner, type RunnerDeps } from '../pipeline/runner.ts';
-import { type BatchWriter, documentWriter, type UnitOfWork } from '../pipeline/writer.ts';
+import { assertFence, type Lease, type LeaseManager } from '../leases/lease.ts';
+import type { ProjectionRunner, RunnerDeps } from '../pipeline/runner.ts';
 import { describeStart, FROM_BEGINNING, resolveStart } from '../source/start-positions.ts';
-import { recordState } from '../status/projection-catalog.ts';
-import { ElasticsearchDocumentSink } from '../stores/elasticsearch/search-index.ts';
-import { PostgresDocumentSink } from '../stores/postgres/table.ts';
-import { sqlWriter } from '../stores/sql/sql-writer.ts';
 import { sleep } from '../support/retry.ts';
+import { runnerFor, writerFor } from './generation-runner.ts';
 
 /** How often an owner looks for rebuild requests and whether a building generation can take over. */
 const SUPERVISE_POLL_MS = 1000;
-
-/**
- * The writer for one generation of a projection, by its kind and target. Its writes are fenced
- * by `fence`, the lease its owner holds; without one (a benchmark, a test of one runner) they
- * are not, and nothing else may write the generation meanwhile.
- */
-export function writerFor(
-  projection: Projection,
-  generation: number,
-  deps: RunnerDeps,
-  fence?: Fence,
-): BatchWriter {
-  if (projection.kind === 'sql') return sqlWriter(deps.pool, projection, generation, fence);
-  const { target } = projection;
-  const unitOfWork: UnitOfWork = (move, write) =>
-    commitUnitOfWork(deps.pool, { projection: projection.name, generation, fence }, move, write);
-  if (target.kind === 'postgres') {
-    // What the view lets readers filter and sort on is indexed, so no declared filter scans.
-    const view = viewOf(projection);
-    const declared = (target.indexes ?? []) as readonly (readonly string[])[];
-    const indexes = [
-      ...declared,
-      ...(view ? derivedIndexes(view, declared) : []),
-    ] as unknown as typeof target.indexes;
-    return documentWriter(
-      projection,
-      new PostgresDocumentSink(deps.pool, projection.name, generation, { ...target, indexes }),
-      unitOfWork,
-    );
-  }
-  const sink = new ElasticsearchDocumentSink(
-    deps.es,
-    deps.pool,
-    deps.log,
-    projection.name,
-    deps.streams.namespace,
-    generation,
-    target,
-    fence?.epoch ?? 0,
-  );
-  return documentWriter(projection, sink, unitOfWork);
-}
 
 interface Running {
   readonly runner: ProjectionRunner;
@@ -131,12 +83,8 @@ export class ProjectionHost {
         await Promise.all(running.map((r) => r.done));
         // Only once the runners are done (their own state writes included), and only while the
         // lease is still ours: after a lost lease the projection's state belongs to its new owner.
-        const live = running.find((r) => r.runner.role === 'live')?.runner.generation;
-        if (!lease.lost.aborted && live !== undefined) {
-          await recordState(this.deps.pool, projection.name, live, 'stopped', null, lease).catch(
-            () => undefined,
-          );
-        }
+        const live = running.find((r) => r.runner.role === 'live');
+        if (!lease.lost.aborted && live) await live.runner.status.recordStopped();
         this.active.delete(projection.name);
         await lease.release();
       }
@@ -150,14 +98,10 @@ export class ProjectionHost {
     const running: Running[] = [];
     this.active.set(projection.name, running);
     const start = (generation: Generation) => {
-      const runner = new ProjectionRunner(
-        projection,
-        writerFor(projection, generation.generation, this.deps, lease),
-        this.deps,
-        generation.generation,
-        generation.state,
+      const runner = runnerFor(projection, generation.generation, this.deps, {
+        role: generation.state,
         lease,
-      );
+      });
       const stop = new AbortController();
       const entry = { runner, stop, done: runner.run(AbortSignal.any([signal, stop.signal])) };
       running.push(entry);
@@ -246,7 +190,7 @@ export class ProjectionHost {
       },
     );
     if (!switched) return generations;
-    candidate.runner.promote();
+    candidate.runner.status.setRole('live');
     this.deps.log.info(
       { projection: projection.name, from: generations.live?.generation, to: building.generation },
       'cut over to the rebuilt generation',
@@ -266,7 +210,7 @@ export class ProjectionHost {
     for (const r of [...running]) {
       const { generation } = r.runner;
       if (generation === generations.live?.generation) {
-        if (r.runner.role !== 'live') r.runner.promote();
+        if (r.runner.role !== 'live') r.runner.status.setRole('live');
       } else if (generation !== generations.building?.generation) {
         await this.stopRetired(generation, running);
       }

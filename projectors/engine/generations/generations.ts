@@ -22,8 +22,11 @@ export type StartResolver = (
 export interface Generation {
   readonly generation: number;
   readonly version: number;
-  readonly state: 'building' | 'live';
+  readonly state: GenerationRole;
 }
+
+/** Where a generation stands: the live one serves the public name, a building one is a shadow. */
+export type GenerationRole = 'live' | 'building';
 
 export interface Generations {
   readonly live: Generation | undefined;
@@ -98,7 +101,7 @@ async function createGeneration(
   tx: PoolClient,
   projection: { name: string; version: number },
   generation: number,
-  state: 'building' | 'live',
+  state: GenerationRole,
   starts: ResolvedStarts,
 ): Promise<void> {
   await tx.query(

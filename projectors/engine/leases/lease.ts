@@ -40,19 +40,32 @@ export interface Fence extends LeaseUnit {
   readonly epoch: number;
 }
 
-/** Ownership of one unit; `lost` aborts when it was taken over, expired or given up. */
-export interface Lease extends Fence {
-  readonly lost: AbortSignal;
+/** A fence as its holder writes with it: it can tell whether it still holds, and give up. */
+export interface HeldFence extends Fence {
   /** Throws `LeaseLostError` unless the lease is held and was renewed recently enough. */
   assertHeld(): void;
   /** Gives the lease up at once: a write proved that another owner has taken over. */
   surrender(reason: string): void;
+}
+
+/** Ownership of one unit; `lost` aborts when it was taken over, expired or given up. */
+export interface Lease extends HeldFence {
+  readonly lost: AbortSignal;
   release(): Promise<void>;
 }
 
 /** This process no longer owns the unit it was writing for; nothing it writes may land. */
 export class LeaseLostError extends Error {
   readonly code = 'LEASE_LOST';
+}
+
+/**
+ * The store holds a document this writer's history cannot explain (a higher version of its own
+ * epoch without the writer's events): not transient, and not an event's fault. The projection
+ * halts and says so.
+ */
+export class StoreAheadError extends Error {
+  readonly code = 'STORE_AHEAD';
 }
 
 /**

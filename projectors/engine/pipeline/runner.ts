@@ -1,34 +1,26 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { Elasticsearch } from '../../../shared/clients/elasticsearch.ts';
 import { streamHeads } from '../../../shared/clients/jetstream-streams.ts';
-import { inTransaction, type Pool } from '../../../shared/clients/postgres.ts';
+import type { Pool } from '../../../shared/clients/postgres.ts';
 import type { PullBudget } from '../../../shared/clients/pull-budget.ts';
 import type { Contract } from '../../../shared/events/contract.ts';
-import { decodeEvent, PoisonEventError } from '../../../shared/events/decode.ts';
-import type { AnyEvent } from '../../../shared/events/event-type.ts';
 import type { Streams } from '../../../shared/events/streams.ts';
 import type { Logger } from '../../../shared/log.ts';
-import { RateMeter } from '../../../shared/metrics.ts';
 import { type Checkpoint, readCheckpoint } from '../commit/checkpoint-store.ts';
 import type { Projection } from '../definition/define.ts';
-import { requestRebuild, restartGeneration } from '../generations/generations.ts';
-import { type Lease, LeaseLostError } from '../leases/lease.ts';
-import { isDataDependent, poisonCode } from '../poison/classification.ts';
-import {
-  acknowledgeRetry,
-  type DeadLetter,
-  listDeadLetters,
-  settleDeadLetters,
-  skippedPositions,
-  takeResumeRequest,
-} from '../poison/dead-letters.ts';
-import { Batcher, type BatchLimits } from '../source/batcher.ts';
-import { type RawMessage, readOrdered, StreamGapError } from '../source/ordered-source.ts';
-import { recordState } from '../status/projection-catalog.ts';
-import { StoreAheadError } from '../stores/elasticsearch/search-index.ts';
+import { type HeldFence, LeaseLostError, StoreAheadError } from '../leases/lease.ts';
+import { poisonCode } from '../poison/classification.ts';
+import { type DeadLetter, deadLetterOf, skippedPositions } from '../poison/dead-letters.ts';
+import { cutAtPoison, isolatePoison, isPoison, type PoisonPolicy } from '../poison/isolation.ts';
+import type { BatchLimits } from '../source/batcher.ts';
+import { openSources } from '../source/open-sources.ts';
+import { type RawMessage, StreamGapError } from '../source/ordered-source.ts';
+import { checkSources } from '../source/stream-checks.ts';
+import type { StatusReporter } from '../status/reporter.ts';
 import { backoffMs, isTransient, sleep } from '../support/retry.ts';
 import { inBatchSpan } from './batch-span.ts';
-import type { BatchWriter, GenerationRole, PreparedBatch } from './writer.ts';
+import { decodeBatch, typeOf } from './decode.ts';
+import type { BatchWriter, PreparedBatch } from './writer.ts';
 
 export interface RunnerDeps {
   readonly js: JetStreamClient;
@@ -48,31 +40,23 @@ export interface RunnerDeps {
   readonly retireGraceMs: number;
 }
 
-/**
- * `standby`: another process owns it; `catching_up`: behind the stream heads; `running`:
- * caught up; `retrying`: a batch failed and will be retried; `halted`: stopped by a poison
- * event or repeated failures until an operator acts; `stopped`: shut down.
- */
-export type ProjectionState =
-  | 'standby'
-  | 'starting'
-  | 'catching_up'
-  | 'running'
-  | 'retrying'
-  | 'halted'
-  | 'stopped';
+/** What operators ask of a generation while it runs, as its runner sees it (see control/operator-requests.ts). */
+export interface RunnerControl {
+  /** Acts on what was asked before a life of the sources starts (dead letters to retry). */
+  beforeStart(): Promise<void>;
+  /** Resolves once an operator asks the halted generation to resume, or `signal` aborts. */
+  waitForResume(signal: AbortSignal): Promise<void>;
+  /** A signal that aborts when an operator asks the running generation to resume; `close` stops watching. */
+  watchResume(): { readonly signal: AbortSignal; close(): void };
+}
 
-export interface ProjectionProgress {
-  state: ProjectionState;
-  readonly generation: number;
-  positions: Checkpoint;
-  /** Per stream, events after the position: the lag. */
-  pending: Partial<Record<string, number>>;
-  eventsApplied: number;
-  deadLetters: number;
-  lastError: string | undefined;
-  /** Consecutive failed attempts since the last commit. */
-  failures: number;
+/** One generation as its runner drives it: how batches are written, who hears of them, who may stop them. */
+export interface RunnerParts {
+  readonly writer: BatchWriter;
+  readonly status: StatusReporter;
+  readonly control: RunnerControl;
+  /** The owner's fence; undefined when one process runs the generation alone (tests, benchmarks). */
+  readonly fence?: HeldFence;
 }
 
 /** A decoded and folded batch, waiting for its turn to commit. */
@@ -87,9 +71,6 @@ interface PreparedStep {
   readonly halt: boolean;
 }
 
-/** How often a running or halted projection looks for operator requests. */
-const CONTROL_POLL_MS = 1000;
-
 /** Consecutive failures of a kind not known to be transient before the projection halts. */
 const MAX_UNKNOWN_FAILURES = 5;
 
@@ -101,81 +82,66 @@ interface Committed {
 }
 
 /**
- * Runs one projection: reads its sources from the checkpoint, decodes, batches,
- * folds and commits, until `signal` aborts or a poison event halts it. Failures restart the
- * sources from the stored checkpoint, so no event is lost or applied twice whatever fails.
+ * The batch pipeline of one generation: reads its sources from the checkpoint, decodes,
+ * batches, folds and commits, until `signal` aborts. Failures restart the sources from the
+ * stored checkpoint, so no event is lost or applied twice whatever fails; poison is isolated
+ * (poison/isolation.ts), status goes to the reporter, operator requests come from `control`.
  */
 export class ProjectionRunner {
-  readonly progress: ProjectionProgress;
   private readonly log: Logger;
-  private readonly rate = new RateMeter();
-  /** State writes in order; awaited before `run` returns so a clean stop is recorded as such. */
-  private stateWrites: Promise<void> = Promise.resolve();
   /** Positions (`STREAM#seq`) an operator skipped; read at the start of each life of the sources. */
-  private skipped = new Set<string>();
+  private skipped: ReadonlySet<string> = new Set();
   /** Treat any non-transient commit failure as poison, and halt at it (after repeated failures). */
   private suspect = false;
 
   constructor(
     private readonly projection: Projection,
-    readonly writer: BatchWriter,
+    private readonly parts: RunnerParts,
     private readonly deps: RunnerDeps,
-    generation: number,
-    private currentRole: GenerationRole = 'live',
-    /** The lease its owner holds; undefined when one process runs it alone (tests, benchmarks). */
-    private readonly lease?: Lease,
   ) {
-    this.log = deps.log.child({ projection: projection.name, generation });
-    this.progress = {
-      state: 'starting',
-      generation,
-      positions: {},
-      pending: {},
-      eventsApplied: 0,
-      deadLetters: 0,
-      lastError: undefined,
-      failures: 0,
-    };
+    this.log = deps.log.child({ projection: projection.name, generation: parts.status.generation });
   }
 
   get name(): string {
     return this.projection.name;
   }
 
-  eventsPerSecond(): number {
-    return this.rate.perSecond();
+  get writer(): BatchWriter {
+    return this.parts.writer;
   }
 
-  get role(): GenerationRole {
-    return this.currentRole;
+  get status(): StatusReporter {
+    return this.parts.status;
+  }
+
+  get progress() {
+    return this.parts.status.progress;
+  }
+
+  get role() {
+    return this.parts.status.role;
   }
 
   get generation(): number {
-    return this.progress.generation;
+    return this.parts.status.generation;
   }
 
-  /** After a cut-over this generation serves the public name; its state is now the projection's. */
-  promote(): void {
-    this.currentRole = 'live';
-    this.persistState();
-  }
-
-  /** Marks the projection as owned elsewhere while this process waits for its lease. */
-  standBy(): void {
-    this.progress.state = 'standby';
+  eventsPerSecond(): number {
+    return this.parts.status.eventsPerSecond();
   }
 
   async run(signal: AbortSignal): Promise<void> {
+    const { status, control, fence } = this.parts;
     /** Consecutive failures not known to be transient: the projection halts at MAX_UNKNOWN_FAILURES. */
     let unknown = 0;
     let prepared = false;
     while (!signal.aborted) {
       try {
         if (!prepared) {
-          await this.writer.ensureStorage(this.currentRole);
+          await this.writer.ensureStorage(status.role);
           prepared = true;
         }
-        await this.retryDeadLetters();
+        await control.beforeStart();
         // A batch that keeps failing for a reason not known to be transient is taken apart
         // on its last try, to halt at the event it fails on, with a dead letter naming it.
         this.suspect = unknown >= MAX_UNKNOWN_FAILURES - 1;
@@ -184,105 +150,43 @@ export class ProjectionRunner {
           this.progress.failures = 0;
           this.suspect = false;
         });
-        if (outcome === 'halted') await this.waitForResume(signal);
+        if (outcome === 'halted') await control.waitForResume(signal);
       } catch (error) {
-        if (error instanceof LeaseLostError && this.lease) {
+        if (error instanceof LeaseLostError && fence) {
           // Another owner has the projection now: stop writing anything, status included.
           this.log.warn({ err: error }, 'lease lost; stopping');
-          this.lease.surrender(error.message);
+          fence.surrender(error.message);
           continue;
         }
         // Without a lease, a newer epoch in the store is as unexplained as any other.
-        if (error instanceof StoreAheadError || error instanceof LeaseLostError) {
-          this.progress.lastError = error.message;
+        if (
+          error instanceof StoreAheadError ||
+          error instanceof LeaseLostError ||
+          error instanceof StreamGapError
+        ) {
           this.log.error(error.message);
-          this.setState('halted');
-          await this.waitForResume(signal);
-          continue;
-        }
-        if (error instanceof StreamGapError) {
-          this.progress.lastError = error.message;
-          this.log.error(error.message);
-          this.setState('halted');
-          await this.waitForResume(signal);
+          status.halt(error.message);
+          await control.waitForResume(signal);
           continue;
         }
         const failures = ++this.progress.failures;
         if (!isTransient(error)) unknown++;
         this.progress.lastError = error instanceof Error ? error.message : String(error);
         if (unknown >= MAX_UNKNOWN_FAILURES) {
-          this.setState('halted');
+          status.set('halted');
           this.log.error({ err: error, failures }, 'projection halted after repeated failures');
-          await this.waitForResume(signal);
+          await control.waitForResume(signal);
           unknown = 0;
           this.progress.failures = 0;
           continue;
         }
-        this.setState('retrying');
+        status.set('retrying');
         const delay = backoffMs(failures);
         this.log.warn({ err: error, failures, delayMs: delay }, 'batch failed; restarting from checkpoint');
         await sleep(delay, signal);
       }
     }
-    // 'stopped' is recorded by the lease holder (ProjectionHost): after a lost lease another
-    // process owns the projection and its state is not ours to write.
-    this.progress.state = 'stopped';
-    await this.stateWrites;
-  }
-
-  /** A halted projection keeps its lease and waits for `retry-dead-letters` (or shutdown). */
-  private async waitForResume(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      if (
-        await takeResumeRequest(this.deps.pool, this.projection.name, this.progress.generation).catch(
-          () => false,
-        )
-      ) {
-        this.log.info('resuming on operator request');
-        return;
-      }
-      await sleep(CONTROL_POLL_MS, signal);
-    }
-  }
-
-  /**
-   * Acts on dead letters an operator asked to retry (after a fix was deployed). A halting
-   * projection's checkpoint is still before its poison event, so resuming re-reads it from the
-   * stream, in order. A skipping one has applied later events already, and re-applying an old
-   * event on top of them would not give the in-order fold (a placement after its cancellation,
-   * an old category after a newer one): its letters are retried by replaying the history, in
-   * order, into a fresh generation. The live generation asks for a rebuild and keeps serving
-   * (its letters go with it when it is retired); a building generation, which nobody reads,
-   * starts over from sequence 1.
-   */
-  private async retryDeadLetters(): Promise<void> {
-    const { pool } = this.deps;
-    const { projection } = this;
-    const { generation } = this.progress;
-    const letters = await listDeadLetters(pool, projection.name, { generation, retryRequestedOnly: true });
-    if (letters.length === 0) return;
-    const ids = letters.map((l) => l.id);
-    if ((projection.onPoison ?? 'skip') === 'halt') {
-      await inTransaction(pool, (tx) => settleDeadLetters(tx, projection.name, generation, [], ids));
-      return;
-    }
-    if (this.currentRole === 'building') {
-      await this.writer.drop();
-      await restartGeneration(pool, projection.name, generation);
-      await this.writer.ensureStorage('building');
-      this.log.info(
-        { letters: letters.length },
-        'retrying dead letters: the building generation starts over',
-      );
-      return;
-    }
-    const rebuilding = await requestRebuild(pool, projection.name);
-    // With a rebuild under way, the building generation replays these events itself.
-    await acknowledgeRetry(pool, projection.name, generation, ids);
-    this.log.info(
-      { letters: letters.length, rebuilding },
-      'retrying dead letters by replaying the history into a new generation',
-    );
+    await status.stopped();
   }
 
   /** One life of the sources: from the stored checkpoint until abort, halt, resume request or failure. */
@@ -291,88 +195,25 @@ export class ProjectionRunner {
     onCommitted: () => void,
   ): Promise<'stopped' | 'halted' | 'restart'> {
     const { projection, deps } = this;
-    const checkpoint = await readCheckpoint(deps.pool, projection.name, this.progress.generation);
+    const { status } = this.parts;
+    const checkpoint = await readCheckpoint(deps.pool, projection.name, this.generation);
     this.skipped = await skippedPositions(deps.pool, projection.name);
-    const heads = await streamHeads(
-      deps.jsm,
-      deps.streams,
-      projection.sources.map((s) => s.stream),
-    );
+    const streams = projection.sources.map((s) => s.stream);
+    const heads = await streamHeads(deps.jsm, deps.streams, streams);
     this.progress.positions = { ...checkpoint };
-    for (const source of projection.sources) {
-      const position = checkpoint[source.stream] ?? 0;
-      const first = await firstSequence(deps, source.stream);
-      if (position < first - 1) {
-        // A purge or a limit removed events this projection has not read: carrying on would
-        // build a view without them. Only a history that holds them repairs it.
-        this.progress.lastError = `gap at ${source.stream} seq ${position + 1}: the stream now starts at ${first}`;
-        this.log.error(this.progress.lastError);
-        this.setState('halted');
-        return 'halted';
-      }
-      const head = heads[source.stream] ?? 0;
-      if (position > head) {
-        // The broker lost an acknowledged tail and will reuse these sequences: carrying on
-        // would mix different events under old positions. Only a rebuild repairs the view.
-        this.progress.lastError = `diverged: checkpoint ${position} is beyond ${source.stream}'s last sequence ${head}; rebuild the projection`;
-        this.log.error(this.progress.lastError);
-        this.setState('halted');
-        return 'halted';
-      }
-      this.progress.pending[source.stream] = head - position;
+    const checked = await checkSources(deps.jsm, deps.streams, projection.sources, checkpoint, heads);
+    Object.assign(this.progress.pending, checked.pending);
+    if (checked.halt) {
+      this.log.error(checked.halt);
+      status.halt(checked.halt);
+      return 'halted';
     }
-    this.updateState();
+    status.followLag();
 
     // Operator requests (retry-dead-letters) restart the sources after the current batch.
-    const control = new AbortController();
-    let resumeRequested = false;
-    // One poll at a time: a row held by a switch must not collect a queue of them, each
-    // holding a pooled connection.
-    let polling = false;
-    const controlTimer = setInterval(() => {
-      if (polling) return;
-      polling = true;
-      takeResumeRequest(deps.pool, projection.name, this.progress.generation)
-        .then(
-          (requested) => {
-            if (requested) {
-              resumeRequested = true;
-              control.abort();
-            }
-          },
-          () => undefined,
-        )
-        .finally(() => {
-          polling = false;
-        });
-    }, CONTROL_POLL_MS);
-    const active = AbortSignal.any([signal, control.signal]);
-
-    const sources = new AbortController();
-    const stopSources = () => sources.abort();
-    active.addEventListener('abort', stopSources, { once: true });
-    const batcher = new Batcher<RawMessage>(
-      { items: deps.batch.maxSize * 4, bytes: deps.batch.maxBytes * 2 },
-      deps.batch,
-      (message) => message.payload.byteLength,
-    );
-    const pumps = projection.sources.map(async (source) => {
-      try {
-        for await (const message of readOrdered(
-          deps.js,
-          deps.streams,
-          source,
-          checkpoint[source.stream] ?? 0,
-          sources.signal,
-          { budget: deps.pullBudget, log: this.log },
-        )) {
-          await batcher.push(message, sources.signal);
-          if (sources.signal.aborted) break;
-        }
-      } catch (error) {
-        if (!sources.signal.aborted) batcher.fail(error as Error);
-      }
-    });
+    const resume = this.parts.control.watchResume();
+    const active = AbortSignal.any([signal, resume.signal]);
+    const { batcher, close } = openSources(deps, projection.sources, checkpoint, active, this.log);
     // A batch's commit is awaited only after the next batch is prepared (decoded, loaded,
     // folded), so Node's work overlaps PostgreSQL's and Elasticsearch's. Not on the live
     // tail: with no full batch queued, the commit is awaited first, for freshness.
@@ -383,15 +224,19 @@ export class ProjectionRunner {
       onCommitted();
       return committed;
     };
+    const halted = (): 'halted' => {
+      status.set('halted');
+      return 'halted';
+    };
     try {
       while (!active.aborted) {
-        if (committing && !batcher.holdsFullBatch && (await settle()).halted) return this.halted();
+        if (committing && !batcher.holdsFullBatch && (await settle()).halted) return halted();
         const batch = await batcher.nextBatch(active);
         if (batch.length === 0) break;
         let step = await this.prepare(batch);
         if (committing) {
           const committed = await settle();
-          if (committed.halted) return this.halted();
+          if (committed.halted) return halted();
           if (committed.isolated) step = await this.prepare(batch);
         }
         if (step.prepared.stale) step = await this.prepare(batch);
@@ -399,124 +244,78 @@ export class ProjectionRunner {
         // Awaited by settle(), or by the finally below when this loop is left.
         committing.catch(() => undefined);
       }
-      if ((await settle()).halted) return this.halted();
-      return resumeRequested ? 'restart' : 'stopped';
+      if ((await settle()).halted) return halted();
+      return resume.signal.aborted ? 'restart' : 'stopped';
     } finally {
       // A batch still committing when the loop is left (a failure, an abort) settles first, so
       // the next life of the sources reads a checkpoint that no commit is about to move.
       await committing?.catch(() => undefined);
-      clearInterval(controlTimer);
-      active.removeEventListener('abort', stopSources);
-      sources.abort();
-      await Promise.allSettled(pumps);
+      resume.close();
+      await close();
     }
   }
 
-  /** Decodes raw messages into the events this projection handles, and the poison among them. */
-  private decode(batch: readonly RawMessage[]) {
-    const handled = new Set<string>(this.projection.handles);
-    const events: AnyEvent[] = [];
-    const indexOf = new Map<AnyEvent, number>();
-    const poison: { index: number; letter: DeadLetter }[] = [];
-    batch.forEach((raw, index) => {
-      // An event an operator skipped is passed over, in this generation and any later one.
-      if (this.skipped.has(`${raw.stream}#${raw.sequence}`)) return;
-      try {
-        const event = decodeEvent(raw.payload, raw.stream, raw.sequence, this.deps.contract);
-        if (!handled.has(event.type)) return;
-        events.push(event);
-        indexOf.set(event, index);
-      } catch (error) {
-        if (!(error instanceof PoisonEventError)) throw error;
-        poison.push({ index, letter: this.deadLetter(raw, error.code, error.message, error.eventType) });
-      }
-    });
-    return { events, indexOf, poison };
-  }
-
-  private halted(): 'halted' {
-    this.setState('halted');
-    return 'halted';
+  private policy(): PoisonPolicy {
+    return { halt: (this.projection.onPoison ?? 'skip') === 'halt', suspect: this.suspect };
   }
 
   /** Decodes and folds one batch, and decides what it applies: all of it, or what precedes a halting poison event. */
   private async prepare(batch: readonly RawMessage[]): Promise<PreparedStep> {
-    const { events, indexOf, poison } = this.decode(batch);
-
+    const { contract } = this.deps;
+    const handles = new Set<string>(this.projection.handles);
+    const { events, indexOf, poison } = decodeBatch(batch, { contract, handles, skipped: this.skipped });
     let prepared = await this.writer.prepare(events);
     for (const { event, error } of prepared.failures) {
       const index = indexOf.get(event) as number;
-      poison.push({
-        index,
-        letter: this.deadLetter(batch[index] as RawMessage, 'HANDLER_FAILED', error.message, event.type),
-      });
+      const raw = batch[index] as RawMessage;
+      poison.push({ index, letter: deadLetterOf(raw, 'HANDLER_FAILED', error.message, event.type) });
     }
-
-    const halt = this.halts() && poison.length > 0;
-    if (!halt) return { batch, applied: batch, deadLetters: poison.map((p) => p.letter), prepared, halt };
-    // Halting means stopping just before the first poison event: it is recorded, nothing at
-    // or after it is applied, and the checkpoint stays before it so a restart meets it again.
-    const first = poison.reduce((a, b) => (b.index < a.index ? b : a));
-    prepared = await this.writer.prepare(events.filter((e) => (indexOf.get(e) as number) < first.index));
-    return { batch, applied: batch.slice(0, first.index), deadLetters: [first.letter], prepared, halt };
-  }
-
-  private halts(): boolean {
-    return (this.projection.onPoison ?? 'skip') === 'halt';
+    const cut = cutAtPoison(batch, poison, this.policy().halt);
+    if (cut.halt)
+      prepared = await this.writer.prepare(events.filter((e) => (indexOf.get(e) as number) < cut.at));
+    return { batch, applied: cut.applied, deadLetters: cut.deadLetters, prepared, halt: cut.halt };
   }
 
   /**
    * Commits a prepared batch from the checkpoint the previous one reached. When it fails for
    * what it holds (a value a column cannot take, a document the index refuses, a view's code
-   * throwing), the poison is the event, not the batch: the batch is bisected, each half that
-   * commits is kept, and each single event that still fails is dead-lettered under the
-   * projection's policy. Failures of the stores themselves are thrown: the batch is retried whole.
+   * throwing), the poison is the event, not the batch: it is isolated. Failures of the stores
+   * themselves are thrown: the batch is retried whole.
    */
   private async commit(step: PreparedStep): Promise<Committed> {
     try {
       return { halted: await this.commitOnce(step), isolated: false };
     } catch (error) {
-      if (!this.isPoison(error)) throw error;
+      const policy = this.policy();
+      if (!isPoison(error, policy)) throw error;
       this.log.warn(
         { err: error, events: step.batch.length },
         'batch failed on its data; isolating the poison',
       );
-      return { halted: await this.isolate(step.batch, error), isolated: true };
-    }
-  }
-
-  private isPoison(error: unknown): boolean {
-    return isDataDependent(error) || (this.suspect && !isTransient(error));
-  }
-
-  /** Commits `batch` piecewise around the events it fails on; true when one halts the projection. */
-  private async isolate(batch: readonly RawMessage[], error: unknown): Promise<boolean> {
-    if (batch.length === 1) {
-      const raw = batch[0] as RawMessage;
-      const letter = this.deadLetter(raw, poisonCode(error), errorMessage(error), this.typeOf(raw));
-      const halt = this.halts() || this.suspect;
-      const prepared = await this.writer.prepare([]);
-      return this.commitOnce({ batch, applied: halt ? [] : batch, deadLetters: [letter], prepared, halt });
-    }
-    const middle = Math.ceil(batch.length / 2);
-    for (const half of [batch.slice(0, middle), batch.slice(middle)]) {
-      const step = await this.prepare(half);
-      try {
-        if (await this.commitOnce(step)) return true;
-      } catch (failure) {
-        if (!this.isPoison(failure)) throw failure;
-        if (await this.isolate(half, failure)) return true;
-      }
-    }
-    return false;
-  }
-
-  /** The event type of a message that decodes, for its dead letter. */
-  private typeOf(raw: RawMessage): string | undefined {
-    try {
-      return decodeEvent(raw.payload, raw.stream, raw.sequence, this.deps.contract).type;
-    } catch {
-      return undefined;
+      const isolation = await isolatePoison(
+        step.batch,
+        error,
+        async (part, poison) => {
+          if (!poison) {
+            const next = await this.prepare(part);
+            return () => this.commitOnce(next);
+          }
+          const raw = poison.message;
+          const message = poison.error instanceof Error ? poison.error.message : String(poison.error);
+          const letter = deadLetterOf(
+            raw,
+            poisonCode(poison.error),
+            message,
+            typeOf(raw, this.deps.contract),
+          );
+          const prepared = await this.writer.prepare([]);
+          const applied = poison.halt ? [] : part;
+          return () =>
+            this.commitOnce({ batch: part, applied, deadLetters: [letter], prepared, halt: poison.halt });
+        },
+        policy,
+      );
+      return { halted: isolation.halted, isolated: true };
     }
   }
 
@@ -531,14 +330,10 @@ export class ProjectionRunner {
     for (const raw of applied) next[raw.stream] = Math.max(next[raw.stream] ?? 0, raw.sequence);
     // A courtesy before writing: an owner whose renewal is overdue stops here. The epoch in
     // the commit's transaction and in Elasticsearch's versions is what actually fences it.
-    this.lease?.assertHeld();
+    this.parts.fence?.assertHeld();
     await prepared.commit({ deadLetters, resolvedDeadLetters: [], expected: this.progress.positions, next });
 
-    this.progress.positions = { ...this.progress.positions, ...next };
-    this.progress.eventsApplied += applied.length;
-    this.rate.record(this.progress.eventsApplied);
-    this.progress.deadLetters += deadLetters.length;
-    for (const raw of applied) this.progress.pending[raw.stream] = raw.pending;
+    this.parts.status.committed(next, applied, deadLetters.length);
     if (halt) {
       const [letter] = deadLetters as [DeadLetter];
       this.progress.lastError = `${letter.errorCode} at ${letter.stream} #${letter.sequence}: ${letter.error}`;
@@ -549,57 +344,7 @@ export class ProjectionRunner {
         halt ? 'poison event; projection halted' : 'event dead-lettered',
       );
     }
-    if (!halt) this.updateState();
+    if (!halt) this.parts.status.followLag();
     return halt;
   }
-
-  private deadLetter(
-    raw: RawMessage,
-    errorCode: string,
-    error: string,
-    type: string | undefined,
-  ): DeadLetter {
-    return {
-      stream: raw.stream,
-      sequence: raw.sequence,
-      subject: raw.subject,
-      type,
-      payload: raw.payload,
-      errorCode,
-      error,
-    };
-  }
-
-  private updateState(): void {
-    const lagging = Object.values(this.progress.pending).some((pending) => (pending ?? 0) > 0);
-    this.setState(lagging ? 'catching_up' : 'running');
-  }
-
-  /** Records a state change in `vista_projections`; best effort, since status is advisory. */
-  private setState(state: ProjectionState): void {
-    if (this.progress.state === state) return;
-    this.progress.state = state;
-    this.persistState();
-  }
-
-  private persistState(): void {
-    const { state, generation, lastError } = this.progress;
-    const detail = state === 'halted' || state === 'retrying' ? (lastError ?? null) : null;
-    this.stateWrites = this.stateWrites
-      .then(() => recordState(this.deps.pool, this.projection.name, generation, state, detail, this.lease))
-      .catch((error: unknown) => this.log.debug({ err: error }, 'could not record projection state'));
-  }
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** The first sequence a stream still holds (its last + 1 when it holds none). */
-async function firstSequence(
-  deps: RunnerDeps,
-  stream: Parameters<RunnerDeps['streams']['streamName']>[0],
-): Promise<number> {
-  const info = await deps.jsm.streams.info(deps.streams.streamName(stream));
-  return info.state.first_seq;
 }

@@ -1,7 +1,7 @@
 import type { PoolClient } from '../../../shared/clients/postgres.ts';
 import type { LookupRecords } from '../commit/lookup-store.ts';
+import type { GenerationRole } from '../generations/generations.ts';
 import type { Stored } from './fold.ts';
-import type { GenerationRole } from './writer.ts';
 
 /**
  * Where a document projection's documents live. The engine loads a batch's documents, folds

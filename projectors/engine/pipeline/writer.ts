@@ -2,6 +2,7 @@ import type { PoolClient } from '../../../shared/clients/postgres.ts';
 import type { AnyEvent } from '../../../shared/events/event-type.ts';
 import type { CheckpointMove } from '../commit/unit-of-work.ts';
 import type { DocumentProjection } from '../definition/define.ts';
+import type { GenerationRole } from '../generations/generations.ts';
 import { DocumentCache } from './document-cache.ts';
 import { documentKeys, type FoldFailure, foldBatch, lookupKeys, type Stored } from './fold.ts';
 import { KeyFilter } from './key-filter.ts';
@@ -22,9 +23,6 @@ export interface PreparedBatch {
   readonly stale: boolean;
   commit(move: CheckpointMove): Promise<void>;
 }
-
-/** Where a generation stands: the live one serves the public name, a building one is a shadow. */
-export type GenerationRole = 'live' | 'building';
 
 /** How the runner applies batches to one generation of a projection, whatever its kind and target. */
 export interface BatchWriter {

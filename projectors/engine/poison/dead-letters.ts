@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from '../../../shared/clients/postgres.ts';
+import type { RawMessage } from '../source/ordered-source.ts';
 
 /** A message that could not be projected, kept with everything needed to retry it after a fix. */
 export interface DeadLetter {
@@ -9,6 +10,24 @@ export interface DeadLetter {
   readonly payload: Uint8Array;
   readonly errorCode: string;
   readonly error: string;
+}
+
+/** The dead letter of a message: everything needed to retry it, and why it failed. */
+export function deadLetterOf(
+  raw: RawMessage,
+  errorCode: string,
+  error: string,
+  type: string | undefined,
+): DeadLetter {
+  return {
+    stream: raw.stream,
+    sequence: raw.sequence,
+    subject: raw.subject,
+    type,
+    payload: raw.payload,
+    errorCode,
+    error,
+  };
 }
 
 export interface StoredDeadLetter extends DeadLetter {
@@ -293,26 +312,6 @@ export async function listDeadLetters(
 }
 
 /**
- * Asks the owner of each current generation of a projection (live, and building during a
- * rebuild) to retry that generation's unresolved dead letters (after a fix was deployed) and,
- * if it halted, to resume. Returns how many letters were marked.
- */
-export async function requestRetry(pool: Pool, projection: string): Promise<number> {
-  const marked = await pool.query(
-    `UPDATE vista_dead_letters d SET retry_requested_at = now()
-      WHERE projection = $1 AND resolved_at IS NULL
-        AND generation IN (SELECT generation FROM vista_generations
-                            WHERE projection = $1 AND state IN ('live', 'building'))`,
-    [projection],
-  );
-  await pool.query(
-    `UPDATE vista_generations SET resume_requested = true WHERE projection = $1 AND state IN ('live', 'building')`,
-    [projection],
-  );
-  return marked.rowCount ?? 0;
-}
-
-/**
  * The positions an operator chose to skip (`skip-dead-letter`), in any generation of the
  * projection: a decision about the event, which a replay into a new generation honours too.
  */
@@ -322,31 +321,4 @@ export async function skippedPositions(pool: Pool, projection: string): Promise<
     [projection],
   );
   return new Set(rows.map((r) => `${r.stream}#${r.sequence}`));
-}
-
-/** Marks a retry request as taken in hand (the letters stay open until replayed or retired). */
-export async function acknowledgeRetry(
-  pool: Pool,
-  projection: string,
-  generation: number,
-  ids: readonly number[],
-): Promise<void> {
-  await pool.query(
-    `UPDATE vista_dead_letters SET retry_requested_at = NULL
-      WHERE projection = $1 AND generation = $2 AND id = ANY($3::bigint[])`,
-    [projection, generation, ids],
-  );
-}
-
-/** True (once) when an operator asked this generation to resume; clears the request. */
-export async function takeResumeRequest(
-  pool: Pool,
-  projection: string,
-  generation: number,
-): Promise<boolean> {
-  const { rowCount } = await pool.query(
-    'UPDATE vista_generations SET resume_requested = false WHERE projection = $1 AND generation = $2 AND resume_requested',
-    [projection, generation],
-  );
-  return (rowCount ?? 0) > 0;
 }

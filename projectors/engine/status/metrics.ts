@@ -1,6 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ProjectionHost } from '../control/host.ts';
-import type { ProjectionRunner, ProjectionState } from '../pipeline/runner.ts';
+import type { ProjectionRunner } from '../pipeline/runner.ts';
+import type { ProjectionState } from './reporter.ts';
 
 const STATES: readonly ProjectionState[] = [
   'standby',

@@ -5,10 +5,10 @@ import { elasticsearchAlias } from '../../../../shared/read-model-names.ts';
 import type { Checkpoint } from '../../commit/checkpoint-store.ts';
 import { LookupStore } from '../../commit/lookup-store.ts';
 import type { ElasticsearchIndexTarget } from '../../definition/define.ts';
-import { LeaseLostError } from '../../leases/lease.ts';
+import type { GenerationRole } from '../../generations/generations.ts';
+import { LeaseLostError, StoreAheadError } from '../../leases/lease.ts';
 import type { Stored } from '../../pipeline/fold.ts';
 import type { DocumentSink } from '../../pipeline/sink.ts';
-import type { GenerationRole } from '../../pipeline/writer.ts';
 import { DocumentRefusedError } from '../../poison/classification.ts';
 import { CircuitBreaker } from '../../support/circuit-breaker.ts';
 import { backoffMs, sleep } from '../../support/retry.ts';
@@ -390,13 +390,4 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
       }
     }
   }
-}
-
-/**
- * The store holds a document this writer's history cannot explain (a higher version of its own
- * epoch without the writer's events): not transient, and not an event's fault. The projection
- * halts and says so.
- */
-export class StoreAheadError extends Error {
-  readonly code = 'STORE_AHEAD';
 }

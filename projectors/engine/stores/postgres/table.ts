@@ -1,9 +1,9 @@
 import { ident, inTransaction, type Pool, type PoolClient } from '../../../../shared/clients/postgres.ts';
 import { LookupStore } from '../../commit/lookup-store.ts';
 import type { ColumnType, PostgresTableTarget } from '../../definition/define.ts';
+import type { GenerationRole } from '../../generations/generations.ts';
 import type { Stored } from '../../pipeline/fold.ts';
 import type { DocumentSink } from '../../pipeline/sink.ts';
-import type { GenerationRole } from '../../pipeline/writer.ts';
 import { backoffMs } from '../../support/retry.ts';
 
 /** How long a view replacement waits for readers' locks per attempt, and how often it tries. */
