@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Node } from '../projectors/engine/stores/connection.ts';
+import type { ViewReader } from '../projectors/engine/stores/store.ts';
 import type { Logger } from '../shared/log.ts';
 import type { CheckpointWatcher } from './checkpoint-watcher.ts';
-import type { Node } from './derive/postgres-reads.ts';
-import type { RequestLoaders, ViewReader } from './derive/readers.ts';
+import type { RequestLoaders } from './derive/readers.ts';
 import type { LiveQuery, LiveValue } from './live-query.ts';
 import type { Operator } from './operator.ts';
 import type { RequestStores } from './request-stores.ts';

@@ -1,10 +1,10 @@
 import type { DerivedView } from '../projectors/engine/definition/public-view.ts';
+import type { ViewReader } from '../projectors/engine/stores/store.ts';
 import type { Pool } from '../shared/clients/postgres.ts';
 import type { Logger } from '../shared/log.ts';
 import type { CheckpointWatcher } from './checkpoint-watcher.ts';
 import type { LiveFeeds, StreamClock } from './context.ts';
 import { viewFeeds } from './derive/live.ts';
-import type { ViewReader } from './derive/readers.ts';
 import { LiveQuery } from './live-query.ts';
 import { type Projection, readProjections } from './schema/projections.ts';
 

@@ -12,10 +12,10 @@ import shopApp from '../examples/shop/index.ts';
 import {
   type AnyEvent,
   decodeEvent,
+  engineDeps,
   isolatedInstallation,
   type OutgoingEvent,
   publishMany,
-  runnerDeps,
   toEnvelope,
 } from '../projectors/engine/index.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
@@ -58,7 +58,7 @@ interface Measurement {
 
 const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn' });
 try {
-  const deps = runnerDeps(env.config, env.infrastructure, env.log);
+  const deps = engineDeps(env.config, env.infrastructure, env.log);
   const batchSize = env.config.BATCH_SIZE;
   const history = [...demoHistory({ events, seed: 42 })];
   await publishMany(deps.js, deps.streams, history);

@@ -6,6 +6,7 @@ import { loadConfigOrExit } from '../shared/config.ts';
 import { createLogger } from '../shared/log.ts';
 import type { OperatorCommand } from '../shared/operator-commands.ts';
 import {
+  engineDeps,
   executeCommand,
   type Infrastructure,
   loadApplicationOrExit,
@@ -15,7 +16,6 @@ import {
   publishMany,
   RebuildHaltedError,
   rebuild,
-  runnerDeps,
   type StartPosition,
   statusReader,
 } from './engine/index.ts';
@@ -163,7 +163,7 @@ function rebuildCommand(args: string[]): Promise<void> {
     let lastPrinted = 0;
     const { seconds, events } = await rebuild(
       projection,
-      runnerDeps(config, infrastructure, log),
+      engineDeps(config, infrastructure, log),
       config.DATABASE_URL,
       log,
       (line, final) => {

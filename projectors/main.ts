@@ -8,12 +8,12 @@ import { createMetricsServer, createRegistry } from '../shared/metrics.ts';
 import { commandSubject } from '../shared/operator-commands.ts';
 import { startTracing } from '../shared/tracing.ts';
 import {
+  engineDeps,
   LeaseManager,
   loadApplicationOrExit,
   openInfrastructure,
   ProjectionHost,
   registerProjectionMetrics,
-  runnerDeps,
   serveCommands,
   statusReader,
 } from './engine/index.ts';
@@ -63,7 +63,7 @@ const selected = app.projections.filter(
 );
 const host = new ProjectionHost(
   selected,
-  runnerDeps(config, infrastructure, log),
+  engineDeps(config, infrastructure, log),
   new LeaseManager(config.DATABASE_URL, log, { ttlMs: config.LEASE_TTL_MS }),
 );
 

@@ -1,11 +1,12 @@
 import { createGraphQLError } from 'graphql-yoga';
 import type { DerivedView } from '../../projectors/engine/definition/public-view.ts';
+import type { Node } from '../../projectors/engine/stores/connection.ts';
+import type { ViewReader } from '../../projectors/engine/stores/store.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { CheckpointWatcher } from '../checkpoint-watcher.ts';
 import { storeUnavailable } from '../errors.ts';
 import { LiveQuery } from '../live-query.ts';
-import type { Node } from './postgres-reads.ts';
-import { findNodes, type ViewReader } from './readers.ts';
+import { findNodes } from './readers.ts';
 
 /**
  * One live reader per served view behind its `…Updated(key)` subscription: when the view's

@@ -5,6 +5,15 @@ import {
   type DerivedView,
   tieBreakers,
 } from '../../projectors/engine/definition/public-view.ts';
+import {
+  type Comparison,
+  type Condition,
+  type CursorType,
+  type PageRequest,
+  readCursor,
+  type SortTerm,
+  type Value,
+} from '../../projectors/engine/definition/query.ts';
 import { checkTime, unstorable } from '../../shared/events/storable.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../schema/connection.ts';
 
@@ -16,42 +25,9 @@ export const MAX_IN_VALUES = 100;
  */
 export const MAX_CONDITIONS = 200;
 export const MAX_WHERE_DEPTH = 8;
-const MAX_CURSOR_LENGTH = 1024;
 const MAX_STRING_VALUE = 1000;
-
-export type Comparison = 'eq' | 'ne' | 'lt' | 'lte' | 'gt' | 'gte';
-
-/** A parsed `where`: what the stores compile, to SQL parameters or Elasticsearch DSL values. */
-export type Condition =
-  | { readonly kind: 'all'; readonly of: readonly Condition[] }
-  | { readonly kind: 'any'; readonly of: readonly Condition[] }
-  | { readonly kind: 'compare'; readonly field: DerivedField; readonly op: Comparison; readonly value: Value }
-  | {
-      readonly kind: 'in';
-      readonly field: DerivedField;
-      readonly values: readonly Value[];
-      readonly not: boolean;
-    }
-  | { readonly kind: 'null'; readonly field: DerivedField; readonly isNull: boolean };
-
-export type Value = string | number | boolean;
-
-export interface SortTerm {
-  readonly field: DerivedField;
-  readonly direction: 'ASC' | 'DESC';
-}
-
-/** One page request, validated: size, direction, ordering, and the cursor's key values. */
-export interface PageRequest {
-  readonly where: Condition;
-  readonly order: readonly SortTerm[];
-  readonly limit: number;
-  /** Pages backwards from `before` (`last`), else forwards from `after` (`first`). */
-  readonly backward: boolean;
-  readonly cursor: readonly Value[] | undefined;
-  /** The cursor tag of this ordering: a cursor of another ordering or view is refused. */
-  readonly signature: string;
-}
+/** Longest full-text query, in characters. */
+export const MAX_QUERY_LENGTH = 500;
 
 export function badInput(message: string): Error {
   return createGraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
@@ -173,16 +149,6 @@ export function parseOrder(view: DerivedView, orderBy: unknown): SortTerm[] {
   return terms;
 }
 
-/**
- * What a cursor value of a term may be: `int` a 32-bit integer, `integer` one up to 2^53 − 1
- * (PostgreSQL times as microseconds, since a JS Date keeps only ms; Elasticsearch gives
- * integers for every date and boolean sort value), `number` any finite number (floats, and a
- * search hit's score), `date` a calendar day as text (`2026-06-01`). A forged cursor whose value
- * the store would refuse to compare (1.5 or 1e-300 for a bigint, `x` for a date) is then the
- * client's error, not a failed statement.
- */
-export type CursorType = 'int' | 'integer' | 'number' | 'string' | 'boolean' | 'date';
-
 export function cursorType(field: DerivedField, storage: DerivedView['storage']): CursorType {
   const { kind } = field;
   if (kind === 'int') return 'int';
@@ -193,58 +159,20 @@ export function cursorType(field: DerivedField, storage: DerivedView['storage'])
   return kind === 'boolean' ? 'boolean' : 'string';
 }
 
-const INT32 = 2 ** 31;
-
-function fitsCursor(type: CursorType, value: unknown): boolean {
-  switch (type) {
-    case 'int':
-      return Number.isInteger(value) && (value as number) >= -INT32 && (value as number) < INT32;
-    case 'integer':
-      return Number.isSafeInteger(value);
-    case 'number':
-      return typeof value === 'number' && Number.isFinite(value);
-    case 'date':
-      return (
-        typeof value === 'string' &&
-        /^\d{4}-\d{2}-\d{2}$/.test(value) &&
-        checkTime(`${value}T00:00:00Z`) === undefined
-      );
-    default:
-      return typeof value === type;
-  }
-}
-
 export function signatureOf(view: DerivedView, order: readonly SortTerm[], mode = 'list'): string {
   return `${view.name}:${mode}:${order.map((t) => `${t.field.name}${t.direction === 'ASC' ? '+' : '-'}`).join(',')}`;
 }
 
-/** Cursors are opaque to clients: base64url of the ordering's signature and the edge's sort key. */
-export function encodeCursor(signature: string, values: readonly unknown[]): string {
-  return Buffer.from(JSON.stringify([signature, ...values])).toString('base64url');
-}
-
+/** The sort key of a cursor this connection returned; anything else is the client's mistake. */
 export function decodeCursor(
   cursor: string,
   signature: string,
   types: readonly CursorType[],
   argument: string,
 ): Value[] {
-  if (cursor.length <= MAX_CURSOR_LENGTH) {
-    try {
-      const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-      if (Array.isArray(decoded) && decoded[0] === signature) {
-        const values: unknown[] = decoded.slice(1);
-        const valid =
-          unstorable(values) === undefined &&
-          values.length === types.length &&
-          values.every((v, i) => fitsCursor(types[i] as CursorType, v));
-        if (valid) return values as Value[];
-      }
-    } catch {
-      // refused below
-    }
-  }
-  throw badInput(`${argument} is not a cursor returned by this connection`);
+  const values = readCursor(cursor, signature, types);
+  if (!values) throw badInput(`${argument} is not a cursor returned by this connection`);
+  return values;
 }
 
 /** Size and direction of a page: `first`/`after` or `last`/`before`, never both. */
@@ -281,40 +209,3 @@ export function parsePage(
   const cursor = raw ? decodeCursor(raw, signature, types, backward ? 'before' : 'after') : undefined;
   return { where, order, limit, backward, cursor, signature };
 }
-
-/** A connection from `limit + 1` rows in page order; cursors encoded only when selected. */
-export function toConnection<R, N>(
-  rows: readonly R[],
-  request: Pick<PageRequest, 'limit' | 'backward'>,
-  cursorOf: (row: R) => string,
-  toNode: (row: R) => N,
-  totalCount: () => Promise<number>,
-) {
-  const more = rows.length > request.limit;
-  const page = rows.slice(0, request.limit);
-  if (request.backward) page.reverse();
-  const edges = page.map((row) => ({
-    node: toNode(row),
-    get cursor() {
-      return cursorOf(row);
-    },
-  }));
-  const first = page[0];
-  const last = page.at(-1);
-  return {
-    edges,
-    pageInfo: {
-      hasNextPage: request.backward ? false : more,
-      hasPreviousPage: request.backward ? more : false,
-      get startCursor() {
-        return first === undefined ? null : cursorOf(first);
-      },
-      get endCursor() {
-        return last === undefined ? null : cursorOf(last);
-      },
-    },
-    totalCount,
-  };
-}
-
-export type Connection = ReturnType<typeof toConnection>;

@@ -32,9 +32,9 @@ export function servedViews(projections: readonly Projection[]): readonly Derive
     claim(view.updatedField, `view ${view.name}`, subscriptions);
     for (const [name, relation] of Object.entries(view.shape.relations ?? {})) {
       const target = views.find((v) => v.name === relation.view);
-      if (relation.kind === 'many' && target?.storage !== 'postgres') {
+      if (relation.kind === 'many' && target && !target.pagesRelations) {
         throw new PublicShapeError(
-          `view ${view.name}: relation ${name} of kind many needs a PostgreSQL view`,
+          `view ${view.name}: relation ${name} of kind many needs a view whose store pages relations (PostgreSQL)`,
         );
       }
     }

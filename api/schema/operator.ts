@@ -1,8 +1,8 @@
 import { createGraphQLError } from 'graphql-yoga';
+import type { SqlReads } from '../../projectors/engine/support/sql-reads.ts';
 import type { ActionRecord, OperatorCommand } from '../../shared/operator-commands.ts';
 import type { ApiContext, ServerContext } from '../context.ts';
 import { publicDetail } from '../errors.ts';
-import type { SqlReads } from '../request-stores.ts';
 import type { Projection } from './projections.ts';
 
 export const operatorTypeDefs = /* GraphQL */ `

@@ -1,7 +1,7 @@
+import type { SqlReads } from '../../projectors/engine/support/sql-reads.ts';
 import { judgeStall, lagSeconds, stallDetail } from '../../shared/stall.ts';
 import type { ApiContext, StreamClock } from '../context.ts';
 import { publicDetail } from '../errors.ts';
-import type { SqlReads } from '../request-stores.ts';
 
 export const projectionsTypeDefs = /* GraphQL */ `
   "What a generation of a projection is doing."

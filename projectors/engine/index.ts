@@ -25,7 +25,8 @@ export { Random } from '../../shared/random.ts';
 // Operator actions (the console's and the CLI's), executed by a projector process.
 export { executeCommand, serveCommands } from './control/commands.ts';
 // Running them, and the operators' commands.
-export { runnerFor, writerFor } from './control/generation-runner.ts';
+export { type EngineDeps, engineDeps } from './control/engine-deps.ts';
+export { generationRunner, runnerFor } from './control/generation-runner.ts';
 export { ProjectionHost } from './control/host.ts';
 export { progressLine, RebuildHaltedError, rebuild } from './control/rebuild.ts';
 // Applications and their projections.
@@ -38,14 +39,11 @@ export {
 export {
   DefinitionError,
   type DocumentProjection,
+  type DocumentTarget,
   defineDocumentProjection,
   defineSqlProjection,
-  type ElasticsearchIndexTarget,
-  elasticsearchIndex,
   type Lookup,
-  type PostgresTableTarget,
   type Projection,
-  postgresTable,
   type Source,
   type SqlContext,
   type SqlProjection,
@@ -66,11 +64,11 @@ export type {
   ScalarKind,
   ShortcutArgument,
 } from './definition/public-shape.ts';
+export { snakeCase } from './definition/public-shape.ts';
 export { PublicShapeError } from './definition/public-view.ts';
 export { LeaseManager } from './leases/lease.ts';
 // Building blocks, for benchmarks that time the engine's stages and for custom hosts.
 export { foldBatch, type Stored } from './pipeline/fold.ts';
-export type { RunnerDeps } from './pipeline/runner.ts';
 export { ProjectionRunner } from './pipeline/runner.ts';
 export { readOrdered } from './source/ordered-source.ts';
 export { describeStart, parseStartPosition, type StartPosition } from './source/start-positions.ts';
@@ -81,8 +79,9 @@ export {
   type StatusReader,
   statusReader,
 } from './status/status-reader.ts';
-export { snakeCase } from './stores/postgres/table.ts';
-export { type Infrastructure, openInfrastructure, runnerDeps } from './support/infrastructure.ts';
+export { type ElasticsearchIndexTarget, elasticsearchIndex } from './stores/elasticsearch/target.ts';
+export { type PostgresTableTarget, postgresTable } from './stores/postgres/target.ts';
+export { type Infrastructure, openInfrastructure } from './support/infrastructure.ts';
 // Testing views the way Vista tests its own.
 export {
   eventually,

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoHistory } from '../../examples/shop/demo/history.ts';
 import shopApp from '../../examples/shop/index.ts';
+import { elasticsearchAlias } from '../../projectors/engine/stores/elasticsearch/alias.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
-import { elasticsearchAlias } from '../../shared/read-model-names.ts';
 import { livePositions, type Positions, projectionStatus, reached } from '../support/engine-state.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { ProjectorProcesses } from '../support/projector-process.ts';

@@ -4,11 +4,8 @@ import { shop } from '../../examples/shop/contract.ts';
 import { demoHistory } from '../../examples/shop/demo/history.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
 import { serveCommands } from '../../projectors/engine/control/commands.ts';
-import {
-  defineDocumentProjection,
-  type PoisonPolicy,
-  postgresTable,
-} from '../../projectors/engine/definition/define.ts';
+import { defineDocumentProjection, type PoisonPolicy } from '../../projectors/engine/definition/define.ts';
+import { postgresTable } from '../../projectors/engine/stores/postgres/target.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
 import { commandSubject } from '../../shared/operator-commands.ts';

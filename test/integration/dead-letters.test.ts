@@ -1,20 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
+import { engineDeps } from '../../projectors/engine/control/engine-deps.ts';
 import { runnerFor } from '../../projectors/engine/control/generation-runner.ts';
 import { requestRetry } from '../../projectors/engine/control/operator-requests.ts';
-import {
-  defineDocumentProjection,
-  type PoisonPolicy,
-  postgresTable,
-} from '../../projectors/engine/definition/define.ts';
+import { defineDocumentProjection, type PoisonPolicy } from '../../projectors/engine/definition/define.ts';
 import {
   fromBeginning,
   readGenerations,
   reconcileGenerations,
 } from '../../projectors/engine/generations/generations.ts';
 import { listDeadLetters } from '../../projectors/engine/poison/dead-letters.ts';
-import { runnerDeps } from '../../projectors/engine/support/infrastructure.ts';
+import { postgresTable } from '../../projectors/engine/stores/postgres/target.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { runProjections } from '../support/running.ts';
@@ -57,7 +54,7 @@ describe('dead letters and their retry', () => {
   async function start(onPoison: PoisonPolicy, bug: { fixed: boolean }) {
     const projection = stockView(onPoison, bug);
     await reconcileGenerations(env.infrastructure.pool, projection, fromBeginning(['CATALOG']));
-    const deps = runnerDeps(env.config, env.infrastructure, env.log);
+    const deps = engineDeps(env.config, env.infrastructure, env.log);
     const runner = runnerFor(projection, 1, deps);
     running.push(runner.run(stop.signal));
     return runner;

@@ -1,15 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { PriceChanged } from '../../examples/shop/events/catalog.ts';
+import { type EngineDeps, engineDeps } from '../../projectors/engine/control/engine-deps.ts';
 import { runnerFor } from '../../projectors/engine/control/generation-runner.ts';
-import { defineDocumentProjection, elasticsearchIndex } from '../../projectors/engine/definition/define.ts';
+import { defineDocumentProjection } from '../../projectors/engine/definition/define.ts';
 import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations/generations.ts';
-import type { ProjectionRunner, RunnerDeps } from '../../projectors/engine/pipeline/runner.ts';
+import type { ProjectionRunner } from '../../projectors/engine/pipeline/runner.ts';
 import { listDeadLetters } from '../../projectors/engine/poison/dead-letters.ts';
-import { runnerDeps } from '../../projectors/engine/support/infrastructure.ts';
+import { elasticsearchAlias } from '../../projectors/engine/stores/elasticsearch/alias.ts';
+import { elasticsearchIndex } from '../../projectors/engine/stores/elasticsearch/target.ts';
 import { createElasticsearch } from '../../shared/clients/elasticsearch.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
-import { elasticsearchAlias } from '../../shared/read-model-names.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 
@@ -50,7 +51,7 @@ describe('Elasticsearch failures that are not about a document', () => {
       )
     ).rows[0];
 
-  async function start(deps: RunnerDeps) {
+  async function start(deps: EngineDeps) {
     await reconcileGenerations(env.infrastructure.pool, prices, fromBeginning(['CATALOG']));
     runner = runnerFor(prices, 1, deps);
     running = runner.run(stop.signal);
@@ -80,7 +81,7 @@ describe('Elasticsearch failures that are not about a document', () => {
   });
 
   it('a write block fails the batch, dead-letters nothing, says why in status, and the batch lands once lifted', async () => {
-    await start(runnerDeps(env.config, env.infrastructure, env.log));
+    await start(engineDeps(env.config, env.infrastructure, env.log));
     const { es, pool } = env.infrastructure;
     await es.indices.putSettings({ index, settings: { 'index.blocks.write': true } });
     for (let n = 2; n <= 5; n++) await publish(n);
@@ -99,7 +100,7 @@ describe('Elasticsearch failures that are not about a document', () => {
   });
 
   it('a closed index fails the batch and is retried, not dead-lettered', async () => {
-    await start(runnerDeps(env.config, env.infrastructure, env.log));
+    await start(engineDeps(env.config, env.infrastructure, env.log));
     const { es, pool } = env.infrastructure;
     await es.indices.close({ index });
     await publish(2);
@@ -123,7 +124,7 @@ describe('Elasticsearch failures that are not about a document', () => {
     await proxy.start();
     const es = createElasticsearch(proxy.url, 60_000);
     try {
-      await start({ ...runnerDeps(env.config, env.infrastructure, env.log), es });
+      await start({ ...engineDeps(env.config, env.infrastructure, env.log), es });
       proxy.blackhole();
       await publish(2);
       // The batch's `_bulk` has gone into the silence.

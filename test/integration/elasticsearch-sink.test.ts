@@ -3,14 +3,15 @@ import { shop } from '../../examples/shop/contract.ts';
 import { PriceChanged, ProductAdded } from '../../examples/shop/events/catalog.ts';
 import { type Checkpoint, StaleCheckpointError } from '../../projectors/engine/commit/checkpoint-store.ts';
 import { commitUnitOfWork } from '../../projectors/engine/commit/unit-of-work.ts';
+import { engineDeps } from '../../projectors/engine/control/engine-deps.ts';
 import { runnerFor } from '../../projectors/engine/control/generation-runner.ts';
-import { defineDocumentProjection, elasticsearchIndex } from '../../projectors/engine/definition/define.ts';
+import { defineDocumentProjection } from '../../projectors/engine/definition/define.ts';
 import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations/generations.ts';
 import { LeaseLostError, StoreAheadError } from '../../projectors/engine/leases/lease.ts';
 import type { Stored } from '../../projectors/engine/pipeline/fold.ts';
 import { documentWriter, type UnitOfWork } from '../../projectors/engine/pipeline/writer.ts';
-import { ElasticsearchDocumentSink } from '../../projectors/engine/stores/elasticsearch/search-index.ts';
-import { runnerDeps } from '../../projectors/engine/support/infrastructure.ts';
+import { ElasticsearchGeneration } from '../../projectors/engine/stores/elasticsearch/index-generation.ts';
+import { elasticsearchIndex } from '../../projectors/engine/stores/elasticsearch/target.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
@@ -34,7 +35,7 @@ const prices = defineDocumentProjection(shop, {
 
 describe('Elasticsearch sink', () => {
   let env: TestEnvironment;
-  let sink: ElasticsearchDocumentSink<Price, never>;
+  let sink: ElasticsearchGeneration<Price, never>;
 
   const product = (productId: string, priceCents: number) => ({
     eventType: ProductAdded,
@@ -68,7 +69,7 @@ describe('Elasticsearch sink', () => {
   }
 
   async function runUntil(position: number) {
-    const deps = runnerDeps(env.config, env.infrastructure, env.log);
+    const deps = engineDeps(env.config, env.infrastructure, env.log);
     const unitOfWork: UnitOfWork = (move, write) =>
       commitUnitOfWork(
         env.infrastructure.pool,
@@ -76,7 +77,9 @@ describe('Elasticsearch sink', () => {
         move,
         write,
       );
-    const runner = runnerFor(prices, 1, deps, { writer: documentWriter(prices as never, sink, unitOfWork) });
+    const runner = runnerFor(prices, 1, deps, {
+      parts: { storage: sink, writer: documentWriter(prices as never, sink, unitOfWork) },
+    });
     const stop = new AbortController();
     const running = runner.run(stop.signal);
     await eventually(async () => (runner.progress.positions.CATALOG === position ? true : undefined), 30_000);
@@ -99,16 +102,7 @@ describe('Elasticsearch sink', () => {
   beforeAll(async () => {
     env = await testEnvironment();
     const { nats, streams, es, pool } = env.infrastructure;
-    sink = new ElasticsearchDocumentSink(
-      es,
-      pool,
-      env.log,
-      'price_probe',
-      streams.namespace,
-      1,
-      priceIndex,
-      0,
-    );
+    sink = new ElasticsearchGeneration(es, pool, env.log, 'price_probe', streams.namespace, 1, priceIndex, 0);
     for (const [id, price] of [
       ['p1', 100],
       ['p2', 200],
@@ -232,7 +226,7 @@ describe('Elasticsearch sink', () => {
   it('a document evolved to null is a tombstone with its positions, and a stale owner cannot bring it back', async () => {
     const { es, pool, streams } = env.infrastructure;
     const owner = (epoch: number) =>
-      new ElasticsearchDocumentSink<Price, never>(
+      new ElasticsearchGeneration<Price, never>(
         es,
         pool,
         env.log,
@@ -262,10 +256,12 @@ describe('Elasticsearch sink', () => {
       `DELETE FROM vista_checkpoints WHERE projection = 'price_probe' AND stream <> 'CATALOG'`,
     );
     await pool.query(`UPDATE vista_checkpoints SET position = $1 WHERE projection = 'price_probe'`, [head]);
-    const deps = runnerDeps(env.config, env.infrastructure, env.log);
+    const deps = engineDeps(env.config, env.infrastructure, env.log);
     const unitOfWork: UnitOfWork = (move, write) =>
       commitUnitOfWork(pool, { projection: 'price_probe', generation: 1, fence: undefined }, move, write);
-    const runner = runnerFor(prices, 1, deps, { writer: documentWriter(prices as never, sink, unitOfWork) });
+    const runner = runnerFor(prices, 1, deps, {
+      parts: { storage: sink, writer: documentWriter(prices as never, sink, unitOfWork) },
+    });
     const stop = new AbortController();
     const running = runner.run(stop.signal);
     const priceOfP1 = (priceCents: number) =>

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ElasticsearchViewReader } from '../../api/derive/elasticsearch-reads.ts';
 import { products } from '../../examples/shop/views/products.ts';
 import { viewOf } from '../../projectors/engine/definition/public-view.ts';
-import { ElasticsearchDocumentSink } from '../../projectors/engine/stores/elasticsearch/search-index.ts';
+import { ElasticsearchGeneration } from '../../projectors/engine/stores/elasticsearch/index-generation.ts';
+import { ElasticsearchViewReader } from '../../projectors/engine/stores/elasticsearch/reads.ts';
 import { type TestEnvironment, testEnvironment } from '../support/environment.ts';
 
 describe('tombstones in an Elasticsearch view', () => {
   let env: TestEnvironment;
-  let sink: ElasticsearchDocumentSink<Record<string, unknown>, never>;
+  let sink: ElasticsearchGeneration<Record<string, unknown>, never>;
 
   const product = (name: string) => ({
     added: true,
@@ -24,7 +24,7 @@ describe('tombstones in an Elasticsearch view', () => {
   beforeAll(async () => {
     env = await testEnvironment();
     const { es, pool, streams } = env.infrastructure;
-    sink = new ElasticsearchDocumentSink(
+    sink = new ElasticsearchGeneration(
       es,
       pool,
       env.log,
@@ -34,7 +34,7 @@ describe('tombstones in an Elasticsearch view', () => {
       products.target as never,
       1,
     );
-    await sink.ensureStorage('live');
+    await sink.ensure('live');
     await sink.writeBefore(
       new Map([
         ['kettle', { doc: product('kettle'), positions: { CATALOG: 1 } }],

@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
+import { engineDeps } from '../../projectors/engine/control/engine-deps.ts';
 import { ProjectionHost } from '../../projectors/engine/control/host.ts';
-import { defineDocumentProjection, postgresTable } from '../../projectors/engine/definition/define.ts';
+import { defineDocumentProjection } from '../../projectors/engine/definition/define.ts';
 import { LeaseManager } from '../../projectors/engine/leases/lease.ts';
-import { runnerDeps } from '../../projectors/engine/support/infrastructure.ts';
+import { postgresTable } from '../../projectors/engine/stores/postgres/target.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
@@ -32,7 +33,7 @@ describe('a lease whose connection goes silent', () => {
     const controller = new AbortController();
     const instance = new ProjectionHost(
       [stock],
-      runnerDeps(env.config, env.infrastructure, env.log),
+      engineDeps(env.config, env.infrastructure, env.log),
       new LeaseManager(databaseUrl, env.log),
     );
     const running = instance.run(controller.signal);

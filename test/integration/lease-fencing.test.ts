@@ -4,16 +4,16 @@ import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
 import { OrderPlaced } from '../../examples/shop/events/orders.ts';
 import { readCheckpoint } from '../../projectors/engine/commit/checkpoint-store.ts';
 import { commitUnitOfWork } from '../../projectors/engine/commit/unit-of-work.ts';
+import { type EngineDeps, engineDeps } from '../../projectors/engine/control/engine-deps.ts';
 import { ProjectionHost } from '../../projectors/engine/control/host.ts';
-import { defineDocumentProjection, elasticsearchIndex } from '../../projectors/engine/definition/define.ts';
+import { defineDocumentProjection } from '../../projectors/engine/definition/define.ts';
 import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations/generations.ts';
 import { LeaseLostError, LeaseManager } from '../../projectors/engine/leases/lease.ts';
-import type { RunnerDeps } from '../../projectors/engine/pipeline/runner.ts';
 import { recordState } from '../../projectors/engine/status/reporter.ts';
-import { runnerDeps } from '../../projectors/engine/support/infrastructure.ts';
+import { elasticsearchAlias } from '../../projectors/engine/stores/elasticsearch/alias.ts';
+import { elasticsearchIndex } from '../../projectors/engine/stores/elasticsearch/target.ts';
 import { createElasticsearch } from '../../shared/clients/elasticsearch.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
-import { elasticsearchAlias } from '../../shared/read-model-names.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 
@@ -71,7 +71,7 @@ describe('a stale owner whose Elasticsearch write was held while it lost its lea
     return p;
   }
 
-  function host(leaseDatabaseUrl: string, deps: RunnerDeps) {
+  function host(leaseDatabaseUrl: string, deps: EngineDeps) {
     const controller = new AbortController();
     const leases = new LeaseManager(leaseDatabaseUrl, env.log);
     const instance = new ProjectionHost([stock], deps, leases);
@@ -109,7 +109,7 @@ describe('a stale owner whose Elasticsearch write was held while it lost its lea
   });
 
   it('loses to the new owner: the document equals the model and no effect is lost', async () => {
-    const base = runnerDeps(env.config, env.infrastructure, env.log);
+    const base = engineDeps(env.config, env.infrastructure, env.log);
     const esA = await proxy(env.config.ELASTICSEARCH_URL);
     const esB = await proxy(env.config.ELASTICSEARCH_URL);
     const pgA = await proxy(env.config.DATABASE_URL);

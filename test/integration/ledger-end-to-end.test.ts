@@ -3,7 +3,7 @@ import { MoneyDeposited } from '../../examples/ledger/events.ts';
 import ledgerApp from '../../examples/ledger/index.ts';
 import { readGenerations, requestRebuild } from '../../projectors/engine/generations/generations.ts';
 import { publishEvent, publishMany } from '../../projectors/engine/index.ts';
-import { elasticsearchAlias } from '../../shared/read-model-names.ts';
+import { elasticsearchAlias } from '../../projectors/engine/stores/elasticsearch/alias.ts';
 import { waitForLiveViews } from '../support/engine-state.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import type { GraphQLResponse } from '../support/graphql.ts';

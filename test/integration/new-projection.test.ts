@@ -4,15 +4,12 @@ import { demoHistory } from '../../examples/shop/demo/history.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
 import { dailySales } from '../../examples/shop/views/daily-sales.ts';
 import { orders } from '../../examples/shop/views/orders.ts';
+import { engineDeps } from '../../projectors/engine/control/engine-deps.ts';
 import { ProjectionHost } from '../../projectors/engine/control/host.ts';
-import {
-  defineDocumentProjection,
-  type Projection,
-  postgresTable,
-} from '../../projectors/engine/definition/define.ts';
+import { defineDocumentProjection, type Projection } from '../../projectors/engine/definition/define.ts';
 import { readGenerations } from '../../projectors/engine/generations/generations.ts';
 import { LeaseManager } from '../../projectors/engine/leases/lease.ts';
-import { runnerDeps } from '../../projectors/engine/support/infrastructure.ts';
+import { postgresTable } from '../../projectors/engine/stores/postgres/target.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
@@ -54,7 +51,7 @@ describe('adding a projector and changing a view', () => {
     stop = new AbortController();
     running = new ProjectionHost(
       projections,
-      runnerDeps(env.config, env.infrastructure, env.log),
+      engineDeps(env.config, env.infrastructure, env.log),
       new LeaseManager(env.config.DATABASE_URL, env.log),
     ).run(stop.signal);
   };

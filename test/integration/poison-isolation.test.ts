@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { PriceChanged, StockAdjusted } from '../../examples/shop/events/catalog.ts';
+import { engineDeps } from '../../projectors/engine/control/engine-deps.ts';
 import { runnerFor } from '../../projectors/engine/control/generation-runner.ts';
 import { rebuild } from '../../projectors/engine/control/rebuild.ts';
 import {
@@ -8,11 +9,10 @@ import {
   defineSqlProjection,
   type PoisonPolicy,
   type Projection,
-  postgresTable,
 } from '../../projectors/engine/definition/define.ts';
 import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations/generations.ts';
 import { listDeadLetters } from '../../projectors/engine/poison/dead-letters.ts';
-import { runnerDeps } from '../../projectors/engine/support/infrastructure.ts';
+import { postgresTable } from '../../projectors/engine/stores/postgres/target.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 
@@ -87,7 +87,7 @@ describe('poison is the event, not the batch', () => {
 
   async function start(projection: Projection) {
     await reconcileGenerations(env.infrastructure.pool, projection, fromBeginning(['CATALOG']));
-    const deps = runnerDeps(env.config, env.infrastructure, env.log);
+    const deps = engineDeps(env.config, env.infrastructure, env.log);
     const runner = runnerFor(projection, 1, deps);
     running.push(runner.run(stop.signal));
     return runner;
@@ -188,7 +188,7 @@ describe('poison is the event, not the batch', () => {
     await publishHistory();
     const projection = documentProbe('halt');
     await reconcileGenerations(env.infrastructure.pool, projection, fromBeginning(['CATALOG']));
-    const deps = runnerDeps(env.config, env.infrastructure, env.log);
+    const deps = engineDeps(env.config, env.infrastructure, env.log);
     // No projector owns it: `rebuild` runs it in this process, as `vista rebuild` does.
     await expect(
       rebuild(projection, deps, env.config.DATABASE_URL, env.log, () => undefined),

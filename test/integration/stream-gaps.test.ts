@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
+import { engineDeps } from '../../projectors/engine/control/engine-deps.ts';
 import { runnerFor } from '../../projectors/engine/control/generation-runner.ts';
-import { defineDocumentProjection, postgresTable } from '../../projectors/engine/definition/define.ts';
+import { defineDocumentProjection } from '../../projectors/engine/definition/define.ts';
 import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations/generations.ts';
-import { runnerDeps } from '../../projectors/engine/support/infrastructure.ts';
+import { postgresTable } from '../../projectors/engine/stores/postgres/target.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 
@@ -47,7 +48,7 @@ describe('stream gaps', () => {
 
   async function start() {
     await reconcileGenerations(env.infrastructure.pool, stock, fromBeginning(['CATALOG']));
-    const deps = runnerDeps(env.config, env.infrastructure, env.log);
+    const deps = engineDeps(env.config, env.infrastructure, env.log);
     const runner = runnerFor(stock, 1, deps);
     const controller = new AbortController();
     const done = runner.run(AbortSignal.any([stop.signal, controller.signal]));

@@ -12,14 +12,11 @@ export interface LookupRecords<L> {
  * projection's own target), in a table per generation so a rebuild starts from nothing.
  */
 export class LookupStore<L> implements LookupRecords<L> {
-  readonly table: string;
-
   constructor(
     private readonly pool: Pool,
-    generationTable: string,
-  ) {
-    this.table = `${generationTable}__lookup`;
-  }
+    /** Its table, one per generation (`stores/generation-names.ts`). */
+    readonly table: string,
+  ) {}
 
   async ensureStorage(tx: PoolClient): Promise<void> {
     await tx.query(

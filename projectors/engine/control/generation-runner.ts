@@ -1,30 +1,35 @@
-import { commitUnitOfWork } from '../commit/unit-of-work.ts';
 import type { Projection } from '../definition/define.ts';
-import { derivedIndexes, viewOf } from '../definition/public-view.ts';
 import type { GenerationRole } from '../generations/generations.ts';
-import type { Fence, Lease } from '../leases/lease.ts';
-import { ProjectionRunner, type RunnerDeps } from '../pipeline/runner.ts';
-import { type BatchWriter, documentWriter, type UnitOfWork } from '../pipeline/writer.ts';
+import type { Lease } from '../leases/lease.ts';
+import { ProjectionRunner } from '../pipeline/runner.ts';
 import { StatusReporter } from '../status/reporter.ts';
-import { ElasticsearchDocumentSink } from '../stores/elasticsearch/search-index.ts';
-import { PostgresDocumentSink } from '../stores/postgres/table.ts';
-import { sqlWriter } from '../stores/sql/sql-writer.ts';
+import { type GenerationParts, generationOf } from '../stores/registry.ts';
+import type { GenerationStorage } from '../stores/store.ts';
+import { type EngineDeps, storeContext } from './engine-deps.ts';
 import { operatorRequests } from './operator-requests.ts';
 
+/** One generation as its owner runs it: the runner, and the storage the switch moves. */
+export interface RunningGeneration {
+  readonly runner: ProjectionRunner;
+  readonly storage: GenerationStorage;
+}
+
 /**
- * The runner of one generation of a projection, with its writer, its status reporter and its
- * operator requests. With `lease`, its writes and status are fenced by it; without one (a
- * benchmark, a test of one runner) they are not, and nothing else may write the generation
- * meanwhile. `writer` replaces the one the projection's kind and target would get.
+ * One generation of a projection, ready to run: its storage and writer (from its store), its
+ * status reporter and its operator requests, and the runner over them. With `lease`, its
+ * writes and status are fenced by it; without one (a benchmark, a test of one runner) they
+ * are not, and nothing else may write the generation meanwhile. `parts` replaces the storage
+ * and writer its store would give.
  */
-export function runnerFor(
+export function generationRunner(
   projection: Projection,
   generation: number,
-  deps: RunnerDeps,
-  options: { readonly role?: GenerationRole; readonly lease?: Lease; readonly writer?: BatchWriter } = {},
-): ProjectionRunner {
+  deps: EngineDeps,
+  options: { readonly role?: GenerationRole; readonly lease?: Lease; readonly parts?: GenerationParts } = {},
+): RunningGeneration {
   const { lease } = options;
-  const writer = options.writer ?? writerFor(projection, generation, deps, lease);
+  const { storage, writer } =
+    options.parts ?? generationOf(projection, generation, storeContext(deps), lease);
   const status = new StatusReporter(
     deps.pool,
     projection.name,
@@ -33,52 +38,20 @@ export function runnerFor(
     deps.log,
     lease,
   );
-  const control = operatorRequests(deps.pool, deps.log, projection, { writer, status });
-  return new ProjectionRunner(
-    projection,
-    { writer, status, control, ...(lease ? { fence: lease } : {}) },
-    deps,
-  );
+  const control = operatorRequests(deps.pool, deps.log, projection, { storage, writer, status });
+  const fence = lease ? { fence: lease } : {};
+  return {
+    runner: new ProjectionRunner(projection, { storage, writer, status, control, ...fence }, deps),
+    storage,
+  };
 }
 
-/**
- * The writer for one generation of a projection, by its kind and target. Its writes are fenced
- * by `fence`, the lease its owner holds; without one (a benchmark, a test of one runner) they
- * are not, and nothing else may write the generation meanwhile.
- */
-export function writerFor(
+/** The runner of one generation (see `generationRunner`). */
+export function runnerFor(
   projection: Projection,
   generation: number,
-  deps: RunnerDeps,
-  fence?: Fence,
-): BatchWriter {
-  if (projection.kind === 'sql') return sqlWriter(deps.pool, projection, generation, fence);
-  const { target } = projection;
-  const unitOfWork: UnitOfWork = (move, write) =>
-    commitUnitOfWork(deps.pool, { projection: projection.name, generation, fence }, move, write);
-  if (target.kind === 'postgres') {
-    // What the view lets readers filter and sort on is indexed, so no declared filter scans.
-    const view = viewOf(projection);
-    const declared = (target.indexes ?? []) as readonly (readonly string[])[];
-    const indexes = [
-      ...declared,
-      ...(view ? derivedIndexes(view, declared) : []),
-    ] as unknown as typeof target.indexes;
-    return documentWriter(
-      projection,
-      new PostgresDocumentSink(deps.pool, projection.name, generation, { ...target, indexes }),
-      unitOfWork,
-    );
-  }
-  const sink = new ElasticsearchDocumentSink(
-    deps.es,
-    deps.pool,
-    deps.log,
-    projection.name,
-    deps.streams.namespace,
-    generation,
-    target,
-    fence?.epoch ?? 0,
-  );
-  return documentWriter(projection, sink, unitOfWork);
+  deps: EngineDeps,
+  options: { readonly role?: GenerationRole; readonly lease?: Lease; readonly parts?: GenerationParts } = {},
+): ProjectionRunner {
+  return generationRunner(projection, generation, deps, options).runner;
 }

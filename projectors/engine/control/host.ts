@@ -11,16 +11,21 @@ import {
   type StartResolver,
 } from '../generations/generations.ts';
 import { assertFence, type Lease, type LeaseManager } from '../leases/lease.ts';
-import type { ProjectionRunner, RunnerDeps } from '../pipeline/runner.ts';
+import type { ProjectionRunner } from '../pipeline/runner.ts';
 import { describeStart, FROM_BEGINNING, resolveStart } from '../source/start-positions.ts';
+import type { StatusReporter } from '../status/reporter.ts';
+import { storageOf } from '../stores/registry.ts';
+import type { GenerationStorage } from '../stores/store.ts';
 import { sleep } from '../support/retry.ts';
-import { runnerFor, writerFor } from './generation-runner.ts';
+import { type EngineDeps, storeContext } from './engine-deps.ts';
+import { generationRunner } from './generation-runner.ts';
 
 /** How often an owner looks for rebuild requests and whether a building generation can take over. */
 const SUPERVISE_POLL_MS = 1000;
 
 interface Running {
   readonly runner: ProjectionRunner;
+  readonly storage: GenerationStorage;
   readonly stop: AbortController;
   readonly done: Promise<void>;
 }
@@ -38,13 +43,18 @@ export class ProjectionHost {
 
   constructor(
     private readonly projections: readonly Projection[],
-    private readonly deps: RunnerDeps,
+    private readonly deps: EngineDeps,
     private readonly leases: LeaseManager,
   ) {}
 
-  /** The runners of every generation this process is running now (for metrics and tests). */
+  /** The runners of every generation this process is running now (for tests). */
   get runners(): ProjectionRunner[] {
     return [...this.active.values()].flat().map((r) => r.runner);
+  }
+
+  /** What the generations this process runs report (for metrics). */
+  get reporters(): StatusReporter[] {
+    return this.runners.map((r) => r.status);
   }
 
   /** The projections this host is responsible for, and whether it owns each one now. */
@@ -83,7 +93,7 @@ export class ProjectionHost {
         await Promise.all(running.map((r) => r.done));
         // Only once the runners are done (their own state writes included), and only while the
         // lease is still ours: after a lost lease the projection's state belongs to its new owner.
-        const live = running.find((r) => r.runner.role === 'live');
+        const live = running.find((r) => r.runner.status.role === 'live');
         if (!lease.lost.aborted && live) await live.runner.status.recordStopped();
         this.active.delete(projection.name);
         await lease.release();
@@ -98,12 +108,12 @@ export class ProjectionHost {
     const running: Running[] = [];
     this.active.set(projection.name, running);
     const start = (generation: Generation) => {
-      const runner = runnerFor(projection, generation.generation, this.deps, {
+      const { runner, storage } = generationRunner(projection, generation.generation, this.deps, {
         role: generation.state,
         lease,
       });
       const stop = new AbortController();
-      const entry = { runner, stop, done: runner.run(AbortSignal.any([signal, stop.signal])) };
+      const entry = { runner, storage, stop, done: runner.run(AbortSignal.any([signal, stop.signal])) };
       running.push(entry);
       return entry;
     };
@@ -177,7 +187,7 @@ export class ProjectionHost {
     // The PostgreSQL half commits first (catalog, views), then the alias follows: a crash in
     // between leaves the catalog right and the alias behind, which the next start repairs. The
     // other order would leave the alias on a generation the catalog never made live.
-    await candidate.runner.writer.prepareSwitch();
+    await candidate.storage.prepareSwitch?.();
     const switched = await cutOver(
       this.deps.pool,
       projection.name,
@@ -186,7 +196,7 @@ export class ProjectionHost {
       async (tx) => {
         // Only the owner switches: a stale one waking up here finds another epoch and fails.
         await assertFence(tx, lease);
-        await candidate.runner.writer.publish(tx);
+        await candidate.storage.switchWithin?.(tx);
       },
     );
     if (!switched) return generations;
@@ -197,7 +207,7 @@ export class ProjectionHost {
     );
     if (generations.live) await this.stopRetired(generations.live.generation, running);
     // Should this fail, the round is retried as a resync, which exposes the live generation again.
-    await candidate.runner.writer.expose();
+    await candidate.storage.finishSwitch?.();
     exposed.at = Date.now();
     return { live: { ...building, state: 'live' }, building: undefined };
   }
@@ -210,7 +220,7 @@ export class ProjectionHost {
     for (const r of [...running]) {
       const { generation } = r.runner;
       if (generation === generations.live?.generation) {
-        if (r.runner.role !== 'live') r.runner.status.setRole('live');
+        if (r.runner.status.role !== 'live') r.runner.status.setRole('live');
       } else if (generation !== generations.building?.generation) {
         await this.stopRetired(generation, running);
       }
@@ -234,8 +244,8 @@ export class ProjectionHost {
   }
 
   /** Points the public name at the live generation in stores outside PostgreSQL. */
-  private expose(projection: Projection, generation: number): Promise<void> {
-    return writerFor(projection, generation, this.deps).expose();
+  private async expose(projection: Projection, generation: number): Promise<void> {
+    await storageOf(projection, generation, storeContext(this.deps)).finishSwitch?.();
   }
 
   /** Stops a retired generation's runner; its storage stays until `dropRetired`. */
@@ -262,7 +272,7 @@ export class ProjectionHost {
       projection.name,
       this.deps.retireGraceMs,
     )) {
-      await writerFor(projection, generation, this.deps).drop();
+      await storageOf(projection, generation, storeContext(this.deps)).drop();
       await forgetGeneration(this.deps.pool, projection.name, generation);
     }
   }

@@ -2,11 +2,19 @@ import { inTransaction, type Pool } from '../../../shared/clients/postgres.ts';
 import type { Logger } from '../../../shared/log.ts';
 import type { Projection } from '../definition/define.ts';
 import { requestRebuild, restartGeneration } from '../generations/generations.ts';
-import type { RunnerControl } from '../pipeline/runner.ts';
+import type { RunnerControl } from '../pipeline/runner-parts.ts';
 import type { BatchWriter } from '../pipeline/writer.ts';
 import { listDeadLetters, settleDeadLetters } from '../poison/dead-letters.ts';
 import type { StatusReporter } from '../status/reporter.ts';
+import type { GenerationStorage } from '../stores/store.ts';
 import { sleep } from '../support/retry.ts';
+
+/** What operator requests act on: the generation's storage, its writer and its status. */
+interface RequestedOf {
+  readonly storage: GenerationStorage;
+  readonly writer: BatchWriter;
+  readonly status: StatusReporter;
+}
 
 /** How often a running or halted generation looks for operator requests. */
 const CONTROL_POLL_MS = 1000;
@@ -20,7 +28,7 @@ export function operatorRequests(
   pool: Pool,
   log: Logger,
   projection: Projection,
-  generation: { readonly writer: BatchWriter; readonly status: StatusReporter },
+  generation: RequestedOf,
 ): RunnerControl {
   const { name } = projection;
   const { status } = generation;
@@ -74,7 +82,7 @@ async function retryDeadLetters(
   pool: Pool,
   log: Logger,
   projection: Projection,
-  { writer, status }: { readonly writer: BatchWriter; readonly status: StatusReporter },
+  { storage, writer, status }: RequestedOf,
 ): Promise<void> {
   const { generation } = status;
   const letters = await listDeadLetters(pool, projection.name, { generation, retryRequestedOnly: true });
@@ -85,9 +93,10 @@ async function retryDeadLetters(
     return;
   }
   if (status.role === 'building') {
-    await writer.drop();
+    await storage.drop();
     await restartGeneration(pool, projection.name, generation);
-    await writer.ensureStorage('building');
+    await storage.ensure('building');
+    await writer.start();
     log.info({ letters: letters.length }, 'retrying dead letters: the building generation starts over');
     return;
   }

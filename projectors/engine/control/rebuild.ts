@@ -3,8 +3,8 @@ import type { Logger } from '../../../shared/log.ts';
 import type { Projection } from '../definition/define.ts';
 import { readGenerations, requestRebuild } from '../generations/generations.ts';
 import { LeaseManager, leaseOwners } from '../leases/lease.ts';
-import type { RunnerDeps } from '../pipeline/runner.ts';
 import type { StartPosition } from '../source/start-positions.ts';
+import type { EngineDeps } from './engine-deps.ts';
 import { ProjectionHost } from './host.ts';
 
 /** One line of rebuild progress: `[#####-----] 41% 410000/1000000 events 52000 events/s 11 s left`. */
@@ -16,7 +16,7 @@ export function progressLine(done: number, total: number, perSecond: number, wid
 }
 
 /** Whether no projector process holds the projection's lease now (read, not taken: no epoch is spent). */
-async function leaseIsFree(pool: RunnerDeps['pool'], name: string): Promise<boolean> {
+async function leaseIsFree(pool: EngineDeps['pool'], name: string): Promise<boolean> {
   return !(await leaseOwners(pool)).some((lease) => lease.projection === name);
 }
 
@@ -32,7 +32,7 @@ export class RebuildHaltedError extends Error {
  */
 export async function rebuild(
   projection: Projection,
-  deps: RunnerDeps,
+  deps: EngineDeps,
   databaseUrl: string,
   log: Logger,
   write: (line: string, final: boolean) => void,

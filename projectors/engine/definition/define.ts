@@ -2,7 +2,7 @@ import type { Contract, EventsOfType, EventTypeName, StreamOf } from '../../../s
 import type { AnyEvent } from '../../../shared/events/event-type.ts';
 import { checkStartPosition, type StartPosition } from '../source/start-positions.ts';
 import type { PublicShape } from './public-shape.ts';
-import { viewOf } from './public-view.ts';
+import { type ShapeTarget, viewOf } from './public-view.ts';
 
 /** A stream a projection reads, optionally narrowed to subjects within it (e.g. `orders.order_placed.*`). */
 export interface Source<S extends string = string> {
@@ -20,42 +20,13 @@ export interface Source<S extends string = string> {
 /** What happens after a poison event is dead-lettered: carry on without it, or stop and wait for a fix. */
 export type PoisonPolicy = 'skip' | 'halt';
 
-/** SQL types a document column can have in PostgreSQL. */
-export type ColumnType = 'text' | 'integer' | 'bigint' | 'boolean' | 'timestamptz' | 'jsonb';
-
-/** A document's column names; any name once the document type is forgotten (see `Projection`). */
-type ColumnOf<Doc> = object extends Doc ? string : keyof Doc & string;
-
 /**
- * A PostgreSQL table holding one row per document. The document is a flat record: each key
- * is a column (camelCase in TypeScript, snake_case in SQL), timestamps as ISO-8601 strings.
+ * Where a document projection keeps its documents: a store's target, made by the store's own
+ * factory (`postgresTable`, `elasticsearchIndex`). `kind` names the store plug-in that
+ * writes and reads it; `layout` says how the store lays out the view's public shape.
  */
-export interface PostgresTableTarget<Doc> {
-  readonly kind: 'postgres';
-  readonly columns: { readonly [K in keyof Doc & string]: ColumnType };
-  /** Column lists (document keys) to index, e.g. `[['customerId', 'placedAt']]`. */
-  readonly indexes?: readonly (readonly ColumnOf<Doc>[])[];
-  /**
-   * SQL condition over the snake_case columns that a row must meet to be shown by the public
-   * view; rows that fail it are kept (they hold what is known) but not served.
-   */
-  readonly visibleWhen?: string;
-}
-
-/**
- * An Elasticsearch index holding one document per key. The engine adds the per-stream
- * positions each document has absorbed (`_positions`) and writes with external versions, so
- * replaying an applied range never changes a document.
- */
-export interface ElasticsearchIndexTarget {
-  readonly kind: 'elasticsearch';
-  /** Field mappings of the documents (plain mappings: the minimal distribution has no analysis-common). */
-  readonly properties: Readonly<Record<string, unknown>>;
-  /**
-   * Documents that fail this test are stored (they hold what is known) but hidden from
-   * readers, e.g. a product whose `product_added` has not been seen yet; the API filters on it.
-   */
-  readonly visibleField?: string;
+export interface DocumentTarget extends ShapeTarget {
+  readonly kind: string;
 }
 
 interface ProjectionBase<E extends AnyEvent, S extends string> {
@@ -100,6 +71,7 @@ export interface DocumentProjection<
   E extends AnyEvent = AnyEvent,
   L = unknown,
   S extends string = string,
+  T extends DocumentTarget = DocumentTarget,
 > extends ProjectionBase<E, S> {
   readonly kind: 'document';
   readonly lookup?: Lookup<L, E>;
@@ -107,7 +79,7 @@ export interface DocumentProjection<
   key(event: E, lookup: L | null): string | readonly string[];
   /** Folds one event into one document; `key` is the document's (an event may have several). */
   evolve(doc: Doc | null, event: E, key: string, lookup: L | null): Doc | null;
-  readonly target: PostgresTableTarget<Doc> | ElasticsearchIndexTarget;
+  readonly target: T;
 }
 
 /**
@@ -149,10 +121,15 @@ export interface SqlProjection<E extends AnyEvent = AnyEvent, S extends string =
 export type Projection = DocumentProjection<object, AnyEvent, unknown> | SqlProjection<AnyEvent>;
 
 /** What a document projection's definition gives; `handles` narrows the events the rest sees. */
-type DocumentDefinition<C extends Contract, Doc extends object, T extends string, L> = Omit<
-  DocumentProjection<Doc, EventsOfType<C, T>, L, StreamOf<C>>,
-  'kind' | 'handles'
-> & { readonly handles: readonly T[] };
+type DocumentDefinition<
+  C extends Contract,
+  Doc extends object,
+  T extends string,
+  L,
+  Target extends DocumentTarget,
+> = Omit<DocumentProjection<Doc, EventsOfType<C, T>, L, StreamOf<C>, Target>, 'kind' | 'handles'> & {
+  readonly handles: readonly T[];
+};
 
 /**
  * Defines a document projection over the events of `contract`: `key`, `evolve` and `lookup`
@@ -163,16 +140,18 @@ export function defineDocumentProjection<
   Doc extends object,
   const T extends EventTypeName<C>,
   L = never,
+  Target extends DocumentTarget = DocumentTarget,
 >(
   contract: C,
-  projection: DocumentDefinition<C, Doc, T, L>,
-): DocumentProjection<Doc, EventsOfType<C, T>, L, StreamOf<C>> {
+  projection: DocumentDefinition<C, Doc, T, L, Target>,
+): DocumentProjection<Doc, EventsOfType<C, T>, L, StreamOf<C>, Target> {
   checkDefinition(contract, projection);
   const defined = { kind: 'document', ...projection } as DocumentProjection<
     Doc,
     EventsOfType<C, T>,
     L,
-    StreamOf<C>
+    StreamOf<C>,
+    Target
   >;
   viewOf(defined); // a public shape that does not fit its storage fails here, at definition
   return defined;
@@ -189,14 +168,6 @@ export function defineSqlProjection<C extends Contract, const T extends EventTyp
   const defined = { kind: 'sql', ...projection } as SqlProjection<EventsOfType<C, T>, StreamOf<C>>;
   viewOf(defined);
   return defined;
-}
-
-export function postgresTable<Doc>(target: Omit<PostgresTableTarget<Doc>, 'kind'>): PostgresTableTarget<Doc> {
-  return { kind: 'postgres', ...target };
-}
-
-export function elasticsearchIndex(target: Omit<ElasticsearchIndexTarget, 'kind'>): ElasticsearchIndexTarget {
-  return { kind: 'elasticsearch', ...target };
 }
 
 export class DefinitionError extends Error {

@@ -4,7 +4,6 @@ import {
   type PublicField,
   type PublicShape,
   pascalCase,
-  type ScalarKind,
   snakeCase,
 } from './public-shape.ts';
 
@@ -14,10 +13,50 @@ import {
  * reads from this; the engine its indexes.
  */
 
-/** Where the storage keeps a view, as far as the shape needs to know. */
-export type ShapeStorage =
-  | { readonly kind: 'postgres'; readonly columns?: ReadonlySet<string>; readonly document: boolean }
-  | { readonly kind: 'elasticsearch'; readonly properties: Readonly<Record<string, unknown>> };
+/**
+ * How a store keeps a view, as far as its public shape needs to know: where each field is
+ * stored and what the store can do with it. A store gives it with its targets (see
+ * `DocumentTarget.layout`); a SQL projection's view is laid out by `sqlViewLayout`.
+ */
+export interface ShapeStorage {
+  /** The store's name: the view's reads are that store's (the store registry's key). */
+  readonly store: string;
+  /** A document view: its one key field is the document id. */
+  readonly document: boolean;
+  /**
+   * Where a field is stored, and the stored field that filters and sorts it exactly; a string
+   * says why the store cannot serve it as declared.
+   */
+  place(
+    field: string,
+    declared: PublicField,
+    key: boolean,
+  ): { readonly stored: string; readonly exact: string } | string;
+  /** It cannot sort on its key: a unique sortable field breaks ties (`PublicShape.tieBreaker`). */
+  readonly needsTieBreaker: boolean;
+  /** It serves full-text search over declared fields. */
+  readonly searches: boolean;
+  /** It reads the pages of many parents at once (relations of kind many). */
+  readonly pagesRelations: boolean;
+  /** The document field that hides a document when false (Elasticsearch), if any. */
+  readonly visibleField?: string;
+}
+
+/**
+ * A PostgreSQL view of columns named as its fields (snake_case, or `stored`): a SQL
+ * projection's view, and the base of a document table's layout.
+ */
+export const sqlViewLayout: ShapeStorage = {
+  store: 'postgres',
+  document: false,
+  place: (field, declared) => {
+    const stored = declared.stored ?? snakeCase(field);
+    return { stored, exact: stored };
+  },
+  needsTieBreaker: false,
+  searches: false,
+  pagesRelations: true,
+};
 
 export interface DerivedField {
   readonly name: string;
@@ -36,7 +75,8 @@ export interface DerivedField {
 /** Everything the API derives names and reads from. */
 export interface DerivedView {
   readonly name: string;
-  readonly storage: ShapeStorage['kind'];
+  /** The store that keeps it (see `ShapeStorage.store`). */
+  readonly storage: string;
   readonly shape: PublicShape;
   readonly type: string;
   readonly listField: string;
@@ -46,8 +86,12 @@ export interface DerivedView {
   readonly fields: readonly DerivedField[];
   readonly key: readonly DerivedField[];
   readonly defaultOrder: readonly { field: DerivedField; direction: 'ASC' | 'DESC' }[];
-  /** Elasticsearch: the document field that hides a document when false. */
+  /** The document field that hides a document when false (Elasticsearch), if any. */
   readonly visibleField: string | undefined;
+  /** The field that breaks ties in every ordering, when the store cannot sort on the key. */
+  readonly tieBreaker: DerivedField | undefined;
+  /** Whether its store reads pages of many parents at once (relations of kind many). */
+  readonly pagesRelations: boolean;
 }
 
 export class PublicShapeError extends Error {
@@ -56,27 +100,12 @@ export class PublicShapeError extends Error {
 
 const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
 
-function esExact(properties: Readonly<Record<string, unknown>>, stored: string): string | undefined {
-  const mapping = properties[stored] as
-    | { type?: string; fields?: Record<string, { type?: string }> }
-    | undefined;
-  if (!mapping) return undefined;
-  if (mapping.type !== 'text') return stored;
-  const keyword = Object.entries(mapping.fields ?? {}).find(([, sub]) => sub.type === 'keyword');
-  return keyword ? `${stored}.${keyword[0]}` : undefined;
-}
-
 /**
  * Checks a shape against its storage and derives names and stored fields; throws a
  * PublicShapeError that names the view and the problem. Relations are checked when the API
  * sees every view (`checkRelations`).
  */
-export function deriveView(
-  name: string,
-  shape: PublicShape,
-  storage: ShapeStorage,
-  visibleField?: string,
-): DerivedView {
+export function deriveView(name: string, shape: PublicShape, storage: ShapeStorage): DerivedView {
   const fail = (problem: string): never => {
     throw new PublicShapeError(`view ${name}: ${problem}`);
   };
@@ -84,25 +113,9 @@ export function deriveView(
   if (!GRAPHQL_NAME.test(type)) fail(`type ${type} is not a GraphQL name`);
   const fields: DerivedField[] = Object.entries(shape.fields).map(([field, declared]) => {
     if (!GRAPHQL_NAME.test(field)) fail(`field ${field} is not a GraphQL name`);
-    const isKey = shape.key.includes(field);
-    let stored = declared.stored ?? (storage.kind === 'postgres' ? snakeCase(field) : field);
-    let exact = stored;
-    if (storage.kind === 'postgres') {
-      if (storage.document && isKey) stored = exact = 'id';
-      else if (storage.columns && !storage.columns.has(stored))
-        fail(`field ${field} has no column ${stored}`);
-    } else if (isKey) {
-      stored = exact = '_id';
-      if (declared.filterable || declared.sortable)
-        fail(`key ${field} is the document id: not filterable or sortable`);
-    } else {
-      if (!(stored in storage.properties)) fail(`field ${field} has no mapping ${stored}`);
-      const exactField = esExact(storage.properties, stored);
-      if (!exactField && (declared.filterable || declared.sortable)) {
-        fail(`field ${field} is filtered or sorted but ${stored} has no keyword mapping`);
-      }
-      exact = exactField ?? stored;
-    }
+    const placed = storage.place(field, declared, shape.key.includes(field));
+    if (typeof placed === 'string') return fail(placed);
+    const { stored, exact } = placed;
     const nullable = declared.nullable ?? false;
     const list = declared.list ?? false;
     if ((declared.sortable || declared.filterable) && list)
@@ -126,12 +139,11 @@ export function deriveView(
   if (shape.key.length === 0) fail('has no key');
   const key = shape.key.map((k) => field(k, 'key'));
   if (key.some((k) => k.nullable || k.list)) fail('a key field is nullable or a list');
-  if (storage.kind !== 'postgres' || storage.document) {
-    if (key.length !== 1) fail('a document view has one key field, the document id');
-  }
+  if (storage.document && key.length !== 1) fail('a document view has one key field, the document id');
   let tieBreaker: DerivedField | undefined;
-  if (storage.kind === 'elasticsearch') {
-    if (!shape.tieBreaker) fail('an Elasticsearch view declares a tieBreaker (unique, sortable)');
+  if (storage.needsTieBreaker) {
+    if (!shape.tieBreaker)
+      fail(`${storage.store} cannot sort on the key: the view declares a tieBreaker (unique, sortable)`);
     tieBreaker = field(shape.tieBreaker as string, 'tieBreaker');
   }
   const defaultOrder = (shape.order?.by ?? []).flatMap((term) =>
@@ -157,7 +169,7 @@ export function deriveView(
   }
   let searchField: string | undefined;
   if (shape.search) {
-    if (storage.kind !== 'elasticsearch') fail('full-text search needs an Elasticsearch view');
+    if (!storage.searches) fail('full-text search needs a view in a store that searches (Elasticsearch)');
     for (const [f, weight] of Object.entries(shape.search.fields)) {
       if (field(f, 'search').kind !== 'string') fail(`search field ${f} is not a string`);
       if (!(weight > 0)) fail(`search field ${f} has weight ${weight}`);
@@ -181,7 +193,7 @@ export function deriveView(
         : key.map((k) => ({ field: k, direction: 'ASC' as const }));
   return {
     name,
-    storage: storage.kind,
+    storage: storage.store,
     shape,
     type,
     listField,
@@ -191,16 +203,15 @@ export function deriveView(
     fields,
     key,
     defaultOrder: ordered,
-    visibleField,
+    visibleField: storage.visibleField,
+    tieBreaker,
+    pagesRelations: storage.pagesRelations,
   };
 }
 
 /** The tie-breaking terms appended to every ordering: the key fields (or an ES view's tie-breaker). */
 export function tieBreakers(view: DerivedView): readonly DerivedField[] {
-  if (view.storage === 'elasticsearch') {
-    return view.fields.filter((f) => f.name === view.shape.tieBreaker);
-  }
-  return view.key;
+  return view.tieBreaker ? [view.tieBreaker] : view.key;
 }
 
 /** Throws when a relation names an unknown view or field, or a `one` relation misses the key. */
@@ -230,93 +241,28 @@ export function checkRelations(views: readonly DerivedView[]): void {
 }
 
 /**
- * The indexes a PostgreSQL document table needs beyond its declared ones so that every
- * filterable or sortable field is served by an index (each one `(column, id)`, as the sink
- * creates them): as document keys, for `PostgresTableTarget.indexes`. A field already leading a
- * declared index needs none.
+ * The derived public view of a projection: its declared shape, else the default one its
+ * target gives (a PostgreSQL table's columns); undefined for a projection that has neither,
+ * which is projected but not served.
  */
-export function derivedIndexes(view: DerivedView, declared: readonly (readonly string[])[]): string[][] {
-  if (view.storage !== 'postgres') return [];
-  const leading = new Set(declared.map((columns) => snakeCase(columns[0] ?? '')));
-  return view.fields
-    .filter((f) => (f.filterable || f.sortable) && f.stored !== 'id' && !leading.has(f.stored))
-    .map((f) => [f.stored === snakeCase(f.name) ? f.name : f.stored]);
-}
-
-const COLUMN_KINDS: Readonly<Record<string, ScalarKind>> = {
-  text: 'string',
-  integer: 'int',
-  bigint: 'long',
-  boolean: 'boolean',
-  timestamptz: 'timestamp',
-};
-
-/**
- * The shape a PostgreSQL document projection gets when it declares none, from what its
- * definition already says: the document id as key, a field per column (jsonb columns are not
- * served), every field nullable (the columns do not say otherwise, so none is sortable), and
- * the columns that lead a declared index filterable.
- */
-export function defaultShape(
-  name: string,
-  columns: Readonly<Record<string, string>>,
-  indexes: readonly (readonly string[])[],
-): PublicShape {
-  const indexed = new Set(indexes.map((columns) => columns[0]));
-  const fields: Record<string, PublicField> = {
-    id: { kind: 'id', description: `The document id of the ${name} view.` },
-  };
-  for (const [field, type] of Object.entries(columns)) {
-    const kind = COLUMN_KINDS[type];
-    if (!kind || field === 'id') continue;
-    fields[field] = {
-      kind,
-      description: `${field} (column ${snakeCase(field)} of the ${name} view).`,
-      nullable: true,
-      ...(indexed.has(field) ? { filterable: true } : {}),
-    };
-  }
-  return {
-    description: `A row of the ${name} view (its shape derived from the definition's columns).`,
-    noun: { one: `${name} row`, many: `${name} rows` },
-    key: ['id'],
-    fields,
-  };
-}
-
-/**
- * The derived public view of a projection: its declared shape, else (a PostgreSQL document
- * projection) the default one; undefined for other projections that declare none, which are
- * projected but not served.
- */
-export function viewOf(projection: {
-  readonly name: string;
-  readonly kind: 'document' | 'sql';
-  readonly api?: PublicShape;
-  readonly target?: {
-    readonly kind: string;
-    readonly columns?: object;
-    readonly indexes?: readonly (readonly string[])[];
-    readonly properties?: object;
-    readonly visibleField?: string;
-  };
-}): DerivedView | undefined {
+export function viewOf<
+  P extends {
+    readonly name: string;
+    readonly kind: 'document' | 'sql';
+    readonly api?: PublicShape;
+    readonly target?: ShapeTarget;
+  },
+>(projection: P): DerivedView | undefined {
   const target = projection.kind === 'document' ? projection.target : undefined;
-  const columns = target?.kind === 'postgres' ? (target.columns as Record<string, string>) : undefined;
-  const api =
-    projection.api ?? (columns ? defaultShape(projection.name, columns, target?.indexes ?? []) : undefined);
+  const api = projection.api ?? target?.defaultShape?.(projection.name);
   if (!api) return undefined;
-  if (target?.kind === 'elasticsearch') {
-    return deriveView(
-      projection.name,
-      api,
-      { kind: 'elasticsearch', properties: (target.properties ?? {}) as Record<string, unknown> },
-      target.visibleField,
-    );
-  }
-  return deriveView(projection.name, api, {
-    kind: 'postgres',
-    document: projection.kind === 'document',
-    ...(columns ? { columns: new Set(Object.keys(columns).map(snakeCase)) } : {}),
-  });
+  return deriveView(projection.name, api, target ? target.layout(api) : sqlViewLayout);
+}
+
+/** What a target says of the views kept in it (see `DocumentTarget`). */
+export interface ShapeTarget {
+  /** How the store lays out `shape`. */
+  layout(shape: PublicShape): ShapeStorage;
+  /** The public shape of a view that declares none; undefined: it is not served. */
+  defaultShape?(name: string): PublicShape | undefined;
 }

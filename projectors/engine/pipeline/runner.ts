@@ -1,63 +1,20 @@
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import type { Elasticsearch } from '../../../shared/clients/elasticsearch.ts';
 import { streamHeads } from '../../../shared/clients/jetstream-streams.ts';
-import type { Pool } from '../../../shared/clients/postgres.ts';
-import type { PullBudget } from '../../../shared/clients/pull-budget.ts';
-import type { Contract } from '../../../shared/events/contract.ts';
-import type { Streams } from '../../../shared/events/streams.ts';
 import type { Logger } from '../../../shared/log.ts';
 import { type Checkpoint, readCheckpoint } from '../commit/checkpoint-store.ts';
 import type { Projection } from '../definition/define.ts';
-import { type HeldFence, LeaseLostError, StoreAheadError } from '../leases/lease.ts';
+import { LeaseLostError, StoreAheadError } from '../leases/lease.ts';
 import { poisonCode } from '../poison/classification.ts';
 import { type DeadLetter, deadLetterOf, skippedPositions } from '../poison/dead-letters.ts';
-import { cutAtPoison, isolatePoison, isPoison, type PoisonPolicy } from '../poison/isolation.ts';
-import type { BatchLimits } from '../source/batcher.ts';
+import { cutAtPoison, type IsolationPolicy, isolatePoison, isPoison } from '../poison/isolation.ts';
 import { openSources } from '../source/open-sources.ts';
 import { type RawMessage, StreamGapError } from '../source/ordered-source.ts';
 import { checkSources } from '../source/stream-checks.ts';
-import type { StatusReporter } from '../status/reporter.ts';
+import type { ProjectionProgress, StatusReporter } from '../status/reporter.ts';
 import { backoffMs, isTransient, sleep } from '../support/retry.ts';
 import { inBatchSpan } from './batch-span.ts';
 import { decodeBatch, typeOf } from './decode.ts';
-import type { BatchWriter, PreparedBatch } from './writer.ts';
-
-export interface RunnerDeps {
-  readonly js: JetStreamClient;
-  readonly jsm: JetStreamManager;
-  readonly pool: Pool;
-  readonly es: Elasticsearch;
-  readonly streams: Streams;
-  readonly log: Logger;
-  readonly batch: BatchLimits;
-  /** The NATS connection's pull budget, shared by the stream readers of every projection. */
-  readonly pullBudget: PullBudget;
-  readonly contract: Contract;
-  /**
-   * How long a retired generation's storage outlives the switch: the longest a query may run,
-   * so searches that started on it before the switch finish before it is dropped.
-   */
-  readonly retireGraceMs: number;
-}
-
-/** What operators ask of a generation while it runs, as its runner sees it (see control/operator-requests.ts). */
-export interface RunnerControl {
-  /** Acts on what was asked before a life of the sources starts (dead letters to retry). */
-  beforeStart(): Promise<void>;
-  /** Resolves once an operator asks the halted generation to resume, or `signal` aborts. */
-  waitForResume(signal: AbortSignal): Promise<void>;
-  /** A signal that aborts when an operator asks the running generation to resume; `close` stops watching. */
-  watchResume(): { readonly signal: AbortSignal; close(): void };
-}
-
-/** One generation as its runner drives it: how batches are written, who hears of them, who may stop them. */
-export interface RunnerParts {
-  readonly writer: BatchWriter;
-  readonly status: StatusReporter;
-  readonly control: RunnerControl;
-  /** The owner's fence; undefined when one process runs the generation alone (tests, benchmarks). */
-  readonly fence?: HeldFence;
-}
+import type { PipelineDeps, RunnerParts } from './runner-parts.ts';
+import type { PreparedBatch } from './writer.ts';
 
 /** A decoded and folded batch, waiting for its turn to commit. */
 interface PreparedStep {
@@ -97,37 +54,22 @@ export class ProjectionRunner {
   constructor(
     private readonly projection: Projection,
     private readonly parts: RunnerParts,
-    private readonly deps: RunnerDeps,
+    private readonly deps: PipelineDeps,
   ) {
     this.log = deps.log.child({ projection: projection.name, generation: parts.status.generation });
   }
 
-  get name(): string {
-    return this.projection.name;
-  }
-
-  get writer(): BatchWriter {
-    return this.parts.writer;
-  }
-
+  /** What this runner reports: status, positions, lag and counts (read by metrics and tests). */
   get status(): StatusReporter {
     return this.parts.status;
   }
 
-  get progress() {
+  get progress(): ProjectionProgress {
     return this.parts.status.progress;
-  }
-
-  get role() {
-    return this.parts.status.role;
   }
 
   get generation(): number {
     return this.parts.status.generation;
-  }
-
-  eventsPerSecond(): number {
-    return this.parts.status.eventsPerSecond();
   }
 
   async run(signal: AbortSignal): Promise<void> {
@@ -138,7 +80,8 @@ export class ProjectionRunner {
     while (!signal.aborted) {
       try {
         if (!prepared) {
-          await this.writer.ensureStorage(status.role);
+          await this.parts.storage.ensure(status.role);
+          await this.parts.writer.start();
           prepared = true;
         }
         await control.beforeStart();
@@ -255,7 +198,7 @@ export class ProjectionRunner {
     }
   }
 
-  private policy(): PoisonPolicy {
+  private policy(): IsolationPolicy {
     return { halt: (this.projection.onPoison ?? 'skip') === 'halt', suspect: this.suspect };
   }
 
@@ -264,7 +207,7 @@ export class ProjectionRunner {
     const { contract } = this.deps;
     const handles = new Set<string>(this.projection.handles);
     const { events, indexOf, poison } = decodeBatch(batch, { contract, handles, skipped: this.skipped });
-    let prepared = await this.writer.prepare(events);
+    let prepared = await this.parts.writer.prepare(events);
     for (const { event, error } of prepared.failures) {
       const index = indexOf.get(event) as number;
       const raw = batch[index] as RawMessage;
@@ -272,7 +215,7 @@ export class ProjectionRunner {
     }
     const cut = cutAtPoison(batch, poison, this.policy().halt);
     if (cut.halt)
-      prepared = await this.writer.prepare(events.filter((e) => (indexOf.get(e) as number) < cut.at));
+      prepared = await this.parts.writer.prepare(events.filter((e) => (indexOf.get(e) as number) < cut.at));
     return { batch, applied: cut.applied, deadLetters: cut.deadLetters, prepared, halt: cut.halt };
   }
 
@@ -308,7 +251,7 @@ export class ProjectionRunner {
             message,
             typeOf(raw, this.deps.contract),
           );
-          const prepared = await this.writer.prepare([]);
+          const prepared = await this.parts.writer.prepare([]);
           const applied = poison.halt ? [] : part;
           return () =>
             this.commitOnce({ batch: part, applied, deadLetters: [letter], prepared, halt: poison.halt });
@@ -321,8 +264,10 @@ export class ProjectionRunner {
 
   /** Commits a prepared batch once, in its trace span; true when it halts the projection. */
   private commitOnce(step: PreparedStep): Promise<boolean> {
-    const { name, generation } = this;
-    return inBatchSpan(name, generation, this.progress.positions, step.applied, () => this.commitStep(step));
+    const { generation } = this;
+    return inBatchSpan(this.projection.name, generation, this.progress.positions, step.applied, () =>
+      this.commitStep(step),
+    );
   }
 
   private async commitStep({ applied, deadLetters, prepared, halt }: PreparedStep): Promise<boolean> {

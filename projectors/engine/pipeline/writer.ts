@@ -2,11 +2,10 @@ import type { PoolClient } from '../../../shared/clients/postgres.ts';
 import type { AnyEvent } from '../../../shared/events/event-type.ts';
 import type { CheckpointMove } from '../commit/unit-of-work.ts';
 import type { DocumentProjection } from '../definition/define.ts';
-import type { GenerationRole } from '../generations/generations.ts';
 import { DocumentCache } from './document-cache.ts';
+import type { DocumentStore } from './document-store.ts';
 import { documentKeys, type FoldFailure, foldBatch, lookupKeys, type Stored } from './fold.ts';
 import { KeyFilter } from './key-filter.ts';
-import type { DocumentSink } from './sink.ts';
 
 export type { CheckpointMove } from '../commit/unit-of-work.ts';
 
@@ -24,29 +23,17 @@ export interface PreparedBatch {
   commit(move: CheckpointMove): Promise<void>;
 }
 
-/** How the runner applies batches to one generation of a projection, whatever its kind and target. */
+/**
+ * How the runner applies batches to one generation of a projection, whatever its kind and
+ * store. Storage (creating it, the switch, dropping it) is the store's, not the writer's.
+ */
 export interface BatchWriter {
   /**
-   * Creates the generation's storage (a live generation's public name is made to point at it)
-   * and looks at what it holds; called once by the owner before its first batch.
+   * Forgets whatever the writer knew and looks at what the generation holds; called by the
+   * owner before its first batch, after the storage is ensured (and again after it was
+   * dropped and created anew).
    */
-  ensureStorage(role: GenerationRole): Promise<void>;
-  /**
-   * Readies a building generation to serve (an Elasticsearch index refreshes from now on),
-   * before the switch's transaction opens: nothing slow runs while it holds the catalog.
-   */
-  prepareSwitch(): Promise<void>;
-  /** Points the public name at this generation inside the switch's transaction (PostgreSQL views). */
-  publish(tx: PoolClient): Promise<void>;
-  /**
-   * Points the public name at this generation in stores that cannot join the switch's
-   * transaction (an Elasticsearch alias): after it commits, and again whenever an owner starts
-   * or recovers, so a crash between the two halves is repaired and the alias always ends up
-   * where the catalog says. Idempotent; a no-op for PostgreSQL.
-   */
-  expose(): Promise<void>;
-  /** Removes the generation's storage (after it was retired). */
-  drop(): Promise<void>;
+  start(): Promise<void>;
   /** Loads and folds what `events` change without writing anything; may be called again with fewer events. */
   prepare(events: readonly AnyEvent[]): Promise<PreparedBatch>;
 }
@@ -56,7 +43,7 @@ const CACHED_DOCUMENTS = 20_000;
 
 /**
  * Applies a document projection: load lookups, load documents, fold in memory, hand the
- * documents to the sink (before the batch's transaction, or inside it) and commit the unit of
+ * documents to the store (before the batch's transaction, or inside it) and commit the unit of
  * work. Recently used documents stay cached, so a batch only loads what it has not seen.
  *
  * The runner prepares the next batch while the previous one commits. What a committing batch
@@ -73,7 +60,7 @@ const CACHED_DOCUMENTS = 20_000;
  */
 export function documentWriter<Doc extends object, L>(
   projection: DocumentProjection<Doc, AnyEvent, L>,
-  sink: DocumentSink<Doc, L>,
+  store: DocumentStore<Doc, L>,
   unitOfWork: UnitOfWork,
 ): BatchWriter {
   // Null marks a key the store does not hold.
@@ -130,7 +117,7 @@ export function documentWriter<Doc extends object, L>(
       keys,
       inFlight.lookups,
       lookupCache,
-      sink.lookups.load.bind(sink.lookups),
+      store.lookups.load.bind(store.lookups),
       null,
     );
     // A record deleted by a committing batch is absent too.
@@ -140,19 +127,14 @@ export function documentWriter<Doc extends object, L>(
 
   // A document deleted by a committing batch stays: its positions still count.
   const loadDocs = (keys: readonly string[]) =>
-    readThrough(keys, inFlight.docs, docCache, sink.load.bind(sink), ABSENT);
+    readThrough(keys, inFlight.docs, docCache, store.load.bind(store), ABSENT);
 
   return {
-    async ensureStorage(role) {
+    async start() {
       // Once before the first batch, or again after the storage was dropped (a restart).
       forgetAll();
-      await sink.ensureStorage(role);
-      written = (await sink.isEmpty()) ? new KeyFilter() : undefined;
+      written = (await store.isEmpty()) ? new KeyFilter() : undefined;
     },
-    prepareSwitch: () => sink.prepareSwitch(),
-    publish: (tx) => sink.publish(tx),
-    expose: () => sink.expose(),
-    drop: () => sink.drop(),
     async prepare(events) {
       const preparedAt = epoch;
       const lookups = await loadLookups(lookupKeys(projection, events));
@@ -176,7 +158,7 @@ export function documentWriter<Doc extends object, L>(
           // What a load would return once this commit is in (positions only where stored).
           const committed = new Map<string, Stored<Doc>>();
           for (const [key, stored] of folded.docs) {
-            committed.set(key, sink.keepsPositions ? stored : { doc: stored.doc, positions: {} });
+            committed.set(key, store.keepsPositions ? stored : { doc: stored.doc, positions: {} });
           }
           // Registered before the first await: the next batch is prepared meanwhile.
           for (const [key, stored] of committed) inFlight.docs.set(key, stored);
@@ -185,10 +167,10 @@ export function documentWriter<Doc extends object, L>(
           for (const key of folded.docs.keys()) written?.add(key);
           for (const key of folded.lookups.keys()) written?.add(key);
           try {
-            await sink.writeBefore(folded.docs);
+            await store.writeBefore?.(folded.docs);
             await unitOfWork(move, async (tx) => {
-              await sink.writeWithin(tx, folded.docs);
-              await sink.lookups.write(tx, folded.lookups);
+              await store.writeWithin?.(tx, folded.docs);
+              await store.lookups.write(tx, folded.lookups);
             });
           } catch (error) {
             // Whatever the store holds now (a refused document, a half-written bulk, another

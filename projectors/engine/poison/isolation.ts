@@ -2,7 +2,7 @@ import { isTransient } from '../support/retry.ts';
 import { isDataDependent } from './classification.ts';
 
 /** How a projection treats poison: halt at it or skip it, and whether any lasting failure counts. */
-export interface PoisonPolicy {
+export interface IsolationPolicy {
   /** The projection halts at a poison event (`onPoison: 'halt'`) instead of skipping it. */
   readonly halt: boolean;
   /**
@@ -14,7 +14,7 @@ export interface PoisonPolicy {
 }
 
 /** Whether a failed commit is the batch's fault (find the event) rather than the stores' (retry it whole). */
-export function isPoison(error: unknown, policy: PoisonPolicy): boolean {
+export function isPoison(error: unknown, policy: IsolationPolicy): boolean {
   return isDataDependent(error) || (policy.suspect && !isTransient(error));
 }
 
@@ -64,7 +64,7 @@ export async function isolatePoison<M>(
   batch: readonly M[],
   failure: unknown,
   attempt: CommitAttempt<M>,
-  policy: PoisonPolicy,
+  policy: IsolationPolicy,
 ): Promise<Isolation<M>> {
   const committed: (readonly M[])[] = [];
   const poison: PoisonFound<M>[] = [];

@@ -1,7 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { ProjectionHost } from '../control/host.ts';
-import type { ProjectionRunner } from '../pipeline/runner.ts';
-import type { ProjectionState } from './reporter.ts';
+import type { ProjectionState, StatusReporter } from './reporter.ts';
 
 const STATES: readonly ProjectionState[] = [
   'standby',
@@ -35,14 +33,22 @@ function within<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
   return Promise.race([promise.catch(() => fallback), timeout]).finally(() => clearTimeout(timer));
 }
 
-const labels = (r: ProjectionRunner) => ({
+/** What the metrics read of a projector process: what it owns, and what its generations report. */
+export interface ProjectorProcess {
+  /** The projections it is responsible for, and whether it owns each one now. */
+  readonly ownership: readonly { readonly name: string; readonly owned: boolean }[];
+  /** The reporters of the generations it runs now. */
+  readonly reporters: readonly StatusReporter[];
+}
+
+const labels = (r: StatusReporter) => ({
   projection: r.name,
   generation: String(r.generation),
   role: r.role,
 });
 
 /**
- * The projector's Prometheus metrics, read from the host's runners at each scrape; lag in
+ * The projector's Prometheus metrics, read from what its generations report at each scrape; lag in
  * seconds and stalls from `readStatus` (stored checkpoints and message times, as `vista status`
  * shows them). Every per-generation series carries `generation` (its number) and `role` (live
  * or building), so a rebuild's runner never mixes with the live one's. Gauges are rebuilt at
@@ -55,7 +61,7 @@ const labels = (r: ProjectionRunner) => ({
  */
 export function registerProjectionMetrics(
   registry: Registry,
-  host: ProjectionHost,
+  host: ProjectorProcess,
   readStatus?: () => Promise<readonly StoredStatus[]>,
 ): void {
   let cached: { at: number; read: Promise<readonly StoredStatus[]> } | undefined;
@@ -87,7 +93,7 @@ export function registerProjectionMetrics(
     registers,
     collect() {
       this.reset();
-      for (const r of host.runners) {
+      for (const r of host.reporters) {
         for (const state of STATES) this.set({ ...labels(r), state }, r.progress.state === state ? 1 : 0);
       }
     },
@@ -99,7 +105,7 @@ export function registerProjectionMetrics(
     registers,
     collect() {
       this.reset();
-      for (const r of host.runners) {
+      for (const r of host.reporters) {
         for (const [stream, position] of Object.entries(r.progress.positions))
           this.set({ ...labels(r), stream }, position ?? 0);
       }
@@ -112,7 +118,7 @@ export function registerProjectionMetrics(
     registers,
     collect() {
       this.reset();
-      for (const r of host.runners) {
+      for (const r of host.reporters) {
         for (const [stream, pending] of Object.entries(r.progress.pending))
           this.set({ ...labels(r), stream }, pending ?? 0);
       }
@@ -158,7 +164,7 @@ export function registerProjectionMetrics(
     registers,
     collect() {
       this.reset();
-      for (const r of host.runners) this.set(labels(r), r.eventsPerSecond());
+      for (const r of host.reporters) this.set(labels(r), r.eventsPerSecond());
     },
   });
   counterFrom(registry, host, {
@@ -181,17 +187,17 @@ export function registerProjectionMetrics(
  */
 function counterFrom(
   registry: Registry,
-  host: ProjectionHost,
-  spec: { name: string; help: string; count: (r: ProjectionRunner) => number },
+  host: ProjectorProcess,
+  spec: { name: string; help: string; count: (r: StatusReporter) => number },
 ): void {
-  const seen = new WeakMap<ProjectionRunner, number>();
+  const seen = new WeakMap<StatusReporter, number>();
   new Counter({
     name: spec.name,
     help: spec.help,
     labelNames: ['projection', 'generation'],
     registers: [registry],
     collect() {
-      for (const r of host.runners) {
+      for (const r of host.reporters) {
         const count = spec.count(r);
         const grown = count - (seen.get(r) ?? 0);
         seen.set(r, count);

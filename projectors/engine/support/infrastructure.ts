@@ -8,7 +8,6 @@ import type { Config } from '../../../shared/config.ts';
 import type { Contract } from '../../../shared/events/contract.ts';
 import { type Streams, streamsFor } from '../../../shared/events/streams.ts';
 import type { Logger } from '../../../shared/log.ts';
-import type { RunnerDeps } from '../pipeline/runner.ts';
 import { migrate } from './migrations.ts';
 
 export interface Infrastructure {
@@ -72,26 +71,5 @@ export async function openInfrastructure(
       await pool.end();
       await es.close();
     },
-  };
-}
-
-/** What every projection runner needs, from the configuration and the open connections. */
-export function runnerDeps(config: Config, infrastructure: Infrastructure, log: Logger): RunnerDeps {
-  return {
-    js: infrastructure.nats.js,
-    jsm: infrastructure.nats.jsm,
-    pool: infrastructure.pool,
-    es: infrastructure.es,
-    streams: infrastructure.streams,
-    log,
-    batch: {
-      maxSize: config.BATCH_SIZE,
-      maxBytes: config.BATCH_MAX_BYTES,
-      idleMs: config.BATCH_IDLE_MS,
-      maxWaitMs: config.BATCH_MAX_WAIT_MS,
-    },
-    pullBudget: infrastructure.pullBudget,
-    contract: infrastructure.contract,
-    retireGraceMs: config.QUERY_TIMEOUT_MS,
   };
 }

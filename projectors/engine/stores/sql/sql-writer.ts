@@ -1,16 +1,11 @@
-import { ident, inTransaction, type Pool } from '../../../../shared/clients/postgres.ts';
+import type { Pool } from '../../../../shared/clients/postgres.ts';
 import type { AnyEvent } from '../../../../shared/events/event-type.ts';
 import { commitUnitOfWork } from '../../commit/unit-of-work.ts';
 import type { SqlContext, SqlProjection } from '../../definition/define.ts';
 import type { Fence } from '../../leases/lease.ts';
 import type { BatchWriter } from '../../pipeline/writer.ts';
 import { ViewCodeError } from '../../poison/classification.ts';
-import { replaceView } from '../postgres/table.ts';
-
-/** `<view>__g<N>__<table>`: one of a SQL projection's tables in one generation. */
-export function sqlProjectionTable(name: string, generation: number, table: string): string {
-  return `${name}__g${generation}__${table}`;
-}
+import { sqlTables } from './sql-storage.ts';
 
 /**
  * Applies a SQL projection: its handler's statements run inside the engine's unit of work,
@@ -22,29 +17,10 @@ export function sqlWriter(
   generation: number,
   fence: Fence | undefined,
 ): BatchWriter {
-  const table = (name: string) => ident(sqlProjectionTable(projection.name, generation, name));
+  const table = sqlTables(projection, generation);
   return {
-    async ensureStorage(role) {
-      await inTransaction(pool, async (tx) => {
-        await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
-          `vista:storage:${projection.name}:${generation}`,
-        ]);
-        for (const statement of projection.tables(table)) await tx.query(statement);
-        if (role === 'live') await replaceView(tx, projection.name, projection.view(table));
-      });
-    },
-    prepareSwitch: () => Promise.resolve(),
-    publish: (tx) => replaceView(tx, projection.name, projection.view(table)),
-    // The view was replaced inside the switch's transaction: nothing outside it to point.
-    expose: () => Promise.resolve(),
-    async drop() {
-      const prefix = sqlProjectionTable(projection.name, generation, '');
-      const { rows } = await pool.query<{ tablename: string }>(
-        'SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND starts_with(tablename, $1)',
-        [prefix],
-      );
-      for (const { tablename } of rows) await pool.query(`DROP TABLE IF EXISTS ${ident(tablename)}`);
-    },
+    // Nothing is cached: the handler reads what it needs inside each commit's transaction.
+    start: () => Promise.resolve(),
     async prepare(events: readonly AnyEvent[]) {
       return {
         failures: [],

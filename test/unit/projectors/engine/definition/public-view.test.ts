@@ -5,10 +5,12 @@ import {
   pascalCase,
 } from '../../../../../projectors/engine/definition/public-shape.ts';
 import {
-  derivedIndexes,
   deriveView,
+  sqlViewLayout,
   tieBreakers,
 } from '../../../../../projectors/engine/definition/public-view.ts';
+import { elasticsearchLayout } from '../../../../../projectors/engine/stores/elasticsearch/target.ts';
+import { postgresLayout } from '../../../../../projectors/engine/stores/postgres/target.ts';
 
 const shape = (overrides: Partial<PublicShape> = {}): PublicShape => ({
   description: 'Sales.',
@@ -22,7 +24,7 @@ const shape = (overrides: Partial<PublicShape> = {}): PublicShape => ({
   },
   ...overrides,
 });
-const sql = { kind: 'postgres', document: false } as const;
+const sql = sqlViewLayout;
 
 describe('public shapes', () => {
   it('names a view the way GraphQL clients expect', () => {
@@ -97,7 +99,7 @@ describe('public shapes', () => {
   });
 
   it('checks fields against a document table and an Elasticsearch mapping', () => {
-    const doc = { kind: 'postgres', document: true, columns: new Set(['customer_id']) } as const;
+    const doc = postgresLayout(new Set(['customer_id']));
     const orders = shape({
       key: ['id'],
       fields: {
@@ -113,13 +115,10 @@ describe('public shapes', () => {
         doc,
       ),
     ).toThrow(/no column total/);
-    const es = {
-      kind: 'elasticsearch',
-      properties: {
-        name: { type: 'text', fields: { keyword: { type: 'keyword' } } },
-        body: { type: 'text' },
-      },
-    } as const;
+    const es = elasticsearchLayout({
+      name: { type: 'text', fields: { keyword: { type: 'keyword' } } },
+      body: { type: 'text' },
+    });
     const products = shape({
       key: ['id'],
       tieBreaker: 'name',
@@ -146,24 +145,5 @@ describe('public shapes', () => {
       ),
     ).toThrow(/no keyword mapping/);
     expect(() => deriveView('products', { ...products, tieBreaker: undefined }, es)).toThrow(/tieBreaker/);
-  });
-
-  it('indexes the filterable and sortable columns no declared index leads with', () => {
-    const doc = { kind: 'postgres', document: true } as const;
-    const view = deriveView(
-      'orders',
-      shape({
-        key: ['id'],
-        fields: {
-          id: { kind: 'id', description: 'Id.', filterable: true },
-          customerId: { kind: 'id', description: 'c', filterable: true },
-          totalCents: { kind: 'long', description: 't', sortable: true },
-          placedAt: { kind: 'timestamp', description: 'p', sortable: true },
-          lineCount: { kind: 'int', description: 'l' },
-        },
-      }),
-      doc,
-    );
-    expect(derivedIndexes(view, [['customerId', 'placedAt']])).toEqual([['totalCents'], ['placedAt']]);
   });
 });

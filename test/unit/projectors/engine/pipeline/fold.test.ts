@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { shop } from '../../../../../examples/shop/contract.ts';
-import {
-  defineDocumentProjection,
-  postgresTable,
-} from '../../../../../projectors/engine/definition/define.ts';
+import { defineDocumentProjection } from '../../../../../projectors/engine/definition/define.ts';
 import { foldBatch, type Stored } from '../../../../../projectors/engine/pipeline/fold.ts';
+import { postgresTable } from '../../../../../projectors/engine/stores/postgres/target.ts';
 import type { AnyEvent } from '../../../../../shared/events/event-type.ts';
 import { event } from '../../../../support/shop/events.ts';
 

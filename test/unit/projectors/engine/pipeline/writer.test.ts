@@ -1,17 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
 import { shop } from '../../../../../examples/shop/contract.ts';
-import {
-  defineDocumentProjection,
-  postgresTable,
-} from '../../../../../projectors/engine/definition/define.ts';
+import type { CheckpointMove } from '../../../../../projectors/engine/commit/unit-of-work.ts';
+import { defineDocumentProjection } from '../../../../../projectors/engine/definition/define.ts';
+import type { DocumentStore } from '../../../../../projectors/engine/pipeline/document-store.ts';
 import type { Stored } from '../../../../../projectors/engine/pipeline/fold.ts';
-import type { DocumentSink } from '../../../../../projectors/engine/pipeline/sink.ts';
-import {
-  type CheckpointMove,
-  documentWriter,
-  type UnitOfWork,
-} from '../../../../../projectors/engine/pipeline/writer.ts';
+import { documentWriter, type UnitOfWork } from '../../../../../projectors/engine/pipeline/writer.ts';
 import { DocumentRefusedError } from '../../../../../projectors/engine/poison/classification.ts';
+import { postgresTable } from '../../../../../projectors/engine/stores/postgres/target.ts';
 import type { AnyEvent } from '../../../../../shared/events/event-type.ts';
 import { event } from '../../../../support/shop/events.ts';
 
@@ -48,13 +43,8 @@ function memorySink<L = never>(initial: Record<string, Stock> = {}, records: Rec
   const pending: { finish: (refused?: string[]) => void; fail: (error: Error) => void }[] = [];
   /** While set, loads answer from what the store held when they were asked, once it resolves. */
   const gate: { until?: Promise<void> } = {};
-  const sink: DocumentSink<Stock, L> = {
+  const sink: DocumentStore<Stock, L> = {
     keepsPositions: false,
-    ensureStorage: async () => undefined,
-    prepareSwitch: async () => undefined,
-    publish: async () => undefined,
-    expose: async () => undefined,
-    drop: async () => undefined,
     isEmpty: async () => rows.size === 0,
     async load(keys) {
       loads.push([...keys]);
@@ -82,7 +72,6 @@ function memorySink<L = never>(initial: Record<string, Stock> = {}, records: Rec
           fail: reject,
         });
       }),
-    writeWithin: async () => undefined,
   };
   return { sink, rows, loads, pending, gate };
 }
@@ -95,7 +84,7 @@ describe('documentWriter', () => {
   it('folds the next batch on top of one that is still committing', async () => {
     const store = memorySink({ p1: { total: 10 } });
     const writer = documentWriter(erased, store.sink, noTransaction);
-    await writer.ensureStorage('live');
+    await writer.start();
     const first = await writer.prepare([adjust('p1', 5)]);
     const committing = first.commit(move);
     const second = await writer.prepare([adjust('p1', 1)]);
@@ -111,7 +100,7 @@ describe('documentWriter', () => {
   it('loads nothing it knows is absent, when its generation started empty', async () => {
     const store = memorySink();
     const writer = documentWriter(erased, store.sink, noTransaction);
-    await writer.ensureStorage('building');
+    await writer.start();
     const batch = await writer.prepare([adjust('p1', 1), adjust('p2', 2)]);
     const done = batch.commit(move);
     store.pending[0]?.finish();
@@ -123,7 +112,7 @@ describe('documentWriter', () => {
   it('after a failed commit reads the store again, and from the store, not from what failed', async () => {
     const store = memorySink();
     const writer = documentWriter(erased, store.sink, noTransaction);
-    await writer.ensureStorage('building');
+    await writer.start();
     const failing = (await writer.prepare([adjust('p1', 1)])).commit(move);
     store.pending[0]?.fail(new Error('connection lost'));
     await expect(failing).rejects.toThrow('connection lost');
@@ -139,7 +128,7 @@ describe('documentWriter', () => {
   it('marks a batch prepared during a commit stale when that commit had a document refused', async () => {
     const store = memorySink({ p1: { total: 10 } });
     const writer = documentWriter(erased, store.sink, noTransaction);
-    await writer.ensureStorage('live');
+    await writer.start();
     const committing = (await writer.prepare([adjust('p1', 5)])).commit(move);
     const next = await writer.prepare([adjust('p1', 1)]);
     store.pending[0]?.finish(['p1']);
@@ -156,7 +145,7 @@ describe('documentWriter', () => {
   it('a load in flight when a failed commit clears the cache does not refill it', async () => {
     const store = memorySink({ p0: { total: 1 } });
     const writer = documentWriter(erased, store.sink, noTransaction);
-    await writer.ensureStorage('live');
+    await writer.start();
     const failing = (await writer.prepare([adjust('p0', 1)])).commit(move);
     let release: () => void = () => undefined;
     store.gate.until = new Promise<void>((resolve) => {
@@ -203,7 +192,7 @@ describe('documentWriter', () => {
       { o1: { productId: 'kettle' } },
     );
     const writer = documentWriter(reserved as never, store.sink, noTransaction);
-    await writer.ensureStorage('live');
+    await writer.start();
     const batch = await writer.prepare([
       event('orders.order_placed.v1', {
         orderId: 'o1',

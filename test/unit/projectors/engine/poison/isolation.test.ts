@@ -3,12 +3,12 @@ import { DocumentRefusedError } from '../../../../../projectors/engine/poison/cl
 import {
   type CommitAttempt,
   cutAtPoison,
+  type IsolationPolicy,
   isolatePoison,
-  type PoisonPolicy,
 } from '../../../../../projectors/engine/poison/isolation.ts';
 
-const SKIP: PoisonPolicy = { halt: false, suspect: false };
-const HALT: PoisonPolicy = { halt: true, suspect: false };
+const SKIP: IsolationPolicy = { halt: false, suspect: false };
+const HALT: IsolationPolicy = { halt: true, suspect: false };
 
 /** A value a column cannot take (SQLSTATE 22003): the batch's fault. */
 const outOfRange = () => Object.assign(new Error('numeric field overflow'), { code: '22003' });

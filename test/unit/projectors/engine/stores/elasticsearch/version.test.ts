@@ -3,7 +3,7 @@ import {
   epochOfVersion,
   MAX_POSITION_TOTAL,
   versionOf,
-} from '../../../../../../projectors/engine/stores/elasticsearch/search-index.ts';
+} from '../../../../../../projectors/engine/stores/elasticsearch/version.ts';
 
 describe('an Elasticsearch document version', () => {
   it('orders by epoch first: a newer owner wins whatever positions either holds', () => {

@@ -1,18 +1,20 @@
 import type { Elasticsearch } from '../../../../shared/clients/elasticsearch.ts';
 import { inTransaction, type Pool } from '../../../../shared/clients/postgres.ts';
 import type { Logger } from '../../../../shared/log.ts';
-import { elasticsearchAlias } from '../../../../shared/read-model-names.ts';
 import type { Checkpoint } from '../../commit/checkpoint-store.ts';
 import { LookupStore } from '../../commit/lookup-store.ts';
-import type { ElasticsearchIndexTarget } from '../../definition/define.ts';
 import type { GenerationRole } from '../../generations/generations.ts';
 import { LeaseLostError, StoreAheadError } from '../../leases/lease.ts';
+import type { DocumentStore } from '../../pipeline/document-store.ts';
 import type { Stored } from '../../pipeline/fold.ts';
-import type { DocumentSink } from '../../pipeline/sink.ts';
 import { DocumentRefusedError } from '../../poison/classification.ts';
 import { CircuitBreaker } from '../../support/circuit-breaker.ts';
 import { backoffMs, sleep } from '../../support/retry.ts';
-import { generationTable } from '../postgres/table.ts';
+import { everyGeneration, generationName, lookupTable } from '../generation-names.ts';
+import type { GenerationStorage } from '../store.ts';
+import { elasticsearchAlias } from './alias.ts';
+import type { ElasticsearchIndexTarget } from './target.ts';
+import { epochOfVersion, versionOf } from './version.ts';
 
 /** Item statuses of a bulk response worth another try: overload and shard trouble. */
 const RETRYABLE_ITEM_STATUS = new Set([429, 500, 502, 503, 504]);
@@ -78,41 +80,6 @@ export class ElasticsearchUnavailableError extends Error {
   }
 }
 
-/** Bits of an external version below the epoch: room for a total of positions up to about 1.1 × 10^12. */
-const POSITION_BITS = 40n;
-/**
- * Largest total of positions a version can carry; kept 2^12 under 2^40 so that the epoch read
- * back from a version parsed as a JavaScript number (exact to 2^9 at 2^62) is never off by one.
- */
-export const MAX_POSITION_TOTAL = 2 ** 40 - 2 ** 12;
-/** Largest epoch a version can carry (a take-over a second for 130 years fits). */
-const MAX_EPOCH = 2 ** 22 - 1;
-
-/**
- * A document's external version: the owner's lease epoch in the high bits, the total of the
- * positions the document has absorbed in the low ones. Within one epoch there is one writer,
- * whose documents' totals grow exactly when they absorb events: a write holding anything new
- * wins, a replayed write (nothing new) loses with a 409. Across epochs the newer owner always
- * wins: a stale owner (paused, cut off, frozen) whose bulk arrives late loses to anything the
- * new owner wrote, whatever positions it holds. (The total alone was no such version: owner A
- * holding {CATALOG 1, ORDERS 300} = 301 beat a newer owner's {CATALOG 2} = 2 and erased it.)
- * A string, since it passes 2^53: it is written into the bulk body as a JSON number.
- */
-export function versionOf(epoch: number, positions: Checkpoint): string {
-  const total = Object.values(positions).reduce<number>((sum, position) => sum + (position ?? 0), 0);
-  if (total > MAX_POSITION_TOTAL || epoch > MAX_EPOCH) {
-    throw new Error(
-      `a document's positions total ${total} (epoch ${epoch}) exceeds what an Elasticsearch version can hold (${MAX_POSITION_TOTAL}, epoch ${MAX_EPOCH})`,
-    );
-  }
-  return ((BigInt(epoch) << POSITION_BITS) + BigInt(total)).toString();
-}
-
-/** The epoch a stored version was written with. */
-export function epochOfVersion(version: number): number {
-  return Math.floor(version / 2 ** Number(POSITION_BITS));
-}
-
 /**
  * Keeps a document projection's documents in an Elasticsearch index. There is no transaction
  * with PostgreSQL, so a batch is made durable in this order: `_bulk` (external versions),
@@ -128,7 +95,9 @@ export function epochOfVersion(version: number): number {
  * back, and the positions a replay needs to skip what the deleted document absorbed would be
  * gone. Tombstones go with their generation's index at the next rebuild.
  */
-export class ElasticsearchDocumentSink<Doc extends object, L> implements DocumentSink<Doc, L> {
+export class ElasticsearchGeneration<Doc extends object, L>
+  implements GenerationStorage, DocumentStore<Doc, L>
+{
   readonly alias: string;
   readonly index: string;
   readonly lookups: LookupStore<L>;
@@ -149,17 +118,17 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
     private readonly epoch: number,
   ) {
     this.alias = elasticsearchAlias(namespace, name);
-    this.index = `${this.alias}__g${generation}`;
-    this.lookups = new LookupStore(pool, generationTable(name, generation));
+    this.index = generationName(this.alias, generation);
+    this.lookups = new LookupStore(pool, lookupTable(name, generation));
     this.breaker = new CircuitBreaker(`Elasticsearch (${this.index})`);
   }
 
   /**
    * Creates this generation's index; a live generation's alias is made to point at it. A
    * building generation is written without periodic refreshes (nobody reads it) and refreshed
-   * once when it is published.
+   * once when the switch prepares it.
    */
-  async ensureStorage(role: GenerationRole): Promise<void> {
+  async ensure(role: GenerationRole): Promise<void> {
     this.live = role === 'live';
     if (!(await this.es.indices.exists({ index: this.index }))) {
       await this.es.indices
@@ -182,7 +151,7 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
     }
     // Indices made before tombstones lack `_deleted`; adding a field to a mapping is allowed.
     await this.es.indices.putMapping({ index: this.index, properties: ENGINE_FIELDS as never });
-    if (this.live) await this.expose();
+    if (this.live) await this.finishSwitch();
     await inTransaction(this.pool, (tx) => this.lookups.ensureStorage(tx));
   }
 
@@ -197,18 +166,13 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
     await this.es.indices.refresh({ index: this.index });
   }
 
-  /** Nothing of Elasticsearch can join the switch's transaction: the alias moves after it commits. */
-  publish(): Promise<void> {
-    return Promise.resolve();
-  }
-
   /**
    * Makes the alias point at this index alone, in one `_aliases` call (atomic for readers).
    * The catalog's switch commits first and the alias follows: a crash or a failure in between
    * leaves the alias on the retired index, which is still there (it is dropped only after a
    * grace period), and the next owner's start, or the next supervision round, moves it here.
    */
-  async expose(): Promise<void> {
+  async finishSwitch(): Promise<void> {
     this.live = true;
     const current = await this.es.indices
       .getAlias({ name: this.alias })
@@ -220,7 +184,7 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
     if (current.length === 1 && current[0] === this.index) return;
     await this.es.indices.updateAliases({
       actions: [
-        { remove: { index: `${this.alias}__g*`, alias: this.alias, must_exist: false } },
+        { remove: { index: everyGeneration(this.alias), alias: this.alias, must_exist: false } },
         { add: { index: this.index, alias: this.alias } },
       ],
     });
@@ -259,11 +223,6 @@ export class ElasticsearchDocumentSink<Doc extends object, L> implements Documen
       });
     }
     return docs;
-  }
-
-  writeWithin(): Promise<void> {
-    // Nothing of Elasticsearch can join a PostgreSQL transaction: documents are in already.
-    return Promise.resolve();
   }
 
   /**

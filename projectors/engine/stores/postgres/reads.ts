@@ -1,18 +1,17 @@
-import type { DerivedField, DerivedView } from '../../projectors/engine/definition/public-view.ts';
-import { ident } from '../../shared/clients/postgres.ts';
-import type { SqlReads } from '../request-stores.ts';
+import { ident } from '../../../../shared/clients/postgres.ts';
+import type { DerivedField, DerivedView } from '../../definition/public-view.ts';
 import {
   type Condition,
-  type Connection,
   encodeCursor,
   type PageRequest,
   type SortTerm,
-  toConnection,
   type Value,
-} from './query-input.ts';
+} from '../../definition/query.ts';
+import type { SqlReads } from '../../support/sql-reads.ts';
+import { type Connection, type Node, toConnection } from '../connection.ts';
+import type { ViewReader } from '../store.ts';
 
 type Row = Record<string, unknown>;
-export type Node = Record<string, unknown>;
 
 const SQL_TYPE: Record<string, string> = {
   id: 'text',
@@ -105,7 +104,7 @@ const reversed = (order: readonly SortTerm[]): SortTerm[] =>
  * Reads of one PostgreSQL view, all derived from its public shape: lookups by key, keyset
  * pages in any declared ordering, counts, and the pages of many parents in one query.
  */
-export class PostgresViewReader {
+export class PostgresViewReader implements ViewReader {
   private readonly select: string;
   private readonly relation: string;
 

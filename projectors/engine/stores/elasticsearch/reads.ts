@@ -1,15 +1,7 @@
-import type { DerivedView } from '../../projectors/engine/definition/public-view.ts';
-import type { SearchReads } from '../request-stores.ts';
-import type { Node } from './postgres-reads.ts';
-import {
-  badInput,
-  type Condition,
-  type Connection,
-  encodeCursor,
-  type PageRequest,
-  toConnection,
-  type Value,
-} from './query-input.ts';
+import type { DerivedView } from '../../definition/public-view.ts';
+import { type Condition, encodeCursor, type PageRequest, type Value } from '../../definition/query.ts';
+import { type Connection, type Node, toConnection } from '../connection.ts';
+import type { SearchReads, ViewReader } from '../store.ts';
 
 type Source = Record<string, unknown>;
 type Query = Record<string, unknown>;
@@ -46,14 +38,12 @@ export function compileFilter(condition: Condition): Query {
   }
 }
 
-const MAX_QUERY_LENGTH = 500;
-
 /**
  * Reads of one Elasticsearch view from its public shape: lookups by id, pages sorted on
  * keyword and numeric fields with `search_after` cursors, counts, and full-text search over
  * the declared fields and weights. Documents failing the view's visible field are never read.
  */
-export class ElasticsearchViewReader {
+export class ElasticsearchViewReader implements ViewReader {
   constructor(
     private readonly es: SearchReads,
     private readonly alias: string,
@@ -66,7 +56,7 @@ export class ElasticsearchViewReader {
     return this.view.visibleField ? [{ term: { [this.view.visibleField]: true } }, live] : [live];
   }
 
-  keyOf(node: Source): string {
+  keyOf(node: Node): string {
     return JSON.stringify(this.view.key.map((f) => node[f.name]));
   }
 
@@ -94,8 +84,6 @@ export class ElasticsearchViewReader {
   /** Full text over the declared fields with their weights, most relevant first. */
   async search(text: string | null | undefined, request: PageRequest): Promise<Connection> {
     const words = text?.trim() ?? '';
-    if (words.length > MAX_QUERY_LENGTH)
-      throw badInput(`query must be at most ${MAX_QUERY_LENGTH} characters`);
     const fields = Object.entries(this.view.shape.search?.fields ?? {}).map(([f, w]) =>
       w === 1 ? f : `${f}^${w}`,
     );

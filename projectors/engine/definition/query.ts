@@ -1,0 +1,100 @@
+import { checkTime, unstorable } from '../../../shared/events/storable.ts';
+import type { DerivedField } from './public-view.ts';
+
+/**
+ * A query on a view as the stores read it: a parsed `where`, an ordering and a page, with the
+ * view's derived fields. The API parses GraphQL arguments into these; each store compiles them
+ * (to SQL parameters, to Elasticsearch DSL values).
+ */
+
+export type Comparison = 'eq' | 'ne' | 'lt' | 'lte' | 'gt' | 'gte';
+
+export type Value = string | number | boolean;
+
+/** A parsed `where`: what the stores compile, to SQL parameters or Elasticsearch DSL values. */
+export type Condition =
+  | { readonly kind: 'all'; readonly of: readonly Condition[] }
+  | { readonly kind: 'any'; readonly of: readonly Condition[] }
+  | { readonly kind: 'compare'; readonly field: DerivedField; readonly op: Comparison; readonly value: Value }
+  | {
+      readonly kind: 'in';
+      readonly field: DerivedField;
+      readonly values: readonly Value[];
+      readonly not: boolean;
+    }
+  | { readonly kind: 'null'; readonly field: DerivedField; readonly isNull: boolean };
+
+export interface SortTerm {
+  readonly field: DerivedField;
+  readonly direction: 'ASC' | 'DESC';
+}
+
+/** One page request, validated: size, direction, ordering, and the cursor's key values. */
+export interface PageRequest {
+  readonly where: Condition;
+  readonly order: readonly SortTerm[];
+  readonly limit: number;
+  /** Pages backwards from `before` (`last`), else forwards from `after` (`first`). */
+  readonly backward: boolean;
+  readonly cursor: readonly Value[] | undefined;
+  /** The cursor tag of this ordering: a cursor of another ordering or view is refused. */
+  readonly signature: string;
+}
+
+/**
+ * What a cursor value of a term may be: `int` a 32-bit integer, `integer` one up to 2^53 − 1
+ * (PostgreSQL times as microseconds, since a JS Date keeps only ms; Elasticsearch gives
+ * integers for every date and boolean sort value), `number` any finite number (floats, and a
+ * search hit's score), `date` a calendar day as text (`2026-06-01`). A forged cursor whose value
+ * the store would refuse to compare (1.5 or 1e-300 for a bigint, `x` for a date) is then the
+ * client's error, not a failed statement.
+ */
+export type CursorType = 'int' | 'integer' | 'number' | 'string' | 'boolean' | 'date';
+
+const INT32 = 2 ** 31;
+const MAX_CURSOR_LENGTH = 1024;
+
+export function fitsCursor(type: CursorType, value: unknown): boolean {
+  switch (type) {
+    case 'int':
+      return Number.isInteger(value) && (value as number) >= -INT32 && (value as number) < INT32;
+    case 'integer':
+      return Number.isSafeInteger(value);
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'date':
+      return (
+        typeof value === 'string' &&
+        /^\d{4}-\d{2}-\d{2}$/.test(value) &&
+        checkTime(`${value}T00:00:00Z`) === undefined
+      );
+    default:
+      return typeof value === type;
+  }
+}
+
+/** Cursors are opaque to clients: base64url of the ordering's signature and the edge's sort key. */
+export function encodeCursor(signature: string, values: readonly unknown[]): string {
+  return Buffer.from(JSON.stringify([signature, ...values])).toString('base64url');
+}
+
+/** The sort key a cursor of this ordering holds, its values of the given types; undefined when it is not one. */
+export function readCursor(
+  cursor: string,
+  signature: string,
+  types: readonly CursorType[],
+): Value[] | undefined {
+  if (cursor.length > MAX_CURSOR_LENGTH) return undefined;
+  try {
+    const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (!Array.isArray(decoded) || decoded[0] !== signature) return undefined;
+    const values: unknown[] = decoded.slice(1);
+    const valid =
+      unstorable(values) === undefined &&
+      values.length === types.length &&
+      values.every((v, i) => fitsCursor(types[i] as CursorType, v));
+    return valid ? (values as Value[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
