@@ -1,31 +1,29 @@
 // Through graphql-yoga, not graphql: yoga only shows errors of its own graphql build to clients.
 import { createGraphQLError } from 'graphql-yoga';
+import type { CursorType, Value } from '../../projectors/engine/definition/fields/field-kind.ts';
+import { kindOf } from '../../projectors/engine/definition/fields/kinds.ts';
+import { operatorNamed } from '../../projectors/engine/definition/fields/operators.ts';
+import { InvalidInputError } from '../../projectors/engine/definition/fields/values.ts';
 import {
   type DerivedField,
   type DerivedView,
   tieBreakers,
 } from '../../projectors/engine/definition/public-view.ts';
 import {
-  type Comparison,
   type Condition,
-  type CursorType,
   type PageRequest,
   readCursor,
   type SortTerm,
-  type Value,
 } from '../../projectors/engine/definition/query.ts';
-import { checkTime, unstorable } from '../../shared/events/storable.ts';
+import { unstorable } from '../../shared/events/storable.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../schema/connection.ts';
 
-/** Most values an `in` or `notIn` list may hold. */
-export const MAX_IN_VALUES = 100;
 /**
  * Most conditions a `where` may hold, counting nested `and`/`or` (an empty `{}` is one: 80,000
  * of them were a 240 KB filter of no conditions), and how deep it may nest.
  */
 export const MAX_CONDITIONS = 200;
 export const MAX_WHERE_DEPTH = 8;
-const MAX_STRING_VALUE = 1000;
 /** Longest full-text query, in characters. */
 export const MAX_QUERY_LENGTH = 500;
 
@@ -33,29 +31,24 @@ export function badInput(message: string): Error {
   return createGraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
 }
 
-/**
- * A filter value checked against its field's kind (GraphQL has checked its GraphQL type) and
- * against what the stores can hold: a NUL or a time PostgreSQL cannot read is the client's
- * mistake, said as such, not a failed statement.
- */
-function checkedValue(field: DerivedField, raw: unknown): Value {
-  if (raw === null || raw === undefined) throw badInput(`${field.name}: use isNull to match null`);
-  if (field.kind === 'timestamp') {
-    const problem = typeof raw === 'string' ? checkTime(raw) : 'is not a string';
-    if (problem)
-      throw badInput(`${field.name} takes an ISO-8601 time with a zone: ${JSON.stringify(raw)} ${problem}`);
-    return raw as string;
+/** Runs a check of the engine's, what it refuses said as the client's mistake. */
+function asInput<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw badInput(error.message);
+    throw error;
   }
-  if (typeof raw === 'string' && raw.length > MAX_STRING_VALUE) {
-    throw badInput(`${field.name}: a value is at most ${MAX_STRING_VALUE} characters`);
-  }
-  const problem = unstorable(raw);
-  if (problem) throw badInput(`${field.name}: ${problem.replace(/^\(root\): /, '')}`);
-  if (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean') return raw;
-  throw badInput(`${field.name}: not a value`);
 }
 
-const COMPARISONS: readonly Comparison[] = ['eq', 'ne', 'lt', 'lte', 'gt', 'gte'];
+/** One operator's condition on a field, its argument checked by the operator and the field's kind. */
+function condition(field: DerivedField, op: string, raw: unknown): Condition {
+  const operator = operatorNamed(op);
+  if (!operator) throw badInput(`where: ${field.name} has no operator ${op}`);
+  const kind = kindOf(field.kind);
+  const value = asInput(() => operator.operand(field.name, raw, (v) => kind.value(field.name, v)));
+  return { kind: 'op', op: operator.name, field, value };
+}
 
 /** Parses a `where` input (already shaped by its GraphQL input type) into a Condition. */
 export function parseWhere(view: DerivedView, where: unknown): Condition {
@@ -75,24 +68,7 @@ export function parseWhere(view: DerivedView, where: unknown): Condition {
       for (const [op, raw] of Object.entries(operators as Record<string, unknown>)) {
         if (raw === undefined) continue;
         if (++count > MAX_CONDITIONS) throw badInput(`where holds at most ${MAX_CONDITIONS} conditions`);
-        if (op === 'isNull') {
-          if (raw === null) throw badInput(`${name}.isNull takes true or false`);
-          all.push({ kind: 'null', field, isNull: raw === true });
-        } else if (op === 'in' || op === 'notIn') {
-          if (!Array.isArray(raw)) throw badInput(`${name}.${op} takes a list`);
-          if (raw.length > MAX_IN_VALUES)
-            throw badInput(`${name}.${op} takes at most ${MAX_IN_VALUES} values`);
-          all.push({
-            kind: 'in',
-            field,
-            values: raw.map((v) => checkedValue(field, v)),
-            not: op === 'notIn',
-          });
-        } else if ((COMPARISONS as readonly string[]).includes(op)) {
-          all.push({ kind: 'compare', field, op: op as Comparison, value: checkedValue(field, raw) });
-        } else {
-          throw badInput(`where: ${name} has no operator ${op}`);
-        }
+        all.push(condition(field, op, raw));
       }
     }
     // A part that holds no condition (`{}`) is still one to compile and evaluate.
@@ -123,7 +99,7 @@ export function withShortcuts(
     // An empty shortcut means "any", as the hand-written `orders(customerId: "")` did.
     if (raw === null || raw === undefined || raw === '') continue;
     const field = view.fields.find((f) => f.name === shortcut.field) as DerivedField;
-    extra.push({ kind: 'compare', field, op: 'eq', value: checkedValue(field, raw) });
+    extra.push(condition(field, 'eq', raw));
   }
   return extra.length === 0 ? where : { kind: 'all', of: [where, ...extra] };
 }
@@ -147,16 +123,6 @@ export function parseOrder(view: DerivedView, orderBy: unknown): SortTerm[] {
     if (!terms.some((t) => t.field === field)) terms.push({ field, direction: lastDirection });
   }
   return terms;
-}
-
-export function cursorType(field: DerivedField, storage: DerivedView['storage']): CursorType {
-  const { kind } = field;
-  if (kind === 'int') return 'int';
-  if (kind === 'timestamp' || kind === 'long') return 'integer';
-  if (kind === 'float') return 'number';
-  if (storage === 'elasticsearch' && (kind === 'date' || kind === 'boolean')) return 'integer';
-  if (kind === 'date') return 'date';
-  return kind === 'boolean' ? 'boolean' : 'string';
 }
 
 export function signatureOf(view: DerivedView, order: readonly SortTerm[], mode = 'list'): string {
@@ -202,10 +168,7 @@ export function parsePage(
   const signature = signatureOf(view, order, mode);
   const raw = backward ? before : after;
   // A search cursor starts with the hit's score.
-  const types = [
-    ...(mode === 'search' ? (['number'] as const) : []),
-    ...order.map((t) => cursorType(t.field, view.storage)),
-  ];
+  const types = [...(mode === 'search' ? (['number'] as const) : []), ...order.map((t) => t.field.cursor)];
   const cursor = raw ? decodeCursor(raw, signature, types, backward ? 'before' : 'after') : undefined;
   return { where, order, limit, backward, cursor, signature };
 }

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
+import type { Value } from '../../projectors/engine/definition/fields/field-kind.ts';
 import type { DerivedField, DerivedView } from '../../projectors/engine/definition/public-view.ts';
-import type { Condition, PageRequest, Value } from '../../projectors/engine/definition/query.ts';
+import type { Condition, PageRequest } from '../../projectors/engine/definition/query.ts';
 import type { Connection, Node } from '../../projectors/engine/stores/connection.ts';
 import { readerOf } from '../../projectors/engine/stores/registry.ts';
 import type { ReadStores, ViewReader } from '../../projectors/engine/stores/store.ts';

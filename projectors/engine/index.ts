@@ -48,20 +48,18 @@ export {
   type SqlContext,
   type SqlProjection,
 } from './definition/define.ts';
+// What a view serves over GraphQL (its `api` field), and what the API derives from it.
+export type { EnumKind, FieldKind, ScalarKind } from './definition/fields/kinds.ts';
 export {
   ApplicationLoadError,
   loadApplication,
   loadApplicationOrExit,
 } from './definition/load-application.ts';
-// What a view serves over GraphQL (its `api` field), and what the API derives from it.
 export type {
-  EnumKind,
-  FieldKind,
   OrderTerm,
   PublicField,
   PublicRelation,
   PublicShape,
-  ScalarKind,
   ShortcutArgument,
 } from './definition/public-shape.ts';
 export { snakeCase } from './definition/public-shape.ts';
@@ -80,7 +78,7 @@ export {
   statusReader,
 } from './status/status-reader.ts';
 export { type ElasticsearchIndexTarget, elasticsearchIndex } from './stores/elasticsearch/target.ts';
-export { type PostgresTableTarget, postgresTable } from './stores/postgres/target.ts';
+export { type PostgresTableTarget, postgresTable, tableColumns } from './stores/postgres/target.ts';
 export { type Infrastructure, openInfrastructure } from './support/infrastructure.ts';
 // Testing views the way Vista tests its own.
 export {

@@ -102,7 +102,7 @@ describe('Elasticsearch sink', () => {
   beforeAll(async () => {
     env = await testEnvironment();
     const { nats, streams, es, pool } = env.infrastructure;
-    sink = new ElasticsearchGeneration(es, pool, env.log, 'price_probe', streams.namespace, 1, priceIndex, 0);
+    sink = new ElasticsearchGeneration(es, pool, env.log, prices, streams.namespace, 1, 0);
     for (const [id, price] of [
       ['p1', 100],
       ['p2', 200],
@@ -226,16 +226,7 @@ describe('Elasticsearch sink', () => {
   it('a document evolved to null is a tombstone with its positions, and a stale owner cannot bring it back', async () => {
     const { es, pool, streams } = env.infrastructure;
     const owner = (epoch: number) =>
-      new ElasticsearchGeneration<Price, never>(
-        es,
-        pool,
-        env.log,
-        'price_probe',
-        streams.namespace,
-        1,
-        priceIndex,
-        epoch,
-      );
+      new ElasticsearchGeneration<Price, never>(es, pool, env.log, prices, streams.namespace, 1, epoch);
     await owner(1).writeBefore(new Map([['p6', { doc: { priceCents: 6 }, positions: { CATALOG: 6 } }]]));
     await owner(1).writeBefore(new Map([['p6', { doc: null, positions: { CATALOG: 7 } }]]));
     // Far longer than index.gc_deletes would keep a real delete's version: a tombstone is a document.

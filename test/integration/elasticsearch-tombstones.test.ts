@@ -24,16 +24,7 @@ describe('tombstones in an Elasticsearch view', () => {
   beforeAll(async () => {
     env = await testEnvironment();
     const { es, pool, streams } = env.infrastructure;
-    sink = new ElasticsearchGeneration(
-      es,
-      pool,
-      env.log,
-      'products',
-      streams.namespace,
-      1,
-      products.target as never,
-      1,
-    );
+    sink = new ElasticsearchGeneration(es, pool, env.log, products, streams.namespace, 1, 1);
     await sink.ensure('live');
     await sink.writeBefore(
       new Map([

@@ -5,19 +5,10 @@
  * its schema, reads, loaders, cost rules and subscriptions from it.
  */
 
-/** Kinds of a public field; `timestamp` is an ISO-8601 string, `date` is `YYYY-MM-DD`. */
-export type ScalarKind = 'id' | 'string' | 'int' | 'long' | 'float' | 'boolean' | 'timestamp' | 'date';
-
-/** An enumeration: its GraphQL name, description, and each value with its description. */
-export interface EnumKind {
-  readonly enum: string;
-  readonly description: string;
-  readonly values: Readonly<Record<string, string>>;
-}
-
-export type FieldKind = ScalarKind | EnumKind;
+import type { FieldKind } from './fields/kinds.ts';
 
 export interface PublicField {
+  /** Its kind (`fields/`): a scalar's name, or an enumeration. */
   readonly kind: FieldKind;
   readonly description: string;
   /** May be null (a timestamp not reached yet); not sortable then. */

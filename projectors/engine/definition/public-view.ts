@@ -1,11 +1,6 @@
-import {
-  camelCase,
-  type FieldKind,
-  type PublicField,
-  type PublicShape,
-  pascalCase,
-  snakeCase,
-} from './public-shape.ts';
+import type { CursorType } from './fields/field-kind.ts';
+import { type FieldKind, kindOf } from './fields/kinds.ts';
+import { camelCase, type PublicField, type PublicShape, pascalCase, snakeCase } from './public-shape.ts';
 
 /**
  * A view as the API sees it: a projection's public shape checked against its storage, with
@@ -40,6 +35,8 @@ export interface ShapeStorage {
   readonly pagesRelations: boolean;
   /** The document field that hides a document when false (Elasticsearch), if any. */
   readonly visibleField?: string;
+  /** What a cursor holds of a field of `kind` when the store sorts it otherwise than the kind says. */
+  cursor?(kind: FieldKind): CursorType | undefined;
 }
 
 /**
@@ -70,6 +67,8 @@ export interface DerivedField {
   readonly stored: string;
   /** Elasticsearch: the field that filters and sorts exactly (a text field's keyword sub-field). */
   readonly exact: string;
+  /** What a cursor value of it may be, in its store. */
+  readonly cursor: CursorType;
 }
 
 /** Everything the API derives names and reads from. */
@@ -131,6 +130,7 @@ export function deriveView(name: string, shape: PublicShape, storage: ShapeStora
       sortable: declared.sortable ?? false,
       stored,
       exact,
+      cursor: storage.cursor?.(declared.kind) ?? kindOf(declared.kind).cursor,
     };
   });
   const byName = new Map(fields.map((f) => [f.name, f]));

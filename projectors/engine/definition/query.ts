@@ -1,4 +1,6 @@
 import { checkTime, unstorable } from '../../../shared/events/storable.ts';
+import type { CursorType, OperatorName, Value } from './fields/field-kind.ts';
+import type { Operand } from './fields/operators.ts';
 import type { DerivedField } from './public-view.ts';
 
 /**
@@ -7,22 +9,16 @@ import type { DerivedField } from './public-view.ts';
  * (to SQL parameters, to Elasticsearch DSL values).
  */
 
-export type Comparison = 'eq' | 'ne' | 'lt' | 'lte' | 'gt' | 'gte';
-
-export type Value = string | number | boolean;
-
-/** A parsed `where`: what the stores compile, to SQL parameters or Elasticsearch DSL values. */
+/** A parsed `where`: all of, any of, or one operator on one field (`fields/operators.ts`). */
 export type Condition =
   | { readonly kind: 'all'; readonly of: readonly Condition[] }
   | { readonly kind: 'any'; readonly of: readonly Condition[] }
-  | { readonly kind: 'compare'; readonly field: DerivedField; readonly op: Comparison; readonly value: Value }
   | {
-      readonly kind: 'in';
+      readonly kind: 'op';
+      readonly op: OperatorName;
       readonly field: DerivedField;
-      readonly values: readonly Value[];
-      readonly not: boolean;
-    }
-  | { readonly kind: 'null'; readonly field: DerivedField; readonly isNull: boolean };
+      readonly value: Operand;
+    };
 
 export interface SortTerm {
   readonly field: DerivedField;
@@ -40,16 +36,6 @@ export interface PageRequest {
   /** The cursor tag of this ordering: a cursor of another ordering or view is refused. */
   readonly signature: string;
 }
-
-/**
- * What a cursor value of a term may be: `int` a 32-bit integer, `integer` one up to 2^53 − 1
- * (PostgreSQL times as microseconds, since a JS Date keeps only ms; Elasticsearch gives
- * integers for every date and boolean sort value), `number` any finite number (floats, and a
- * search hit's score), `date` a calendar day as text (`2026-06-01`). A forged cursor whose value
- * the store would refuse to compare (1.5 or 1e-300 for a bigint, `x` for a date) is then the
- * client's error, not a failed statement.
- */
-export type CursorType = 'int' | 'integer' | 'number' | 'string' | 'boolean' | 'date';
 
 const INT32 = 2 ** 31;
 const MAX_CURSOR_LENGTH = 1024;

@@ -3,6 +3,7 @@ import { inTransaction, type Pool } from '../../../../shared/clients/postgres.ts
 import type { Logger } from '../../../../shared/log.ts';
 import type { Checkpoint } from '../../commit/checkpoint-store.ts';
 import { LookupStore } from '../../commit/lookup-store.ts';
+import type { PublicShape } from '../../definition/public-shape.ts';
 import type { GenerationRole } from '../../generations/generations.ts';
 import { LeaseLostError, StoreAheadError } from '../../leases/lease.ts';
 import type { DocumentStore } from '../../pipeline/document-store.ts';
@@ -13,7 +14,7 @@ import { backoffMs, sleep } from '../../support/retry.ts';
 import { everyGeneration, generationName, lookupTable } from '../generation-names.ts';
 import type { GenerationStorage } from '../store.ts';
 import { elasticsearchAlias } from './alias.ts';
-import type { ElasticsearchIndexTarget } from './target.ts';
+import { type ElasticsearchIndexTarget, indexProperties } from './target.ts';
 import { epochOfVersion, versionOf } from './version.ts';
 
 /** Item statuses of a bulk response worth another try: overload and shard trouble. */
@@ -102,6 +103,9 @@ export class ElasticsearchGeneration<Doc extends object, L>
   readonly index: string;
   readonly lookups: LookupStore<L>;
   readonly keepsPositions = true;
+  private readonly name: string;
+  /** The index's mappings: the public shape's fields, and the target's own. */
+  private readonly properties: Record<string, unknown>;
   private readonly breaker: CircuitBreaker;
   /** Live generations refresh after every batch: a reached position must mean searchable. */
   private live = true;
@@ -110,13 +114,19 @@ export class ElasticsearchGeneration<Doc extends object, L>
     private readonly es: Elasticsearch,
     private readonly pool: Pool,
     private readonly log: Logger,
-    private readonly name: string,
+    projection: {
+      readonly name: string;
+      readonly target: Pick<ElasticsearchIndexTarget, 'properties'>;
+      readonly api?: PublicShape;
+    },
     namespace: string,
     generation: number,
-    private readonly target: ElasticsearchIndexTarget,
     /** The writer's lease epoch, carried in every version it writes (0 without a lease). */
     private readonly epoch: number,
   ) {
+    const { name } = projection;
+    this.name = name;
+    this.properties = indexProperties(projection.target, projection.api);
     this.alias = elasticsearchAlias(namespace, name);
     this.index = generationName(this.alias, generation);
     this.lookups = new LookupStore(pool, lookupTable(name, generation));
@@ -141,7 +151,7 @@ export class ElasticsearchGeneration<Doc extends object, L>
           },
           mappings: {
             dynamic: 'strict',
-            properties: { ...this.target.properties, ...ENGINE_FIELDS } as never,
+            properties: { ...this.properties, ...ENGINE_FIELDS } as never,
           },
         })
         .catch((error: { meta?: { body?: { error?: { type?: string } } } }) => {

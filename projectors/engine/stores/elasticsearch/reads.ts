@@ -1,5 +1,7 @@
+import type { Value } from '../../definition/fields/field-kind.ts';
+import { operatorNamed } from '../../definition/fields/operators.ts';
 import type { DerivedView } from '../../definition/public-view.ts';
-import { type Condition, encodeCursor, type PageRequest, type Value } from '../../definition/query.ts';
+import { type Condition, encodeCursor, type PageRequest } from '../../definition/query.ts';
 import { type Connection, type Node, toConnection } from '../connection.ts';
 import type { SearchReads, ViewReader } from '../store.ts';
 
@@ -11,29 +13,20 @@ interface Hit {
   sort?: unknown[];
 }
 
-const RANGE = { lt: 'lt', lte: 'lte', gt: 'gt', gte: 'gte' } as const;
-
-/** A Condition as Elasticsearch filters: user values only ever as values inside the DSL. */
+/**
+ * A parsed `where` as Elasticsearch filters on the fields' exact (keyword) names: user values
+ * only ever as values inside the DSL; each operator says what it compiles to.
+ */
 export function compileFilter(condition: Condition): Query {
   switch (condition.kind) {
     case 'all':
       return { bool: { filter: condition.of.map(compileFilter) } };
     case 'any':
       return { bool: { should: condition.of.map(compileFilter), minimum_should_match: 1 } };
-    case 'compare': {
-      const field = condition.field.exact;
-      if (condition.op === 'eq') return { term: { [field]: { value: condition.value } } };
-      if (condition.op === 'ne')
-        return { bool: { must_not: [{ term: { [field]: { value: condition.value } } }] } };
-      return { range: { [field]: { [RANGE[condition.op]]: condition.value } } };
-    }
-    case 'in': {
-      const terms = { terms: { [condition.field.exact]: [...condition.values] } };
-      return condition.not ? { bool: { must_not: [terms] } } : terms;
-    }
-    case 'null': {
-      const exists = { exists: { field: condition.field.exact } };
-      return condition.isNull ? { bool: { must_not: [exists] } } : exists;
+    case 'op': {
+      const operator = operatorNamed(condition.op);
+      if (!operator) throw new Error(`no filter operator ${condition.op}`);
+      return operator.elasticsearch(condition.field.exact, condition.value);
     }
   }
 }

@@ -1,3 +1,5 @@
+import type { AnyEvent } from '../../../../shared/events/event-type.ts';
+import type { DocumentProjection } from '../../definition/define.ts';
 import type { Store } from '../store.ts';
 import { ElasticsearchGeneration } from './index-generation.ts';
 import { ElasticsearchViewReader } from './reads.ts';
@@ -11,10 +13,9 @@ export const elasticsearchStore: Store = {
       es,
       pool,
       log,
-      projection.name,
+      projection as DocumentProjection<object, AnyEvent, unknown, string, ElasticsearchIndexTarget>,
       namespace,
       generation,
-      projection.target as ElasticsearchIndexTarget,
       fence?.epoch ?? 0,
     ),
   reader: (view, { es, alias }) => new ElasticsearchViewReader(es, alias(view.name), view),

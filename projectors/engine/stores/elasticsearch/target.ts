@@ -1,4 +1,6 @@
 import type { DocumentTarget } from '../../definition/define.ts';
+import { kindOf } from '../../definition/fields/kinds.ts';
+import type { PublicShape } from '../../definition/public-shape.ts';
 import type { ShapeStorage } from '../../definition/public-view.ts';
 
 /**
@@ -8,8 +10,12 @@ import type { ShapeStorage } from '../../definition/public-view.ts';
  */
 export interface ElasticsearchIndexTarget extends DocumentTarget {
   readonly kind: 'elasticsearch';
-  /** Field mappings of the documents (plain mappings: the minimal distribution has no analysis-common). */
-  readonly properties: Readonly<Record<string, unknown>>;
+  /**
+   * Mappings of the document fields the public shape does not derive (plain mappings: the
+   * minimal distribution has no analysis-common): fields it does not serve (a visible field),
+   * or a mapping of their own. Each public field is mapped as its kind says (`fields/`).
+   */
+  readonly properties?: Readonly<Record<string, unknown>>;
   /**
    * Documents that fail this test are stored (they hold what is known) but hidden from
    * readers, e.g. a product whose `product_added` has not been seen yet; the API filters on it.
@@ -22,6 +28,7 @@ export interface ElasticsearchIndexTarget extends DocumentTarget {
  * behind an alias named as the view).
  *
  * @example
+ *   // The public shape's fields are mapped from their kinds; `added` is stored, not served.
  *   target: elasticsearchIndex({ properties: { added: { type: 'boolean' } }, visibleField: 'added' })
  */
 export function elasticsearchIndex(
@@ -30,10 +37,28 @@ export function elasticsearchIndex(
   return {
     kind: 'elasticsearch',
     ...target,
-    layout() {
-      return elasticsearchLayout(this.properties, this.visibleField);
+    layout(shape) {
+      return elasticsearchLayout(indexProperties(this, shape), this.visibleField);
     },
   };
+}
+
+/**
+ * The mappings of an index: each public field's from its kind (a full-text field as text, with
+ * a keyword when it is also filtered or sorted), then the target's own, which win.
+ */
+export function indexProperties(
+  target: Pick<ElasticsearchIndexTarget, 'properties'>,
+  shape: PublicShape | undefined,
+): Record<string, unknown> {
+  const derived: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(shape?.fields ?? {})) {
+    if (shape?.key.includes(name)) continue;
+    const searched = name in (shape?.search?.fields ?? {});
+    const exact = Boolean(field.filterable || field.sortable);
+    derived[field.stored ?? name] = kindOf(field.kind).elasticsearch.mapping({ searched, exact });
+  }
+  return { ...derived, ...target.properties };
 }
 
 /** The keyword field that filters and sorts `stored` exactly: itself, or a text field's keyword sub-field. */
@@ -63,6 +88,11 @@ export function elasticsearchLayout(
     searches: true,
     pagesRelations: false,
     ...(visibleField ? { visibleField } : {}),
+    // Elasticsearch sorts dates and booleans as numbers: their cursors hold integers.
+    cursor(kind) {
+      const { type } = kindOf(kind).elasticsearch.mapping({ searched: false, exact: true });
+      return type === 'date' || type === 'boolean' ? 'integer' : undefined;
+    },
     place(field, declared, key) {
       if (key) {
         if (declared.filterable || declared.sortable)

@@ -1,31 +1,17 @@
 import { ident } from '../../../../shared/clients/postgres.ts';
+import type { Value } from '../../definition/fields/field-kind.ts';
+import { kindOf } from '../../definition/fields/kinds.ts';
+import { operatorNamed } from '../../definition/fields/operators.ts';
 import type { DerivedField, DerivedView } from '../../definition/public-view.ts';
-import {
-  type Condition,
-  encodeCursor,
-  type PageRequest,
-  type SortTerm,
-  type Value,
-} from '../../definition/query.ts';
+import { type Condition, encodeCursor, type PageRequest, type SortTerm } from '../../definition/query.ts';
 import type { SqlReads } from '../../support/sql-reads.ts';
 import { type Connection, type Node, toConnection } from '../connection.ts';
 import type { ViewReader } from '../store.ts';
 
 type Row = Record<string, unknown>;
 
-const SQL_TYPE: Record<string, string> = {
-  id: 'text',
-  string: 'text',
-  int: 'int',
-  long: 'bigint',
-  float: 'float8',
-  boolean: 'boolean',
-  timestamp: 'timestamptz',
-  date: 'date',
-};
-
-const sqlType = (field: DerivedField) =>
-  typeof field.kind === 'string' ? (SQL_TYPE[field.kind] as string) : 'text';
+/** The type of a field's values in SQL: its kind's column type. */
+const sqlType = (field: DerivedField) => kindOf(field.kind).postgres.column;
 const column = (field: DerivedField, alias = 'v') => `${alias}.${ident(field.stored)}`;
 
 /** Collects parameters: user values reach SQL only as `$n`. */
@@ -37,8 +23,7 @@ class Params {
   }
 }
 
-const OPERATOR = { eq: '=', lt: '<', lte: '<=', gt: '>', gte: '>=' } as const;
-
+/** A parsed `where` as a SQL condition; each operator says what it compiles to (`fields/operators.ts`). */
 export function compileWhere(condition: Condition, params: Params): string {
   switch (condition.kind) {
     case 'all':
@@ -47,41 +32,44 @@ export function compileWhere(condition: Condition, params: Params): string {
       const parts = condition.of.map((c) => `(${compileWhere(c, params)})`);
       return parts.join(condition.kind === 'all' ? ' AND ' : ' OR ');
     }
-    case 'compare': {
-      const value = params.add(condition.value, sqlType(condition.field));
-      if (condition.op === 'ne') return `${column(condition.field)} IS DISTINCT FROM ${value}`;
-      return `${column(condition.field)} ${OPERATOR[condition.op]} ${value}`;
+    case 'op': {
+      const type = sqlType(condition.field);
+      const operator = operatorNamed(condition.op);
+      if (!operator) throw new Error(`no filter operator ${condition.op}`);
+      return operator.sql(
+        {
+          column: column(condition.field),
+          param: (value) => params.add(value, type),
+          params: (values) => params.add(values, `${type}[]`),
+        },
+        condition.value,
+      );
     }
-    case 'in': {
-      const values = params.add(condition.values, `${sqlType(condition.field)}[]`);
-      return condition.not
-        ? `(${column(condition.field)} IS NULL OR ${column(condition.field)} <> ALL(${values}))`
-        : `${column(condition.field)} = ANY(${values})`;
-    }
-    case 'null':
-      return `${column(condition.field)} IS ${condition.isNull ? '' : 'NOT '}NULL`;
   }
+}
+
+/** How a term's value is selected as it is read (a day as its text). */
+function selected(field: DerivedField): string {
+  return kindOf(field.kind).postgres.select?.(column(field)) ?? column(field);
 }
 
 /** A term's cursor value as selected: microseconds for times (a JS Date keeps only ms). */
 function cursorExpression(field: DerivedField): string {
-  if (field.kind === 'timestamp') return `(extract(epoch FROM ${column(field)}) * 1000000)::bigint`;
-  if (field.kind === 'date') return `${column(field)}::text`;
-  return column(field);
+  return kindOf(field.kind).postgres.cursor?.select(column(field)) ?? column(field);
 }
 
-function cursorParam(field: DerivedField, value: Value | string, params: Params): string {
-  if (field.kind === 'timestamp') {
-    return `(timestamptz 'epoch' + ${params.add(value, 'bigint')} * interval '1 microsecond')`;
-  }
-  return params.add(value, sqlType(field));
+/** A cursor's value of a term, as the term's column compares with it. */
+function cursorParam(field: DerivedField, value: Value, params: Params): string {
+  const cursor = kindOf(field.kind).postgres.cursor;
+  if (!cursor) return params.add(value, sqlType(field));
+  return cursor.compare(params.add(value, cursor.type));
 }
 
 /**
  * "After this cursor" in the page's order: a row comparison when every term runs the same
  * way (what a composite index serves), else the expanded lexicographic form.
  */
-function keyset(order: readonly SortTerm[], cursor: readonly (Value | string)[], params: Params): string {
+function keyset(order: readonly SortTerm[], cursor: readonly Value[], params: Params): string {
   const op = (term: SortTerm) => (term.direction === 'ASC' ? '>' : '<');
   if (order.every((t) => t.direction === order[0]?.direction)) {
     const columns = order.map((t) => column(t.field)).join(', ');
@@ -113,9 +101,7 @@ export class PostgresViewReader implements ViewReader {
     readonly view: DerivedView,
   ) {
     this.relation = ident(view.name);
-    this.select = view.fields
-      .map((f) => `${f.kind === 'date' ? `${column(f)}::text` : column(f)} AS ${ident(f.name)}`)
-      .join(', ');
+    this.select = view.fields.map((f) => `${selected(f)} AS ${ident(f.name)}`).join(', ');
   }
 
   /** Nodes by key (each key the key fields' values in order), in one query. */

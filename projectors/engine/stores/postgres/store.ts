@@ -2,7 +2,7 @@ import { viewOf } from '../../definition/public-view.ts';
 import type { Store } from '../store.ts';
 import { PostgresViewReader } from './reads.ts';
 import { PostgresGeneration } from './table-generation.ts';
-import { derivedIndexes, type PostgresTableTarget } from './target.ts';
+import { derivedIndexes, type PostgresTableTarget, tableColumns } from './target.ts';
 
 /** PostgreSQL as a store plug-in: document tables behind views, read with keyset SQL. */
 export const postgresStore: Store = {
@@ -13,7 +13,12 @@ export const postgresStore: Store = {
     const view = viewOf(projection);
     const declared = (target.indexes ?? []) as readonly (readonly string[])[];
     const indexes = [...declared, ...(view ? derivedIndexes(view, declared) : [])];
-    return new PostgresGeneration(pool, projection.name, generation, { ...target, indexes });
+    const columns = tableColumns(target, projection.api);
+    return new PostgresGeneration(pool, projection.name, generation, {
+      columns,
+      indexes,
+      ...(target.visibleWhen ? { visibleWhen: target.visibleWhen } : {}),
+    });
   },
   reader: (view, { pool }) => new PostgresViewReader(pool, view),
 };

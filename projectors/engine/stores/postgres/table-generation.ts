@@ -1,5 +1,6 @@
 import { ident, inTransaction, type Pool, type PoolClient } from '../../../../shared/clients/postgres.ts';
 import { LookupStore } from '../../commit/lookup-store.ts';
+import type { ColumnType } from '../../definition/fields/field-kind.ts';
 import { snakeCase } from '../../definition/public-shape.ts';
 import type { GenerationRole } from '../../generations/generations.ts';
 import type { DocumentStore } from '../../pipeline/document-store.ts';
@@ -7,9 +8,27 @@ import type { Stored } from '../../pipeline/fold.ts';
 import { generationName, lookupTable } from '../generation-names.ts';
 import type { GenerationStorage } from '../store.ts';
 import { replaceView } from './replace-view.ts';
-import type { ColumnType, PostgresTableTarget } from './target.ts';
 
 type Row = Record<string, unknown>;
+
+/** A document table as one generation creates it: columns by document key, indexes, the view's condition. */
+export interface TableSpec {
+  readonly columns: Readonly<Record<string, ColumnType>>;
+  /** Column lists (document keys) to index. */
+  readonly indexes: readonly (readonly string[])[];
+  readonly visibleWhen?: string;
+}
+
+/** A column's value as a document holds it: times as ISO-8601, days as `YYYY-MM-DD`. */
+function fromColumn(type: ColumnType | undefined, value: unknown): unknown {
+  if (!(value instanceof Date)) return value;
+  // pg reads a date as local midnight: its local parts are the day.
+  if (type === 'date') {
+    const pad = (n: number) => String(n).padStart(2, '0');
+    return `${value.getFullYear()}-${pad(value.getMonth() + 1)}-${pad(value.getDate())}`;
+  }
+  return value.toISOString();
+}
 
 /**
  * One generation of a document projection as rows of a PostgreSQL table (`<view>__g<N>`),
@@ -30,13 +49,13 @@ export class PostgresGeneration<Doc extends object, L> implements GenerationStor
     private readonly pool: Pool,
     private readonly name: string,
     generation: number,
-    private readonly target: PostgresTableTarget<Doc>,
+    private readonly target: TableSpec,
   ) {
     this.table = generationName(name, generation);
     this.lookups = new LookupStore(pool, lookupTable(name, generation));
     this.keys = Object.keys(target.columns) as (keyof Doc & string)[];
     this.columns = this.keys.map(snakeCase);
-    this.types = this.keys.map((key) => target.columns[key]);
+    this.types = this.keys.map((key) => target.columns[key] as ColumnType);
     const all = ['id', ...this.columns].map(ident).join(', ');
     const arrays = ['$1::text[]', ...this.types.map((type, i) => `$${i + 2}::${type}[]`)].join(', ');
     const updates = this.columns.map((c) => `${ident(c)} = EXCLUDED.${ident(c)}`).join(', ');
@@ -49,7 +68,7 @@ export class PostgresGeneration<Doc extends object, L> implements GenerationStor
     const columns = this.columns.map((c, i) => `${ident(c)} ${this.types[i]}`).join(', ');
     const statements = [
       `CREATE TABLE IF NOT EXISTS ${ident(this.table)} (id text PRIMARY KEY, ${columns})`,
-      ...(this.target.indexes ?? []).map((keys) => {
+      ...this.target.indexes.map((keys) => {
         const cols = keys.map(snakeCase);
         const index = `${this.table}__${cols.join('_')}`.slice(0, 63);
         return `CREATE INDEX IF NOT EXISTS ${ident(index)} ON ${ident(this.table)} (${cols.map(ident).join(', ')}, id)`;
@@ -120,7 +139,7 @@ export class PostgresGeneration<Doc extends object, L> implements GenerationStor
     const doc: Row = {};
     this.keys.forEach((key, i) => {
       const value = row[this.columns[i] as string];
-      doc[key] = value instanceof Date ? value.toISOString() : value;
+      doc[key] = fromColumn(this.types[i], value);
     });
     return doc as Doc;
   }

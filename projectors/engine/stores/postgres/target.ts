@@ -1,14 +1,8 @@
 import type { DocumentTarget } from '../../definition/define.ts';
-import {
-  type PublicField,
-  type PublicShape,
-  type ScalarKind,
-  snakeCase,
-} from '../../definition/public-shape.ts';
+import type { ColumnType } from '../../definition/fields/field-kind.ts';
+import { kindOf, kindOfColumn } from '../../definition/fields/kinds.ts';
+import { type PublicField, type PublicShape, snakeCase } from '../../definition/public-shape.ts';
 import { type DerivedView, type ShapeStorage, sqlViewLayout } from '../../definition/public-view.ts';
-
-/** SQL types a document column can have in PostgreSQL. */
-export type ColumnType = 'text' | 'integer' | 'bigint' | 'boolean' | 'timestamptz' | 'jsonb';
 
 /** A document's column names; any name once the document type is forgotten (see `Projection`). */
 type ColumnOf<Doc> = object extends Doc ? string : keyof Doc & string;
@@ -19,7 +13,13 @@ type ColumnOf<Doc> = object extends Doc ? string : keyof Doc & string;
  */
 export interface PostgresTableTarget<Doc = object> extends DocumentTarget {
   readonly kind: 'postgres';
-  readonly columns: { readonly [K in keyof Doc & string]: ColumnType };
+  /**
+   * Columns of the document keys the public shape does not derive: keys it does not serve,
+   * structured values (`jsonb`), or a type of their own. Each public field is a column of its
+   * kind's type (`fields/`), named as the field in snake_case; a view without a public shape
+   * is served from these columns (`defaultShape`).
+   */
+  readonly columns?: { readonly [K in keyof Doc & string]?: ColumnType };
   /** Column lists (document keys) to index, e.g. `[['customerId', 'placedAt']]`. */
   readonly indexes?: readonly (readonly ColumnOf<Doc>[])[];
   /**
@@ -34,8 +34,9 @@ export interface PostgresTableTarget<Doc = object> extends DocumentTarget {
  * served by a view named as the projection.
  *
  * @example
- *   target: postgresTable<OrderDoc>({ columns: { customerId: 'text', totalCents: 'bigint' },
- *     indexes: [['customerId']], visibleWhen: 'placed_at IS NOT NULL' })
+ *   // The public shape's fields are columns of their kinds; `notes` is stored, not served.
+ *   target: postgresTable<OrderDoc>({ columns: { notes: 'jsonb' },
+ *     indexes: [['customerId', 'placedAt']], visibleWhen: 'placed_at IS NOT NULL' })
  */
 export function postgresTable<Doc>(
   target: Omit<PostgresTableTarget<Doc>, 'kind' | 'layout' | 'defaultShape'>,
@@ -43,13 +44,32 @@ export function postgresTable<Doc>(
   return {
     kind: 'postgres',
     ...target,
-    layout() {
-      return postgresLayout(new Set(Object.keys(this.columns).map(snakeCase)));
+    layout(shape) {
+      return postgresLayout(new Set(Object.keys(tableColumns(this, shape)).map(snakeCase)));
     },
     defaultShape(name) {
-      return defaultShape(name, this.columns, (this.indexes ?? []) as readonly (readonly string[])[]);
+      const columns = (this.columns ?? {}) as Readonly<Record<string, string>>;
+      return defaultShape(name, columns, (this.indexes ?? []) as readonly (readonly string[])[]);
     },
   };
+}
+
+/**
+ * A document table's columns, by document key: the declared ones, then one per public field
+ * the declaration leaves out, of its kind's type (a list as `jsonb`). A field stored under a
+ * column name of its own is not derived: its document key is not known here.
+ */
+export function tableColumns(
+  target: Pick<PostgresTableTarget, 'columns'>,
+  shape: PublicShape | undefined,
+): Record<string, ColumnType> {
+  const columns: Record<string, ColumnType> = { ...(target.columns as Record<string, ColumnType>) };
+  for (const [name, field] of Object.entries(shape?.fields ?? {})) {
+    if (shape?.key.includes(name) || name in columns) continue;
+    if (field.stored !== undefined && field.stored !== snakeCase(name)) continue;
+    columns[name] = field.list ? 'jsonb' : kindOf(field.kind).postgres.column;
+  }
+  return columns;
 }
 
 /**
@@ -69,14 +89,6 @@ export function postgresLayout(columns?: ReadonlySet<string>): ShapeStorage {
   };
 }
 
-const COLUMN_KINDS: Readonly<Record<string, ScalarKind>> = {
-  text: 'string',
-  integer: 'int',
-  bigint: 'long',
-  boolean: 'boolean',
-  timestamptz: 'timestamp',
-};
-
 /**
  * The shape a PostgreSQL document projection gets when it declares none, from what its
  * definition already says: the document id as key, a field per column (jsonb columns are not
@@ -93,7 +105,7 @@ export function defaultShape(
     id: { kind: 'id', description: `The document id of the ${name} view.` },
   };
   for (const [field, type] of Object.entries(columns)) {
-    const kind = COLUMN_KINDS[type];
+    const kind = kindOfColumn(type);
     if (!kind || field === 'id') continue;
     fields[field] = {
       kind,

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  MAX_IN_VALUES,
-  parseOrder,
-  parsePage,
-  parseWhere,
-  withShortcuts,
-} from '../../../../api/derive/query-input.ts';
+import { parseOrder, parsePage, parseWhere, withShortcuts } from '../../../../api/derive/query-input.ts';
+import { MAX_IN_VALUES } from '../../../../projectors/engine/definition/fields/operators.ts';
 import { deriveView } from '../../../../projectors/engine/definition/public-view.ts';
 import { encodeCursor } from '../../../../projectors/engine/definition/query.ts';
 import { toConnection } from '../../../../projectors/engine/stores/connection.ts';
