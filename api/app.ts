@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
-import type { Application } from '../projectors/engine/index.ts';
-import { elasticsearchAlias } from '../projectors/engine/stores/elasticsearch/alias.ts';
+import type { Application } from '../projectors/engine/internal.ts';
+import { elasticsearchAlias } from '../projectors/engine/internal.ts';
 import { createElasticsearch } from '../shared/clients/elasticsearch.ts';
 import { storedAtMemo, streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { connectNats, type Nats } from '../shared/clients/nats.ts';

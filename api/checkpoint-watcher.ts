@@ -1,13 +1,12 @@
 import { EventEmitter } from 'node:events';
 import type pg from 'pg';
+import { CHECKPOINT_CHANNEL, readLivePositions } from '../projectors/engine/internal.ts';
 import { createDedicatedClient, type Pool } from '../shared/clients/postgres.ts';
 import type { Logger } from '../shared/log.ts';
 
 /** Per stream, the sequence a projection's live generation has absorbed. */
 export type StreamPositions = Readonly<Record<string, number>>;
 
-/** The channel the projectors NOTIFY at each commit, with the projection's name as payload. */
-const CHANNEL = 'vista_checkpoints';
 /**
  * A NOTIFY sent while the listener is disconnected is lost, and a generation switch sends none:
  * the process re-reads the (small) checkpoint table this often anyway, once for everyone.
@@ -152,22 +151,7 @@ export class CheckpointWatcher extends EventEmitter<{
   }
 
   private async read(): Promise<void> {
-    const { rows } = await this.pool.query<{
-      projection: string;
-      generation: number;
-      stream: string;
-      position: number;
-    }>(
-      `SELECT p.name AS projection, p.generation, c.stream, c.position
-         FROM vista_projections p
-         JOIN vista_checkpoints c ON c.projection = p.name AND c.generation = p.generation`,
-    );
-    const next = new Map<string, { generation: number; positions: Record<string, number> }>();
-    for (const row of rows) {
-      const entry = next.get(row.projection) ?? { generation: row.generation, positions: {} };
-      entry.positions[row.stream] = row.position;
-      next.set(row.projection, entry);
-    }
+    const next = await readLivePositions(this.pool);
     const before = this.live;
     this.live = next;
     let changed = false;
@@ -197,7 +181,7 @@ export class CheckpointWatcher extends EventEmitter<{
       client.on('notification', () => void this.refresh().catch(() => undefined));
       try {
         await client.connect();
-        await client.query(`LISTEN ${CHANNEL}`);
+        await client.query(`LISTEN ${CHECKPOINT_CHANNEL}`);
         if (this.closed) {
           await client.end();
           return;

@@ -1,6 +1,5 @@
 import { createGraphQLError } from 'graphql-yoga';
-import type { SearchReads } from '../projectors/engine/stores/store.ts';
-import type { SqlReads } from '../projectors/engine/support/sql-reads.ts';
+import type { SearchReads, SqlReads } from '../projectors/engine/internal.ts';
 import { jsonBytes } from './answer-size.ts';
 
 /**

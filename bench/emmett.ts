@@ -42,7 +42,7 @@ import {
   type OutgoingEvent,
   snakeCase,
   tableColumns,
-} from '../projectors/engine/index.ts';
+} from '../projectors/engine/internal.ts';
 import { createPool, dropDatabase, ensureDatabase, ident } from '../shared/clients/postgres.ts';
 
 /** One event as Emmett stores it: the CloudEvents type and data, time and source as metadata. */

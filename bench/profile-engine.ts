@@ -4,7 +4,7 @@
  */
 import { demoHistory } from '../examples/shop/demo/history.ts';
 import shopApp from '../examples/shop/index.ts';
-import { engineDeps, isolatedInstallation, publishMany } from '../projectors/engine/index.ts';
+import { engineDeps, isolatedInstallation, publishMany } from '../projectors/engine/internal.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { engine } from './stages.ts';
 

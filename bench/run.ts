@@ -17,7 +17,7 @@ import {
   type OutgoingEvent,
   publishMany,
   toEnvelope,
-} from '../projectors/engine/index.ts';
+} from '../projectors/engine/internal.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { emmettPeer } from './emmett.ts';
 import {

@@ -18,7 +18,7 @@ import {
   type Source,
   type Stored,
   snakeCase,
-} from '../projectors/engine/index.ts';
+} from '../projectors/engine/internal.ts';
 import { ident, inTransaction } from '../shared/clients/postgres.ts';
 
 export type Heads = Record<string, number>;

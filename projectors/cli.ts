@@ -6,9 +6,12 @@ import { loadConfigOrExit } from '../shared/config.ts';
 import { createLogger } from '../shared/log.ts';
 import type { OperatorCommand } from '../shared/operator-commands.ts';
 import {
+  describeNotKept,
   engineDeps,
   executeCommand,
   type Infrastructure,
+  listDeadLetters,
+  listNotKept,
   loadApplicationOrExit,
   openInfrastructure,
   type ProjectionStatus,
@@ -18,8 +21,7 @@ import {
   rebuild,
   type StartPosition,
   statusReader,
-} from './engine/index.ts';
-import { describeNotKept, listDeadLetters, listNotKept } from './engine/poison/dead-letters.ts';
+} from './engine/internal.ts';
 
 const USAGE = `Usage: npm run vista -- <command>
 

@@ -13,12 +13,12 @@ import {
   loadApplicationOrExit,
   openInfrastructure,
   ProjectionHost,
+  registerDeadLetterMetrics,
   registerProjectionMetrics,
   serveCommands,
   statusReader,
-} from './engine/index.ts';
-import { storeDeadLetterCap } from './engine/poison/dead-letters.ts';
-import { registerDeadLetterMetrics } from './engine/status/dead-letter-metrics.ts';
+  storeDeadLetterCap,
+} from './engine/internal.ts';
 
 /** The projector process: runs every registered projection until SIGTERM or SIGINT. */
 const config = loadConfigOrExit();

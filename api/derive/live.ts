@@ -1,7 +1,5 @@
 import { createGraphQLError } from 'graphql-yoga';
-import type { DerivedView } from '../../projectors/engine/definition/public-view.ts';
-import type { Node } from '../../projectors/engine/stores/connection.ts';
-import type { ViewReader } from '../../projectors/engine/stores/store.ts';
+import type { DerivedView, Node, ViewReader } from '../../projectors/engine/internal.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { CheckpointWatcher } from '../checkpoint-watcher.ts';
 import { storeUnavailable } from '../errors.ts';

@@ -1,20 +1,19 @@
 // Through graphql-yoga, not graphql: yoga only shows errors of its own graphql build to clients.
 import { createGraphQLError } from 'graphql-yoga';
-import type { CursorType, Value } from '../../projectors/engine/definition/fields/field-kind.ts';
-import { kindOf } from '../../projectors/engine/definition/fields/kinds.ts';
-import { operatorNamed } from '../../projectors/engine/definition/fields/operators.ts';
-import { InvalidInputError } from '../../projectors/engine/definition/fields/values.ts';
-import {
-  type DerivedField,
-  type DerivedView,
-  tieBreakers,
-} from '../../projectors/engine/definition/public-view.ts';
 import {
   type Condition,
+  type CursorType,
+  type DerivedField,
+  type DerivedView,
+  InvalidInputError,
+  kindOf,
+  operatorNamed,
   type PageRequest,
   readCursor,
   type SortTerm,
-} from '../../projectors/engine/definition/query.ts';
+  tieBreakers,
+  type Value,
+} from '../../projectors/engine/internal.ts';
 import { unstorable } from '../../shared/events/storable.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../schema/connection.ts';
 

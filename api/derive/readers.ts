@@ -1,10 +1,16 @@
 import DataLoader from 'dataloader';
-import type { Value } from '../../projectors/engine/definition/fields/field-kind.ts';
-import type { DerivedField, DerivedView } from '../../projectors/engine/definition/public-view.ts';
-import type { Condition, PageRequest } from '../../projectors/engine/definition/query.ts';
-import type { Connection, Node } from '../../projectors/engine/stores/connection.ts';
-import { readerOf } from '../../projectors/engine/stores/registry.ts';
-import type { ReadStores, ViewReader } from '../../projectors/engine/stores/store.ts';
+import {
+  type Condition,
+  type Connection,
+  type DerivedField,
+  type DerivedView,
+  type Node,
+  type PageRequest,
+  type ReadStores,
+  readerOf,
+  type Value,
+  type ViewReader,
+} from '../../projectors/engine/internal.ts';
 
 /**
  * One reader per served view on `stores`: a request's share (see request-stores.ts), or the

@@ -1,9 +1,12 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import type { Value } from '../../projectors/engine/definition/fields/field-kind.ts';
-import type { DerivedField, DerivedView } from '../../projectors/engine/definition/public-view.ts';
-import type { SortTerm } from '../../projectors/engine/definition/query.ts';
-import type { Node } from '../../projectors/engine/stores/connection.ts';
-import type { ViewReader } from '../../projectors/engine/stores/store.ts';
+import type {
+  DerivedField,
+  DerivedView,
+  Node,
+  SortTerm,
+  Value,
+  ViewReader,
+} from '../../projectors/engine/internal.ts';
 import type { ApiContext } from '../context.ts';
 import type { LiveValue } from '../live-query.ts';
 import {

@@ -1,6 +1,10 @@
-import { filterTypeDefs, kindOf } from '../../projectors/engine/definition/fields/kinds.ts';
-import type { PublicRelation } from '../../projectors/engine/definition/public-shape.ts';
-import type { DerivedField, DerivedView } from '../../projectors/engine/definition/public-view.ts';
+import {
+  type DerivedField,
+  type DerivedView,
+  filterTypeDefs,
+  kindOf,
+  type PublicRelation,
+} from '../../projectors/engine/internal.ts';
 
 /** A GraphQL string literal (JSON's escapes are GraphQL's). */
 const say = (text: string) => JSON.stringify(text);

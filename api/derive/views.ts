@@ -1,10 +1,10 @@
-import type { Projection } from '../../projectors/engine/definition/define.ts';
 import {
   checkRelations,
   type DerivedView,
+  type Projection,
   PublicShapeError,
   viewOf,
-} from '../../projectors/engine/definition/public-view.ts';
+} from '../../projectors/engine/internal.ts';
 
 /**
  * The views the API serves: every registered projection that declares a public shape, with

@@ -1,5 +1,5 @@
 import { createSchema } from 'graphql-yoga';
-import type { Projection } from '../../projectors/engine/definition/define.ts';
+import type { Projection } from '../../projectors/engine/internal.ts';
 import type { ApiContext, ServerContext } from '../context.ts';
 import { derivedResolvers } from '../derive/resolvers.ts';
 import { derivedTypeDefs } from '../derive/type-defs.ts';

@@ -1,9 +1,9 @@
 import { createGraphQLError } from 'graphql-yoga';
-import type { SqlReads } from '../../projectors/engine/support/sql-reads.ts';
+import { readActions, readGenerationHistory, readStatusChanges } from '../../projectors/engine/internal.ts';
 import type { ActionRecord, OperatorCommand } from '../../shared/operator-commands.ts';
 import type { ApiContext, ServerContext } from '../context.ts';
 import { publicDetail } from '../errors.ts';
-import type { Projection } from './projections.ts';
+import type { Projection } from '../projection-status.ts';
 
 export const operatorTypeDefs = /* GraphQL */ `
   "The kinds of operator action."
@@ -126,34 +126,6 @@ function action(record: ActionRecord) {
   };
 }
 
-async function readActions(pool: SqlReads, projection: string, last: number) {
-  const { rows } = await pool.query<{
-    id: string;
-    projection: string;
-    action: string;
-    dead_letter_id: string | null;
-    origin: ActionRecord['origin'];
-    outcome: ActionRecord['outcome'];
-    detail: string;
-    at: Date;
-  }>('SELECT * FROM vista_operator_actions WHERE projection = $1 ORDER BY id DESC LIMIT $2', [
-    projection,
-    last,
-  ]);
-  return rows.map((r) =>
-    action({
-      id: Number(r.id),
-      projection: r.projection,
-      action: r.action,
-      deadLetterId: r.dead_letter_id === null ? null : Number(r.dead_letter_id),
-      origin: r.origin,
-      outcome: r.outcome,
-      detail: r.detail,
-      at: r.at.toISOString(),
-    }),
-  );
-}
-
 /** Who sent an operator action is for operators' eyes: anyone else reads what was done, and when. */
 const forOperators =
   (field: 'address' | 'userAgent') =>
@@ -171,40 +143,29 @@ export const operatorResolvers = {
       ctx.operator.allowed(ctx.request) ? change.detail : publicDetail(change.detail),
   },
   Projection: {
-    actions: (projection: Projection, args: { last: number }, ctx: ApiContext) =>
-      readActions(ctx.stores.pool, projection.name, countArgument(args.last, 100)),
+    actions: async (projection: Projection, args: { last: number }, ctx: ApiContext) =>
+      (await readActions(ctx.stores.pool, projection.name, countArgument(args.last, 100))).map(action),
     stateChanges: async (projection: Projection, args: { last: number }, ctx: ApiContext) => {
-      const { rows } = await ctx.stores.pool.query<{
-        generation: number;
-        status: string;
-        detail: string | null;
-        at: Date;
-      }>(
-        'SELECT generation, status, detail, at FROM vista_state_changes WHERE projection = $1 ORDER BY id DESC LIMIT $2',
-        [projection.name, countArgument(args.last, 100)],
+      const changes = await readStatusChanges(
+        ctx.stores.pool,
+        projection.name,
+        countArgument(args.last, 100),
       );
-      return rows.map((r) => ({ ...r, status: r.status.toUpperCase(), at: r.at.toISOString() }));
+      return changes.map((r) => ({ ...r, status: r.status.toUpperCase(), at: r.at.toISOString() }));
     },
     generations: async (projection: Projection, args: { last: number }, ctx: ApiContext) => {
-      const { rows } = await ctx.stores.pool.query<{
-        generation: number;
-        version: number;
-        state: string;
-        created_at: Date;
-        live_at: Date | null;
-        retired_at: Date | null;
-      }>(
-        `SELECT generation, version, state, created_at, live_at, retired_at FROM vista_generations
-          WHERE projection = $1 ORDER BY generation DESC LIMIT $2`,
-        [projection.name, countArgument(args.last, 50)],
+      const generations = await readGenerationHistory(
+        ctx.stores.pool,
+        projection.name,
+        countArgument(args.last, 50),
       );
-      return rows.map((r) => ({
+      return generations.map((r) => ({
         generation: r.generation,
         version: r.version,
-        role: r.state,
-        createdAt: r.created_at.toISOString(),
-        liveAt: iso(r.live_at),
-        retiredAt: iso(r.retired_at),
+        role: r.role,
+        createdAt: r.createdAt.toISOString(),
+        liveAt: iso(r.liveAt),
+        retiredAt: iso(r.retiredAt),
       }));
     },
   },

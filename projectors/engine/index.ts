@@ -1,10 +1,13 @@
 /**
- * Vista's public face: everything an application, a benchmark or a team's own tests need.
- * Applications import from here, never from the engine's internals, so the engine can change
- * behind this file.
+ * Vista's public face: what an application (its contract, its views, its demo history) and a
+ * team's own tests of its views need. Applications import from here only, so the engine can
+ * change behind this file. Vista's own API, CLI, tests and benchmarks use `internal.ts`.
+ *
+ * @example
+ *   import { defineApplication, defineContract, defineDocumentProjection, postgresTable } from 'vista';
  */
 
-// The event contract an application gives.
+// The event contract an application gives, and publishing events of it.
 export {
   type Contract,
   ContractError,
@@ -22,13 +25,6 @@ export { type StreamDefinition, type Streams, streamsFor } from '../../shared/ev
 export { type Upcaster, upcaster } from '../../shared/events/upcasters.ts';
 /** A seeded PRNG for reproducible demo histories. */
 export { Random } from '../../shared/random.ts';
-// Operator actions (the console's and the CLI's), executed by a projector process.
-export { executeCommand, serveCommands } from './control/commands.ts';
-// Running them, and the operators' commands.
-export { type EngineDeps, engineDeps } from './control/engine-deps.ts';
-export { generationRunner, runnerFor } from './control/generation-runner.ts';
-export { ProjectionHost } from './control/host.ts';
-export { progressLine, RebuildHaltedError, rebuild } from './control/rebuild.ts';
 // Applications and their projections.
 export {
   type Application,
@@ -43,18 +39,15 @@ export {
   defineDocumentProjection,
   defineSqlProjection,
   type Lookup,
+  type PoisonPolicy,
   type Projection,
   type Source,
   type SqlContext,
   type SqlProjection,
 } from './definition/define.ts';
-// What a view serves over GraphQL (its `api` field), and what the API derives from it.
+// What a view serves over GraphQL (its `api` field): the API derives its schema from it.
+export type { ColumnType } from './definition/fields/field-kind.ts';
 export type { EnumKind, FieldKind, ScalarKind } from './definition/fields/kinds.ts';
-export {
-  ApplicationLoadError,
-  loadApplication,
-  loadApplicationOrExit,
-} from './definition/load-application.ts';
 export type {
   OrderTerm,
   PublicField,
@@ -62,28 +55,15 @@ export type {
   PublicShape,
   ShortcutArgument,
 } from './definition/public-shape.ts';
-export { snakeCase } from './definition/public-shape.ts';
 export { PublicShapeError } from './definition/public-view.ts';
-export { LeaseManager } from './leases/lease.ts';
-// Building blocks, for benchmarks that time the engine's stages and for custom hosts.
-export { foldBatch, type Stored } from './pipeline/fold.ts';
-export { ProjectionRunner } from './pipeline/runner.ts';
-export { readOrdered } from './source/ordered-source.ts';
-export { describeStart, parseStartPosition, type StartPosition } from './source/start-positions.ts';
-export { registerProjectionMetrics, type StoredStatus } from './status/metrics.ts';
-export {
-  type ProjectionStatus,
-  readStatus,
-  type StatusReader,
-  statusReader,
-} from './status/status-reader.ts';
+export { type StartPosition, StartPositionError } from './definition/start-position.ts';
+// Where a document projection keeps its documents: one target per store.
 export { type ElasticsearchIndexTarget, elasticsearchIndex } from './stores/elasticsearch/target.ts';
-export { type PostgresTableTarget, postgresTable, tableColumns } from './stores/postgres/target.ts';
-export { type Infrastructure, openInfrastructure } from './support/infrastructure.ts';
-// Testing views the way Vista tests its own.
+export { type PostgresTableTarget, postgresTable } from './stores/postgres/target.ts';
+// Testing views the way Vista tests its own: given events, then documents or rows; and an
+// isolated installation on real services.
 export {
   eventually,
-  freePort,
   type Installation,
   isolatedInstallation,
   waitForLiveViews,

@@ -3,9 +3,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { demoHistory } from '../../examples/shop/demo/history.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
-import { serveCommands } from '../../projectors/engine/control/commands.ts';
-import { defineDocumentProjection, type PoisonPolicy } from '../../projectors/engine/definition/define.ts';
-import { postgresTable } from '../../projectors/engine/stores/postgres/target.ts';
+import {
+  defineDocumentProjection,
+  type PoisonPolicy,
+  postgresTable,
+  serveCommands,
+} from '../../projectors/engine/internal.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
 import { commandSubject } from '../../shared/operator-commands.ts';

@@ -1,17 +1,18 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
-import { engineDeps } from '../../projectors/engine/control/engine-deps.ts';
-import { runnerFor } from '../../projectors/engine/control/generation-runner.ts';
-import { requestRetry } from '../../projectors/engine/control/operator-requests.ts';
-import { defineDocumentProjection, type PoisonPolicy } from '../../projectors/engine/definition/define.ts';
 import {
+  defineDocumentProjection,
+  engineDeps,
   fromBeginning,
+  listDeadLetters,
+  type PoisonPolicy,
+  postgresTable,
   readGenerations,
   reconcileGenerations,
-} from '../../projectors/engine/generations/generations.ts';
-import { listDeadLetters } from '../../projectors/engine/poison/dead-letters.ts';
-import { postgresTable } from '../../projectors/engine/stores/postgres/target.ts';
+  requestRetry,
+  runnerFor,
+} from '../../projectors/engine/internal.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { runProjections } from '../support/running.ts';

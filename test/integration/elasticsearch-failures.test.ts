@@ -1,14 +1,18 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { PriceChanged } from '../../examples/shop/events/catalog.ts';
-import { type EngineDeps, engineDeps } from '../../projectors/engine/control/engine-deps.ts';
-import { runnerFor } from '../../projectors/engine/control/generation-runner.ts';
-import { defineDocumentProjection } from '../../projectors/engine/definition/define.ts';
-import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations/generations.ts';
-import type { ProjectionRunner } from '../../projectors/engine/pipeline/runner.ts';
-import { listDeadLetters } from '../../projectors/engine/poison/dead-letters.ts';
-import { elasticsearchAlias } from '../../projectors/engine/stores/elasticsearch/alias.ts';
-import { elasticsearchIndex } from '../../projectors/engine/stores/elasticsearch/target.ts';
+import {
+  defineDocumentProjection,
+  type EngineDeps,
+  elasticsearchAlias,
+  elasticsearchIndex,
+  engineDeps,
+  fromBeginning,
+  listDeadLetters,
+  type ProjectionRunner,
+  reconcileGenerations,
+  runnerFor,
+} from '../../projectors/engine/internal.ts';
 import { createElasticsearch } from '../../shared/clients/elasticsearch.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';

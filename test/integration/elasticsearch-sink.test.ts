@@ -1,17 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { PriceChanged, ProductAdded } from '../../examples/shop/events/catalog.ts';
-import { type Checkpoint, StaleCheckpointError } from '../../projectors/engine/commit/checkpoint-store.ts';
-import { commitUnitOfWork } from '../../projectors/engine/commit/unit-of-work.ts';
-import { engineDeps } from '../../projectors/engine/control/engine-deps.ts';
-import { runnerFor } from '../../projectors/engine/control/generation-runner.ts';
-import { defineDocumentProjection } from '../../projectors/engine/definition/define.ts';
-import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations/generations.ts';
-import { LeaseLostError, StoreAheadError } from '../../projectors/engine/leases/lease.ts';
-import type { Stored } from '../../projectors/engine/pipeline/fold.ts';
-import { documentWriter, type UnitOfWork } from '../../projectors/engine/pipeline/writer.ts';
-import { ElasticsearchGeneration } from '../../projectors/engine/stores/elasticsearch/index-generation.ts';
-import { elasticsearchIndex } from '../../projectors/engine/stores/elasticsearch/target.ts';
+import {
+  type Checkpoint,
+  commitUnitOfWork,
+  defineDocumentProjection,
+  documentWriter,
+  ElasticsearchGeneration,
+  elasticsearchIndex,
+  engineDeps,
+  fromBeginning,
+  LeaseLostError,
+  reconcileGenerations,
+  runnerFor,
+  StaleCheckpointError,
+  StoreAheadError,
+  type Stored,
+  type UnitOfWork,
+} from '../../projectors/engine/internal.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { products } from '../../examples/shop/views/products.ts';
-import { viewOf } from '../../projectors/engine/definition/public-view.ts';
-import { ElasticsearchGeneration } from '../../projectors/engine/stores/elasticsearch/index-generation.ts';
-import { ElasticsearchViewReader } from '../../projectors/engine/stores/elasticsearch/reads.ts';
+import {
+  ElasticsearchGeneration,
+  ElasticsearchViewReader,
+  viewOf,
+} from '../../projectors/engine/internal.ts';
 import { type TestEnvironment, testEnvironment } from '../support/environment.ts';
 
 describe('tombstones in an Elasticsearch view', () => {

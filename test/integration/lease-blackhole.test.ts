@@ -1,11 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
-import { engineDeps } from '../../projectors/engine/control/engine-deps.ts';
-import { ProjectionHost } from '../../projectors/engine/control/host.ts';
-import { defineDocumentProjection } from '../../projectors/engine/definition/define.ts';
-import { LeaseManager } from '../../projectors/engine/leases/lease.ts';
-import { postgresTable } from '../../projectors/engine/stores/postgres/target.ts';
+import {
+  defineDocumentProjection,
+  engineDeps,
+  LeaseManager,
+  ProjectionHost,
+  postgresTable,
+} from '../../projectors/engine/internal.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';

@@ -2,16 +2,21 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
 import { OrderPlaced } from '../../examples/shop/events/orders.ts';
-import { readCheckpoint } from '../../projectors/engine/commit/checkpoint-store.ts';
-import { commitUnitOfWork } from '../../projectors/engine/commit/unit-of-work.ts';
-import { type EngineDeps, engineDeps } from '../../projectors/engine/control/engine-deps.ts';
-import { ProjectionHost } from '../../projectors/engine/control/host.ts';
-import { defineDocumentProjection } from '../../projectors/engine/definition/define.ts';
-import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations/generations.ts';
-import { LeaseLostError, LeaseManager } from '../../projectors/engine/leases/lease.ts';
-import { recordState } from '../../projectors/engine/status/reporter.ts';
-import { elasticsearchAlias } from '../../projectors/engine/stores/elasticsearch/alias.ts';
-import { elasticsearchIndex } from '../../projectors/engine/stores/elasticsearch/target.ts';
+import {
+  commitUnitOfWork,
+  defineDocumentProjection,
+  type EngineDeps,
+  elasticsearchAlias,
+  elasticsearchIndex,
+  engineDeps,
+  fromBeginning,
+  LeaseLostError,
+  LeaseManager,
+  ProjectionHost,
+  readCheckpoint,
+  reconcileGenerations,
+  recordState,
+} from '../../projectors/engine/internal.ts';
 import { createElasticsearch } from '../../shared/clients/elasticsearch.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';

@@ -4,12 +4,15 @@ import { demoHistory } from '../../examples/shop/demo/history.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
 import { dailySales } from '../../examples/shop/views/daily-sales.ts';
 import { orders } from '../../examples/shop/views/orders.ts';
-import { engineDeps } from '../../projectors/engine/control/engine-deps.ts';
-import { ProjectionHost } from '../../projectors/engine/control/host.ts';
-import { defineDocumentProjection, type Projection } from '../../projectors/engine/definition/define.ts';
-import { readGenerations } from '../../projectors/engine/generations/generations.ts';
-import { LeaseManager } from '../../projectors/engine/leases/lease.ts';
-import { postgresTable } from '../../projectors/engine/stores/postgres/target.ts';
+import {
+  defineDocumentProjection,
+  engineDeps,
+  LeaseManager,
+  type Projection,
+  ProjectionHost,
+  postgresTable,
+  readGenerations,
+} from '../../projectors/engine/internal.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';

@@ -1,18 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { PriceChanged, StockAdjusted } from '../../examples/shop/events/catalog.ts';
-import { engineDeps } from '../../projectors/engine/control/engine-deps.ts';
-import { runnerFor } from '../../projectors/engine/control/generation-runner.ts';
-import { rebuild } from '../../projectors/engine/control/rebuild.ts';
 import {
   defineDocumentProjection,
   defineSqlProjection,
+  engineDeps,
+  fromBeginning,
+  listDeadLetters,
   type PoisonPolicy,
   type Projection,
-} from '../../projectors/engine/definition/define.ts';
-import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations/generations.ts';
-import { listDeadLetters } from '../../projectors/engine/poison/dead-letters.ts';
-import { postgresTable } from '../../projectors/engine/stores/postgres/target.ts';
+  postgresTable,
+  rebuild,
+  reconcileGenerations,
+  runnerFor,
+} from '../../projectors/engine/internal.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 

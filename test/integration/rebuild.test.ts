@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoHistory } from '../../examples/shop/demo/history.ts';
-import { readGenerations, requestRebuild } from '../../projectors/engine/generations/generations.ts';
-import { elasticsearchAlias } from '../../projectors/engine/stores/elasticsearch/alias.ts';
+import { elasticsearchAlias, readGenerations, requestRebuild } from '../../projectors/engine/internal.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
 import { digestIndex, digestView } from '../support/dump.ts';

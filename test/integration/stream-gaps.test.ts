@@ -1,11 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
-import { engineDeps } from '../../projectors/engine/control/engine-deps.ts';
-import { runnerFor } from '../../projectors/engine/control/generation-runner.ts';
-import { defineDocumentProjection } from '../../projectors/engine/definition/define.ts';
-import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations/generations.ts';
-import { postgresTable } from '../../projectors/engine/stores/postgres/target.ts';
+import {
+  defineDocumentProjection,
+  engineDeps,
+  fromBeginning,
+  postgresTable,
+  reconcileGenerations,
+  runnerFor,
+} from '../../projectors/engine/internal.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 

@@ -1,13 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { PriceChanged } from '../../examples/shop/events/catalog.ts';
-import { type EngineDeps, engineDeps } from '../../projectors/engine/control/engine-deps.ts';
-import { ProjectionHost } from '../../projectors/engine/control/host.ts';
-import { defineDocumentProjection } from '../../projectors/engine/definition/define.ts';
-import { readGenerations, requestRebuild } from '../../projectors/engine/generations/generations.ts';
-import { LeaseManager } from '../../projectors/engine/leases/lease.ts';
-import { elasticsearchAlias } from '../../projectors/engine/stores/elasticsearch/alias.ts';
-import { elasticsearchIndex } from '../../projectors/engine/stores/elasticsearch/target.ts';
+import {
+  defineDocumentProjection,
+  type EngineDeps,
+  elasticsearchAlias,
+  elasticsearchIndex,
+  engineDeps,
+  LeaseManager,
+  ProjectionHost,
+  readGenerations,
+  requestRebuild,
+} from '../../projectors/engine/internal.ts';
 import type { Elasticsearch } from '../../shared/clients/elasticsearch.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';

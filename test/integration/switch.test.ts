@@ -1,10 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
-import { CHECKPOINT_CHANNEL } from '../../projectors/engine/commit/checkpoint-store.ts';
-import { defineDocumentProjection } from '../../projectors/engine/definition/define.ts';
-import { readGenerations, requestRebuild } from '../../projectors/engine/generations/generations.ts';
-import { postgresTable } from '../../projectors/engine/stores/postgres/target.ts';
+import {
+  CHECKPOINT_CHANNEL,
+  defineDocumentProjection,
+  postgresTable,
+  readGenerations,
+  requestRebuild,
+} from '../../projectors/engine/internal.ts';
 import { createDedicatedClient } from '../../shared/clients/postgres.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';

@@ -61,4 +61,4 @@ export async function projectorSessions(pool: Pool): Promise<string[]> {
   return rows.map((r) => r.application_name);
 }
 
-export { waitForLiveViews } from '../../projectors/engine/index.ts';
+export { waitForLiveViews } from '../../projectors/engine/internal.ts';

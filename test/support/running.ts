@@ -1,5 +1,10 @@
 import { type Api, createApi } from '../../api/app.ts';
-import { engineDeps, LeaseManager, type Projection, ProjectionHost } from '../../projectors/engine/index.ts';
+import {
+  engineDeps,
+  LeaseManager,
+  type Projection,
+  ProjectionHost,
+} from '../../projectors/engine/internal.ts';
 import type { TestEnvironment } from './environment.ts';
 import { serve } from './graphql.ts';
 

@@ -1,4 +1,5 @@
 import type { Projection } from '../definition/define.ts';
+import { describeStart, FROM_BEGINNING } from '../definition/start-position.ts';
 import {
   cutOver,
   forgetGeneration,
@@ -12,7 +13,7 @@ import {
 } from '../generations/generations.ts';
 import { assertFence, type Lease, type LeaseManager } from '../leases/lease.ts';
 import type { ProjectionRunner } from '../pipeline/runner.ts';
-import { describeStart, FROM_BEGINNING, resolveStart } from '../source/start-positions.ts';
+import { resolveStart } from '../source/start-sequence.ts';
 import type { StatusReporter } from '../status/reporter.ts';
 import { storageOf } from '../stores/registry.ts';
 import type { GenerationStorage } from '../stores/store.ts';

@@ -1,9 +1,9 @@
 import { streamHeads } from '../../../shared/clients/jetstream-streams.ts';
 import type { Logger } from '../../../shared/log.ts';
 import type { Projection } from '../definition/define.ts';
+import type { StartPosition } from '../definition/start-position.ts';
 import { readGenerations, requestRebuild } from '../generations/generations.ts';
 import { LeaseManager, leaseOwners } from '../leases/lease.ts';
-import type { StartPosition } from '../source/start-positions.ts';
 import type { EngineDeps } from './engine-deps.ts';
 import { ProjectionHost } from './host.ts';
 

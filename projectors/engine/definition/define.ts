@@ -1,8 +1,8 @@
 import type { Contract, EventsOfType, EventTypeName, StreamOf } from '../../../shared/events/contract.ts';
 import type { AnyEvent } from '../../../shared/events/event-type.ts';
-import { checkStartPosition, type StartPosition } from '../source/start-positions.ts';
 import type { PublicShape } from './public-shape.ts';
 import { type ShapeTarget, viewOf } from './public-view.ts';
+import { checkStartPosition, type StartPosition } from './start-position.ts';
 
 /** A stream a projection reads, optionally narrowed to subjects within it (e.g. `orders.order_placed.*`). */
 export interface Source<S extends string = string> {

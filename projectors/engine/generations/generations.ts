@@ -1,7 +1,7 @@
 import { inTransaction, type Pool, type PoolClient } from '../../../shared/clients/postgres.ts';
 import { CHECKPOINT_CHANNEL, type Checkpoint } from '../commit/checkpoint-store.ts';
+import type { StartPosition } from '../definition/start-position.ts';
 import { forgetNotKept } from '../poison/dead-letters.ts';
-import type { StartPosition } from '../source/start-positions.ts';
 
 /** Where each source of a new generation starts: the first sequence it reads, and how it was asked for. */
 export type ResolvedStarts = Record<string, { readonly sequence: number; readonly described: string }>;

@@ -30,14 +30,6 @@ export function deadLetterOf(
   };
 }
 
-export interface StoredDeadLetter extends DeadLetter {
-  readonly id: number;
-  readonly generation: number;
-  readonly attempts: number;
-  readonly createdAt: Date;
-  readonly retryRequested: boolean;
-}
-
 /**
  * Text columns cannot hold NUL (PostgreSQL refuses it in text and jsonb): it is written as the
  * six characters `\u0000`, so that a letter about any message can be stored. The payload
@@ -155,54 +147,6 @@ async function countNotKept(
   );
 }
 
-/** What a generation met past the cap and did not keep, per stream. */
-export interface NotKept {
-  readonly projection: string;
-  readonly generation: number;
-  readonly stream: string;
-  readonly count: number;
-  readonly firstSequence: number;
-  readonly lastSequence: number;
-  readonly lastErrorCode: string;
-  readonly cap: number;
-}
-
-/** The poison events past the cap of the current (live and building) generations, or one projection's. */
-export async function listNotKept(pool: Pool, projection?: string): Promise<NotKept[]> {
-  const { rows } = await pool.query<{
-    projection: string;
-    generation: number;
-    stream: string;
-    count: number;
-    first_sequence: number;
-    last_sequence: number;
-    last_error_code: string;
-    cap: number;
-  }>(
-    `SELECT n.*, coalesce((SELECT value FROM vista_settings WHERE name = 'dead_letter_max'), $2) AS cap
-       FROM vista_dead_letters_not_kept n
-       JOIN vista_generations g ON g.projection = n.projection AND g.generation = n.generation
-      WHERE g.state IN ('live', 'building') AND ($1::text IS NULL OR n.projection = $1)
-      ORDER BY n.projection, n.generation, n.stream`,
-    [projection ?? null, DEFAULT_DEAD_LETTER_MAX],
-  );
-  return rows.map((r) => ({
-    projection: r.projection,
-    generation: r.generation,
-    stream: r.stream,
-    count: r.count,
-    firstSequence: r.first_sequence,
-    lastSequence: r.last_sequence,
-    lastErrorCode: r.last_error_code,
-    cap: r.cap,
-  }));
-}
-
-/** One line for an operator: what the cap did not keep, and what brings it back. */
-export function describeNotKept(n: NotKept): string {
-  return `dead letters capped at ${n.cap} (DEAD_LETTER_MAX): ${n.count} more poison event${n.count === 1 ? '' : 's'} on ${n.stream} (#${n.firstSequence}–#${n.lastSequence}, last ${n.lastErrorCode}) were skipped without a letter; they stay in the stream, and a rebuild after a fix applies them`;
-}
-
 /** Forgets what a generation did not keep (it starts over, or is gone). */
 export async function forgetNotKept(tx: PoolClient, projection: string, generation: number): Promise<void> {
   await tx.query('DELETE FROM vista_dead_letters_not_kept WHERE projection = $1 AND generation = $2', [
@@ -257,58 +201,6 @@ export async function settleDeadLetters(
       kept.map((l) => storable(l.error.slice(0, MAX_ERROR_CHARS))),
     ],
   );
-}
-
-interface Row {
-  id: number;
-  generation: number;
-  stream: string;
-  sequence: number;
-  subject: string;
-  type: string | null;
-  payload: Buffer;
-  error_code: string;
-  error: string;
-  attempts: number;
-  created_at: Date;
-  retry_requested_at: Date | null;
-}
-
-function fromRow(row: Row): StoredDeadLetter {
-  return {
-    id: row.id,
-    generation: row.generation,
-    stream: row.stream,
-    sequence: row.sequence,
-    subject: row.subject,
-    type: row.type ?? undefined,
-    payload: new Uint8Array(row.payload),
-    errorCode: row.error_code,
-    error: row.error,
-    attempts: row.attempts,
-    createdAt: row.created_at,
-    retryRequested: row.retry_requested_at !== null,
-  };
-}
-
-/**
- * The unresolved dead letters of a projection's live generation (or of `generation`), oldest
- * position first.
- */
-export async function listDeadLetters(
-  pool: Pool,
-  projection: string,
-  options: { generation?: number; retryRequestedOnly?: boolean } = {},
-): Promise<StoredDeadLetter[]> {
-  const { rows } = await pool.query<Row>(
-    `SELECT * FROM vista_dead_letters
-      WHERE projection = $1 AND resolved_at IS NULL
-        AND generation = coalesce($2::integer, (SELECT generation FROM vista_projections WHERE name = $1))
-        ${options.retryRequestedOnly ? 'AND retry_requested_at IS NOT NULL' : ''}
-      ORDER BY stream, sequence`,
-    [projection, options.generation ?? null],
-  );
-  return rows.map(fromRow);
 }
 
 /**

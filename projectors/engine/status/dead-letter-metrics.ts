@@ -1,6 +1,6 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { Pool } from '../../../shared/clients/postgres.ts';
-import { listNotKept } from '../poison/dead-letters.ts';
+import { listNotKept } from './dead-letter-reads.ts';
 
 /**
  * `vista_dead_letters_not_kept{projection, generation}`: poison events a current generation met

@@ -3,6 +3,7 @@ import { storedAtMemo, streamHeads } from '../../../shared/clients/jetstream-str
 import type { Pool } from '../../../shared/clients/postgres.ts';
 import type { Streams } from '../../../shared/events/streams.ts';
 import { judgeStall, lagSeconds, stallDetail } from '../../../shared/stall.ts';
+import { readCurrentGenerations } from './current-generations.ts';
 
 export interface ProjectionStatus {
   readonly name: string;
@@ -63,58 +64,40 @@ async function readStatusWith(
   storedAt: (stream: string, sequence: number) => Promise<Date | undefined>,
 ): Promise<ProjectionStatus[]> {
   const heads = await streamHeads(jsm, streams);
-  const { rows } = await pool.query<{
-    name: string;
-    version: number;
-    generation: number;
-    role: 'live' | 'building';
-    status: string;
-    detail: string | null;
-    dead_letters: number;
-    owned: boolean;
-    last_advance_at: Date;
-    positions: { stream: string; position: number; start: string }[];
-  }>(
-    `SELECT g.projection AS name, g.version, g.generation, g.state AS role, g.status, g.detail,
-            EXISTS (SELECT 1 FROM vista_leases l
-                     WHERE l.projection = g.projection AND l.owner IS NOT NULL AND l.expires_at > now()) AS owned,
-            (SELECT count(*) FROM vista_dead_letters d
-              WHERE d.projection = g.projection AND d.generation = g.generation
-                AND d.resolved_at IS NULL) AS dead_letters,
-            coalesce(max(c.updated_at), g.created_at) AS last_advance_at,
-            coalesce(json_agg(json_build_object('stream', c.stream, 'position', c.position, 'start', c.start_position) ORDER BY c.stream)
-                     FILTER (WHERE c.stream IS NOT NULL), '[]') AS positions
-       FROM vista_generations g
-       LEFT JOIN vista_checkpoints c ON c.projection = g.projection AND c.generation = g.generation
-      WHERE g.state IN ('live', 'building')
-      GROUP BY g.projection, g.generation ORDER BY g.projection, g.generation`,
-  );
+  const rows = await readCurrentGenerations(pool);
   const now = new Date();
   return Promise.all(
     rows.map(async (row) => {
       const positions = await Promise.all(
-        row.positions.map(async (p) => {
-          const lag = Math.max(0, (heads[p.stream] ?? 0) - p.position);
-          const pendingSince = lag > 0 ? await storedAt(p.stream, p.position + 1) : undefined;
-          return { ...p, lag, pendingSince, lagSeconds: lagSeconds(lag, pendingSince, now) ?? 0 };
+        row.positions.map(async ({ stream, position, start }) => {
+          const lag = Math.max(0, (heads[stream] ?? 0) - position);
+          const pendingSince = lag > 0 ? await storedAt(stream, position + 1) : undefined;
+          return {
+            stream,
+            position,
+            start,
+            lag,
+            pendingSince,
+            lagSeconds: lagSeconds(lag, pendingSince, now) ?? 0,
+          };
         }),
       );
       const stall = judgeStall(
-        { status: row.status, lastAdvanceAt: row.last_advance_at, streams: positions },
+        { status: row.status, lastAdvanceAt: row.lastAdvanceAt, streams: positions },
         stallAfterMs,
         now,
       );
       // A process killed without a word leaves its last status behind; no lease means no owner.
       const owned = row.owned || row.status === 'stopped';
       return {
-        name: row.name,
+        name: row.projection,
         version: row.version,
         generation: row.generation,
         role: row.role,
         status: !owned ? 'unowned' : stall ? 'stalled' : row.status,
         detail: owned && stall ? stallDetail(stall, row.status, row.detail) : row.detail,
-        deadLetters: row.dead_letters,
-        lastAdvanceAt: row.last_advance_at,
+        deadLetters: row.deadLetters,
+        lastAdvanceAt: row.lastAdvanceAt,
         streams: positions.map(({ pendingSince: _, ...p }) => p),
       };
     }),

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { elasticsearchAlias } from '../../../projectors/engine/stores/elasticsearch/alias.ts';
+import { elasticsearchAlias } from '../../../projectors/engine/internal.ts';
 import type { Elasticsearch } from '../../../shared/clients/elasticsearch.ts';
 import type { Pool } from '../../../shared/clients/postgres.ts';
 import type { OutgoingEvent } from '../../../shared/events/publish.ts';
