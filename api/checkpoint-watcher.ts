@@ -1,11 +1,13 @@
 import { EventEmitter } from 'node:events';
 import type pg from 'pg';
-import { CHECKPOINT_CHANNEL, readLivePositions } from '../projectors/engine/internal.ts';
+import {
+  CHECKPOINT_CHANNEL,
+  hasReached,
+  type Positions,
+  readLivePositions,
+} from '../projectors/engine/internal.ts';
 import { createDedicatedClient, type Pool } from '../shared/clients/postgres.ts';
 import type { Logger } from '../shared/log.ts';
-
-/** Per stream, the sequence a projection's live generation has absorbed. */
-export type StreamPositions = Readonly<Record<string, number>>;
 
 /**
  * A NOTIFY sent while the listener is disconnected is lost, and a generation switch sends none:
@@ -15,16 +17,7 @@ const SAFETY_REREAD_MS = 1000;
 
 interface LiveCheckpoint {
   readonly generation: number;
-  readonly positions: StreamPositions;
-}
-
-/** Whether `positions` covers `required` on the streams it reads (streams it does not read are ignored). */
-export function hasReached(positions: StreamPositions | undefined, required: StreamPositions): boolean {
-  if (!positions) return false;
-  return Object.entries(required).every(([stream, position]) => {
-    const reached = positions[stream];
-    return reached === undefined || reached >= position;
-  });
+  readonly positions: Positions;
 }
 
 /**
@@ -35,7 +28,7 @@ export function hasReached(positions: StreamPositions | undefined, required: Str
  * by a poll loop of their own.
  */
 export class CheckpointWatcher extends EventEmitter<{
-  change: [projection: string, positions: StreamPositions];
+  change: [projection: string, positions: Positions];
 }> {
   private live = new Map<string, LiveCheckpoint>();
   private listener: pg.Client | undefined;
@@ -82,7 +75,7 @@ export class CheckpointWatcher extends EventEmitter<{
   }
 
   /** The last known positions of a projection's live generation; undefined before it has any. */
-  current(projection: string): StreamPositions | undefined {
+  current(projection: string): Positions | undefined {
     return this.live.get(projection)?.positions;
   }
 
@@ -92,7 +85,7 @@ export class CheckpointWatcher extends EventEmitter<{
   }
 
   /** The last known positions of several projections, as `extensions.positions` reports them. */
-  snapshot(projections: readonly string[]): Record<string, StreamPositions> {
+  snapshot(projections: readonly string[]): Record<string, Positions> {
     return Object.fromEntries(projections.map((p) => [p, this.current(p) ?? {}]));
   }
 
@@ -123,7 +116,7 @@ export class CheckpointWatcher extends EventEmitter<{
    * with no checkpoint yet has reached nothing.
    */
   waitFor(
-    required: StreamPositions,
+    required: Positions,
     projections: readonly string[],
     timeoutMs: number,
     signal?: AbortSignal,
@@ -200,7 +193,7 @@ export class CheckpointWatcher extends EventEmitter<{
   }
 }
 
-function samePositions(a: StreamPositions, b: StreamPositions): boolean {
+function samePositions(a: Positions, b: Positions): boolean {
   const keys = Object.keys(a);
   return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }

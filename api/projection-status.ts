@@ -13,7 +13,7 @@ export interface StreamClock {
   readonly stallAfterMs: number;
 }
 
-const STATES = new Set([
+const STATUSES = new Set([
   'STANDBY',
   'STARTING',
   'CATCHING_UP',
@@ -24,10 +24,10 @@ const STATES = new Set([
   'STALLED',
 ]);
 
-/** The state as the enum has it; a state unknown to this API is not an error for the whole list. */
-function state(status: string): string {
+/** The status as the enum has it; a status unknown to this API is not an error for the whole list. */
+function enumStatus(status: string): string {
   const upper = status.toUpperCase();
-  return STATES.has(upper) ? upper : 'UNKNOWN';
+  return STATUSES.has(upper) ? upper : 'UNKNOWN';
 }
 
 /**
@@ -61,7 +61,7 @@ export async function readProjections(
     return {
       generation: row.generation,
       version: row.version,
-      status: stall ? 'STALLED' : state(row.status),
+      status: stall ? 'STALLED' : enumStatus(row.status),
       detail: stall ? stallDetail(stall, row.status, row.detail) : row.detail,
       lastAdvanceAt: row.lastAdvanceAt.toISOString(),
       positions: positions.map(({ pendingSince, ...p }) => ({

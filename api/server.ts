@@ -21,7 +21,7 @@ import { createLiveFeeds } from './live-feeds.ts';
 import { registerConsistencyWaits, requestMetricsPlugin } from './metrics.ts';
 import { createOperator, type Operator } from './operator.ts';
 import { readProjections, type StreamClock } from './projection-status.ts';
-import { ReadsIndex } from './read-models.ts';
+import { ReadsIndex } from './reads-index.ts';
 import { requestLogPlugin, yogaLogger } from './request-log.ts';
 import { RequestStores } from './request-stores.ts';
 import { readBudget, responseLimitPlugin } from './response-limit.ts';
@@ -105,7 +105,7 @@ function reply(res: ServerResponse, status: number, body: string): void {
 }
 
 /**
- * The GraphQL API over the read models: `/graphql` (queries, read-your-writes, subscriptions
+ * The GraphQL API over the views: `/graphql` (queries, read-your-writes, subscriptions
  * over SSE, operator mutations; `/graphql/stream` for graphql-sse clients), `/console` (the
  * operator console, static files that use only /graphql), `/healthz` (the process is alive)
  * and `/readyz` (PostgreSQL and Elasticsearch answer, no projection is halted). Each concern

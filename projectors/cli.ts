@@ -14,12 +14,12 @@ import {
   listNotKept,
   loadApplicationOrExit,
   openInfrastructure,
-  type ProjectionStatus,
   parseStartPosition,
   publishMany,
   RebuildHaltedError,
   rebuild,
   type StartPosition,
+  type StatusReport,
   statusReader,
 } from './engine/internal.ts';
 
@@ -27,7 +27,7 @@ const USAGE = `Usage: npm run vista -- <command>
 
 Commands:
   publish-demo --events N [--seed S]   publish a seeded-random demo history through the event contract
-  status                               state, positions, lag, events/s and dead letters per projection
+  status                               status, positions, lag, events/s and dead letters per projection
   rebuild <projection> [--start STREAM=FROM]...
                                        rebuild into a new generation, then switch over; each source
                                        from sequence 1 unless --start says otherwise (FROM: a
@@ -125,7 +125,7 @@ function status(): Promise<void> {
     if (rows.length === 0) console.log('no projections have run yet');
     for (const row of rows) {
       const earlier = before.find((b) => b.name === row.name && b.generation === row.generation);
-      const sum = (r: ProjectionStatus | undefined) =>
+      const sum = (r: StatusReport | undefined) =>
         r?.streams.reduce((total, s) => total + s.position, 0) ?? 0;
       const rate = earlier ? sum(row) - sum(earlier) : 0;
       console.log(

@@ -12,7 +12,7 @@ import { scalarResolvers, scalarTypeDefs } from './scalars.ts';
 import { subscriptionsResolvers, subscriptionsTypeDefs } from './subscriptions.ts';
 
 const queryTypeDefs = /* GraphQL */ `
-  "The read models, each as fresh as extensions.positions says."
+  "The views, each as fresh as extensions.positions says."
   type Query
 `;
 

@@ -48,6 +48,18 @@ export const operatorTypeDefs = /* GraphQL */ `
     detail: String!
   }
 
+  "A change of a generation's status, as its owner reported it."
+  type ProjectionStatusChange {
+    "The generation."
+    generation: Int!
+    "The status it entered."
+    status: ProjectionState!
+    "Why, for halted and retrying: the whole detail for an operator, its code and place for anyone else."
+    detail: String
+    "When (ISO-8601)."
+    at: String!
+  }
+
   "A change of a generation's state, as its owner reported it."
   type ProjectionStateChange {
     "The generation."
@@ -79,8 +91,11 @@ export const operatorTypeDefs = /* GraphQL */ `
   extend type Projection {
     "Its latest operator actions, newest first."
     actions("At most this many (1 to 100)." last: Int = 20): [OperatorAction!]!
+    "Its latest status changes, newest first (moves between starting, catching_up and running are routine and not kept)."
+    statusChanges("At most this many (1 to 100)." last: Int = 20): [ProjectionStatusChange!]!
     "Its latest state changes, newest first (moves between starting, catching_up and running are routine and not kept)."
     stateChanges("At most this many (1 to 100)." last: Int = 20): [ProjectionStateChange!]!
+      @deprecated(reason: "Use statusChanges: a generation's status, one word for one concept.")
     "Its generations, newest first (retired ones included)."
     generations("At most this many (1 to 50)." last: Int = 10): [GenerationRecord!]!
   }
@@ -132,27 +147,28 @@ const forOperators =
   (record: { address: string | null; userAgent: string | null }, _: unknown, ctx: ApiContext) =>
     ctx.operator.allowed(ctx.request) ? record[field] : null;
 
+/** Operators read a status change's whole detail; anyone else its code and place. */
+const changeDetail = (change: { detail: string | null }, _: unknown, ctx: ApiContext) =>
+  ctx.operator.allowed(ctx.request) ? change.detail : publicDetail(change.detail);
+
+async function statusChanges(projection: Projection, args: { last: number }, ctx: ApiContext) {
+  const changes = await readStatusChanges(ctx.stores.pool, projection.name, countArgument(args.last, 100));
+  return changes.map((r) => ({ ...r, status: r.status.toUpperCase(), at: r.at.toISOString() }));
+}
+
 const act = (ctx: ApiContext & Partial<ServerContext>, command: OperatorCommand) =>
   ctx.operator.act(ctx.request, ctx.req, command).then(action);
 
 export const operatorResolvers = {
   OperatorAction: { address: forOperators('address'), userAgent: forOperators('userAgent') },
-  // A state change's detail is a store's or a view's error text as often as a halt's is.
-  ProjectionStateChange: {
-    detail: (change: { detail: string | null }, _: unknown, ctx: ApiContext) =>
-      ctx.operator.allowed(ctx.request) ? change.detail : publicDetail(change.detail),
-  },
+  // A status change's detail is a store's or a view's error text as often as a halt's is.
+  ProjectionStatusChange: { detail: changeDetail },
+  ProjectionStateChange: { detail: changeDetail },
   Projection: {
     actions: async (projection: Projection, args: { last: number }, ctx: ApiContext) =>
       (await readActions(ctx.stores.pool, projection.name, countArgument(args.last, 100))).map(action),
-    stateChanges: async (projection: Projection, args: { last: number }, ctx: ApiContext) => {
-      const changes = await readStatusChanges(
-        ctx.stores.pool,
-        projection.name,
-        countArgument(args.last, 100),
-      );
-      return changes.map((r) => ({ ...r, status: r.status.toUpperCase(), at: r.at.toISOString() }));
-    },
+    statusChanges,
+    stateChanges: statusChanges,
     generations: async (projection: Projection, args: { last: number }, ctx: ApiContext) => {
       const generations = await readGenerationHistory(
         ctx.stores.pool,

@@ -2,7 +2,10 @@ import type { ApiContext } from '../context.ts';
 import { publicDetail } from '../errors.ts';
 
 export const projectionsTypeDefs = /* GraphQL */ `
-  "What a generation of a projection is doing."
+  """
+  The status of a generation of a projection: what it is doing. (The enum keeps the name it
+  was published with; its values are statuses.)
+  """
   enum ProjectionState {
     "Another projector process owns it; this status is that owner's last report."
     STANDBY
@@ -20,7 +23,7 @@ export const projectionsTypeDefs = /* GraphQL */ `
     STOPPED
     "Has lag but its positions have not moved for STALL_AFTER_S seconds, whatever its owner reports."
     STALLED
-    "A state this version of the API does not know (a newer projector reported it)."
+    "A status this version of the API does not know (a newer projector reported it)."
     UNKNOWN
   }
 
@@ -46,7 +49,7 @@ export const projectionsTypeDefs = /* GraphQL */ `
     generation: Int!
     "The projection version it was built with."
     version: Int!
-    "Its state."
+    "Its status."
     status: ProjectionState!
     "Why it is halted or retrying, when it is."
     detail: String
@@ -56,7 +59,7 @@ export const projectionsTypeDefs = /* GraphQL */ `
     lastAdvanceAt: String!
   }
 
-  "A read model and how fresh it is."
+  "A projection: the view it serves and how fresh it is."
   type Projection {
     "The public name (PostgreSQL view or Elasticsearch alias)."
     name: String!
@@ -64,7 +67,7 @@ export const projectionsTypeDefs = /* GraphQL */ `
     version: Int!
     "The generation serving queries."
     generation: Int!
-    "The live generation's state."
+    "The live generation's status."
     status: ProjectionState!
     "Per source stream, the live generation's position and lag."
     positions: [StreamPosition!]!

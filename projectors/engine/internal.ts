@@ -7,12 +7,8 @@
  */
 
 // The catalog, its checkpoints and generations.
-export {
-  CHECKPOINT_CHANNEL,
-  type Checkpoint,
-  readCheckpoint,
-  StaleCheckpointError,
-} from './commit/checkpoint-store.ts';
+export { CHECKPOINT_CHANNEL, readCheckpoint, StaleCheckpointError } from './commit/checkpoint-store.ts';
+export { hasReached, type Positions } from './commit/positions.ts';
 export { type CheckpointMove, commitUnitOfWork } from './commit/unit-of-work.ts';
 // Running projections: the engine's dependencies, the host, a single generation's runner.
 export { executeCommand, serveCommands } from './control/commands.ts';
@@ -54,10 +50,12 @@ export {
   fromBeginning,
   type Generation,
   type GenerationRole,
+  type RunningRole,
   readGenerations,
   reconcileGenerations,
   requestRebuild,
 } from './generations/generations.ts';
+export { switchGeneration } from './generations/switch.ts';
 export * from './index.ts';
 export { type Lease, LeaseLostError, LeaseManager, StoreAheadError } from './leases/lease.ts';
 // The pipeline's building blocks, for benchmarks that time its stages and tests of one runner.
@@ -84,11 +82,11 @@ export {
 } from './status/dead-letter-reads.ts';
 export { readActions, readGenerationHistory, readStatusChanges } from './status/history.ts';
 export { registerProjectionMetrics, type StoredStatus } from './status/metrics.ts';
-export { recordState } from './status/reporter.ts';
+export { recordStatus } from './status/reporter.ts';
 export {
-  type ProjectionStatus,
   readStatus,
   type StatusReader,
+  type StatusReport,
   statusReader,
 } from './status/status-reader.ts';
 // Stores: their reads (the API's), their targets' derived storage, their generations.

@@ -119,7 +119,7 @@ describe('dead letters and their retry', () => {
   it('halt: the projection stops before the poison event and resumes from it after the fix', async () => {
     const bug = { fixed: false };
     const runner = await start('halt', bug);
-    await eventually(async () => (runner.progress.state === 'halted' ? true : undefined));
+    await eventually(async () => (runner.progress.status === 'halted' ? true : undefined));
     expect(runner.progress.positions.CATALOG).toBe(1);
     expect(await stockOf('stock_halt')).toBe(10);
     const { rows } = await env.infrastructure.pool.query(

@@ -115,7 +115,7 @@ describe('Elasticsearch failures that are not about a document', () => {
     expect(failing.detail).toMatch(/index_closed_exception|closed/);
     // More failures than a projection halts after when it does not know them to be transient.
     await eventually(async () => (runner.progress.failures >= 7 ? true : undefined), 60_000);
-    expect(runner.progress.state).toBe('retrying');
+    expect(runner.progress.status).toBe('retrying');
     expect(await listDeadLetters(pool, 'es_probe')).toEqual([]);
     await es.indices.open({ index, wait_for_active_shards: 1 });
     await eventually(async () => (runner.progress.positions.CATALOG === 2 ? true : undefined), 60_000);

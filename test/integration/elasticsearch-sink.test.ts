@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { PriceChanged, ProductAdded } from '../../examples/shop/events/catalog.ts';
 import {
-  type Checkpoint,
   commitUnitOfWork,
   defineDocumentProjection,
   documentWriter,
@@ -11,6 +10,7 @@ import {
   engineDeps,
   fromBeginning,
   LeaseLostError,
+  type Positions,
   reconcileGenerations,
   runnerFor,
   StaleCheckpointError,
@@ -62,8 +62,8 @@ describe('Elasticsearch sink', () => {
   /** What the engine does with a folded batch: `_bulk` first, then one short transaction. */
   async function commitBatch(change: {
     docs: Map<string, Stored<Price>>;
-    expected: Checkpoint;
-    next: Checkpoint;
+    expected: Positions;
+    next: Positions;
   }) {
     await sink.writeBefore(change.docs);
     await commitUnitOfWork(
@@ -275,7 +275,7 @@ describe('Elasticsearch sink', () => {
     // Behind the owner's back, p1 absorbs events of a history the owner never read (ORDERS 900).
     await sink.writeBefore(new Map([['p1', { doc: { priceCents: 1 }, positions: { ORDERS: 900 } }]]));
     await priceOfP1(150);
-    await eventually(async () => (runner.progress.state === 'halted' ? true : undefined), 30_000, 'a halt');
+    await eventually(async () => (runner.progress.status === 'halted' ? true : undefined), 30_000, 'a halt');
     stop.abort();
     await running;
     expect(runner.progress.lastError).toMatch(/document p1 .* holds positions \{"ORDERS":900\}.*rebuild/);

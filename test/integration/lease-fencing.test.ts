@@ -15,7 +15,7 @@ import {
   ProjectionHost,
   readCheckpoint,
   reconcileGenerations,
-  recordState,
+  recordStatus,
 } from '../../projectors/engine/internal.ts';
 import { createElasticsearch } from '../../shared/clients/elasticsearch.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
@@ -216,8 +216,8 @@ describe('a stale owner whose Elasticsearch write was held while it lost its lea
     await commitUnitOfWork(pool, { ...target, fence: current }, move, async () => undefined);
     expect((await readCheckpoint(pool, 'stock_fenced', 1)).CATALOG).toBe(5);
 
-    await recordState(pool, 'stock_fenced', 1, 'running', null, current);
-    await recordState(pool, 'stock_fenced', 1, 'retrying', 'the stale owner speaking', stale);
+    await recordStatus(pool, 'stock_fenced', 1, 'running', null, current);
+    await recordStatus(pool, 'stock_fenced', 1, 'retrying', 'the stale owner speaking', stale);
     const { rows } = await pool.query<{ status: string }>(
       `SELECT status FROM vista_projections WHERE name = 'stock_fenced'`,
     );

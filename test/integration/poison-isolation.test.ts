@@ -113,7 +113,7 @@ describe('poison is the event, not the batch', () => {
     await publishHistory();
     const runner = await start(documentProbe('skip'));
     await eventually(async () => (runner.progress.positions.CATALOG === 20 ? true : undefined));
-    expect(runner.progress.state).toBe('running');
+    expect(runner.progress.status).toBe('running');
     const letters = await listDeadLetters(env.infrastructure.pool, 'probe_doc_skip');
     expect(letters.map((l) => [l.sequence, l.errorCode])).toEqual([
       [4, 'SQLSTATE_22003'],
@@ -130,7 +130,7 @@ describe('poison is the event, not the batch', () => {
   it('halt: the projection halts just before the event, with a dead letter naming it', async () => {
     await publishHistory();
     const runner = await start(documentProbe('halt'));
-    await eventually(async () => (runner.progress.state === 'halted' ? true : undefined));
+    await eventually(async () => (runner.progress.status === 'halted' ? true : undefined));
     expect(runner.progress.positions.CATALOG).toBe(3);
     const letters = await listDeadLetters(env.infrastructure.pool, 'probe_doc_halt');
     expect(letters.map((l) => [l.stream, l.sequence, l.errorCode])).toEqual([

@@ -88,7 +88,7 @@ describe('stream gaps', () => {
     for (let n = 1; n <= 10; n++) await adjust(n);
     await trim(5);
     const { runner } = await start();
-    await eventually(async () => (runner.progress.state === 'halted' ? true : undefined));
+    await eventually(async () => (runner.progress.status === 'halted' ? true : undefined));
     expect(await status()).toEqual({
       status: 'halted',
       detail: 'gap at CATALOG seq 1: the stream now starts at 6',
@@ -104,7 +104,7 @@ describe('stream gaps', () => {
     for (let n = 11; n <= 20; n++) await adjust(n);
     await trim(5);
     const { runner } = await start();
-    await eventually(async () => (runner.progress.state === 'halted' ? true : undefined));
+    await eventually(async () => (runner.progress.status === 'halted' ? true : undefined));
     expect((await status())?.detail).toBe('gap at CATALOG seq 11: the stream now starts at 16');
   });
 
@@ -112,7 +112,7 @@ describe('stream gaps', () => {
     for (let n = 1; n <= 10; n++) await adjust(n);
     await env.infrastructure.nats.jsm.streams.deleteMessage(catalog(), 6);
     const { runner } = await start();
-    await eventually(async () => (runner.progress.state === 'halted' ? true : undefined));
+    await eventually(async () => (runner.progress.status === 'halted' ? true : undefined));
     expect((await status())?.detail).toBe('gap at CATALOG seq 6: the stream went on at 7');
     expect(runner.progress.positions.CATALOG ?? 0).toBeLessThanOrEqual(5);
   });

@@ -1,10 +1,8 @@
+import type { Positions } from '../../projectors/engine/internal.ts';
 import type { Pool } from '../../shared/clients/postgres.ts';
 
 // What the engine's tables and PostgreSQL's activity say about a test environment's
 // projections, read from outside the projector processes.
-
-/** Per stream, a position (a checkpoint, or the stream heads it is compared with). */
-export type Positions = Partial<Record<string, number>>;
 
 /** Each projection's live-generation checkpoint, by stream. */
 export async function livePositions(pool: Pool): Promise<Record<string, Positions>> {

@@ -1,16 +1,10 @@
 import type { Pool, PoolClient } from '../../../shared/clients/postgres.ts';
-
-/** Per stream, the last sequence whose effects are in the read model. */
-export type Checkpoint = Partial<Record<string, number>>;
+import type { Positions } from './positions.ts';
 
 /** Name of the NOTIFY channel that wakes readers waiting for a checkpoint (a hint, never the truth). */
 export const CHECKPOINT_CHANNEL = 'vista_checkpoints';
 
-export async function readCheckpoint(
-  pool: Pool,
-  projection: string,
-  generation: number,
-): Promise<Checkpoint> {
+export async function readCheckpoint(pool: Pool, projection: string, generation: number): Promise<Positions> {
   const { rows } = await pool.query<{ stream: string; position: number }>(
     'SELECT stream, position FROM vista_checkpoints WHERE projection = $1 AND generation = $2',
     [projection, generation],
@@ -36,8 +30,8 @@ export async function advanceCheckpoint(
   tx: PoolClient,
   projection: string,
   generation: number,
-  expected: Checkpoint,
-  next: Checkpoint,
+  expected: Positions,
+  next: Positions,
 ): Promise<void> {
   const { rows } = await tx.query<{ stream: string; position: number }>(
     'SELECT stream, position FROM vista_checkpoints WHERE projection = $1 AND generation = $2 FOR UPDATE',

@@ -1,13 +1,14 @@
 import { inTransaction, type Pool, type PoolClient } from '../../../shared/clients/postgres.ts';
 import { assertFence, type Fence } from '../leases/lease.ts';
 import { type DeadLetter, settleDeadLetters } from '../poison/dead-letters.ts';
-import { advanceCheckpoint, type Checkpoint } from './checkpoint-store.ts';
+import { advanceCheckpoint } from './checkpoint-store.ts';
+import type { Positions } from './positions.ts';
 
 /** What a batch does besides its view changes, all made durable together with them. */
 export interface CheckpointMove {
   /** The checkpoint this writer read; a different stored one means another writer moved it. */
-  readonly expected: Checkpoint;
-  readonly next: Checkpoint;
+  readonly expected: Positions;
+  readonly next: Positions;
   readonly deadLetters: readonly DeadLetter[];
   /** Ids of retried dead letters this batch applies. */
   readonly resolvedDeadLetters: readonly number[];
@@ -28,7 +29,7 @@ export interface UnitOfWorkTarget {
 /**
  * The one place a batch becomes durable in PostgreSQL: one short transaction that checks the
  * owner's lease epoch (the fence), checks and moves the checkpoint (compare-and-set, which
- * also queues the NOTIFY readers wake on), runs `write` (a sink's rows, a SQL projection's statements, lookup records) and records the
+ * also queues the NOTIFY readers wake on), runs `write` (a store's rows, a SQL projection's statements, lookup records) and records the
  * batch's dead letters. Work on a store that cannot share the transaction (Elasticsearch's
  * `_bulk`) is done before this is called, never inside it: a hanging store must not hold a
  * PostgreSQL transaction open.

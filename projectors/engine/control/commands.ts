@@ -87,7 +87,7 @@ async function skipDeadLetter(tx: PoolClient, projection: string, id: number): P
        FROM vista_generations g
       WHERE c.projection = $1 AND c.stream = $2 AND c.position = $3 AND c.generation = $5
         AND g.projection = c.projection AND g.generation = c.generation
-        AND g.state IN ('live', 'building') AND g.status = 'halted'`,
+        AND g.role IN ('live', 'building') AND g.status = 'halted'`,
     [projection, letter.stream, letter.sequence - 1, letter.sequence, letter.generation],
   );
   if ((moved.rowCount ?? 0) === 0) {

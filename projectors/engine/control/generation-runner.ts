@@ -1,5 +1,5 @@
 import type { Projection } from '../definition/define.ts';
-import type { GenerationRole } from '../generations/generations.ts';
+import type { RunningRole } from '../generations/generations.ts';
 import type { Lease } from '../leases/lease.ts';
 import { ProjectionRunner } from '../pipeline/runner.ts';
 import { StatusReporter } from '../status/reporter.ts';
@@ -25,7 +25,7 @@ export function generationRunner(
   projection: Projection,
   generation: number,
   deps: EngineDeps,
-  options: { readonly role?: GenerationRole; readonly lease?: Lease; readonly parts?: GenerationParts } = {},
+  options: { readonly role?: RunningRole; readonly lease?: Lease; readonly parts?: GenerationParts } = {},
 ): RunningGeneration {
   const { lease } = options;
   const { storage, writer } =
@@ -51,7 +51,7 @@ export function runnerFor(
   projection: Projection,
   generation: number,
   deps: EngineDeps,
-  options: { readonly role?: GenerationRole; readonly lease?: Lease; readonly parts?: GenerationParts } = {},
+  options: { readonly role?: RunningRole; readonly lease?: Lease; readonly parts?: GenerationParts } = {},
 ): ProjectionRunner {
   return generationRunner(projection, generation, deps, options).runner;
 }

@@ -1,7 +1,6 @@
 import type { Projection } from '../definition/define.ts';
 import { describeStart, FROM_BEGINNING } from '../definition/start-position.ts';
 import {
-  cutOver,
   forgetGeneration,
   type Generation,
   type Generations,
@@ -11,6 +10,7 @@ import {
   reconcileGenerations,
   type StartResolver,
 } from '../generations/generations.ts';
+import { switchGeneration } from '../generations/switch.ts';
 import { assertFence, type Lease, type LeaseManager } from '../leases/lease.ts';
 import type { ProjectionRunner } from '../pipeline/runner.ts';
 import { resolveStart } from '../source/start-sequence.ts';
@@ -33,7 +33,7 @@ interface Running {
 
 /**
  * Runs a set of projections side by side, each in its own loop: one failing, halted or slow
- * projection (or sink) never stops the others (bulkheads). For each projection it owns, it
+ * projection (or store) never stops the others (bulkheads). For each projection it owns, it
  * runs the live generation and, during a rebuild, the building one beside it, and switches
  * the public name over when the building generation has caught up.
  */
@@ -92,8 +92,8 @@ export class ProjectionHost {
         const running = this.active.get(projection.name) ?? [];
         for (const r of running) r.stop.abort();
         await Promise.all(running.map((r) => r.done));
-        // Only once the runners are done (their own state writes included), and only while the
-        // lease is still ours: after a lost lease the projection's state belongs to its new owner.
+        // Only once the runners are done (their own status writes included), and only while the
+        // lease is still ours: after a lost lease the projection's status belongs to its new owner.
         const live = running.find((r) => r.runner.status.role === 'live');
         if (!lease.lost.aborted && live) await live.runner.status.recordStopped();
         this.active.delete(projection.name);
@@ -102,7 +102,7 @@ export class ProjectionHost {
     }
   }
 
-  /** While the lease is held: keep the generations running, start rebuilds, cut over. */
+  /** While the lease is held: keep the generations running, start rebuilds, switch. */
   private async supervise(projection: Projection, lease: Lease, signal: AbortSignal): Promise<void> {
     const resolveStarts = this.startResolver(projection);
     let generations = await reconcileGenerations(this.deps.pool, projection, resolveStarts);
@@ -110,7 +110,7 @@ export class ProjectionHost {
     this.active.set(projection.name, running);
     const start = (generation: Generation) => {
       const { runner, storage } = generationRunner(projection, generation.generation, this.deps, {
-        role: generation.state,
+        role: generation.role,
         lease,
       });
       const stop = new AbortController();
@@ -125,7 +125,8 @@ export class ProjectionHost {
     // other versions leave it for one of its own.
     if (generations.live?.version === projection.version) start(generations.live);
     if (generations.building?.version === projection.version) start(generations.building);
-    const exposed = { at: Date.now() };
+    // When this owner last pointed the public name at the live generation (see dropRetired).
+    const pointed = { at: Date.now() };
     // The first round resyncs: a switch whose catalog half committed but whose alias did not
     // move (a crash between them) is repaired then, the public name following the catalog
     // whatever version serves; should Elasticsearch be down, every later round tries again.
@@ -137,8 +138,8 @@ export class ProjectionHost {
         if (resync) {
           generations = await readGenerations(this.deps.pool, projection.name);
           await this.matchRunners(generations, running);
-          if (generations.live) await this.expose(projection, generations.live.generation);
-          exposed.at = Date.now();
+          if (generations.live) await this.finishSwitch(projection, generations.live.generation);
+          pointed.at = Date.now();
           resync = false;
         }
         generations = await this.superviseOnce(
@@ -148,9 +149,9 @@ export class ProjectionHost {
           generations,
           running,
           start,
-          exposed,
+          pointed,
         );
-        await this.dropRetired(projection, exposed.at);
+        await this.dropRetired(projection, pointed.at);
       } catch (error) {
         // A blip of PostgreSQL, or a switch that failed half-way, must not stop the runners or
         // give up the lease: the next round re-reads the generations and carries on.
@@ -169,7 +170,7 @@ export class ProjectionHost {
     current: Generations,
     running: Running[],
     start: (generation: Generation) => Running,
-    exposed: { at: number },
+    pointed: { at: number },
   ): Promise<Generations> {
     let generations = current;
     if (!generations.building && (await rebuildRequested(this.deps.pool, projection.name))) {
@@ -184,12 +185,12 @@ export class ProjectionHost {
     }
     const building = generations.building;
     const candidate = building && running.find((r) => r.runner.generation === building.generation);
-    if (!building || !candidate || candidate.runner.progress.state !== 'running') return generations;
+    if (!building || !candidate || candidate.runner.progress.status !== 'running') return generations;
     // The PostgreSQL half commits first (catalog, views), then the alias follows: a crash in
     // between leaves the catalog right and the alias behind, which the next start repairs. The
     // other order would leave the alias on a generation the catalog never made live.
     await candidate.storage.prepareSwitch?.();
-    const switched = await cutOver(
+    const switched = await switchGeneration(
       this.deps.pool,
       projection.name,
       generations.live,
@@ -204,18 +205,18 @@ export class ProjectionHost {
     candidate.runner.status.setRole('live');
     this.deps.log.info(
       { projection: projection.name, from: generations.live?.generation, to: building.generation },
-      'cut over to the rebuilt generation',
+      'switched to the rebuilt generation',
     );
     if (generations.live) await this.stopRetired(generations.live.generation, running);
-    // Should this fail, the round is retried as a resync, which exposes the live generation again.
+    // Should this fail, the round is retried as a resync, which finishes the switch again.
     await candidate.storage.finishSwitch?.();
-    exposed.at = Date.now();
-    return { live: { ...building, state: 'live' }, building: undefined };
+    pointed.at = Date.now();
+    return { live: { ...building, role: 'live' }, building: undefined };
   }
 
   /**
    * After a failed round, makes the runners match the catalog: a generation that was switched
-   * to is promoted, one that was retired is stopped (its storage is dropped later).
+   * to goes live, one that was retired is stopped (its storage is dropped later).
    */
   private async matchRunners(generations: Generations, running: Running[]) {
     for (const r of [...running]) {
@@ -244,8 +245,8 @@ export class ProjectionHost {
     };
   }
 
-  /** Points the public name at the live generation in stores outside PostgreSQL. */
-  private async expose(projection: Projection, generation: number): Promise<void> {
+  /** Points the public name at the live generation where the catalog's transaction cannot (an alias). */
+  private async finishSwitch(projection: Projection, generation: number): Promise<void> {
     await storageOf(projection, generation, storeContext(this.deps)).finishSwitch?.();
   }
 
@@ -266,8 +267,8 @@ export class ProjectionHost {
    * from it (at most a query timeout long) finishes before the index goes. The catalog keeps
    * what is still to drop, so a restart drops what its predecessor left.
    */
-  private async dropRetired(projection: Projection, exposedAt: number): Promise<void> {
-    if (Date.now() - exposedAt < this.deps.retireGraceMs) return;
+  private async dropRetired(projection: Projection, pointedAt: number): Promise<void> {
+    if (Date.now() - pointedAt < this.deps.retireGraceMs) return;
     for (const generation of await generationsToDrop(
       this.deps.pool,
       projection.name,

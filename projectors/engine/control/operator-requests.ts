@@ -120,11 +120,11 @@ export async function requestRetry(pool: Pool, projection: string): Promise<numb
     `UPDATE vista_dead_letters d SET retry_requested_at = now()
       WHERE projection = $1 AND resolved_at IS NULL
         AND generation IN (SELECT generation FROM vista_generations
-                            WHERE projection = $1 AND state IN ('live', 'building'))`,
+                            WHERE projection = $1 AND role IN ('live', 'building'))`,
     [projection],
   );
   await pool.query(
-    `UPDATE vista_generations SET resume_requested = true WHERE projection = $1 AND state IN ('live', 'building')`,
+    `UPDATE vista_generations SET resume_requested = true WHERE projection = $1 AND role IN ('live', 'building')`,
     [projection],
   );
   return marked.rowCount ?? 0;

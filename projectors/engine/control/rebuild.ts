@@ -72,13 +72,13 @@ export async function rebuild(
         return { generation: live.generation, seconds, events: total };
       }
       if (!building) continue;
-      const { rows: state } = await pool.query<{ status: string; detail: string | null }>(
+      const { rows: reported } = await pool.query<{ status: string; detail: string | null }>(
         'SELECT status, detail FROM vista_generations WHERE projection = $1 AND generation = $2',
         [projection.name, building.generation],
       );
-      if (state[0]?.status === 'halted') {
+      if (reported[0]?.status === 'halted') {
         throw new RebuildHaltedError(
-          `generation ${building.generation} of ${projection.name} halted: ${state[0].detail ?? 'no detail'}; see \`vista dead-letters ${projection.name}\``,
+          `generation ${building.generation} of ${projection.name} halted: ${reported[0].detail ?? 'no detail'}; see \`vista dead-letters ${projection.name}\``,
         );
       }
       const { rows } = await pool.query<{ done: number }>(

@@ -1,5 +1,5 @@
 import { inTransaction, type Pool, type PoolClient } from '../../../shared/clients/postgres.ts';
-import { CHECKPOINT_CHANNEL, type Checkpoint } from '../commit/checkpoint-store.ts';
+
 import type { StartPosition } from '../definition/start-position.ts';
 import { forgetNotKept } from '../poison/dead-letters.ts';
 
@@ -22,11 +22,17 @@ export type StartResolver = (
 export interface Generation {
   readonly generation: number;
   readonly version: number;
-  readonly state: GenerationRole;
+  readonly role: RunningRole;
 }
 
-/** Where a generation stands: the live one serves the public name, a building one is a shadow. */
-export type GenerationRole = 'live' | 'building';
+/**
+ * A generation's role: `live` serves the public name, `building` is written beside it (a
+ * rebuild, a new version) until it takes over, `retired` was replaced and waits to be dropped.
+ */
+export type GenerationRole = 'live' | 'building' | 'retired';
+
+/** The role of a generation that runs: live or building. */
+export type RunningRole = Exclude<GenerationRole, 'retired'>;
 
 export interface Generations {
   readonly live: Generation | undefined;
@@ -35,11 +41,11 @@ export interface Generations {
 
 export async function readGenerations(pool: Pool | PoolClient, projection: string): Promise<Generations> {
   const { rows } = await pool.query<Generation>(
-    `SELECT generation, version, state FROM vista_generations
-      WHERE projection = $1 AND state IN ('live', 'building')`,
+    `SELECT generation, version, role FROM vista_generations
+      WHERE projection = $1 AND role IN ('live', 'building')`,
     [projection],
   );
-  return { live: rows.find((r) => r.state === 'live'), building: rows.find((r) => r.state === 'building') };
+  return { live: rows.find((r) => r.role === 'live'), building: rows.find((r) => r.role === 'building') };
 }
 
 /**
@@ -101,13 +107,13 @@ async function createGeneration(
   tx: PoolClient,
   projection: { name: string; version: number },
   generation: number,
-  state: GenerationRole,
+  role: RunningRole,
   starts: ResolvedStarts,
 ): Promise<void> {
   await tx.query(
-    `INSERT INTO vista_generations (projection, generation, version, state, live_at)
+    `INSERT INTO vista_generations (projection, generation, version, role, live_at)
      VALUES ($1, $2, $3, $4, CASE WHEN $4 = 'live' THEN now() END)`,
-    [projection.name, generation, projection.version, state],
+    [projection.name, generation, projection.version, role],
   );
   // Checkpoint rows exist from the start, so the first batch's compare-and-set has rows to lock.
   // A source that starts later is positioned just before its start: lag counts from there, and
@@ -156,60 +162,6 @@ export async function rebuildRequested(pool: Pool, projection: string): Promise<
   return rows[0]?.rebuild_requested ?? false;
 }
 
-/** True when `building` has absorbed at least everything `live` has, on every stream they share. */
-export function hasReached(building: Checkpoint, live: Checkpoint): boolean {
-  return Object.entries(live).every(([stream, position]) => {
-    const reached = building[stream];
-    return reached === undefined || reached >= (position ?? 0);
-  });
-}
-
-/**
- * Switches the projection to the building generation in one transaction: `publish` points
- * the public PostgreSQL view at it (inside the transaction, so readers never see a partial or
- * missing view), the generations swap states and `vista_projections` follows. An
- * Elasticsearch alias moves after this commits (`BatchWriter.expose`).
- * Returns false, changing nothing, if the building generation is behind the live one.
- */
-export function cutOver(
-  pool: Pool,
-  projection: string,
-  from: Generation | undefined,
-  to: Generation,
-  publish: (tx: PoolClient) => Promise<void>,
-): Promise<boolean> {
-  return inTransaction(pool, async (tx) => {
-    await tx.query('SELECT 1 FROM vista_projections WHERE name = $1 FOR UPDATE', [projection]);
-    // FOR UPDATE fences the still-running live writer: its next commit waits for the switch, so
-    // the live positions compared here are the last it serves under the public name, and no
-    // reader is ever told of a position the new generation does not hold.
-    const positions = async (generation: number) => {
-      const { rows } = await tx.query<{ stream: string; position: number }>(
-        'SELECT stream, position FROM vista_checkpoints WHERE projection = $1 AND generation = $2 FOR UPDATE',
-        [projection, generation],
-      );
-      return Object.fromEntries(rows.map((r) => [r.stream, r.position])) as Checkpoint;
-    };
-    if (from && !hasReached(await positions(to.generation), await positions(from.generation))) return false;
-    await publish(tx);
-    await tx.query(
-      `UPDATE vista_generations SET state = 'retired', retired_at = now() WHERE projection = $1 AND state = 'live'`,
-      [projection],
-    );
-    await tx.query(
-      `UPDATE vista_generations SET state = 'live', live_at = now() WHERE projection = $1 AND generation = $2`,
-      [projection, to.generation],
-    );
-    await tx.query(
-      'UPDATE vista_projections SET generation = $2, version = $3, updated_at = now() WHERE name = $1',
-      [projection, to.generation, to.version],
-    );
-    // Readers waiting on positions re-read them at commit: the public name now serves `to`'s.
-    await tx.query('SELECT pg_notify($1, $2)', [CHECKPOINT_CHANNEL, projection]);
-    return true;
-  });
-}
-
 /**
  * Puts a building generation back at sequence 1, without its dead letters (its storage was
  * dropped and is created again by its owner): it replays the history with today's code.
@@ -236,7 +188,7 @@ export async function restartGeneration(pool: Pool, projection: string, generati
 export async function generationsToDrop(pool: Pool, projection: string, graceMs: number): Promise<number[]> {
   const { rows } = await pool.query<{ generation: number }>(
     `SELECT g.generation FROM vista_generations g
-      WHERE g.projection = $1 AND g.state = 'retired'
+      WHERE g.projection = $1 AND g.role = 'retired'
         AND g.retired_at <= now() - make_interval(secs => $2::double precision / 1000)
         AND EXISTS (SELECT 1 FROM vista_checkpoints c
                      WHERE c.projection = g.projection AND c.generation = g.generation)

@@ -1,6 +1,6 @@
 import { type Link, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { linkFrom, tracer } from '../../../shared/tracing.ts';
-import type { Checkpoint } from '../commit/checkpoint-store.ts';
+import type { Positions } from '../commit/positions.ts';
 import type { RawMessage } from '../source/ordered-source.ts';
 
 /** OpenTelemetry's default limit of links per span: a batch of thousands links to its first producers. */
@@ -15,7 +15,7 @@ const MAX_LINKS = 128;
 export async function inBatchSpan<T>(
   projection: string,
   generation: number,
-  before: Checkpoint,
+  before: Positions,
   applied: readonly RawMessage[],
   work: () => Promise<T>,
 ): Promise<T> {
@@ -36,7 +36,7 @@ export async function inBatchSpan<T>(
       linked.add(raw.traceparent);
     }
   }
-  const after: Checkpoint = { ...before };
+  const after: Positions = { ...before };
   for (const [stream, { last }] of ranges) after[stream] = Math.max(after[stream] ?? 0, last);
   const streams = [...ranges.keys()];
   const span = tracer().startSpan(`project ${projection}`, {

@@ -1,12 +1,12 @@
 import type { AnyEvent } from '../../../shared/events/event-type.ts';
-import type { Checkpoint } from '../commit/checkpoint-store.ts';
+import type { Positions } from '../commit/positions.ts';
 import type { DocumentProjection } from '../definition/define.ts';
 
-/** A document as a sink stores it: the projection's document plus the positions it has absorbed. */
+/** A document as a store keeps it: the projection's document plus the positions it has absorbed. */
 export interface Stored<Doc> {
   readonly doc: Doc | null;
-  /** Per stream, the last sequence folded into this document (kept by sinks without transactions). */
-  readonly positions: Checkpoint;
+  /** Per stream, the last sequence folded into this document (kept by stores without a shared transaction). */
+  readonly positions: Positions;
 }
 
 export interface FoldFailure {

@@ -2,7 +2,7 @@ import type { JetStreamManager } from '@nats-io/jetstream';
 import type { Pool } from '../../../shared/clients/postgres.ts';
 import type { Contract } from '../../../shared/events/contract.ts';
 import type { Logger } from '../../../shared/log.ts';
-import type { GenerationRole } from '../generations/generations.ts';
+import type { RunningRole } from '../generations/generations.ts';
 import type { HeldFence } from '../leases/lease.ts';
 import type { SourceDeps } from '../source/open-sources.ts';
 import type { StatusReporter } from '../status/reporter.ts';
@@ -32,7 +32,7 @@ export interface RunnerControl {
 /** One generation as its runner drives it: how batches are written, who hears of them, who may stop them. */
 export interface RunnerParts {
   /** The generation's storage, which the runner makes sure of before its first batch. */
-  readonly storage: { ensure(role: GenerationRole): Promise<void> };
+  readonly storage: { ensure(role: RunningRole): Promise<void> };
   readonly writer: BatchWriter;
   readonly status: StatusReporter;
   readonly control: RunnerControl;

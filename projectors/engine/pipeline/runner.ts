@@ -1,6 +1,7 @@
 import { streamHeads } from '../../../shared/clients/jetstream-streams.ts';
 import type { Logger } from '../../../shared/log.ts';
-import { type Checkpoint, readCheckpoint } from '../commit/checkpoint-store.ts';
+import { readCheckpoint } from '../commit/checkpoint-store.ts';
+import type { Positions } from '../commit/positions.ts';
 import type { Projection } from '../definition/define.ts';
 import { LeaseLostError, StoreAheadError } from '../leases/lease.ts';
 import { poisonCode } from '../poison/classification.ts';
@@ -271,7 +272,7 @@ export class ProjectionRunner {
   }
 
   private async commitStep({ applied, deadLetters, prepared, halt }: PreparedStep): Promise<boolean> {
-    const next: Checkpoint = {};
+    const next: Positions = {};
     for (const raw of applied) next[raw.stream] = Math.max(next[raw.stream] ?? 0, raw.sequence);
     // A courtesy before writing: an owner whose renewal is overdue stops here. The epoch in
     // the commit's transaction and in Elasticsearch's versions is what actually fences it.

@@ -26,7 +26,7 @@ export class SourceFailedError extends Error {
 /**
  * A bounded queue between the stream readers (many producers) and the projection loop (one
  * consumer) that cuts the flow into batches. `push` waits while the queue is full, in items or
- * in bytes, so a slow sink slows the readers instead of growing memory: a stream of events of
+ * in bytes, so a slow store slows the readers instead of growing memory: a stream of events of
  * a megabyte each fills it by bytes long before it does by count.
  *
  * ```ts

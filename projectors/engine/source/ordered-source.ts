@@ -51,7 +51,7 @@ const DEFAULT_STALL_MS = 10_000;
 
 /**
  * Reads one stream in order from `afterSequence + 1` with a JetStream ordered consumer: the
- * server keeps no durable state for us (the position lives with the read model), and a gap
+ * server keeps no durable state for us (the position lives with the view), and a gap
  * or a lost consumer makes the client recreate it at the right sequence.
  *
  * Each pull asks for bytes, not only messages: at most the reader's share of the connection's

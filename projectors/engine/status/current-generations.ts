@@ -1,4 +1,4 @@
-import type { GenerationRole } from '../generations/generations.ts';
+import type { RunningRole } from '../generations/generations.ts';
 import type { SqlReads } from '../support/sql-reads.ts';
 
 /** Where a current generation stands on one of its streams, as its checkpoint says. */
@@ -17,7 +17,7 @@ export interface CurrentGeneration {
   readonly projection: string;
   readonly generation: number;
   readonly version: number;
-  readonly role: GenerationRole;
+  readonly role: RunningRole;
   /** What its owner last reported. */
   readonly status: string;
   readonly detail: string | null;
@@ -43,7 +43,7 @@ export async function readCurrentGenerations(db: SqlReads): Promise<CurrentGener
     projection: string;
     generation: number;
     version: number;
-    role: GenerationRole;
+    role: RunningRole;
     status: string;
     detail: string | null;
     owned: boolean;
@@ -53,7 +53,7 @@ export async function readCurrentGenerations(db: SqlReads): Promise<CurrentGener
     last_action_at: Date | null;
     positions: StoredPosition[];
   }>(
-    `SELECT g.projection, g.generation, g.version, g.state AS role, g.status, g.detail,
+    `SELECT g.projection, g.generation, g.version, g.role, g.status, g.detail,
             EXISTS (SELECT 1 FROM vista_leases l
                      WHERE l.projection = g.projection AND l.owner IS NOT NULL AND l.expires_at > now()) AS owned,
             (SELECT count(*) FROM vista_dead_letters d WHERE d.projection = g.projection AND d.generation = g.generation
@@ -67,7 +67,7 @@ export async function readCurrentGenerations(db: SqlReads): Promise<CurrentGener
                      FILTER (WHERE c.stream IS NOT NULL), '[]') AS positions
        FROM vista_generations g
        LEFT JOIN vista_checkpoints c ON c.projection = g.projection AND c.generation = g.generation
-      WHERE g.state IN ('live', 'building')
+      WHERE g.role IN ('live', 'building')
       GROUP BY g.projection, g.generation ORDER BY g.projection, g.generation`,
   );
   return rows.map((r) => ({
@@ -89,7 +89,7 @@ export async function readCurrentGenerations(db: SqlReads): Promise<CurrentGener
 /** The projections whose live generation is halted: their views stay stale until an operator acts. */
 export async function readHaltedLive(db: SqlReads): Promise<string[]> {
   const { rows } = await db.query<{ projection: string }>(
-    `SELECT projection FROM vista_generations WHERE state = 'live' AND status = 'halted' ORDER BY projection`,
+    `SELECT projection FROM vista_generations WHERE role = 'live' AND status = 'halted' ORDER BY projection`,
   );
   return rows.map((r) => r.projection);
 }

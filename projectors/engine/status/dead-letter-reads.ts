@@ -42,7 +42,7 @@ export async function listNotKept(pool: SqlReads, projection?: string): Promise<
     `SELECT n.*, coalesce((SELECT value FROM vista_settings WHERE name = 'dead_letter_max'), $2) AS cap
        FROM vista_dead_letters_not_kept n
        JOIN vista_generations g ON g.projection = n.projection AND g.generation = n.generation
-      WHERE g.state IN ('live', 'building') AND ($1::text IS NULL OR n.projection = $1)
+      WHERE g.role IN ('live', 'building') AND ($1::text IS NULL OR n.projection = $1)
       ORDER BY n.projection, n.generation, n.stream`,
     [projection ?? null, DEFAULT_DEAD_LETTER_MAX],
   );

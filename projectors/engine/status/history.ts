@@ -1,5 +1,5 @@
 import type { ActionRecord } from '../../../shared/operator-commands.ts';
-import type { GenerationRole } from '../generations/generations.ts';
+import type { RunningRole } from '../generations/generations.ts';
 import type { SqlReads } from '../support/sql-reads.ts';
 
 /**
@@ -49,7 +49,7 @@ export async function readStatusChanges(
   last: number,
 ): Promise<StatusChange[]> {
   const { rows } = await db.query<StatusChange>(
-    'SELECT generation, status, detail, at FROM vista_state_changes WHERE projection = $1 ORDER BY id DESC LIMIT $2',
+    'SELECT generation, status, detail, at FROM vista_status_changes WHERE projection = $1 ORDER BY id DESC LIMIT $2',
     [projection, last],
   );
   return rows;
@@ -59,7 +59,7 @@ export async function readStatusChanges(
 export interface GenerationRecord {
   readonly generation: number;
   readonly version: number;
-  readonly role: GenerationRole | 'retired';
+  readonly role: RunningRole;
   readonly createdAt: Date;
   readonly liveAt: Date | null;
   readonly retiredAt: Date | null;
@@ -74,19 +74,19 @@ export async function readGenerationHistory(
   const { rows } = await db.query<{
     generation: number;
     version: number;
-    state: GenerationRole | 'retired';
+    role: RunningRole;
     created_at: Date;
     live_at: Date | null;
     retired_at: Date | null;
   }>(
-    `SELECT generation, version, state, created_at, live_at, retired_at FROM vista_generations
+    `SELECT generation, version, role, created_at, live_at, retired_at FROM vista_generations
       WHERE projection = $1 ORDER BY generation DESC LIMIT $2`,
     [projection, last],
   );
   return rows.map((r) => ({
     generation: r.generation,
     version: r.version,
-    role: r.state,
+    role: r.role,
     createdAt: r.created_at,
     liveAt: r.live_at,
     retiredAt: r.retired_at,

@@ -1,7 +1,8 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { ProjectionState, StatusReporter } from './reporter.ts';
+import type { RunningRole } from '../generations/generations.ts';
+import type { ProjectionStatus, StatusReporter } from './reporter.ts';
 
-const STATES: readonly ProjectionState[] = [
+const STATUSES: readonly ProjectionStatus[] = [
   'standby',
   'starting',
   'catching_up',
@@ -15,7 +16,7 @@ const STATES: readonly ProjectionState[] = [
 export interface StoredStatus {
   readonly name: string;
   readonly generation: number;
-  readonly role: 'live' | 'building';
+  readonly role: RunningRole;
   readonly status: string;
   readonly streams: readonly { readonly stream: string; readonly lagSeconds: number }[];
 }
@@ -88,13 +89,14 @@ export function registerProjectionMetrics(
   });
   new Gauge({
     name: 'vista_projection_state',
-    help: 'Current state of each generation this process runs (1 for the current state).',
+    help: 'Current status of each generation this process runs (1 for the current one; the label is named state).',
     labelNames: ['projection', 'generation', 'role', 'state'],
     registers,
     collect() {
       this.reset();
       for (const r of host.reporters) {
-        for (const state of STATES) this.set({ ...labels(r), state }, r.progress.state === state ? 1 : 0);
+        for (const status of STATUSES)
+          this.set({ ...labels(r), state: status }, r.progress.status === status ? 1 : 0);
       }
     },
   });

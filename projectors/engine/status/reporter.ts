@@ -1,8 +1,8 @@
 import type { Pool } from '../../../shared/clients/postgres.ts';
 import type { Logger } from '../../../shared/log.ts';
 import { RateMeter } from '../../../shared/metrics.ts';
-import type { Checkpoint } from '../commit/checkpoint-store.ts';
-import type { GenerationRole } from '../generations/generations.ts';
+import type { Positions } from '../commit/positions.ts';
+import type { RunningRole } from '../generations/generations.ts';
 import { type Fence, fenceCondition } from '../leases/lease.ts';
 
 /**
@@ -12,18 +12,18 @@ import { type Fence, fenceCondition } from '../leases/lease.ts';
  */
 const HEALTHY = ['starting', 'catching_up', 'running'];
 
-/** State changes kept per projection for the console's history (older ones are pruned). */
-const STATE_CHANGES_KEPT = 200;
+/** Status changes kept per projection for the console's history (older ones are pruned). */
+const STATUS_CHANGES_KEPT = 200;
 
 /**
  * Records what a generation's owner reports (`vista_generations.status`); for the live
  * generation also in `vista_projections`, which status and the API read. A change of status
- * (or of its reason), other than between the HEALTHY states, is also appended to
- * `vista_state_changes`, the projection's history. With a `fence`, only while that lease is
+ * (or of its reason), other than between the HEALTHY ones, is also appended to
+ * `vista_status_changes`, the projection's history. With a `fence`, only while that lease is
  * still the owner's: after a take-over the status is the new owner's to report, and a stale
  * owner's last words (retrying, stopped) must not overwrite it.
  */
-export async function recordState(
+export async function recordStatus(
   pool: Pool,
   name: string,
   generation: number,
@@ -37,14 +37,14 @@ export async function recordState(
        SELECT status, detail FROM vista_generations WHERE projection = $1 AND generation = $2 AND ${owned}),
      g AS (
        UPDATE vista_generations SET status = $3, detail = $4
-        WHERE projection = $1 AND generation = $2 AND ${owned} RETURNING state),
+        WHERE projection = $1 AND generation = $2 AND ${owned} RETURNING role),
      changed AS (
-       INSERT INTO vista_state_changes (projection, generation, status, detail)
+       INSERT INTO vista_status_changes (projection, generation, status, detail)
        SELECT $1, $2, $3, $4 FROM before
         WHERE (before.status IS DISTINCT FROM $3 OR before.detail IS DISTINCT FROM $4)
           AND NOT (before.status = ANY ($5::text[]) AND $3 = ANY ($5::text[])))
      UPDATE vista_projections SET status = $3, detail = $4, updated_at = now()
-      WHERE name = $1 AND generation = $2 AND EXISTS (SELECT 1 FROM g WHERE state = 'live')`,
+      WHERE name = $1 AND generation = $2 AND EXISTS (SELECT 1 FROM g WHERE role = 'live')`,
     [
       name,
       generation,
@@ -55,9 +55,9 @@ export async function recordState(
     ],
   );
   await pool.query(
-    `DELETE FROM vista_state_changes WHERE projection = $1 AND id < (
-       SELECT id FROM vista_state_changes WHERE projection = $1 ORDER BY id DESC OFFSET $2 LIMIT 1)`,
-    [name, STATE_CHANGES_KEPT],
+    `DELETE FROM vista_status_changes WHERE projection = $1 AND id < (
+       SELECT id FROM vista_status_changes WHERE projection = $1 ORDER BY id DESC OFFSET $2 LIMIT 1)`,
+    [name, STATUS_CHANGES_KEPT],
   );
 }
 
@@ -66,7 +66,7 @@ export async function recordState(
  * caught up; `retrying`: a batch failed and will be retried; `halted`: stopped by a poison
  * event or repeated failures until an operator acts; `stopped`: shut down.
  */
-export type ProjectionState =
+export type ProjectionStatus =
   | 'standby'
   | 'starting'
   | 'catching_up'
@@ -77,9 +77,9 @@ export type ProjectionState =
 
 /** Where one generation's runner is, as this process knows it (metrics and tests read it). */
 export interface ProjectionProgress {
-  state: ProjectionState;
+  status: ProjectionStatus;
   readonly generation: number;
-  positions: Checkpoint;
+  positions: Positions;
   /** Per stream, events after the position: the lag. */
   pending: Partial<Record<string, number>>;
   eventsApplied: number;
@@ -93,7 +93,7 @@ export interface ProjectionProgress {
  * The one writer of a generation's status: the runner tells it what happens (a batch
  * committed, a retry, a halt), the host when the generation goes live or its owner stops, and
  * it keeps the progress this process reads (metrics, tests) and records every change in the
- * catalog (`recordState`), which `vista status`, the API and other processes read. With a
+ * catalog (`recordStatus`), which `vista status`, the API and other processes read. With a
  * `fence`, only while the lease is the owner's.
  */
 export class StatusReporter {
@@ -106,12 +106,12 @@ export class StatusReporter {
     private readonly pool: Pool,
     readonly name: string,
     generation: number,
-    private currentRole: GenerationRole,
+    private currentRole: RunningRole,
     private readonly log: Logger,
     private readonly fence?: Fence,
   ) {
     this.progress = {
-      state: 'starting',
+      status: 'starting',
       generation,
       positions: {},
       pending: {},
@@ -126,7 +126,7 @@ export class StatusReporter {
     return this.progress.generation;
   }
 
-  get role(): GenerationRole {
+  get role(): RunningRole {
     return this.currentRole;
   }
 
@@ -135,15 +135,15 @@ export class StatusReporter {
   }
 
   /** After the switch this generation serves the public name; its status is now the projection's. */
-  setRole(role: GenerationRole): void {
+  setRole(role: RunningRole): void {
     this.currentRole = role;
     this.record();
   }
 
   /** Records a change of status (a halt or a retry with `lastError` as its detail); best effort. */
-  set(state: ProjectionState): void {
-    if (this.progress.state === state) return;
-    this.progress.state = state;
+  set(status: ProjectionStatus): void {
+    if (this.progress.status === status) return;
+    this.progress.status = status;
     this.record();
   }
 
@@ -164,7 +164,7 @@ export class StatusReporter {
    * message said, and the counts grow.
    */
   committed(
-    next: Checkpoint,
+    next: Positions,
     applied: readonly { readonly stream: string; readonly pending: number }[],
     deadLetters: number,
   ): void {
@@ -180,22 +180,22 @@ export class StatusReporter {
    * runner of the projection is done (after a lost lease the status is the new owner's).
    */
   async stopped(): Promise<void> {
-    this.progress.state = 'stopped';
+    this.progress.status = 'stopped';
     await this.writes;
   }
 
   /** Records `stopped`: the owner's last word, said only while its lease holds. */
   recordStopped(): Promise<void> {
-    return recordState(this.pool, this.name, this.generation, 'stopped', null, this.fence).catch(
+    return recordStatus(this.pool, this.name, this.generation, 'stopped', null, this.fence).catch(
       () => undefined,
     );
   }
 
   private record(): void {
-    const { state, generation, lastError } = this.progress;
-    const detail = state === 'halted' || state === 'retrying' ? (lastError ?? null) : null;
+    const { status, generation, lastError } = this.progress;
+    const detail = status === 'halted' || status === 'retrying' ? (lastError ?? null) : null;
     this.writes = this.writes
-      .then(() => recordState(this.pool, this.name, generation, state, detail, this.fence))
-      .catch((error: unknown) => this.log.debug({ err: error }, 'could not record projection state'));
+      .then(() => recordStatus(this.pool, this.name, generation, status, detail, this.fence))
+      .catch((error: unknown) => this.log.debug({ err: error }, 'could not record projection status'));
   }
 }

@@ -3,14 +3,15 @@ import { storedAtMemo, streamHeads } from '../../../shared/clients/jetstream-str
 import type { Pool } from '../../../shared/clients/postgres.ts';
 import type { Streams } from '../../../shared/events/streams.ts';
 import { judgeStall, lagSeconds, stallDetail } from '../../../shared/stall.ts';
+import type { RunningRole } from '../generations/generations.ts';
 import { readCurrentGenerations } from './current-generations.ts';
 
-export interface ProjectionStatus {
+export interface StatusReport {
   readonly name: string;
   readonly version: number;
   readonly generation: number;
   /** `live` serves the public name; `building` is a rebuild beside it. */
-  readonly role: 'live' | 'building';
+  readonly role: RunningRole;
   /** What its owner reports, or `stalled` (lag and no progress for STALL_AFTER_S), or `unowned`. */
   readonly status: string;
   readonly detail: string | null;
@@ -23,12 +24,12 @@ export interface ProjectionStatus {
 
 /** Options for reading status repeatedly (a memo of message times survives between reads). */
 export interface StatusReader {
-  read(): Promise<ProjectionStatus[]>;
+  read(): Promise<StatusReport[]>;
 }
 
 /**
  * What `vista status` prints: per projection its live generation and, during a rebuild, the
- * building one, with the stored state, the lag behind the stream heads (in events and in
+ * building one, with the stored status, the lag behind the stream heads (in events and in
  * seconds the oldest pending event has waited) and, when it has lag but has not advanced for
  * `stallAfterMs`, the status `stalled`.
  *
@@ -52,7 +53,7 @@ export function readStatus(
   jsm: JetStreamManager,
   streams: Streams,
   stallAfterMs = 60_000,
-): Promise<ProjectionStatus[]> {
+): Promise<StatusReport[]> {
   return statusReader(pool, jsm, streams, stallAfterMs).read();
 }
 
@@ -62,7 +63,7 @@ async function readStatusWith(
   streams: Streams,
   stallAfterMs: number,
   storedAt: (stream: string, sequence: number) => Promise<Date | undefined>,
-): Promise<ProjectionStatus[]> {
+): Promise<StatusReport[]> {
   const heads = await streamHeads(jsm, streams);
   const rows = await readCurrentGenerations(pool);
   const now = new Date();

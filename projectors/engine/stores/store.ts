@@ -6,7 +6,7 @@ import type { DocumentProjection } from '../definition/define.ts';
 import type { Value } from '../definition/fields/field-kind.ts';
 import type { DerivedField, DerivedView } from '../definition/public-view.ts';
 import type { Condition, PageRequest } from '../definition/query.ts';
-import type { GenerationRole } from '../generations/generations.ts';
+import type { RunningRole } from '../generations/generations.ts';
 import type { Fence } from '../leases/lease.ts';
 import type { DocumentStore } from '../pipeline/document-store.ts';
 import type { SqlReads } from '../support/sql-reads.ts';
@@ -32,7 +32,7 @@ export interface GenerationStorage {
    * Creates the generation's storage if it is missing; a live generation's public name is
    * made to point at it. Idempotent: concurrent owners may call it.
    */
-  ensure(role: GenerationRole): Promise<void>;
+  ensure(role: RunningRole): Promise<void>;
   /**
    * Readies a building generation to serve (an Elasticsearch index refreshes from now on),
    * before the switch's transaction opens: nothing slow runs while it holds the catalog.

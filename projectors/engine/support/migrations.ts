@@ -134,6 +134,16 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX vista_dead_letters_unresolved ON vista_dead_letters (projection, generation)
      WHERE resolved_at IS NULL;`,
+  // One word per concept: a generation's `role` (live, building, retired) is not its status,
+  // and the history of status changes is named for status. Projection-level resume requests
+  // were never read (operators ask each generation to resume): the column goes.
+  `ALTER TABLE vista_generations RENAME COLUMN state TO role;
+   ALTER TABLE vista_generations RENAME CONSTRAINT vista_generations_state_check TO vista_generations_role_check;
+   ALTER TABLE vista_state_changes RENAME TO vista_status_changes;
+   ALTER SEQUENCE vista_state_changes_id_seq RENAME TO vista_status_changes_id_seq;
+   ALTER INDEX vista_state_changes_pkey RENAME TO vista_status_changes_pkey;
+   ALTER INDEX vista_state_changes_by_projection RENAME TO vista_status_changes_by_projection;
+   ALTER TABLE vista_projections DROP COLUMN resume_requested;`,
 ];
 
 /** Serialises concurrent migrators (several projector processes starting at once). */

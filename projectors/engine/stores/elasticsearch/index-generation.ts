@@ -1,10 +1,10 @@
 import type { Elasticsearch } from '../../../../shared/clients/elasticsearch.ts';
 import { inTransaction, type Pool } from '../../../../shared/clients/postgres.ts';
 import type { Logger } from '../../../../shared/log.ts';
-import type { Checkpoint } from '../../commit/checkpoint-store.ts';
 import { LookupStore } from '../../commit/lookup-store.ts';
+import type { Positions } from '../../commit/positions.ts';
 import type { PublicShape } from '../../definition/public-shape.ts';
-import type { GenerationRole } from '../../generations/generations.ts';
+import type { RunningRole } from '../../generations/generations.ts';
 import { LeaseLostError, StoreAheadError } from '../../leases/lease.ts';
 import type { DocumentStore } from '../../pipeline/document-store.ts';
 import type { Stored } from '../../pipeline/fold.ts';
@@ -25,7 +25,7 @@ const MAX_ITEM_ATTEMPTS = 6;
  * A document as indexed: the projection's fields, the positions it absorbed, and `_deleted`
  * on a tombstone (see `tombstone`).
  */
-type Source = Record<string, unknown> & { _positions?: Checkpoint; _deleted?: boolean };
+type Source = Record<string, unknown> & { _positions?: Positions; _deleted?: boolean };
 
 /** Fields the engine keeps in every document beside the projection's own. */
 const ENGINE_FIELDS = {
@@ -138,7 +138,7 @@ export class ElasticsearchGeneration<Doc extends object, L>
    * building generation is written without periodic refreshes (nobody reads it) and refreshed
    * once when the switch prepares it.
    */
-  async ensure(role: GenerationRole): Promise<void> {
+  async ensure(role: RunningRole): Promise<void> {
     this.live = role === 'live';
     if (!(await this.es.indices.exists({ index: this.index }))) {
       await this.es.indices
@@ -350,7 +350,7 @@ export class ElasticsearchGeneration<Doc extends object, L>
       }
       const theirs = found?.stored.positions;
       const dominated = Object.entries(ours.positions).every(
-        ([stream, position]) => (theirs?.[stream as keyof Checkpoint] ?? 0) >= (position ?? 0),
+        ([stream, position]) => (theirs?.[stream as keyof Positions] ?? 0) >= (position ?? 0),
       );
       if (!dominated) {
         throw new StoreAheadError(

@@ -1,4 +1,4 @@
-import type { Checkpoint } from '../../commit/checkpoint-store.ts';
+import type { Positions } from '../../commit/positions.ts';
 
 /** Bits of an external version below the epoch: room for a total of positions up to about 1.1 × 10^12. */
 const POSITION_BITS = 40n;
@@ -20,7 +20,7 @@ const MAX_EPOCH = 2 ** 22 - 1;
  * holding {CATALOG 1, ORDERS 300} = 301 beat a newer owner's {CATALOG 2} = 2 and erased it.)
  * A string, since it passes 2^53: it is written into the bulk body as a JSON number.
  */
-export function versionOf(epoch: number, positions: Checkpoint): string {
+export function versionOf(epoch: number, positions: Positions): string {
   const total = Object.values(positions).reduce<number>((sum, position) => sum + (position ?? 0), 0);
   if (total > MAX_POSITION_TOTAL || epoch > MAX_EPOCH) {
     throw new Error(

@@ -2,7 +2,7 @@ import { ident, inTransaction, type Pool, type PoolClient } from '../../../../sh
 import { LookupStore } from '../../commit/lookup-store.ts';
 import type { ColumnType } from '../../definition/fields/field-kind.ts';
 import { snakeCase } from '../../definition/public-shape.ts';
-import type { GenerationRole } from '../../generations/generations.ts';
+import type { RunningRole } from '../../generations/generations.ts';
 import type { DocumentStore } from '../../pipeline/document-store.ts';
 import type { Stored } from '../../pipeline/fold.ts';
 import { generationName, lookupTable } from '../generation-names.ts';
@@ -64,7 +64,7 @@ export class PostgresGeneration<Doc extends object, L> implements GenerationStor
   }
 
   /** Creates this generation's table, indexes and lookups; a live one also gets the public view. */
-  async ensure(role: GenerationRole): Promise<void> {
+  async ensure(role: RunningRole): Promise<void> {
     const columns = this.columns.map((c, i) => `${ident(c)} ${this.types[i]}`).join(', ');
     const statements = [
       `CREATE TABLE IF NOT EXISTS ${ident(this.table)} (id text PRIMARY KEY, ${columns})`,

@@ -1,7 +1,7 @@
 import { type DocumentNode, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { readsOf, servedViews } from '../../../api/derive/views.ts';
-import { ReadsIndex } from '../../../api/read-models.ts';
+import { ReadsIndex } from '../../../api/reads-index.ts';
 import shop from '../../../examples/shop/index.ts';
 
 const index = new ReadsIndex(readsOf(servedViews(shop.projections)));

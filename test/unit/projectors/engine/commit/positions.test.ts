@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasReached } from '../../../api/checkpoint-watcher.ts';
+import { hasReached } from '../../../../../projectors/engine/commit/positions.ts';
 
 describe('whether a projection has reached the positions a client needs', () => {
   it('compares each stream the projection reads', () => {
