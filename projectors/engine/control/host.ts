@@ -1,35 +1,13 @@
 import type { Projection } from '../definition/define.ts';
-import { describeStart, FROM_BEGINNING } from '../definition/start-position.ts';
-import {
-  forgetGeneration,
-  type Generation,
-  type Generations,
-  generationsToDrop,
-  readGenerations,
-  rebuildRequested,
-  reconcileGenerations,
-  type StartResolver,
-} from '../generations/generations.ts';
-import { switchGeneration } from '../generations/switch.ts';
-import { assertFence, type Lease, type LeaseManager } from '../leases/lease.ts';
+import type { LeaseManager } from '../leases/lease.ts';
 import type { ProjectionRunner } from '../pipeline/runner.ts';
-import { resolveStart } from '../source/start-sequence.ts';
 import type { StatusReporter } from '../status/reporter.ts';
-import { storageOf } from '../stores/registry.ts';
-import type { GenerationStorage } from '../stores/store.ts';
 import { sleep } from '../support/retry.ts';
-import { type EngineDeps, storeContext } from './engine-deps.ts';
-import { generationRunner } from './generation-runner.ts';
+import type { EngineDeps } from './engine-deps.ts';
+import { ProjectionSupervisor } from './supervisor.ts';
 
-/** How often an owner looks for rebuild requests and whether a building generation can take over. */
-const SUPERVISE_POLL_MS = 1000;
-
-interface Running {
-  readonly runner: ProjectionRunner;
-  readonly storage: GenerationStorage;
-  readonly stop: AbortController;
-  readonly done: Promise<void>;
-}
+/** How long a supervisor that failed to start waits before its owner tries again. */
+const SUPERVISE_RETRY_MS = 1000;
 
 /**
  * Runs a set of projections side by side, each in its own loop: one failing, halted or slow
@@ -38,7 +16,7 @@ interface Running {
  * the public name over when the building generation has caught up.
  */
 export class ProjectionHost {
-  private readonly active = new Map<string, Running[]>();
+  private readonly active = new Map<string, ProjectionSupervisor>();
   /** Rounds of supervision that failed and were retried (runners kept running). */
   supervisionFailures = 0;
 
@@ -50,7 +28,7 @@ export class ProjectionHost {
 
   /** The runners of every generation this process is running now (for tests). */
   get runners(): ProjectionRunner[] {
-    return [...this.active.values()].flat().map((r) => r.runner);
+    return [...this.active.values()].flatMap((supervisor) => supervisor.running.map((r) => r.runner));
   }
 
   /** What the generations this process runs report (for metrics). */
@@ -60,7 +38,7 @@ export class ProjectionHost {
 
   /** The projections this host is responsible for, and whether it owns each one now. */
   get ownership(): { name: string; owned: boolean }[] {
-    return this.projections.map((p) => ({ name: p.name, owned: this.active.has(p.name) }));
+    return this.projections.map((p) => ({ name: p.name, owned: this.active.get(p.name)?.started === true }));
   }
 
   /** Ready while the database holding leases and checkpoints answers. */
@@ -77,205 +55,32 @@ export class ProjectionHost {
     await this.leases.close();
   }
 
+  /**
+   * The ownership loop of one projection: acquire its lease (waiting as a standby), supervise
+   * it while the lease holds, give it up, and stand by again. A balancer that acquires units
+   * (projection, partition) would replace this loop and hand each unit to a supervisor.
+   */
   private async own(projection: Projection, signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       const lease = await this.leases.acquire(projection.name, signal);
       if (!lease) return;
       this.deps.log.info({ projection: projection.name, epoch: lease.epoch }, 'lease acquired');
       const owned = AbortSignal.any([signal, lease.lost]);
+      const supervisor = new ProjectionSupervisor(projection, lease, this.deps, () => {
+        this.supervisionFailures++;
+      });
+      this.active.set(projection.name, supervisor);
       try {
-        await this.supervise(projection, lease, owned);
+        await supervisor.run(owned);
       } catch (error) {
         this.deps.log.error({ err: error, projection: projection.name }, 'supervising failed; retrying');
-        await sleep(SUPERVISE_POLL_MS, owned);
+        await sleep(SUPERVISE_RETRY_MS, owned);
       } finally {
-        const running = this.active.get(projection.name) ?? [];
-        for (const r of running) r.stop.abort();
-        await Promise.all(running.map((r) => r.done));
-        // Only once the runners are done (their own status writes included), and only while the
-        // lease is still ours: after a lost lease the projection's status belongs to its new owner.
-        const live = running.find((r) => r.runner.status.role === 'live');
-        if (!lease.lost.aborted && live) await live.runner.status.recordStopped();
+        // Only once the runners are done (their own status writes included) is `stopped` recorded.
+        await supervisor.stop();
         this.active.delete(projection.name);
         await lease.release();
       }
-    }
-  }
-
-  /** While the lease is held: keep the generations running, start rebuilds, switch. */
-  private async supervise(projection: Projection, lease: Lease, signal: AbortSignal): Promise<void> {
-    const resolveStarts = this.startResolver(projection);
-    let generations = await reconcileGenerations(this.deps.pool, projection, resolveStarts);
-    const running: Running[] = [];
-    this.active.set(projection.name, running);
-    const start = (generation: Generation) => {
-      const { runner, storage } = generationRunner(projection, generation.generation, this.deps, {
-        role: generation.role,
-        lease,
-      });
-      const stop = new AbortController();
-      const entry = { runner, storage, stop, done: runner.run(AbortSignal.any([signal, stop.signal])) };
-      running.push(entry);
-      return entry;
-    };
-    // A live generation of another version was built by other code: it keeps serving, frozen,
-    // until the new version's generation takes over.
-    // Likewise a building generation is built only by the code of its version: another version
-    // would fill it with other documents and switch to it under the wrong version. Processes of
-    // other versions leave it for one of its own.
-    if (generations.live?.version === projection.version) start(generations.live);
-    if (generations.building?.version === projection.version) start(generations.building);
-    // When this owner last pointed the public name at the live generation (see dropRetired).
-    const pointed = { at: Date.now() };
-    // The first round resyncs: a switch whose catalog half committed but whose alias did not
-    // move (a crash between them) is repaired then, the public name following the catalog
-    // whatever version serves; should Elasticsearch be down, every later round tries again.
-    let resync = true;
-    while (!signal.aborted) {
-      await sleep(SUPERVISE_POLL_MS, signal);
-      if (signal.aborted) break;
-      try {
-        if (resync) {
-          generations = await readGenerations(this.deps.pool, projection.name);
-          await this.matchRunners(generations, running);
-          if (generations.live) await this.finishSwitch(projection, generations.live.generation);
-          pointed.at = Date.now();
-          resync = false;
-        }
-        generations = await this.superviseOnce(
-          projection,
-          lease,
-          resolveStarts,
-          generations,
-          running,
-          start,
-          pointed,
-        );
-        await this.dropRetired(projection, pointed.at);
-      } catch (error) {
-        // A blip of PostgreSQL, or a switch that failed half-way, must not stop the runners or
-        // give up the lease: the next round re-reads the generations and carries on.
-        this.supervisionFailures++;
-        resync = true;
-        this.deps.log.warn({ err: error, projection: projection.name }, 'supervising failed; retrying');
-      }
-    }
-  }
-
-  /** One round: start a requested rebuild, switch to a building generation that caught up. */
-  private async superviseOnce(
-    projection: Projection,
-    lease: Lease,
-    resolveStarts: Parameters<typeof reconcileGenerations>[2],
-    current: Generations,
-    running: Running[],
-    start: (generation: Generation) => Running,
-    pointed: { at: number },
-  ): Promise<Generations> {
-    let generations = current;
-    if (!generations.building && (await rebuildRequested(this.deps.pool, projection.name))) {
-      generations = await reconcileGenerations(this.deps.pool, projection, resolveStarts);
-      if (generations.building?.version === projection.version) {
-        this.deps.log.info(
-          { projection: projection.name, generation: generations.building.generation },
-          'rebuild started',
-        );
-        start(generations.building);
-      }
-    }
-    const building = generations.building;
-    const candidate = building && running.find((r) => r.runner.generation === building.generation);
-    if (!building || !candidate || candidate.runner.progress.status !== 'running') return generations;
-    // The PostgreSQL half commits first (catalog, views), then the alias follows: a crash in
-    // between leaves the catalog right and the alias behind, which the next start repairs. The
-    // other order would leave the alias on a generation the catalog never made live.
-    await candidate.storage.prepareSwitch?.();
-    const switched = await switchGeneration(
-      this.deps.pool,
-      projection.name,
-      generations.live,
-      building,
-      async (tx) => {
-        // Only the owner switches: a stale one waking up here finds another epoch and fails.
-        await assertFence(tx, lease);
-        await candidate.storage.switchWithin?.(tx);
-      },
-    );
-    if (!switched) return generations;
-    candidate.runner.status.setRole('live');
-    this.deps.log.info(
-      { projection: projection.name, from: generations.live?.generation, to: building.generation },
-      'switched to the rebuilt generation',
-    );
-    if (generations.live) await this.stopRetired(generations.live.generation, running);
-    // Should this fail, the round is retried as a resync, which finishes the switch again.
-    await candidate.storage.finishSwitch?.();
-    pointed.at = Date.now();
-    return { live: { ...building, role: 'live' }, building: undefined };
-  }
-
-  /**
-   * After a failed round, makes the runners match the catalog: a generation that was switched
-   * to goes live, one that was retired is stopped (its storage is dropped later).
-   */
-  private async matchRunners(generations: Generations, running: Running[]) {
-    for (const r of [...running]) {
-      const { generation } = r.runner;
-      if (generation === generations.live?.generation) {
-        if (r.runner.status.role !== 'live') r.runner.status.setRole('live');
-      } else if (generation !== generations.building?.generation) {
-        await this.stopRetired(generation, running);
-      }
-    }
-  }
-
-  /** Resolves where each source of a new generation starts: the operator's choice, else the definition's. */
-  private startResolver(projection: Projection): StartResolver {
-    return async (override) => {
-      const starts: Awaited<ReturnType<StartResolver>> = {};
-      for (const source of projection.sources) {
-        const start = override?.[source.stream] ?? source.start ?? FROM_BEGINNING;
-        const { js, jsm, streams } = this.deps;
-        starts[source.stream] = {
-          sequence: await resolveStart(js, jsm, streams, source.stream, start),
-          described: describeStart(start),
-        };
-      }
-      return starts;
-    };
-  }
-
-  /** Points the public name at the live generation where the catalog's transaction cannot (an alias). */
-  private async finishSwitch(projection: Projection, generation: number): Promise<void> {
-    await storageOf(projection, generation, storeContext(this.deps)).finishSwitch?.();
-  }
-
-  /** Stops a retired generation's runner; its storage stays until `dropRetired`. */
-  private async stopRetired(generation: number, running: Running[]): Promise<void> {
-    const index = running.findIndex((r) => r.runner.generation === generation);
-    const old = running[index];
-    if (!old) return;
-    old.stop.abort();
-    await old.done;
-    running.splice(index, 1);
-  }
-
-  /**
-   * Drops the storage, then the checkpoints, of generations retired longer ago than the grace
-   * period, counted from the switch and from when this owner last pointed the public name at
-   * the live generation: a search that started on a retired index before the alias moved away
-   * from it (at most a query timeout long) finishes before the index goes. The catalog keeps
-   * what is still to drop, so a restart drops what its predecessor left.
-   */
-  private async dropRetired(projection: Projection, pointedAt: number): Promise<void> {
-    if (Date.now() - pointedAt < this.deps.retireGraceMs) return;
-    for (const generation of await generationsToDrop(
-      this.deps.pool,
-      projection.name,
-      this.deps.retireGraceMs,
-    )) {
-      await storageOf(projection, generation, storeContext(this.deps)).drop();
-      await forgetGeneration(this.deps.pool, projection.name, generation);
     }
   }
 }
