@@ -1,13 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { shop } from '../../examples/shop/contract.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
 import {
-  defineDocumentProjection,
   engineDeps,
   fromBeginning,
   listDeadLetters,
   type PoisonPolicy,
-  postgresTable,
   readGenerations,
   reconcileGenerations,
   requestRetry,
@@ -16,27 +13,11 @@ import {
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { runProjections } from '../support/running.ts';
-
-interface Stock {
-  stock: number;
-}
+import { stockView } from '../support/shop/stock-view.ts';
 
 /** A view whose handler is "buggy" for one reason until the test deploys the "fix". */
-function stockView(onPoison: PoisonPolicy, bug: { fixed: boolean }) {
-  return defineDocumentProjection(shop, {
-    name: `stock_${onPoison}`,
-    version: 1,
-    sources: [{ stream: 'CATALOG' }],
-    handles: ['catalog.stock_adjusted.v1'],
-    onPoison,
-    key: (e) => e.data.productId,
-    evolve: (doc: Stock | null, e): Stock => {
-      if (e.data.reason === 'recount' && !bug.fixed) throw new Error('recount not supported yet');
-      return { stock: (doc?.stock ?? 0) + e.data.delta };
-    },
-    target: postgresTable<Stock>({ columns: { stock: 'bigint' } }),
-  });
-}
+const buggy = (onPoison: PoisonPolicy, bug: { fixed: boolean }) =>
+  stockView(`stock_${onPoison}`, { onPoison, failsOn: (reason) => reason === 'recount' && !bug.fixed });
 
 describe('dead letters and their retry', () => {
   let env: TestEnvironment;
@@ -53,7 +34,7 @@ describe('dead letters and their retry', () => {
     });
 
   async function start(onPoison: PoisonPolicy, bug: { fixed: boolean }) {
-    const projection = stockView(onPoison, bug);
+    const projection = buggy(onPoison, bug);
     await reconcileGenerations(env.infrastructure.pool, projection, fromBeginning(['CATALOG']));
     const deps = engineDeps(env.config, env.infrastructure, env.log);
     const runner = runnerFor(projection, 1, deps);
@@ -86,7 +67,7 @@ describe('dead letters and their retry', () => {
 
   it('skip: the projection goes on without the poison event, and a retry after the fix replays it in order, once', async () => {
     const bug = { fixed: false };
-    const hosted = runProjections(env, [stockView('skip', bug)]);
+    const hosted = runProjections(env, [buggy('skip', bug)]);
     try {
       await eventually(async () => ((await stockOf('stock_skip')) === 11 ? true : undefined));
       const [letter] = await listDeadLetters(env.infrastructure.pool, 'stock_skip');

@@ -1,13 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { shop } from '../../examples/shop/contract.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
 import { OrderPlaced } from '../../examples/shop/events/orders.ts';
 import {
   commitUnitOfWork,
-  defineDocumentProjection,
   type EngineDeps,
   elasticsearchAlias,
-  elasticsearchIndex,
   engineDeps,
   fromBeginning,
   LeaseLostError,
@@ -20,28 +17,11 @@ import {
 import { createElasticsearch } from '../../shared/clients/elasticsearch.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
+import { orderedStockView } from '../support/shop/stock-view.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 
-interface Stock {
-  stock: number;
-}
-
 /** Stock of a product: its adjustments minus the quantities ordered, from two streams. */
-const stock = defineDocumentProjection(shop, {
-  name: 'stock_fenced',
-  version: 1,
-  sources: [{ stream: 'CATALOG' }, { stream: 'ORDERS' }],
-  handles: ['catalog.stock_adjusted.v1', 'orders.order_placed.v1'],
-  key: (e) =>
-    e.type === 'catalog.stock_adjusted.v1' ? e.data.productId : e.data.lines.map((l) => l.productId),
-  evolve: (doc: Stock | null, e, key): Stock => {
-    const before = doc?.stock ?? 0;
-    if (e.type === 'catalog.stock_adjusted.v1') return { stock: before + e.data.delta };
-    const ordered = e.data.lines.filter((l) => l.productId === key).reduce((sum, l) => sum + l.quantity, 0);
-    return { stock: before - ordered };
-  },
-  target: elasticsearchIndex({ properties: { stock: { type: 'long' } } }),
-});
+const stock = orderedStockView('stock_fenced', { store: 'elasticsearch' });
 
 const adjusted = (delta: number, n: number) => ({
   eventType: StockAdjusted,

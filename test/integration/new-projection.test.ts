@@ -18,17 +18,10 @@ import { publishEvent } from '../../shared/events/publish.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
 import { digestView } from '../support/dump.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
+import { stockView } from '../support/shop/stock-view.ts';
 
 /** Version 1 of a small view, and version 2 whose stored shape gains a column. */
-const stockV1 = defineDocumentProjection(shop, {
-  name: 'stock_levels',
-  version: 1,
-  sources: [{ stream: 'CATALOG' }],
-  handles: ['catalog.stock_adjusted.v1'],
-  key: (e) => e.data.productId,
-  evolve: (doc: { stock: number } | null, e) => ({ stock: (doc?.stock ?? 0) + e.data.delta }),
-  target: postgresTable<{ stock: number }>({ columns: { stock: 'bigint' } }),
-});
+const stockV1 = stockView('stock_levels');
 const stockV2 = defineDocumentProjection(shop, {
   ...stockV1,
   version: 2,
