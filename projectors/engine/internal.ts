@@ -57,7 +57,8 @@ export {
 } from './generations/generations.ts';
 export { switchGeneration } from './generations/switch.ts';
 export * from './index.ts';
-export { type Lease, LeaseLostError, LeaseManager, StoreAheadError } from './leases/lease.ts';
+export { type Fence, type HeldFence, LeaseLostError, StoreAheadError } from './leases/fence.ts';
+export { type Lease, LeaseManager } from './leases/lease.ts';
 // The pipeline's building blocks, for benchmarks that time its stages and tests of one runner.
 export { foldBatch, type Stored } from './pipeline/fold.ts';
 export { ProjectionRunner } from './pipeline/runner.ts';

@@ -1,5 +1,5 @@
 import { inTransaction, type Pool, type PoolClient } from '../../../shared/clients/postgres.ts';
-import { assertFence, type Fence } from '../leases/lease.ts';
+import { assertFence, type Fence } from '../leases/fence.ts';
 import { type DeadLetter, settleDeadLetters } from '../poison/dead-letters.ts';
 import { advanceCheckpoint } from './checkpoint-store.ts';
 import type { Positions } from './positions.ts';

@@ -11,7 +11,8 @@ import {
   type StartResolver,
 } from '../generations/generations.ts';
 import { switchGeneration } from '../generations/switch.ts';
-import { assertFence, type Lease } from '../leases/lease.ts';
+import { assertFence } from '../leases/fence.ts';
+import type { Lease } from '../leases/lease.ts';
 import type { ProjectionRunner } from '../pipeline/runner.ts';
 import { resolveStart } from '../source/start-sequence.ts';
 import { storageOf } from '../stores/registry.ts';

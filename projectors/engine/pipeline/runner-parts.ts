@@ -3,7 +3,7 @@ import type { Pool } from '../../../shared/clients/postgres.ts';
 import type { Contract } from '../../../shared/events/contract.ts';
 import type { Logger } from '../../../shared/log.ts';
 import type { RunningRole } from '../generations/generations.ts';
-import type { HeldFence } from '../leases/lease.ts';
+import type { HeldFence } from '../leases/fence.ts';
 import type { SourceDeps } from '../source/open-sources.ts';
 import type { StatusReporter } from '../status/reporter.ts';
 import type { BatchWriter } from './writer.ts';

@@ -3,7 +3,7 @@ import type { Logger } from '../../../shared/log.ts';
 import { readCheckpoint } from '../commit/checkpoint-store.ts';
 import type { Positions } from '../commit/positions.ts';
 import type { Projection } from '../definition/define.ts';
-import { LeaseLostError, StoreAheadError } from '../leases/lease.ts';
+import { LeaseLostError, StoreAheadError } from '../leases/fence.ts';
 import { poisonCode } from '../poison/classification.ts';
 import { type DeadLetter, deadLetterOf, skippedPositions } from '../poison/dead-letters.ts';
 import { cutAtPoison, type IsolationPolicy, isolatePoison, isPoison } from '../poison/isolation.ts';

@@ -3,7 +3,7 @@ import type { Logger } from '../../../shared/log.ts';
 import { RateMeter } from '../../../shared/metrics.ts';
 import type { Positions } from '../commit/positions.ts';
 import type { RunningRole } from '../generations/generations.ts';
-import { type Fence, fenceCondition } from '../leases/lease.ts';
+import { type Fence, fenceCondition } from '../leases/fence.ts';
 
 /**
  * Moves between these are routine (a live projection goes from running to catching_up and back

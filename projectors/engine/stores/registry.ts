@@ -1,7 +1,7 @@
 import { commitUnitOfWork } from '../commit/unit-of-work.ts';
 import type { Projection } from '../definition/define.ts';
 import type { DerivedView } from '../definition/public-view.ts';
-import type { Fence } from '../leases/lease.ts';
+import type { Fence } from '../leases/fence.ts';
 import { type BatchWriter, documentWriter } from '../pipeline/writer.ts';
 import { elasticsearchStore } from './elasticsearch/store.ts';
 import { postgresStore } from './postgres/store.ts';

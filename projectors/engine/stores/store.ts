@@ -7,7 +7,7 @@ import type { Value } from '../definition/fields/field-kind.ts';
 import type { DerivedField, DerivedView } from '../definition/public-view.ts';
 import type { Condition, PageRequest } from '../definition/query.ts';
 import type { RunningRole } from '../generations/generations.ts';
-import type { Fence } from '../leases/lease.ts';
+import type { Fence } from '../leases/fence.ts';
 import type { DocumentStore } from '../pipeline/document-store.ts';
 import type { SqlReads } from '../support/sql-reads.ts';
 import type { Connection, Node } from './connection.ts';

@@ -5,7 +5,7 @@ import { LookupStore } from '../../commit/lookup-store.ts';
 import type { Positions } from '../../commit/positions.ts';
 import type { PublicShape } from '../../definition/public-shape.ts';
 import type { RunningRole } from '../../generations/generations.ts';
-import { LeaseLostError, StoreAheadError } from '../../leases/lease.ts';
+import { LeaseLostError, StoreAheadError } from '../../leases/fence.ts';
 import type { DocumentStore } from '../../pipeline/document-store.ts';
 import type { Stored } from '../../pipeline/fold.ts';
 import { DocumentRefusedError } from '../../poison/classification.ts';

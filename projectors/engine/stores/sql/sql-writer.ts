@@ -2,7 +2,7 @@ import type { Pool } from '../../../../shared/clients/postgres.ts';
 import type { AnyEvent } from '../../../../shared/events/event-type.ts';
 import { commitUnitOfWork } from '../../commit/unit-of-work.ts';
 import type { SqlContext, SqlProjection } from '../../definition/define.ts';
-import type { Fence } from '../../leases/lease.ts';
+import type { Fence } from '../../leases/fence.ts';
 import type { BatchWriter } from '../../pipeline/writer.ts';
 import { ViewCodeError } from '../../poison/classification.ts';
 import { sqlTables } from './sql-storage.ts';
