@@ -1,14 +1,11 @@
-import { EQUALITY, type FieldKindModule } from './field-kind.ts';
-import { plainValue } from './values.ts';
+import { EQUALITY } from './field-kind.ts';
+import { scalarKind } from './scalar-kind.ts';
 
 /** True or false. Compared for equality only. */
-export const boolean: FieldKindModule<'boolean'> = {
-  graphqlType: () => 'Boolean',
-  filterInput: () => 'BooleanFilter',
-  says: () => 'Boolean',
+export const boolean = scalarKind<'boolean'>({
+  graphqlType: 'Boolean',
   operators: EQUALITY,
-  value: plainValue,
+  column: 'boolean',
   cursor: 'boolean',
-  postgres: { column: 'boolean', bare: true },
-  elasticsearch: { mapping: () => ({ type: 'boolean' }) },
-};
+  mapping: 'boolean',
+});

@@ -1,19 +1,15 @@
-import { type FieldKindModule, ORDERED } from './field-kind.ts';
-import { plainValue } from './values.ts';
+import { ORDERED } from './field-kind.ts';
+import { scalarKind } from './scalar-kind.ts';
 
 /** A calendar day, `YYYY-MM-DD` (the Date scalar); read as its text, never as a time of day. */
-export const date: FieldKindModule<'date'> = {
-  graphqlType: () => 'Date',
-  filterInput: () => 'DateFilter',
-  says: () => 'Date',
+export const date = scalarKind<'date'>({
+  graphqlType: 'Date',
   operators: ORDERED,
-  value: plainValue,
+  column: 'date',
   cursor: 'date',
+  mapping: 'date',
   postgres: {
-    column: 'date',
-    bare: true,
     select: (column) => `${column}::text`,
     cursor: { type: 'date', select: (column) => `${column}::text`, compare: (parameter) => parameter },
   },
-  elasticsearch: { mapping: () => ({ type: 'date' }) },
-};
+});

@@ -1,14 +1,11 @@
-import { type FieldKindModule, ORDERED } from './field-kind.ts';
-import { plainValue } from './values.ts';
+import { ORDERED } from './field-kind.ts';
+import { scalarKind } from './scalar-kind.ts';
 
 /** A double-precision number. */
-export const float: FieldKindModule<'float'> = {
-  graphqlType: () => 'Float',
-  filterInput: () => 'FloatFilter',
-  says: () => 'Float',
+export const float = scalarKind<'float'>({
+  graphqlType: 'Float',
   operators: ORDERED,
-  value: plainValue,
+  column: 'double precision',
   cursor: 'number',
-  postgres: { column: 'double precision', bare: true },
-  elasticsearch: { mapping: () => ({ type: 'double' }) },
-};
+  mapping: 'double',
+});

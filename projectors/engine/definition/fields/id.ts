@@ -1,14 +1,13 @@
-import { EQUALITY, type FieldKindModule } from './field-kind.ts';
-import { plainValue } from './values.ts';
+import { EQUALITY } from './field-kind.ts';
+import { scalarKind } from './scalar-kind.ts';
 
 /** An identifier: a key, or a reference to another view's key. Compared for equality only. */
-export const id: FieldKindModule<'id'> = {
-  graphqlType: () => 'ID',
-  filterInput: () => 'IDFilter',
-  says: () => 'ID',
+export const id = scalarKind<'id'>({
+  graphqlType: 'ID',
   operators: EQUALITY,
-  value: plainValue,
+  column: 'text',
+  // A text column is served as a string, not as an id.
+  bare: false,
   cursor: 'string',
-  postgres: { column: 'text' },
-  elasticsearch: { mapping: () => ({ type: 'keyword' }) },
-};
+  mapping: 'keyword',
+});

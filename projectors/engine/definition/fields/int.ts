@@ -1,14 +1,11 @@
-import { type FieldKindModule, ORDERED } from './field-kind.ts';
-import { plainValue } from './values.ts';
+import { ORDERED } from './field-kind.ts';
+import { scalarKind } from './scalar-kind.ts';
 
 /** A 32-bit integer (GraphQL's Int): counts that stay small. */
-export const int: FieldKindModule<'int'> = {
-  graphqlType: () => 'Int',
-  filterInput: () => 'IntFilter',
-  says: () => 'Int',
+export const int = scalarKind<'int'>({
+  graphqlType: 'Int',
   operators: ORDERED,
-  value: plainValue,
+  column: 'integer',
   cursor: 'int',
-  postgres: { column: 'integer', bare: true },
-  elasticsearch: { mapping: () => ({ type: 'integer' }) },
-};
+  mapping: 'integer',
+});

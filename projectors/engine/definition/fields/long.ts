@@ -1,14 +1,11 @@
-import { type FieldKindModule, ORDERED } from './field-kind.ts';
-import { plainValue } from './values.ts';
+import { ORDERED } from './field-kind.ts';
+import { scalarKind } from './scalar-kind.ts';
 
 /** A 64-bit integer (the Long scalar): money in cents, sums. */
-export const long: FieldKindModule<'long'> = {
-  graphqlType: () => 'Long',
-  filterInput: () => 'LongFilter',
-  says: () => 'Long',
+export const long = scalarKind<'long'>({
+  graphqlType: 'Long',
   operators: ORDERED,
-  value: plainValue,
+  column: 'bigint',
   cursor: 'integer',
-  postgres: { column: 'bigint', bare: true },
-  elasticsearch: { mapping: () => ({ type: 'long' }) },
-};
+  mapping: 'long',
+});

@@ -1,4 +1,5 @@
-import { type FieldKindModule, ORDERED } from './field-kind.ts';
+import { ORDERED } from './field-kind.ts';
+import { scalarKind } from './scalar-kind.ts';
 import { timeValue } from './values.ts';
 
 /**
@@ -6,21 +7,20 @@ import { timeValue } from './values.ts';
  * PostgreSQL keeps microseconds, a JavaScript Date only milliseconds: a cursor holds the
  * microseconds, so a page never skips or repeats rows that differ below a millisecond.
  */
-export const timestamp: FieldKindModule<'timestamp'> = {
-  graphqlType: () => 'String',
-  filterInput: () => 'TimestampFilter',
-  says: () => 'time (ISO-8601 with a zone)',
+export const timestamp = scalarKind<'timestamp'>({
+  graphqlType: 'String',
+  filterInput: 'TimestampFilter',
+  says: 'time (ISO-8601 with a zone)',
   operators: ORDERED,
   value: timeValue,
+  column: 'timestamptz',
   cursor: 'integer',
+  mapping: 'date',
   postgres: {
-    column: 'timestamptz',
-    bare: true,
     cursor: {
       type: 'bigint',
       select: (column) => `(extract(epoch FROM ${column}) * 1000000)::bigint`,
       compare: (parameter) => `(timestamptz 'epoch' + ${parameter} * interval '1 microsecond')`,
     },
   },
-  elasticsearch: { mapping: () => ({ type: 'date' }) },
-};
+});

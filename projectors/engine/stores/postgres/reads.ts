@@ -85,6 +85,28 @@ function keyset(order: readonly SortTerm[], cursor: readonly Value[], params: Pa
     .join(' OR ');
 }
 
+/**
+ * Many parents as rows `p(p0, p1, …, page)` (their `join` values, numbered from 1) and the
+ * conditions that join a row of the view to its parent.
+ */
+function parentsOf(
+  join: readonly DerivedField[],
+  parents: readonly (readonly Value[])[],
+  params: Params,
+): { from: string; on: string[] } {
+  const arrays = join.map((field, i) =>
+    params.add(
+      parents.map((p) => p[i]),
+      `${sqlType(field)}[]`,
+    ),
+  );
+  const names = join.map((_, i) => `p${i}`);
+  return {
+    from: `unnest(${arrays.join(', ')}) WITH ORDINALITY AS p(${names.join(', ')}, page)`,
+    on: join.map((field, i) => `${column(field)} = p.${names[i]}`),
+  };
+}
+
 const reversed = (order: readonly SortTerm[]): SortTerm[] =>
   order.map((t) => ({ field: t.field, direction: t.direction === 'ASC' ? 'DESC' : 'ASC' }));
 
@@ -161,17 +183,10 @@ export class PostgresViewReader implements ViewReader {
     counts: (parent: readonly Value[]) => Promise<number>,
   ): Promise<Connection[]> {
     const params = new Params();
-    const arrays = join.map((field, i) =>
-      params.add(
-        parents.map((p) => p[i]),
-        `${sqlType(field)}[]`,
-      ),
-    );
-    const names = join.map((_, i) => `p${i}`);
-    const on = join.map((field, i) => `${column(field)} = p.${names[i]}`);
+    const { from, on } = parentsOf(join, parents, params);
     const inner = this.pageSql(request, params, on);
     const { rows } = await this.pool.query<Row & { __page: number }>(
-      `SELECT p.page::int AS __page, o.* FROM unnest(${arrays.join(', ')}) WITH ORDINALITY AS p(${names.join(', ')}, page)
+      `SELECT p.page::int AS __page, o.* FROM ${from}
          CROSS JOIN LATERAL (${inner}) o ORDER BY p.page`,
       params.values,
     );
@@ -193,18 +208,11 @@ export class PostgresViewReader implements ViewReader {
     where: Condition,
   ): Promise<number[]> {
     const params = new Params();
-    const arrays = join.map((field, i) =>
-      params.add(
-        parents.map((p) => p[i]),
-        `${sqlType(field)}[]`,
-      ),
-    );
-    const names = join.map((_, i) => `p${i}`);
-    const on = join.map((field, i) => `${column(field)} = p.${names[i]}`).join(' AND ');
+    const { from, on } = parentsOf(join, parents, params);
     const { rows } = await this.pool.query<{ page: number; n: number }>(
       `SELECT p.page::int AS page,
-              (SELECT count(*) FROM ${this.relation} v WHERE ${on} AND ${compileWhere(where, params)})::int AS n
-         FROM unnest(${arrays.join(', ')}) WITH ORDINALITY AS p(${names.join(', ')}, page)`,
+              (SELECT count(*) FROM ${this.relation} v WHERE ${on.join(' AND ')} AND ${compileWhere(where, params)})::int AS n
+         FROM ${from}`,
       params.values,
     );
     const byPage = new Map(rows.map((r) => [r.page, r.n]));
