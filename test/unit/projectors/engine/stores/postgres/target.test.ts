@@ -4,6 +4,8 @@ import { deriveView } from '../../../../../../projectors/engine/definition/publi
 import {
   derivedIndexes,
   postgresLayout,
+  postgresTable,
+  tableColumns,
 } from '../../../../../../projectors/engine/stores/postgres/target.ts';
 
 const shape = (overrides: Partial<PublicShape> = {}): PublicShape => ({
@@ -32,5 +34,30 @@ describe('a document table', () => {
       doc,
     );
     expect(derivedIndexes(view, [['customerId', 'placedAt']])).toEqual([['totalCents'], ['placedAt']]);
+  });
+
+  it('has a column per public field, of its kind, besides the declared ones (which win)', () => {
+    const declared = shape({
+      key: ['id'],
+      fields: {
+        id: { kind: 'id', description: 'Id.' },
+        customerId: { kind: 'id', description: 'c', filterable: true },
+        totalCents: { kind: 'long', description: 't' },
+        lines: { kind: 'int', description: 'l' },
+        tags: { kind: 'string', description: 'g', list: true },
+        elsewhere: { kind: 'string', description: 'e', stored: 'other_column' },
+      },
+    });
+    expect(tableColumns({ columns: { notes: 'jsonb', lines: 'bigint' } }, declared)).toEqual({
+      notes: 'jsonb',
+      lines: 'bigint',
+      customerId: 'text',
+      totalCents: 'bigint',
+      tags: 'jsonb',
+    });
+    // A field stored under a column of its own needs that column declared.
+    expect(() => deriveView('orders', declared, postgresTable({}).layout(declared))).toThrow(
+      /elsewhere has no column other_column/,
+    );
   });
 });
