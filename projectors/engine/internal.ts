@@ -18,10 +18,10 @@ export { ProjectionHost } from './control/host.ts';
 export { requestRetry } from './control/operator-requests.ts';
 export { progressLine, RebuildHaltedError, rebuild } from './control/rebuild.ts';
 // What a view serves, as the API derives it: field kinds, operators, queries.
-export type { CursorType, Value } from './definition/fields/field-kind.ts';
+export type { CursorType } from './definition/fields/field-kind.ts';
 export { filterTypeDefs, kindOf } from './definition/fields/kinds.ts';
 export { MAX_IN_VALUES, operatorNamed } from './definition/fields/operators.ts';
-export { InvalidInputError } from './definition/fields/values.ts';
+export { InvalidInputError, type Value } from './definition/fields/values.ts';
 export {
   ApplicationLoadError,
   loadApplication,

@@ -1,6 +1,7 @@
 import { checkTime, unstorable } from '../../../shared/events/storable.ts';
-import type { CursorType, OperatorName, Value } from './fields/field-kind.ts';
-import type { Operand } from './fields/operators.ts';
+import type { CursorType } from './fields/field-kind.ts';
+import type { Operand, OperatorName } from './fields/operators.ts';
+import type { Value } from './fields/values.ts';
 import type { DerivedField } from './public-view.ts';
 
 /**

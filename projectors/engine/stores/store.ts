@@ -3,7 +3,7 @@ import type { Elasticsearch } from '../../../shared/clients/elasticsearch.ts';
 import type { Pool, PoolClient } from '../../../shared/clients/postgres.ts';
 import type { Logger } from '../../../shared/log.ts';
 import type { DocumentProjection } from '../definition/define.ts';
-import type { Value } from '../definition/fields/field-kind.ts';
+import type { Value } from '../definition/fields/values.ts';
 import type { DerivedField, DerivedView } from '../definition/public-view.ts';
 import type { Condition, PageRequest } from '../definition/query.ts';
 import type { RunningRole } from '../generations/generations.ts';

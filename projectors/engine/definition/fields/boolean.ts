@@ -1,4 +1,4 @@
-import { EQUALITY } from './field-kind.ts';
+import { EQUALITY } from './operators.ts';
 import { scalarKind } from './scalar-kind.ts';
 
 /** True or false. Compared for equality only. */

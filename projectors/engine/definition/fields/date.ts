@@ -1,4 +1,4 @@
-import { ORDERED } from './field-kind.ts';
+import { ORDERED } from './operators.ts';
 import { scalarKind } from './scalar-kind.ts';
 
 /** A calendar day, `YYYY-MM-DD` (the Date scalar); read as its text, never as a time of day. */

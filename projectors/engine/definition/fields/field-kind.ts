@@ -5,8 +5,8 @@
  * its PostgreSQL column and its Elasticsearch mapping. The registry (`kinds.ts`) lists them.
  */
 
-/** A value a filter, a key or a cursor holds. */
-export type Value = string | number | boolean;
+import type { OperatorName } from './operators.ts';
+import type { Value } from './values.ts';
 
 /** PostgreSQL's column types, as field kinds and document tables use them. */
 export type ColumnType =
@@ -28,13 +28,6 @@ export type ColumnType =
  * client's error, not a failed statement.
  */
 export type CursorType = 'int' | 'integer' | 'number' | 'string' | 'boolean' | 'date';
-
-/** The filter operators a kind may offer (each defined in `operators.ts`). */
-export type OperatorName = 'eq' | 'ne' | 'in' | 'notIn' | 'isNull' | 'lt' | 'lte' | 'gt' | 'gte';
-
-/** The equality operators every kind offers, and the orderings of kinds whose values compare. */
-export const EQUALITY: readonly OperatorName[] = ['eq', 'ne', 'in', 'notIn', 'isNull'];
-export const ORDERED: readonly OperatorName[] = [...EQUALITY, 'lt', 'lte', 'gt', 'gte'];
 
 /**
  * One kind of public field. `K` is how a definition names it: a scalar's name, or an

@@ -1,4 +1,4 @@
-import { ORDERED } from './field-kind.ts';
+import { ORDERED } from './operators.ts';
 import { scalarKind } from './scalar-kind.ts';
 
 /** A double-precision number. */

@@ -1,4 +1,4 @@
-import { EQUALITY } from './field-kind.ts';
+import { EQUALITY } from './operators.ts';
 import { scalarKind } from './scalar-kind.ts';
 
 /** An identifier: a key, or a reference to another view's key. Compared for equality only. */

@@ -1,5 +1,4 @@
-import type { OperatorName, Value } from './field-kind.ts';
-import { InvalidInputError } from './values.ts';
+import { InvalidInputError, type Value } from './values.ts';
 
 /** Most values an `in` or `notIn` list may hold. */
 export const MAX_IN_VALUES = 100;
@@ -19,11 +18,11 @@ export interface SqlTerm {
 /**
  * One filter operator, whole: its line in a kind's filter input, how its argument is checked,
  * and what it compiles to in each store's reads. User values reach SQL only as parameters and
- * Elasticsearch only as values inside the DSL. A new operator is one more entry here (and its
- * name in the kinds that offer it).
+ * Elasticsearch only as values inside the DSL. A new operator is one more entry here, and its
+ * name in the lists below (EQUALITY, ORDERED) or in a kind's own list when only some offer it.
  */
-export interface FilterOperator {
-  readonly name: OperatorName;
+export interface FilterOperator<N extends string = string> {
+  readonly name: N;
   /** Its line in a filter input whose values are `valueType`, said as `what`. */
   line(valueType: string, what: string): string;
   /** Its argument, checked (`value` checks one value of the field's kind); `field` names it in messages. */
@@ -47,7 +46,11 @@ const exists = (field: string) => ({ exists: { field } });
 const not = (query: Record<string, unknown>) => ({ bool: { must_not: [query] } });
 
 /** `lt`, `lte`, `gt`, `gte`: an ordering comparison. */
-function comparison(name: 'lt' | 'lte' | 'gt' | 'gte', sql: string, says: string): FilterOperator {
+function comparison<N extends 'lt' | 'lte' | 'gt' | 'gte'>(
+  name: N,
+  sql: string,
+  says: string,
+): FilterOperator<N> {
   return {
     name,
     line: (valueType, what) => `"${says} this ${what}." ${name}: ${valueType}`,
@@ -57,7 +60,7 @@ function comparison(name: 'lt' | 'lte' | 'gt' | 'gte', sql: string, says: string
   };
 }
 
-const OPERATORS: readonly FilterOperator[] = [
+const OPERATORS = [
   {
     name: 'eq',
     line: (valueType, what) => `"Equal to this ${what}." eq: ${valueType}`,
@@ -102,11 +105,20 @@ const OPERATORS: readonly FilterOperator[] = [
   comparison('lte', '<=', 'Less than or equal to'),
   comparison('gt', '>', 'Greater than'),
   comparison('gte', '>=', 'Greater than or equal to'),
-];
+] as const satisfies readonly FilterOperator[];
 
-const BY_NAME = new Map(OPERATORS.map((operator) => [operator.name as string, operator]));
+/** The filter operators, by name. */
+export type OperatorName = (typeof OPERATORS)[number]['name'];
+
+/** The equality operators most kinds offer, and with them the orderings of kinds whose values compare. */
+export const EQUALITY: readonly OperatorName[] = ['eq', 'ne', 'in', 'notIn', 'isNull'];
+export const ORDERED: readonly OperatorName[] = [...EQUALITY, 'lt', 'lte', 'gt', 'gte'];
+
+const BY_NAME = new Map<string, FilterOperator<OperatorName>>(
+  OPERATORS.map((operator) => [operator.name, operator]),
+);
 
 /** The operator named `name`, or undefined when there is none. */
-export function operatorNamed(name: string): FilterOperator | undefined {
+export function operatorNamed(name: string): FilterOperator<OperatorName> | undefined {
   return BY_NAME.get(name);
 }

@@ -1,4 +1,5 @@
-import type { ColumnType, CursorType, FieldKindModule, OperatorName } from './field-kind.ts';
+import type { ColumnType, CursorType, FieldKindModule } from './field-kind.ts';
+import type { OperatorName } from './operators.ts';
 import { plainValue } from './values.ts';
 
 /**

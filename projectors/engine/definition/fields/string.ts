@@ -1,4 +1,4 @@
-import { ORDERED } from './field-kind.ts';
+import { ORDERED } from './operators.ts';
 import { scalarKind } from './scalar-kind.ts';
 
 /** Text. Searched in full text when the view says so; filtered and sorted exactly. */

@@ -1,5 +1,7 @@
 import { checkTime, unstorable } from '../../../../shared/events/storable.ts';
-import type { Value } from './field-kind.ts';
+
+/** A value a filter, a key or a cursor holds. */
+export type Value = string | number | boolean;
 
 /** A value a client sent that no field can take: said as the client's mistake. */
 export class InvalidInputError extends Error {

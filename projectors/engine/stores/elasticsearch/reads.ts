@@ -1,5 +1,5 @@
-import type { Value } from '../../definition/fields/field-kind.ts';
 import { operatorNamed } from '../../definition/fields/operators.ts';
+import type { Value } from '../../definition/fields/values.ts';
 import type { DerivedView } from '../../definition/public-view.ts';
 import { type Condition, encodeCursor, type PageRequest } from '../../definition/query.ts';
 import { type Connection, type Node, toConnection } from '../connection.ts';

@@ -1,7 +1,7 @@
 import { ident } from '../../../../shared/clients/postgres.ts';
-import type { Value } from '../../definition/fields/field-kind.ts';
 import { kindOf } from '../../definition/fields/kinds.ts';
 import { operatorNamed } from '../../definition/fields/operators.ts';
+import type { Value } from '../../definition/fields/values.ts';
 import type { DerivedField, DerivedView } from '../../definition/public-view.ts';
 import { type Condition, encodeCursor, type PageRequest, type SortTerm } from '../../definition/query.ts';
 import type { SqlReads } from '../../support/sql-reads.ts';
