@@ -74,7 +74,7 @@ export const deadLettersTypeDefs = /* GraphQL */ `
  * Bytes as UTF-8 text; a character cut in two at the end of a preview is left out rather than
  * shown as U+FFFD (a streaming decoder keeps an incomplete trailing sequence to itself).
  */
-function text(bytes: Buffer, cut: boolean): string {
+function text(bytes: Uint8Array, cut: boolean): string {
   return new TextDecoder('utf-8').decode(bytes, { stream: cut });
 }
 
@@ -85,13 +85,13 @@ function letter(row: DeadLetterPreview, operator: boolean) {
     stream: row.stream,
     sequence: row.sequence,
     subject: row.subject,
-    type: row.type,
+    type: row.type ?? null,
     errorCode: row.errorCode,
     // Code and place, as a halted projection's public detail says them.
     error: operator ? row.error : `${row.errorCode} at ${row.stream} #${row.sequence}`,
     attempts: row.attempts,
     createdAt: row.createdAt.toISOString(),
-    retryRequested: row.retryRequestedAt !== null,
+    retryRequested: row.retryRequested,
     payload: text(row.payload, truncated),
     payloadBytes: row.payloadBytes,
     payloadTruncated: truncated,

@@ -115,59 +115,19 @@ export async function listDeadLetters(
   return rows.map(fromRow);
 }
 
-/** A dead letter as the API serves it, its payload cut to a preview unless asked whole. */
-export interface DeadLetterPreview {
-  readonly id: number;
-  readonly stream: string;
-  readonly sequence: number;
-  readonly subject: string;
-  readonly type: string | null;
-  readonly errorCode: string;
-  readonly error: string;
-  readonly attempts: number;
-  readonly createdAt: Date;
-  readonly retryRequestedAt: Date | null;
-  /** The payload's first bytes (all of it when asked whole). */
-  readonly payload: Buffer;
-  /** The whole payload's size. */
+/** A dead letter as the API serves it: its payload cut to a preview unless asked whole. */
+export interface DeadLetterPreview extends StoredDeadLetter {
+  /** The whole payload's size (`payload` holds its first bytes, or all of them). */
   readonly payloadBytes: number;
-}
-
-interface PreviewRow {
-  id: number;
-  stream: string;
-  sequence: number;
-  subject: string;
-  type: string | null;
-  error_code: string;
-  error: string;
-  attempts: number;
-  created_at: Date;
-  retry_requested_at: Date | null;
-  payload: Buffer;
-  payload_bytes: number;
 }
 
 /** The columns of a letter, its payload cut to `bytes` (in SQL: the rest is never read). */
 const previewColumns = (bytes: string) =>
-  `id, stream, sequence, subject, type, error_code, error, attempts, created_at, retry_requested_at,
+  `id, generation, stream, sequence, subject, type, error_code, error, attempts, created_at, retry_requested_at,
    substring(payload FROM 1 FOR ${bytes}) AS payload, octet_length(payload) AS payload_bytes`;
 
-function preview(row: PreviewRow): DeadLetterPreview {
-  return {
-    id: row.id,
-    stream: row.stream,
-    sequence: row.sequence,
-    subject: row.subject,
-    type: row.type,
-    errorCode: row.error_code,
-    error: row.error,
-    attempts: row.attempts,
-    createdAt: row.created_at,
-    retryRequestedAt: row.retry_requested_at,
-    payload: row.payload,
-    payloadBytes: row.payload_bytes,
-  };
+function preview(row: Row & { payload_bytes: number }): DeadLetterPreview {
+  return { ...fromRow(row), payloadBytes: row.payload_bytes };
 }
 
 /** A generation's unresolved letters, oldest position first, at most `first`, each payload cut to `previewBytes`. */
@@ -178,7 +138,7 @@ export async function readDeadLetterPreviews(
   first: number,
   previewBytes: number,
 ): Promise<DeadLetterPreview[]> {
-  const { rows } = await db.query<PreviewRow>(
+  const { rows } = await db.query<Row & { payload_bytes: number }>(
     `SELECT ${previewColumns('$4::int')} FROM vista_dead_letters
       WHERE projection = $1 AND generation = $3 AND resolved_at IS NULL
       ORDER BY stream, sequence LIMIT $2`,
@@ -195,7 +155,7 @@ export async function readDeadLetter(
   previewBytes: number | null,
 ): Promise<DeadLetterPreview | undefined> {
   // NULL: the whole payload.
-  const { rows } = await db.query<PreviewRow>(
+  const { rows } = await db.query<Row & { payload_bytes: number }>(
     `SELECT ${previewColumns('coalesce($3::int, octet_length(payload))')} FROM vista_dead_letters
       WHERE projection = $1 AND id = $2`,
     [projection, id, previewBytes],
