@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
-import type { Application } from '../projectors/engine/index.ts';
+import type { Application } from '../projectors/engine/internal.ts';
+import { elasticsearchAlias } from '../projectors/engine/internal.ts';
 import { createElasticsearch } from '../shared/clients/elasticsearch.ts';
 import { storedAtMemo, streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { connectNats, type Nats } from '../shared/clients/nats.ts';
@@ -9,7 +10,6 @@ import type { Config } from '../shared/config.ts';
 import { streamsFor } from '../shared/events/streams.ts';
 import type { Logger } from '../shared/log.ts';
 import { createRegistry } from '../shared/metrics.ts';
-import { elasticsearchAlias } from '../shared/read-model-names.ts';
 import { CheckpointWatcher } from './checkpoint-watcher.ts';
 import { createOperator, natsCommandSender } from './operator.ts';
 import { checkLogin, readOnlyDatabaseUrl } from './read-only-role.ts';

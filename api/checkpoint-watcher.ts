@@ -1,13 +1,14 @@
 import { EventEmitter } from 'node:events';
 import type pg from 'pg';
+import {
+  CHECKPOINT_CHANNEL,
+  hasReached,
+  type Positions,
+  readLivePositions,
+} from '../projectors/engine/internal.ts';
 import { createDedicatedClient, type Pool } from '../shared/clients/postgres.ts';
 import type { Logger } from '../shared/log.ts';
 
-/** Per stream, the sequence a projection's live generation has absorbed. */
-export type StreamPositions = Readonly<Record<string, number>>;
-
-/** The channel the projectors NOTIFY at each commit, with the projection's name as payload. */
-const CHANNEL = 'vista_checkpoints';
 /**
  * A NOTIFY sent while the listener is disconnected is lost, and a generation switch sends none:
  * the process re-reads the (small) checkpoint table this often anyway, once for everyone.
@@ -16,16 +17,7 @@ const SAFETY_REREAD_MS = 1000;
 
 interface LiveCheckpoint {
   readonly generation: number;
-  readonly positions: StreamPositions;
-}
-
-/** Whether `positions` covers `required` on the streams it reads (streams it does not read are ignored). */
-export function hasReached(positions: StreamPositions | undefined, required: StreamPositions): boolean {
-  if (!positions) return false;
-  return Object.entries(required).every(([stream, position]) => {
-    const reached = positions[stream];
-    return reached === undefined || reached >= position;
-  });
+  readonly positions: Positions;
 }
 
 /**
@@ -36,7 +28,7 @@ export function hasReached(positions: StreamPositions | undefined, required: Str
  * by a poll loop of their own.
  */
 export class CheckpointWatcher extends EventEmitter<{
-  change: [projection: string, positions: StreamPositions];
+  change: [projection: string, positions: Positions];
 }> {
   private live = new Map<string, LiveCheckpoint>();
   private listener: pg.Client | undefined;
@@ -83,7 +75,7 @@ export class CheckpointWatcher extends EventEmitter<{
   }
 
   /** The last known positions of a projection's live generation; undefined before it has any. */
-  current(projection: string): StreamPositions | undefined {
+  current(projection: string): Positions | undefined {
     return this.live.get(projection)?.positions;
   }
 
@@ -93,7 +85,7 @@ export class CheckpointWatcher extends EventEmitter<{
   }
 
   /** The last known positions of several projections, as `extensions.positions` reports them. */
-  snapshot(projections: readonly string[]): Record<string, StreamPositions> {
+  snapshot(projections: readonly string[]): Record<string, Positions> {
     return Object.fromEntries(projections.map((p) => [p, this.current(p) ?? {}]));
   }
 
@@ -124,7 +116,7 @@ export class CheckpointWatcher extends EventEmitter<{
    * with no checkpoint yet has reached nothing.
    */
   waitFor(
-    required: StreamPositions,
+    required: Positions,
     projections: readonly string[],
     timeoutMs: number,
     signal?: AbortSignal,
@@ -152,22 +144,7 @@ export class CheckpointWatcher extends EventEmitter<{
   }
 
   private async read(): Promise<void> {
-    const { rows } = await this.pool.query<{
-      projection: string;
-      generation: number;
-      stream: string;
-      position: number;
-    }>(
-      `SELECT p.name AS projection, p.generation, c.stream, c.position
-         FROM vista_projections p
-         JOIN vista_checkpoints c ON c.projection = p.name AND c.generation = p.generation`,
-    );
-    const next = new Map<string, { generation: number; positions: Record<string, number> }>();
-    for (const row of rows) {
-      const entry = next.get(row.projection) ?? { generation: row.generation, positions: {} };
-      entry.positions[row.stream] = row.position;
-      next.set(row.projection, entry);
-    }
+    const next = await readLivePositions(this.pool);
     const before = this.live;
     this.live = next;
     let changed = false;
@@ -197,7 +174,7 @@ export class CheckpointWatcher extends EventEmitter<{
       client.on('notification', () => void this.refresh().catch(() => undefined));
       try {
         await client.connect();
-        await client.query(`LISTEN ${CHANNEL}`);
+        await client.query(`LISTEN ${CHECKPOINT_CHANNEL}`);
         if (this.closed) {
           await client.end();
           return;
@@ -216,7 +193,7 @@ export class CheckpointWatcher extends EventEmitter<{
   }
 }
 
-function samePositions(a: StreamPositions, b: StreamPositions): boolean {
+function samePositions(a: Positions, b: Positions): boolean {
   const keys = Object.keys(a);
   return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }

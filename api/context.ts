@@ -1,26 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Node, ViewReader } from '../projectors/engine/internal.ts';
 import type { Logger } from '../shared/log.ts';
 import type { CheckpointWatcher } from './checkpoint-watcher.ts';
-import type { Node } from './derive/postgres-reads.ts';
-import type { RequestLoaders, ViewReader } from './derive/readers.ts';
+import type { RequestLoaders } from './derive/readers.ts';
 import type { LiveQuery, LiveValue } from './live-query.ts';
 import type { Operator } from './operator.ts';
+import type { Projection, StreamClock } from './projection-status.ts';
 import type { RequestStores } from './request-stores.ts';
-import type { Projection } from './schema/projections.ts';
 
 /** The process-wide readers behind subscriptions: one read per commit for all subscribers. */
 export interface LiveFeeds {
   /** Per served view, by view name: its nodes by key (JSON of the key values). */
   readonly views: ReadonlyMap<string, LiveQuery<string, Node | null>>;
   readonly projections: LiveQuery<'all', Projection[]>;
-}
-
-/** When stream messages were stored, for lag in seconds and stall detection. */
-export interface StreamClock {
-  /** When the message at `sequence` of `stream` (a contract name) was stored; undefined if there is none. */
-  storedAt(stream: string, sequence: number): Promise<Date | undefined>;
-  /** Lag with no progress for this long is a stall (STALL_AFTER_S). */
-  readonly stallAfterMs: number;
 }
 
 /** What every resolver may use: the request's share of the stores, per-request loaders, live feeds. */

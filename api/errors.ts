@@ -66,7 +66,8 @@ export function tooManyClauses(error: unknown): boolean {
 
 /**
  * Errors meant for clients (thrown with createGraphQLError) pass; a timeout, an unreachable
- * store or a read model not created yet becomes a short, retryable error with a code; anything else is "Unexpected error."
+ * store or a view not created yet becomes a short, retryable error with a code (whose words, READ_MODEL_NOT_READY,
+ * are the contract clients match on); anything else is "Unexpected error."
  * with no message, stack or cause, whatever NODE_ENV says. The original is logged by yoga.
  */
 export function maskedErrors(queryTimeoutMs: number): MaskedErrors {

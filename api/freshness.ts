@@ -1,16 +1,17 @@
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { Positions } from '../projectors/engine/internal.ts';
 import type { Streams } from '../shared/events/streams.ts';
 import type { CheckpointWatcher } from './checkpoint-watcher.ts';
 import type { ApiContext } from './context.ts';
-import { MIN_POSITIONS_HEADER, type MinPositions, parseMinPositions } from './min-positions.ts';
-import type { ReadsIndex } from './read-models.ts';
+import { MIN_POSITIONS_HEADER, parseMinPositions } from './min-positions.ts';
+import type { ReadsIndex } from './reads-index.ts';
 import { Slots } from './request-stores.ts';
 
 /** What a read-your-writes request is told in `extensions.consistency`. */
 export interface Consistency {
   /** The positions the client asked for, per stream. */
-  readonly required: Readonly<MinPositions>;
+  readonly required: Readonly<Positions>;
   /** The projections the query reads, which had to reach them. */
   readonly projections: readonly string[];
   /** True when all of them had, before the data was read; false after `timeoutMs`. */
@@ -55,7 +56,7 @@ export function freshnessPlugin(
       let consistency: Consistency | undefined;
       let release: (() => void) | undefined;
       if (header !== null) {
-        let required: MinPositions;
+        let required: Positions;
         try {
           required = parseMinPositions(header, streams);
         } catch (error) {

@@ -1,12 +1,11 @@
-import type { DerivedView } from '../projectors/engine/public-view.ts';
+import type { DerivedView, ViewReader } from '../projectors/engine/internal.ts';
 import type { Pool } from '../shared/clients/postgres.ts';
 import type { Logger } from '../shared/log.ts';
 import type { CheckpointWatcher } from './checkpoint-watcher.ts';
-import type { LiveFeeds, StreamClock } from './context.ts';
+import type { LiveFeeds } from './context.ts';
 import { viewFeeds } from './derive/live.ts';
-import type { ViewReader } from './derive/readers.ts';
 import { LiveQuery } from './live-query.ts';
-import { type Projection, readProjections } from './schema/projections.ts';
+import { type Projection, readProjections, type StreamClock } from './projection-status.ts';
 
 /** Projection states and lag change without a commit (halted, stream heads moving): re-check this often. */
 const PROJECTION_STATUS_EVERY_MS = 5000;

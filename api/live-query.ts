@@ -1,16 +1,18 @@
 import { Repeater, SlidingBuffer } from 'graphql-yoga';
+import type { Positions } from '../projectors/engine/internal.ts';
 import type { Logger } from '../shared/log.ts';
 
 /** What a subscriber receives: the value and the positions it was read at. */
 export interface LiveValue<V> {
   readonly value: V;
-  readonly positions: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** By projection, the positions of its live generation. */
+  readonly positions: Readonly<Record<string, Readonly<Positions>>>;
 }
 
 export interface LiveQueryOptions<K, V> {
   /** Reads the current value of every subscribed key in one go (one query for all subscribers). */
   readonly read: (keys: readonly K[]) => Promise<ReadonlyMap<K, V>>;
-  /** The positions of the read models `read` reads, taken just before it runs. */
+  /** The positions of the views `read` reads, taken just before it runs. */
   readonly positions: () => LiveValue<V>['positions'];
   /** Re-reads at most this often, however often it is invalidated. */
   readonly minIntervalMs?: number;

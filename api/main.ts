@@ -1,4 +1,4 @@
-import { loadApplicationOrExit } from '../projectors/engine/index.ts';
+import { loadApplicationOrExit } from '../projectors/engine/internal.ts';
 import { orExitUnreachable } from '../shared/clients/reach.ts';
 import { loadConfigOrExit } from '../shared/config.ts';
 import { listenOrExit } from '../shared/listen.ts';

@@ -1,4 +1,5 @@
 import { createGraphQLError } from 'graphql-yoga';
+import type { Positions } from '../projectors/engine/internal.ts';
 import type { Streams } from '../shared/events/streams.ts';
 
 /**
@@ -8,9 +9,6 @@ import type { Streams } from '../shared/events/streams.ts';
  * JetStream acknowledged it (`ack.stream`, which carries the installation's namespace).
  */
 export const MIN_POSITIONS_HEADER = 'x-vista-min-positions';
-
-/** Only the streams the client named have an entry. */
-export type MinPositions = Record<string, number>;
 
 function invalid(problem: string, streams: Pick<Streams, 'names'>): Error {
   return createGraphQLError(
@@ -40,12 +38,12 @@ function entries(header: string, streams: Pick<Streams, 'names'>): [string, unkn
 }
 
 /** Parses the header; a malformed one is the client's error (400), never silently ignored. */
-export function parseMinPositions(header: string, streams: Pick<Streams, 'names' | 'byName'>): MinPositions {
+export function parseMinPositions(header: string, streams: Pick<Streams, 'names' | 'byName'>): Positions {
   const pairs = entries(header, streams);
   // Each stream may be named twice (contract and JetStream spelling); more is not a client's list.
   if (pairs.length === 0 || pairs.length > streams.names.length * 4)
     throw invalid('no positions, or too many', streams);
-  const required: MinPositions = {};
+  const required: Positions = {};
   for (const [name, value] of pairs) {
     const stream = streams.byName(name);
     if (!stream) throw invalid(`unknown stream "${name.slice(0, 40)}"`, streams);

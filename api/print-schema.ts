@@ -13,7 +13,7 @@ import {
   lexicographicSortSchema,
   printSchema,
 } from 'graphql';
-import { loadApplicationOrExit } from '../projectors/engine/index.ts';
+import { loadApplicationOrExit } from '../projectors/engine/internal.ts';
 import { loadConfigOrExit } from '../shared/config.ts';
 import { buildSchema } from './schema/index.ts';
 

@@ -1,5 +1,5 @@
-import type { estypes } from '@elastic/elasticsearch';
 import { createGraphQLError } from 'graphql-yoga';
+import type { SearchReads, SqlReads } from '../projectors/engine/internal.ts';
 import { jsonBytes } from './answer-size.ts';
 
 /**
@@ -19,17 +19,6 @@ import { jsonBytes } from './answer-size.ts';
  * by the response limit; see response-limit.ts).
  */
 export const READ_SLOTS = 1;
-
-/** The one method of a pool the API's reads use. */
-export interface SqlReads {
-  query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<{ rows: R[] }>;
-}
-
-/** The two methods of an Elasticsearch client the API's reads use. */
-export interface SearchReads {
-  search<T>(params: estypes.SearchRequest): Promise<estypes.SearchResponse<T>>;
-  count(params: estypes.CountRequest): Promise<estypes.CountResponse>;
-}
 
 /** At most `size` tasks at a time; the others wait in arrival order. */
 export class Slots {

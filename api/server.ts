@@ -2,14 +2,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import { createYoga } from 'graphql-yoga';
 import type { Registry } from 'prom-client';
-import type { Projection } from '../projectors/engine/define.ts';
+import { type Projection, readHaltedLive } from '../projectors/engine/internal.ts';
 import type { Elasticsearch } from '../shared/clients/elasticsearch.ts';
 import type { Pool } from '../shared/clients/postgres.ts';
 import type { Streams } from '../shared/events/streams.ts';
 import type { Logger } from '../shared/log.ts';
 import type { CheckpointWatcher } from './checkpoint-watcher.ts';
 import { consoleHandler } from './console/serve.ts';
-import type { ApiContext, ServerContext, StreamClock } from './context.ts';
+import type { ApiContext, ServerContext } from './context.ts';
 import { corsOptions } from './cors.ts';
 import { createReaders, RequestLoaders } from './derive/readers.ts';
 import { paginatedFields, readsOf, servedViews } from './derive/views.ts';
@@ -20,12 +20,12 @@ import { limitsPlugin } from './limits.ts';
 import { createLiveFeeds } from './live-feeds.ts';
 import { registerConsistencyWaits, requestMetricsPlugin } from './metrics.ts';
 import { createOperator, type Operator } from './operator.ts';
-import { ReadsIndex } from './read-models.ts';
+import { readProjections, type StreamClock } from './projection-status.ts';
+import { ReadsIndex } from './reads-index.ts';
 import { requestLogPlugin, yogaLogger } from './request-log.ts';
 import { RequestStores } from './request-stores.ts';
 import { readBudget, responseLimitPlugin } from './response-limit.ts';
 import { buildSchema } from './schema/index.ts';
-import { readProjections } from './schema/projections.ts';
 import { tracingPlugin } from './tracing.ts';
 
 /** Largest request body accepted; a GraphQL document of MAX_TOKENS tokens fits many times over. */
@@ -83,12 +83,9 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
  * projection's live generation is halted (its view would stay stale until an operator acts).
  */
 async function notReady(deps: ApiDeps): Promise<string | undefined> {
-  const halted = deps.pool.query<{ projection: string }>(
-    `SELECT projection FROM vista_generations WHERE state = 'live' AND status = 'halted' ORDER BY projection`,
-  );
   const [postgres, elasticsearch] = await Promise.all([
-    within(halted, READY_TIMEOUT_MS).then(
-      ({ rows }) => (rows.length > 0 ? `halted: ${rows.map((r) => r.projection).join(', ')}` : undefined),
+    within(readHaltedLive(deps.pool), READY_TIMEOUT_MS).then(
+      (halted) => (halted.length > 0 ? `halted: ${halted.join(', ')}` : undefined),
       // No catalog yet (no projector has run): nothing is halted.
       (error: { code?: unknown }) => (error.code === '42P01' ? undefined : 'postgres unreachable'),
     ),
@@ -108,7 +105,7 @@ function reply(res: ServerResponse, status: number, body: string): void {
 }
 
 /**
- * The GraphQL API over the read models: `/graphql` (queries, read-your-writes, subscriptions
+ * The GraphQL API over the views: `/graphql` (queries, read-your-writes, subscriptions
  * over SSE, operator mutations; `/graphql/stream` for graphql-sse clients), `/console` (the
  * operator console, static files that use only /graphql), `/healthz` (the process is alive)
  * and `/readyz` (PostgreSQL and Elasticsearch answer, no projection is halted). Each concern

@@ -29,7 +29,7 @@ import type http from 'node:http';
 import { parseArgs } from 'node:util';
 import { demoHistory } from '../examples/shop/demo/history.ts';
 import shopApp from '../examples/shop/index.ts';
-import { isolatedInstallation, publishMany, waitForLiveViews } from '../projectors/engine/index.ts';
+import { isolatedInstallation, publishMany, waitForLiveViews } from '../projectors/engine/internal.ts';
 import {
   answering,
   benchQueries,

@@ -37,7 +37,12 @@ import { shop } from '../examples/shop/contract.ts';
 import { demoHistory } from '../examples/shop/demo/history.ts';
 import shopApp from '../examples/shop/index.ts';
 import { type OrderDoc, orders } from '../examples/shop/views/orders.ts';
-import { isolatedInstallation, type OutgoingEvent, snakeCase } from '../projectors/engine/index.ts';
+import {
+  isolatedInstallation,
+  type OutgoingEvent,
+  snakeCase,
+  tableColumns,
+} from '../projectors/engine/internal.ts';
 import { createPool, dropDatabase, ensureDatabase, ident } from '../shared/clients/postgres.ts';
 
 /** One event as Emmett stores it: the CloudEvents type and data, time and source as metadata. */
@@ -76,9 +81,11 @@ const TABLE = 'orders';
 const HANDLES = new Set<string>(orders.handles);
 const target = orders.target.kind === 'postgres' ? orders.target : undefined;
 if (!target) throw new Error('the orders view must target a PostgreSQL table');
-const KEYS = Object.keys(target.columns) as (keyof OrderDoc & string)[];
+/** The columns Vista's PostgreSQL store derives for the view, by document key. */
+const TABLE_COLUMNS = tableColumns(target, orders.api);
+const KEYS = Object.keys(TABLE_COLUMNS) as (keyof OrderDoc & string)[];
 const COLUMNS = KEYS.map(snakeCase);
-const TYPES = KEYS.map((key) => target.columns[key]);
+const TYPES = KEYS.map((key) => TABLE_COLUMNS[key]);
 
 /** The view's table and indexes as Vista's PostgreSQL sink creates them for a generation. */
 const CREATE_TABLE = [

@@ -14,7 +14,7 @@ import {
   isolatedInstallation,
   publishMany,
   waitForLiveViews,
-} from '../projectors/engine/index.ts';
+} from '../projectors/engine/internal.ts';
 import { type Probe, percentile, probeReadYourWrites, publishAtRate } from './support/load.ts';
 
 const seconds = Number(process.argv[2] ?? 15);

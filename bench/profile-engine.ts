@@ -4,7 +4,7 @@
  */
 import { demoHistory } from '../examples/shop/demo/history.ts';
 import shopApp from '../examples/shop/index.ts';
-import { isolatedInstallation, publishMany, runnerDeps } from '../projectors/engine/index.ts';
+import { engineDeps, isolatedInstallation, publishMany } from '../projectors/engine/internal.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { engine } from './stages.ts';
 
@@ -14,7 +14,7 @@ const repetitions = Number(process.argv[4] ?? 3);
 
 const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn' });
 try {
-  const deps = runnerDeps(env.config, env.infrastructure, env.log);
+  const deps = engineDeps(env.config, env.infrastructure, env.log);
   await publishMany(deps.js, deps.streams, demoHistory({ events, seed: 42 }));
   const heads = await streamHeads(deps.jsm, deps.streams);
   for (let rep = 0; rep < repetitions; rep++) {

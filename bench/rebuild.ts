@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { demoHistory } from '../examples/shop/demo/history.ts';
 import shopApp from '../examples/shop/index.ts';
-import { eventually, isolatedInstallation, publishMany } from '../projectors/engine/index.ts';
+import { eventually, isolatedInstallation, publishMany } from '../projectors/engine/internal.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
 
 const events = Number(process.argv[2] ?? 1_000_000);

@@ -12,13 +12,13 @@ import shopApp from '../examples/shop/index.ts';
 import {
   type AnyEvent,
   decodeEvent,
+  engineDeps,
   isolatedInstallation,
   type OutgoingEvent,
   publishMany,
-  runnerDeps,
   type Streams,
   toEnvelope,
-} from '../projectors/engine/index.ts';
+} from '../projectors/engine/internal.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { emmettPeer } from './emmett.ts';
 import {
@@ -62,7 +62,7 @@ interface Measurement {
 
 const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn' });
 try {
-  const deps = runnerDeps(env.config, env.infrastructure, env.log);
+  const deps = engineDeps(env.config, env.infrastructure, env.log);
   const batchSize = env.config.BATCH_SIZE;
   const history = [...demoHistory({ events, seed: 42 })];
   await publishMany(deps.js, deps.streams, history);

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { demoHistory } from '../examples/shop/demo/history.ts';
 import shopApp from '../examples/shop/index.ts';
-import { eventually, freePort, isolatedInstallation } from '../projectors/engine/index.ts';
+import { eventually, freePort, isolatedInstallation } from '../projectors/engine/internal.ts';
 import { publishAtRate } from './support/load.ts';
 
 const minutes = Number(process.argv[2] ?? 10);

@@ -11,15 +11,14 @@ import { products } from '../examples/shop/views/products.ts';
 import {
   type AnyEvent,
   decodeEvent,
+  type EngineDeps,
   foldBatch,
-  ProjectionRunner,
-  type RunnerDeps,
+  generationRunner,
   readOrdered,
   type Source,
   type Stored,
   snakeCase,
-  writerFor,
-} from '../projectors/engine/index.ts';
+} from '../projectors/engine/internal.ts';
 import { ident, inTransaction } from '../shared/clients/postgres.ts';
 
 export type Heads = Record<string, number>;
@@ -54,7 +53,7 @@ const ORDER_KEYS: (keyof OrderDoc)[] = [
  * same secondary indexes (the API's orderings need them, so the engine maintains them on every
  * write; a limit without them would not be the same work), and one unnest upsert per batch.
  */
-async function orderTable(deps: RunnerDeps, name: string) {
+async function orderTable(deps: EngineDeps, name: string) {
   const table = ident(name);
   await deps.pool.query(`DROP TABLE IF EXISTS ${table}`);
   await deps.pool.query(
@@ -90,7 +89,7 @@ function rowToDoc(row: Record<string, unknown>): OrderDoc {
 
 /** Reads every message of the sources once, from sequence 1, until each is at its head. */
 async function drain(
-  deps: RunnerDeps,
+  deps: EngineDeps,
   sources: readonly Source[],
   heads: Heads,
   onMessage: (payload: Uint8Array, stream: string, sequence: number) => void | Promise<void>,
@@ -112,7 +111,7 @@ async function drain(
 }
 
 /** (A) JetStream consumption with the engine's consumer settings and no work at all. */
-export function rawJetStream(deps: RunnerDeps, heads: Heads): Promise<number> {
+export function rawJetStream(deps: EngineDeps, heads: Heads): Promise<number> {
   return drain(deps, orders.sources, heads, () => undefined);
 }
 
@@ -133,7 +132,7 @@ export function engineBatches(history: readonly AnyEvent[], batchSize: number): 
 
 /** (B) The same rows upserted set-based, one transaction per batch, nothing else. */
 export async function rawPostgres(
-  deps: RunnerDeps,
+  deps: EngineDeps,
   batches: readonly [string, OrderDoc][][],
   events: number,
 ): Promise<number> {
@@ -164,7 +163,7 @@ export function productBulks(history: readonly AnyEvent[], batchSize: number, in
 
 /** (C) Those documents written with one plain `_bulk` per batch, nothing else. */
 export async function rawBulk(
-  deps: RunnerDeps,
+  deps: EngineDeps,
   index: string,
   batches: readonly object[][],
   events: number,
@@ -180,7 +179,7 @@ export async function rawBulk(
 }
 
 /** (D) A raw pipeline in a few dozen lines: consume → parse → fold in memory → batched upsert. */
-export async function rawPipeline(deps: RunnerDeps, heads: Heads, batchSize: number): Promise<number> {
+export async function rawPipeline(deps: EngineDeps, heads: Heads, batchSize: number): Promise<number> {
   const table = await orderTable(deps, 'bench_raw_pipeline');
   const state = new Map<string, OrderDoc>();
   let touched = new Map<string, OrderDoc>();
@@ -206,15 +205,14 @@ export async function rawPipeline(deps: RunnerDeps, heads: Heads, batchSize: num
 
 /** (E) The engine itself: one projection from sequence 1 into a fresh generation, until caught up. */
 export async function engine(
-  deps: RunnerDeps,
+  deps: EngineDeps,
   name: string,
   heads: Heads,
   generation: number,
 ): Promise<number> {
   const projection = shopApp.projections.find((p) => p.name === name);
   if (!projection) throw new Error(`no projection ${name}`);
-  const writer = writerFor(projection, generation, deps);
-  const runner = new ProjectionRunner(projection, writer, deps, generation, 'building');
+  const { runner, storage } = generationRunner(projection, generation, deps, { role: 'building' });
   const stop = new AbortController();
   const running = runner.run(stop.signal);
   const total = projection.sources.reduce((sum, s) => sum + (heads[s.stream] ?? 0), 0);
@@ -223,7 +221,7 @@ export async function engine(
   }
   stop.abort();
   await running;
-  await writer.drop();
+  await storage.drop();
   await deps.pool.query('DELETE FROM vista_checkpoints WHERE projection = $1 AND generation = $2', [
     name,
     generation,
@@ -232,7 +230,7 @@ export async function engine(
 }
 
 /** The floor: a durable consumer, and per event one transaction (load, upsert, checkpoint) and one ack. */
-export async function naive(deps: RunnerDeps, limit: number): Promise<number> {
+export async function naive(deps: EngineDeps, limit: number): Promise<number> {
   const table = await orderTable(deps, 'bench_naive');
   await deps.pool.query(
     'CREATE TABLE IF NOT EXISTS bench_naive_checkpoint (stream text PRIMARY KEY, position bigint)',

@@ -5,27 +5,29 @@ import { EXIT_UNAVAILABLE, ServiceUnreachableError } from '../shared/clients/rea
 import { loadConfigOrExit } from '../shared/config.ts';
 import { createLogger } from '../shared/log.ts';
 import type { OperatorCommand } from '../shared/operator-commands.ts';
-import { describeNotKept, listDeadLetters, listNotKept } from './engine/dead-letters.ts';
 import {
+  describeNotKept,
+  engineDeps,
   executeCommand,
   type Infrastructure,
+  listDeadLetters,
+  listNotKept,
   loadApplicationOrExit,
   openInfrastructure,
-  type ProjectionStatus,
   parseStartPosition,
   publishMany,
   RebuildHaltedError,
   rebuild,
-  runnerDeps,
   type StartPosition,
+  type StatusReport,
   statusReader,
-} from './engine/index.ts';
+} from './engine/internal.ts';
 
 const USAGE = `Usage: npm run vista -- <command>
 
 Commands:
   publish-demo --events N [--seed S]   publish a seeded-random demo history through the event contract
-  status                               state, positions, lag, events/s and dead letters per projection
+  status                               status, positions, lag, events/s and dead letters per projection
   rebuild <projection> [--start STREAM=FROM]...
                                        rebuild into a new generation, then switch over; each source
                                        from sequence 1 unless --start says otherwise (FROM: a
@@ -123,7 +125,7 @@ function status(): Promise<void> {
     if (rows.length === 0) console.log('no projections have run yet');
     for (const row of rows) {
       const earlier = before.find((b) => b.name === row.name && b.generation === row.generation);
-      const sum = (r: ProjectionStatus | undefined) =>
+      const sum = (r: StatusReport | undefined) =>
         r?.streams.reduce((total, s) => total + s.position, 0) ?? 0;
       const rate = earlier ? sum(row) - sum(earlier) : 0;
       console.log(
@@ -163,7 +165,7 @@ function rebuildCommand(args: string[]): Promise<void> {
     let lastPrinted = 0;
     const { seconds, events } = await rebuild(
       projection,
-      runnerDeps(config, infrastructure, log),
+      engineDeps(config, infrastructure, log),
       config.DATABASE_URL,
       log,
       (line, final) => {

@@ -7,18 +7,18 @@ import { createLogger } from '../shared/log.ts';
 import { createMetricsServer, createRegistry } from '../shared/metrics.ts';
 import { commandSubject } from '../shared/operator-commands.ts';
 import { startTracing } from '../shared/tracing.ts';
-import { registerDeadLetterMetrics } from './engine/dead-letter-metrics.ts';
-import { storeDeadLetterCap } from './engine/dead-letters.ts';
 import {
+  engineDeps,
   LeaseManager,
   loadApplicationOrExit,
   openInfrastructure,
   ProjectionHost,
+  registerDeadLetterMetrics,
   registerProjectionMetrics,
-  runnerDeps,
   serveCommands,
   statusReader,
-} from './engine/index.ts';
+  storeDeadLetterCap,
+} from './engine/internal.ts';
 
 /** The projector process: runs every registered projection until SIGTERM or SIGINT. */
 const config = loadConfigOrExit();
@@ -63,7 +63,7 @@ const selected = app.projections.filter(
 );
 const host = new ProjectionHost(
   selected,
-  runnerDeps(config, infrastructure, log),
+  engineDeps(config, infrastructure, log),
   new LeaseManager(config.DATABASE_URL, log, { ttlMs: config.LEASE_TTL_MS }),
 );
 

@@ -5,7 +5,7 @@
  * Ctrl-C.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { loadApplicationOrExit, openInfrastructure, publishMany } from '../projectors/engine/index.ts';
+import { loadApplicationOrExit, openInfrastructure, publishMany } from '../projectors/engine/internal.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { loadConfigOrExit } from '../shared/config.ts';
 import { createLogger } from '../shared/log.ts';

@@ -157,7 +157,7 @@ const ConfigSchema = z
     LEASE_TTL_MS: integer(1000, 60_000).default(4000),
     /**
      * Most unresolved dead letters a projection's generation keeps; past it a poison event is
-     * skipped and counted, not kept (see projectors/engine/dead-letters.ts for why).
+     * skipped and counted, not kept (see projectors/engine/poison/dead-letters.ts for why).
      */
     DEAD_LETTER_MAX: integer(1, 10_000_000).default(10_000),
     /** A projection with lag whose checkpoint has not moved for this long is `stalled`. */

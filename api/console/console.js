@@ -23,11 +23,11 @@
   const DETAIL = `${SUMMARY}
     deadLetters(first: 50) { id stream sequence subject type errorCode error attempts createdAt retryRequested payload payloadBytes payloadTruncated }
     actions(last: 20) { id action deadLetterId at via outcome detail }
-    stateChanges(last: 20) { generation status detail at }
+    statusChanges(last: 20) { generation status detail at }
     generations(last: 10) { generation version role createdAt liveAt retiredAt }`;
   const OPERATOR_DETAIL = `{ projections { name
     actions(last: 20) { id address userAgent }
-    stateChanges(last: 20) { at generation status detail } } }`;
+    statusChanges(last: 20) { at generation status detail } } }`;
   const WHOLE_LETTER =
     'query ($p: String!, $id: ID!) { deadLetter(projection: $p, id: $id) { error payload payloadBytes } }';
 
@@ -143,7 +143,7 @@
   }
 
   /** An operator's view of the page's history, asked for again only when the history changed. */
-  const historyKey = (p) => `${p.name}|${p.lastActionAt}|${p.stateChanges.map((c) => c.at).join(',')}`;
+  const historyKey = (p) => `${p.name}|${p.lastActionAt}|${p.statusChanges.map((c) => c.at).join(',')}`;
   let loadingDetail = '';
 
   async function loadOperatorDetail() {
@@ -159,7 +159,7 @@
       const from = new Map(
         mine.actions.map((a) => [a.id, [a.address, a.userAgent].filter(Boolean).join(' · ')]),
       );
-      state.operatorDetail = { name: p.name, key, from, changes: mine.stateChanges };
+      state.operatorDetail = { name: p.name, key, from, changes: mine.statusChanges };
       render();
     } catch {
       // The anonymous detail stays on the page; the next change asks again.
@@ -732,7 +732,7 @@
       simpleTable(
         'state-changes',
         ['when', 'generation', 'state', 'reason'],
-        (mine ? mine.changes : p.stateChanges).map((c) => [
+        (mine ? mine.changes : p.statusChanges).map((c) => [
           time(c.at),
           `g${c.generation}`,
           status(c.status),

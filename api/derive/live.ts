@@ -1,11 +1,10 @@
 import { createGraphQLError } from 'graphql-yoga';
-import type { DerivedView } from '../../projectors/engine/public-view.ts';
+import type { DerivedView, Node, ViewReader } from '../../projectors/engine/internal.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { CheckpointWatcher } from '../checkpoint-watcher.ts';
 import { storeUnavailable } from '../errors.ts';
 import { LiveQuery } from '../live-query.ts';
-import type { Node } from './postgres-reads.ts';
-import { findNodes, type ViewReader } from './readers.ts';
+import { findNodes } from './readers.ts';
 
 /**
  * One live reader per served view behind its `…Updated(key)` subscription: when the view's

@@ -1,81 +1,53 @@
 // Through graphql-yoga, not graphql: yoga only shows errors of its own graphql build to clients.
 import { createGraphQLError } from 'graphql-yoga';
-import { type DerivedField, type DerivedView, tieBreakers } from '../../projectors/engine/public-view.ts';
-import { checkTime, unstorable } from '../../shared/events/storable.ts';
+import {
+  type Condition,
+  type CursorType,
+  type DerivedField,
+  type DerivedView,
+  InvalidInputError,
+  kindOf,
+  operatorNamed,
+  type PageRequest,
+  readCursor,
+  type SortTerm,
+  tieBreakers,
+  type Value,
+} from '../../projectors/engine/internal.ts';
+import { unstorable } from '../../shared/events/storable.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../schema/connection.ts';
 
-/** Most values an `in` or `notIn` list may hold. */
-export const MAX_IN_VALUES = 100;
 /**
  * Most conditions a `where` may hold, counting nested `and`/`or` (an empty `{}` is one: 80,000
  * of them were a 240 KB filter of no conditions), and how deep it may nest.
  */
 export const MAX_CONDITIONS = 200;
 export const MAX_WHERE_DEPTH = 8;
-const MAX_CURSOR_LENGTH = 1024;
-const MAX_STRING_VALUE = 1000;
-
-export type Comparison = 'eq' | 'ne' | 'lt' | 'lte' | 'gt' | 'gte';
-
-/** A parsed `where`: what the stores compile, to SQL parameters or Elasticsearch DSL values. */
-export type Condition =
-  | { readonly kind: 'all'; readonly of: readonly Condition[] }
-  | { readonly kind: 'any'; readonly of: readonly Condition[] }
-  | { readonly kind: 'compare'; readonly field: DerivedField; readonly op: Comparison; readonly value: Value }
-  | {
-      readonly kind: 'in';
-      readonly field: DerivedField;
-      readonly values: readonly Value[];
-      readonly not: boolean;
-    }
-  | { readonly kind: 'null'; readonly field: DerivedField; readonly isNull: boolean };
-
-export type Value = string | number | boolean;
-
-export interface SortTerm {
-  readonly field: DerivedField;
-  readonly direction: 'ASC' | 'DESC';
-}
-
-/** One page request, validated: size, direction, ordering, and the cursor's key values. */
-export interface PageRequest {
-  readonly where: Condition;
-  readonly order: readonly SortTerm[];
-  readonly limit: number;
-  /** Pages backwards from `before` (`last`), else forwards from `after` (`first`). */
-  readonly backward: boolean;
-  readonly cursor: readonly Value[] | undefined;
-  /** The cursor tag of this ordering: a cursor of another ordering or view is refused. */
-  readonly signature: string;
-}
+/** Longest full-text query, in characters. */
+export const MAX_QUERY_LENGTH = 500;
 
 export function badInput(message: string): Error {
   return createGraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
 }
 
-/**
- * A filter value checked against its field's kind (GraphQL has checked its GraphQL type) and
- * against what the stores can hold: a NUL or a time PostgreSQL cannot read is the client's
- * mistake, said as such, not a failed statement.
- */
-function checkedValue(field: DerivedField, raw: unknown): Value {
-  if (raw === null || raw === undefined) throw badInput(`${field.name}: use isNull to match null`);
-  if (field.kind === 'timestamp') {
-    const problem = typeof raw === 'string' ? checkTime(raw) : 'is not a string';
-    if (problem)
-      throw badInput(`${field.name} takes an ISO-8601 time with a zone: ${JSON.stringify(raw)} ${problem}`);
-    return raw as string;
+/** Runs a check of the engine's, what it refuses said as the client's mistake. */
+function asInput<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw badInput(error.message);
+    throw error;
   }
-  if (typeof raw === 'string' && raw.length > MAX_STRING_VALUE) {
-    throw badInput(`${field.name}: a value is at most ${MAX_STRING_VALUE} characters`);
-  }
-  const problem = unstorable(raw);
-  if (problem) throw badInput(`${field.name}: ${problem.replace(/^\(root\): /, '')}`);
-  if (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean') return raw;
-  throw badInput(`${field.name}: not a value`);
 }
 
-const COMPARISONS: readonly Comparison[] = ['eq', 'ne', 'lt', 'lte', 'gt', 'gte'];
+/** One operator's condition on a field, its argument checked by the operator and the field's kind. */
+function condition(field: DerivedField, op: string, raw: unknown): Condition {
+  const operator = operatorNamed(op);
+  if (!operator) throw badInput(`where: ${field.name} has no operator ${op}`);
+  const kind = kindOf(field.kind);
+  const value = asInput(() => operator.operand(field.name, raw, (v) => kind.value(field.name, v)));
+  return { kind: 'op', op: operator.name, field, value };
+}
 
 /** Parses a `where` input (already shaped by its GraphQL input type) into a Condition. */
 export function parseWhere(view: DerivedView, where: unknown): Condition {
@@ -95,24 +67,7 @@ export function parseWhere(view: DerivedView, where: unknown): Condition {
       for (const [op, raw] of Object.entries(operators as Record<string, unknown>)) {
         if (raw === undefined) continue;
         if (++count > MAX_CONDITIONS) throw badInput(`where holds at most ${MAX_CONDITIONS} conditions`);
-        if (op === 'isNull') {
-          if (raw === null) throw badInput(`${name}.isNull takes true or false`);
-          all.push({ kind: 'null', field, isNull: raw === true });
-        } else if (op === 'in' || op === 'notIn') {
-          if (!Array.isArray(raw)) throw badInput(`${name}.${op} takes a list`);
-          if (raw.length > MAX_IN_VALUES)
-            throw badInput(`${name}.${op} takes at most ${MAX_IN_VALUES} values`);
-          all.push({
-            kind: 'in',
-            field,
-            values: raw.map((v) => checkedValue(field, v)),
-            not: op === 'notIn',
-          });
-        } else if ((COMPARISONS as readonly string[]).includes(op)) {
-          all.push({ kind: 'compare', field, op: op as Comparison, value: checkedValue(field, raw) });
-        } else {
-          throw badInput(`where: ${name} has no operator ${op}`);
-        }
+        all.push(condition(field, op, raw));
       }
     }
     // A part that holds no condition (`{}`) is still one to compile and evaluate.
@@ -143,7 +98,7 @@ export function withShortcuts(
     // An empty shortcut means "any", as the hand-written `orders(customerId: "")` did.
     if (raw === null || raw === undefined || raw === '') continue;
     const field = view.fields.find((f) => f.name === shortcut.field) as DerivedField;
-    extra.push({ kind: 'compare', field, op: 'eq', value: checkedValue(field, raw) });
+    extra.push(condition(field, 'eq', raw));
   }
   return extra.length === 0 ? where : { kind: 'all', of: [where, ...extra] };
 }
@@ -169,78 +124,20 @@ export function parseOrder(view: DerivedView, orderBy: unknown): SortTerm[] {
   return terms;
 }
 
-/**
- * What a cursor value of a term may be: `int` a 32-bit integer, `integer` one up to 2^53 − 1
- * (PostgreSQL times as microseconds, since a JS Date keeps only ms; Elasticsearch gives
- * integers for every date and boolean sort value), `number` any finite number (floats, and a
- * search hit's score), `date` a calendar day as text (`2026-06-01`). A forged cursor whose value
- * the store would refuse to compare (1.5 or 1e-300 for a bigint, `x` for a date) is then the
- * client's error, not a failed statement.
- */
-export type CursorType = 'int' | 'integer' | 'number' | 'string' | 'boolean' | 'date';
-
-export function cursorType(field: DerivedField, storage: DerivedView['storage']): CursorType {
-  const { kind } = field;
-  if (kind === 'int') return 'int';
-  if (kind === 'timestamp' || kind === 'long') return 'integer';
-  if (kind === 'float') return 'number';
-  if (storage === 'elasticsearch' && (kind === 'date' || kind === 'boolean')) return 'integer';
-  if (kind === 'date') return 'date';
-  return kind === 'boolean' ? 'boolean' : 'string';
-}
-
-const INT32 = 2 ** 31;
-
-function fitsCursor(type: CursorType, value: unknown): boolean {
-  switch (type) {
-    case 'int':
-      return Number.isInteger(value) && (value as number) >= -INT32 && (value as number) < INT32;
-    case 'integer':
-      return Number.isSafeInteger(value);
-    case 'number':
-      return typeof value === 'number' && Number.isFinite(value);
-    case 'date':
-      return (
-        typeof value === 'string' &&
-        /^\d{4}-\d{2}-\d{2}$/.test(value) &&
-        checkTime(`${value}T00:00:00Z`) === undefined
-      );
-    default:
-      return typeof value === type;
-  }
-}
-
 export function signatureOf(view: DerivedView, order: readonly SortTerm[], mode = 'list'): string {
   return `${view.name}:${mode}:${order.map((t) => `${t.field.name}${t.direction === 'ASC' ? '+' : '-'}`).join(',')}`;
 }
 
-/** Cursors are opaque to clients: base64url of the ordering's signature and the edge's sort key. */
-export function encodeCursor(signature: string, values: readonly unknown[]): string {
-  return Buffer.from(JSON.stringify([signature, ...values])).toString('base64url');
-}
-
+/** The sort key of a cursor this connection returned; anything else is the client's mistake. */
 export function decodeCursor(
   cursor: string,
   signature: string,
   types: readonly CursorType[],
   argument: string,
 ): Value[] {
-  if (cursor.length <= MAX_CURSOR_LENGTH) {
-    try {
-      const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-      if (Array.isArray(decoded) && decoded[0] === signature) {
-        const values: unknown[] = decoded.slice(1);
-        const valid =
-          unstorable(values) === undefined &&
-          values.length === types.length &&
-          values.every((v, i) => fitsCursor(types[i] as CursorType, v));
-        if (valid) return values as Value[];
-      }
-    } catch {
-      // refused below
-    }
-  }
-  throw badInput(`${argument} is not a cursor returned by this connection`);
+  const values = readCursor(cursor, signature, types);
+  if (!values) throw badInput(`${argument} is not a cursor returned by this connection`);
+  return values;
 }
 
 /** Size and direction of a page: `first`/`after` or `last`/`before`, never both. */
@@ -270,47 +167,7 @@ export function parsePage(
   const signature = signatureOf(view, order, mode);
   const raw = backward ? before : after;
   // A search cursor starts with the hit's score.
-  const types = [
-    ...(mode === 'search' ? (['number'] as const) : []),
-    ...order.map((t) => cursorType(t.field, view.storage)),
-  ];
+  const types = [...(mode === 'search' ? (['number'] as const) : []), ...order.map((t) => t.field.cursor)];
   const cursor = raw ? decodeCursor(raw, signature, types, backward ? 'before' : 'after') : undefined;
   return { where, order, limit, backward, cursor, signature };
 }
-
-/** A connection from `limit + 1` rows in page order; cursors encoded only when selected. */
-export function toConnection<R, N>(
-  rows: readonly R[],
-  request: Pick<PageRequest, 'limit' | 'backward'>,
-  cursorOf: (row: R) => string,
-  toNode: (row: R) => N,
-  totalCount: () => Promise<number>,
-) {
-  const more = rows.length > request.limit;
-  const page = rows.slice(0, request.limit);
-  if (request.backward) page.reverse();
-  const edges = page.map((row) => ({
-    node: toNode(row),
-    get cursor() {
-      return cursorOf(row);
-    },
-  }));
-  const first = page[0];
-  const last = page.at(-1);
-  return {
-    edges,
-    pageInfo: {
-      hasNextPage: request.backward ? false : more,
-      hasPreviousPage: request.backward ? more : false,
-      get startCursor() {
-        return first === undefined ? null : cursorOf(first);
-      },
-      get endCursor() {
-        return last === undefined ? null : cursorOf(last);
-      },
-    },
-    totalCount,
-  };
-}
-
-export type Connection = ReturnType<typeof toConnection>;

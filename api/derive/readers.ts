@@ -1,11 +1,16 @@
 import DataLoader from 'dataloader';
-import type { DerivedField, DerivedView } from '../../projectors/engine/public-view.ts';
-import type { SearchReads, SqlReads } from '../request-stores.ts';
-import { ElasticsearchViewReader } from './elasticsearch-reads.ts';
-import { type Node, PostgresViewReader } from './postgres-reads.ts';
-import type { Condition, Connection, PageRequest, Value } from './query-input.ts';
-
-export type ViewReader = PostgresViewReader | ElasticsearchViewReader;
+import {
+  type Condition,
+  type Connection,
+  type DerivedField,
+  type DerivedView,
+  type Node,
+  type PageRequest,
+  type ReadStores,
+  readerOf,
+  type Value,
+  type ViewReader,
+} from '../../projectors/engine/internal.ts';
 
 /**
  * One reader per served view on `stores`: a request's share (see request-stores.ts), or the
@@ -13,16 +18,9 @@ export type ViewReader = PostgresViewReader | ElasticsearchViewReader;
  */
 export function createReaders(
   views: readonly DerivedView[],
-  stores: { readonly pool: SqlReads; readonly es: SearchReads; readonly alias: (view: string) => string },
+  stores: ReadStores,
 ): ReadonlyMap<string, ViewReader> {
-  return new Map(
-    views.map((view) => [
-      view.name,
-      view.storage === 'postgres'
-        ? new PostgresViewReader(stores.pool, view)
-        : new ElasticsearchViewReader(stores.es, stores.alias(view.name), view),
-    ]),
-  );
+  return new Map(views.map((view) => [view.name, readerOf(view, stores)]));
 }
 
 /** Nodes by key (JSON of the key values), for subscriptions and loaders alike. */
@@ -97,8 +95,9 @@ export class RequestLoaders {
     let loader = this.pageLoaders.get(id);
     if (!loader) {
       const reader = this.reader(view);
-      if (!(reader instanceof PostgresViewReader)) throw new Error(`relation ${id} needs a PostgreSQL view`);
-      const counts = this.counts(id, reader, join);
+      const { pages: pagesOf, counts: countsOf } = reader;
+      if (!pagesOf || !countsOf) throw new Error(`relation ${id} needs a view whose store pages relations`);
+      const counts = this.counts(id, (parents, where) => countsOf.call(reader, join, parents, where));
       loader = new DataLoader<RelationPage, Connection, string>(
         async (pages) => {
           const results: Connection[] = new Array(pages.length);
@@ -106,7 +105,8 @@ export class RequestLoaders {
             const [head] = group;
             if (!head) continue;
             const first = head.item;
-            const connections = await reader.pages(
+            const connections = await pagesOf.call(
+              reader,
               join,
               group.map((g) => g.item.parent),
               first.request,
@@ -125,7 +125,10 @@ export class RequestLoaders {
     return loader;
   }
 
-  private counts(id: string, reader: PostgresViewReader, join: readonly DerivedField[]) {
+  private counts(
+    id: string,
+    count: (parents: readonly (readonly Value[])[], where: Condition) => Promise<number[]>,
+  ) {
     let loader = this.countLoaders.get(id);
     if (!loader) {
       loader = new DataLoader<RelationCount, number, string>(
@@ -135,8 +138,7 @@ export class RequestLoaders {
             const [head] = group;
             if (!head) continue;
             const where = head.item.where;
-            const counts = await reader.counts(
-              join,
+            const counts = await count(
               group.map((g) => g.item.parent),
               where,
             );

@@ -1,19 +1,23 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import type { DerivedField, DerivedView } from '../../projectors/engine/public-view.ts';
+import type {
+  DerivedField,
+  DerivedView,
+  Node,
+  SortTerm,
+  Value,
+  ViewReader,
+} from '../../projectors/engine/internal.ts';
 import type { ApiContext } from '../context.ts';
 import type { LiveValue } from '../live-query.ts';
-import type { ElasticsearchViewReader } from './elasticsearch-reads.ts';
-import type { Node } from './postgres-reads.ts';
 import {
+  badInput,
   checkedKey,
+  MAX_QUERY_LENGTH,
   parseOrder,
   parsePage,
   parseWhere,
-  type SortTerm,
-  type Value,
   withShortcuts,
 } from './query-input.ts';
-import type { ViewReader } from './readers.ts';
 import { lookupArguments } from './type-defs.ts';
 
 type Args = Record<string, unknown>;
@@ -74,7 +78,8 @@ export function derivedResolvers(views: readonly DerivedView[]) {
       },
       resolve: (event, _, ctx) => unwrapLive(event as LiveValue<unknown>, ctx),
     };
-    if (view.searchField && view.storage === 'elasticsearch') {
+    // A search field is derived only for a view whose store searches.
+    if (view.searchField) {
       const order: SortTerm[] = parseOrder(view, [{ [view.shape.tieBreaker as string]: 'ASC' }]);
       const search = (
         args: Args,
@@ -83,10 +88,13 @@ export function derivedResolvers(views: readonly DerivedView[]) {
         shortcuts?: Readonly<Record<string, { field: string }>>,
       ) => {
         const where = withShortcuts(view, parseWhere(view, args.where), shortcuts, args);
-        return (readerOf(ctx, view) as ElasticsearchViewReader).search(
-          args.query as string | null,
-          parsePage(view, args, givenFirst(info), order, where, 'search'),
-        );
+        const request = parsePage(view, args, givenFirst(info), order, where, 'search');
+        const text = args.query as string | null;
+        if ((text?.trim() ?? '').length > MAX_QUERY_LENGTH)
+          throw badInput(`query must be at most ${MAX_QUERY_LENGTH} characters`);
+        const reader = readerOf(ctx, view);
+        if (!reader.search) throw new Error(`view ${view.name} is not searched by its store`);
+        return reader.search(text, request);
       };
       query[view.searchField] = (_, args, ctx, info) => search(args, ctx, info);
       const shortcut = view.shape.search?.shortcut;

@@ -1,25 +1,19 @@
-import type { EnumKind, PublicRelation } from '../../projectors/engine/public-shape.ts';
-import type { DerivedField, DerivedView } from '../../projectors/engine/public-view.ts';
-import { MAX_IN_VALUES } from './query-input.ts';
+import {
+  type DerivedField,
+  type DerivedView,
+  filterTypeDefs,
+  kindOf,
+  type PublicRelation,
+} from '../../projectors/engine/internal.ts';
 
 /** A GraphQL string literal (JSON's escapes are GraphQL's). */
 const say = (text: string) => JSON.stringify(text);
 const article = (noun: string) => (/^[aeiou]/i.test(noun) ? 'An' : 'A');
 const upperFirst = (text: string) => (text[0]?.toUpperCase() ?? '') + text.slice(1);
 
-const SCALAR: Record<string, string> = {
-  id: 'ID',
-  string: 'String',
-  int: 'Int',
-  long: 'Long',
-  float: 'Float',
-  boolean: 'Boolean',
-  timestamp: 'String',
-  date: 'Date',
-};
-
+/** A field's GraphQL type, as its kind says (`fields/`). */
 export function graphqlType(field: DerivedField): string {
-  return typeof field.kind === 'string' ? (SCALAR[field.kind] as string) : field.kind.enum;
+  return kindOf(field.kind).graphqlType(field.kind);
 }
 
 function outputType(field: DerivedField): string {
@@ -30,29 +24,7 @@ function outputType(field: DerivedField): string {
 
 /** The filter input of a field's kind: `LongFilter`, `TimestampFilter`, `OrderStatusFilter`. */
 export function filterType(field: DerivedField): string {
-  if (typeof field.kind !== 'string') return `${field.kind.enum}Filter`;
-  return field.kind === 'timestamp' ? 'TimestampFilter' : `${graphqlType(field)}Filter`;
-}
-
-function filterInput(name: string, valueType: string, what: string, ordered: boolean, enumeration: boolean) {
-  const lines = [
-    `"Equal to this ${what}." eq: ${valueType}`,
-    `"Not equal to this ${what} (null values match)." ne: ${valueType}`,
-    `"One of these ${what} values (at most ${MAX_IN_VALUES})." in: [${valueType}!]`,
-  ];
-  if (!enumeration) {
-    lines.push(
-      `"None of these ${what} values (at most ${MAX_IN_VALUES}; null values match)." notIn: [${valueType}!]`,
-    );
-    lines.push('"True: only null values; false: only values that are not null." isNull: Boolean');
-  }
-  if (ordered) {
-    lines.push(`"Less than this ${what}." lt: ${valueType}`);
-    lines.push(`"Less than or equal to this ${what}." lte: ${valueType}`);
-    lines.push(`"Greater than this ${what}." gt: ${valueType}`);
-    lines.push(`"Greater than or equal to this ${what}." gte: ${valueType}`);
-  }
-  return `${say(`Conditions on a ${what} field; all that are given must hold.`)}\ninput ${name} {\n  ${lines.join('\n  ')}\n}`;
+  return kindOf(field.kind).filterInput(field.kind);
 }
 
 const SHARED = /* GraphQL */ `
@@ -203,33 +175,23 @@ export function lookupArguments(
   }));
 }
 
-function enumDefs(kind: EnumKind): string {
-  const values = Object.entries(kind.values).map(([value, description]) => `${say(description)} ${value}`);
-  return `${say(kind.description)}\nenum ${kind.enum} {\n  ${values.join('\n  ')}\n}`;
-}
-
 /** The SDL of every served view: node, edge, connection, where and orderBy types, and root fields. */
 export function derivedTypeDefs(views: readonly DerivedView[]): string {
   const parts = [SHARED];
-  const enums = new Map<string, EnumKind>();
+  // A kind's own definitions (an enumeration) and its filter input, each once.
+  const kinds = new Map<string, string>();
   const filters = new Map<string, string>();
   for (const view of views) {
     for (const field of view.fields) {
-      if (typeof field.kind !== 'string') enums.set(field.kind.enum, field.kind);
+      const kind = kindOf(field.kind);
+      const own = kind.typeDefs?.(field.kind);
+      if (own) kinds.set(graphqlType(field), own);
       if (!field.filterable) continue;
       const name = filterType(field);
-      if (filters.has(name)) continue;
-      const enumeration = typeof field.kind !== 'string';
-      const ordered = !enumeration && field.kind !== 'boolean' && field.kind !== 'id';
-      const what = enumeration
-        ? (field.kind as EnumKind).enum
-        : field.kind === 'timestamp'
-          ? 'time (ISO-8601 with a zone)'
-          : graphqlType(field);
-      filters.set(name, filterInput(name, graphqlType(field), what as string, ordered, enumeration));
+      if (!filters.has(name)) filters.set(name, filterTypeDefs(field.kind));
     }
     parts.push(viewTypeDefs(view, views));
   }
-  parts.push(...[...enums.values()].map(enumDefs), ...filters.values());
+  parts.push(...kinds.values(), ...filters.values());
   return parts.join('\n\n');
 }

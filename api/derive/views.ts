@@ -1,10 +1,10 @@
-import type { Projection } from '../../projectors/engine/define.ts';
 import {
   checkRelations,
   type DerivedView,
+  type Projection,
   PublicShapeError,
   viewOf,
-} from '../../projectors/engine/public-view.ts';
+} from '../../projectors/engine/internal.ts';
 
 /**
  * The views the API serves: every registered projection that declares a public shape, with
@@ -32,9 +32,9 @@ export function servedViews(projections: readonly Projection[]): readonly Derive
     claim(view.updatedField, `view ${view.name}`, subscriptions);
     for (const [name, relation] of Object.entries(view.shape.relations ?? {})) {
       const target = views.find((v) => v.name === relation.view);
-      if (relation.kind === 'many' && target?.storage !== 'postgres') {
+      if (relation.kind === 'many' && target && !target.pagesRelations) {
         throw new PublicShapeError(
-          `view ${view.name}: relation ${name} of kind many needs a PostgreSQL view`,
+          `view ${view.name}: relation ${name} of kind many needs a view whose store pages relations (PostgreSQL)`,
         );
       }
     }

@@ -1,7 +1,12 @@
 import { createGraphQLError } from 'graphql-yoga';
+import {
+  type DeadLetterPreview,
+  readDeadLetter,
+  readDeadLetterPreviews,
+} from '../../projectors/engine/internal.ts';
 import type { ApiContext } from '../context.ts';
+import type { Projection } from '../projection-status.ts';
 import { countArgument } from './operator.ts';
-import type { Projection } from './projections.ts';
 
 /**
  * Dead letters as the API serves them. A payload is whatever a publisher sent, up to the
@@ -65,50 +70,30 @@ export const deadLettersTypeDefs = /* GraphQL */ `
   }
 `;
 
-interface Row {
-  id: string;
-  stream: string;
-  sequence: number;
-  subject: string;
-  type: string | null;
-  error_code: string;
-  error: string;
-  attempts: number;
-  created_at: Date;
-  retry_requested_at: Date | null;
-  payload: Buffer;
-  payload_bytes: number;
-}
-
-/** The columns of a letter, its payload cut to `bytes` (in SQL: the rest is never read). */
-const columns = (bytes: string) =>
-  `id, stream, sequence, subject, type, error_code, error, attempts, created_at, retry_requested_at,
-   substring(payload FROM 1 FOR ${bytes}) AS payload, octet_length(payload) AS payload_bytes`;
-
 /**
  * Bytes as UTF-8 text; a character cut in two at the end of a preview is left out rather than
  * shown as U+FFFD (a streaming decoder keeps an incomplete trailing sequence to itself).
  */
-function text(bytes: Buffer, cut: boolean): string {
+function text(bytes: Uint8Array, cut: boolean): string {
   return new TextDecoder('utf-8').decode(bytes, { stream: cut });
 }
 
-function letter(row: Row, operator: boolean) {
-  const truncated = row.payload.length < row.payload_bytes;
+function letter(row: DeadLetterPreview, operator: boolean) {
+  const truncated = row.payload.length < row.payloadBytes;
   return {
     id: String(row.id),
     stream: row.stream,
     sequence: row.sequence,
     subject: row.subject,
-    type: row.type,
-    errorCode: row.error_code,
+    type: row.type ?? null,
+    errorCode: row.errorCode,
     // Code and place, as a halted projection's public detail says them.
-    error: operator ? row.error : `${row.error_code} at ${row.stream} #${row.sequence}`,
+    error: operator ? row.error : `${row.errorCode} at ${row.stream} #${row.sequence}`,
     attempts: row.attempts,
-    createdAt: row.created_at.toISOString(),
-    retryRequested: row.retry_requested_at !== null,
+    createdAt: row.createdAt.toISOString(),
+    retryRequested: row.retryRequested,
     payload: text(row.payload, truncated),
-    payloadBytes: row.payload_bytes,
+    payloadBytes: row.payloadBytes,
     payloadTruncated: truncated,
   };
 }
@@ -119,28 +104,29 @@ const badId = () =>
 export const deadLettersResolvers = {
   Projection: {
     deadLetters: async (projection: Projection, args: { first: number }, ctx: ApiContext) => {
-      const { rows } = await ctx.stores.pool.query<Row>(
-        `SELECT ${columns('$4::int')} FROM vista_dead_letters
-          WHERE projection = $1 AND generation = $3 AND resolved_at IS NULL
-          ORDER BY stream, sequence LIMIT $2`,
-        // The live generation's letters: a rebuild has its own (and retired ones are history).
-        [projection.name, countArgument(args.first, 100), projection.generation, PREVIEW_BYTES],
+      // The live generation's letters: a rebuild has its own (and retired ones are history).
+      const letters = await readDeadLetterPreviews(
+        ctx.stores.pool,
+        projection.name,
+        projection.generation,
+        countArgument(args.first, 100),
+        PREVIEW_BYTES,
       );
       const operator = ctx.operator.allowed(ctx.request);
-      return rows.map((row) => letter(row, operator));
+      return letters.map((row) => letter(row, operator));
     },
   },
   Query: {
     deadLetter: async (_: unknown, args: { projection: string; id: string }, ctx: ApiContext) => {
       if (!/^[1-9][0-9]{0,15}$/.test(args.id) || !Number.isSafeInteger(Number(args.id))) throw badId();
       const operator = ctx.operator.allowed(ctx.request);
-      // NULL: the whole payload, for an operator only.
-      const { rows } = await ctx.stores.pool.query<Row>(
-        `SELECT ${columns('coalesce($3::int, octet_length(payload))')} FROM vista_dead_letters
-          WHERE projection = $1 AND id = $2`,
-        [args.projection, Number(args.id), operator ? null : PREVIEW_BYTES],
+      // The whole payload for an operator only.
+      const row = await readDeadLetter(
+        ctx.stores.pool,
+        args.projection,
+        Number(args.id),
+        operator ? null : PREVIEW_BYTES,
       );
-      const row = rows[0];
       return row ? letter(row, operator) : null;
     },
   },

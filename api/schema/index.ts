@@ -1,5 +1,5 @@
 import { createSchema } from 'graphql-yoga';
-import type { Projection } from '../../projectors/engine/define.ts';
+import type { Projection } from '../../projectors/engine/internal.ts';
 import type { ApiContext, ServerContext } from '../context.ts';
 import { derivedResolvers } from '../derive/resolvers.ts';
 import { derivedTypeDefs } from '../derive/type-defs.ts';
@@ -12,7 +12,7 @@ import { scalarResolvers, scalarTypeDefs } from './scalars.ts';
 import { subscriptionsResolvers, subscriptionsTypeDefs } from './subscriptions.ts';
 
 const queryTypeDefs = /* GraphQL */ `
-  "The read models, each as fresh as extensions.positions says."
+  "The views, each as fresh as extensions.positions says."
   type Query
 `;
 

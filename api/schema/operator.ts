@@ -1,9 +1,9 @@
 import { createGraphQLError } from 'graphql-yoga';
+import { readActions, readGenerationHistory, readStatusChanges } from '../../projectors/engine/internal.ts';
 import type { ActionRecord, OperatorCommand } from '../../shared/operator-commands.ts';
 import type { ApiContext, ServerContext } from '../context.ts';
 import { publicDetail } from '../errors.ts';
-import type { SqlReads } from '../request-stores.ts';
-import type { Projection } from './projections.ts';
+import type { Projection } from '../projection-status.ts';
 
 export const operatorTypeDefs = /* GraphQL */ `
   "The kinds of operator action."
@@ -48,6 +48,18 @@ export const operatorTypeDefs = /* GraphQL */ `
     detail: String!
   }
 
+  "A change of a generation's status, as its owner reported it."
+  type ProjectionStatusChange {
+    "The generation."
+    generation: Int!
+    "The status it entered."
+    status: ProjectionState!
+    "Why, for halted and retrying: the whole detail for an operator, its code and place for anyone else."
+    detail: String
+    "When (ISO-8601)."
+    at: String!
+  }
+
   "A change of a generation's state, as its owner reported it."
   type ProjectionStateChange {
     "The generation."
@@ -79,8 +91,11 @@ export const operatorTypeDefs = /* GraphQL */ `
   extend type Projection {
     "Its latest operator actions, newest first."
     actions("At most this many (1 to 100)." last: Int = 20): [OperatorAction!]!
+    "Its latest status changes, newest first (moves between starting, catching_up and running are routine and not kept)."
+    statusChanges("At most this many (1 to 100)." last: Int = 20): [ProjectionStatusChange!]!
     "Its latest state changes, newest first (moves between starting, catching_up and running are routine and not kept)."
     stateChanges("At most this many (1 to 100)." last: Int = 20): [ProjectionStateChange!]!
+      @deprecated(reason: "Use statusChanges: a generation's status, one word for one concept.")
     "Its generations, newest first (retired ones included)."
     generations("At most this many (1 to 50)." last: Int = 10): [GenerationRecord!]!
   }
@@ -126,85 +141,47 @@ function action(record: ActionRecord) {
   };
 }
 
-async function readActions(pool: SqlReads, projection: string, last: number) {
-  const { rows } = await pool.query<{
-    id: string;
-    projection: string;
-    action: string;
-    dead_letter_id: string | null;
-    origin: ActionRecord['origin'];
-    outcome: ActionRecord['outcome'];
-    detail: string;
-    at: Date;
-  }>('SELECT * FROM vista_operator_actions WHERE projection = $1 ORDER BY id DESC LIMIT $2', [
-    projection,
-    last,
-  ]);
-  return rows.map((r) =>
-    action({
-      id: Number(r.id),
-      projection: r.projection,
-      action: r.action,
-      deadLetterId: r.dead_letter_id === null ? null : Number(r.dead_letter_id),
-      origin: r.origin,
-      outcome: r.outcome,
-      detail: r.detail,
-      at: r.at.toISOString(),
-    }),
-  );
-}
-
 /** Who sent an operator action is for operators' eyes: anyone else reads what was done, and when. */
 const forOperators =
   (field: 'address' | 'userAgent') =>
   (record: { address: string | null; userAgent: string | null }, _: unknown, ctx: ApiContext) =>
     ctx.operator.allowed(ctx.request) ? record[field] : null;
 
+/** Operators read a status change's whole detail; anyone else its code and place. */
+const changeDetail = (change: { detail: string | null }, _: unknown, ctx: ApiContext) =>
+  ctx.operator.allowed(ctx.request) ? change.detail : publicDetail(change.detail);
+
+async function statusChanges(projection: Projection, args: { last: number }, ctx: ApiContext) {
+  const changes = await readStatusChanges(ctx.stores.pool, projection.name, countArgument(args.last, 100));
+  return changes.map((r) => ({ ...r, status: r.status.toUpperCase(), at: r.at.toISOString() }));
+}
+
 const act = (ctx: ApiContext & Partial<ServerContext>, command: OperatorCommand) =>
   ctx.operator.act(ctx.request, ctx.req, command).then(action);
 
 export const operatorResolvers = {
   OperatorAction: { address: forOperators('address'), userAgent: forOperators('userAgent') },
-  // A state change's detail is a store's or a view's error text as often as a halt's is.
-  ProjectionStateChange: {
-    detail: (change: { detail: string | null }, _: unknown, ctx: ApiContext) =>
-      ctx.operator.allowed(ctx.request) ? change.detail : publicDetail(change.detail),
-  },
+  // A status change's detail is a store's or a view's error text as often as a halt's is.
+  ProjectionStatusChange: { detail: changeDetail },
+  ProjectionStateChange: { detail: changeDetail },
   Projection: {
-    actions: (projection: Projection, args: { last: number }, ctx: ApiContext) =>
-      readActions(ctx.stores.pool, projection.name, countArgument(args.last, 100)),
-    stateChanges: async (projection: Projection, args: { last: number }, ctx: ApiContext) => {
-      const { rows } = await ctx.stores.pool.query<{
-        generation: number;
-        status: string;
-        detail: string | null;
-        at: Date;
-      }>(
-        'SELECT generation, status, detail, at FROM vista_state_changes WHERE projection = $1 ORDER BY id DESC LIMIT $2',
-        [projection.name, countArgument(args.last, 100)],
-      );
-      return rows.map((r) => ({ ...r, status: r.status.toUpperCase(), at: r.at.toISOString() }));
-    },
+    actions: async (projection: Projection, args: { last: number }, ctx: ApiContext) =>
+      (await readActions(ctx.stores.pool, projection.name, countArgument(args.last, 100))).map(action),
+    statusChanges,
+    stateChanges: statusChanges,
     generations: async (projection: Projection, args: { last: number }, ctx: ApiContext) => {
-      const { rows } = await ctx.stores.pool.query<{
-        generation: number;
-        version: number;
-        state: string;
-        created_at: Date;
-        live_at: Date | null;
-        retired_at: Date | null;
-      }>(
-        `SELECT generation, version, state, created_at, live_at, retired_at FROM vista_generations
-          WHERE projection = $1 ORDER BY generation DESC LIMIT $2`,
-        [projection.name, countArgument(args.last, 50)],
+      const generations = await readGenerationHistory(
+        ctx.stores.pool,
+        projection.name,
+        countArgument(args.last, 50),
       );
-      return rows.map((r) => ({
+      return generations.map((r) => ({
         generation: r.generation,
         version: r.version,
-        role: r.state,
-        createdAt: r.created_at.toISOString(),
-        liveAt: iso(r.live_at),
-        retiredAt: iso(r.retired_at),
+        role: r.role,
+        createdAt: r.createdAt.toISOString(),
+        liveAt: iso(r.liveAt),
+        retiredAt: iso(r.retiredAt),
       }));
     },
   },

@@ -8,7 +8,7 @@ export const subscriptionsTypeDefs = /* GraphQL */ `
   type Subscription {
     """
     Every projection now, then again when one of them moves (at most twice a second) or its
-    state or lag changes (checked every few seconds).
+    status or lag changes (checked every few seconds).
     """
     projectionStatus: [Projection!]!
   }

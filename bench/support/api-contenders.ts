@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { eventually, freePort } from '../../projectors/engine/index.ts';
+import { eventually, freePort } from '../../projectors/engine/internal.ts';
 import { splitSchema } from '../../shared/clients/database-url.ts';
 import type { Target } from './api-rate.ts';
 

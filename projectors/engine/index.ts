@@ -1,10 +1,13 @@
 /**
- * Vista's public face: everything an application, a benchmark or a team's own tests need.
- * Applications import from here, never from the engine's internals, so the engine can change
- * behind this file.
+ * Vista's public face: what an application (its contract, its views, its demo history) and a
+ * team's own tests of its views need. Applications import from here only, so the engine can
+ * change behind this file. Vista's own API, CLI, tests and benchmarks use `internal.ts`.
+ *
+ * @example
+ *   import { defineApplication, defineContract, defineDocumentProjection, postgresTable } from 'vista';
  */
 
-// The event contract an application gives.
+// The event contract an application gives, and publishing events of it.
 export {
   type Contract,
   ContractError,
@@ -24,57 +27,46 @@ export { type Upcaster, upcaster } from '../../shared/events/upcasters.ts';
 /** A seeded PRNG for reproducible demo histories. */
 export { Random } from '../../shared/random.ts';
 // Applications and their projections.
-export { type Application, ApplicationError, type DemoOptions, defineApplication } from './application.ts';
-// Operator actions (the console's and the CLI's), executed by a projector process.
-export { executeCommand, serveCommands } from './commands.ts';
+export {
+  type Application,
+  ApplicationError,
+  type DemoOptions,
+  defineApplication,
+} from './definition/application.ts';
 export {
   DefinitionError,
   type DocumentProjection,
+  type DocumentTarget,
   defineDocumentProjection,
   defineSqlProjection,
-  type ElasticsearchIndexTarget,
-  elasticsearchIndex,
   type Lookup,
-  type PostgresTableTarget,
+  type PoisonPolicy,
   type Projection,
-  postgresTable,
   type Source,
   type SqlContext,
   type SqlProjection,
-} from './define.ts';
-// Building blocks, for benchmarks that time the engine's stages and for custom hosts.
-export { foldBatch, type Stored } from './fold.ts';
-// Running them, and the operators' commands.
-export { ProjectionHost, writerFor } from './host.ts';
-export { type Infrastructure, openInfrastructure, runnerDeps } from './infrastructure.ts';
-export { LeaseManager } from './lease.ts';
-export { ApplicationLoadError, loadApplication, loadApplicationOrExit } from './load-application.ts';
-export { registerProjectionMetrics, type StoredStatus } from './metrics.ts';
-export { readOrdered } from './ordered-source.ts';
-// What a view serves over GraphQL (its `api` field), and what the API derives from it.
+} from './definition/define.ts';
+// What a view serves over GraphQL (its `api` field): the API derives its schema from it.
+export type { ColumnType } from './definition/fields/field-kind.ts';
+export type { EnumKind, FieldKind, ScalarKind } from './definition/fields/kinds.ts';
 export type {
-  EnumKind,
-  FieldKind,
   OrderTerm,
   PublicField,
   PublicRelation,
   PublicShape,
-  ScalarKind,
   ShortcutArgument,
-} from './public-shape.ts';
-export { PublicShapeError } from './public-view.ts';
-export { progressLine, RebuildHaltedError, rebuild } from './rebuild.ts';
-export type { RunnerDeps } from './runner.ts';
-export { ProjectionRunner } from './runner.ts';
-export { snakeCase } from './sinks/postgres.ts';
-export { applySqlProjection, type Equal, foldDocuments, spec, sqlSpec } from './spec.ts';
-export { describeStart, parseStartPosition, type StartPosition } from './start-positions.ts';
-export { type ProjectionStatus, readStatus, type StatusReader, statusReader } from './status.ts';
-// Testing views the way Vista tests its own.
+} from './definition/public-shape.ts';
+export { PublicShapeError } from './definition/public-view.ts';
+export { type StartPosition, StartPositionError } from './definition/start-position.ts';
+// Where a document projection keeps its documents: one target per store.
+export { type ElasticsearchIndexTarget, elasticsearchIndex } from './stores/elasticsearch/target.ts';
+export { type PostgresTableTarget, postgresTable } from './stores/postgres/target.ts';
+// Testing views the way Vista tests its own: given events, then documents or rows; and an
+// isolated installation on real services.
 export {
   eventually,
-  freePort,
   type Installation,
   isolatedInstallation,
   waitForLiveViews,
-} from './testing.ts';
+} from './testing/installation.ts';
+export { applySqlProjection, type Equal, foldDocuments, spec, sqlSpec } from './testing/spec.ts';

@@ -1,4 +1,3 @@
-import type { Contract } from './contract.ts';
 import type { SubjectShape } from './subject-shape.ts';
 
 /**
@@ -64,7 +63,11 @@ export function subjectMatches(filter: string, subject: string): boolean {
  * prefixes stream names and subjects.
  */
 export function streamsFor<N extends string>(
-  contract: Pick<Contract<never, N>, 'streams' | 'subjectOf'>,
+  /** A contract (`defineContract`), or what of one this needs: its streams and its subjects. */
+  contract: {
+    readonly streams: readonly StreamDefinition<N>[];
+    subjectOf(type: string, aggregateId: string): string;
+  },
   namespace: string,
 ): Streams<N> {
   const definitions = contract.streams;

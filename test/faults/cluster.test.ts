@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoHistory } from '../../examples/shop/demo/history.ts';
 import shopApp from '../../examples/shop/index.ts';
-import type { Application } from '../../projectors/engine/index.ts';
+import type { Application } from '../../projectors/engine/internal.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
 import { ChildProjector } from '../support/child-projector.ts';

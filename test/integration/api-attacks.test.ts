@@ -166,7 +166,7 @@ describe('GraphQL API: one client never stalls or breaks the others', () => {
     await env.infrastructure.pool.query(
       `UPDATE vista_generations SET status = 'halted',
               detail = 'INVALID_DATA at ORDERS #2: invalid byte sequence for encoding "UTF8": 0x00 in INSERT INTO orders__g1'
-        WHERE projection = 'orders' AND state = 'live'`,
+        WHERE projection = 'orders' AND role = 'live'`,
     );
     const { body } = await api.query<{
       projections: { name: string; live: { status: string; detail: string } }[];

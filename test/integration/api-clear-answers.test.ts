@@ -52,7 +52,7 @@ describe('GraphQL API: clear answers, nothing leaked', () => {
     );
     letterId = String(rows[0]?.id);
     await pool.query(
-      `INSERT INTO vista_state_changes (projection, generation, status, detail)
+      `INSERT INTO vista_status_changes (projection, generation, status, detail)
        VALUES ('orders', 1, 'retrying', 'connect ECONNREFUSED 127.0.0.1:4434')`,
     );
     await pool.query(

@@ -4,7 +4,11 @@ import { shop } from '../../examples/shop/contract.ts';
 import { demoHistory } from '../../examples/shop/demo/history.ts';
 import { OrderPlaced } from '../../examples/shop/events/orders.ts';
 import shopApp from '../../examples/shop/index.ts';
-import { defineDocumentProjection, type Projection, postgresTable } from '../../projectors/engine/index.ts';
+import {
+  defineDocumentProjection,
+  type Projection,
+  postgresTable,
+} from '../../projectors/engine/internal.ts';
 import { type OutgoingEvent, publishEvent } from '../../shared/events/publish.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
 import { startApiWith } from '../support/api.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maskedErrors } from '../../api/errors.ts';
-import { elasticsearchAlias } from '../../shared/read-model-names.ts';
+import { elasticsearchAlias } from '../../projectors/engine/internal.ts';
 import { ApiProcess } from '../support/api-process.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import type { GraphQLResponse } from '../support/graphql.ts';

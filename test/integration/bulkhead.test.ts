@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoHistory } from '../../examples/shop/demo/history.ts';
 import shopApp from '../../examples/shop/index.ts';
+import { elasticsearchAlias, type Positions } from '../../projectors/engine/internal.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
-import { elasticsearchAlias } from '../../shared/read-model-names.ts';
-import { livePositions, type Positions, projectionStatus, reached } from '../support/engine-state.ts';
+import { livePositions, projectionStatus, reached } from '../support/engine-state.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { ProjectorProcesses } from '../support/projector-process.ts';
 import { expectedCustomerStats, expectedOrders, expectedProducts } from '../support/shop/model.ts';

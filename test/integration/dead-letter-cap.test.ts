@@ -2,8 +2,11 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrderPlaced } from '../../examples/shop/events/orders.ts';
-import { registerDeadLetterMetrics } from '../../projectors/engine/dead-letter-metrics.ts';
-import { listNotKept, storeDeadLetterCap } from '../../projectors/engine/dead-letters.ts';
+import {
+  listNotKept,
+  registerDeadLetterMetrics,
+  storeDeadLetterCap,
+} from '../../projectors/engine/internal.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { createRegistry } from '../../shared/metrics.ts';
 import { startApiWith } from '../support/api.ts';

@@ -3,9 +3,13 @@ import { ProductAdded, ProductUpdated } from '../../examples/shop/events/catalog
 import { OrderCancelled, OrderPlaced } from '../../examples/shop/events/orders.ts';
 import { customerStats } from '../../examples/shop/views/customer-stats.ts';
 import { dailySales } from '../../examples/shop/views/daily-sales.ts';
-import { listDeadLetters, requestRetry } from '../../projectors/engine/dead-letters.ts';
-import { readGenerations, requestRebuild } from '../../projectors/engine/generations.ts';
-import type { Projection } from '../../projectors/engine/index.ts';
+import type { Projection } from '../../projectors/engine/internal.ts';
+import {
+  listDeadLetters,
+  readGenerations,
+  requestRebuild,
+  requestRetry,
+} from '../../projectors/engine/internal.ts';
 import type { OutgoingEvent } from '../../shared/events/publish.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';

@@ -1,40 +1,23 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { shop } from '../../examples/shop/contract.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
-import { listDeadLetters, requestRetry } from '../../projectors/engine/dead-letters.ts';
 import {
-  defineDocumentProjection,
+  engineDeps,
+  fromBeginning,
+  listDeadLetters,
   type PoisonPolicy,
-  postgresTable,
-} from '../../projectors/engine/define.ts';
-import { fromBeginning, readGenerations, reconcileGenerations } from '../../projectors/engine/generations.ts';
-import { writerFor } from '../../projectors/engine/host.ts';
-import { runnerDeps } from '../../projectors/engine/infrastructure.ts';
-import { ProjectionRunner } from '../../projectors/engine/runner.ts';
+  readGenerations,
+  reconcileGenerations,
+  requestRetry,
+  runnerFor,
+} from '../../projectors/engine/internal.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { runProjections } from '../support/running.ts';
-
-interface Stock {
-  stock: number;
-}
+import { stockView } from '../support/shop/stock-view.ts';
 
 /** A view whose handler is "buggy" for one reason until the test deploys the "fix". */
-function stockView(onPoison: PoisonPolicy, bug: { fixed: boolean }) {
-  return defineDocumentProjection(shop, {
-    name: `stock_${onPoison}`,
-    version: 1,
-    sources: [{ stream: 'CATALOG' }],
-    handles: ['catalog.stock_adjusted.v1'],
-    onPoison,
-    key: (e) => e.data.productId,
-    evolve: (doc: Stock | null, e): Stock => {
-      if (e.data.reason === 'recount' && !bug.fixed) throw new Error('recount not supported yet');
-      return { stock: (doc?.stock ?? 0) + e.data.delta };
-    },
-    target: postgresTable<Stock>({ columns: { stock: 'bigint' } }),
-  });
-}
+const buggy = (onPoison: PoisonPolicy, bug: { fixed: boolean }) =>
+  stockView(`stock_${onPoison}`, { onPoison, failsOn: (reason) => reason === 'recount' && !bug.fixed });
 
 describe('dead letters and their retry', () => {
   let env: TestEnvironment;
@@ -51,10 +34,10 @@ describe('dead letters and their retry', () => {
     });
 
   async function start(onPoison: PoisonPolicy, bug: { fixed: boolean }) {
-    const projection = stockView(onPoison, bug);
+    const projection = buggy(onPoison, bug);
     await reconcileGenerations(env.infrastructure.pool, projection, fromBeginning(['CATALOG']));
-    const deps = runnerDeps(env.config, env.infrastructure, env.log);
-    const runner = new ProjectionRunner(projection, writerFor(projection, 1, deps), deps, 1);
+    const deps = engineDeps(env.config, env.infrastructure, env.log);
+    const runner = runnerFor(projection, 1, deps);
     running.push(runner.run(stop.signal));
     return runner;
   }
@@ -84,7 +67,7 @@ describe('dead letters and their retry', () => {
 
   it('skip: the projection goes on without the poison event, and a retry after the fix replays it in order, once', async () => {
     const bug = { fixed: false };
-    const hosted = runProjections(env, [stockView('skip', bug)]);
+    const hosted = runProjections(env, [buggy('skip', bug)]);
     try {
       await eventually(async () => ((await stockOf('stock_skip')) === 11 ? true : undefined));
       const [letter] = await listDeadLetters(env.infrastructure.pool, 'stock_skip');
@@ -117,7 +100,7 @@ describe('dead letters and their retry', () => {
   it('halt: the projection stops before the poison event and resumes from it after the fix', async () => {
     const bug = { fixed: false };
     const runner = await start('halt', bug);
-    await eventually(async () => (runner.progress.state === 'halted' ? true : undefined));
+    await eventually(async () => (runner.progress.status === 'halted' ? true : undefined));
     expect(runner.progress.positions.CATALOG).toBe(1);
     expect(await stockOf('stock_halt')).toBe(10);
     const { rows } = await env.infrastructure.pool.query(

@@ -1,15 +1,20 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { PriceChanged } from '../../examples/shop/events/catalog.ts';
-import { listDeadLetters } from '../../projectors/engine/dead-letters.ts';
-import { defineDocumentProjection, elasticsearchIndex } from '../../projectors/engine/define.ts';
-import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations.ts';
-import { writerFor } from '../../projectors/engine/host.ts';
-import { runnerDeps } from '../../projectors/engine/infrastructure.ts';
-import { ProjectionRunner, type RunnerDeps } from '../../projectors/engine/runner.ts';
+import {
+  defineDocumentProjection,
+  type EngineDeps,
+  elasticsearchAlias,
+  elasticsearchIndex,
+  engineDeps,
+  fromBeginning,
+  listDeadLetters,
+  type ProjectionRunner,
+  reconcileGenerations,
+  runnerFor,
+} from '../../projectors/engine/internal.ts';
 import { createElasticsearch } from '../../shared/clients/elasticsearch.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
-import { elasticsearchAlias } from '../../shared/read-model-names.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 
@@ -50,9 +55,9 @@ describe('Elasticsearch failures that are not about a document', () => {
       )
     ).rows[0];
 
-  async function start(deps: RunnerDeps) {
+  async function start(deps: EngineDeps) {
     await reconcileGenerations(env.infrastructure.pool, prices, fromBeginning(['CATALOG']));
-    runner = new ProjectionRunner(prices, writerFor(prices, 1, deps), deps, 1);
+    runner = runnerFor(prices, 1, deps);
     running = runner.run(stop.signal);
     await eventually(async () => (runner.progress.positions.CATALOG === 1 ? true : undefined));
   }
@@ -80,7 +85,7 @@ describe('Elasticsearch failures that are not about a document', () => {
   });
 
   it('a write block fails the batch, dead-letters nothing, says why in status, and the batch lands once lifted', async () => {
-    await start(runnerDeps(env.config, env.infrastructure, env.log));
+    await start(engineDeps(env.config, env.infrastructure, env.log));
     const { es, pool } = env.infrastructure;
     await es.indices.putSettings({ index, settings: { 'index.blocks.write': true } });
     for (let n = 2; n <= 5; n++) await publish(n);
@@ -99,7 +104,7 @@ describe('Elasticsearch failures that are not about a document', () => {
   });
 
   it('a closed index fails the batch and is retried, not dead-lettered', async () => {
-    await start(runnerDeps(env.config, env.infrastructure, env.log));
+    await start(engineDeps(env.config, env.infrastructure, env.log));
     const { es, pool } = env.infrastructure;
     await es.indices.close({ index });
     await publish(2);
@@ -110,7 +115,7 @@ describe('Elasticsearch failures that are not about a document', () => {
     expect(failing.detail).toMatch(/index_closed_exception|closed/);
     // More failures than a projection halts after when it does not know them to be transient.
     await eventually(async () => (runner.progress.failures >= 7 ? true : undefined), 60_000);
-    expect(runner.progress.state).toBe('retrying');
+    expect(runner.progress.status).toBe('retrying');
     expect(await listDeadLetters(pool, 'es_probe')).toEqual([]);
     await es.indices.open({ index, wait_for_active_shards: 1 });
     await eventually(async () => (runner.progress.positions.CATALOG === 2 ? true : undefined), 60_000);
@@ -123,7 +128,7 @@ describe('Elasticsearch failures that are not about a document', () => {
     await proxy.start();
     const es = createElasticsearch(proxy.url, 60_000);
     try {
-      await start({ ...runnerDeps(env.config, env.infrastructure, env.log), es });
+      await start({ ...engineDeps(env.config, env.infrastructure, env.log), es });
       proxy.blackhole();
       await publish(2);
       // The batch's `_bulk` has gone into the silence.

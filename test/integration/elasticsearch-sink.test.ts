@@ -1,16 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { PriceChanged, ProductAdded } from '../../examples/shop/events/catalog.ts';
-import { type Checkpoint, StaleCheckpointError } from '../../projectors/engine/checkpoint-store.ts';
-import { defineDocumentProjection, elasticsearchIndex } from '../../projectors/engine/define.ts';
-import type { Stored } from '../../projectors/engine/fold.ts';
-import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations.ts';
-import { runnerDeps } from '../../projectors/engine/infrastructure.ts';
-import { LeaseLostError } from '../../projectors/engine/lease.ts';
-import { ProjectionRunner } from '../../projectors/engine/runner.ts';
-import { ElasticsearchDocumentSink, StoreAheadError } from '../../projectors/engine/sinks/elasticsearch.ts';
-import { commitUnitOfWork } from '../../projectors/engine/unit-of-work.ts';
-import { documentWriter, type UnitOfWork } from '../../projectors/engine/writer.ts';
+import {
+  commitUnitOfWork,
+  defineDocumentProjection,
+  documentWriter,
+  ElasticsearchGeneration,
+  elasticsearchIndex,
+  engineDeps,
+  fromBeginning,
+  LeaseLostError,
+  type Positions,
+  reconcileGenerations,
+  runnerFor,
+  StaleCheckpointError,
+  StoreAheadError,
+  type Stored,
+  type UnitOfWork,
+} from '../../projectors/engine/internal.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
@@ -34,7 +41,7 @@ const prices = defineDocumentProjection(shop, {
 
 describe('Elasticsearch sink', () => {
   let env: TestEnvironment;
-  let sink: ElasticsearchDocumentSink<Price, never>;
+  let sink: ElasticsearchGeneration<Price, never>;
 
   const product = (productId: string, priceCents: number) => ({
     eventType: ProductAdded,
@@ -55,8 +62,8 @@ describe('Elasticsearch sink', () => {
   /** What the engine does with a folded batch: `_bulk` first, then one short transaction. */
   async function commitBatch(change: {
     docs: Map<string, Stored<Price>>;
-    expected: Checkpoint;
-    next: Checkpoint;
+    expected: Positions;
+    next: Positions;
   }) {
     await sink.writeBefore(change.docs);
     await commitUnitOfWork(
@@ -68,7 +75,7 @@ describe('Elasticsearch sink', () => {
   }
 
   async function runUntil(position: number) {
-    const deps = runnerDeps(env.config, env.infrastructure, env.log);
+    const deps = engineDeps(env.config, env.infrastructure, env.log);
     const unitOfWork: UnitOfWork = (move, write) =>
       commitUnitOfWork(
         env.infrastructure.pool,
@@ -76,7 +83,9 @@ describe('Elasticsearch sink', () => {
         move,
         write,
       );
-    const runner = new ProjectionRunner(prices, documentWriter(prices as never, sink, unitOfWork), deps, 1);
+    const runner = runnerFor(prices, 1, deps, {
+      parts: { storage: sink, writer: documentWriter(prices as never, sink, unitOfWork) },
+    });
     const stop = new AbortController();
     const running = runner.run(stop.signal);
     await eventually(async () => (runner.progress.positions.CATALOG === position ? true : undefined), 30_000);
@@ -99,16 +108,7 @@ describe('Elasticsearch sink', () => {
   beforeAll(async () => {
     env = await testEnvironment();
     const { nats, streams, es, pool } = env.infrastructure;
-    sink = new ElasticsearchDocumentSink(
-      es,
-      pool,
-      env.log,
-      'price_probe',
-      streams.namespace,
-      1,
-      priceIndex,
-      0,
-    );
+    sink = new ElasticsearchGeneration(es, pool, env.log, prices, streams.namespace, 1, 0);
     for (const [id, price] of [
       ['p1', 100],
       ['p2', 200],
@@ -232,16 +232,7 @@ describe('Elasticsearch sink', () => {
   it('a document evolved to null is a tombstone with its positions, and a stale owner cannot bring it back', async () => {
     const { es, pool, streams } = env.infrastructure;
     const owner = (epoch: number) =>
-      new ElasticsearchDocumentSink<Price, never>(
-        es,
-        pool,
-        env.log,
-        'price_probe',
-        streams.namespace,
-        1,
-        priceIndex,
-        epoch,
-      );
+      new ElasticsearchGeneration<Price, never>(es, pool, env.log, prices, streams.namespace, 1, epoch);
     await owner(1).writeBefore(new Map([['p6', { doc: { priceCents: 6 }, positions: { CATALOG: 6 } }]]));
     await owner(1).writeBefore(new Map([['p6', { doc: null, positions: { CATALOG: 7 } }]]));
     // Far longer than index.gc_deletes would keep a real delete's version: a tombstone is a document.
@@ -262,10 +253,12 @@ describe('Elasticsearch sink', () => {
       `DELETE FROM vista_checkpoints WHERE projection = 'price_probe' AND stream <> 'CATALOG'`,
     );
     await pool.query(`UPDATE vista_checkpoints SET position = $1 WHERE projection = 'price_probe'`, [head]);
-    const deps = runnerDeps(env.config, env.infrastructure, env.log);
+    const deps = engineDeps(env.config, env.infrastructure, env.log);
     const unitOfWork: UnitOfWork = (move, write) =>
       commitUnitOfWork(pool, { projection: 'price_probe', generation: 1, fence: undefined }, move, write);
-    const runner = new ProjectionRunner(prices, documentWriter(prices as never, sink, unitOfWork), deps, 1);
+    const runner = runnerFor(prices, 1, deps, {
+      parts: { storage: sink, writer: documentWriter(prices as never, sink, unitOfWork) },
+    });
     const stop = new AbortController();
     const running = runner.run(stop.signal);
     const priceOfP1 = (priceCents: number) =>
@@ -282,7 +275,7 @@ describe('Elasticsearch sink', () => {
     // Behind the owner's back, p1 absorbs events of a history the owner never read (ORDERS 900).
     await sink.writeBefore(new Map([['p1', { doc: { priceCents: 1 }, positions: { ORDERS: 900 } }]]));
     await priceOfP1(150);
-    await eventually(async () => (runner.progress.state === 'halted' ? true : undefined), 30_000, 'a halt');
+    await eventually(async () => (runner.progress.status === 'halted' ? true : undefined), 30_000, 'a halt');
     stop.abort();
     await running;
     expect(runner.progress.lastError).toMatch(/document p1 .* holds positions \{"ORDERS":900\}.*rebuild/);

@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ElasticsearchViewReader } from '../../api/derive/elasticsearch-reads.ts';
 import { products } from '../../examples/shop/views/products.ts';
-import { viewOf } from '../../projectors/engine/public-view.ts';
-import { ElasticsearchDocumentSink } from '../../projectors/engine/sinks/elasticsearch.ts';
+import {
+  ElasticsearchGeneration,
+  ElasticsearchViewReader,
+  viewOf,
+} from '../../projectors/engine/internal.ts';
 import { type TestEnvironment, testEnvironment } from '../support/environment.ts';
 
 describe('tombstones in an Elasticsearch view', () => {
   let env: TestEnvironment;
-  let sink: ElasticsearchDocumentSink<Record<string, unknown>, never>;
+  let sink: ElasticsearchGeneration<Record<string, unknown>, never>;
 
   const product = (name: string) => ({
     added: true,
@@ -24,17 +26,8 @@ describe('tombstones in an Elasticsearch view', () => {
   beforeAll(async () => {
     env = await testEnvironment();
     const { es, pool, streams } = env.infrastructure;
-    sink = new ElasticsearchDocumentSink(
-      es,
-      pool,
-      env.log,
-      'products',
-      streams.namespace,
-      1,
-      products.target as never,
-      1,
-    );
-    await sink.ensureStorage('live');
+    sink = new ElasticsearchGeneration(es, pool, env.log, products, streams.namespace, 1, 1);
+    await sink.ensure('live');
     await sink.writeBefore(
       new Map([
         ['kettle', { doc: product('kettle'), positions: { CATALOG: 1 } }],

@@ -1,26 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { shop } from '../../examples/shop/contract.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
-import { defineDocumentProjection, postgresTable } from '../../projectors/engine/define.ts';
-import { fromBeginning, readGenerations, reconcileGenerations } from '../../projectors/engine/generations.ts';
+import { fromBeginning, readGenerations, reconcileGenerations } from '../../projectors/engine/internal.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { runProjections } from '../support/running.ts';
+import { stockView } from '../support/shop/stock-view.ts';
 
-interface Stock {
-  stock: number;
-}
-
-const stockAt = (version: number) =>
-  defineDocumentProjection(shop, {
-    name: 'stock_versions',
-    version,
-    sources: [{ stream: 'CATALOG' }],
-    handles: ['catalog.stock_adjusted.v1'],
-    key: (e) => e.data.productId,
-    evolve: (doc: Stock | null, e): Stock => ({ stock: (doc?.stock ?? 0) + e.data.delta }),
-    target: postgresTable<Stock>({ columns: { stock: 'bigint' } }),
-  });
+const stockAt = (version: number) => stockView('stock_versions', { version });
 
 describe('a generation is built only by the code of its version', () => {
   let env: TestEnvironment;

@@ -1,27 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { shop } from '../../examples/shop/contract.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
-import { defineDocumentProjection, postgresTable } from '../../projectors/engine/define.ts';
-import { ProjectionHost } from '../../projectors/engine/host.ts';
-import { runnerDeps } from '../../projectors/engine/infrastructure.ts';
-import { LeaseManager } from '../../projectors/engine/lease.ts';
+import { engineDeps, LeaseManager, ProjectionHost } from '../../projectors/engine/internal.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
+import { stockView } from '../support/shop/stock-view.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 
-interface Stock {
-  stock: number;
-}
-
-const stock = defineDocumentProjection(shop, {
-  name: 'stock_lease',
-  version: 1,
-  sources: [{ stream: 'CATALOG' }],
-  handles: ['catalog.stock_adjusted.v1'],
-  key: (e) => e.data.productId,
-  evolve: (doc: Stock | null, e): Stock => ({ stock: (doc?.stock ?? 0) + e.data.delta }),
-  target: postgresTable<Stock>({ columns: { stock: 'bigint' } }),
-});
+const stock = stockView('stock_lease');
 
 describe('a lease whose connection goes silent', () => {
   let env: TestEnvironment;
@@ -32,7 +17,7 @@ describe('a lease whose connection goes silent', () => {
     const controller = new AbortController();
     const instance = new ProjectionHost(
       [stock],
-      runnerDeps(env.config, env.infrastructure, env.log),
+      engineDeps(env.config, env.infrastructure, env.log),
       new LeaseManager(databaseUrl, env.log),
     );
     const running = instance.run(controller.signal);

@@ -1,42 +1,28 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { shop } from '../../examples/shop/contract.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
 import { OrderPlaced } from '../../examples/shop/events/orders.ts';
-import { readCheckpoint } from '../../projectors/engine/checkpoint-store.ts';
-import { defineDocumentProjection, elasticsearchIndex } from '../../projectors/engine/define.ts';
-import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations.ts';
-import { ProjectionHost } from '../../projectors/engine/host.ts';
-import { runnerDeps } from '../../projectors/engine/infrastructure.ts';
-import { assertFence, LeaseLostError, LeaseManager } from '../../projectors/engine/lease.ts';
-import { recordState } from '../../projectors/engine/projection-catalog.ts';
-import type { RunnerDeps } from '../../projectors/engine/runner.ts';
-import { commitUnitOfWork } from '../../projectors/engine/unit-of-work.ts';
+import {
+  assertFence,
+  commitUnitOfWork,
+  type EngineDeps,
+  elasticsearchAlias,
+  engineDeps,
+  fromBeginning,
+  LeaseLostError,
+  LeaseManager,
+  ProjectionHost,
+  readCheckpoint,
+  reconcileGenerations,
+  recordStatus,
+} from '../../projectors/engine/internal.ts';
 import { createElasticsearch } from '../../shared/clients/elasticsearch.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
-import { elasticsearchAlias } from '../../shared/read-model-names.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
+import { orderedStockView } from '../support/shop/stock-view.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 
-interface Stock {
-  stock: number;
-}
-
 /** Stock of a product: its adjustments minus the quantities ordered, from two streams. */
-const stock = defineDocumentProjection(shop, {
-  name: 'stock_fenced',
-  version: 1,
-  sources: [{ stream: 'CATALOG' }, { stream: 'ORDERS' }],
-  handles: ['catalog.stock_adjusted.v1', 'orders.order_placed.v1'],
-  key: (e) =>
-    e.type === 'catalog.stock_adjusted.v1' ? e.data.productId : e.data.lines.map((l) => l.productId),
-  evolve: (doc: Stock | null, e, key): Stock => {
-    const before = doc?.stock ?? 0;
-    if (e.type === 'catalog.stock_adjusted.v1') return { stock: before + e.data.delta };
-    const ordered = e.data.lines.filter((l) => l.productId === key).reduce((sum, l) => sum + l.quantity, 0);
-    return { stock: before - ordered };
-  },
-  target: elasticsearchIndex({ properties: { stock: { type: 'long' } } }),
-});
+const stock = orderedStockView('stock_fenced', { store: 'elasticsearch' });
 
 const adjusted = (delta: number, n: number) => ({
   eventType: StockAdjusted,
@@ -71,7 +57,7 @@ describe('a stale owner whose Elasticsearch write was held while it lost its lea
     return p;
   }
 
-  function host(leaseDatabaseUrl: string, deps: RunnerDeps) {
+  function host(leaseDatabaseUrl: string, deps: EngineDeps) {
     const controller = new AbortController();
     const leases = new LeaseManager(leaseDatabaseUrl, env.log);
     const instance = new ProjectionHost([stock], deps, leases);
@@ -109,7 +95,7 @@ describe('a stale owner whose Elasticsearch write was held while it lost its lea
   });
 
   it('loses to the new owner: the document equals the model and no effect is lost', async () => {
-    const base = runnerDeps(env.config, env.infrastructure, env.log);
+    const base = engineDeps(env.config, env.infrastructure, env.log);
     const esA = await proxy(env.config.ELASTICSEARCH_URL);
     const esB = await proxy(env.config.ELASTICSEARCH_URL);
     const pgA = await proxy(env.config.DATABASE_URL);
@@ -211,8 +197,8 @@ describe('a stale owner whose Elasticsearch write was held while it lost its lea
     await commitUnitOfWork(pool, { ...target, fence: current }, move, async () => undefined);
     expect((await readCheckpoint(pool, 'stock_fenced', 1)).CATALOG).toBe(5);
 
-    await recordState(pool, 'stock_fenced', 1, 'running', null, current);
-    await recordState(pool, 'stock_fenced', 1, 'retrying', 'the stale owner speaking', stale);
+    await recordStatus(pool, 'stock_fenced', 1, 'running', null, current);
+    await recordStatus(pool, 'stock_fenced', 1, 'retrying', 'the stale owner speaking', stale);
     const { rows } = await pool.query<{ status: string }>(
       `SELECT status FROM vista_projections WHERE name = 'stock_fenced'`,
     );

@@ -2,10 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoHistory } from '../../examples/shop/demo/history.ts';
 import shopApp from '../../examples/shop/index.ts';
+import type { Positions } from '../../projectors/engine/internal.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import type { Pool } from '../../shared/clients/postgres.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
-import { leaseHolders, livePositions, type Positions } from '../support/engine-state.ts';
+import { leaseHolders, livePositions } from '../support/engine-state.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { leaseAcquired, type ProjectorProcess, ProjectorProcesses } from '../support/projector-process.ts';
 import {

@@ -1,9 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MoneyDeposited } from '../../examples/ledger/events.ts';
 import ledgerApp from '../../examples/ledger/index.ts';
-import { readGenerations, requestRebuild } from '../../projectors/engine/generations.ts';
-import { publishEvent, publishMany } from '../../projectors/engine/index.ts';
-import { elasticsearchAlias } from '../../shared/read-model-names.ts';
+import {
+  elasticsearchAlias,
+  publishEvent,
+  publishMany,
+  readGenerations,
+  requestRebuild,
+} from '../../projectors/engine/internal.ts';
 import { waitForLiveViews } from '../support/engine-state.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import type { GraphQLResponse } from '../support/graphql.ts';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoHistory } from '../../examples/shop/demo/history.ts';
 import shopApp from '../../examples/shop/index.ts';
-import { isolatedInstallation, publishMany, readStatus } from '../../projectors/engine/index.ts';
+import { isolatedInstallation, publishMany, readStatus } from '../../projectors/engine/internal.ts';
 import { splitSchema } from '../../shared/clients/database-url.ts';
 import { livePositions } from '../support/engine-state.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';

@@ -4,27 +4,24 @@ import { demoHistory } from '../../examples/shop/demo/history.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
 import { dailySales } from '../../examples/shop/views/daily-sales.ts';
 import { orders } from '../../examples/shop/views/orders.ts';
-import { defineDocumentProjection, type Projection, postgresTable } from '../../projectors/engine/define.ts';
-import { readGenerations } from '../../projectors/engine/generations.ts';
-import { ProjectionHost } from '../../projectors/engine/host.ts';
-import { runnerDeps } from '../../projectors/engine/infrastructure.ts';
-import { LeaseManager } from '../../projectors/engine/lease.ts';
+import {
+  defineDocumentProjection,
+  engineDeps,
+  LeaseManager,
+  type Projection,
+  ProjectionHost,
+  postgresTable,
+  readGenerations,
+} from '../../projectors/engine/internal.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
 import { digestView } from '../support/dump.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
+import { stockView } from '../support/shop/stock-view.ts';
 
 /** Version 1 of a small view, and version 2 whose stored shape gains a column. */
-const stockV1 = defineDocumentProjection(shop, {
-  name: 'stock_levels',
-  version: 1,
-  sources: [{ stream: 'CATALOG' }],
-  handles: ['catalog.stock_adjusted.v1'],
-  key: (e) => e.data.productId,
-  evolve: (doc: { stock: number } | null, e) => ({ stock: (doc?.stock ?? 0) + e.data.delta }),
-  target: postgresTable<{ stock: number }>({ columns: { stock: 'bigint' } }),
-});
+const stockV1 = stockView('stock_levels');
 const stockV2 = defineDocumentProjection(shop, {
   ...stockV1,
   version: 2,
@@ -50,7 +47,7 @@ describe('adding a projector and changing a view', () => {
     stop = new AbortController();
     running = new ProjectionHost(
       projections,
-      runnerDeps(env.config, env.infrastructure, env.log),
+      engineDeps(env.config, env.infrastructure, env.log),
       new LeaseManager(env.config.DATABASE_URL, env.log),
     ).run(stop.signal);
   };

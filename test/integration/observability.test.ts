@@ -4,9 +4,11 @@ import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { demoHistory } from '../../examples/shop/demo/history.ts';
-import { defineSqlProjection } from '../../projectors/engine/define.ts';
-import { registerProjectionMetrics } from '../../projectors/engine/metrics.ts';
-import { statusReader } from '../../projectors/engine/status.ts';
+import {
+  defineSqlProjection,
+  registerProjectionMetrics,
+  statusReader,
+} from '../../projectors/engine/internal.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
 import { createRegistry } from '../../shared/metrics.ts';
 import { ARTIFACTS, launchBrowser } from '../support/browser.ts';

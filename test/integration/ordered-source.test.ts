@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RawMessage, readOrdered } from '../../projectors/engine/ordered-source.ts';
+import { type RawMessage, readOrdered } from '../../projectors/engine/internal.ts';
 import { PullBudget } from '../../shared/clients/pull-budget.ts';
 import { type TestEnvironment, testEnvironment } from '../support/environment.ts';
 

@@ -1,19 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { PriceChanged, StockAdjusted } from '../../examples/shop/events/catalog.ts';
-import { listDeadLetters } from '../../projectors/engine/dead-letters.ts';
 import {
   defineDocumentProjection,
   defineSqlProjection,
+  engineDeps,
+  fromBeginning,
+  listDeadLetters,
   type PoisonPolicy,
   type Projection,
   postgresTable,
-} from '../../projectors/engine/define.ts';
-import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations.ts';
-import { writerFor } from '../../projectors/engine/host.ts';
-import { runnerDeps } from '../../projectors/engine/infrastructure.ts';
-import { rebuild } from '../../projectors/engine/rebuild.ts';
-import { ProjectionRunner } from '../../projectors/engine/runner.ts';
+  rebuild,
+  reconcileGenerations,
+  runnerFor,
+} from '../../projectors/engine/internal.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 
@@ -88,8 +88,8 @@ describe('poison is the event, not the batch', () => {
 
   async function start(projection: Projection) {
     await reconcileGenerations(env.infrastructure.pool, projection, fromBeginning(['CATALOG']));
-    const deps = runnerDeps(env.config, env.infrastructure, env.log);
-    const runner = new ProjectionRunner(projection, writerFor(projection, 1, deps), deps, 1);
+    const deps = engineDeps(env.config, env.infrastructure, env.log);
+    const runner = runnerFor(projection, 1, deps);
     running.push(runner.run(stop.signal));
     return runner;
   }
@@ -113,7 +113,7 @@ describe('poison is the event, not the batch', () => {
     await publishHistory();
     const runner = await start(documentProbe('skip'));
     await eventually(async () => (runner.progress.positions.CATALOG === 20 ? true : undefined));
-    expect(runner.progress.state).toBe('running');
+    expect(runner.progress.status).toBe('running');
     const letters = await listDeadLetters(env.infrastructure.pool, 'probe_doc_skip');
     expect(letters.map((l) => [l.sequence, l.errorCode])).toEqual([
       [4, 'SQLSTATE_22003'],
@@ -130,7 +130,7 @@ describe('poison is the event, not the batch', () => {
   it('halt: the projection halts just before the event, with a dead letter naming it', async () => {
     await publishHistory();
     const runner = await start(documentProbe('halt'));
-    await eventually(async () => (runner.progress.state === 'halted' ? true : undefined));
+    await eventually(async () => (runner.progress.status === 'halted' ? true : undefined));
     expect(runner.progress.positions.CATALOG).toBe(3);
     const letters = await listDeadLetters(env.infrastructure.pool, 'probe_doc_halt');
     expect(letters.map((l) => [l.stream, l.sequence, l.errorCode])).toEqual([
@@ -189,7 +189,7 @@ describe('poison is the event, not the batch', () => {
     await publishHistory();
     const projection = documentProbe('halt');
     await reconcileGenerations(env.infrastructure.pool, projection, fromBeginning(['CATALOG']));
-    const deps = runnerDeps(env.config, env.infrastructure, env.log);
+    const deps = engineDeps(env.config, env.infrastructure, env.log);
     // No projector owns it: `rebuild` runs it in this process, as `vista rebuild` does.
     await expect(
       rebuild(projection, deps, env.config.DATABASE_URL, env.log, () => undefined),

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoHistory } from '../../examples/shop/demo/history.ts';
-import { readGenerations, requestRebuild } from '../../projectors/engine/generations.ts';
+import { readGenerations, requestRebuild } from '../../projectors/engine/internal.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
 import { digestView } from '../support/dump.ts';

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoHistory } from '../../examples/shop/demo/history.ts';
-import { readGenerations, requestRebuild } from '../../projectors/engine/generations.ts';
+import { elasticsearchAlias, readGenerations, requestRebuild } from '../../projectors/engine/internal.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
-import { elasticsearchAlias } from '../../shared/read-model-names.ts';
 import { digestIndex, digestView } from '../support/dump.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { runProjections, startApi } from '../support/running.ts';

@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoHistory } from '../../examples/shop/demo/history.ts';
 import shopApp from '../../examples/shop/index.ts';
+import { elasticsearchAlias, type Positions } from '../../projectors/engine/internal.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import type { OutgoingEvent } from '../../shared/events/publish.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
-import { elasticsearchAlias } from '../../shared/read-model-names.ts';
 import {
   leaseHolders,
   livePositions,
-  type Positions,
   projectionStatus,
   projectorSessions,
   reached,

@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { OrderPlaced } from '../../examples/shop/events/orders.ts';
-import { requestRebuild } from '../../projectors/engine/generations.ts';
 import {
   defineDocumentProjection,
   type OutgoingEvent,
   postgresTable,
   publishMany,
   readStatus,
+  requestRebuild,
   type StartPosition,
-} from '../../projectors/engine/index.ts';
+} from '../../projectors/engine/internal.ts';
 import { livePositions } from '../support/engine-state.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { runProjections } from '../support/running.ts';

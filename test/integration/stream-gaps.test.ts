@@ -1,27 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { shop } from '../../examples/shop/contract.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
-import { defineDocumentProjection, postgresTable } from '../../projectors/engine/define.ts';
-import { fromBeginning, reconcileGenerations } from '../../projectors/engine/generations.ts';
-import { writerFor } from '../../projectors/engine/host.ts';
-import { runnerDeps } from '../../projectors/engine/infrastructure.ts';
-import { ProjectionRunner } from '../../projectors/engine/runner.ts';
+import {
+  engineDeps,
+  fromBeginning,
+  reconcileGenerations,
+  runnerFor,
+} from '../../projectors/engine/internal.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
+import { stockView } from '../support/shop/stock-view.ts';
 
-interface Stock {
-  stock: number;
-}
-
-const stock = defineDocumentProjection(shop, {
-  name: 'stock_gaps',
-  version: 1,
-  sources: [{ stream: 'CATALOG' }],
-  handles: ['catalog.stock_adjusted.v1'],
-  key: (e) => e.data.productId,
-  evolve: (doc: Stock | null, e): Stock => ({ stock: (doc?.stock ?? 0) + e.data.delta }),
-  target: postgresTable<Stock>({ columns: { stock: 'bigint' } }),
-});
+const stock = stockView('stock_gaps');
 
 describe('stream gaps', () => {
   let env: TestEnvironment;
@@ -48,8 +37,8 @@ describe('stream gaps', () => {
 
   async function start() {
     await reconcileGenerations(env.infrastructure.pool, stock, fromBeginning(['CATALOG']));
-    const deps = runnerDeps(env.config, env.infrastructure, env.log);
-    const runner = new ProjectionRunner(stock, writerFor(stock, 1, deps), deps, 1);
+    const deps = engineDeps(env.config, env.infrastructure, env.log);
+    const runner = runnerFor(stock, 1, deps);
     const controller = new AbortController();
     const done = runner.run(AbortSignal.any([stop.signal, controller.signal]));
     running.push(done);
@@ -85,7 +74,7 @@ describe('stream gaps', () => {
     for (let n = 1; n <= 10; n++) await adjust(n);
     await trim(5);
     const { runner } = await start();
-    await eventually(async () => (runner.progress.state === 'halted' ? true : undefined));
+    await eventually(async () => (runner.progress.status === 'halted' ? true : undefined));
     expect(await status()).toEqual({
       status: 'halted',
       detail: 'gap at CATALOG seq 1: the stream now starts at 6',
@@ -101,7 +90,7 @@ describe('stream gaps', () => {
     for (let n = 11; n <= 20; n++) await adjust(n);
     await trim(5);
     const { runner } = await start();
-    await eventually(async () => (runner.progress.state === 'halted' ? true : undefined));
+    await eventually(async () => (runner.progress.status === 'halted' ? true : undefined));
     expect((await status())?.detail).toBe('gap at CATALOG seq 11: the stream now starts at 16');
   });
 
@@ -109,7 +98,7 @@ describe('stream gaps', () => {
     for (let n = 1; n <= 10; n++) await adjust(n);
     await env.infrastructure.nats.jsm.streams.deleteMessage(catalog(), 6);
     const { runner } = await start();
-    await eventually(async () => (runner.progress.state === 'halted' ? true : undefined));
+    await eventually(async () => (runner.progress.status === 'halted' ? true : undefined));
     expect((await status())?.detail).toBe('gap at CATALOG seq 6: the stream went on at 7');
     expect(runner.progress.positions.CATALOG ?? 0).toBeLessThanOrEqual(5);
   });

@@ -1,24 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { shop } from '../../examples/shop/contract.ts';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
-import { defineDocumentProjection, postgresTable } from '../../projectors/engine/define.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { runProjections } from '../support/running.ts';
+import { stockView } from '../support/shop/stock-view.ts';
 
-interface Stock {
-  stock: number;
-}
-
-const stock = defineDocumentProjection(shop, {
-  name: 'stock_supervised',
-  version: 1,
-  sources: [{ stream: 'CATALOG' }],
-  handles: ['catalog.stock_adjusted.v1'],
-  key: (e) => e.data.productId,
-  evolve: (doc: Stock | null, e): Stock => ({ stock: (doc?.stock ?? 0) + e.data.delta }),
-  target: postgresTable<Stock>({ columns: { stock: 'bigint' } }),
-});
+const stock = stockView('stock_supervised');
 
 describe('the supervisor and the runners', () => {
   let env: TestEnvironment;

@@ -1,15 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { shop } from '../../examples/shop/contract.ts';
 import { PriceChanged } from '../../examples/shop/events/catalog.ts';
-import { defineDocumentProjection, elasticsearchIndex } from '../../projectors/engine/define.ts';
-import { readGenerations, requestRebuild } from '../../projectors/engine/generations.ts';
-import { ProjectionHost } from '../../projectors/engine/host.ts';
-import { runnerDeps } from '../../projectors/engine/infrastructure.ts';
-import { LeaseManager } from '../../projectors/engine/lease.ts';
-import type { RunnerDeps } from '../../projectors/engine/runner.ts';
+import {
+  defineDocumentProjection,
+  type EngineDeps,
+  elasticsearchAlias,
+  elasticsearchIndex,
+  engineDeps,
+  LeaseManager,
+  ProjectionHost,
+  readGenerations,
+  requestRebuild,
+} from '../../projectors/engine/internal.ts';
 import type { Elasticsearch } from '../../shared/clients/elasticsearch.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
-import { elasticsearchAlias } from '../../shared/read-model-names.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 
 interface Price {
@@ -57,7 +61,7 @@ describe('the two halves of a switch to an Elasticsearch generation', () => {
   let alias: string;
   const hosts: { stop: () => Promise<void> }[] = [];
 
-  function host(deps: RunnerDeps) {
+  function host(deps: EngineDeps) {
     const controller = new AbortController();
     const instance = new ProjectionHost([prices], deps, new LeaseManager(env.config.DATABASE_URL, env.log));
     const running = instance.run(controller.signal);
@@ -109,7 +113,7 @@ describe('the two halves of a switch to an Elasticsearch generation', () => {
   it('a switch that stopped between its halves is repaired by the next owner, and the retired index waits for it', async () => {
     const fault = { on: false };
     const graceMs = 1000;
-    const deps = { ...runnerDeps(env.config, env.infrastructure, env.log), retireGraceMs: graceMs };
+    const deps = { ...engineDeps(env.config, env.infrastructure, env.log), retireGraceMs: graceMs };
     const first = host({ ...deps, es: aliasMovesFail(env.infrastructure.es, fault) });
     await eventually(async () => ((await aliased()).join() === `${alias}__g1` ? true : undefined));
     await eventually(async () =>
@@ -159,7 +163,7 @@ describe('the two halves of a switch to an Elasticsearch generation', () => {
 
   it('a retired index outlives the switch by the grace period, so searches started before it finish', async () => {
     const graceMs = 4000;
-    const running = host({ ...runnerDeps(env.config, env.infrastructure, env.log), retireGraceMs: graceMs });
+    const running = host({ ...engineDeps(env.config, env.infrastructure, env.log), retireGraceMs: graceMs });
     await eventually(async () =>
       running.instance.runners[0]?.progress.positions.CATALOG === 2 ? true : undefined,
     );

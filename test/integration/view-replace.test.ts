@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { replaceView } from '../../projectors/engine/sinks/postgres.ts';
+import { replaceView } from '../../projectors/engine/internal.ts';
 import { inTransaction } from '../../shared/clients/postgres.ts';
 import { type TestEnvironment, testEnvironment } from '../support/environment.ts';
 

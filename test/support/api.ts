@@ -1,9 +1,9 @@
 import { CheckpointWatcher } from '../../api/checkpoint-watcher.ts';
 import { readOnlyDatabaseUrl } from '../../api/read-only-role.ts';
 import { type ApiDeps, createApiServer } from '../../api/server.ts';
+import { elasticsearchAlias } from '../../projectors/engine/internal.ts';
 import { createElasticsearch } from '../../shared/clients/elasticsearch.ts';
 import { createPool, type Pool } from '../../shared/clients/postgres.ts';
-import { elasticsearchAlias } from '../../shared/read-model-names.ts';
 import type { TestEnvironment } from './environment.ts';
 import { serve } from './graphql.ts';
 

@@ -1,10 +1,8 @@
+import type { Positions } from '../../projectors/engine/internal.ts';
 import type { Pool } from '../../shared/clients/postgres.ts';
 
 // What the engine's tables and PostgreSQL's activity say about a test environment's
 // projections, read from outside the projector processes.
-
-/** Per stream, a position (a checkpoint, or the stream heads it is compared with). */
-export type Positions = Partial<Record<string, number>>;
 
 /** Each projection's live-generation checkpoint, by stream. */
 export async function livePositions(pool: Pool): Promise<Record<string, Positions>> {
@@ -61,4 +59,4 @@ export async function projectorSessions(pool: Pool): Promise<string[]> {
   return rows.map((r) => r.application_name);
 }
 
-export { waitForLiveViews } from '../../projectors/engine/index.ts';
+export { waitForLiveViews } from '../../projectors/engine/internal.ts';

@@ -1,7 +1,11 @@
 import shopApp from '../../examples/shop/index.ts';
-import { type Application, type Installation, isolatedInstallation } from '../../projectors/engine/index.ts';
+import {
+  type Application,
+  type Installation,
+  isolatedInstallation,
+} from '../../projectors/engine/internal.ts';
 
-export { eventually } from '../../projectors/engine/index.ts';
+export { eventually } from '../../projectors/engine/internal.ts';
 
 export type TestEnvironment = Installation;
 

@@ -1,4 +1,4 @@
-import type { OutgoingEvent } from '../../projectors/engine/index.ts';
+import type { OutgoingEvent } from '../../projectors/engine/internal.ts';
 
 /**
  * A random merge of the events' per-stream sequences: each stream keeps its own order, the

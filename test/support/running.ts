@@ -1,5 +1,10 @@
 import { type Api, createApi } from '../../api/app.ts';
-import { LeaseManager, type Projection, ProjectionHost, runnerDeps } from '../../projectors/engine/index.ts';
+import {
+  engineDeps,
+  LeaseManager,
+  type Projection,
+  ProjectionHost,
+} from '../../projectors/engine/internal.ts';
 import type { TestEnvironment } from './environment.ts';
 import { serve } from './graphql.ts';
 
@@ -11,7 +16,7 @@ export function runProjections(
   const controller = new AbortController();
   const host = new ProjectionHost(
     projections,
-    runnerDeps(env.config, env.infrastructure, env.log),
+    engineDeps(env.config, env.infrastructure, env.log),
     new LeaseManager(env.config.DATABASE_URL, env.log),
   );
   const running = host.run(controller.signal);

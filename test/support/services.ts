@@ -14,4 +14,4 @@ export async function service(
   await run('bash', ['scripts/services.sh', action, name], { timeout: 180_000 });
 }
 
-export { freePort } from '../../projectors/engine/index.ts';
+export { freePort } from '../../projectors/engine/internal.ts';

@@ -92,22 +92,8 @@ export const accountBalances = defineDocumentProjection(ledger, {
       }
     }
   },
+  // The table's columns are derived from `api.fields`.
   target: postgresTable<AccountBalanceDoc>({
-    columns: {
-      holderId: 'text',
-      label: 'text',
-      currency: 'text',
-      status: 'text',
-      balanceCents: 'bigint',
-      depositedCents: 'bigint',
-      withdrawnCents: 'bigint',
-      transferredInCents: 'bigint',
-      transferredOutCents: 'bigint',
-      transfers: 'integer',
-      openedAt: 'timestamptz',
-      closedAt: 'timestamptz',
-      lastActivityAt: 'timestamptz',
-    },
     indexes: [['holderId'], ['balanceCents']],
     visibleWhen: 'opened_at IS NOT NULL',
   }),

@@ -46,18 +46,8 @@ export const accounts = defineDocumentProjection(ledger, {
         return { ...doc, status: 'CLOSED' };
     }
   },
-  target: elasticsearchIndex({
-    properties: {
-      opened: { type: 'boolean' },
-      accountId: { type: 'keyword' },
-      holderId: { type: 'keyword' },
-      label: { type: 'text', fields: { keyword: { type: 'keyword', ignore_above: 256 } } },
-      currency: { type: 'keyword' },
-      status: { type: 'keyword' },
-      deposits: { type: 'integer' },
-    },
-    visibleField: 'opened',
-  }),
+  // The public fields are mapped from their kinds; `opened` hides accounts not opened yet.
+  target: elasticsearchIndex({ properties: { opened: { type: 'boolean' } }, visibleField: 'opened' }),
   api: {
     type: 'Account',
     description: 'An account as the accounts search index sees it, found by words of its label.',

@@ -22,7 +22,6 @@ export const holders = defineDocumentProjection(ledger, {
     return { ...doc, accountCount: doc.accountCount + 1 };
   },
   target: postgresTable<HolderDoc>({
-    columns: { name: 'text', country: 'text', accountCount: 'integer', registeredAt: 'timestamptz' },
     indexes: [['country']],
     visibleWhen: 'registered_at IS NOT NULL',
   }),

@@ -82,19 +82,8 @@ export const orders = defineDocumentProjection(shop, {
         return withDerived({ ...doc, refundedCents: doc.refundedCents + event.data.amountCents });
     }
   },
+  // Every stored field is a public one: the table's columns are derived from `api.fields`.
   target: postgresTable<OrderDoc>({
-    columns: {
-      customerId: 'text',
-      totalCents: 'bigint',
-      lineCount: 'integer',
-      capturedCents: 'bigint',
-      refundedCents: 'bigint',
-      paidCents: 'bigint',
-      status: 'text',
-      placedAt: 'timestamptz',
-      shippedAt: 'timestamptz',
-      cancelledAt: 'timestamptz',
-    },
     indexes: [['customerId', 'placedAt'], ['status', 'placedAt'], ['placedAt']],
     visibleWhen: 'placed_at IS NOT NULL',
   }),

@@ -112,20 +112,9 @@ export const products = defineDocumentProjection(shop, {
       }
     }
   },
-  target: elasticsearchIndex({
-    properties: {
-      added: { type: 'boolean' },
-      sku: { type: 'keyword' },
-      name: { type: 'text', fields: { keyword: { type: 'keyword', ignore_above: 256 } } },
-      description: { type: 'text' },
-      category: { type: 'keyword' },
-      priceCents: { type: 'long' },
-      tags: { type: 'keyword' },
-      stock: { type: 'long' },
-      unitsSold: { type: 'long' },
-    },
-    visibleField: 'added',
-  }),
+  // The index maps the public fields from their kinds (name and description in full text);
+  // `added` is stored to hide products not added yet, and not served.
+  target: elasticsearchIndex({ properties: { added: { type: 'boolean' } }, visibleField: 'added' }),
   api: {
     type: 'Product',
     description: 'A product of the catalogue, as the products view in Elasticsearch sees it.',

@@ -1,4 +1,4 @@
-import type { OutgoingEvent } from '../../../projectors/engine/index.ts';
+import type { OutgoingEvent } from '../../../projectors/engine/internal.ts';
 
 /** What the ledger's views should hold, computed straight from the published history. */
 export interface LedgerModel {

@@ -5,7 +5,7 @@ import type {
   EventsOfType,
   EventTypeName,
   StreamOf,
-} from '../../../projectors/engine/index.ts';
+} from '../../../projectors/engine/internal.ts';
 
 type ShopEventType = EventTypeName<ShopContract>;
 type EventOfType<T extends ShopEventType> = EventsOfType<ShopContract, T>;

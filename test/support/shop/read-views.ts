@@ -1,8 +1,8 @@
 import { expect } from 'vitest';
+import { elasticsearchAlias } from '../../../projectors/engine/internal.ts';
 import type { Elasticsearch } from '../../../shared/clients/elasticsearch.ts';
 import type { Pool } from '../../../shared/clients/postgres.ts';
 import type { OutgoingEvent } from '../../../shared/events/publish.ts';
-import { elasticsearchAlias } from '../../../shared/read-model-names.ts';
 import type { TestEnvironment } from '../environment.ts';
 import { expectedCustomerStats, expectedDailySales, expectedOrders, expectedProducts } from './model.ts';
 

@@ -40,10 +40,10 @@ let runs = 0;
 async function send(query: string, variables: Record<string, unknown> = {}): Promise<Answer> {
   const times: number[] = [];
   let answer: Omit<Answer, 'cpuMs'> | undefined;
-  // The least of seven runs: a busy machine, a garbage collection or the first compilation of a
+  // The least of fifteen runs: a busy machine, a garbage collection or the first compilation of a
   // code path only ever add to a run, so the least is the document's own cost. Each run is a
   // distinct document (a trailing comment), so yoga's document cache never answers for it.
-  for (let i = 0; i < 7; i++) {
+  for (let i = 0; i < 15; i++) {
     const body = JSON.stringify({ query: `${query}\n# run ${++runs}`, variables });
     expect(body.length).toBeLessThanOrEqual(MAX_BODY_BYTES);
     const before = process.cpuUsage();

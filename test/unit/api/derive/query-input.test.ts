@@ -1,16 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { compileFilter } from '../../../../api/derive/elasticsearch-reads.ts';
-import { compileWhere } from '../../../../api/derive/postgres-reads.ts';
-import {
-  encodeCursor,
-  MAX_IN_VALUES,
-  parseOrder,
-  parsePage,
-  parseWhere,
-  toConnection,
-  withShortcuts,
-} from '../../../../api/derive/query-input.ts';
-import { deriveView } from '../../../../projectors/engine/public-view.ts';
+import { parseOrder, parsePage, parseWhere, withShortcuts } from '../../../../api/derive/query-input.ts';
+import { MAX_IN_VALUES } from '../../../../projectors/engine/definition/fields/operators.ts';
+import { deriveView } from '../../../../projectors/engine/definition/public-view.ts';
+import { encodeCursor } from '../../../../projectors/engine/definition/query.ts';
+import { toConnection } from '../../../../projectors/engine/stores/connection.ts';
+import { compileFilter } from '../../../../projectors/engine/stores/elasticsearch/reads.ts';
+import { compileWhere } from '../../../../projectors/engine/stores/postgres/reads.ts';
+import { postgresLayout } from '../../../../projectors/engine/stores/postgres/target.ts';
 
 const view = deriveView(
   'orders',
@@ -28,7 +24,7 @@ const view = deriveView(
     },
     order: { by: [{ placedAt: 'DESC' }], says: 'newest first' },
   },
-  { kind: 'postgres', document: true },
+  postgresLayout(),
 );
 
 /** A parameter list as compileWhere fills it. */

@@ -1,0 +1,97 @@
+import {
+  type CurrentGeneration,
+  readCurrentGenerations,
+  type SqlReads,
+} from '../projectors/engine/internal.ts';
+import { judgeStall, lagSeconds, stallDetail } from '../shared/stall.ts';
+
+/** When stream messages were stored, for lag in seconds and stall detection. */
+export interface StreamClock {
+  /** When the message at `sequence` of `stream` (a contract name) was stored; undefined if there is none. */
+  storedAt(stream: string, sequence: number): Promise<Date | undefined>;
+  /** Lag with no progress for this long is a stall (STALL_AFTER_S). */
+  readonly stallAfterMs: number;
+}
+
+const STATUSES = new Set([
+  'STANDBY',
+  'STARTING',
+  'CATCHING_UP',
+  'RUNNING',
+  'RETRYING',
+  'HALTED',
+  'STOPPED',
+  'STALLED',
+]);
+
+/** The status as the enum has it; a status unknown to this API is not an error for the whole list. */
+function enumStatus(status: string): string {
+  const upper = status.toUpperCase();
+  return STATUSES.has(upper) ? upper : 'UNKNOWN';
+}
+
+/**
+ * Every projection with its live generation (and a building one during a rebuild), in one
+ * query; with `clock`, the lag in seconds and stalls (see shared/stall.ts).
+ */
+export async function readProjections(
+  pool: SqlReads,
+  heads: Record<string, number> | undefined,
+  clock?: StreamClock,
+) {
+  const rows = await readCurrentGenerations(pool);
+  const now = new Date();
+  const generation = async (row: CurrentGeneration) => {
+    const positions = await Promise.all(
+      row.positions.map(async (p) => {
+        const head = heads?.[p.stream];
+        const lag = head === undefined ? null : Math.max(0, head - p.position);
+        const pendingSince =
+          lag && clock ? await clock.storedAt(p.stream, p.position + 1).catch(() => undefined) : undefined;
+        return { ...p, lag, pendingSince };
+      }),
+    );
+    const stall = clock
+      ? judgeStall(
+          { status: row.status, lastAdvanceAt: row.lastAdvanceAt, streams: positions },
+          clock.stallAfterMs,
+          now,
+        )
+      : undefined;
+    return {
+      generation: row.generation,
+      version: row.version,
+      status: stall ? 'STALLED' : enumStatus(row.status),
+      detail: stall ? stallDetail(stall, row.status, row.detail) : row.detail,
+      lastAdvanceAt: row.lastAdvanceAt.toISOString(),
+      positions: positions.map(({ pendingSince, ...p }) => ({
+        ...p,
+        // Without a clock the wait is unknown, not zero.
+        lagSeconds: clock ? lagSeconds(p.lag, pendingSince, now) : null,
+      })),
+    };
+  };
+  return Promise.all(
+    rows
+      .filter((r) => r.role === 'live')
+      .map(async (live) => {
+        const building = rows.find((r) => r.projection === live.projection && r.role === 'building');
+        const g = await generation(live);
+        return {
+          name: live.projection,
+          version: live.version,
+          generation: live.generation,
+          status: g.status,
+          detail: g.detail,
+          positions: g.positions,
+          deadLetterCount: live.deadLetters,
+          deadLettersNotKept: live.notKept,
+          lastActionAt: live.lastActionAt?.toISOString() ?? null,
+          live: g,
+          rebuilding: building ? await generation(building) : null,
+        };
+      }),
+  );
+}
+
+export type Projection = Awaited<ReturnType<typeof readProjections>>[number];

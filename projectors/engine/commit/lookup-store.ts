@@ -1,0 +1,59 @@
+import { ident, type Pool, type PoolClient } from '../../../shared/clients/postgres.ts';
+
+/** What the engine does with a generation's lookup records: load them, write a batch's changes. */
+export interface LookupRecords<L> {
+  load(keys: readonly string[]): Promise<Map<string, L>>;
+  /** Upserts records, deletes those that are null, inside the batch's transaction. */
+  write(tx: PoolClient, records: ReadonlyMap<string, L | null>): Promise<void>;
+}
+
+/**
+ * A document projection's lookup records, as `key → jsonb` rows in PostgreSQL (whatever the
+ * projection's own target), in a table per generation so a rebuild starts from nothing.
+ */
+export class LookupStore<L> implements LookupRecords<L> {
+  constructor(
+    private readonly pool: Pool,
+    /** Its table, one per generation (`stores/generation-names.ts`). */
+    readonly table: string,
+  ) {}
+
+  async ensureStorage(tx: PoolClient): Promise<void> {
+    await tx.query(
+      `CREATE TABLE IF NOT EXISTS ${ident(this.table)} (key text PRIMARY KEY, record jsonb NOT NULL)`,
+    );
+  }
+
+  async drop(): Promise<void> {
+    await this.pool.query(`DROP TABLE IF EXISTS ${ident(this.table)}`);
+  }
+
+  async isEmpty(): Promise<boolean> {
+    const { rows } = await this.pool.query(`SELECT 1 FROM ${ident(this.table)} LIMIT 1`);
+    return rows.length === 0;
+  }
+
+  async load(keys: readonly string[]): Promise<Map<string, L>> {
+    if (keys.length === 0) return new Map();
+    const { rows } = await this.pool.query<{ key: string; record: L }>(
+      `SELECT key, record FROM ${ident(this.table)} WHERE key = ANY($1::text[])`,
+      [keys],
+    );
+    return new Map(rows.map((row) => [row.key, row.record]));
+  }
+
+  async write(tx: PoolClient, records: ReadonlyMap<string, L | null>): Promise<void> {
+    const upserts = [...records].filter((entry): entry is [string, L] => entry[1] !== null);
+    const deletes = [...records].filter(([, record]) => record === null).map(([key]) => key);
+    if (upserts.length > 0) {
+      await tx.query(
+        `INSERT INTO ${ident(this.table)} (key, record) SELECT * FROM unnest($1::text[], $2::jsonb[])
+         ON CONFLICT (key) DO UPDATE SET record = EXCLUDED.record`,
+        [upserts.map(([key]) => key), upserts.map(([, record]) => JSON.stringify(record))],
+      );
+    }
+    if (deletes.length > 0) {
+      await tx.query(`DELETE FROM ${ident(this.table)} WHERE key = ANY($1::text[])`, [deletes]);
+    }
+  }
+}

@@ -1,0 +1,36 @@
+import type { PoolClient } from '../../../shared/clients/postgres.ts';
+import type { LookupRecords } from '../commit/lookup-store.ts';
+import type { Stored } from './fold.ts';
+
+/**
+ * Where a document projection's documents live, as the pipeline writes them. The engine loads
+ * a batch's documents, folds them in memory and owns the batch's unit of work
+ * (`commit/unit-of-work.ts`): it hands the store the folded documents to write, before the
+ * batch's PostgreSQL transaction (a store that cannot share it) or inside it; a store takes
+ * part in the phase it can. It writes only what it is given; checkpoint, lookups and dead
+ * letters are the engine's. Implemented by each store plug-in (`stores/`).
+ */
+export interface DocumentStore<Doc, L> {
+  /**
+   * Whether documents are stored with the positions they absorbed (a store without a shared
+   * transaction needs them to skip replayed events); otherwise loads give empty positions.
+   */
+  readonly keepsPositions: boolean;
+  /** The generation's lookup records; the engine writes them in the batch's transaction. */
+  readonly lookups: LookupRecords<L>;
+  /**
+   * Whether the store holds no document and no lookup record of this generation, counting
+   * writes a reader cannot see yet; asked by the writer when it starts.
+   */
+  isEmpty(): Promise<boolean>;
+  load(keys: readonly string[]): Promise<Map<string, Stored<Doc>>>;
+  /**
+   * Writes documents outside any PostgreSQL transaction, before the batch's one opens (and,
+   * for a live generation, makes them searchable). Throws `DocumentRefusedError` when the
+   * store refuses a document for good (the batch is then bisected for its poison event), any
+   * other error when the write failed as a whole and is retried.
+   */
+  writeBefore?(docs: ReadonlyMap<string, Stored<Doc>>): Promise<void>;
+  /** Writes documents inside the batch's transaction. */
+  writeWithin?(tx: PoolClient, docs: ReadonlyMap<string, Stored<Doc>>): Promise<void>;
+}

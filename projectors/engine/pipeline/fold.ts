@@ -1,0 +1,143 @@
+import type { AnyEvent } from '../../../shared/events/event-type.ts';
+import type { Positions } from '../commit/positions.ts';
+import type { DocumentProjection } from '../definition/define.ts';
+
+/** A document as a store keeps it: the projection's document plus the positions it has absorbed. */
+export interface Stored<Doc> {
+  readonly doc: Doc | null;
+  /** Per stream, the last sequence folded into this document (kept by stores without a shared transaction). */
+  readonly positions: Positions;
+}
+
+export interface FoldFailure {
+  readonly event: AnyEvent;
+  readonly error: Error;
+}
+
+export interface FoldResult<Doc, L> {
+  /** The documents the batch changed, as they are after it; a null doc means delete. */
+  readonly docs: Map<string, Stored<Doc>>;
+  /** The lookup records the batch changed; null means delete. */
+  readonly lookups: Map<string, L | null>;
+  /** Events whose `key`, `evolve` or lookup threw: deterministic failures, so poison. */
+  readonly failures: FoldFailure[];
+  /**
+   * Keys the fold touched that were not among `loaded.keys` (when given): their documents
+   * were folded from empty though the store may hold them. Load them and fold again.
+   */
+  readonly unloaded: string[];
+}
+
+const EMPTY: Stored<never> = { doc: null, positions: {} };
+
+function keysOf(key: string | readonly string[]): readonly string[] {
+  return typeof key === 'string' ? [key] : [...new Set(key)];
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+interface LookupStep<L> {
+  readonly key: string | undefined;
+  /** The record as it was before the event: what `key` and `evolve` see. */
+  readonly before: L | null;
+  readonly after: L | null;
+}
+
+/** Folds one event into its lookup record, reading the batch's changes before the loaded state. */
+function lookupStep<Doc extends object, L>(
+  p: DocumentProjection<Doc, AnyEvent, L>,
+  event: AnyEvent,
+  changed: ReadonlyMap<string, L | null>,
+  loaded: ReadonlyMap<string, L>,
+): LookupStep<L> {
+  const key = p.lookup?.key(event);
+  if (!p.lookup || key === undefined) return { key: undefined, before: null, after: null };
+  const before = changed.has(key) ? (changed.get(key) ?? null) : (loaded.get(key) ?? null);
+  return { key, before, after: p.lookup.evolve(before, event) };
+}
+
+/**
+ * Folds a batch into its documents in memory, in batch order. A document touched several
+ * times in one batch is written once, which also keeps one upsert from naming a key twice.
+ * An event at or below a document's absorbed position for its stream is skipped, so folding
+ * a replayed range changes nothing. A throwing event leaves everything as it was and is
+ * reported, not rethrown.
+ */
+export function foldBatch<Doc extends object, L>(
+  p: DocumentProjection<Doc, AnyEvent, L>,
+  events: readonly AnyEvent[],
+  loaded: {
+    docs: ReadonlyMap<string, Stored<Doc>>;
+    lookups: ReadonlyMap<string, L>;
+    /** The keys whose documents were asked for (found or not); others are reported `unloaded`. */
+    keys?: ReadonlySet<string>;
+  },
+): FoldResult<Doc, L> {
+  const docs = new Map<string, Stored<Doc>>();
+  const lookups = new Map<string, L | null>();
+  const failures: FoldFailure[] = [];
+  const unloaded = new Set<string>();
+  for (const event of events) {
+    try {
+      const lookup = lookupStep(p, event, lookups, loaded.lookups);
+      const changes: [string, Stored<Doc>][] = [];
+      for (const key of keysOf(p.key(event, lookup.before))) {
+        if (loaded.keys && !loaded.keys.has(key) && !docs.has(key)) unloaded.add(key);
+        const stored = docs.get(key) ?? loaded.docs.get(key) ?? EMPTY;
+        if ((stored.positions[event.stream] ?? 0) >= event.sequence) continue;
+        const doc = p.evolve(stored.doc, event, key, lookup.before);
+        changes.push([key, { doc, positions: { ...stored.positions, [event.stream]: event.sequence } }]);
+      }
+      // Only now, with nothing left to throw, does the event take effect.
+      if (lookup.key !== undefined) lookups.set(lookup.key, lookup.after);
+      for (const [key, stored] of changes) docs.set(key, stored);
+    } catch (error) {
+      failures.push({ event, error: asError(error) });
+    }
+  }
+  return { docs, failures, lookups, unloaded: [...unloaded] };
+}
+
+/** The lookup keys a batch reads: loaded before the document keys can be known. */
+export function lookupKeys<Doc extends object, L>(
+  p: DocumentProjection<Doc, AnyEvent, L>,
+  events: readonly AnyEvent[],
+): string[] {
+  const keys = new Set<string>();
+  for (const event of events) {
+    try {
+      const key = p.lookup?.key(event);
+      if (key !== undefined) keys.add(key);
+    } catch {
+      // Reported by foldBatch as a poison event.
+    }
+  }
+  return [...keys];
+}
+
+/**
+ * The distinct document keys of a batch, given its lookups. An event whose `key` throws
+ * changes no lookup record, as in `foldBatch`; one whose `evolve` throws cannot be known here,
+ * so `foldBatch` reports the keys this misses as `unloaded`.
+ */
+export function documentKeys<Doc extends object, L>(
+  p: DocumentProjection<Doc, AnyEvent, L>,
+  events: readonly AnyEvent[],
+  lookups: ReadonlyMap<string, L>,
+): string[] {
+  const keys = new Set<string>();
+  const changed = new Map<string, L | null>();
+  for (const event of events) {
+    try {
+      const lookup = lookupStep(p, event, changed, lookups);
+      const touched = keysOf(p.key(event, lookup.before));
+      if (lookup.key !== undefined) changed.set(lookup.key, lookup.after);
+      for (const key of touched) keys.add(key);
+    } catch {
+      // Reported by foldBatch as a poison event.
+    }
+  }
+  return [...keys];
+}

@@ -1,0 +1,191 @@
+import {
+  type Consumer,
+  type ConsumerMessages,
+  DeliverPolicy,
+  type JetStreamClient,
+} from '@nats-io/jetstream';
+import type { PullBudget } from '../../../shared/clients/pull-budget.ts';
+import type { MessageHeaders } from '../../../shared/events/nats-binding.ts';
+import type { Streams } from '../../../shared/events/streams.ts';
+import type { Logger } from '../../../shared/log.ts';
+import type { Source } from '../definition/define.ts';
+
+/** One message off a stream, not yet decoded. */
+export interface RawMessage {
+  readonly stream: string;
+  readonly sequence: number;
+  readonly subject: string;
+  readonly payload: Uint8Array;
+  /** Messages left in the stream (after this one) that match the filter: 0 means caught up. */
+  readonly pending: number;
+  /** The producer's W3C trace context from the message headers, when it sent one. */
+  readonly traceparent?: string;
+  /** The message's NATS headers, if any (a binary-mode CloudEvent's attributes are there). */
+  readonly headers?: MessageHeaders;
+  /** When the broker stored it, in ms since the epoch (an event without `time` takes it). */
+  readonly receivedAt: number;
+}
+
+/**
+ * Events of a stream are gone before a projection read them (a purge, an age or size limit,
+ * a deleted message): the view would silently miss them. Nothing but a fresh history repairs it.
+ */
+export class StreamGapError extends Error {
+  readonly code = 'STREAM_GAP';
+}
+
+export interface ReadOptions {
+  /** The connection's pull budget: this reader pulls at most its share, in bytes. */
+  readonly budget: PullBudget;
+  readonly log?: Logger;
+  /**
+   * How long the reader waits for a message that the stream holds for it before it gives up
+   * on its consumer and starts a new one from where it is (default 10 s).
+   */
+  readonly stallMs?: number;
+}
+
+/** Short pull expiries mean heartbeats every few seconds: a restarted server is noticed fast. */
+const EXPIRES_MS = 5000;
+/**
+ * The client re-pulls by itself after two missed heartbeats. A pull ends early when its next
+ * message does not fit the bytes it has left, and then nats.js waits for exactly that.
+ */
+const IDLE_HEARTBEAT_MS = 1000;
+const DEFAULT_STALL_MS = 10_000;
+
+/**
+ * Reads one stream in order from `afterSequence + 1` with a JetStream ordered consumer: the
+ * server keeps no durable state for us (the position lives with the view), and a gap
+ * or a lost consumer makes the client recreate it at the right sequence.
+ *
+ * Each pull asks for bytes, not only messages: at most the reader's share of the connection's
+ * pull budget, so events as large as the server takes never pile up more than it lets wait
+ * for one connection. A consumer that stops delivering what the stream holds (the connection
+ * was cut, as the server does to a slow consumer, and the client did not recover it) is
+ * replaced by a new one from the last message handed on: the projection never waits for a
+ * restart of its process.
+ */
+export async function* readOrdered(
+  js: JetStreamClient,
+  streams: Streams,
+  source: Source,
+  afterSequence: number,
+  signal: AbortSignal,
+  options: ReadOptions,
+): AsyncGenerator<RawMessage> {
+  const filter = source.filter
+    ? `${streams.namespace ? `${streams.namespace}.` : ''}${source.filter}`
+    : streams.subjects(source.stream);
+  const stallMs = options.stallMs ?? DEFAULT_STALL_MS;
+  // The last sequence handed on: a new consumer starts after it.
+  let position = afterSequence;
+  // Without a filter every sequence of the stream is ours: a skipped one is a lost event.
+  let expected = source.filter ? undefined : afterSequence + 1;
+  const share = options.budget.join();
+  try {
+    while (!signal.aborted) {
+      const grant = share.renew();
+      const consumer = await js.consumers.get(streams.streamName(source.stream), {
+        filter_subjects: filter,
+        ...(position > 0
+          ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: position + 1 }
+          : { deliver_policy: DeliverPolicy.All }),
+      });
+      const messages = await consumer.consume({
+        max_bytes: grant.bytes,
+        // Ask for more as soon as the largest message fits again.
+        threshold_bytes: grant.bytes - options.budget.messageBytes,
+        idle_heartbeat: IDLE_HEARTBEAT_MS,
+        expires: EXPIRES_MS,
+      });
+      if (options.log?.isLevelEnabled('debug')) void logNotices(messages, source.stream, options.log);
+      const stalled = new AbortController();
+      const life = AbortSignal.any([signal, grant.signal, stalled.signal]);
+      const stop = () => void messages.close();
+      // An abort while the consumer was being set up has fired already: a listener added now
+      // would never run, and on a quiet stream the loop below would wait for the next message.
+      // (Closing ends the iteration below; awaiting close() before iterating would never return.)
+      if (life.aborted) stop();
+      else life.addEventListener('abort', stop, { once: true });
+      // Since when the reader has been waiting for the consumer's next message.
+      let waitingSince: number | undefined = Date.now();
+      const watchdog = setInterval(
+        () => {
+          if (waitingSince === undefined || Date.now() - waitingSince < stallMs) return;
+          waitingSince = undefined;
+          void holdsMore(consumer, position).then((more) => {
+            if (more) stalled.abort(`no message for ${stallMs} ms while the stream holds more`);
+            else waitingSince ??= Date.now();
+          });
+        },
+        Math.max(100, stallMs / 4),
+      );
+      try {
+        for await (const message of messages) {
+          waitingSince = undefined;
+          if (expected !== undefined) {
+            if (message.seq !== expected) {
+              throw new StreamGapError(
+                `gap at ${source.stream} seq ${expected}: the stream went on at ${message.seq}`,
+              );
+            }
+            expected++;
+          }
+          position = message.seq;
+          const { headers, info } = message;
+          const traceparent = headers?.get('traceparent');
+          yield {
+            stream: source.stream,
+            sequence: message.seq,
+            subject: message.subject,
+            payload: message.data,
+            pending: info.pending,
+            receivedAt: info.timestampNanos / 1e6,
+            ...(headers ? { headers } : {}),
+            ...(traceparent ? { traceparent } : {}),
+          };
+          waitingSince = Date.now();
+        }
+      } finally {
+        clearInterval(watchdog);
+        life.removeEventListener('abort', stop);
+        await messages.close();
+        // Ordered consumers are ephemeral; one left behind would linger on the server until
+        // its inactivity threshold.
+        void consumer.delete().catch(() => undefined);
+      }
+      if (!signal.aborted) {
+        const reason = grant.signal.aborted ? grant.signal.reason : stalled.signal.reason;
+        options.log?.info(
+          { stream: source.stream, position, reason: String(reason ?? 'the consumer ended') },
+          'stream reader starts a new consumer',
+        );
+      }
+    }
+  } finally {
+    share.leave();
+  }
+}
+
+/**
+ * Whether the stream holds messages for `consumer` after `position`: ones it has not
+ * delivered yet, or ones it delivered that never arrived. A consumer that is gone counts as
+ * holding more; an answer that does not come (a busy or restarting server) as not.
+ */
+async function holdsMore(consumer: Consumer, position: number): Promise<boolean> {
+  try {
+    const info = await consumer.info();
+    return info.num_pending > 0 || info.delivered.stream_seq > position;
+  } catch (error) {
+    return /consumer not found/i.test((error as Error).message);
+  }
+}
+
+/** The consumer's notices worth a look when flow is in question; the routine ones are left out. */
+async function logNotices(messages: ConsumerMessages, stream: string, log: Logger): Promise<void> {
+  const routine = new Set(['next', 'heartbeat', 'discard', 'debug', 'exceeded_limits']);
+  for await (const notice of messages.status()) {
+    if (!routine.has(notice.type)) log.debug({ stream, notice }, 'stream consumer notice');
+  }
+}

@@ -1,0 +1,53 @@
+import type { JetStreamManager } from '@nats-io/jetstream';
+import type { Streams } from '../../../shared/events/streams.ts';
+import type { Source } from '../definition/define.ts';
+
+/** What the streams say of a projection's sources before it reads them. */
+export interface SourcesChecked {
+  /** Per stream, the events after its position (as far as the check got). */
+  readonly pending: Record<string, number>;
+  /** Why the projection cannot carry on from its checkpoint: a gap or a divergence; else undefined. */
+  readonly halt: string | undefined;
+}
+
+/**
+ * Checks each source's position against its stream before a life of the sources starts. A
+ * stream that no longer holds the events after the position (a purge, a limit) has a gap; a
+ * position beyond the stream's last sequence means the broker lost an acknowledged tail and
+ * will reuse those sequences. Either way carrying on would build a wrong view: the projection
+ * halts, and only a history that holds the events (a rebuild) repairs it.
+ */
+export async function checkSources(
+  jsm: JetStreamManager,
+  streams: Streams,
+  sources: readonly Source[],
+  positions: Readonly<Partial<Record<string, number>>>,
+  heads: Readonly<Partial<Record<string, number>>>,
+): Promise<SourcesChecked> {
+  const pending: Record<string, number> = {};
+  for (const source of sources) {
+    const position = positions[source.stream] ?? 0;
+    const first = await firstSequence(jsm, streams, source.stream);
+    if (position < first - 1) {
+      return {
+        pending,
+        halt: `gap at ${source.stream} seq ${position + 1}: the stream now starts at ${first}`,
+      };
+    }
+    const head = heads[source.stream] ?? 0;
+    if (position > head) {
+      return {
+        pending,
+        halt: `diverged: checkpoint ${position} is beyond ${source.stream}'s last sequence ${head}; rebuild the projection`,
+      };
+    }
+    pending[source.stream] = head - position;
+  }
+  return { pending, halt: undefined };
+}
+
+/** The first sequence a stream still holds (its last + 1 when it holds none). */
+async function firstSequence(jsm: JetStreamManager, streams: Streams, stream: string): Promise<number> {
+  const info = await jsm.streams.info(streams.streamName(stream));
+  return info.state.first_seq;
+}

@@ -1,0 +1,118 @@
+import type { RunningRole } from '../generations/generations.ts';
+import type { SqlReads } from '../support/sql-reads.ts';
+
+/** Where a current generation stands on one of its streams, as its checkpoint says. */
+export interface StoredPosition {
+  readonly stream: string;
+  /** The last sequence applied. */
+  readonly position: number;
+  /** Where it started reading the stream: `beginning`, `sequence N`, `time T`, `new events only`. */
+  readonly start: string;
+  /** The first sequence it reads of the stream. */
+  readonly startSequence: number;
+}
+
+/** A live or building generation as the catalog holds it: what its owner reported, and its checkpoint. */
+export interface CurrentGeneration {
+  readonly projection: string;
+  readonly generation: number;
+  readonly version: number;
+  readonly role: RunningRole;
+  /** What its owner last reported. */
+  readonly status: string;
+  readonly detail: string | null;
+  /** Whether a projector process holds the projection's lease now. */
+  readonly owned: boolean;
+  /** Its unresolved dead letters. */
+  readonly deadLetters: number;
+  /** Poison events it skipped past the dead-letter cap without a letter. */
+  readonly notKept: number;
+  /** When one of its positions last moved. */
+  readonly lastAdvanceAt: Date;
+  /** When an operator action for the projection was last recorded. */
+  readonly lastActionAt: Date | null;
+  readonly positions: readonly StoredPosition[];
+}
+
+/**
+ * Every current (live and building) generation of every projection with its positions, in one
+ * query: the one reader behind `vista status`, the metrics and the API's `projections`.
+ */
+export async function readCurrentGenerations(db: SqlReads): Promise<CurrentGeneration[]> {
+  const { rows } = await db.query<{
+    projection: string;
+    generation: number;
+    version: number;
+    role: RunningRole;
+    status: string;
+    detail: string | null;
+    owned: boolean;
+    dead_letters: number;
+    not_kept: number;
+    last_advance_at: Date;
+    last_action_at: Date | null;
+    positions: StoredPosition[];
+  }>(
+    `SELECT g.projection, g.generation, g.version, g.role, g.status, g.detail,
+            EXISTS (SELECT 1 FROM vista_leases l
+                     WHERE l.projection = g.projection AND l.owner IS NOT NULL AND l.expires_at > now()) AS owned,
+            (SELECT count(*) FROM vista_dead_letters d WHERE d.projection = g.projection AND d.generation = g.generation
+                AND d.resolved_at IS NULL)::int AS dead_letters,
+            (SELECT coalesce(sum(n.count), 0) FROM vista_dead_letters_not_kept n
+              WHERE n.projection = g.projection AND n.generation = g.generation)::int AS not_kept,
+            coalesce(max(c.updated_at), g.created_at) AS last_advance_at,
+            (SELECT max(a.at) FROM vista_operator_actions a WHERE a.projection = g.projection) AS last_action_at,
+            coalesce(json_agg(json_build_object('stream', c.stream, 'position', c.position,
+                                      'start', c.start_position, 'startSequence', c.start_sequence) ORDER BY c.stream)
+                     FILTER (WHERE c.stream IS NOT NULL), '[]') AS positions
+       FROM vista_generations g
+       LEFT JOIN vista_checkpoints c ON c.projection = g.projection AND c.generation = g.generation
+      WHERE g.role IN ('live', 'building')
+      GROUP BY g.projection, g.generation ORDER BY g.projection, g.generation`,
+  );
+  return rows.map((r) => ({
+    projection: r.projection,
+    generation: r.generation,
+    version: r.version,
+    role: r.role,
+    status: r.status,
+    detail: r.detail,
+    owned: r.owned,
+    deadLetters: r.dead_letters,
+    notKept: r.not_kept,
+    lastAdvanceAt: r.last_advance_at,
+    lastActionAt: r.last_action_at,
+    positions: r.positions,
+  }));
+}
+
+/** The projections whose live generation is halted: their views stay stale until an operator acts. */
+export async function readHaltedLive(db: SqlReads): Promise<string[]> {
+  const { rows } = await db.query<{ projection: string }>(
+    `SELECT projection FROM vista_generations WHERE role = 'live' AND status = 'halted' ORDER BY projection`,
+  );
+  return rows.map((r) => r.projection);
+}
+
+/** Each projection's live generation and its positions: what readers are told they read. */
+export async function readLivePositions(
+  db: SqlReads,
+): Promise<Map<string, { generation: number; positions: Record<string, number> }>> {
+  const { rows } = await db.query<{
+    projection: string;
+    generation: number;
+    stream: string;
+    position: number;
+  }>(
+    `SELECT p.name AS projection, p.generation, c.stream, c.position
+       FROM vista_projections p
+       JOIN vista_checkpoints c ON c.projection = p.name AND c.generation = p.generation`,
+  );
+  const live = new Map<string, { generation: number; positions: Record<string, number> }>();
+  for (const row of rows) {
+    const entry = live.get(row.projection) ?? { generation: row.generation, positions: {} };
+    entry.positions[row.stream] = row.position;
+    live.set(row.projection, entry);
+  }
+  return live;
+}

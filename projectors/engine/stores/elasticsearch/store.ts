@@ -1,0 +1,22 @@
+import type { AnyEvent } from '../../../../shared/events/event-type.ts';
+import type { DocumentProjection } from '../../definition/define.ts';
+import type { Store } from '../store.ts';
+import { ElasticsearchGeneration } from './index-generation.ts';
+import { ElasticsearchViewReader } from './reads.ts';
+import type { ElasticsearchIndexTarget } from './target.ts';
+
+/** Elasticsearch as a store plug-in: an index per generation behind an alias, searched in full text. */
+export const elasticsearchStore: Store = {
+  kind: 'elasticsearch',
+  generation: (projection, generation, { es, pool, log, namespace }, fence) =>
+    new ElasticsearchGeneration(
+      es,
+      pool,
+      log,
+      projection as DocumentProjection<object, AnyEvent, unknown, string, ElasticsearchIndexTarget>,
+      namespace,
+      generation,
+      fence?.epoch ?? 0,
+    ),
+  reader: (view, { es, alias }) => new ElasticsearchViewReader(es, alias(view.name), view),
+};

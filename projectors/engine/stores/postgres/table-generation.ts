@@ -1,0 +1,146 @@
+import { ident, inTransaction, type Pool, type PoolClient } from '../../../../shared/clients/postgres.ts';
+import { LookupStore } from '../../commit/lookup-store.ts';
+import type { ColumnType } from '../../definition/fields/field-kind.ts';
+import { snakeCase } from '../../definition/public-shape.ts';
+import type { RunningRole } from '../../generations/generations.ts';
+import type { DocumentStore } from '../../pipeline/document-store.ts';
+import type { Stored } from '../../pipeline/fold.ts';
+import { generationName, lookupTable } from '../generation-names.ts';
+import type { GenerationStorage } from '../store.ts';
+import { replaceView } from './replace-view.ts';
+
+type Row = Record<string, unknown>;
+
+/** A document table as one generation creates it: columns by document key, indexes, the view's condition. */
+export interface TableSpec {
+  readonly columns: Readonly<Record<string, ColumnType>>;
+  /** Column lists (document keys) to index. */
+  readonly indexes: readonly (readonly string[])[];
+  readonly visibleWhen?: string;
+}
+
+/** A column's value as a document holds it: times as ISO-8601, days as `YYYY-MM-DD`. */
+function fromColumn(type: ColumnType | undefined, value: unknown): unknown {
+  if (!(value instanceof Date)) return value;
+  // pg reads a date as local midnight: its local parts are the day.
+  if (type === 'date') {
+    const pad = (n: number) => String(n).padStart(2, '0');
+    return `${value.getFullYear()}-${pad(value.getMonth() + 1)}-${pad(value.getDate())}`;
+  }
+  return value.toISOString();
+}
+
+/**
+ * One generation of a document projection as rows of a PostgreSQL table (`<view>__g<N>`),
+ * served by a view named as the projection: a batch is loaded with one query and written with
+ * one upsert, inside the engine's unit of work (the transaction that moves its checkpoint),
+ * and the switch replaces the view inside the catalog's transaction.
+ */
+export class PostgresGeneration<Doc extends object, L> implements GenerationStorage, DocumentStore<Doc, L> {
+  private readonly keys: (keyof Doc & string)[];
+  private readonly columns: string[];
+  private readonly types: ColumnType[];
+  private readonly upsertSql: string;
+  private readonly table: string;
+  readonly lookups: LookupStore<L>;
+  readonly keepsPositions = false;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly name: string,
+    generation: number,
+    private readonly target: TableSpec,
+  ) {
+    this.table = generationName(name, generation);
+    this.lookups = new LookupStore(pool, lookupTable(name, generation));
+    this.keys = Object.keys(target.columns) as (keyof Doc & string)[];
+    this.columns = this.keys.map(snakeCase);
+    this.types = this.keys.map((key) => target.columns[key] as ColumnType);
+    const all = ['id', ...this.columns].map(ident).join(', ');
+    const arrays = ['$1::text[]', ...this.types.map((type, i) => `$${i + 2}::${type}[]`)].join(', ');
+    const updates = this.columns.map((c) => `${ident(c)} = EXCLUDED.${ident(c)}`).join(', ');
+    this.upsertSql = `INSERT INTO ${ident(this.table)} (${all}) SELECT * FROM unnest(${arrays})
+      ON CONFLICT (id) DO UPDATE SET ${updates}`;
+  }
+
+  /** Creates this generation's table, indexes and lookups; a live one also gets the public view. */
+  async ensure(role: RunningRole): Promise<void> {
+    const columns = this.columns.map((c, i) => `${ident(c)} ${this.types[i]}`).join(', ');
+    const statements = [
+      `CREATE TABLE IF NOT EXISTS ${ident(this.table)} (id text PRIMARY KEY, ${columns})`,
+      ...this.target.indexes.map((keys) => {
+        const cols = keys.map(snakeCase);
+        const index = `${this.table}__${cols.join('_')}`.slice(0, 63);
+        return `CREATE INDEX IF NOT EXISTS ${ident(index)} ON ${ident(this.table)} (${cols.map(ident).join(', ')}, id)`;
+      }),
+    ];
+    await inTransaction(this.pool, async (tx) => {
+      // Concurrent creators (two processes starting) would otherwise race on the catalog.
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`vista:storage:${this.table}`]);
+      for (const sql of statements) await tx.query(sql);
+      await this.lookups.ensureStorage(tx);
+      if (role === 'live') await this.switchWithin(tx);
+    });
+  }
+
+  /** Points the public view at this generation's table, inside the switch's transaction. */
+  switchWithin(tx: PoolClient): Promise<void> {
+    const where = this.target.visibleWhen ? ` WHERE ${this.target.visibleWhen}` : '';
+    return replaceView(tx, this.name, `SELECT * FROM ${ident(this.table)}${where}`);
+  }
+
+  async drop(): Promise<void> {
+    await this.pool.query(`DROP TABLE IF EXISTS ${ident(this.table)}`);
+    await this.lookups.drop();
+  }
+
+  async isEmpty(): Promise<boolean> {
+    const { rows } = await this.pool.query(`SELECT 1 FROM ${ident(this.table)} LIMIT 1`);
+    return rows.length === 0 && (await this.lookups.isEmpty());
+  }
+
+  /**
+   * Positions are not stored per row: rows and checkpoint commit in one transaction, so a
+   * document never holds an event the checkpoint does not.
+   */
+  async load(ids: readonly string[]): Promise<Map<string, Stored<Doc>>> {
+    if (ids.length === 0) return new Map();
+    const { rows } = await this.pool.query<Row>(
+      `SELECT * FROM ${ident(this.table)} WHERE id = ANY($1::text[])`,
+      [ids],
+    );
+    return new Map(rows.map((row) => [row.id as string, { doc: this.fromRow(row), positions: {} }]));
+  }
+
+  /** Upserts the changed documents and deletes those evolved to null. */
+  async writeWithin(tx: PoolClient, docs: ReadonlyMap<string, Stored<Doc>>): Promise<void> {
+    const upserts: [string, Doc][] = [];
+    const deletes: string[] = [];
+    for (const [id, { doc }] of docs) {
+      if (doc === null) deletes.push(id);
+      else upserts.push([id, doc]);
+    }
+    if (upserts.length > 0) {
+      const params: unknown[][] = [upserts.map(([id]) => id)];
+      this.keys.forEach((key, i) => {
+        const jsonb = this.types[i] === 'jsonb';
+        params.push(
+          upserts.map(([, doc]) => (jsonb ? JSON.stringify(doc[key] ?? null) : (doc[key] ?? null))),
+        );
+      });
+      await tx.query(this.upsertSql, params);
+    }
+    if (deletes.length > 0) {
+      await tx.query(`DELETE FROM ${ident(this.table)} WHERE id = ANY($1::text[])`, [deletes]);
+    }
+  }
+
+  private fromRow(row: Row): Doc {
+    const doc: Row = {};
+    this.keys.forEach((key, i) => {
+      const value = row[this.columns[i] as string];
+      doc[key] = fromColumn(this.types[i], value);
+    });
+    return doc as Doc;
+  }
+}

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { Batcher } from '../../../../../projectors/engine/source/batcher.ts';
+
+const limits = { maxSize: 3, maxBytes: 1_000_000, idleMs: 20, maxWaitMs: 200 };
+const roomy = { items: 10, bytes: 1_000_000 };
+/** Items are their own size in bytes. */
+const size = (n: number) => n;
+
+describe('Batcher', () => {
+  it('hands over a full batch at once', async () => {
+    const batcher = new Batcher<number>(roomy, limits, size);
+    for (const n of [1, 2, 3, 4]) await batcher.push(n);
+    expect(await batcher.nextBatch(new AbortController().signal)).toEqual([1, 2, 3]);
+  });
+
+  it('hands over a partial batch once the stream is idle', async () => {
+    const batcher = new Batcher<number>(roomy, limits, size);
+    await batcher.push(1);
+    const started = Date.now();
+    expect(await batcher.nextBatch(new AbortController().signal)).toEqual([1]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(limits.idleMs - 2);
+  });
+
+  it('caps the wait of a steady trickle at maxWaitMs', async () => {
+    const batcher = new Batcher<number>(
+      { items: 100, bytes: 1_000_000 },
+      { maxSize: 1000, maxBytes: 1_000_000, idleMs: 30, maxWaitMs: 60 },
+      size,
+    );
+    const trickle = setInterval(() => void batcher.push(0), 5);
+    await batcher.push(0);
+    const started = Date.now();
+    const batch = await batcher.nextBatch(new AbortController().signal);
+    clearInterval(trickle);
+    expect(batch.length).toBeGreaterThan(1);
+    expect(Date.now() - started).toBeLessThan(500);
+  });
+
+  it('makes producers wait while the queue is full', async () => {
+    const batcher = new Batcher<number>({ items: 2, bytes: 1_000_000 }, limits, size);
+    await batcher.push(1);
+    await batcher.push(2);
+    let third = false;
+    const pushing = batcher.push(3).then(() => {
+      third = true;
+    });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(third).toBe(false);
+    expect(await batcher.nextBatch(new AbortController().signal)).toEqual([1, 2]);
+    await pushing;
+    expect(third).toBe(true);
+  });
+
+  it('cuts a batch by bytes: at most maxBytes, handed over at once', async () => {
+    const batcher = new Batcher<number>(
+      roomy,
+      { maxSize: 1000, maxBytes: 100, idleMs: 10_000, maxWaitMs: 10_000 },
+      size,
+    );
+    for (const n of [40, 40, 40, 10]) await batcher.push(n);
+    const started = Date.now();
+    // 120 bytes queued hold a full batch by bytes: no idle wait, and the third item waits.
+    expect(await batcher.nextBatch(new AbortController().signal)).toEqual([40, 40]);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(batcher.queuedBytes).toBe(50);
+  });
+
+  it('hands over an item larger than maxBytes alone', async () => {
+    const batcher = new Batcher<number>(
+      roomy,
+      { maxSize: 1000, maxBytes: 100, idleMs: 10_000, maxWaitMs: 10_000 },
+      size,
+    );
+    for (const n of [500, 1, 2]) await batcher.push(n);
+    expect(await batcher.nextBatch(new AbortController().signal)).toEqual([500]);
+  });
+
+  it('makes producers wait while the queue holds its capacity in bytes, and always takes one item', async () => {
+    const batcher = new Batcher<number>({ items: 100, bytes: 100 }, limits, size);
+    // Larger than the whole capacity: it gets in alone, or a large event could never pass.
+    await batcher.push(150);
+    let second = false;
+    const pushing = batcher.push(1).then(() => {
+      second = true;
+    });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(second).toBe(false);
+    expect(await batcher.nextBatch(new AbortController().signal)).toEqual([150]);
+    await pushing;
+    expect(second).toBe(true);
+    expect(batcher.queuedBytes).toBe(1);
+  });
+
+  it('forgets the queued bytes when cleared', async () => {
+    const batcher = new Batcher<number>(roomy, limits, size);
+    await batcher.push(70);
+    batcher.clear();
+    expect(batcher.queuedBytes).toBe(0);
+    expect(batcher.size).toBe(0);
+  });
+
+  it('surfaces a source failure to the consumer', async () => {
+    const batcher = new Batcher<number>(roomy, limits, size);
+    batcher.fail(new Error('stream gone'));
+    await expect(batcher.nextBatch(new AbortController().signal)).rejects.toThrow('stream gone');
+  });
+
+  it('returns an empty batch when aborted while waiting', async () => {
+    const batcher = new Batcher<number>(roomy, limits, size);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 10);
+    expect(await batcher.nextBatch(controller.signal)).toEqual([]);
+  });
+});
