@@ -75,6 +75,7 @@ describe('stream gaps', () => {
     await trim(5);
     const { runner } = await start();
     await eventually(async () => (runner.progress.status === 'halted' ? true : undefined));
+    await eventually(async () => ((await status())?.detail ? true : undefined));
     expect(await status()).toEqual({
       status: 'halted',
       detail: 'gap at CATALOG seq 1: the stream now starts at 6',
@@ -91,6 +92,7 @@ describe('stream gaps', () => {
     await trim(5);
     const { runner } = await start();
     await eventually(async () => (runner.progress.status === 'halted' ? true : undefined));
+    await eventually(async () => ((await status())?.detail ? true : undefined));
     expect((await status())?.detail).toBe('gap at CATALOG seq 11: the stream now starts at 16');
   });
 
@@ -99,6 +101,8 @@ describe('stream gaps', () => {
     await env.infrastructure.nats.jsm.streams.deleteMessage(catalog(), 6);
     const { runner } = await start();
     await eventually(async () => (runner.progress.status === 'halted' ? true : undefined));
+    // The status is recorded after the runner has taken it: wait for the record, not the runner.
+    await eventually(async () => ((await status())?.detail ? true : undefined));
     expect((await status())?.detail).toBe('gap at CATALOG seq 6: the stream went on at 7');
     expect(runner.progress.positions.CATALOG ?? 0).toBeLessThanOrEqual(5);
   });

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
+import { createPool } from '../../shared/clients/postgres.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { runProjections } from '../support/running.ts';
@@ -60,7 +61,10 @@ describe('the supervisor and the runners', () => {
   it('resume polls do not pile up behind a row a switch holds', async () => {
     await runnerAt(1);
     const { pool } = env.infrastructure;
-    const holder = await pool.connect();
+    // Another party's session (the API's, say): the engine's own pool ends a session left idle
+    // in a transaction, which is what this one must do for a while.
+    const others = createPool(env.config.DATABASE_URL, { applicationName: 'vista-test-other' });
+    const holder = await others.connect();
     const waiting = async () =>
       (
         await pool.query<{ n: number }>(
@@ -96,6 +100,7 @@ describe('the supervisor and the runners', () => {
     } finally {
       await holder.query('ROLLBACK');
       holder.release();
+      await others.end();
     }
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replaceView } from '../../projectors/engine/internal.ts';
-import { inTransaction } from '../../shared/clients/postgres.ts';
+import { createPool, inTransaction } from '../../shared/clients/postgres.ts';
 import { type TestEnvironment, testEnvironment } from '../support/environment.ts';
 
 describe('replacing a public view', () => {
@@ -43,7 +43,10 @@ describe('replacing a public view', () => {
   it('behind a long reader it gives up in bounded time, and readers arriving meanwhile are not stuck behind it', async () => {
     const { pool } = env.infrastructure;
     await replace('SELECT 1 AS b, 2 AS c');
-    const reader = await pool.connect();
+    // Another party's session (the API's, say): the engine's own pool ends a session left idle
+    // in a transaction, which is what this one must do for a while.
+    const others = createPool(env.config.DATABASE_URL, { applicationName: 'vista-test-other' });
+    const reader = await others.connect();
     try {
       await reader.query('BEGIN');
       await reader.query('SELECT * FROM probe_view'); // holds its lock until the end of its transaction
@@ -63,6 +66,7 @@ describe('replacing a public view', () => {
     } finally {
       await reader.query('ROLLBACK');
       reader.release();
+      await others.end();
     }
     await replace('SELECT 3 AS b, 4 AS c');
     expect((await pool.query('SELECT * FROM probe_view')).rows).toEqual([{ b: 3, c: 4 }]);
