@@ -4,11 +4,11 @@ import type { Pool } from '../../shared/clients/postgres.ts';
 // What the engine's tables and PostgreSQL's activity say about a test environment's
 // projections, read from outside the projector processes.
 
-/** Each projection's live-generation checkpoint, by stream. */
+/** Each projection's live-generation positions (the least over its partitions), by stream. */
 export async function livePositions(pool: Pool): Promise<Record<string, Positions>> {
   const { rows } = await pool.query<{ projection: string; stream: string; position: number }>(
     `SELECT c.projection, c.stream, c.position
-       FROM vista_checkpoints c JOIN vista_projections p ON p.name = c.projection AND p.generation = c.generation`,
+       FROM vista_positions c JOIN vista_projections p ON p.name = c.projection AND p.generation = c.generation`,
   );
   const positions: Record<string, Positions> = {};
   for (const { projection, stream, position } of rows) {

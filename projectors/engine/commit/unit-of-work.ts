@@ -42,7 +42,9 @@ export function commitUnitOfWork(
 ): Promise<void> {
   return inTransaction(pool, async (tx) => {
     if (target.fence) await assertFence(tx, target.fence);
-    await advanceCheckpoint(tx, target.projection, target.generation, move.expected, move.next);
+    // The fence's partition is the checkpoint's: a partition commits with its own lease.
+    const partition = target.fence?.partition ?? 0;
+    await advanceCheckpoint(tx, target.projection, target.generation, partition, move.expected, move.next);
     await write(tx);
     await settleDeadLetters(
       tx,

@@ -87,7 +87,10 @@ async function skipDeadLetter(tx: PoolClient, projection: string, id: number): P
        FROM vista_generations g
       WHERE c.projection = $1 AND c.stream = $2 AND c.position = $3 AND c.generation = $5
         AND g.projection = c.projection AND g.generation = c.generation
-        AND g.role IN ('live', 'building') AND g.status = 'halted'`,
+        AND g.role IN ('live', 'building') AND g.status = 'halted'
+        -- Only partitions that halted on it: another one passing by that position moves on its own.
+        AND EXISTS (SELECT 1 FROM vista_partitions h WHERE h.projection = c.projection
+                     AND h.generation = c.generation AND h.partition = c.partition AND h.status = 'halted')`,
     [projection, letter.stream, letter.sequence - 1, letter.sequence, letter.generation],
   );
   if ((moved.rowCount ?? 0) === 0) {

@@ -66,7 +66,7 @@ export async function readCurrentGenerations(db: SqlReads): Promise<CurrentGener
                                       'start', c.start_position, 'startSequence', c.start_sequence) ORDER BY c.stream)
                      FILTER (WHERE c.stream IS NOT NULL), '[]') AS positions
        FROM vista_generations g
-       LEFT JOIN vista_checkpoints c ON c.projection = g.projection AND c.generation = g.generation
+       LEFT JOIN vista_positions c ON c.projection = g.projection AND c.generation = g.generation
       WHERE g.role IN ('live', 'building')
       GROUP BY g.projection, g.generation ORDER BY g.projection, g.generation`,
   );
@@ -94,7 +94,10 @@ export async function readHaltedLive(db: SqlReads): Promise<string[]> {
   return rows.map((r) => r.projection);
 }
 
-/** Each projection's live generation and its positions: what readers are told they read. */
+/**
+ * Each projection's live generation and its positions (the least over its partitions): what
+ * readers are told they read, so a position is never claimed before every partition holds it.
+ */
 export async function readLivePositions(
   db: SqlReads,
 ): Promise<Map<string, { generation: number; positions: Record<string, number> }>> {
@@ -106,7 +109,7 @@ export async function readLivePositions(
   }>(
     `SELECT p.name AS projection, p.generation, c.stream, c.position
        FROM vista_projections p
-       JOIN vista_checkpoints c ON c.projection = p.name AND c.generation = p.generation`,
+       JOIN vista_positions c ON c.projection = p.name AND c.generation = p.generation`,
   );
   const live = new Map<string, { generation: number; positions: Record<string, number> }>();
   for (const row of rows) {
