@@ -35,6 +35,7 @@ export async function projectionStatus(
 /** A lease held now: the projection, its owner (a projector process) and the epoch it holds. */
 export interface LeaseHolder {
   readonly projection: string;
+  readonly partition: number;
   readonly owner: string;
   readonly epoch: number;
 }
@@ -42,7 +43,7 @@ export interface LeaseHolder {
 /** The leases of the given projections that an owner holds now (unexpired rows of `vista_leases`). */
 export async function leaseHolders(pool: Pool, projections: readonly string[]): Promise<LeaseHolder[]> {
   const { rows } = await pool.query<LeaseHolder>(
-    `SELECT projection, owner, epoch FROM vista_leases
+    `SELECT projection, partition, owner, epoch::int AS epoch FROM vista_leases
       WHERE projection = ANY($1::text[]) AND owner IS NOT NULL AND expires_at > now()
       ORDER BY projection, partition`,
     [projections],
