@@ -116,3 +116,79 @@ describe('partitioned projections over projector processes', () => {
     expect(rows.every((r) => r.position === heads.ORDERS)).toBe(true);
   }, 240_000);
 });
+
+describe('an owner of partitions frozen mid-batch (SIGSTOP), then resumed (SIGCONT)', () => {
+  let env: TestEnvironment;
+  const processes = new ProjectorProcesses();
+
+  beforeAll(async () => {
+    env = await testEnvironment({}, partitionedShop);
+  });
+
+  afterAll(async () => {
+    await processes.killAll();
+    await env?.cleanup();
+  });
+
+  it('loses its partitions to the other process, which advances them; once resumed it overwrites nothing in PostgreSQL or Elasticsearch', async () => {
+    processes.printLogsOnFailure();
+    const { pool } = env.infrastructure;
+    const history = [...demoHistory({ events: 20_000, seed: 25 })];
+    const both = [processes.start(env, 'A', SETTINGS), processes.start(env, 'B', SETTINGS)] as const;
+    const shared = await waitForShares(pool, both, [UNITS / 2, UNITS / 2], 'A and B to own half each');
+    // The frozen one owns a partition of products (Elasticsearch) and, in this layout, of orders.
+    const frozen = both.find((p) =>
+      shared.get(p)?.some((l) => l.projection === 'products' && l.partition === 1),
+    ) as ProjectorProcess;
+    const survivor = both.find((p) => p !== frozen) as ProjectorProcess;
+    const frozenUnits = shared.get(frozen) ?? [];
+    const publishing = publishSlowly(env, history);
+    // Frozen mid catch-up: it has committed real progress and has batches in hand.
+    await eventually(
+      async () => (((await livePositions(pool)).orders?.ORDERS ?? 0) >= 1000 ? true : undefined),
+      60_000,
+      'orders to commit its first batches',
+    );
+    const partitionPosition = async (projection: string, partition: number) => {
+      const { rows } = await pool.query<{ total: number }>(
+        `SELECT coalesce(sum(c.position), 0)::int AS total FROM vista_checkpoints c
+           JOIN vista_projections p ON p.name = c.projection AND p.generation = c.generation
+          WHERE c.projection = $1 AND c.partition = $2`,
+        [projection, partition],
+      );
+      return rows[0]?.total ?? 0;
+    };
+    process.kill(frozen.pid, 'SIGSTOP');
+    const frozenAt = Date.now();
+    const atFreeze = await Promise.all(frozenUnits.map((u) => partitionPosition(u.projection, u.partition)));
+
+    // Its leases run out (it no longer renews them), the survivor counts it out and takes them.
+    const taken = await waitForShares(pool, [survivor], [UNITS], 'the survivor to own every unit');
+    const takeoverMs = Date.now() - frozenAt;
+    console.log(`take-over of a frozen owner's ${frozenUnits.length} units: ${takeoverMs} ms`);
+    expect(takeoverMs).toBeLessThan(10_000);
+    for (const unit of frozenUnits) {
+      const now = taken
+        .get(survivor)
+        ?.find((l) => l.projection === unit.projection && l.partition === unit.partition);
+      expect(now?.epoch, `${unit.projection}#${unit.partition}`).toBeGreaterThan(unit.epoch);
+    }
+    // The survivor advances what the frozen owner held, while that one still has its batches in hand.
+    await eventually(
+      async () => {
+        const now = await Promise.all(frozenUnits.map((u) => partitionPosition(u.projection, u.partition)));
+        return now.some((position, i) => position > (atFreeze[i] ?? 0)) ? true : undefined;
+      },
+      30_000,
+      "the survivor to advance the frozen owner's partitions",
+    );
+    process.kill(frozen.pid, 'SIGCONT');
+    await frozen.waitForLog((l) => l.msg === 'lease lost', 'that it lost its leases', 30_000);
+    // Back and alive, it gets its share again (the survivor gives half up).
+    await waitForShares(pool, both, [UNITS / 2, UNITS / 2], 'the resumed process to get its share back');
+
+    await publishing;
+    await waitForLiveViews(env, 8, 120_000);
+    await expectViewsToMatchModel(env, history);
+  }, 240_000);
+});
