@@ -147,6 +147,11 @@ export class StatusReporter {
     return this.progress.generation;
   }
 
+  /** The partition it reports for (0 when the projection is not split). */
+  get partition(): number {
+    return this.fence?.partition ?? 0;
+  }
+
   get role(): RunningRole {
     return this.currentRole;
   }
