@@ -213,6 +213,7 @@ export class ProjectionRunner {
       streams,
       handles,
       skipped: this.skipped,
+      ...(this.deps.decoded ? { memo: this.deps.decoded } : {}),
     });
     let prepared = await this.parts.writer.prepare(events);
     for (const { event, error } of prepared.failures) {
