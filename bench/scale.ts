@@ -5,10 +5,10 @@
  * configuration is its own version, so they all run on the same history) and reports events/s
  * from the first commit, the projector processes' CPU-seconds per 1k events (Node only: the
  * services are shared with whatever else runs), and the cores they kept busy.
- * Usage: npx tsx bench/scale.ts [events=100000] [projection,...]
+ * Usage: npx tsx bench/scale.ts [events=100000] [projection,...] [partitions=1,2,4] [processes=1,2] [log dir]
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { demoHistory } from '../examples/shop/demo/history.ts';
@@ -19,8 +19,10 @@ import { cpuSeconds } from './support/cpu.ts';
 
 const events = Number(process.argv[2] ?? 100_000);
 const only = process.argv[3]?.split(',') ?? ['orders', 'products'];
-const PARTITIONS = [1, 2, 4];
-const PROCESSES = [1, 2];
+const PARTITIONS = (process.argv[4] ?? '1,2,4').split(',').map(Number);
+const PROCESSES = (process.argv[5] ?? '1,2').split(',').map(Number);
+/** Where the projector processes' logs go (one file per configuration), to see why one did not finish. */
+const LOGS = process.argv[6];
 
 /** An application module whose `name` projection has `partitions` and `version`: what the processes load. */
 function appModule(dir: string, name: string, partitions: number, version: number): string {
@@ -67,10 +69,19 @@ try {
         const app = appModule(dir, name, partitions, version);
         const children = Array.from({ length: processes }, () =>
           spawn(process.execPath, ['--import', 'tsx', 'projectors/main.ts'], {
-            env: { ...process.env, ...env.env, VISTA_APP: app, PROJECTIONS: name },
-            stdio: ['ignore', 'ignore', 'inherit'],
+            env: {
+              ...process.env,
+              ...env.env,
+              VISTA_APP: app,
+              PROJECTIONS: name,
+              ...(LOGS ? { LOG_LEVEL: 'info' } : {}),
+            },
+            stdio: ['ignore', LOGS ? 'pipe' : 'ignore', 'inherit'],
           }),
         );
+        if (LOGS)
+          for (const [i, child] of children.entries())
+            child.stdout?.pipe(createWriteStream(join(LOGS, `${name}-v${version}-p${partitions}-${i}.log`)));
         const cpu = () => children.reduce((sum, c) => sum + cpuSeconds(c.pid as number), 0);
         // The generation of this version: the one built now (a new version builds beside the live one).
         const done = async () => {
@@ -104,9 +115,19 @@ try {
             );
             return rows.length > 0 ? true : undefined;
           },
-          60_000,
+          180_000,
           `${name} version ${version} to go live`,
-        );
+        ).catch(async (error: unknown) => {
+          // What each partition of the generations reported, to see which one held the switch.
+          const { rows } = await pool.query(
+            `SELECT g.generation, g.version, g.role, g.status, p.partition, p.status AS partition_status
+               FROM vista_generations g LEFT JOIN vista_partitions p USING (projection, generation)
+              WHERE g.projection = $1 AND g.role <> 'retired' ORDER BY 1, 5`,
+            [name],
+          );
+          console.error(rows);
+          throw error;
+        });
         for (const child of children) child.kill('SIGTERM');
         await Promise.all(children.map((c) => new Promise((r) => c.once('exit', r))));
         const result: Result = {
