@@ -38,6 +38,7 @@ export {
   tieBreakers,
   viewOf,
 } from './definition/public-view.ts';
+export { servedViews } from './definition/served-views.ts';
 export {
   type Condition,
   encodeCursor,
