@@ -72,6 +72,7 @@ export { type RawMessage, readOrdered } from './source/ordered-source.ts';
 // Status: one reporter writes it, these read it (the CLI, the metrics, the API).
 export {
   type CurrentGeneration,
+  type LivePositions,
   readCurrentGenerations,
   readHaltedLive,
   readLivePositions,
