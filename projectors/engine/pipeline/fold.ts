@@ -30,8 +30,37 @@ export interface FoldResult<Doc, L> {
 
 const EMPTY: Stored<never> = { doc: null, positions: {} };
 
-function keysOf(key: string | readonly string[]): readonly string[] {
-  return typeof key === 'string' ? [key] : [...new Set(key)];
+/** What a handler returned, for a message: short, whatever it was. */
+function described(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (Array.isArray(value)) return `a list (${value.length})`;
+  if (value === null) return 'null';
+  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return `${typeof value} ${text.length > 40 ? `${text.slice(0, 40)}…` : text}`;
+}
+
+/**
+ * The type system is not there at run time: a `case` label with a typo, a missing `return`
+ * or an `any` lets a handler return what its type forbids. Caught here, in the fold, it is
+ * the event's failure (a HANDLER_FAILED dead letter naming what came back), never a store error
+ * that halts the whole view.
+ */
+function keysOf(key: unknown): readonly string[] {
+  if (typeof key === 'string' && key !== '') return [key];
+  if (Array.isArray(key) && key.every((k) => typeof k === 'string' && k !== '')) return [...new Set(key)];
+  throw new Error(`key returned ${described(key)}: expected a non-empty string or a list of them`);
+}
+
+function checkedDocument<Doc>(doc: unknown, key: string): Doc | null {
+  if (doc === null || (typeof doc === 'object' && !Array.isArray(doc))) return doc as Doc | null;
+  throw new Error(
+    `evolve returned ${described(doc)} for key ${key}: expected the document, or null to delete it`,
+  );
+}
+
+function checkedLookupKey(key: unknown): string | undefined {
+  if (key === undefined || (typeof key === 'string' && key !== '')) return key;
+  throw new Error(`lookup.key returned ${described(key)}: expected a non-empty string, or undefined`);
 }
 
 function asError(error: unknown): Error {
@@ -52,10 +81,15 @@ function lookupStep<Doc extends object, L>(
   changed: ReadonlyMap<string, L | null>,
   loaded: ReadonlyMap<string, L>,
 ): LookupStep<L> {
-  const key = p.lookup?.key(event);
+  const key = checkedLookupKey(p.lookup?.key(event));
   if (!p.lookup || key === undefined) return { key: undefined, before: null, after: null };
   const before = changed.has(key) ? (changed.get(key) ?? null) : (loaded.get(key) ?? null);
-  return { key, before, after: p.lookup.evolve(before, event) };
+  const after = p.lookup.evolve(before, event);
+  if (after === undefined)
+    throw new Error(
+      `lookup.evolve returned undefined for key ${key}: expected the record, or null to delete it`,
+    );
+  return { key, before, after };
 }
 
 /**
@@ -87,7 +121,7 @@ export function foldBatch<Doc extends object, L>(
         if (loaded.keys && !loaded.keys.has(key) && !docs.has(key)) unloaded.add(key);
         const stored = docs.get(key) ?? loaded.docs.get(key) ?? EMPTY;
         if ((stored.positions[event.stream] ?? 0) >= event.sequence) continue;
-        const doc = p.evolve(stored.doc, event, key, lookup.before);
+        const doc = checkedDocument<Doc>(p.evolve(stored.doc, event, key, lookup.before), key);
         changes.push([key, { doc, positions: { ...stored.positions, [event.stream]: event.sequence } }]);
       }
       // Only now, with nothing left to throw, does the event take effect.
@@ -108,7 +142,7 @@ export function lookupKeys<Doc extends object, L>(
   const keys = new Set<string>();
   for (const event of events) {
     try {
-      const key = p.lookup?.key(event);
+      const key = checkedLookupKey(p.lookup?.key(event));
       if (key !== undefined) keys.add(key);
     } catch {
       // Reported by foldBatch as a poison event.
