@@ -115,6 +115,8 @@ export class ProjectionSupervisor {
     while (!signal.aborted) {
       await sleep(SUPERVISE_POLL_MS, signal);
       if (signal.aborted) break;
+      // A status write lost (a blip) is written again, even on an idle stream.
+      for (const r of running) r.runner.status.recordIfLost();
       try {
         if (resync) {
           generations = await readGenerations(this.deps.pool, projection.name);

@@ -122,6 +122,12 @@ export class StatusReporter {
   private readonly rate = new RateMeter();
   /** Status writes in order; awaited by `stopped` so a clean stop is recorded as such. */
   private writes: Promise<void> = Promise.resolve();
+  /**
+   * The last status write failed: the next report writes again even without a change. Other
+   * processes act on what is recorded (a partitioned generation switches once every partition's
+   * recorded status is running), so a lost write must not stand for good.
+   */
+  private unrecorded = false;
 
   constructor(
     private readonly pool: Pool,
@@ -168,9 +174,14 @@ export class StatusReporter {
 
   /** Records a change of status (a halt or a retry with `lastError` as its detail); best effort. */
   set(status: ProjectionStatus): void {
-    if (this.progress.status === status) return;
+    if (this.progress.status === status && !this.unrecorded) return;
     this.progress.status = status;
     this.record();
+  }
+
+  /** Writes the current status again if its last write failed (the owner's rounds call it). */
+  recordIfLost(): void {
+    if (this.unrecorded) this.record();
   }
 
   /** Halts with `reason` as the detail. */
@@ -220,8 +231,12 @@ export class StatusReporter {
   private record(): void {
     const { status, generation, lastError } = this.progress;
     const detail = status === 'halted' || status === 'retrying' ? (lastError ?? null) : null;
+    this.unrecorded = false;
     this.writes = this.writes
       .then(() => recordStatus(this.pool, this.name, generation, status, detail, this.fence))
-      .catch((error: unknown) => this.log.debug({ err: error }, 'could not record projection status'));
+      .catch((error: unknown) => {
+        this.unrecorded = true;
+        this.log.debug({ err: error }, 'could not record projection status');
+      });
   }
 }
