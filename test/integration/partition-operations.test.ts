@@ -1,14 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoHistory } from '../../examples/shop/demo/history.ts';
 import { requestRebuild } from '../../projectors/engine/internal.ts';
+import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
 import { leaseHolders } from '../support/engine-state.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { ProjectorProcesses } from '../support/projector-process.ts';
+import { startApi } from '../support/running.ts';
 import partitionedShop, { PARTITIONED_APP } from '../support/shop/partitioned.ts';
 import { OTHERWISE_PARTITIONED_APP } from '../support/shop/partitioned-otherwise.ts';
 import { expectViewsToMatchModel, waitForLiveViews } from '../support/shop/read-views.ts';
 
+const TOKEN = 'partition-operations-operator-token';
 const NAMES = partitionedShop.projections.map((p) => p.name);
 const UNITS = partitionedShop.projections.reduce((sum, p) => sum + (p.partitions ?? 1), 0);
 
@@ -18,7 +21,7 @@ describe('operating partitioned projections', () => {
   const history = [...demoHistory({ events: 6000, seed: 26 })];
 
   beforeAll(async () => {
-    env = await testEnvironment({}, partitionedShop);
+    env = await testEnvironment({ OPERATOR_TOKEN: TOKEN }, partitionedShop);
   });
 
   afterAll(async () => {
@@ -84,4 +87,54 @@ describe('operating partitioned projections', () => {
     await waitForLiveViews(env, 8, 120_000);
     await expectViewsToMatchModel(env, history);
   }, 240_000);
+
+  it('GraphQL shows each partition: its owner (to operators), status and own positions; a projection is at the least of them', async () => {
+    const { pool, nats, streams } = env.infrastructure;
+    const api = await startApi(env);
+    try {
+      const query = `{ projections { name positions { stream lag } partitions { index owner status positions { stream position lag } } }
+                       orders(first: 1) { totalCount } }`;
+      type Answer = {
+        projections: {
+          name: string;
+          positions: { stream: string; lag: number | null }[];
+          partitions: {
+            index: number;
+            owner: string | null;
+            status: string;
+            positions: { stream: string; position: number; lag: number }[];
+          }[];
+        }[];
+      };
+      const asOperator = await api.query<Answer>(query, {}, { authorization: `Bearer ${TOKEN}` });
+      const orders = asOperator.body.data?.projections.find((p) => p.name === 'orders');
+      expect(orders?.partitions.map((p) => p.index)).toEqual([0, 1, 2, 3]);
+      const owners = await leaseHolders(pool, ['orders']);
+      expect(orders?.partitions.map((p) => p.owner)).toEqual(owners.map((l) => l.owner));
+      const heads = await streamHeads(nats.jsm, streams);
+      for (const partition of orders?.partitions ?? []) {
+        expect(partition.status).toBe('RUNNING');
+        // At the heads, with the projection's own lag (null when this API cannot ask NATS).
+        expect(partition.positions).toEqual([
+          { stream: 'ORDERS', position: heads.ORDERS, lag: orders?.positions[0]?.lag },
+          { stream: 'PAYMENTS', position: heads.PAYMENTS, lag: orders?.positions[1]?.lag },
+        ]);
+      }
+      // Anonymous clients see the partitions, not which hosts own them.
+      const anonymous = await api.query<Answer>(query);
+      const seen = anonymous.body.data?.projections.find((p) => p.name === 'orders');
+      expect(seen?.partitions.map((p) => p.owner)).toEqual([null, null, null, null]);
+      // What a reader is told it read is the least over the partitions.
+      const { rows } = await pool.query<{ stream: string; least: number }>(
+        `SELECT c.stream, min(c.position)::int AS least FROM vista_checkpoints c
+           JOIN vista_projections p ON p.name = c.projection AND p.generation = c.generation
+          WHERE c.projection = 'orders' GROUP BY c.stream`,
+      );
+      expect(anonymous.body.extensions?.positions).toMatchObject({
+        orders: Object.fromEntries(rows.map((r) => [r.stream, r.least])),
+      });
+    } finally {
+      await api.close();
+    }
+  }, 60_000);
 });
