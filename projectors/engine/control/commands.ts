@@ -10,7 +10,7 @@ import {
 } from '../../../shared/operator-commands.ts';
 import { CHECKPOINT_CHANNEL } from '../commit/checkpoint-store.ts';
 import { requestRebuild } from '../generations/generations.ts';
-import { requestRetry } from './operator-requests.ts';
+import { requestPartitionsResume, requestRetry } from './operator-requests.ts';
 
 type Outcome = { outcome: 'accepted' | 'refused'; detail: string };
 
@@ -101,6 +101,7 @@ async function skipDeadLetter(tx: PoolClient, projection: string, id: number): P
     'UPDATE vista_generations SET resume_requested = true WHERE projection = $1 AND generation = $2',
     [projection, letter.generation],
   );
+  await requestPartitionsResume(tx, projection, letter.generation);
   await tx.query('SELECT pg_notify($1, $2)', [CHECKPOINT_CHANNEL, projection]);
   return {
     outcome: 'accepted',

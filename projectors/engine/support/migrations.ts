@@ -166,6 +166,7 @@ const MIGRATIONS: readonly string[] = [
      status text NOT NULL,
      detail text,
      updated_at timestamptz NOT NULL DEFAULT now(),
+     resume_requested boolean NOT NULL DEFAULT false,
      PRIMARY KEY (projection, generation, partition)
    );
    CREATE VIEW vista_positions AS
