@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { demoHistory } from '../../examples/shop/demo/history.ts';
 import { requestRebuild } from '../../projectors/engine/internal.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
 import { leaseHolders } from '../support/engine-state.ts';
-import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
-import { ProjectorProcesses } from '../support/projector-process.ts';
+import { eventually } from '../support/environment.ts';
+import { processesOn } from '../support/projector-process.ts';
 import { startApi } from '../support/running.ts';
 import partitionedShop, { PARTITIONED_APP } from '../support/shop/partitioned.ts';
 import { OTHERWISE_PARTITIONED_APP } from '../support/shop/partitioned-otherwise.ts';
@@ -16,20 +16,12 @@ const NAMES = partitionedShop.projections.map((p) => p.name);
 const UNITS = partitionedShop.projections.reduce((sum, p) => sum + (p.partitions ?? 1), 0);
 
 describe('operating partitioned projections', () => {
-  let env: TestEnvironment;
-  const processes = new ProjectorProcesses();
+  const installed = processesOn(partitionedShop, { OPERATOR_TOKEN: TOKEN });
+  const { processes } = installed;
   const history = [...demoHistory({ events: 6000, seed: 26 })];
 
-  beforeAll(async () => {
-    env = await testEnvironment({ OPERATOR_TOKEN: TOKEN }, partitionedShop);
-  });
-
-  afterAll(async () => {
-    await processes.killAll();
-    await env?.cleanup();
-  });
-
   it('a process declaring another partition count for the same version refuses to start (exit 78), naming the conflict', async () => {
+    const { env } = installed;
     processes.printLogsOnFailure();
     const { pool } = env.infrastructure;
     processes.start(env, 'A', { VISTA_APP: PARTITIONED_APP });
@@ -48,6 +40,7 @@ describe('operating partitioned projections', () => {
   }, 60_000);
 
   it('a rebuild builds every partition of the new generation, over both processes, and switches once all have caught up', async () => {
+    const { env } = installed;
     processes.printLogsOnFailure();
     const { pool, nats, streams } = env.infrastructure;
     await publishMany(nats.js, streams, history);
@@ -89,6 +82,7 @@ describe('operating partitioned projections', () => {
   }, 240_000);
 
   it('GraphQL shows each partition: its owner (to operators), status and own positions; a projection is at the least of them', async () => {
+    const { env } = installed;
     const { pool, nats, streams } = env.infrastructure;
     const api = await startApi(env);
     try {

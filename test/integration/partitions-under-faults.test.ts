@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { demoHistory } from '../../examples/shop/demo/history.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import type { Pool } from '../../shared/clients/postgres.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
 import { leaseHolders } from '../support/engine-state.ts';
-import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
+import { eventually } from '../support/environment.ts';
 import { scaled } from '../support/fault-scale.ts';
-import { type ProjectorProcess, ProjectorProcesses } from '../support/projector-process.ts';
+import { type ProjectorProcess, processesOn } from '../support/projector-process.ts';
 import { expectedCustomerStats, expectedOrders, expectedProducts } from '../support/shop/model.ts';
 import faultsApp, { FAULTS_APP } from '../support/shop/partitioned-faults.ts';
 import { readCustomerStats, readOrders, readProducts } from '../support/shop/read-views.ts';
@@ -34,19 +34,11 @@ function chooser(seed: number) {
 }
 
 describe('partitioned projections under repeated faults', () => {
-  let env: TestEnvironment;
-  const processes = new ProjectorProcesses();
-
-  beforeAll(async () => {
-    env = await testEnvironment({}, faultsApp);
-  });
-
-  afterAll(async () => {
-    await processes.killAll();
-    await env?.cleanup();
-  });
+  const installed = processesOn(faultsApp);
+  const { processes } = installed;
 
   it(`three processes, ${KILLS} SIGKILLs during catch-up, a fourth joining, one frozen past its TTL: every view equals the model, no event applied twice`, async () => {
+    const { env } = installed;
     processes.printLogsOnFailure();
     const { pool, nats, streams } = env.infrastructure;
     const history = [...demoHistory({ events: scaled(30_000, 100_000), seed: 66 })];

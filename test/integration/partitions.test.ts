@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { demoHistory } from '../../examples/shop/demo/history.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import type { Pool } from '../../shared/clients/postgres.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
 import { type LeaseHolder, leaseHolders, livePositions } from '../support/engine-state.ts';
-import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
-import { type ProjectorProcess, ProjectorProcesses } from '../support/projector-process.ts';
+import { eventually, type TestEnvironment } from '../support/environment.ts';
+import { type ProjectorProcess, processesOn } from '../support/projector-process.ts';
 import partitionedShop, { PARTITIONED_APP } from '../support/shop/partitioned.ts';
 import { expectViewsToMatchModel, waitForLiveViews } from '../support/shop/read-views.ts';
 
@@ -54,19 +54,11 @@ async function publishSlowly(
 }
 
 describe('partitioned projections over projector processes', () => {
-  let env: TestEnvironment;
-  const processes = new ProjectorProcesses();
-
-  beforeAll(async () => {
-    env = await testEnvironment({}, partitionedShop);
-  });
-
-  afterAll(async () => {
-    await processes.killAll();
-    await env?.cleanup();
-  });
+  const installed = processesOn(partitionedShop);
+  const { processes } = installed;
 
   it('processes share the partitions evenly, a joiner takes its share within seconds, a killed one’s are taken over, and the views equal the model', async () => {
+    const { env } = installed;
     processes.printLogsOnFailure();
     const { pool, nats, streams } = env.infrastructure;
     const history = [...demoHistory({ events: 20_000, seed: 24 })];
@@ -118,19 +110,11 @@ describe('partitioned projections over projector processes', () => {
 });
 
 describe('an owner of partitions frozen mid-batch (SIGSTOP), then resumed (SIGCONT)', () => {
-  let env: TestEnvironment;
-  const processes = new ProjectorProcesses();
-
-  beforeAll(async () => {
-    env = await testEnvironment({}, partitionedShop);
-  });
-
-  afterAll(async () => {
-    await processes.killAll();
-    await env?.cleanup();
-  });
+  const installed = processesOn(partitionedShop);
+  const { processes } = installed;
 
   it('loses its partitions to the other process, which advances them; once resumed it overwrites nothing in PostgreSQL or Elasticsearch', async () => {
+    const { env } = installed;
     processes.printLogsOnFailure();
     const { pool } = env.infrastructure;
     const history = [...demoHistory({ events: 20_000, seed: 25 })];

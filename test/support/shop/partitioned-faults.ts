@@ -1,5 +1,6 @@
 import { shop as contract } from '../../../examples/shop/contract.ts';
 import shop from '../../../examples/shop/index.ts';
+import { orders } from '../../../examples/shop/views/orders.ts';
 import { defineApplication, defineSqlProjection, type Projection } from '../../../projectors/engine/index.ts';
 
 /**
@@ -11,14 +12,9 @@ export const applications = defineSqlProjection(contract, {
   name: 'applications',
   version: 1,
   partitions: 8,
-  sources: [{ stream: 'ORDERS' }, { stream: 'PAYMENTS' }],
-  handles: [
-    'orders.order_placed.v1',
-    'orders.order_shipped.v1',
-    'orders.order_cancelled.v1',
-    'payments.payment_captured.v1',
-    'payments.payment_refunded.v1',
-  ],
+  // What orders reads and handles: every event that moves an order.
+  sources: orders.sources,
+  handles: orders.handles,
   partitionKey: (event) => event.data.orderId,
   // No key: a second application must be counted, not refused.
   tables: (t) => [
