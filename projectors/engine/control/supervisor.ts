@@ -230,7 +230,12 @@ export class ProjectionSupervisor {
     for (const r of [...running]) {
       const { generation } = r.runner;
       if (generation === generations.live?.generation) {
-        if (r.runner.status.role !== 'live') r.runner.status.setRole('live');
+        if (r.runner.status.role !== 'live') {
+          // Another partition's owner switched: this partition's writes must now be searchable
+          // before its checkpoint moves (an Elasticsearch index refreshes after every batch).
+          await r.storage.prepareSwitch?.();
+          r.runner.status.setRole('live');
+        }
       } else if (generation !== generations.building?.generation) {
         await this.stopRetired(generation, running);
       }
