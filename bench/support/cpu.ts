@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 
 /** CPU seconds (user + system) used so far by the processes the benchmark runs on. */
 export interface CpuSample {
@@ -54,4 +55,9 @@ export function cpuBetween(before: CpuSample, after: CpuSample): CpuSample {
     nats: Math.max(0, after.nats - before.nats),
     elasticsearch: Math.max(0, after.elasticsearch - before.elasticsearch),
   };
+}
+
+/** The machine's 1-minute load average, printed beside every figure (events/s mean little under load). */
+export function loadAverage(): string {
+  return loadavg()[0]?.toFixed(2) ?? '?';
 }

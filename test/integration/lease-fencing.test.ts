@@ -190,11 +190,11 @@ describe('a stale owner whose Elasticsearch write was held while it lost its lea
 
     const move = { expected: {}, next: { CATALOG: 5 }, deadLetters: [], resolvedDeadLetters: [] };
     const target = { projection: 'stock_fenced', generation: 1 };
-    await expect(
-      commitUnitOfWork(pool, { ...target, fence: stale }, move, async () => undefined),
-    ).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(commitUnitOfWork(pool, { ...target, fence: stale }, move, {})).rejects.toBeInstanceOf(
+      LeaseLostError,
+    );
     expect((await readCheckpoint(pool, 'stock_fenced', 1)).CATALOG).toBe(0);
-    await commitUnitOfWork(pool, { ...target, fence: current }, move, async () => undefined);
+    await commitUnitOfWork(pool, { ...target, fence: current }, move, {});
     expect((await readCheckpoint(pool, 'stock_fenced', 1)).CATALOG).toBe(5);
 
     await recordStatus(pool, 'stock_fenced', 1, 'running', null, current);
@@ -243,12 +243,7 @@ describe('a stale owner whose Elasticsearch write was held while it lost its lea
       deadLetters: [],
       resolvedDeadLetters: [],
     };
-    await commitUnitOfWork(
-      pool,
-      { projection: 'stock_fenced', generation: 1, fence: taken },
-      move,
-      async () => undefined,
-    );
+    await commitUnitOfWork(pool, { projection: 'stock_fenced', generation: 1, fence: taken }, move, {});
     // The frozen transaction, once it wakes, cannot commit anything.
     await expect(tx.query('COMMIT')).rejects.toThrow();
     tx.release(true);
