@@ -14,7 +14,7 @@ import shopApp from '../examples/shop/index.ts';
 import { engineDeps, isolatedInstallation, publishMany } from '../projectors/engine/internal.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { engine } from './stages.ts';
-import { cpuBetween, loadAverage, sampleCpu } from './support/cpu.ts';
+import { cpuBetween, loadAverage, ownBackends, sampleCpu } from './support/cpu.ts';
 
 const name = process.argv[2] ?? 'orders';
 const events = Number(process.argv[3] ?? 100_000);
@@ -28,11 +28,12 @@ try {
   const heads = await streamHeads(deps.jsm, deps.streams);
   const profiler = profileDir ? await startProfile() : undefined;
   for (let rep = 0; rep < repetitions; rep++) {
-    const before = sampleCpu();
+    const backends = await ownBackends(deps.pool);
+    const before = sampleCpu(backends);
     const started = performance.now();
     const handled = await engine(deps, name, heads, 1000 + rep);
     const seconds = (performance.now() - started) / 1000;
-    const cpu = cpuBetween(before, sampleCpu());
+    const cpu = cpuBetween(before, sampleCpu([...new Set([...backends, ...(await ownBackends(deps.pool))])]));
     const total = cpu.node + cpu.postgres + cpu.nats + cpu.elasticsearch;
     const per1k = (s: number) => ((s / handled) * 1000).toFixed(4);
     console.log(
