@@ -7,6 +7,8 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
+    // Vista's own tests run its demo shop unless told otherwise; child processes inherit it.
+    env: { VISTA_APP: process.env.VISTA_APP ?? 'shop' },
     include: ['test/faults/**/*.test.ts'],
     testTimeout: 900_000,
     hookTimeout: 300_000,

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import {
   CHECKPOINT_CHANNEL,
   hasReached,
+  type LivePositions,
   type Positions,
   readLivePositions,
 } from '../projectors/engine/internal.ts';
@@ -15,11 +16,6 @@ import type { Logger } from '../shared/log.ts';
  */
 const SAFETY_REREAD_MS = 1000;
 
-interface LiveCheckpoint {
-  readonly generation: number;
-  readonly positions: Positions;
-}
-
 /**
  * The live checkpoints of every projection, kept current for the whole API process by one
  * LISTEN connection. Notifications are hints: each one (and a slow timer) triggers a re-read of
@@ -30,7 +26,7 @@ interface LiveCheckpoint {
 export class CheckpointWatcher extends EventEmitter<{
   change: [projection: string, positions: Positions];
 }> {
-  private live = new Map<string, LiveCheckpoint>();
+  private live = new Map<string, LivePositions>();
   private listener: pg.Client | undefined;
   private connecting: Promise<void> | undefined;
   private reading: Promise<void> | undefined;
@@ -79,6 +75,11 @@ export class CheckpointWatcher extends EventEmitter<{
     return this.live.get(projection)?.positions;
   }
 
+  /** Those of `projections` whose live generation is halted (or diverged): they move no more. */
+  halted(projections: readonly string[]): string[] {
+    return projections.filter((p) => this.live.get(p)?.halted);
+  }
+
   /** The projections with a live generation, by name. */
   projections(): string[] {
     return [...this.live.keys()].sort();
@@ -112,8 +113,8 @@ export class CheckpointWatcher extends EventEmitter<{
 
   /**
    * Resolves true once every projection in `projections` has reached `required` on the
-   * streams it reads, false when `timeoutMs` runs out or `signal` aborts first. A projection
-   * with no checkpoint yet has reached nothing.
+   * streams it reads, false when `timeoutMs` runs out or `signal` aborts first, and false at
+   * once while one of them is halted. A projection with no checkpoint yet has reached nothing.
    */
   waitFor(
     required: Positions,
@@ -122,16 +123,18 @@ export class CheckpointWatcher extends EventEmitter<{
     signal?: AbortSignal,
   ): Promise<boolean> {
     const reached = () => projections.every((p) => hasReached(this.current(p), required));
+    const stuck = () => this.halted(projections).length > 0;
+    if (stuck()) return Promise.resolve(false);
     if (reached()) return Promise.resolve(true);
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
         this.waiters.delete(onChange);
         signal?.removeEventListener('abort', done);
-        resolve(reached());
+        resolve(!stuck() && reached());
       };
       const onChange = () => {
-        if (reached()) done();
+        if (stuck() || reached()) done();
       };
       const timer = setTimeout(done, timeoutMs);
       // A set, not one 'change' listener each: removing one of n listeners is O(n), and n
@@ -153,7 +156,7 @@ export class CheckpointWatcher extends EventEmitter<{
       if (!was || was.generation !== now.generation || !samePositions(was.positions, now.positions)) {
         changed = true;
         this.emit('change', name, now.positions);
-      }
+      } else if (was.halted !== now.halted) changed = true;
     }
     if (changed) for (const waiter of this.waiters) waiter();
   }

@@ -14,8 +14,13 @@ export interface Consistency {
   readonly required: Readonly<Positions>;
   /** The projections the query reads, which had to reach them. */
   readonly projections: readonly string[];
-  /** True when all of them had, before the data was read; false after `timeoutMs`. */
+  /**
+   * True when all of them had, before the data was read; false after `timeoutMs`, and at once
+   * when one of them is halted (see `halted`).
+   */
   readonly met: boolean;
+  /** Those of `projections` that are halted (a poison event, or diverged): they move no more. */
+  readonly halted: readonly string[];
   readonly waitedMs: number;
   readonly timeoutMs: number;
 }
@@ -69,7 +74,14 @@ export function freshnessPlugin(
         // Given back when the result is done, or at the latest when the client goes away.
         ctx.request.signal.addEventListener('abort', release, { once: true });
         const waitedMs = Math.round(performance.now() - started);
-        consistency = { required, projections, met, waitedMs, timeoutMs };
+        consistency = {
+          required,
+          projections,
+          met,
+          halted: watcher.halted(projections),
+          waitedMs,
+          timeoutMs,
+        };
       }
       const positions = watcher.snapshot(projections);
       return {

@@ -1,4 +1,4 @@
-import { loadApplicationOrExit } from '../projectors/engine/internal.ts';
+import { applicationSpecOrExit, loadApplicationOrExit } from '../projectors/engine/internal.ts';
 import { orExitUnreachable } from '../shared/clients/reach.ts';
 import { loadConfigOrExit } from '../shared/config.ts';
 import { listenOrExit } from '../shared/listen.ts';
@@ -10,7 +10,7 @@ import { createApi } from './app.ts';
 const config = loadConfigOrExit();
 const log = createLogger(config.LOG_LEVEL, 'vista-api');
 const stopTracing = await startTracing(config.OTEL_EXPORTER_OTLP_ENDPOINT, 'vista-api');
-const app = await loadApplicationOrExit(config.VISTA_APP);
+const app = await loadApplicationOrExit(await applicationSpecOrExit(config));
 const api = await orExitUnreachable(createApi(config, app, log));
 await listenOrExit(api.server, config.PORT, 'PORT');
 log.info(
@@ -23,6 +23,8 @@ log.info(
   },
   'GraphQL API listening',
 );
+// `vista start` waits for this: its own API is up (not another program on the port).
+process.send?.({ vista: 'listening', port: config.PORT });
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {

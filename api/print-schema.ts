@@ -18,8 +18,8 @@ import { loadConfigOrExit } from '../shared/config.ts';
 import { buildSchema } from './schema/index.ts';
 
 const FILE = new URL('./schema.graphql', import.meta.url);
-// The application VISTA_APP names (the demo shop by default: api/schema.graphql is its contract).
-const app = await loadApplicationOrExit(loadConfigOrExit().VISTA_APP);
+// The application VISTA_APP names, else the demo shop: api/schema.graphql is its contract.
+const app = await loadApplicationOrExit(loadConfigOrExit().VISTA_APP ?? 'shop');
 const schema = lexicographicSortSchema(buildSchema(app.projections));
 const printed = `${printSchema(schema)}\n`;
 

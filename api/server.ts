@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import { createYoga } from 'graphql-yoga';
 import type { Registry } from 'prom-client';
-import { type Projection, readHaltedLive } from '../projectors/engine/internal.ts';
+import { type Projection, readHaltedLive, servedViews } from '../projectors/engine/internal.ts';
 import type { Elasticsearch } from '../shared/clients/elasticsearch.ts';
 import type { Pool } from '../shared/clients/postgres.ts';
 import type { Streams } from '../shared/events/streams.ts';
@@ -12,7 +12,7 @@ import { consoleHandler } from './console/serve.ts';
 import type { ApiContext, ServerContext } from './context.ts';
 import { corsOptions } from './cors.ts';
 import { createReaders, RequestLoaders } from './derive/readers.ts';
-import { paginatedFields, readsOf, servedViews } from './derive/views.ts';
+import { paginatedFields, readsOf } from './derive/views.ts';
 import { maskedErrors } from './errors.ts';
 import { freshnessPlugin } from './freshness.ts';
 import { storableInputPlugin } from './input-values.ts';

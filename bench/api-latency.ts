@@ -64,7 +64,7 @@ const ladder: LadderOptions = {
 const PROBES = 200;
 const WARM_UP = { rate: 300, seconds: 3 };
 
-const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn' });
+const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn', VISTA_APP: 'shop' });
 const { nats, streams } = env.infrastructure;
 const history = [...demoHistory({ events, seed: 42 })];
 await publishMany(nats.js, streams, history);

@@ -19,7 +19,7 @@ function peakRssMb(pid: number): number {
   return match ? Math.round(Number(match[1]) / 1024) : Number.NaN;
 }
 
-const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn' });
+const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn', VISTA_APP: 'shop' });
 try {
   const { nats, streams, pool } = env.infrastructure;
   const published = performance.now();

@@ -411,7 +411,7 @@ async function check(peer: EmmettPeer, expected: ReadonlyMap<string, OrderDoc>):
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const events = Number(process.argv[2] ?? 100_000);
-  const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn' });
+  const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn', VISTA_APP: 'shop' });
   try {
     const history = [...demoHistory({ events, seed: 42 })];
     const handled = history.filter((e) => HANDLES.has(e.eventType.type)).length;

@@ -20,7 +20,7 @@ import { type Probe, percentile, probeReadYourWrites, publishAtRate } from './su
 const seconds = Number(process.argv[2] ?? 15);
 const RATES = [1000, 5000];
 
-const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn' });
+const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn', VISTA_APP: 'shop' });
 const { nats, streams } = env.infrastructure;
 await publishMany(nats.js, streams, demoHistory({ events: 20_000, seed: 5 }));
 const projector = spawn(process.execPath, ['--import', 'tsx', 'projectors/main.ts'], {

@@ -21,7 +21,7 @@ const events = Number(process.argv[3] ?? 100_000);
 const repetitions = Number(process.argv[4] ?? 3);
 const profileDir = process.argv[5];
 
-const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn' });
+const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn', VISTA_APP: 'shop' });
 try {
   const deps = engineDeps(env.config, env.infrastructure, env.log);
   await publishMany(deps.js, deps.streams, demoHistory({ events, seed: 42 }));

@@ -43,7 +43,7 @@ async function run(
   return { seconds: (performance.now() - started) / 1000, peakMb };
 }
 
-const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn' });
+const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn', VISTA_APP: 'shop' });
 try {
   const { nats, streams, pool } = env.infrastructure;
   let started = performance.now();

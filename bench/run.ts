@@ -71,7 +71,7 @@ interface Measurement {
 }
 
 const loadBefore = loadAverage();
-const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn' });
+const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn', VISTA_APP: 'shop' });
 try {
   const deps = engineDeps(env.config, env.infrastructure, env.log);
   const batchSize = env.config.BATCH_SIZE;

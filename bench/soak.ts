@@ -36,7 +36,7 @@ function summary(name: string, values: readonly number[]) {
   return `${name}: max ${Math.max(...values).toFixed(0)} MB, first minute ${first.toFixed(0)} MB, last minute ${last.toFixed(0)} MB (${(((last - first) / first) * 100).toFixed(1)}%), slope ${slopePerMinute.toFixed(2)} MB/min`;
 }
 
-const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn' });
+const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn', VISTA_APP: 'shop' });
 const metricsPort = await freePort();
 const apiPort = await freePort();
 const projector = spawn(process.execPath, ['--import', 'tsx', 'projectors/main.ts'], {

@@ -1,11 +1,15 @@
+#!/usr/bin/env node
 import { hostname, userInfo } from 'node:os';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { orExitStreamSettings, streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { EXIT_UNAVAILABLE, ServiceUnreachableError } from '../shared/clients/reach.ts';
-import { loadConfigOrExit } from '../shared/config.ts';
-import { createLogger } from '../shared/log.ts';
+import { type Config, loadConfigOrExit } from '../shared/config.ts';
+import { createLogger, type Logger } from '../shared/log.ts';
 import type { OperatorCommand } from '../shared/operator-commands.ts';
+import { checkApplication } from './check.ts';
 import {
+  type Application,
+  applicationSpecOrExit,
   describeNotKept,
   engineDeps,
   executeCommand,
@@ -22,10 +26,23 @@ import {
   type StatusReport,
   statusReader,
 } from './engine/internal.ts';
+import { applicationFromCaller, startInstallation } from './start.ts';
 
-const USAGE = `Usage: npm run vista -- <command>
+const USAGE = `Usage: vista <command> [--app PATH] [arguments]   (in Vista's repository: npm run vista -- …)
 
-Commands:
+--app PATH names the application module (its default export is defineApplication(…)), relative
+to the current directory; VISTA_APP does the same. Without either, a command operates on the
+application the installation recorded when its projectors started.
+
+Running:
+  start [--demo]                       migrations, streams (and with --demo, the application's demo
+                                       history when its streams are empty), then the projectors and
+                                       the API until Ctrl-C
+  projectors                           the projector process alone
+  api                                  the GraphQL API process alone
+  check                                load the application, run every definition check, derive
+                                       its GraphQL schema, and typecheck it when TypeScript is there
+Operating:
   publish-demo --events N [--seed S]   publish a seeded-random demo history through the event contract
   status                               status, positions, lag, events/s and dead letters per projection
   rebuild <projection> [--start STREAM=FROM]...
@@ -37,10 +54,36 @@ Commands:
   skip-dead-letter <projection> <id>   resolve one without applying it (a projection halted on it moves on)
 `;
 
-const [command, ...rest] = process.argv.slice(2);
-const config = loadConfigOrExit();
-const log = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, 'vista-cli');
-const app = await loadApplicationOrExit(config.VISTA_APP);
+/**
+ * The command line without `--app PATH` (or `--app=PATH`), which may stand anywhere and sets
+ * VISTA_APP for this process and those it starts.
+ */
+function takeAppOption(args: readonly string[]): string[] {
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    const inline = /^--app=(.*)$/s.exec(arg);
+    if (arg !== '--app' && !inline) {
+      rest.push(arg);
+      continue;
+    }
+    const value = inline ? inline[1] : args[++i];
+    if (!value) throw new UsageError('--app needs the path of an application module');
+    process.env.VISTA_APP = applicationFromCaller(value);
+  }
+  return rest;
+}
+
+// Set by `prepare` for the commands that operate on an installation.
+let config: Config;
+let log: Logger;
+let app: Application;
+
+async function prepare(): Promise<void> {
+  config = loadConfigOrExit();
+  log = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, 'vista-cli');
+  app = await loadApplicationOrExit(await applicationSpecOrExit(config));
+}
 
 /**
  * node:util's parseArgs (strict: unknown options and stray arguments refused), its TypeErrors
@@ -232,29 +275,54 @@ function skipDeadLetter(args: string[]): Promise<void> {
 
 class UsageError extends Error {}
 
+/** The commands that operate on an installation of the application, by name. */
+const OPERATIONS: Readonly<Record<string, (args: string[]) => Promise<void>>> = {
+  'publish-demo': publishDemo,
+  status: (args) => {
+    parse('status', args, {});
+    return status();
+  },
+  rebuild: rebuildCommand,
+  'dead-letters': deadLetters,
+  'retry-dead-letters': retryDeadLetters,
+  'skip-dead-letter': skipDeadLetter,
+};
+
 try {
+  const [command, ...rest] = takeAppOption(process.argv.slice(2));
   switch (command) {
-    case 'publish-demo':
-      await publishDemo(rest);
+    case 'start': {
+      const { values } = parse('start', rest, { demo: { type: 'boolean' } });
+      const spec = process.env.VISTA_APP;
+      if (!spec) throw new UsageError('start needs the application: --app PATH (or VISTA_APP)');
+      await startInstallation(spec, { demo: values.demo === true });
       break;
-    case 'status':
-      parse('status', rest, {});
-      await status();
+    }
+    case 'projectors':
+      parse('projectors', rest, {});
+      await import('./main.ts');
       break;
-    case 'rebuild':
-      await rebuildCommand(rest);
+    case 'api':
+      parse('api', rest, {});
+      await import('../api/main.ts');
       break;
-    case 'dead-letters':
-      await deadLetters(rest);
+    case 'check': {
+      parse('check', rest, {});
+      const spec = process.env.VISTA_APP;
+      if (!spec) throw new UsageError('check needs the application: --app PATH (or VISTA_APP)');
+      process.exitCode = (await checkApplication(spec)) ? 0 : 1;
       break;
-    case 'retry-dead-letters':
-      await retryDeadLetters(rest);
+    }
+    case 'help':
+    case '--help':
+      process.stdout.write(USAGE);
       break;
-    case 'skip-dead-letter':
-      await skipDeadLetter(rest);
-      break;
-    default:
-      throw new UsageError(command ? `unknown command: ${command}` : 'no command given');
+    default: {
+      const operate = OPERATIONS[command ?? ''];
+      if (!operate) throw new UsageError(command ? `unknown command: ${command}` : 'no command given');
+      await prepare();
+      await operate(rest);
+    }
   }
 } catch (error) {
   if (error instanceof UsageError) {

@@ -8,11 +8,14 @@ import { createMetricsServer, createRegistry } from '../shared/metrics.ts';
 import { commandSubject } from '../shared/operator-commands.ts';
 import { startTracing } from '../shared/tracing.ts';
 import {
+  applicationModulePath,
+  applicationSpecOrExit,
   engineDeps,
   LeaseManager,
   loadApplicationOrExit,
   openInfrastructure,
   ProjectionHost,
+  recordApplication,
   registerDeadLetterMetrics,
   registerProjectionMetrics,
   serveCommands,
@@ -32,7 +35,8 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 const stopTracing = await startTracing(config.OTEL_EXPORTER_OTLP_ENDPOINT, 'vista-projectors');
-const app = await loadApplicationOrExit(config.VISTA_APP);
+const appSpec = await applicationSpecOrExit(config);
+const app = await loadApplicationOrExit(appSpec);
 const infrastructure = await orExitStreamSettings(
   orExitUnreachable(
     openInfrastructure(config, app.contract, 'vista-projectors', log, shutdown.signal).catch(
@@ -51,6 +55,8 @@ if (shutdown.signal.aborted) {
   process.exit(0);
 }
 await storeDeadLetterCap(infrastructure.pool, config.DEAD_LETTER_MAX);
+// Commands given no application operate on the one this installation runs.
+await recordApplication(infrastructure.pool, { name: app.name, module: applicationModulePath(appSpec) });
 const unknown = config.PROJECTIONS.filter((name) => !app.projections.some((p) => p.name === name));
 if (unknown.length > 0) {
   process.stderr.write(

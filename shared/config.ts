@@ -107,15 +107,16 @@ const ConfigSchema = z
       )
       .default(''),
     /**
-     * The application to run: a folder name under `examples/` (`shop`, `ledger`) or a path to a
-     * module whose default export is `defineApplication(…)`. Relative paths start at the
-     * working directory.
+     * The application to run: a path to a module whose default export is
+     * `defineApplication(…)` (relative paths start at the working directory), or in Vista's
+     * repository a folder name under `examples/` (`shop`, `ledger`). `--app` sets it. Unset:
+     * the application the installation recorded at start-up; there is no default.
      */
     VISTA_APP: z
       .string()
       .min(1)
       .regex(/^[^\0]*$/, 'must not contain NUL')
-      .default('shop'),
+      .optional(),
     /**
      * Comma-separated projection names this projector process runs; empty runs all registered
      * ones. Lets operators spread projections over processes, and benchmarks isolate one.

@@ -1,9 +1,8 @@
 import { createSchema } from 'graphql-yoga';
-import type { Projection } from '../../projectors/engine/internal.ts';
+import { type Projection, servedViews } from '../../projectors/engine/internal.ts';
 import type { ApiContext, ServerContext } from '../context.ts';
 import { derivedResolvers } from '../derive/resolvers.ts';
 import { derivedTypeDefs } from '../derive/type-defs.ts';
-import { servedViews } from '../derive/views.ts';
 import { connectionTypeDefs } from './connection.ts';
 import { deadLettersResolvers, deadLettersTypeDefs } from './dead-letters.ts';
 import { operatorResolvers, operatorTypeDefs } from './operator.ts';

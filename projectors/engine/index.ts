@@ -7,6 +7,9 @@
  *   import { defineApplication, defineContract, defineDocumentProjection, postgresTable } from 'vista';
  */
 
+// The schema library event types and public shapes are written with, re-exported so that an
+// application and the engine share one copy: `import { z } from 'vista'`.
+export { z } from 'zod';
 // The event contract an application gives, and publishing events of it.
 export {
   type Contract,
@@ -61,12 +64,3 @@ export { type StartPosition, StartPositionError } from './definition/start-posit
 // Where a document projection keeps its documents: one target per store.
 export { type ElasticsearchIndexTarget, elasticsearchIndex } from './stores/elasticsearch/target.ts';
 export { type PostgresTableTarget, postgresTable } from './stores/postgres/target.ts';
-// Testing views the way Vista tests its own: given events, then documents or rows; and an
-// isolated installation on real services.
-export {
-  eventually,
-  type Installation,
-  isolatedInstallation,
-  waitForLiveViews,
-} from './testing/installation.ts';
-export { applySqlProjection, type Equal, foldDocuments, spec, sqlSpec } from './testing/spec.ts';

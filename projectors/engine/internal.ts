@@ -24,6 +24,8 @@ export { MAX_IN_VALUES, operatorNamed } from './definition/fields/operators.ts';
 export { InvalidInputError, type Value } from './definition/fields/values.ts';
 export {
   ApplicationLoadError,
+  applicationModulePath,
+  applicationSpecOrExit,
   loadApplication,
   loadApplicationOrExit,
 } from './definition/load-application.ts';
@@ -45,6 +47,8 @@ export {
   readCursor,
   type SortTerm,
 } from './definition/query.ts';
+export { readRecordedApplication, recordApplication } from './definition/recorded-application.ts';
+export { servedViews } from './definition/served-views.ts';
 export { describeStart, parseStartPosition } from './definition/start-position.ts';
 export {
   fromBeginning,
@@ -68,6 +72,7 @@ export { type RawMessage, readOrdered } from './source/ordered-source.ts';
 // Status: one reporter writes it, these read it (the CLI, the metrics, the API).
 export {
   type CurrentGeneration,
+  type LivePositions,
   readCurrentGenerations,
   readHaltedLive,
   readLivePositions,
@@ -101,4 +106,5 @@ export { readerOf } from './stores/registry.ts';
 export type { ReadStores, SearchReads, ViewReader } from './stores/store.ts';
 export { type Infrastructure, openInfrastructure } from './support/infrastructure.ts';
 export type { SqlReads } from './support/sql-reads.ts';
+export * from './testing/face.ts';
 export { freePort } from './testing/installation.ts';

@@ -127,6 +127,40 @@ describe('poison is the event, not the batch', () => {
     expect(view.find((r) => r.id === 'p6')).toEqual({ id: 'p6', price: 600, note: 'ok' });
   });
 
+  it('an evolve that returns undefined (a case label with a typo) costs only its events, under skip', async () => {
+    await publishHistory();
+    const typo = defineDocumentProjection(shop, {
+      name: 'probe_typo',
+      version: 1,
+      sources: [{ stream: 'CATALOG' }],
+      handles: ['catalog.price_changed.v1', 'catalog.stock_adjusted.v1'],
+      key: (e) => e.data.productId,
+      // The second label's typo is what a team meets: its type checks lose to the `as`.
+      evolve: (doc: Probe | null, e): Probe => {
+        switch (e.type as string) {
+          case 'catalog.price_changed.v1':
+            return { price: (e.data as { priceCents: number }).priceCents % 1000, note: doc?.note ?? null };
+          case 'catalog.stock_ajdusted.v1':
+            return { price: doc?.price ?? null, note: 'adjusted' };
+        }
+        return undefined as unknown as Probe;
+      },
+      target: postgresTable<Probe>({ columns: { price: 'integer', note: 'text' } }),
+    });
+    const runner = await start(typo);
+    await eventually(async () => (runner.progress.positions.CATALOG === 20 ? true : undefined));
+    expect(runner.progress.status).toBe('running');
+    const letters = await listDeadLetters(env.infrastructure.pool, 'probe_typo');
+    expect(letters.map((l) => [l.sequence, l.errorCode])).toEqual(
+      // p5's note holds a NUL: refused at decoding, before any handler runs.
+      Array.from({ length: 10 }, (_, i) => [11 + i, i === 4 ? 'UNSTORABLE' : 'HANDLER_FAILED']),
+    );
+    expect(letters[0]?.error).toBe(
+      'evolve returned undefined for key p1: expected the document, or null to delete it',
+    );
+    expect(await rows('probe_typo')).toHaveLength(10);
+  });
+
   it('halt: the projection halts just before the event, with a dead letter naming it', async () => {
     await publishHistory();
     const runner = await start(documentProbe('halt'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { spec } from '../../../projectors/engine/index.ts';
+import { spec } from '../../../projectors/engine/testing/face.ts';
 import { OrderPlaced, PaymentCaptured, ProductAddedV1 } from '../shop/contract.ts';
 import { orders } from '../shop/views/orders.ts';
 import { products } from '../shop/views/products.ts';

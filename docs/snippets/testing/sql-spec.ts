@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Installation, isolatedInstallation, sqlSpec } from '../../../projectors/engine/index.ts';
+import { type Installation, isolatedInstallation, sqlSpec } from '../../../projectors/engine/testing/face.ts';
 import { OrderPlaced } from '../shop/contract.ts';
 import app from '../shop/index.ts';
 import { customers } from '../shop/views/customers.ts';

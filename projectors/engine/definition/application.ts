@@ -1,6 +1,7 @@
 import type { Contract } from '../../../shared/events/contract.ts';
 import type { OutgoingEvent } from '../../../shared/events/publish.ts';
 import type { Projection } from './define.ts';
+import { servedViews } from './served-views.ts';
 
 /** How much demo history to generate, reproducibly. */
 export interface DemoOptions {
@@ -27,7 +28,9 @@ export class ApplicationError extends Error {
 
 /**
  * Declares an application and checks what its parts cannot check alone: projection names are
- * unique (they are public names) and every projection reads this contract's streams.
+ * unique (they are public names), every projection reads this contract's streams, and the
+ * served views fit together (relations name views and fields that exist; GraphQL names do not
+ * clash). Every process loads the application through here, so each refuses the same mistakes.
  *
  * @example
  * export default defineApplication({ name: 'shop', contract: shop, projections: [orders, products] });
@@ -50,6 +53,13 @@ export function defineApplication<C extends Contract>(application: {
     for (const source of p.sources)
       if (!application.contract.streams.some((s) => s.name === source.stream))
         problems.push(`projection ${p.name}: stream ${source.stream} is not in this application's contract`);
+  }
+  if (problems.length === 0) {
+    try {
+      servedViews(projections);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
   }
   if (problems.length > 0)
     throw new ApplicationError(`invalid application ${application.name}:\n  ${problems.join('\n  ')}`);

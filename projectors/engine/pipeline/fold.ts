@@ -30,8 +30,37 @@ export interface FoldResult<Doc, L> {
 
 const EMPTY: Stored<never> = { doc: null, positions: {} };
 
-function keysOf(key: string | readonly string[]): readonly string[] {
-  return typeof key === 'string' ? [key] : [...new Set(key)];
+/** What a handler returned, for a message: short, whatever it was. */
+function described(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (Array.isArray(value)) return `a list (${value.length})`;
+  if (value === null) return 'null';
+  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return `${typeof value} ${text.length > 40 ? `${text.slice(0, 40)}…` : text}`;
+}
+
+/**
+ * The type system is not there at run time: a `case` label with a typo, a missing `return`
+ * or an `any` lets a handler return what its type forbids. Caught here, in the fold, it is
+ * the event's failure (a HANDLER_FAILED dead letter naming what came back), never a store error
+ * that halts the whole view.
+ */
+function keysOf(key: unknown): readonly string[] {
+  if (typeof key === 'string' && key !== '') return [key];
+  if (Array.isArray(key) && key.every((k) => typeof k === 'string' && k !== '')) return [...new Set(key)];
+  throw new Error(`key returned ${described(key)}: expected a non-empty string or a list of them`);
+}
+
+function checkedDocument<Doc>(doc: unknown, key: string): Doc | null {
+  if (doc === null || (typeof doc === 'object' && !Array.isArray(doc))) return doc as Doc | null;
+  throw new Error(
+    `evolve returned ${described(doc)} for key ${key}: expected the document, or null to delete it`,
+  );
+}
+
+function checkedLookupKey(key: unknown): string | undefined {
+  if (key === undefined || (typeof key === 'string' && key !== '')) return key;
+  throw new Error(`lookup.key returned ${described(key)}: expected a non-empty string, or undefined`);
 }
 
 function asError(error: unknown): Error {
@@ -54,10 +83,15 @@ function lookupStep<Doc extends object, L>(
   changed: ReadonlyMap<string, L | null>,
   loaded: ReadonlyMap<string, L>,
 ): LookupStep<L> {
-  const key = p.lookup?.key(event);
+  const key = checkedLookupKey(p.lookup?.key(event));
   if (!p.lookup || key === undefined) return NO_LOOKUP;
   const before = changed.has(key) ? (changed.get(key) ?? null) : (loaded.get(key) ?? null);
-  return { key, before, after: p.lookup.evolve(before, event) };
+  const after = p.lookup.evolve(before, event);
+  if (after === undefined)
+    throw new Error(
+      `lookup.evolve returned undefined for key ${key}: expected the record, or null to delete it`,
+    );
+  return { key, before, after };
 }
 
 /**
@@ -99,12 +133,14 @@ export function foldBatch<Doc extends object, L>(
     try {
       const lookup = lookupStep(p, event, lookups, loaded.lookups);
       const keys = p.key(event, lookup.before);
-      if (typeof keys === 'string') {
+      if (typeof keys === 'string' && keys !== '') {
         // One document, the usual case: nothing to stage, `evolve` throwing leaves it as it was.
         if (loaded.keys && !loaded.keys.has(keys) && !docs.has(keys)) unloaded.add(keys);
         const stored = docs.get(keys) ?? loaded.docs.get(keys) ?? EMPTY;
         const fresh = (stored.positions[event.stream] ?? 0) < event.sequence;
-        const doc = fresh ? p.evolve(stored.doc, event, keys, lookup.before) : null;
+        const doc = fresh
+          ? checkedDocument<Doc>(p.evolve(stored.doc, event, keys, lookup.before), keys)
+          : null;
         if (lookup.key !== undefined) lookups.set(lookup.key, lookup.after);
         if (fresh) apply(keys, stored, doc, event);
         continue;
@@ -114,7 +150,11 @@ export function foldBatch<Doc extends object, L>(
         if (loaded.keys && !loaded.keys.has(key) && !docs.has(key)) unloaded.add(key);
         const stored = docs.get(key) ?? loaded.docs.get(key) ?? EMPTY;
         if ((stored.positions[event.stream] ?? 0) >= event.sequence) continue;
-        changes.push([key, stored, p.evolve(stored.doc, event, key, lookup.before)]);
+        changes.push([
+          key,
+          stored,
+          checkedDocument<Doc>(p.evolve(stored.doc, event, key, lookup.before), key),
+        ]);
       }
       // Only now, with nothing left to throw, does the event take effect.
       if (lookup.key !== undefined) lookups.set(lookup.key, lookup.after);
@@ -134,7 +174,7 @@ export function lookupKeys<Doc extends object, L>(
   const keys = new Set<string>();
   for (const event of events) {
     try {
-      const key = p.lookup?.key(event);
+      const key = checkedLookupKey(p.lookup?.key(event));
       if (key !== undefined) keys.add(key);
     } catch {
       // Reported by foldBatch as a poison event.

@@ -94,23 +94,39 @@ export async function readHaltedLive(db: SqlReads): Promise<string[]> {
   return rows.map((r) => r.projection);
 }
 
+/** A projection's live generation as readers see it. */
+export interface LivePositions {
+  readonly generation: number;
+  readonly positions: Record<string, number>;
+  /**
+   * Halted (on a poison event, or a checkpoint beyond its stream's head: diverged): its
+   * positions may claim events its view does not hold, and it moves no more until an operator
+   * acts, so no read-your-writes wait is met by it.
+   */
+  readonly halted: boolean;
+}
+
 /** Each projection's live generation and its positions: what readers are told they read. */
-export async function readLivePositions(
-  db: SqlReads,
-): Promise<Map<string, { generation: number; positions: Record<string, number> }>> {
+export async function readLivePositions(db: SqlReads): Promise<Map<string, LivePositions>> {
   const { rows } = await db.query<{
     projection: string;
     generation: number;
     stream: string;
     position: number;
+    halted: boolean;
   }>(
-    `SELECT p.name AS projection, p.generation, c.stream, c.position
+    `SELECT p.name AS projection, p.generation, c.stream, c.position, coalesce(g.status = 'halted', false) AS halted
        FROM vista_projections p
-       JOIN vista_checkpoints c ON c.projection = p.name AND c.generation = p.generation`,
+       JOIN vista_checkpoints c ON c.projection = p.name AND c.generation = p.generation
+       LEFT JOIN vista_generations g ON g.projection = p.name AND g.generation = p.generation`,
   );
-  const live = new Map<string, { generation: number; positions: Record<string, number> }>();
+  const live = new Map<string, LivePositions>();
   for (const row of rows) {
-    const entry = live.get(row.projection) ?? { generation: row.generation, positions: {} };
+    const entry = live.get(row.projection) ?? {
+      generation: row.generation,
+      positions: {},
+      halted: row.halted,
+    };
     entry.positions[row.stream] = row.position;
     live.set(row.projection, entry);
   }

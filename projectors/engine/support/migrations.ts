@@ -144,6 +144,14 @@ const MIGRATIONS: readonly string[] = [
    ALTER INDEX vista_state_changes_pkey RENAME TO vista_status_changes_pkey;
    ALTER INDEX vista_state_changes_by_projection RENAME TO vista_status_changes_by_projection;
    ALTER TABLE vista_projections DROP COLUMN resume_requested;`,
+  // The application an installation runs, recorded by its projector processes at start-up,
+  // so that a command given no application operates on this one, never on a default.
+  `CREATE TABLE vista_application (
+     singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+     name text NOT NULL,
+     module text NOT NULL,
+     recorded_at timestamptz NOT NULL DEFAULT now()
+   );`,
 ];
 
 /** Serialises concurrent migrators (several projector processes starting at once). */

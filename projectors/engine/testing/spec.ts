@@ -10,7 +10,7 @@ export type Equal = (actual: unknown, expected: unknown) => void;
 
 /**
  * Folds events batch by batch exactly as the engine does (documents and lookups carried from
- * one batch to the next) and returns the documents that exist at the end, by key. A handler
+ * one batch to the next, events the projection does not handle left out) and returns the documents that exist at the end, by key. A handler
  * that throws fails the fold: in the engine that event would be dead-lettered.
  */
 export function foldDocuments<Doc extends object, E extends AnyEvent, L>(
@@ -21,8 +21,11 @@ export function foldDocuments<Doc extends object, E extends AnyEvent, L>(
   const erased = projection as unknown as DocumentProjection<Doc, AnyEvent, L>;
   const docs = new Map<string, Stored<Doc>>();
   const lookups = new Map<string, L>();
+  // As the engine's decoding does: a projection never sees the events it does not handle.
+  const handles = new Set<string>(projection.handles);
   for (const batch of batches) {
-    const result = foldBatch(erased, batch, { docs, lookups });
+    const handled = batch.filter((event) => handles.has(event.type));
+    const result = foldBatch(erased, handled, { docs, lookups });
     if (result.failures.length > 0)
       throw new Error(`events failed to fold: ${result.failures.map((f) => f.error.message).join('; ')}`);
     for (const [key, stored] of result.docs) docs.set(key, stored);

@@ -1,6 +1,7 @@
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
-import { paginatedFields, servedViews } from '../../../api/derive/views.ts';
+import { paginatedFields } from '../../../api/derive/views.ts';
+import { servedViews } from '../../../projectors/engine/internal.ts';
 import { storableInputPlugin } from '../../../api/input-values.ts';
 import { costRules, limitsPlugin, READ_COST } from '../../../api/limits.ts';
 import { buildSchema } from '../../../api/schema/index.ts';

@@ -1,6 +1,7 @@
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { paginatedFields, servedViews } from '../../../api/derive/views.ts';
+import { paginatedFields } from '../../../api/derive/views.ts';
+import { servedViews } from '../../../projectors/engine/internal.ts';
 import {
   costRules,
   FILTER_VALUE_COST,

@@ -1,6 +1,7 @@
 import { type DocumentNode, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { readsOf, servedViews } from '../../../api/derive/views.ts';
+import { readsOf } from '../../../api/derive/views.ts';
+import { servedViews } from '../../../projectors/engine/internal.ts';
 import { ReadsIndex } from '../../../api/reads-index.ts';
 import shop from '../../../examples/shop/index.ts';
 

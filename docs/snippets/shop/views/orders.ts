@@ -47,15 +47,8 @@ export const orders = defineDocumentProjection(shop, {
         return withStatus({ ...doc, paidCents: doc.paidCents + event.data.amountCents });
     }
   },
+  // Each public field below is a column of its kind's type (snake_case): declared once.
   target: postgresTable<OrderDoc>({
-    columns: {
-      customerId: 'text',
-      totalCents: 'bigint',
-      paidCents: 'bigint',
-      status: 'text',
-      placedAt: 'timestamptz',
-      cancelledAt: 'timestamptz',
-    },
     indexes: [['customerId', 'placedAt']],
     visibleWhen: 'placed_at IS NOT NULL', // rows of orders not placed yet are kept, not served
   }),

@@ -67,16 +67,10 @@ export const products = defineDocumentProjection(shop, {
         return { ...doc, unitsSold: doc.unitsSold - (order ? unitsOf(order, productId) : 0) };
     }
   },
+  // Public fields are mapped from their kinds (`name`, searched and sorted: text + keyword);
+  // only `added`, stored and not served, needs a mapping of its own.
   target: elasticsearchIndex({
-    properties: {
-      added: { type: 'boolean' },
-      sku: { type: 'keyword' },
-      // A text field is searched; its keyword sub-field filters and sorts.
-      name: { type: 'text', fields: { keyword: { type: 'keyword', ignore_above: 256 } } },
-      description: { type: 'text' },
-      category: { type: 'keyword' },
-      unitsSold: { type: 'long' },
-    },
+    properties: { added: { type: 'boolean' } },
     visibleField: 'added', // documents of products not added yet are kept, not served
   }),
   api: {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { servedViews } from '../../../../api/derive/views.ts';
+import { servedViews } from '../../../../projectors/engine/internal.ts';
 import { buildSchema } from '../../../../api/schema/index.ts';
 import ledger from '../../../../examples/ledger/index.ts';
 import { shop } from '../../../../examples/shop/contract.ts';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { shop } from '../../../../../examples/shop/contract.ts';
+import { customerStats } from '../../../../../examples/shop/views/customer-stats.ts';
 import { orders } from '../../../../../examples/shop/views/orders.ts';
 import {
   ContractError,
@@ -175,8 +176,15 @@ describe('defineApplication', () => {
     expect(() => defineApplication({ name: 'bank', contract: bank, projections: [orders, orders] })).toThrow(
       /projection orders is defined twice[\s\S]*stream ORDERS is not in this application's contract/,
     );
-    expect(defineApplication({ name: 'shop', contract: shop, projections: [orders] }).projections).toEqual([
-      orders,
-    ]);
+    expect(
+      defineApplication({ name: 'shop', contract: shop, projections: [orders, customerStats] }).projections,
+    ).toEqual([orders, customerStats]);
+  });
+
+  it('refuses, in every process that loads it, a relation to a view the application lacks', () => {
+    // orders relates each order to its customer in customer_stats.
+    expect(() => defineApplication({ name: 'shop', contract: shop, projections: [orders] })).toThrow(
+      /invalid application shop:\n {2}view orders: relation customer names view customer_stats, which is not registered/,
+    );
   });
 });

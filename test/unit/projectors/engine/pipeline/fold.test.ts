@@ -47,4 +47,46 @@ describe('foldBatch', () => {
     expect(failures.map((f) => [f.event.sequence, f.error.message])).toEqual([[2, 'cannot fold this']]);
     expect(docs.get('p1')?.doc).toEqual({ total: 6 });
   });
+
+  it("reports an evolve, a key or a lookup that returns what its type forbids as the event's failure", () => {
+    // What a typo in a `case` label, a missing return or an `any` lets through at run time.
+    const sloppy = (overrides: Record<string, unknown>) =>
+      ({ ...counter, ...overrides }) as unknown as Parameters<typeof foldBatch<Counter, never>>[0];
+    const foldWith = (p: ReturnType<typeof sloppy>, events: AnyEvent[]) =>
+      foldBatch(p, events, { docs: new Map(), lookups: new Map() });
+    const messages = (result: ReturnType<typeof foldWith>) =>
+      result.failures.map((f) => [f.event.sequence, f.error.message]);
+
+    const undefinedDoc = foldWith(
+      sloppy({ evolve: (_doc: Counter | null, e: AnyEvent) => (e.sequence === 2 ? undefined : { total: 1 }) }),
+      [adjust(1, 5), adjust(2, 3), adjust(3, 1)],
+    );
+    expect(messages(undefinedDoc)).toEqual([
+      [2, 'evolve returned undefined for key p1: expected the document, or null to delete it'],
+    ]);
+    expect(undefinedDoc.docs.get('p1')).toEqual({ doc: { total: 1 }, positions: { CATALOG: 3 } });
+
+    expect(messages(foldWith(sloppy({ evolve: () => 42 }), [adjust(1, 5)]))).toEqual([
+      [1, 'evolve returned number 42 for key p1: expected the document, or null to delete it'],
+    ]);
+    expect(messages(foldWith(sloppy({ evolve: () => [1] }), [adjust(1, 5)]))[0]?.[1]).toMatch(
+      /evolve returned a list \(1\)/,
+    );
+    expect(messages(foldWith(sloppy({ key: () => undefined }), [adjust(1, 5)]))).toEqual([
+      [1, 'key returned undefined: expected a non-empty string or a list of them'],
+    ]);
+    expect(messages(foldWith(sloppy({ key: () => ['p1', 7] }), [adjust(1, 5)]))[0]?.[1]).toMatch(
+      /key returned a list \(2\)/,
+    );
+    expect(messages(foldWith(sloppy({ key: () => '' }), [adjust(1, 5)]))[0]?.[1]).toMatch(
+      /key returned string ""/,
+    );
+    const lookup = { key: () => 'p1', evolve: () => undefined };
+    expect(messages(foldWith(sloppy({ lookup }), [adjust(1, 5)]))).toEqual([
+      [1, 'lookup.evolve returned undefined for key p1: expected the record, or null to delete it'],
+    ]);
+    expect(messages(foldWith(sloppy({ lookup: { ...lookup, key: () => 3 } }), [adjust(1, 5)]))).toEqual([
+      [1, 'lookup.key returned number 3: expected a non-empty string, or undefined'],
+    ]);
+  });
 });
