@@ -1,12 +1,12 @@
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
 import { paginatedFields } from '../../../api/derive/views.ts';
-import { servedViews } from '../../../projectors/engine/internal.ts';
 import { storableInputPlugin } from '../../../api/input-values.ts';
 import { costRules, limitsPlugin, READ_COST } from '../../../api/limits.ts';
 import { buildSchema } from '../../../api/schema/index.ts';
 import { MAX_BODY_BYTES } from '../../../api/server.ts';
 import shop from '../../../examples/shop/index.ts';
+import { servedViews } from '../../../projectors/engine/internal.ts';
 
 /**
  * The work the API does on a document before executing it, measured in CPU time: parse,

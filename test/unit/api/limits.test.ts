@@ -1,7 +1,6 @@
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { paginatedFields } from '../../../api/derive/views.ts';
-import { servedViews } from '../../../projectors/engine/internal.ts';
 import {
   costRules,
   FILTER_VALUE_COST,
@@ -14,6 +13,7 @@ import {
 } from '../../../api/limits.ts';
 import { buildSchema } from '../../../api/schema/index.ts';
 import shop from '../../../examples/shop/index.ts';
+import { servedViews } from '../../../projectors/engine/internal.ts';
 
 const paginated = paginatedFields(servedViews(shop.projections));
 const measure = (query: string) => {

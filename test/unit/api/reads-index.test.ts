@@ -1,9 +1,9 @@
 import { type DocumentNode, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { readsOf } from '../../../api/derive/views.ts';
-import { servedViews } from '../../../projectors/engine/internal.ts';
 import { ReadsIndex } from '../../../api/reads-index.ts';
 import shop from '../../../examples/shop/index.ts';
+import { servedViews } from '../../../projectors/engine/internal.ts';
 
 const index = new ReadsIndex(readsOf(servedViews(shop.projections)));
 const projectionsRead = (document: DocumentNode, operationName?: string) =>

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { servedViews } from '../../../../projectors/engine/internal.ts';
 import { buildSchema } from '../../../../api/schema/index.ts';
 import ledger from '../../../../examples/ledger/index.ts';
 import { shop } from '../../../../examples/shop/contract.ts';
@@ -10,6 +9,7 @@ import {
   type PublicShape,
   postgresTable,
 } from '../../../../projectors/engine/index.ts';
+import { servedViews } from '../../../../projectors/engine/internal.ts';
 
 const rootFields = (projections: readonly Projection[]) =>
   Object.keys(buildSchema(projections).getQueryType()?.getFields() ?? {});

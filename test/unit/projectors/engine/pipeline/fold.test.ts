@@ -58,7 +58,9 @@ describe('foldBatch', () => {
       result.failures.map((f) => [f.event.sequence, f.error.message]);
 
     const undefinedDoc = foldWith(
-      sloppy({ evolve: (_doc: Counter | null, e: AnyEvent) => (e.sequence === 2 ? undefined : { total: 1 }) }),
+      sloppy({
+        evolve: (_doc: Counter | null, e: AnyEvent) => (e.sequence === 2 ? undefined : { total: 1 }),
+      }),
       [adjust(1, 5), adjust(2, 3), adjust(3, 1)],
     );
     expect(messages(undefinedDoc)).toEqual([
