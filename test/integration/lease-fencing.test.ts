@@ -173,7 +173,8 @@ describe('a stale owner whose Elasticsearch write was held while it lost its lea
     expect(rows[0]?.status).toBe('running');
   });
 
-  it('a commit or a status report with a superseded epoch fails in its transaction and changes nothing', async () => {
+  /** Two owners of stock_fenced in turn: the first (epoch 1) frozen past its lease, the second (epoch 2) after it. */
+  async function takenOver() {
     const { pool } = env.infrastructure;
     const first = new LeaseManager(env.config.DATABASE_URL, env.log);
     const second = new LeaseManager(env.config.DATABASE_URL, env.log);
@@ -189,6 +190,12 @@ describe('a stale owner whose Elasticsearch write was held while it lost its lea
     await pool.query(`UPDATE vista_leases SET expires_at = now() - interval '1 second'`);
     const current = await second.tryAcquire({ projection: 'stock_fenced', partition: 0 });
     expect(current?.epoch).toBe(2);
+    return { stale, current };
+  }
+
+  it('a commit or a status report with a superseded epoch fails in its transaction and changes nothing', async () => {
+    const { pool } = env.infrastructure;
+    const { stale, current } = await takenOver();
 
     const move = { expected: {}, next: { CATALOG: 5 }, deadLetters: [], resolvedDeadLetters: [] };
     const target = { projection: 'stock_fenced', generation: 1 };
@@ -217,16 +224,7 @@ describe('a stale owner whose Elasticsearch write was held while it lost its lea
     stops.push(async () => {
       await pool.query('DROP TABLE IF EXISTS fenced_probe');
     });
-    const first = new LeaseManager(env.config.DATABASE_URL, env.log);
-    const second = new LeaseManager(env.config.DATABASE_URL, env.log);
-    stops.push(
-      () => first.close(),
-      () => second.close(),
-    );
-    await reconcileGenerations(pool, stock, fromBeginning(['CATALOG', 'ORDERS']));
-    const stale = await first.tryAcquire({ projection: 'stock_fenced', partition: 0 });
-    await pool.query(`UPDATE vista_leases SET expires_at = now() - interval '1 second'`);
-    const current = await second.tryAcquire({ projection: 'stock_fenced', partition: 0 });
+    const { stale, current } = await takenOver();
     const target = { projection: 'stock_fenced', generation: 1 };
     const row = (id: string) => ({
       statements: (s: Statements) => s.add('INSERT INTO fenced_probe (id) VALUES ($1)', [id]),

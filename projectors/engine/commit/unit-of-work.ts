@@ -22,8 +22,8 @@ export interface UnitOfWorkTarget {
   readonly projection: string;
   readonly generation: number;
   /**
-   * The lease the writer holds, checked first in the transaction: a commit of an owner that
-   * was taken over fails with `LeaseLostError`. Undefined only where one process runs alone
+   * The lease the writer holds, checked in the transaction (last, just before COMMIT): a
+   * commit of an owner that was taken over fails with `LeaseLostError`. Undefined only where one process runs alone
    * without leases (benchmarks, specs, tests of one runner).
    */
   readonly fence: Fence | undefined;
@@ -38,15 +38,15 @@ export interface UnitOfWorkWrites {
 }
 
 /**
- * The one place a batch becomes durable in PostgreSQL: one short transaction that checks the
- * owner's lease epoch (the fence), checks and moves the checkpoint (a compare-and-set done by
- * the server, which also queues the NOTIFY readers wake on), writes the batch's statements and
- * records its dead letters. Work on a store that cannot share the transaction (Elasticsearch's
+ * The one place a batch becomes durable in PostgreSQL: one short transaction that checks and
+ * moves the checkpoint (a compare-and-set done by the server, which also queues the NOTIFY
+ * readers wake on), writes the batch's statements, records its dead letters and checks the
+ * owner's lease epoch (the fence). Work on a store that cannot share the transaction (Elasticsearch's
  * `_bulk`) is done before this is called, never inside it: a hanging store must not hold a
  * PostgreSQL transaction open.
  *
  * On a pool in pipeline mode (the engine's), the usual batch (rows, lookups, no dead letter)
- * is one round trip: BEGIN, the fence, the compare-and-set, the rows and COMMIT are sent
+ * is one round trip: BEGIN, the compare-and-set, the rows, the fence and COMMIT are sent
  * without waiting for each other's answers. A check that fails raises an error, which aborts
  * the transaction: every statement behind it fails and COMMIT rolls back. Dead letters (their
  * cap is read in the transaction) and interactive work wait for the checks first.
@@ -61,10 +61,17 @@ export function commitUnitOfWork(
   writes.statements?.(statements);
   const checks: Statement[] = [
     { text: 'BEGIN' },
-    ...(target.fence ? [{ text: fenceStatement(target.fence) }] : []),
     ...advanceCheckpointStatements(target.projection, target.generation, move.expected, move.next),
   ];
-  const commit = [...statements.list, { text: 'COMMIT' }];
+  // The fence goes last: its row lock (FOR SHARE, until COMMIT) then holds up a renewal or a
+  // take-over of the lease for the COMMIT only, not for the whole batch's writes. Checked last
+  // it fences as well: a take-over committed before it makes it fail, one after it waits for
+  // this COMMIT, so the new owner reads a checkpoint that holds this batch.
+  const commit = [
+    ...statements.list,
+    ...(target.fence ? [{ text: fenceStatement(target.fence) }] : []),
+    { text: 'COMMIT' },
+  ];
   const alone = !writes.interactive && move.deadLetters.length === 0 && move.resolvedDeadLetters.length === 0;
   return withClient(pool, async (tx) => {
     try {
