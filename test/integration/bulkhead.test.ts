@@ -90,8 +90,15 @@ describe('bulkhead: Elasticsearch unreachable from a projector process', () => {
     const stuck = (await livePositions(pool)).products;
     expect(stuck?.CATALOG).toBeLessThan(heads.CATALOG ?? 0);
     expect(stuck?.ORDERS).toBeLessThan(heads.ORDERS ?? 0);
-    const status = await projectionStatus(pool);
-    expect(IN_POSTGRES.map((name) => status[name]?.status)).toEqual(IN_POSTGRES.map(() => 'running'));
+    // Each status is reported a moment after its positions move: the PostgreSQL views settle at running.
+    await eventually(
+      async () => {
+        const status = await projectionStatus(pool);
+        return IN_POSTGRES.every((name) => status[name]?.status === 'running') || undefined;
+      },
+      15_000,
+      'the PostgreSQL views to report running',
+    );
     expect(projector.exited).toBe(false);
 
     await proxy.start();

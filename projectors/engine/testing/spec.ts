@@ -10,8 +10,10 @@ export type Equal = (actual: unknown, expected: unknown) => void;
 
 /**
  * Folds events batch by batch exactly as the engine does (documents and lookups carried from
- * one batch to the next, events the projection does not handle left out) and returns the documents that exist at the end, by key. A handler
- * that throws fails the fold: in the engine that event would be dead-lettered.
+ * one batch to the next) and returns the documents that exist at the end, by key. Events of a
+ * type the projection does not handle are skipped, as the engine skips them before folding. A
+ * handler that throws, or returns what its type forbids, fails the fold: in the engine that
+ * event would be dead-lettered.
  */
 export function foldDocuments<Doc extends object, E extends AnyEvent, L>(
   projection: DocumentProjection<Doc, E, L>,
@@ -21,7 +23,6 @@ export function foldDocuments<Doc extends object, E extends AnyEvent, L>(
   const erased = projection as unknown as DocumentProjection<Doc, AnyEvent, L>;
   const docs = new Map<string, Stored<Doc>>();
   const lookups = new Map<string, L>();
-  // As the engine's decoding does: a projection never sees the events it does not handle.
   const handles = new Set<string>(projection.handles);
   for (const batch of batches) {
     const handled = batch.filter((event) => handles.has(event.type));
