@@ -1,30 +1,68 @@
 /**
  * Runs the engine stage of bench/run.ts alone for one projection, a few times, so it can be
- * profiled: `node --cpu-prof --cpu-prof-dir=DIR --import tsx bench/profile-engine.ts orders 100000 3`.
+ * profiled: `npx tsx bench/profile-engine.ts orders 100000 3 DIR` writes DIR/orders.cpuprofile,
+ * a CPU profile of the engine's repetitions only (not of publishing the history), which
+ * `npx tsx bench/profile-areas.ts DIR/orders.cpuprofile` sums by area. Each repetition prints its rate,
+ * its CPU-seconds per 1k events (Node's own, and the stores' too) and the cores it kept busy:
+ * CPU per event holds on a loaded machine, events/s does not.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { demoHistory } from '../examples/shop/demo/history.ts';
 import shopApp from '../examples/shop/index.ts';
 import { engineDeps, isolatedInstallation, publishMany } from '../projectors/engine/internal.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { engine } from './stages.ts';
+import { cpuBetween, loadAverage, ownBackends, sampleCpu } from './support/cpu.ts';
 
 const name = process.argv[2] ?? 'orders';
 const events = Number(process.argv[3] ?? 100_000);
 const repetitions = Number(process.argv[4] ?? 3);
+const profileDir = process.argv[5];
 
 const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn', VISTA_APP: 'shop' });
 try {
   const deps = engineDeps(env.config, env.infrastructure, env.log);
   await publishMany(deps.js, deps.streams, demoHistory({ events, seed: 42 }));
   const heads = await streamHeads(deps.jsm, deps.streams);
+  const profiler = profileDir ? await startProfile() : undefined;
   for (let rep = 0; rep < repetitions; rep++) {
+    const backends = await ownBackends(deps.pool);
+    const before = sampleCpu(backends);
     const started = performance.now();
     const handled = await engine(deps, name, heads, 1000 + rep);
     const seconds = (performance.now() - started) / 1000;
+    const cpu = cpuBetween(before, sampleCpu([...new Set([...backends, ...(await ownBackends(deps.pool))])]));
+    const total = cpu.node + cpu.postgres + cpu.nats + cpu.elasticsearch;
+    const per1k = (s: number) => ((s / handled) * 1000).toFixed(4);
     console.log(
-      `${name}: ${handled} events in ${seconds.toFixed(2)} s, ${Math.round(handled / seconds)} events/s`,
+      `${name}: ${handled} events in ${seconds.toFixed(2)} s, ${Math.round(handled / seconds)} events/s; ` +
+        `CPU-s per 1k events: all ${per1k(total)} (node ${per1k(cpu.node)}, postgres ${per1k(cpu.postgres)}, ` +
+        `nats ${per1k(cpu.nats)}, es ${per1k(cpu.elasticsearch)}); cores busy ${(total / seconds).toFixed(2)} ` +
+        `(node ${(cpu.node / seconds).toFixed(2)}); load ${loadAverage()}`,
     );
+  }
+  if (profiler && profileDir) {
+    mkdirSync(profileDir, { recursive: true });
+    writeFileSync(join(profileDir, `${name}.cpuprofile`), JSON.stringify(await profiler.stop()));
   }
 } finally {
   await env.cleanup();
+}
+
+/** Starts V8's sampling profiler in this process; `stop` returns the profile (`.cpuprofile` JSON). */
+async function startProfile(): Promise<{ stop(): Promise<unknown> }> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
+      return profile;
+    },
+  };
 }

@@ -15,8 +15,14 @@ const minutes = Number(process.argv[2] ?? 10);
 const rate = Number(process.argv[3] ?? 1000);
 const queryRate = Number(process.argv[4] ?? 50);
 
-const rssMb = (pid: number) =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
+/** A child's resident set in MB; NaN once it is gone (the summary then shows it). */
+const rssMb = (pid: number) => {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
+  } catch {
+    return Number.NaN;
+  }
+};
 
 function summary(name: string, values: readonly number[]) {
   const n = values.length;
@@ -41,11 +47,11 @@ const metricsPort = await freePort();
 const apiPort = await freePort();
 const projector = spawn(process.execPath, ['--import', 'tsx', 'projectors/main.ts'], {
   env: { ...process.env, ...env.env, METRICS_PORT: String(metricsPort) },
-  stdio: 'ignore',
+  stdio: ['ignore', 'ignore', 'inherit'], // a child that dies says why
 });
 const api = spawn(process.execPath, ['--import', 'tsx', 'api/main.ts'], {
   env: { ...process.env, ...env.env, PORT: String(apiPort) },
-  stdio: 'ignore',
+  stdio: ['ignore', 'ignore', 'inherit'], // a child that dies says why
 });
 try {
   await eventually(
@@ -59,7 +65,13 @@ try {
   const { nats, streams } = env.infrastructure;
   const events = demoHistory({ events: rate * minutes * 60 + 10_000, seed: 77 })[Symbol.iterator]();
   const deadline = Date.now() + minutes * 60_000;
-  const rss = { projector: [] as number[], api: [] as number[], heap: [] as number[] };
+  const rss = {
+    projector: [] as number[],
+    api: [] as number[],
+    heap: [] as number[],
+    heapTotal: [] as number[],
+    external: [] as number[],
+  };
   let queries = 0;
   let failedQueries = 0;
   const sampler = setInterval(async () => {
@@ -69,8 +81,15 @@ try {
       (r) => r.text(),
       () => '',
     );
-    const heap = /vista_process_heap_used_bytes (\d+)/.exec(metrics)?.[1];
-    if (heap) rss.heap.push(Number(heap) / 1024 / 1024);
+    const megabytes = (metric: string, into: number[]) => {
+      const bytes = new RegExp(`^${metric}(?:\\{[^}]*\\})? (\\d+)`, 'm').exec(metrics)?.[1];
+      if (bytes) into.push(Number(bytes) / 1024 / 1024);
+    };
+    megabytes('vista_process_heap_used_bytes', rss.heap);
+    // Where RSS outside the used heap may sit: the heap V8 reserved, and memory outside it
+    // (Buffers and ArrayBuffers of the clients).
+    megabytes('nodejs_heap_size_total_bytes', rss.heapTotal);
+    megabytes('nodejs_external_memory_bytes', rss.external);
   }, 1000);
   const QUERIES = [
     '{ orders(first: 20) { edges { node { id status customer { orderCount } } } } }',
@@ -98,6 +117,8 @@ try {
   );
   console.log(summary('projector RSS', rss.projector));
   console.log(summary('projector heap used', rss.heap));
+  console.log(summary('projector heap total', rss.heapTotal));
+  console.log(summary('projector external', rss.external));
   console.log(summary('API RSS', rss.api));
 } finally {
   api.kill('SIGTERM');

@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import type { Pool } from '../../shared/clients/postgres.ts';
 
 /** CPU seconds (user + system) used so far by the processes the benchmark runs on. */
 export interface CpuSample {
@@ -35,13 +37,15 @@ const sum = (list: number[]) => list.reduce((total, pid) => total + cpuSeconds(p
 /**
  * Reads the CPU time of this Node process and of the services. PostgreSQL forks a backend
  * per connection, so its figure covers the backends alive at both samples (the benchmark
- * keeps its connections open across a stage).
+ * keeps its connections open across a stage). Given `backends` (`ownBackends`), only those
+ * count: on a machine shared with other work, the other sessions' CPU is not the benchmark's.
+ * nats-server and Elasticsearch are one process each and count whole.
  */
-export function sampleCpu(): CpuSample {
+export function sampleCpu(backends?: readonly number[]): CpuSample {
   const self = process.cpuUsage();
   return {
     node: (self.user + self.system) / 1e6,
-    postgres: sum(pids(['-u', 'postgres'])),
+    postgres: sum(backends ? [...backends] : pids(['-u', 'postgres'])),
     nats: sum(pids(['-x', 'nats-server'])),
     elasticsearch: sum(pids(['-u', 'vista-es'])),
   };
@@ -54,4 +58,17 @@ export function cpuBetween(before: CpuSample, after: CpuSample): CpuSample {
     nats: Math.max(0, after.nats - before.nats),
     elasticsearch: Math.max(0, after.elasticsearch - before.elasticsearch),
   };
+}
+
+/** The machine's 1-minute load average, printed beside every figure (events/s mean little under load). */
+export function loadAverage(): string {
+  return loadavg()[0]?.toFixed(2) ?? '?';
+}
+
+/** The PostgreSQL backends serving this process's connections (by its `application_name`). */
+export async function ownBackends(pool: Pool): Promise<number[]> {
+  const { rows } = await pool.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE application_name = current_setting('application_name')`,
+  );
+  return rows.map((row) => row.pid);
 }

@@ -9,7 +9,7 @@
 // The catalog, its checkpoints and generations.
 export { CHECKPOINT_CHANNEL, readCheckpoint, StaleCheckpointError } from './commit/checkpoint-store.ts';
 export { hasReached, type Positions } from './commit/positions.ts';
-export { type CheckpointMove, commitUnitOfWork } from './commit/unit-of-work.ts';
+export { type CheckpointMove, commitUnitOfWork, Statements } from './commit/unit-of-work.ts';
 export { fairShare, toRelease, type Unit } from './control/balance.ts';
 // Running projections: the engine's dependencies, the host, a single generation's runner.
 export { executeCommand, serveCommands } from './control/commands.ts';

@@ -33,6 +33,11 @@ export function createPool(
      */
     idleInTransactionTimeoutMs?: number;
     readOnly?: boolean;
+    /**
+     * Clients send a query without waiting for the answers to those before it (node-postgres's
+     * pipeline mode), so a transaction's statements can travel as one round trip.
+     */
+    pipeline?: boolean;
   },
 ): pg.Pool {
   const { connectionString, schema } = splitSchema(url);
@@ -51,6 +56,7 @@ export function createPool(
     keepAlive: true,
     connectionTimeoutMillis: 10_000,
     types,
+    ...(options.pipeline ? { pipeline: true } : {}),
     ...(session ? { options: session } : {}),
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
@@ -147,27 +153,38 @@ export function dropDatabase(connectionString: string): Promise<void> {
   });
 }
 
-/** Runs `work` in one transaction on a pooled client. */
-export async function inTransaction<T>(pool: pg.Pool, work: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
-  const tx = await pool.connect();
+/**
+ * Runs `work` on a pooled client, and hands the client back: destroyed when the server ended
+ * its session meanwhile, so the next caller never gets it.
+ */
+export async function withClient<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
   // The server may end the session between two statements (idle in transaction too long, a
   // restart): the next statement fails, which is handled; the event itself must not be unhandled.
   let lost: Error | undefined;
   const onError = (error: Error) => {
     lost = error;
   };
-  tx.on('error', onError);
+  client.on('error', onError);
   try {
-    await tx.query('BEGIN');
-    const result = await work(tx);
-    await tx.query('COMMIT');
-    return result;
-  } catch (error) {
-    await tx.query('ROLLBACK').catch(() => undefined);
-    throw error;
+    return await work(client);
   } finally {
-    tx.off('error', onError);
-    // A client whose session ended is destroyed, not handed to the next caller.
-    tx.release(lost);
+    client.off('error', onError);
+    client.release(lost);
   }
+}
+
+/** Runs `work` in one transaction on a pooled client. */
+export function inTransaction<T>(pool: pg.Pool, work: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+  return withClient(pool, async (tx) => {
+    try {
+      await tx.query('BEGIN');
+      const result = await work(tx);
+      await tx.query('COMMIT');
+      return result;
+    } catch (error) {
+      await tx.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  });
 }

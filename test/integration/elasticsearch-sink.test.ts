@@ -70,7 +70,7 @@ describe('Elasticsearch sink', () => {
       env.infrastructure.pool,
       { projection: 'price_probe', generation: 1, fence: undefined },
       { expected: change.expected, next: change.next, deadLetters: [], resolvedDeadLetters: [] },
-      async () => undefined,
+      {},
     );
   }
 
@@ -81,7 +81,7 @@ describe('Elasticsearch sink', () => {
         env.infrastructure.pool,
         { projection: 'price_probe', generation: 1, fence: undefined },
         move,
-        write,
+        { statements: write },
       );
     const runner = runnerFor(prices, 1, deps, {
       parts: { storage: sink, writer: documentWriter(prices as never, sink, unitOfWork) },
@@ -255,7 +255,9 @@ describe('Elasticsearch sink', () => {
     await pool.query(`UPDATE vista_checkpoints SET position = $1 WHERE projection = 'price_probe'`, [head]);
     const deps = engineDeps(env.config, env.infrastructure, env.log);
     const unitOfWork: UnitOfWork = (move, write) =>
-      commitUnitOfWork(pool, { projection: 'price_probe', generation: 1, fence: undefined }, move, write);
+      commitUnitOfWork(pool, { projection: 'price_probe', generation: 1, fence: undefined }, move, {
+        statements: write,
+      });
     const runner = runnerFor(prices, 1, deps, {
       parts: { storage: sink, writer: documentWriter(prices as never, sink, unitOfWork) },
     });

@@ -14,6 +14,8 @@ import {
   readCheckpoint,
   reconcileGenerations,
   recordStatus,
+  StaleCheckpointError,
+  type Statements,
 } from '../../projectors/engine/internal.ts';
 import { createElasticsearch } from '../../shared/clients/elasticsearch.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
@@ -171,7 +173,8 @@ describe('a stale owner whose Elasticsearch write was held while it lost its lea
     expect(rows[0]?.status).toBe('running');
   });
 
-  it('a commit or a status report with a superseded epoch fails in its transaction and changes nothing', async () => {
+  /** Two owners of stock_fenced in turn: the first (epoch 1) frozen past its lease, the second (epoch 2) after it. */
+  async function takenOver() {
     const { pool } = env.infrastructure;
     const first = new LeaseManager(env.config.DATABASE_URL, env.log);
     const second = new LeaseManager(env.config.DATABASE_URL, env.log);
@@ -187,14 +190,20 @@ describe('a stale owner whose Elasticsearch write was held while it lost its lea
     await pool.query(`UPDATE vista_leases SET expires_at = now() - interval '1 second'`);
     const current = await second.tryAcquire({ projection: 'stock_fenced', partition: 0 });
     expect(current?.epoch).toBe(2);
+    return { stale, current };
+  }
+
+  it('a commit or a status report with a superseded epoch fails in its transaction and changes nothing', async () => {
+    const { pool } = env.infrastructure;
+    const { stale, current } = await takenOver();
 
     const move = { expected: {}, next: { CATALOG: 5 }, deadLetters: [], resolvedDeadLetters: [] };
     const target = { projection: 'stock_fenced', generation: 1 };
-    await expect(
-      commitUnitOfWork(pool, { ...target, fence: stale }, move, async () => undefined),
-    ).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(commitUnitOfWork(pool, { ...target, fence: stale }, move, {})).rejects.toBeInstanceOf(
+      LeaseLostError,
+    );
     expect((await readCheckpoint(pool, 'stock_fenced', 1)).CATALOG).toBe(0);
-    await commitUnitOfWork(pool, { ...target, fence: current }, move, async () => undefined);
+    await commitUnitOfWork(pool, { ...target, fence: current }, move, {});
     expect((await readCheckpoint(pool, 'stock_fenced', 1)).CATALOG).toBe(5);
 
     await recordStatus(pool, 'stock_fenced', 1, 'running', null, current);
@@ -203,6 +212,41 @@ describe('a stale owner whose Elasticsearch write was held while it lost its lea
       `SELECT status FROM vista_projections WHERE name = 'stock_fenced'`,
     );
     expect(rows[0]?.status).toBe('running');
+  });
+
+  it('rows sent in the same round trip behind a failing check never land: a superseded epoch, a moved checkpoint', async () => {
+    const { pool } = env.infrastructure;
+    // The engine's pool pipelines: the rows below are on the wire before the checks answer.
+    const client = await pool.connect();
+    expect(client.pipeline).toBe(true);
+    client.release();
+    await pool.query('CREATE TABLE fenced_probe (id text PRIMARY KEY)');
+    stops.push(async () => {
+      await pool.query('DROP TABLE IF EXISTS fenced_probe');
+    });
+    const { stale, current } = await takenOver();
+    const target = { projection: 'stock_fenced', generation: 1 };
+    const row = (id: string) => ({
+      statements: (s: Statements) => s.add('INSERT INTO fenced_probe (id) VALUES ($1)', [id]),
+    });
+    const move = (expected: number, next: number) => ({
+      expected: { CATALOG: expected },
+      next: { CATALOG: next },
+      deadLetters: [],
+      resolvedDeadLetters: [],
+    });
+
+    await expect(
+      commitUnitOfWork(pool, { ...target, fence: stale }, move(0, 5), row('stale owner')),
+    ).rejects.toBeInstanceOf(LeaseLostError);
+    await commitUnitOfWork(pool, { ...target, fence: current }, move(0, 5), row('owner'));
+    await expect(
+      commitUnitOfWork(pool, { ...target, fence: current }, move(0, 7), row('stale checkpoint')),
+    ).rejects.toBeInstanceOf(StaleCheckpointError);
+
+    const { rows } = await pool.query<{ id: string }>('SELECT id FROM fenced_probe');
+    expect(rows.map((r) => r.id)).toEqual(['owner']);
+    expect((await readCheckpoint(pool, 'stock_fenced', 1)).CATALOG).toBe(5);
   });
 
   it('an owner frozen inside its commit holds no row for ever: the take-over comes within a TTL or two', async () => {
@@ -243,12 +287,7 @@ describe('a stale owner whose Elasticsearch write was held while it lost its lea
       deadLetters: [],
       resolvedDeadLetters: [],
     };
-    await commitUnitOfWork(
-      pool,
-      { projection: 'stock_fenced', generation: 1, fence: taken },
-      move,
-      async () => undefined,
-    );
+    await commitUnitOfWork(pool, { projection: 'stock_fenced', generation: 1, fence: taken }, move, {});
     // The frozen transaction, once it wakes, cannot commit anything.
     await expect(tx.query('COMMIT')).rejects.toThrow();
     tx.release(true);

@@ -1,5 +1,7 @@
-import type { Pool, PoolClient } from '../../../shared/clients/postgres.ts';
+import type { Pool } from '../../../shared/clients/postgres.ts';
+import { doBlock, literal } from '../../../shared/clients/sql-literals.ts';
 import type { Positions } from './positions.ts';
+import type { Statement } from './statements.ts';
 
 /** Name of the NOTIFY channel that wakes readers waiting for a checkpoint (a hint, never the truth). */
 export const CHECKPOINT_CHANNEL = 'vista_checkpoints';
@@ -26,43 +28,64 @@ export class StaleCheckpointError extends Error {
   readonly code = 'STALE_CHECKPOINT';
 }
 
+/** SQLSTATE of the error the checkpoint's compare-and-set raises when the stored positions differ. */
+const STALE_SQLSTATE = 'VC001';
+
 /**
- * Moves a checkpoint from `expected` to `next` inside the caller's transaction, so the
- * positions commit or roll back with the rows they describe. The row lock plus the comparison
- * fence off a stale writer: a batch is applied at most once even if two processes believe they
- * own the projection. Each partition has its own rows: partitions commit side by side.
+ * The statements that move a checkpoint from `expected` to `next` inside the caller's
+ * transaction (sent with the rest of its unit of work, none waiting for another's answer), so
+ * the positions commit or roll back with the rows they describe. The server does the
+ * compare-and-set: it locks the stored rows, and a position that differs from the one this
+ * writer expected raises an error (read by `checkpointError` as `StaleCheckpointError`) that
+ * stops the statements after it. The row lock plus the comparison fence off a stale writer: a
+ * batch is applied at most once even if two processes believe they own the projection. Each
+ * partition has its own rows: partitions commit side by side.
  */
-export async function advanceCheckpoint(
-  tx: PoolClient,
+export function advanceCheckpointStatements(
   projection: string,
   generation: number,
   partition: number,
   expected: Positions,
   next: Positions,
-): Promise<void> {
-  const { rows } = await tx.query<{ stream: string; position: number }>(
-    `SELECT stream, position FROM vista_checkpoints
-      WHERE projection = $1 AND generation = $2 AND partition = $3 FOR UPDATE`,
-    [projection, generation, partition],
-  );
-  for (const row of rows) {
-    if ((expected[row.stream] ?? 0) !== row.position) {
-      throw new StaleCheckpointError(
-        `${projection} ${row.stream} is at ${row.position}, this writer expected ${expected[row.stream] ?? 0}`,
-      );
-    }
-  }
+): Statement[] {
+  const known = Object.entries(expected);
+  const check = doBlock(`DECLARE stored record;
+  BEGIN
+    FOR stored IN
+      SELECT c.stream, c.position, coalesce(e.position, 0) AS expected
+        FROM vista_checkpoints c
+        LEFT JOIN unnest(${literal(known.map(([stream]) => stream))}::text[],
+                         ${literal(known.map(([, position]) => position ?? 0))}::bigint[]) AS e(stream, position)
+          ON e.stream = c.stream
+       WHERE c.projection = ${literal(projection)} AND c.generation = ${literal(generation)}
+         AND c.partition = ${literal(partition)}
+       FOR UPDATE OF c
+    LOOP
+      IF stored.position <> stored.expected THEN
+        RAISE EXCEPTION '% % is at %, this writer expected %',
+          ${literal(projection)}, stored.stream, stored.position, stored.expected
+          USING ERRCODE = '${STALE_SQLSTATE}';
+      END IF;
+    END LOOP;
+  END`);
   const streams = Object.keys(next);
-  if (streams.length === 0) return;
-  // One round trip: move the positions and queue the wake-up that readers get at commit.
-  await tx.query(
-    `WITH moved AS (
+  if (streams.length === 0) return [{ text: check }];
+  // Move the positions and queue the wake-up that readers get at commit.
+  const move = {
+    text: `WITH moved AS (
        INSERT INTO vista_checkpoints (projection, generation, partition, stream, position)
        SELECT $1, $2, $6, s.stream, s.position FROM unnest($3::text[], $4::bigint[]) AS s(stream, position)
        ON CONFLICT (projection, generation, partition, stream)
        DO UPDATE SET position = GREATEST(vista_checkpoints.position, EXCLUDED.position), updated_at = now()
        RETURNING 1)
      SELECT pg_notify($5, $1) FROM (SELECT count(*) FROM moved) AS done`,
-    [projection, generation, streams, Object.values(next), CHECKPOINT_CHANNEL, partition],
-  );
+    values: [projection, generation, streams, Object.values(next), CHECKPOINT_CHANNEL, partition],
+  };
+  return [{ text: check }, move];
+}
+
+/** The `StaleCheckpointError` an error raised by `advanceCheckpointStatements` stands for; undefined for any other. */
+export function checkpointError(error: unknown): StaleCheckpointError | undefined {
+  if ((error as { code?: unknown } | null)?.code !== STALE_SQLSTATE) return undefined;
+  return new StaleCheckpointError((error as Error).message, { cause: error });
 }

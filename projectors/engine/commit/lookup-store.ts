@@ -1,10 +1,11 @@
 import { ident, type Pool, type PoolClient } from '../../../shared/clients/postgres.ts';
+import type { Statements } from './statements.ts';
 
 /** What the engine does with a generation's lookup records: load them, write a batch's changes. */
 export interface LookupRecords<L> {
   load(keys: readonly string[]): Promise<Map<string, L>>;
-  /** Upserts records, deletes those that are null, inside the batch's transaction. */
-  write(tx: PoolClient, records: ReadonlyMap<string, L | null>): Promise<void>;
+  /** Upserts records, deletes those that are null, inside the batch's transaction (queued with its statements). */
+  write(statements: Statements, records: ReadonlyMap<string, L | null>): void;
 }
 
 /**
@@ -52,18 +53,18 @@ export class LookupStore<L> implements LookupRecords<L> {
     return new Map(rows.map((row) => [row.key, row.record]));
   }
 
-  async write(tx: PoolClient, records: ReadonlyMap<string, L | null>): Promise<void> {
+  write(statements: Statements, records: ReadonlyMap<string, L | null>): void {
     const upserts = [...records].filter((entry): entry is [string, L] => entry[1] !== null);
     const deletes = [...records].filter(([, record]) => record === null).map(([key]) => key);
     if (upserts.length > 0) {
-      await tx.query(
+      statements.add(
         `INSERT INTO ${ident(this.table)} (key, record) SELECT * FROM unnest($1::text[], $2::jsonb[])
          ON CONFLICT (key) DO UPDATE SET record = EXCLUDED.record`,
         [upserts.map(([key]) => key), upserts.map(([, record]) => JSON.stringify(record))],
       );
     }
     if (deletes.length > 0) {
-      await tx.query(`DELETE FROM ${ident(this.table)} WHERE key = ANY($1::text[])`, [deletes]);
+      statements.add(`DELETE FROM ${ident(this.table)} WHERE key = ANY($1::text[])`, [deletes]);
     }
   }
 }

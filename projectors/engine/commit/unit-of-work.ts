@@ -1,8 +1,11 @@
-import { inTransaction, type Pool, type PoolClient } from '../../../shared/clients/postgres.ts';
-import { assertFence, type Fence } from '../leases/fence.ts';
+import { type Pool, type PoolClient, withClient } from '../../../shared/clients/postgres.ts';
+import { type Fence, fenceError, fenceStatement } from '../leases/fence.ts';
 import { type DeadLetter, settleDeadLetters } from '../poison/dead-letters.ts';
-import { advanceCheckpoint } from './checkpoint-store.ts';
+import { advanceCheckpointStatements, checkpointError } from './checkpoint-store.ts';
 import type { Positions } from './positions.ts';
+import { type Statement, Statements } from './statements.ts';
+
+export { Statements } from './statements.ts';
 
 /** What a batch does besides its view changes, all made durable together with them. */
 export interface CheckpointMove {
@@ -19,39 +22,100 @@ export interface UnitOfWorkTarget {
   readonly projection: string;
   readonly generation: number;
   /**
-   * The lease the writer holds, checked first in the transaction: a commit of an owner that
-   * was taken over fails with `LeaseLostError`. Undefined only where one process runs alone
+   * The lease the writer holds, checked in the transaction (last, just before COMMIT): a
+   * commit of an owner that was taken over fails with `LeaseLostError`. Undefined only where one process runs alone
    * without leases (benchmarks, specs, tests of one runner).
    */
   readonly fence: Fence | undefined;
 }
 
+/** What a unit of work writes besides the checkpoint and the dead letters. */
+export interface UnitOfWorkWrites {
+  /** Queues statements that need no answer (a store's rows, lookup records): they cost no round trip of their own. */
+  readonly statements?: (statements: Statements) => void;
+  /** Work that reads inside the transaction (a SQL projection's handler), after the checks. */
+  readonly interactive?: (tx: PoolClient) => Promise<void>;
+}
+
 /**
- * The one place a batch becomes durable in PostgreSQL: one short transaction that checks the
- * owner's lease epoch (the fence), checks and moves the checkpoint (compare-and-set, which
- * also queues the NOTIFY readers wake on), runs `write` (a store's rows, a SQL projection's statements, lookup records) and records the
- * batch's dead letters. Work on a store that cannot share the transaction (Elasticsearch's
+ * The one place a batch becomes durable in PostgreSQL: one short transaction that checks and
+ * moves the checkpoint (a compare-and-set done by the server, which also queues the NOTIFY
+ * readers wake on), writes the batch's statements, records its dead letters and checks the
+ * owner's lease epoch (the fence). Work on a store that cannot share the transaction (Elasticsearch's
  * `_bulk`) is done before this is called, never inside it: a hanging store must not hold a
  * PostgreSQL transaction open.
+ *
+ * On a pool in pipeline mode (the engine's), the usual batch (rows, lookups, no dead letter)
+ * is one round trip: BEGIN, the compare-and-set, the rows, the fence and COMMIT are sent
+ * without waiting for each other's answers. A check that fails raises an error, which aborts
+ * the transaction: every statement behind it fails and COMMIT rolls back. Dead letters (their
+ * cap is read in the transaction) and interactive work wait for the checks first.
  */
 export function commitUnitOfWork(
   pool: Pool,
   target: UnitOfWorkTarget,
   move: CheckpointMove,
-  write: (tx: PoolClient) => Promise<void>,
+  writes: UnitOfWorkWrites,
 ): Promise<void> {
-  return inTransaction(pool, async (tx) => {
-    if (target.fence) await assertFence(tx, target.fence);
+  const statements = new Statements();
+  writes.statements?.(statements);
+  const checks: Statement[] = [
+    { text: 'BEGIN' },
     // The fence's partition is the checkpoint's: a partition commits with its own lease.
-    const partition = target.fence?.partition ?? 0;
-    await advanceCheckpoint(tx, target.projection, target.generation, partition, move.expected, move.next);
-    await write(tx);
-    await settleDeadLetters(
-      tx,
+    ...advanceCheckpointStatements(
       target.projection,
       target.generation,
-      move.deadLetters,
-      move.resolvedDeadLetters,
-    );
+      target.fence?.partition ?? 0,
+      move.expected,
+      move.next,
+    ),
+  ];
+  // The fence goes last: its row lock (FOR SHARE, until COMMIT) then holds up a renewal or a
+  // take-over of the lease for the COMMIT only, not for the whole batch's writes. Checked last
+  // it fences as well: a take-over committed before it makes it fail, one after it waits for
+  // this COMMIT, so the new owner reads a checkpoint that holds this batch.
+  const commit = [
+    ...statements.list,
+    ...(target.fence ? [{ text: fenceStatement(target.fence) }] : []),
+    { text: 'COMMIT' },
+  ];
+  const alone = !writes.interactive && move.deadLetters.length === 0 && move.resolvedDeadLetters.length === 0;
+  return withClient(pool, async (tx) => {
+    try {
+      if (alone) {
+        await send(tx, [...checks, ...commit]);
+        return;
+      }
+      await send(tx, checks);
+      await writes.interactive?.(tx);
+      await settleDeadLetters(
+        tx,
+        target.projection,
+        target.generation,
+        move.deadLetters,
+        move.resolvedDeadLetters,
+      );
+      await send(tx, commit);
+    } catch (error) {
+      // The transaction is aborted (or never began): end it, whatever the session's state.
+      await tx.query('ROLLBACK').catch(() => undefined);
+      throw (target.fence && fenceError(error, target.fence)) ?? checkpointError(error) ?? error;
+    }
   });
+}
+
+/**
+ * Sends `list` in order: all at once on a pipelined client (one round trip), one after the
+ * other on any other. Throws the first failure in order: what follows it in the transaction
+ * only failed because of it.
+ */
+async function send(tx: PoolClient, list: readonly Statement[]): Promise<void> {
+  if (!tx.pipeline) {
+    for (const { text, values } of list) await tx.query(text, values as unknown[] | undefined);
+    return;
+  }
+  const sent = await Promise.allSettled(
+    list.map(({ text, values }) => tx.query(text, values as unknown[] | undefined)),
+  );
+  for (const result of sent) if (result.status === 'rejected') throw result.reason;
 }

@@ -1,4 +1,5 @@
 import type { PoolClient } from '../../../shared/clients/postgres.ts';
+import { doBlock, literal } from '../../../shared/clients/sql-literals.ts';
 
 /**
  * Fencing: what a write of an owner must prove to land, and what a writer is told when it
@@ -59,11 +60,36 @@ export async function assertFence(tx: PoolClient, fence: Fence): Promise<void> {
       WHERE projection = $1 AND partition = $2 AND owner = $3 AND epoch = $4 FOR SHARE`,
     [fence.projection, fence.partition, fence.owner, fence.epoch],
   );
-  if (rowCount === 0) {
-    throw new LeaseLostError(
-      `${describe(fence)}: epoch ${fence.epoch} of ${fence.owner} is no longer the lease's; another owner took over`,
-    );
-  }
+  if (rowCount === 0) throw lost(fence);
+}
+
+/** SQLSTATE of the error `fenceStatement` raises when the lease is no longer the fence's. */
+const LEASE_LOST_SQLSTATE = 'VL001';
+
+/**
+ * `assertFence` as one statement that needs no answer read, for a unit of work sent without
+ * waiting: it locks the lease row FOR SHARE in the same way, and raises an error (which
+ * `fenceError` reads as `LeaseLostError`) that aborts the transaction.
+ */
+export function fenceStatement(fence: Fence): string {
+  return doBlock(`BEGIN
+    PERFORM 1 FROM vista_leases
+      WHERE projection = ${literal(fence.projection)} AND partition = ${literal(fence.partition)}
+        AND owner = ${literal(fence.owner)} AND epoch = ${literal(fence.epoch)} FOR SHARE;
+    IF NOT FOUND THEN RAISE EXCEPTION 'lease lost' USING ERRCODE = '${LEASE_LOST_SQLSTATE}'; END IF;
+  END`);
+}
+
+/** The `LeaseLostError` an error raised by `fenceStatement(fence)` stands for; undefined for any other error. */
+export function fenceError(error: unknown, fence: Fence): LeaseLostError | undefined {
+  if ((error as { code?: unknown } | null)?.code !== LEASE_LOST_SQLSTATE) return undefined;
+  return lost(fence);
+}
+
+function lost(fence: Fence): LeaseLostError {
+  return new LeaseLostError(
+    `${describe(fence)}: epoch ${fence.epoch} of ${fence.owner} is no longer the lease's; another owner took over`,
+  );
 }
 
 /** SQL condition: the lease of (projection $a, partition $b) is held by owner $c with epoch $d. */

@@ -1,5 +1,5 @@
-import type { PoolClient } from '../../../shared/clients/postgres.ts';
 import type { LookupRecords } from '../commit/lookup-store.ts';
+import type { Statements } from '../commit/statements.ts';
 import type { Stored } from './fold.ts';
 
 /**
@@ -31,6 +31,6 @@ export interface DocumentStore<Doc, L> {
    * other error when the write failed as a whole and is retried.
    */
   writeBefore?(docs: ReadonlyMap<string, Stored<Doc>>): Promise<void>;
-  /** Writes documents inside the batch's transaction. */
-  writeWithin?(tx: PoolClient, docs: ReadonlyMap<string, Stored<Doc>>): Promise<void>;
+  /** Writes documents inside the batch's transaction: queues the statements, sent with its commit. */
+  writeWithin?(statements: Statements, docs: ReadonlyMap<string, Stored<Doc>>): void;
 }

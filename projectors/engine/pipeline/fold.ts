@@ -74,6 +74,8 @@ interface LookupStep<L> {
   readonly after: L | null;
 }
 
+const NO_LOOKUP: LookupStep<never> = { key: undefined, before: null, after: null };
+
 /** Folds one event into its lookup record, reading the batch's changes before the loaded state. */
 function lookupStep<Doc extends object, L>(
   p: DocumentProjection<Doc, AnyEvent, L>,
@@ -82,7 +84,7 @@ function lookupStep<Doc extends object, L>(
   loaded: ReadonlyMap<string, L>,
 ): LookupStep<L> {
   const key = checkedLookupKey(p.lookup?.key(event));
-  if (!p.lookup || key === undefined) return { key: undefined, before: null, after: null };
+  if (!p.lookup || key === undefined) return NO_LOOKUP;
   const before = changed.has(key) ? (changed.get(key) ?? null) : (loaded.get(key) ?? null);
   const after = p.lookup.evolve(before, event);
   if (after === undefined)
@@ -109,24 +111,54 @@ export function foldBatch<Doc extends object, L>(
     keys?: ReadonlySet<string>;
   },
 ): FoldResult<Doc, L> {
-  const docs = new Map<string, Stored<Doc>>();
+  // Every value in `docs` is created by this fold and private to it until it returns: a later
+  // event of the batch updates it in place instead of copying it (one object per document per
+  // batch, not per event: what survives a batch is what the GC pays for).
+  const docs = new Map<string, { doc: Doc | null; positions: Positions }>();
   const lookups = new Map<string, L | null>();
   const failures: FoldFailure[] = [];
   const unloaded = new Set<string>();
+  const apply = (key: string, stored: Stored<Doc>, doc: Doc | null, event: AnyEvent) => {
+    const own = docs.get(key);
+    if (own === stored) {
+      own.doc = doc;
+      own.positions[event.stream] = event.sequence;
+    } else {
+      const positions = { ...stored.positions };
+      positions[event.stream] = event.sequence;
+      docs.set(key, { doc, positions });
+    }
+  };
   for (const event of events) {
     try {
       const lookup = lookupStep(p, event, lookups, loaded.lookups);
-      const changes: [string, Stored<Doc>][] = [];
-      for (const key of keysOf(p.key(event, lookup.before))) {
+      const keys = p.key(event, lookup.before);
+      if (typeof keys === 'string' && keys !== '') {
+        // One document, the usual case: nothing to stage, `evolve` throwing leaves it as it was.
+        if (loaded.keys && !loaded.keys.has(keys) && !docs.has(keys)) unloaded.add(keys);
+        const stored = docs.get(keys) ?? loaded.docs.get(keys) ?? EMPTY;
+        const fresh = (stored.positions[event.stream] ?? 0) < event.sequence;
+        const doc = fresh
+          ? checkedDocument<Doc>(p.evolve(stored.doc, event, keys, lookup.before), keys)
+          : null;
+        if (lookup.key !== undefined) lookups.set(lookup.key, lookup.after);
+        if (fresh) apply(keys, stored, doc, event);
+        continue;
+      }
+      const changes: [string, Stored<Doc>, Doc | null][] = [];
+      for (const key of keysOf(keys)) {
         if (loaded.keys && !loaded.keys.has(key) && !docs.has(key)) unloaded.add(key);
         const stored = docs.get(key) ?? loaded.docs.get(key) ?? EMPTY;
         if ((stored.positions[event.stream] ?? 0) >= event.sequence) continue;
-        const doc = checkedDocument<Doc>(p.evolve(stored.doc, event, key, lookup.before), key);
-        changes.push([key, { doc, positions: { ...stored.positions, [event.stream]: event.sequence } }]);
+        changes.push([
+          key,
+          stored,
+          checkedDocument<Doc>(p.evolve(stored.doc, event, key, lookup.before), key),
+        ]);
       }
       // Only now, with nothing left to throw, does the event take effect.
       if (lookup.key !== undefined) lookups.set(lookup.key, lookup.after);
-      for (const [key, stored] of changes) docs.set(key, stored);
+      for (const [key, stored, doc] of changes) apply(key, stored, doc, event);
     } catch (error) {
       failures.push({ event, error: asError(error) });
     }

@@ -1,6 +1,5 @@
-import type { PoolClient } from '../../../shared/clients/postgres.ts';
 import type { AnyEvent } from '../../../shared/events/event-type.ts';
-import type { CheckpointMove } from '../commit/unit-of-work.ts';
+import type { CheckpointMove, Statements } from '../commit/unit-of-work.ts';
 import type { DocumentProjection } from '../definition/define.ts';
 import { DocumentCache } from './document-cache.ts';
 import type { DocumentStore } from './document-store.ts';
@@ -9,8 +8,8 @@ import { KeyFilter } from './key-filter.ts';
 
 export type { CheckpointMove } from '../commit/unit-of-work.ts';
 
-/** Commits a batch's move with `write` in one transaction: `commitUnitOfWork` bound to a generation. */
-export type UnitOfWork = (move: CheckpointMove, write: (tx: PoolClient) => Promise<void>) => Promise<void>;
+/** Commits a batch's move with the statements `write` queues, in one transaction: `commitUnitOfWork` bound to a generation. */
+export type UnitOfWork = (move: CheckpointMove, write: (statements: Statements) => void) => Promise<void>;
 
 /** A batch ready to commit: the events that cannot be applied, and how to make the rest durable. */
 export interface PreparedBatch {
@@ -168,9 +167,9 @@ export function documentWriter<Doc extends object, L>(
           for (const key of folded.lookups.keys()) written?.add(key);
           try {
             await store.writeBefore?.(folded.docs);
-            await unitOfWork(move, async (tx) => {
-              await store.writeWithin?.(tx, folded.docs);
-              await store.lookups.write(tx, folded.lookups);
+            await unitOfWork(move, (statements) => {
+              store.writeWithin?.(statements, folded.docs);
+              store.lookups.write(statements, folded.lookups);
             });
           } catch (error) {
             // Whatever the store holds now (a refused document, a half-written bulk, another

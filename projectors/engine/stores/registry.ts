@@ -49,7 +49,7 @@ export function generationOf(
   }
   const kept = storeOf(projection.target.kind).generation(projection, generation, context, fence);
   const writer = documentWriter(projection, kept, (move, write) =>
-    commitUnitOfWork(pool, { projection: projection.name, generation, fence }, move, write),
+    commitUnitOfWork(pool, { projection: projection.name, generation, fence }, move, { statements: write }),
   );
   return { storage: kept, writer };
 }

@@ -42,9 +42,11 @@ export async function openInfrastructure(
   // A commit's transaction holds its lease row (FOR SHARE) and checkpoint rows (FOR UPDATE): an
   // owner frozen inside one would keep its successor waiting for ever, so the server ends such
   // a session within half a lease's TTL, before the lease itself can be taken over.
+  // Pipelined: a batch's unit of work is sent as one round trip (commit/unit-of-work.ts).
   const pool = createPool(config.DATABASE_URL, {
     applicationName: name,
     idleInTransactionTimeoutMs: Math.max(500, Math.floor(config.LEASE_TTL_MS / 2)),
+    pipeline: true,
   });
   const applied = await migrate(pool);
   if (applied > 0) log.info({ applied }, 'engine migrations applied');

@@ -1,5 +1,6 @@
 import { ident, inTransaction, type Pool, type PoolClient } from '../../../../shared/clients/postgres.ts';
 import { LookupStore } from '../../commit/lookup-store.ts';
+import type { Statements } from '../../commit/statements.ts';
 import type { ColumnType } from '../../definition/fields/field-kind.ts';
 import { snakeCase } from '../../definition/public-shape.ts';
 import type { RunningRole } from '../../generations/generations.ts';
@@ -115,7 +116,7 @@ export class PostgresGeneration<Doc extends object, L> implements GenerationStor
   }
 
   /** Upserts the changed documents and deletes those evolved to null. */
-  async writeWithin(tx: PoolClient, docs: ReadonlyMap<string, Stored<Doc>>): Promise<void> {
+  writeWithin(statements: Statements, docs: ReadonlyMap<string, Stored<Doc>>): void {
     const upserts: [string, Doc][] = [];
     const deletes: string[] = [];
     for (const [id, { doc }] of docs) {
@@ -130,10 +131,10 @@ export class PostgresGeneration<Doc extends object, L> implements GenerationStor
           upserts.map(([, doc]) => (jsonb ? JSON.stringify(doc[key] ?? null) : (doc[key] ?? null))),
         );
       });
-      await tx.query(this.upsertSql, params);
+      statements.add(this.upsertSql, params);
     }
     if (deletes.length > 0) {
-      await tx.query(`DELETE FROM ${ident(this.table)} WHERE id = ANY($1::text[])`, [deletes]);
+      statements.add(`DELETE FROM ${ident(this.table)} WHERE id = ANY($1::text[])`, [deletes]);
     }
   }
 

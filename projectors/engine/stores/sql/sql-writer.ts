@@ -27,29 +27,31 @@ export function sqlWriter(
         // Nothing is read ahead: the handler runs inside the commit's transaction.
         stale: false,
         commit: (move) =>
-          commitUnitOfWork(pool, { projection: projection.name, generation, fence }, move, async (tx) => {
-            // What the statements threw is the store's to classify; anything else the view's code threw.
-            const fromStore = new WeakSet<object>();
-            const sql: SqlContext = {
-              query: async (text, params) => {
-                try {
-                  return (await tx.query(text, params)).rows;
-                } catch (error) {
-                  if (typeof error === 'object' && error !== null) fromStore.add(error);
-                  throw error;
-                }
-              },
-              table,
-            };
-            if (events.length === 0) return;
-            try {
-              await projection.apply(events, sql);
-            } catch (error) {
-              if (typeof error === 'object' && error !== null && fromStore.has(error)) throw error;
-              throw new ViewCodeError(error instanceof Error ? error.message : String(error), {
-                cause: error,
-              });
-            }
+          commitUnitOfWork(pool, { projection: projection.name, generation, fence }, move, {
+            interactive: async (tx) => {
+              // What the statements threw is the store's to classify; anything else the view's code threw.
+              const fromStore = new WeakSet<object>();
+              const sql: SqlContext = {
+                query: async (text, params) => {
+                  try {
+                    return (await tx.query(text, params)).rows;
+                  } catch (error) {
+                    if (typeof error === 'object' && error !== null) fromStore.add(error);
+                    throw error;
+                  }
+                },
+                table,
+              };
+              if (events.length === 0) return;
+              try {
+                await projection.apply(events, sql);
+              } catch (error) {
+                if (typeof error === 'object' && error !== null && fromStore.has(error)) throw error;
+                throw new ViewCodeError(error instanceof Error ? error.message : String(error), {
+                  cause: error,
+                });
+              }
+            },
           }),
       };
     },

@@ -59,7 +59,7 @@ function memorySink<L = never>(initial: Record<string, Stock> = {}, records: Rec
     lookups: {
       load: async (keys) =>
         new Map(keys.filter((k) => k in records).map((k) => [k, records[k] as L] as const)),
-      write: async () => undefined,
+      write: () => undefined,
     },
     writeBefore: (docs) =>
       new Promise<void>((resolve, reject) => {
@@ -78,7 +78,7 @@ function memorySink<L = never>(initial: Record<string, Stock> = {}, records: Rec
 
 const erased = stock as unknown as Parameters<typeof documentWriter<Stock, never>>[0];
 /** The unit of work without PostgreSQL: the memory sink writes in `writeBefore`. */
-const noTransaction: UnitOfWork = (_move, write) => write(undefined as never);
+const noTransaction: UnitOfWork = async (_move, write) => write(undefined as never);
 
 describe('documentWriter', () => {
   it('folds the next batch on top of one that is still committing', async () => {

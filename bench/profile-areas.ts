@@ -1,0 +1,97 @@
+/**
+ * Sums a V8 CPU profile's self time by area of the engine (decode, zod, JSON, the NATS client,
+ * folding, statement building, the stores' clients, GC, …), to say where Node's CPU per event
+ * goes: `npx tsx bench/profile-areas.ts DIR/orders.cpuprofile [more.cpuprofile…]`.
+ * Shares are of Node's busy time (idle left out); the first matching rule names a frame's area.
+ */
+import { readFileSync } from 'node:fs';
+
+interface ProfileNode {
+  readonly id: number;
+  readonly callFrame: { readonly functionName: string; readonly url: string };
+  readonly hitCount?: number;
+}
+
+interface Profile {
+  readonly nodes: readonly ProfileNode[];
+  readonly startTime: number;
+  readonly endTime: number;
+  readonly samples?: readonly number[];
+  readonly timeDeltas?: readonly number[];
+}
+
+/** Areas in the order they are tried: where a frame's code lives, or what a builtin does. */
+const AREAS: readonly (readonly [string, (fn: string, url: string) => boolean])[] = [
+  ['idle', (fn) => fn === '(idle)'],
+  ['GC', (fn) => fn === '(garbage collector)'],
+  ['V8 (program)', (fn) => fn === '(program)'],
+  [
+    'JSON.parse + TextDecoder',
+    (fn, url) => (url === '' && fn === 'parse') || (fn === 'decode' && url.includes('encoding')),
+  ],
+  ['JSON.stringify', (fn, url) => url === '' && fn === 'stringify'],
+  ['zod', (_, url) => url.includes('/node_modules/zod/')],
+  ['NATS client', (_, url) => url.includes('/@nats-io/')],
+  [
+    'pg client (parameters, protocol, rows)',
+    (_, url) => /\/node_modules\/(pg|pg-protocol|pg-types|pg-pool|postgres-)/.test(url),
+  ],
+  ['Elasticsearch client', (_, url) => url.includes('/@elastic/') || url.includes('/undici')],
+  ['tracing', (_, url) => url.includes('/@opentelemetry/') || url.endsWith('batch-span.ts')],
+  ['metrics + status', (_, url) => url.includes('/prom-client/') || url.includes('/engine/status/')],
+  ['logging', (_, url) => url.includes('/pino')],
+  ['decode + envelope + storable (shared/events)', (_, url) => url.includes('/shared/events/')],
+  ['decode batch (pipeline/decode)', (_, url) => url.endsWith('pipeline/decode.ts')],
+  ['source + batcher', (_, url) => url.includes('/engine/source/')],
+  [
+    'fold + caches + key filter',
+    (_, url) => /engine\/pipeline\/(fold|document-cache|key-filter|writer)\.ts/.test(url),
+  ],
+  ['view code (examples/)', (_, url) => url.includes('/examples/')],
+  [
+    'statements (stores/, commit/)',
+    (_, url) => url.includes('/engine/stores/') || url.includes('/engine/commit/'),
+  ],
+  ['poison + bisection', (_, url) => url.includes('/engine/poison/')],
+  ['runner + rest of engine', (_, url) => url.includes('/projectors/')],
+  ['Node internals + sockets', (_, url) => url.startsWith('node:')],
+  ['bench', (_, url) => url.includes('/bench/')],
+];
+
+function areaOf(node: ProfileNode): string {
+  const { functionName, url } = node.callFrame;
+  for (const [area, test] of AREAS) if (test(functionName, url)) return area;
+  return url === '' ? 'builtins (other)' : 'other';
+}
+
+/** Self time per area in ms, from the samples and their time deltas. */
+function selfTimes(profile: Profile): Map<string, number> {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const times = new Map<string, number>();
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  // A sample's time is the delta to the next one.
+  for (let i = 0; i < samples.length; i++) {
+    const node = byId.get(samples[i] as number);
+    if (!node) continue;
+    const ms = (deltas[i + 1] ?? 0) / 1000;
+    const area = areaOf(node);
+    times.set(area, (times.get(area) ?? 0) + ms);
+  }
+  return times;
+}
+
+for (const file of process.argv.slice(2)) {
+  const times = selfTimes(JSON.parse(readFileSync(file, 'utf8')) as Profile);
+  const busy = [...times].filter(([area]) => area !== 'idle').reduce((sum, [, ms]) => sum + ms, 0);
+  const total = busy + (times.get('idle') ?? 0);
+  console.log(
+    `${file}: ${(busy / 1000).toFixed(2)} s busy of ${(total / 1000).toFixed(2)} s (idle ${(((times.get('idle') ?? 0) / total) * 100).toFixed(0)}%)`,
+  );
+  console.log('| area | share of busy | ms |');
+  console.log('|---|---|---|');
+  for (const [area, ms] of [...times].sort((a, b) => b[1] - a[1])) {
+    if (area === 'idle') continue;
+    console.log(`| ${area} | ${((ms / busy) * 100).toFixed(1)}% | ${Math.round(ms)} |`);
+  }
+}
