@@ -58,9 +58,20 @@ export async function readProjections(
           now,
         )
       : undefined;
+    const partitions = row.partitions.map((partition) => ({
+      index: partition.index,
+      owner: partition.owner,
+      // Before its first report a partition is starting, as far as anyone can tell.
+      status: enumStatus(partition.status ?? 'starting'),
+      positions: partition.positions.map((p) => {
+        const head = heads?.[p.stream];
+        return { ...p, lag: head === undefined ? null : Math.max(0, head - p.position) };
+      }),
+    }));
     return {
       generation: row.generation,
       version: row.version,
+      partitions,
       status: stall ? 'STALLED' : enumStatus(row.status),
       detail: stall ? stallDetail(stall, row.status, row.detail) : row.detail,
       lastAdvanceAt: row.lastAdvanceAt.toISOString(),
@@ -84,6 +95,7 @@ export async function readProjections(
           status: g.status,
           detail: g.detail,
           positions: g.positions,
+          partitions: g.partitions,
           deadLetterCount: live.deadLetters,
           deadLettersNotKept: live.notKept,
           lastActionAt: live.lastActionAt?.toISOString() ?? null,

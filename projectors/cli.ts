@@ -178,6 +178,13 @@ function status(): Promise<void> {
         console.log(
           `  ${s.stream.padEnd(9)} position ${s.position}  lag ${s.lag}${s.lag > 0 ? ` (${s.lagSeconds.toFixed(1)} s)` : ''}${s.start === 'beginning' ? '' : `  (started at ${s.start})`}`,
         );
+      // The owner of each unit: of the projection, or of each of its partitions when split.
+      for (const p of row.partitions) {
+        const where = row.partitions.length > 1 ? `partition ${p.index}` : 'owner';
+        const behind = p.positions.reduce((sum, s) => sum + s.lag, 0);
+        const extra = row.partitions.length > 1 ? `  ${p.status ?? 'not started'}  lag ${behind}` : '';
+        console.log(`  ${where.padEnd(12)} ${p.owner ?? 'none'}${extra}`);
+      }
       for (const n of notKept.filter((n) => n.projection === row.name && n.generation === row.generation))
         console.log(`  ${describeNotKept(n)}`);
     }

@@ -15,12 +15,14 @@ import {
   loadApplicationOrExit,
   openInfrastructure,
   ProjectionHost,
+  partitionCountConflicts,
   recordApplication,
   registerDeadLetterMetrics,
   registerProjectionMetrics,
   serveCommands,
   statusReader,
   storeDeadLetterCap,
+  workloadOf,
 } from './engine/internal.ts';
 
 /** The projector process: runs every registered projection until SIGTERM or SIGINT. */
@@ -67,10 +69,18 @@ if (unknown.length > 0) {
 const selected = app.projections.filter(
   (p) => config.PROJECTIONS.length === 0 || config.PROJECTIONS.includes(p.name),
 );
+// Every process of one version must split a projection the same way: another count than its
+// generation's is refused here, before any unit is owned.
+const conflicts = await partitionCountConflicts(infrastructure.pool, selected);
+if (conflicts.length > 0) {
+  process.stderr.write(`Invalid configuration:\n  ${conflicts.join('\n  ')}\n`);
+  await infrastructure.close();
+  process.exit(78);
+}
 const host = new ProjectionHost(
   selected,
   engineDeps(config, infrastructure, log),
-  new LeaseManager(config.DATABASE_URL, log, { ttlMs: config.LEASE_TTL_MS }),
+  new LeaseManager(config.DATABASE_URL, log, { ttlMs: config.LEASE_TTL_MS, workload: workloadOf(selected) }),
 );
 
 const registry = createRegistry();

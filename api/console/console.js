@@ -24,7 +24,8 @@
     deadLetters(first: 50) { id stream sequence subject type errorCode error attempts createdAt retryRequested payload payloadBytes payloadTruncated }
     actions(last: 20) { id action deadLetterId at via outcome detail }
     statusChanges(last: 20) { generation status detail at }
-    generations(last: 10) { generation version role createdAt liveAt retiredAt }`;
+    generations(last: 10) { generation version role createdAt liveAt retiredAt }
+    partitions { index status positions { position lag } }`;
   const OPERATOR_DETAIL = `{ projections { name
     actions(last: 20) { id address userAgent }
     statusChanges(last: 20) { at generation status detail } } }`;
@@ -638,6 +639,24 @@
     );
   }
 
+  /** A split projection's partitions: each one's status and own position and lag (summed over streams). */
+  function partitionsTable(partitions) {
+    if (!partitions || partitions.length < 2) return null;
+    return [
+      h('h2', {}, 'Partitions'),
+      simpleTable(
+        'partitions',
+        ['partition', 'status', 'position', 'lag'],
+        partitions.map((x) => [
+          String(x.index),
+          x.status.toLowerCase().replace('_', ' '),
+          number(sum(x.positions, 'position')),
+          number(x.positions.some((s) => s.lag === null) ? null : sum(x.positions, 'lag')),
+        ]),
+      ),
+    ];
+  }
+
   function simpleTable(testid, headings, rows) {
     if (!rows.length) return h('p', { class: 'muted' }, 'None yet.');
     return h(
@@ -706,6 +725,7 @@
       ),
       operatorButtons(p),
       positionsTable(p.positions),
+      partitionsTable(p.partitions),
       charts(`${p.name}:g${p.generation}`),
       rebuildProgress(p),
       h('h2', {}, 'Generations'),

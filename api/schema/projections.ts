@@ -43,6 +43,31 @@ export const projectionsTypeDefs = /* GraphQL */ `
     lagSeconds: Float
   }
 
+  "Where one partition of a generation is in a stream: its own checkpoint."
+  type PartitionPosition {
+    "The stream, e.g. ORDERS."
+    stream: String!
+    "The last sequence the partition applied."
+    position: Long!
+    "Events in the stream after the position (null when NATS cannot be asked)."
+    lag: Long
+  }
+
+  """
+  One partition of a generation: a hash-slice of the projection's keys with its own checkpoint
+  and lease, owned by one projector process at a time. A projection that is not split has one.
+  """
+  type ProjectionPartition {
+    "Its index, from 0."
+    index: Int!
+    "The projector process that owns it now (host:pid:id), or null when none does; operators only (null for others)."
+    owner: String
+    "What its owner last reported (STARTING before its first report)."
+    status: ProjectionState!
+    "Per source stream, its own position and lag; the generation's position is the least over its partitions."
+    positions: [PartitionPosition!]!
+  }
+
   "One build of a projection: the live one serves queries, a building one is a rebuild beside it."
   type ProjectionGeneration {
     "The generation number (the N of <view>__g<N>)."
@@ -57,6 +82,8 @@ export const projectionsTypeDefs = /* GraphQL */ `
     positions: [StreamPosition!]!
     "When one of its positions last moved (ISO-8601)."
     lastAdvanceAt: String!
+    "Its partitions, by index: owner, status and positions of each."
+    partitions: [ProjectionPartition!]!
   }
 
   "A projection: the view it serves and how fresh it is."
@@ -69,8 +96,10 @@ export const projectionsTypeDefs = /* GraphQL */ `
     generation: Int!
     "The live generation's status."
     status: ProjectionState!
-    "Per source stream, the live generation's position and lag."
+    "Per source stream, the live generation's position (the least over its partitions) and lag."
     positions: [StreamPosition!]!
+    "The live generation's partitions, by index: owner, status and positions of each."
+    partitions: [ProjectionPartition!]!
     "Why it is halted, retrying or stalled, when it is."
     detail: String
     "Unresolved dead letters."
@@ -106,4 +135,9 @@ export const projectionsResolvers = {
   },
   Projection: { detail: detailFor },
   ProjectionGeneration: { detail: detailFor },
+  ProjectionPartition: {
+    // Hosts and process ids are the operators' business.
+    owner: (parent: { owner: string | null }, _: unknown, ctx: ApiContext) =>
+      ctx.operator.allowed(ctx.request) ? parent.owner : null,
+  },
 };

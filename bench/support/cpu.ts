@@ -22,7 +22,7 @@ function pids(args: string[]): number[] {
 }
 
 /** utime + stime of a process from /proc/<pid>/stat, in seconds (0 once it is gone). */
-function cpuSeconds(pid: number): number {
+export function cpuSeconds(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

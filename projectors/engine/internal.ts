@@ -10,6 +10,7 @@
 export { CHECKPOINT_CHANNEL, readCheckpoint, StaleCheckpointError } from './commit/checkpoint-store.ts';
 export { hasReached, type Positions } from './commit/positions.ts';
 export { type CheckpointMove, commitUnitOfWork, Statements } from './commit/unit-of-work.ts';
+export { fairShare, toRelease, type Unit } from './control/balance.ts';
 // Running projections: the engine's dependencies, the host, a single generation's runner.
 export { executeCommand, serveCommands } from './control/commands.ts';
 export { type EngineDeps, engineDeps, storeContext } from './control/engine-deps.ts';
@@ -29,6 +30,14 @@ export {
   loadApplication,
   loadApplicationOrExit,
 } from './definition/load-application.ts';
+export { partitionScope } from './definition/partition-scope.ts';
+export {
+  MAX_PARTITIONS,
+  PartitionKeyError,
+  partitionOf,
+  partitionsOf,
+  workloadOf,
+} from './definition/partitions.ts';
 export { camelCase, pascalCase, snakeCase } from './definition/public-shape.ts';
 export {
   checkRelations,
@@ -59,6 +68,7 @@ export {
   reconcileGenerations,
   requestRebuild,
 } from './generations/generations.ts';
+export { PartitionCountError, partitionCountConflicts } from './generations/partition-counts.ts';
 export { switchGeneration } from './generations/switch.ts';
 export * from './index.ts';
 export { assertFence, type Fence, type HeldFence, LeaseLostError, StoreAheadError } from './leases/fence.ts';

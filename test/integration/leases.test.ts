@@ -78,7 +78,7 @@ describe('leases: two projector processes on one installation', () => {
     await env?.cleanup();
   });
 
-  it('each projection is processed by exactly one; killing the owner hands over from the checkpoint with nothing lost or doubled', async () => {
+  it('two processes share the projections, each processed by one at a time; killing an owner hands over from the checkpoint with nothing lost or doubled', async () => {
     processes.printLogsOnFailure();
     const { pool, nats, streams } = env.infrastructure;
     sampler = sampleLeases(pool);
@@ -88,15 +88,26 @@ describe('leases: two projector processes on one installation', () => {
       processes.start(env, 'B', { BATCH_SIZE: '200' }),
     ] as const;
     await Promise.all(both.map((p) => p.waitForLog((l) => l.msg === 'projectors started', 'its start')));
-    const owners = new Map<string, ProjectorProcess>();
-    for (const name of NAMES) {
-      const owner = await eventually(
-        async () => both.find((p) => p.lines.some(leaseAcquired(name))),
-        10_000,
-        `an owner of ${name}`,
-      );
-      owners.set(name, owner);
-    }
+    // Started together, they split the projections evenly (two each) before any event is read.
+    const owners = await eventually(
+      async () => {
+        const held = await leaseHolders(pool, NAMES);
+        const of = (p: ProjectorProcess) => held.filter((l) => l.owner.includes(`:${p.pid}:`));
+        if (held.length !== NAMES.length || both.some((p) => of(p).length !== NAMES.length / 2))
+          return undefined;
+        return new Map(
+          held.map((l) => [
+            l.projection,
+            both.find((p) => l.owner.includes(`:${p.pid}:`)) as ProjectorProcess,
+          ]),
+        );
+      },
+      20_000,
+      'the projections to be shared two and two',
+    );
+    const acquiredBefore = new Map(
+      both.map((p) => [p, new Map(NAMES.map((name) => [name, p.lines.filter(leaseAcquired(name)).length]))]),
+    );
     const owner = owners.get('orders') as ProjectorProcess;
     const survivor = both.find((p) => p !== owner) as ProjectorProcess;
 
@@ -117,21 +128,35 @@ describe('leases: two projector processes on one installation', () => {
         30_000,
         'orders to be caught up part of the way',
       );
-      // Until now one process has owned each projection; the other has stood by.
-      for (const name of NAMES) {
-        expect(
-          both.filter((p) => p.lines.some(leaseAcquired(name))).map((p) => p.label),
-          name,
-        ).toEqual([owners.get(name)?.label]);
+      // Since they shared the projections, nothing has moved: no process took another unit.
+      for (const p of both) {
+        for (const name of NAMES)
+          expect(p.lines.filter(leaseAcquired(name)).length, `${p.label} ${name}`).toBe(
+            acquiredBefore.get(p)?.get(name),
+          );
       }
       const killedAt = Date.now();
       expect(await owner.stop('SIGKILL')).toBeNull();
-      const acquired = await survivor.waitForLog(leaseAcquired('orders'), 'taking orders over', 15_000);
+      const before = acquiredBefore.get(survivor)?.get('orders') ?? 0;
+      const acquired = await survivor.waitForLog(
+        (l) =>
+          leaseAcquired('orders')(l) && survivor.lines.filter(leaseAcquired('orders')).indexOf(l) >= before,
+        'taking orders over',
+        15_000,
+      );
       const takeoverMs = (acquired.time ?? Date.now()) - killedAt;
       const atTakeover = total((await livePositions(pool)).orders);
       // Every other projection the dead process owned moves over too.
       for (const [name, p] of owners) {
-        if (p === owner) await survivor.waitForLog(leaseAcquired(name), `taking ${name} over`, 15_000);
+        if (p !== owner) continue;
+        await eventually(
+          async () =>
+            survivor.lines.filter(leaseAcquired(name)).length > (acquiredBefore.get(survivor)?.get(name) ?? 0)
+              ? true
+              : undefined,
+          15_000,
+          `the survivor taking ${name} over`,
+        );
       }
       return { atKill, takeoverMs, atTakeover };
     })();
@@ -143,19 +168,24 @@ describe('leases: two projector processes on one installation', () => {
     const heads = await streamHeads(nats.jsm, streams);
     expect(atTakeover).toBeLessThan((heads.ORDERS ?? 0) + (heads.PAYMENTS ?? 0));
     await waitForLiveViews(env, 8, 60_000);
-    // Each process acquired each lease at most once: no flapping back and forth.
-    for (const p of both) {
-      for (const name of NAMES) expect(p.lines.filter(leaseAcquired(name)).length).toBeLessThanOrEqual(1);
+    // The survivor took each of the dead owner's projections once: no flapping back and forth.
+    for (const name of NAMES) {
+      const taken =
+        survivor.lines.filter(leaseAcquired(name)).length - (acquiredBefore.get(survivor)?.get(name) ?? 0);
+      expect(taken, name).toBe(owners.get(name) === owner ? 1 : 0);
     }
 
     const leases = await sampler.stop();
     expect(leases.samples).toBeGreaterThan(20);
-    // orders had two tenures (the dead owner's, then the survivor's), the survivor's with a
-    // higher epoch, so nothing the dead owner had in flight could land after it took over.
+    // orders ended with two tenures (the dead owner's, then the survivor's), the survivor's
+    // with a higher epoch, so nothing the dead owner had in flight could land after it took
+    // over; every tenure's epoch is above the one before (the split at the start included).
     const orders = leases.tenures.orders ?? [];
-    expect(orders.map((t) => t.owner)).toHaveLength(2);
-    expect(new Set(orders.map((t) => t.owner)).size).toBe(2);
-    expect((orders[1]?.epoch ?? 0) > (orders[0]?.epoch ?? 0)).toBe(true);
+    const [dead, taker] = orders.slice(-2);
+    expect(dead?.owner).toContain(`:${owner.pid}:`);
+    expect(taker?.owner).toContain(`:${survivor.pid}:`);
+    for (let i = 1; i < orders.length; i++)
+      expect((orders[i]?.epoch ?? 0) > (orders[i - 1]?.epoch ?? 0)).toBe(true);
 
     const expected = expectedOrders(history);
     expect(await readOrders(pool)).toEqual(Object.fromEntries(expected));

@@ -128,9 +128,11 @@ describe('stall detection and metrics', () => {
       /^vista_projection_lag_seconds\{projection="stuck",generation="1",role="live",stream="ORDERS"\} [1-9]/m,
     );
     expect(exposition).toMatch(
-      /^vista_projection_position\{projection="orders",generation="1",role="live",stream="ORDERS"\} [1-9]/m,
+      /^vista_projection_position\{projection="orders",generation="1",partition="0",role="live",stream="ORDERS"\} [1-9]/m,
     );
-    expect(exposition).toMatch(/^vista_projection_events_total\{projection="orders",generation="1"\} [1-9]/m);
+    expect(exposition).toMatch(
+      /^vista_projection_events_total\{projection="orders",generation="1",partition="0"\} [1-9]/m,
+    );
     expect(exposition).toMatch(/^process_resident_memory_bytes \d+/m);
     expect(exposition).toMatch(/^nodejs_eventloop_lag_seconds /m);
     expect(promtool(exposition)).toEqual({ parses: true, problems: [] });

@@ -70,7 +70,7 @@ describe('the supervisor and the runners', () => {
         await pool.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM pg_stat_activity
             WHERE datname = current_database() AND wait_event_type = 'Lock'
-              AND query LIKE 'UPDATE vista_generations SET resume_requested%'`,
+              AND query LIKE '%UPDATE vista_generations SET resume_requested%'`,
         )
       ).rows[0]?.n ?? 0;
     try {

@@ -4,11 +4,11 @@ import type { Pool } from '../../shared/clients/postgres.ts';
 // What the engine's tables and PostgreSQL's activity say about a test environment's
 // projections, read from outside the projector processes.
 
-/** Each projection's live-generation checkpoint, by stream. */
+/** Each projection's live-generation positions (the least over its partitions), by stream. */
 export async function livePositions(pool: Pool): Promise<Record<string, Positions>> {
   const { rows } = await pool.query<{ projection: string; stream: string; position: number }>(
     `SELECT c.projection, c.stream, c.position
-       FROM vista_checkpoints c JOIN vista_projections p ON p.name = c.projection AND p.generation = c.generation`,
+       FROM vista_positions c JOIN vista_projections p ON p.name = c.projection AND p.generation = c.generation`,
   );
   const positions: Record<string, Positions> = {};
   for (const { projection, stream, position } of rows) {
@@ -35,6 +35,7 @@ export async function projectionStatus(
 /** A lease held now: the projection, its owner (a projector process) and the epoch it holds. */
 export interface LeaseHolder {
   readonly projection: string;
+  readonly partition: number;
   readonly owner: string;
   readonly epoch: number;
 }
@@ -42,7 +43,7 @@ export interface LeaseHolder {
 /** The leases of the given projections that an owner holds now (unexpired rows of `vista_leases`). */
 export async function leaseHolders(pool: Pool, projections: readonly string[]): Promise<LeaseHolder[]> {
   const { rows } = await pool.query<LeaseHolder>(
-    `SELECT projection, owner, epoch FROM vista_leases
+    `SELECT projection, partition, owner, epoch::int AS epoch FROM vista_leases
       WHERE projection = ANY($1::text[]) AND owner IS NOT NULL AND expires_at > now()
       ORDER BY projection, partition`,
     [projections],

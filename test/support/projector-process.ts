@@ -1,7 +1,8 @@
 import { createInterface } from 'node:readline';
-import { onTestFailed } from 'vitest';
+import { afterAll, beforeAll, onTestFailed } from 'vitest';
+import type { Application } from '../../projectors/engine/internal.ts';
 import { ChildProjector } from './child-projector.ts';
-import { eventually, type TestEnvironment } from './environment.ts';
+import { eventually, type TestEnvironment, testEnvironment } from './environment.ts';
 
 /** One pino line of a projector's stdout: `msg`, `time` (epoch ms) and whatever fields it logged. */
 export interface LogLine {
@@ -125,4 +126,28 @@ export class ProjectorProcesses {
   async killAll(): Promise<void> {
     await Promise.all(this.started.map((p) => p.stop('SIGKILL')));
   }
+}
+
+/**
+ * A describe block's installation of `app` and the projector processes its tests start: made
+ * before the block, every process killed and the installation removed after it.
+ */
+export function processesOn(app: Application, overrides: Record<string, string> = {}) {
+  let env: TestEnvironment | undefined;
+  const processes = new ProjectorProcesses();
+  beforeAll(async () => {
+    env = await testEnvironment(overrides, app);
+  });
+  afterAll(async () => {
+    await processes.killAll();
+    await env?.cleanup();
+  });
+  return {
+    processes,
+    /** The installation (from inside a test). */
+    get env(): TestEnvironment {
+      if (!env) throw new Error('the installation is made before the tests run');
+      return env;
+    },
+  };
 }

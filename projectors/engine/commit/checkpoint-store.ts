@@ -6,10 +6,16 @@ import type { Statement } from './statements.ts';
 /** Name of the NOTIFY channel that wakes readers waiting for a checkpoint (a hint, never the truth). */
 export const CHECKPOINT_CHANNEL = 'vista_checkpoints';
 
-export async function readCheckpoint(pool: Pool, projection: string, generation: number): Promise<Positions> {
+/** One partition's checkpoint (partition 0 is the whole of a projection that has one). */
+export async function readCheckpoint(
+  pool: Pool,
+  projection: string,
+  generation: number,
+  partition = 0,
+): Promise<Positions> {
   const { rows } = await pool.query<{ stream: string; position: number }>(
-    'SELECT stream, position FROM vista_checkpoints WHERE projection = $1 AND generation = $2',
-    [projection, generation],
+    'SELECT stream, position FROM vista_checkpoints WHERE projection = $1 AND generation = $2 AND partition = $3',
+    [projection, generation, partition],
   );
   return Object.fromEntries(rows.map((r) => [r.stream, r.position]));
 }
@@ -32,11 +38,13 @@ const STALE_SQLSTATE = 'VC001';
  * compare-and-set: it locks the stored rows, and a position that differs from the one this
  * writer expected raises an error (read by `checkpointError` as `StaleCheckpointError`) that
  * stops the statements after it. The row lock plus the comparison fence off a stale writer: a
- * batch is applied at most once even if two processes believe they own the projection.
+ * batch is applied at most once even if two processes believe they own the projection. Each
+ * partition has its own rows: partitions commit side by side.
  */
 export function advanceCheckpointStatements(
   projection: string,
   generation: number,
+  partition: number,
   expected: Positions,
   next: Positions,
 ): Statement[] {
@@ -50,6 +58,7 @@ export function advanceCheckpointStatements(
                          ${literal(known.map(([, position]) => position ?? 0))}::bigint[]) AS e(stream, position)
           ON e.stream = c.stream
        WHERE c.projection = ${literal(projection)} AND c.generation = ${literal(generation)}
+         AND c.partition = ${literal(partition)}
        FOR UPDATE OF c
     LOOP
       IF stored.position <> stored.expected THEN
@@ -64,13 +73,13 @@ export function advanceCheckpointStatements(
   // Move the positions and queue the wake-up that readers get at commit.
   const move = {
     text: `WITH moved AS (
-       INSERT INTO vista_checkpoints (projection, generation, stream, position)
-       SELECT $1, $2, s.stream, s.position FROM unnest($3::text[], $4::bigint[]) AS s(stream, position)
-       ON CONFLICT (projection, generation, stream)
+       INSERT INTO vista_checkpoints (projection, generation, partition, stream, position)
+       SELECT $1, $2, $6, s.stream, s.position FROM unnest($3::text[], $4::bigint[]) AS s(stream, position)
+       ON CONFLICT (projection, generation, partition, stream)
        DO UPDATE SET position = GREATEST(vista_checkpoints.position, EXCLUDED.position), updated_at = now()
        RETURNING 1)
      SELECT pg_notify($5, $1) FROM (SELECT count(*) FROM moved) AS done`,
-    values: [projection, generation, streams, Object.values(next), CHECKPOINT_CHANNEL],
+    values: [projection, generation, streams, Object.values(next), CHECKPOINT_CHANNEL, partition],
   };
   return [{ text: check }, move];
 }

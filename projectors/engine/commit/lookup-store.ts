@@ -15,7 +15,10 @@ export interface LookupRecords<L> {
 export class LookupStore<L> implements LookupRecords<L> {
   constructor(
     private readonly pool: Pool,
-    /** Its table, one per generation (`stores/generation-names.ts`). */
+    /**
+     * Its table, one per generation and partition (`stores/generation-names.ts`): partition
+     * k > 0 keeps `<table of partition 0>_p<k>`.
+     */
     readonly table: string,
   ) {}
 
@@ -25,8 +28,15 @@ export class LookupStore<L> implements LookupRecords<L> {
     );
   }
 
+  /** Drops the table and, from partition 0's, every other partition's. */
   async drop(): Promise<void> {
-    await this.pool.query(`DROP TABLE IF EXISTS ${ident(this.table)}`);
+    const first = this.table;
+    const { rows } = await this.pool.query<{ tablename: string }>(
+      `SELECT tablename FROM pg_tables WHERE schemaname = current_schema()
+          AND (tablename = $1 OR starts_with(tablename, $1 || '_p'))`,
+      [first],
+    );
+    for (const { tablename } of rows) await this.pool.query(`DROP TABLE IF EXISTS ${ident(tablename)}`);
   }
 
   async isEmpty(): Promise<boolean> {

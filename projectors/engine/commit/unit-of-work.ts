@@ -61,7 +61,14 @@ export function commitUnitOfWork(
   writes.statements?.(statements);
   const checks: Statement[] = [
     { text: 'BEGIN' },
-    ...advanceCheckpointStatements(target.projection, target.generation, move.expected, move.next),
+    // The fence's partition is the checkpoint's: a partition commits with its own lease.
+    ...advanceCheckpointStatements(
+      target.projection,
+      target.generation,
+      target.fence?.partition ?? 0,
+      move.expected,
+      move.next,
+    ),
   ];
   // The fence goes last: its row lock (FOR SHARE, until COMMIT) then holds up a renewal or a
   // take-over of the lease for the COMMIT only, not for the whole batch's writes. Checked last

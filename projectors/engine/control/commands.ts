@@ -10,7 +10,7 @@ import {
 } from '../../../shared/operator-commands.ts';
 import { CHECKPOINT_CHANNEL } from '../commit/checkpoint-store.ts';
 import { requestRebuild } from '../generations/generations.ts';
-import { requestRetry } from './operator-requests.ts';
+import { requestPartitionsResume, requestRetry } from './operator-requests.ts';
 
 type Outcome = { outcome: 'accepted' | 'refused'; detail: string };
 
@@ -87,7 +87,10 @@ async function skipDeadLetter(tx: PoolClient, projection: string, id: number): P
        FROM vista_generations g
       WHERE c.projection = $1 AND c.stream = $2 AND c.position = $3 AND c.generation = $5
         AND g.projection = c.projection AND g.generation = c.generation
-        AND g.role IN ('live', 'building') AND g.status = 'halted'`,
+        AND g.role IN ('live', 'building') AND g.status = 'halted'
+        -- Only partitions that halted on it: another one passing by that position moves on its own.
+        AND EXISTS (SELECT 1 FROM vista_partitions h WHERE h.projection = c.projection
+                     AND h.generation = c.generation AND h.partition = c.partition AND h.status = 'halted')`,
     [projection, letter.stream, letter.sequence - 1, letter.sequence, letter.generation],
   );
   if ((moved.rowCount ?? 0) === 0) {
@@ -98,6 +101,7 @@ async function skipDeadLetter(tx: PoolClient, projection: string, id: number): P
     'UPDATE vista_generations SET resume_requested = true WHERE projection = $1 AND generation = $2',
     [projection, letter.generation],
   );
+  await requestPartitionsResume(tx, projection, letter.generation);
   await tx.query('SELECT pg_notify($1, $2)', [CHECKPOINT_CHANNEL, projection]);
   return {
     outcome: 'accepted',

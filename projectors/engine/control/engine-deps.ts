@@ -1,6 +1,7 @@
 import type { Elasticsearch } from '../../../shared/clients/elasticsearch.ts';
 import type { Config } from '../../../shared/config.ts';
 import type { Logger } from '../../../shared/log.ts';
+import { DecodeMemo } from '../pipeline/decode-memo.ts';
 import type { PipelineDeps } from '../pipeline/runner-parts.ts';
 import type { StoreContext } from '../stores/store.ts';
 import type { Infrastructure } from '../support/infrastructure.ts';
@@ -32,6 +33,7 @@ export function engineDeps(config: Config, infrastructure: Infrastructure, log: 
     },
     pullBudget: infrastructure.pullBudget,
     contract: infrastructure.contract,
+    decoded: new DecodeMemo(),
     retireGraceMs: config.QUERY_TIMEOUT_MS,
   };
 }

@@ -1,6 +1,7 @@
 import { inTransaction, type Pool } from '../../../shared/clients/postgres.ts';
 import type { Logger } from '../../../shared/log.ts';
 import type { Projection } from '../definition/define.ts';
+import { partitionsOf } from '../definition/partitions.ts';
 import { requestRebuild, restartGeneration } from '../generations/generations.ts';
 import type { RunnerControl } from '../pipeline/runner-parts.ts';
 import type { BatchWriter } from '../pipeline/writer.ts';
@@ -38,7 +39,7 @@ export function operatorRequests(
     beforeStart: () => retryDeadLetters(pool, logger, projection, generation),
     async waitForResume(signal) {
       while (!signal.aborted) {
-        if (await takeResumeRequest(pool, name, status.generation).catch(() => false)) {
+        if (await takeResumeRequest(pool, name, status.generation, status.partition).catch(() => false)) {
           logger.info('resuming on operator request');
           return;
         }
@@ -53,7 +54,7 @@ export function operatorRequests(
       const timer = setInterval(() => {
         if (polling) return;
         polling = true;
-        takeResumeRequest(pool, name, status.generation)
+        takeResumeRequest(pool, name, status.generation, status.partition)
           .then(
             (taken) => {
               if (taken) requested.abort();
@@ -86,11 +87,23 @@ async function retryDeadLetters(
   { storage, writer, status }: RequestedOf,
 ): Promise<void> {
   const { generation } = status;
+  const partitioned = partitionsOf(projection) > 1;
+  // A generation's letters are all its partitions': the owner of partition 0 replays them.
+  if (partitioned && status.partition !== 0 && (projection.onPoison ?? 'skip') === 'skip') return;
   const letters = await listDeadLetters(pool, projection.name, { generation, retryRequestedOnly: true });
   if (letters.length === 0) return;
   const ids = letters.map((l) => l.id);
   if ((projection.onPoison ?? 'skip') === 'halt') {
     await inTransaction(pool, (tx) => settleDeadLetters(tx, projection.name, generation, [], ids));
+    return;
+  }
+  if (status.role === 'building' && partitioned) {
+    // Starting a building generation over in place would pull its storage from under the
+    // other partitions' writers: its letters wait until it is live (then a rebuild replays them).
+    log.warn(
+      { letters: letters.length },
+      'dead letters of a partitioned building generation are retried once it is live',
+    );
     return;
   }
   if (status.role === 'building') {
@@ -127,6 +140,7 @@ export async function requestRetry(pool: Pool, projection: string): Promise<numb
     `UPDATE vista_generations SET resume_requested = true WHERE projection = $1 AND role IN ('live', 'building')`,
     [projection],
   );
+  await requestPartitionsResume(pool, projection);
   return marked.rowCount ?? 0;
 }
 
@@ -144,11 +158,42 @@ async function acknowledgeRetry(
   );
 }
 
-/** True (once) when an operator asked this generation to resume; clears the request. */
-async function takeResumeRequest(pool: Pool, projection: string, generation: number): Promise<boolean> {
-  const { rowCount } = await pool.query(
-    'UPDATE vista_generations SET resume_requested = false WHERE projection = $1 AND generation = $2 AND resume_requested',
-    [projection, generation],
+/**
+ * Asks every partition of the current generations to resume: each takes its own request (a
+ * generation's one flag would be taken by whichever partition polled first).
+ */
+export async function requestPartitionsResume(
+  db: { query: Pool['query'] },
+  projection: string,
+  generation?: number,
+): Promise<void> {
+  await db.query(
+    `UPDATE vista_partitions p SET resume_requested = true FROM vista_generations g
+      WHERE p.projection = $1 AND g.projection = p.projection AND g.generation = p.generation
+        AND g.role IN ('live', 'building') AND ($2::integer IS NULL OR p.generation = $2)`,
+    [projection, generation ?? null],
   );
-  return (rowCount ?? 0) > 0;
+}
+
+/**
+ * True (once) when an operator asked this generation (this partition of it) to resume; clears
+ * the request. A generation of one partition also takes the generation's flag.
+ */
+async function takeResumeRequest(
+  pool: Pool,
+  projection: string,
+  generation: number,
+  partition: number,
+): Promise<boolean> {
+  const { rows } = await pool.query<{ taken: number }>(
+    `WITH g AS (
+       UPDATE vista_generations SET resume_requested = false
+        WHERE projection = $1 AND generation = $2 AND resume_requested AND partitions = 1 RETURNING 1),
+     p AS (
+       UPDATE vista_partitions SET resume_requested = false
+        WHERE projection = $1 AND generation = $2 AND partition = $3 AND resume_requested RETURNING 1)
+     SELECT (SELECT count(*) FROM g) + (SELECT count(*) FROM p) AS taken`,
+    [projection, generation, partition],
+  );
+  return Number(rows[0]?.taken ?? 0) > 0;
 }

@@ -82,7 +82,7 @@ export async function rebuild(
         );
       }
       const { rows } = await pool.query<{ done: number }>(
-        'SELECT coalesce(sum(position), 0) AS done FROM vista_checkpoints WHERE projection = $1 AND generation = $2',
+        'SELECT coalesce(sum(position), 0) AS done FROM vista_positions WHERE projection = $1 AND generation = $2',
         [projection.name, building.generation],
       );
       const done = rows[0]?.done ?? 0;

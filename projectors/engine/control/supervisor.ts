@@ -10,6 +10,7 @@ import {
   reconcileGenerations,
   type StartResolver,
 } from '../generations/generations.ts';
+import { assertPartitionCount, partitionsRunning } from '../generations/partition-counts.ts';
 import { switchGeneration } from '../generations/switch.ts';
 import { assertFence } from '../leases/fence.ts';
 import type { Lease } from '../leases/lease.ts';
@@ -70,10 +71,22 @@ export class ProjectionSupervisor {
     if (!this.lease.lost.aborted && live) await live.runner.status.recordStopped();
   }
 
+  /**
+   * Whether this owner keeps the projection's generations (starts rebuilds, switches, drops
+   * retired storage): the owner of partition 0. The owners of other partitions run what the
+   * catalog says, following it round by round.
+   */
+  private get coordinates(): boolean {
+    return this.lease.partition === 0;
+  }
+
   /** While the lease is held: keep the generations running, start rebuilds, switch. */
   private async supervise(projection: Projection, lease: Lease, signal: AbortSignal): Promise<void> {
     const resolveStarts = this.startResolver(projection);
-    let generations = await reconcileGenerations(this.deps.pool, projection, resolveStarts);
+    let generations = await reconcileGenerations(this.deps.pool, projection, resolveStarts, {
+      takesRebuilds: this.coordinates,
+    });
+    assertPartitionCount(projection, generations);
     const { running } = this;
     this.started = true;
     const start = (generation: Generation) => {
@@ -102,6 +115,8 @@ export class ProjectionSupervisor {
     while (!signal.aborted) {
       await sleep(SUPERVISE_POLL_MS, signal);
       if (signal.aborted) break;
+      // A status write lost (a blip) is written again, even on an idle stream.
+      for (const r of running) r.runner.status.recordIfLost();
       try {
         if (resync) {
           generations = await readGenerations(this.deps.pool, projection.name);
@@ -109,6 +124,10 @@ export class ProjectionSupervisor {
           if (generations.live) await this.finishSwitch(projection, generations.live.generation);
           pointed.at = Date.now();
           resync = false;
+        }
+        if (!this.coordinates) {
+          generations = await this.follow(projection, running, start);
+          continue;
         }
         generations = await this.superviseOnce(
           projection,
@@ -154,6 +173,7 @@ export class ProjectionSupervisor {
     const building = generations.building;
     const candidate = building && running.find((r) => r.runner.generation === building.generation);
     if (!building || !candidate || candidate.runner.progress.status !== 'running') return generations;
+    if (!(await partitionsRunning(this.deps.pool, projection.name, building))) return generations;
     // The PostgreSQL half commits first (catalog, views), then the alias follows: a crash in
     // between leaves the catalog right and the alias behind, which the next start repairs. The
     // other order would leave the alias on a generation the catalog never made live.
@@ -183,6 +203,26 @@ export class ProjectionSupervisor {
   }
 
   /**
+   * A round of an owner of a partition other than 0: runs the building generation once the
+   * coordinator has started one, and follows its switches (matchRunners).
+   */
+  private async follow(
+    projection: Projection,
+    running: Running[],
+    start: (generation: Generation) => Running,
+  ): Promise<Generations> {
+    const generations = await readGenerations(this.deps.pool, projection.name);
+    const { building } = generations;
+    if (
+      building?.version === projection.version &&
+      !running.some((r) => r.runner.generation === building.generation)
+    )
+      start(building);
+    await this.matchRunners(generations, running);
+    return generations;
+  }
+
+  /**
    * After a failed round, makes the runners match the catalog: a generation that was switched
    * to goes live, one that was retired is stopped (its storage is dropped later).
    */
@@ -190,7 +230,12 @@ export class ProjectionSupervisor {
     for (const r of [...running]) {
       const { generation } = r.runner;
       if (generation === generations.live?.generation) {
-        if (r.runner.status.role !== 'live') r.runner.status.setRole('live');
+        if (r.runner.status.role !== 'live') {
+          // Another partition's owner switched: this partition's writes must now be searchable
+          // before its checkpoint moves (an Elasticsearch index refreshes after every batch).
+          await r.storage.prepareSwitch?.();
+          r.runner.status.setRole('live');
+        }
       } else if (generation !== generations.building?.generation) {
         await this.stopRetired(generation, running);
       }

@@ -1,6 +1,7 @@
 import type { Contract } from '../../../shared/events/contract.ts';
 import type { OutgoingEvent } from '../../../shared/events/publish.ts';
 import type { Projection } from './define.ts';
+import { partitioningProblems } from './partitions.ts';
 import { servedViews } from './served-views.ts';
 
 /** How much demo history to generate, reproducibly. */
@@ -50,6 +51,8 @@ export function defineApplication<C extends Contract>(application: {
   for (const p of projections) {
     if (names.has(p.name)) problems.push(`projection ${p.name} is defined twice`);
     names.add(p.name);
+    // Also for projections built without their define function (a spread with other partitions).
+    for (const problem of partitioningProblems(p.kind, p)) problems.push(`projection ${p.name}: ${problem}`);
     for (const source of p.sources)
       if (!application.contract.streams.some((s) => s.name === source.stream))
         problems.push(`projection ${p.name}: stream ${source.stream} is not in this application's contract`);

@@ -1,5 +1,6 @@
 import type { Contract, EventsOfType, EventTypeName, StreamOf } from '../../../shared/events/contract.ts';
 import type { AnyEvent } from '../../../shared/events/event-type.ts';
+import { partitioningProblems } from './partitions.ts';
 import type { PublicShape } from './public-shape.ts';
 import { type ShapeTarget, viewOf } from './public-view.ts';
 import { checkStartPosition, type StartPosition } from './start-position.ts';
@@ -44,6 +45,13 @@ interface ProjectionBase<E extends AnyEvent, S extends string> {
    * full-text fields). A projection without one is projected but not served.
    */
   readonly api?: PublicShape;
+  /**
+   * How many partitions (1 to 256, default 1) the projection is split into by a hash of each
+   * event's key (a document projection's `key`, a SQL projection's `partitionKey`): each has its
+   * own checkpoint and lease, so projector processes share the work. Changing it needs a new
+   * `version` (a new generation), never an in-place move.
+   */
+  readonly partitions?: number;
 }
 
 /**
@@ -111,6 +119,11 @@ export interface SqlProjection<E extends AnyEvent = AnyEvent, S extends string =
   /** The SELECT the public view shows. */
   view(table: (name: string) => string): string;
   apply(events: readonly E[], sql: SqlContext): Promise<void>;
+  /**
+   * With `partitions` > 1: the key an event's rows are kept under (a customer id, an order id),
+   * so that every row a batch of one partition touches belongs to that partition alone.
+   */
+  partitionKey?(event: E): string | undefined;
 }
 
 /**
@@ -145,7 +158,7 @@ export function defineDocumentProjection<
   contract: C,
   projection: DocumentDefinition<C, Doc, T, L, Target>,
 ): DocumentProjection<Doc, EventsOfType<C, T>, L, StreamOf<C>, Target> {
-  checkDefinition(contract, projection);
+  checkDefinition(contract, 'document', projection);
   const defined = { kind: 'document', ...projection } as DocumentProjection<
     Doc,
     EventsOfType<C, T>,
@@ -164,7 +177,7 @@ export function defineSqlProjection<C extends Contract, const T extends EventTyp
     readonly handles: readonly T[];
   },
 ): SqlProjection<EventsOfType<C, T>, StreamOf<C>> {
-  checkDefinition(contract, projection);
+  checkDefinition(contract, 'sql', projection);
   const defined = { kind: 'sql', ...projection } as SqlProjection<EventsOfType<C, T>, StreamOf<C>>;
   viewOf(defined);
   return defined;
@@ -182,9 +195,18 @@ const VIEW_NAME = /^[a-z][a-z0-9_]{0,40}$/;
  */
 function checkDefinition(
   contract: Contract,
-  p: { name: string; version: number; sources: readonly Source[]; handles: readonly string[] },
+  kind: Projection['kind'],
+  p: {
+    partitions?: number;
+    partitionKey?: unknown;
+    lookup?: unknown;
+    name: string;
+    version: number;
+    sources: readonly Source[];
+    handles: readonly string[];
+  },
 ): void {
-  const problems: string[] = [];
+  const problems: string[] = [...partitioningProblems(kind, p)];
   if (!VIEW_NAME.test(p.name))
     problems.push('name: lower-case letters, digits and _ (max 41), starting with a letter');
   if (!Number.isSafeInteger(p.version) || p.version < 1) problems.push('version: a positive integer');

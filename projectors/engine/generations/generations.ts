@@ -23,6 +23,8 @@ export interface Generation {
   readonly generation: number;
   readonly version: number;
   readonly role: RunningRole;
+  /** How many partitions it is built with (its version's count). */
+  readonly partitions: number;
 }
 
 /**
@@ -41,7 +43,7 @@ export interface Generations {
 
 export async function readGenerations(pool: Pool | PoolClient, projection: string): Promise<Generations> {
   const { rows } = await pool.query<Generation>(
-    `SELECT generation, version, role FROM vista_generations
+    `SELECT generation, version, role, partitions FROM vista_generations
       WHERE projection = $1 AND role IN ('live', 'building')`,
     [projection],
   );
@@ -55,8 +57,10 @@ export async function readGenerations(pool: Pool | PoolClient, projection: strin
  */
 export function reconcileGenerations(
   pool: Pool,
-  projection: { name: string; version: number },
+  projection: { name: string; version: number; partitions?: number },
   resolveStarts: StartResolver,
+  /** Whether this caller takes operator rebuild requests (one owner per projection does). */
+  { takesRebuilds = true }: { takesRebuilds?: boolean } = {},
 ): Promise<Generations> {
   return inTransaction(pool, async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`vista:generations:${projection.name}`]);
@@ -72,7 +76,7 @@ export function reconcileGenerations(
     }>('SELECT rebuild_requested, rebuild_start FROM vista_projections WHERE name = $1 FOR UPDATE', [
       projection.name,
     ]);
-    const rebuildRequested = rows[0]?.rebuild_requested ?? false;
+    const rebuildRequested = takesRebuilds && (rows[0]?.rebuild_requested ?? false);
     const override = rebuildRequested ? (rows[0]?.rebuild_start ?? null) : null;
     if (rebuildRequested) {
       await tx.query(
@@ -105,24 +109,27 @@ async function nextGeneration(tx: PoolClient, projection: string): Promise<numbe
 
 async function createGeneration(
   tx: PoolClient,
-  projection: { name: string; version: number },
+  projection: { name: string; version: number; partitions?: number },
   generation: number,
   role: RunningRole,
   starts: ResolvedStarts,
 ): Promise<void> {
+  const partitions = projection.partitions ?? 1;
   await tx.query(
-    `INSERT INTO vista_generations (projection, generation, version, role, live_at)
-     VALUES ($1, $2, $3, $4, CASE WHEN $4 = 'live' THEN now() END)`,
-    [projection.name, generation, projection.version, role],
+    `INSERT INTO vista_generations (projection, generation, version, role, live_at, partitions)
+     VALUES ($1, $2, $3, $4, CASE WHEN $4 = 'live' THEN now() END, $5)`,
+    [projection.name, generation, projection.version, role, partitions],
   );
   // Checkpoint rows exist from the start, so the first batch's compare-and-set has rows to lock.
   // A source that starts later is positioned just before its start: lag counts from there, and
-  // read-your-writes treats everything before it as reached.
+  // read-your-writes treats everything before it as reached. Every partition has its rows, so
+  // the projection's position (the least over them) never skips one that has not started.
   const streams = Object.keys(starts);
   await tx.query(
-    `INSERT INTO vista_checkpoints (projection, generation, stream, position, start_sequence, start_position)
-     SELECT $1, $2, s.stream, s.start - 1, s.start, s.described
+    `INSERT INTO vista_checkpoints (projection, generation, partition, stream, position, start_sequence, start_position)
+     SELECT $1, $2, p.partition, s.stream, s.start - 1, s.start, s.described
        FROM unnest($3::text[], $4::bigint[], $5::text[]) AS s(stream, start, described)
+      CROSS JOIN generate_series(0, $6 - 1) AS p(partition)
      ON CONFLICT DO NOTHING`,
     [
       projection.name,
@@ -130,6 +137,7 @@ async function createGeneration(
       streams,
       streams.map((s) => starts[s]?.sequence ?? 1),
       streams.map((s) => starts[s]?.described ?? 'beginning'),
+      partitions,
     ],
   );
 }
@@ -202,6 +210,10 @@ export async function generationsToDrop(pool: Pool, projection: string, graceMs:
 export async function forgetGeneration(pool: Pool, projection: string, generation: number): Promise<void> {
   await inTransaction(pool, async (tx) => {
     await tx.query('DELETE FROM vista_checkpoints WHERE projection = $1 AND generation = $2', [
+      projection,
+      generation,
+    ]);
+    await tx.query('DELETE FROM vista_partitions WHERE projection = $1 AND generation = $2', [
       projection,
       generation,
     ]);

@@ -22,10 +22,15 @@ export function switchGeneration(
     await tx.query('SELECT 1 FROM vista_projections WHERE name = $1 FOR UPDATE', [projection]);
     // FOR UPDATE fences the still-running live writer: its next commit waits for the switch, so
     // the live positions compared here are the last it serves under the public name, and no
-    // reader is ever told of a position the new generation does not hold.
+    // reader is ever told of a position the new generation does not hold. Every partition's
+    // rows are locked, and a generation's position on a stream is its partitions' least.
     const positions = async (generation: number) => {
+      await tx.query('SELECT 1 FROM vista_checkpoints WHERE projection = $1 AND generation = $2 FOR UPDATE', [
+        projection,
+        generation,
+      ]);
       const { rows } = await tx.query<{ stream: string; position: number }>(
-        'SELECT stream, position FROM vista_checkpoints WHERE projection = $1 AND generation = $2 FOR UPDATE',
+        'SELECT stream, position FROM vista_positions WHERE projection = $1 AND generation = $2',
         [projection, generation],
       );
       return Object.fromEntries(rows.map((r) => [r.stream, r.position])) as Positions;

@@ -46,6 +46,11 @@ export interface LeaseOptions {
   readonly ttlMs?: number;
   /** How often a standby tries to acquire a unit it waits for. */
   readonly pollMs?: number;
+  /**
+   * What this process runs (its projections and their partition counts, `workloadOf`): units
+   * are shared evenly among the processes present with the same workload.
+   */
+  readonly workload?: string;
 }
 
 /**
@@ -65,7 +70,9 @@ export class LeaseManager {
   /** This process's identity as an owner: host, pid and a random part (two managers in one process differ). */
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly ttlMs: number;
-  private readonly pollMs: number;
+  /** How often a standby tries to acquire a unit it waits for (and a balancer balances). */
+  readonly pollMs: number;
+  private readonly workload: string;
   private client: pg.Client | undefined;
   private connecting: Promise<pg.Client> | undefined;
   private readonly held = new Map<string, Held>();
@@ -81,6 +88,28 @@ export class LeaseManager {
   ) {
     this.ttlMs = options.ttlMs ?? DEFAULT_LEASE_TTL_MS;
     this.pollMs = options.pollMs ?? 1000;
+    this.workload = options.workload ?? '';
+  }
+
+  /**
+   * How many projector processes share this one's workload now, itself included: present (their
+   * presence lock is held) and alive (their renewals ran within one TTL, so a frozen process is
+   * not counted, and its units go to the others).
+   */
+  async peers(): Promise<number> {
+    const client = await this.connect();
+    const { rows } = await this.exclusive(() =>
+      client.query<{ peers: number }>(
+        `SELECT count(*)::int AS peers FROM vista_projectors p
+          WHERE p.workload = $1 AND p.seen_at > now() - $2 * interval '1 millisecond'
+            AND EXISTS (SELECT 1 FROM pg_locks k
+                         WHERE k.locktype = 'advisory' AND k.granted AND k.objsubid = 2
+                           AND k.classid = $3::bigint::oid AND k.objid = hashtext(p.id)::oid
+                           AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database()))`,
+        [this.workload, this.ttlMs, PRESENCE_NAMESPACE],
+      ),
+    );
+    return Math.max(1, rows[0]?.peers ?? 1);
   }
 
   /** Whether the lease connection is up: without it this process cannot acquire or renew. */
@@ -228,9 +257,9 @@ export class LeaseManager {
         );
         if (!rows[0]?.locked) throw new Error(`presence lock of ${this.owner} is held by another session`);
         await client.query(
-          `INSERT INTO vista_projectors (id, host, pid) VALUES ($1, $2, $3)
+          `INSERT INTO vista_projectors (id, host, pid, workload) VALUES ($1, $2, $3, $4)
            ON CONFLICT (id) DO UPDATE SET seen_at = now()`,
-          [this.owner, hostname(), process.pid],
+          [this.owner, hostname(), process.pid, this.workload],
         );
         this.client = client;
         this.startRenewal();
@@ -268,14 +297,21 @@ export class LeaseManager {
       const { rows } = await this.exclusive(() =>
         client.query<{ projection: string; partition: number; epoch: number }>(
           `WITH seen AS (
-             INSERT INTO vista_projectors (id, host, pid) VALUES ($1, $6, $7)
+             INSERT INTO vista_projectors (id, host, pid, workload) VALUES ($1, $6, $7, $8)
              ON CONFLICT (id) DO UPDATE SET seen_at = now())
            UPDATE vista_leases l SET expires_at = now() + $5 * interval '1 millisecond', renewed_at = now()
              FROM unnest($2::text[], $3::int[], $4::bigint[]) AS h(projection, partition, epoch)
             WHERE l.projection = h.projection AND l.partition = h.partition AND l.epoch = h.epoch
               AND l.owner = $1
            RETURNING l.projection, l.partition, l.epoch`,
-          [this.owner, ...columns(leases.map((h) => h.fence)), this.ttlMs, hostname(), process.pid],
+          [
+            this.owner,
+            ...columns(leases.map((h) => h.fence)),
+            this.ttlMs,
+            hostname(),
+            process.pid,
+            this.workload,
+          ],
         ),
       );
       const renewed = new Set(rows.map((r) => `${this.key(r)}@${r.epoch}`));

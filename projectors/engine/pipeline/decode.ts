@@ -5,6 +5,7 @@ import type { Streams } from '../../../shared/events/streams.ts';
 import { type DeadLetter, deadLetterOf } from '../poison/dead-letters.ts';
 import type { PreparedPoison } from '../poison/isolation.ts';
 import type { RawMessage } from '../source/ordered-source.ts';
+import type { DecodeMemo } from './decode-memo.ts';
 
 /** What a projection decodes of its messages: the types it handles, and the positions operators skipped. */
 export interface Decoding {
@@ -14,6 +15,8 @@ export interface Decoding {
   readonly handles: ReadonlySet<string>;
   /** Positions (`STREAM#seq`) an operator skipped: passed over, in this generation and any later one. */
   readonly skipped: ReadonlySet<string>;
+  /** Decodings shared by the runners of the process (see decode-memo.ts); without one, each decodes. */
+  readonly memo?: DecodeMemo;
 }
 
 /** A batch decoded: the events the projection handles, where each stood, and the messages that do not decode. */
@@ -31,7 +34,9 @@ export function decodeBatch(batch: readonly RawMessage[], decoding: Decoding): D
   batch.forEach((raw, index) => {
     if (decoding.skipped.has(`${raw.stream}#${raw.sequence}`)) return;
     try {
-      const event = decodeEvent(raw, decoding.contract, decoding.streams);
+      const event = decoding.memo
+        ? decoding.memo.decode(raw, decoding.contract, decoding.streams)
+        : decodeEvent(raw, decoding.contract, decoding.streams);
       if (!decoding.handles.has(event.type)) return;
       events.push(event);
       indexOf.set(event, index);

@@ -6,6 +6,7 @@ import type { RunningRole } from '../generations/generations.ts';
 import type { HeldFence } from '../leases/fence.ts';
 import type { SourceDeps } from '../source/open-sources.ts';
 import type { StatusReporter } from '../status/reporter.ts';
+import type { DecodeMemo } from './decode-memo.ts';
 import type { BatchWriter } from './writer.ts';
 
 // What a runner is handed: the process's clients, and the parts of the one generation it runs.
@@ -17,6 +18,8 @@ export interface PipelineDeps extends SourceDeps {
   readonly pool: Pool;
   readonly log: Logger;
   readonly contract: Contract;
+  /** Decodings the process's runners share (partitions and projections reading the same streams). */
+  readonly decoded?: DecodeMemo;
 }
 
 /** What operators ask of a generation while it runs, as its runner sees it (see control/operator-requests.ts). */

@@ -140,7 +140,8 @@ export class ProjectionRunner {
   ): Promise<'stopped' | 'halted' | 'restart'> {
     const { projection, deps } = this;
     const { status } = this.parts;
-    const checkpoint = await readCheckpoint(deps.pool, projection.name, this.generation);
+    const partition = this.parts.fence?.partition ?? 0;
+    const checkpoint = await readCheckpoint(deps.pool, projection.name, this.generation, partition);
     this.skipped = await skippedPositions(deps.pool, projection.name);
     const streams = projection.sources.map((s) => s.stream);
     const heads = await streamHeads(deps.jsm, deps.streams, streams);
@@ -212,6 +213,7 @@ export class ProjectionRunner {
       streams,
       handles,
       skipped: this.skipped,
+      ...(this.deps.decoded ? { memo: this.deps.decoded } : {}),
     });
     let prepared = await this.parts.writer.prepare(events);
     for (const { event, error } of prepared.failures) {

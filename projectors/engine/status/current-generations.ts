@@ -12,6 +12,16 @@ export interface StoredPosition {
   readonly startSequence: number;
 }
 
+/** One partition of a generation: who owns it, what it reported, and its own checkpoint. */
+export interface PartitionState {
+  readonly index: number;
+  /** The projector process holding its lease now (`host:pid:id`), or null when none does. */
+  readonly owner: string | null;
+  /** What its owner last reported (null before its first report). */
+  readonly status: string | null;
+  readonly positions: readonly { readonly stream: string; readonly position: number }[];
+}
+
 /** A live or building generation as the catalog holds it: what its owner reported, and its checkpoint. */
 export interface CurrentGeneration {
   readonly projection: string;
@@ -31,7 +41,10 @@ export interface CurrentGeneration {
   readonly lastAdvanceAt: Date;
   /** When an operator action for the projection was last recorded. */
   readonly lastActionAt: Date | null;
+  /** The least over its partitions, per stream: what readers are told. */
   readonly positions: readonly StoredPosition[];
+  /** Its partitions (one unless the projection is split), by index. */
+  readonly partitions: readonly PartitionState[];
 }
 
 /**
@@ -52,6 +65,7 @@ export async function readCurrentGenerations(db: SqlReads): Promise<CurrentGener
     last_advance_at: Date;
     last_action_at: Date | null;
     positions: StoredPosition[];
+    partitions: PartitionState[];
   }>(
     `SELECT g.projection, g.generation, g.version, g.role, g.status, g.detail,
             EXISTS (SELECT 1 FROM vista_leases l
@@ -64,9 +78,20 @@ export async function readCurrentGenerations(db: SqlReads): Promise<CurrentGener
             (SELECT max(a.at) FROM vista_operator_actions a WHERE a.projection = g.projection) AS last_action_at,
             coalesce(json_agg(json_build_object('stream', c.stream, 'position', c.position,
                                       'start', c.start_position, 'startSequence', c.start_sequence) ORDER BY c.stream)
-                     FILTER (WHERE c.stream IS NOT NULL), '[]') AS positions
+                     FILTER (WHERE c.stream IS NOT NULL), '[]') AS positions,
+            (SELECT coalesce(json_agg(json_build_object('index', pc.partition, 'owner', l.owner,
+                                        'status', ps.status, 'positions', pc.positions) ORDER BY pc.partition), '[]')
+               FROM (SELECT k.partition, json_agg(json_build_object('stream', k.stream, 'position', k.position)
+                                                  ORDER BY k.stream) AS positions
+                       FROM vista_checkpoints k WHERE k.projection = g.projection AND k.generation = g.generation
+                      GROUP BY k.partition) AS pc
+               LEFT JOIN vista_partitions ps
+                 ON ps.projection = g.projection AND ps.generation = g.generation AND ps.partition = pc.partition
+               LEFT JOIN vista_leases l
+                 ON l.projection = g.projection AND l.partition = pc.partition
+                AND l.owner IS NOT NULL AND l.expires_at > now()) AS partitions
        FROM vista_generations g
-       LEFT JOIN vista_checkpoints c ON c.projection = g.projection AND c.generation = g.generation
+       LEFT JOIN vista_positions c ON c.projection = g.projection AND c.generation = g.generation
       WHERE g.role IN ('live', 'building')
       GROUP BY g.projection, g.generation ORDER BY g.projection, g.generation`,
   );
@@ -83,6 +108,7 @@ export async function readCurrentGenerations(db: SqlReads): Promise<CurrentGener
     lastAdvanceAt: r.last_advance_at,
     lastActionAt: r.last_action_at,
     positions: r.positions,
+    partitions: r.partitions,
   }));
 }
 
@@ -106,7 +132,10 @@ export interface LivePositions {
   readonly halted: boolean;
 }
 
-/** Each projection's live generation and its positions: what readers are told they read. */
+/**
+ * Each projection's live generation and its positions (the least over its partitions): what
+ * readers are told they read, so a position is never claimed before every partition holds it.
+ */
 export async function readLivePositions(db: SqlReads): Promise<Map<string, LivePositions>> {
   const { rows } = await db.query<{
     projection: string;
@@ -117,7 +146,7 @@ export async function readLivePositions(db: SqlReads): Promise<Map<string, LiveP
   }>(
     `SELECT p.name AS projection, p.generation, c.stream, c.position, coalesce(g.status = 'halted', false) AS halted
        FROM vista_projections p
-       JOIN vista_checkpoints c ON c.projection = p.name AND c.generation = p.generation
+       JOIN vista_positions c ON c.projection = p.name AND c.generation = p.generation
        LEFT JOIN vista_generations g ON g.projection = p.name AND g.generation = p.generation`,
   );
   const live = new Map<string, LivePositions>();

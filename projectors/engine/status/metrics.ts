@@ -45,6 +45,7 @@ export interface ProjectorProcess {
 const labels = (r: StatusReporter) => ({
   projection: r.name,
   generation: String(r.generation),
+  partition: String(r.partition),
   role: r.role,
 });
 
@@ -90,7 +91,7 @@ export function registerProjectionMetrics(
   new Gauge({
     name: 'vista_projection_state',
     help: 'Current status of each generation this process runs (1 for the current one; the label is named state).',
-    labelNames: ['projection', 'generation', 'role', 'state'],
+    labelNames: ['projection', 'generation', 'partition', 'role', 'state'],
     registers,
     collect() {
       this.reset();
@@ -103,7 +104,7 @@ export function registerProjectionMetrics(
   new Gauge({
     name: 'vista_projection_position',
     help: 'Last stream sequence applied to the generation (its checkpoint).',
-    labelNames: ['projection', 'generation', 'role', 'stream'],
+    labelNames: ['projection', 'generation', 'partition', 'role', 'stream'],
     registers,
     collect() {
       this.reset();
@@ -116,7 +117,7 @@ export function registerProjectionMetrics(
   new Gauge({
     name: 'vista_projection_lag',
     help: 'Events in the stream after the generation position.',
-    labelNames: ['projection', 'generation', 'role', 'stream'],
+    labelNames: ['projection', 'generation', 'partition', 'role', 'stream'],
     registers,
     collect() {
       this.reset();
@@ -162,7 +163,7 @@ export function registerProjectionMetrics(
   new Gauge({
     name: 'vista_projection_events_per_second',
     help: 'Events consumed per second over the last 10 seconds.',
-    labelNames: ['projection', 'generation', 'role'],
+    labelNames: ['projection', 'generation', 'partition', 'role'],
     registers,
     collect() {
       this.reset();
@@ -196,7 +197,7 @@ function counterFrom(
   new Counter({
     name: spec.name,
     help: spec.help,
-    labelNames: ['projection', 'generation'],
+    labelNames: ['projection', 'generation', 'partition'],
     registers: [registry],
     collect() {
       for (const r of host.reporters) {
@@ -204,7 +205,10 @@ function counterFrom(
         const grown = count - (seen.get(r) ?? 0);
         seen.set(r, count);
         // Touch the series even at zero so it is exposed from the start.
-        this.inc({ projection: r.name, generation: String(r.generation) }, Math.max(0, grown));
+        this.inc(
+          { projection: r.name, generation: String(r.generation), partition: String(r.partition) },
+          Math.max(0, grown),
+        );
       }
     },
   });

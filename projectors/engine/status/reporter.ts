@@ -12,11 +12,18 @@ import { type Fence, fenceCondition } from '../leases/fence.ts';
  */
 const HEALTHY = ['starting', 'catching_up', 'running'];
 
+/**
+ * Statuses from the least to the most in need of attention: a partitioned generation's status
+ * is its partitions' worst (one halted partition halts what the view serves at that position).
+ */
+const SEVERITY = ['running', 'catching_up', 'starting', 'standby', 'stopped', 'retrying', 'halted'];
+
 /** Status changes kept per projection for the console's history (older ones are pruned). */
 const STATUS_CHANGES_KEPT = 200;
 
 /**
- * Records what a generation's owner reports (`vista_generations.status`); for the live
+ * Records what a generation's owner reports: the partition's own in `vista_partitions`, and
+ * the generation's (the worst over its partitions) in `vista_generations`; for the live
  * generation also in `vista_projections`, which status and the API read. A change of status
  * (or of its reason), other than between the HEALTHY ones, is also appended to
  * `vista_status_changes`, the projection's history. With a `fence`, only while that lease is
@@ -31,26 +38,40 @@ export async function recordStatus(
   detail: string | null,
   fence?: Fence,
 ): Promise<void> {
-  const owned = fence ? fenceCondition(6, 7, 8, 9) : 'true';
+  const owned = fence ? fenceCondition(8, 9, 10, 11) : 'true';
+  // The statement sees the partitions' rows as they were before it: this partition's new
+  // status joins the others' by hand.
   await pool.query(
-    `WITH before AS (
+    `WITH part AS (
+       INSERT INTO vista_partitions (projection, generation, partition, status, detail)
+       SELECT $1, $2, $6, $3, $4 WHERE ${owned}
+       ON CONFLICT (projection, generation, partition)
+       DO UPDATE SET status = EXCLUDED.status, detail = EXCLUDED.detail, updated_at = now()),
+     worst AS (
+       SELECT status, detail FROM (
+         SELECT status, detail FROM vista_partitions WHERE projection = $1 AND generation = $2 AND partition <> $6
+         UNION ALL SELECT $3, $4) AS s
+        ORDER BY array_position($7::text[], s.status) DESC NULLS LAST LIMIT 1),
+     before AS (
        SELECT status, detail FROM vista_generations WHERE projection = $1 AND generation = $2 AND ${owned}),
      g AS (
-       UPDATE vista_generations SET status = $3, detail = $4
+       UPDATE vista_generations SET status = worst.status, detail = worst.detail FROM worst
         WHERE projection = $1 AND generation = $2 AND ${owned} RETURNING role),
      changed AS (
        INSERT INTO vista_status_changes (projection, generation, status, detail)
-       SELECT $1, $2, $3, $4 FROM before
-        WHERE (before.status IS DISTINCT FROM $3 OR before.detail IS DISTINCT FROM $4)
-          AND NOT (before.status = ANY ($5::text[]) AND $3 = ANY ($5::text[])))
-     UPDATE vista_projections SET status = $3, detail = $4, updated_at = now()
-      WHERE name = $1 AND generation = $2 AND EXISTS (SELECT 1 FROM g WHERE role = 'live')`,
+       SELECT $1, $2, worst.status, worst.detail FROM before, worst
+        WHERE (before.status IS DISTINCT FROM worst.status OR before.detail IS DISTINCT FROM worst.detail)
+          AND NOT (before.status = ANY ($5::text[]) AND worst.status = ANY ($5::text[])))
+     UPDATE vista_projections p SET status = worst.status, detail = worst.detail, updated_at = now() FROM worst
+      WHERE p.name = $1 AND p.generation = $2 AND EXISTS (SELECT 1 FROM g WHERE role = 'live')`,
     [
       name,
       generation,
       status,
       detail,
       HEALTHY,
+      fence?.partition ?? 0,
+      SEVERITY,
       ...(fence ? [fence.projection, fence.partition, fence.owner, fence.epoch] : []),
     ],
   );
@@ -101,6 +122,12 @@ export class StatusReporter {
   private readonly rate = new RateMeter();
   /** Status writes in order; awaited by `stopped` so a clean stop is recorded as such. */
   private writes: Promise<void> = Promise.resolve();
+  /**
+   * The last status write failed: the next report writes again even without a change. Other
+   * processes act on what is recorded (a partitioned generation switches once every partition's
+   * recorded status is running), so a lost write must not stand for good.
+   */
+  private unrecorded = false;
 
   constructor(
     private readonly pool: Pool,
@@ -126,6 +153,11 @@ export class StatusReporter {
     return this.progress.generation;
   }
 
+  /** The partition it reports for (0 when the projection is not split). */
+  get partition(): number {
+    return this.fence?.partition ?? 0;
+  }
+
   get role(): RunningRole {
     return this.currentRole;
   }
@@ -142,9 +174,14 @@ export class StatusReporter {
 
   /** Records a change of status (a halt or a retry with `lastError` as its detail); best effort. */
   set(status: ProjectionStatus): void {
-    if (this.progress.status === status) return;
+    if (this.progress.status === status && !this.unrecorded) return;
     this.progress.status = status;
     this.record();
+  }
+
+  /** Writes the current status again if its last write failed (the owner's rounds call it). */
+  recordIfLost(): void {
+    if (this.unrecorded) this.record();
   }
 
   /** Halts with `reason` as the detail. */
@@ -194,8 +231,12 @@ export class StatusReporter {
   private record(): void {
     const { status, generation, lastError } = this.progress;
     const detail = status === 'halted' || status === 'retrying' ? (lastError ?? null) : null;
+    this.unrecorded = false;
     this.writes = this.writes
       .then(() => recordStatus(this.pool, this.name, generation, status, detail, this.fence))
-      .catch((error: unknown) => this.log.debug({ err: error }, 'could not record projection status'));
+      .catch((error: unknown) => {
+        this.unrecorded = true;
+        this.log.debug({ err: error }, 'could not record projection status');
+      });
   }
 }

@@ -20,6 +20,13 @@ export interface StatusReport {
   readonly lastAdvanceAt: Date;
   /** Per source: the checkpoint, the lag behind the head (in events and in seconds), and where this generation started. */
   readonly streams: { stream: string; position: number; lag: number; lagSeconds: number; start: string }[];
+  /** Its partitions: index, owner (none: null), reported status and positions with lag. */
+  readonly partitions: {
+    index: number;
+    owner: string | null;
+    status: string | null;
+    positions: { stream: string; position: number; lag: number }[];
+  }[];
 }
 
 /** Options for reading status repeatedly (a memo of message times survives between reads). */
@@ -100,6 +107,13 @@ async function readStatusWith(
         deadLetters: row.deadLetters,
         lastAdvanceAt: row.lastAdvanceAt,
         streams: positions.map(({ pendingSince: _, ...p }) => p),
+        partitions: row.partitions.map((partition) => ({
+          ...partition,
+          positions: partition.positions.map((p) => ({
+            ...p,
+            lag: Math.max(0, (heads[p.stream] ?? 0) - p.position),
+          })),
+        })),
       };
     }),
   );

@@ -13,9 +13,14 @@ export function everyGeneration(base: string): string {
   return `${base}__g*`;
 }
 
-/** `<view>__g<N>__lookup`: a document projection's lookup records in one generation. */
-export function lookupTable(view: string, generation: number): string {
-  return `${generationName(view, generation)}__lookup`;
+/**
+ * `<view>__g<N>__lookup`: a document projection's lookup records in one generation; partition
+ * k > 0 of a partitioned projection keeps its own, `<view>__g<N>__lookup_p<k>` (every partition
+ * folds every event's record: see definition/partitions.ts).
+ */
+export function lookupTable(view: string, generation: number, partition = 0): string {
+  const table = `${generationName(view, generation)}__lookup`;
+  return partition === 0 ? table : `${table}_p${partition}`;
 }
 
 /** `<view>__g<N>__<table>`: one of a SQL projection's tables in one generation. */

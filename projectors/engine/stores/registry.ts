@@ -1,5 +1,6 @@
 import { commitUnitOfWork } from '../commit/unit-of-work.ts';
 import type { Projection } from '../definition/define.ts';
+import { partitionScope } from '../definition/partition-scope.ts';
 import type { DerivedView } from '../definition/public-view.ts';
 import type { Fence } from '../leases/fence.ts';
 import { type BatchWriter, documentWriter } from '../pipeline/writer.ts';
@@ -32,12 +33,14 @@ export interface GenerationParts {
  * epoch); without one (a benchmark, a test of one runner) nothing else may write meanwhile.
  */
 export function generationOf(
-  projection: Projection,
+  whole: Projection,
   generation: number,
   context: StoreContext,
   fence?: Fence,
 ): GenerationParts {
   const { pool } = context;
+  // A partition's owner runs the projection narrowed to its keys, with its own checkpoint.
+  const projection = partitionScope(whole, fence?.partition ?? 0);
   if (projection.kind === 'sql') {
     return {
       storage: sqlProjectionStorage(pool, projection, generation),

@@ -152,6 +152,29 @@ const MIGRATIONS: readonly string[] = [
      module text NOT NULL,
      recorded_at timestamptz NOT NULL DEFAULT now()
    );`,
+  // Partitions: each has its own checkpoint rows and status; a generation records how many
+  // partitions it is built with; a projection's positions are the least over its partitions
+  // (vista_positions), which is what readers are told and wait for.
+  `ALTER TABLE vista_checkpoints ADD COLUMN partition integer NOT NULL DEFAULT 0;
+   ALTER TABLE vista_checkpoints DROP CONSTRAINT vista_checkpoints_pkey;
+   ALTER TABLE vista_checkpoints ADD PRIMARY KEY (projection, generation, partition, stream);
+   ALTER TABLE vista_generations ADD COLUMN partitions integer NOT NULL DEFAULT 1;
+   CREATE TABLE vista_partitions (
+     projection text NOT NULL,
+     generation integer NOT NULL,
+     partition integer NOT NULL,
+     status text NOT NULL,
+     detail text,
+     updated_at timestamptz NOT NULL DEFAULT now(),
+     resume_requested boolean NOT NULL DEFAULT false,
+     PRIMARY KEY (projection, generation, partition)
+   );
+   CREATE VIEW vista_positions AS
+     SELECT projection, generation, stream, min(position) AS position,
+            min(start_sequence) AS start_sequence, min(start_position) AS start_position,
+            max(updated_at) AS updated_at
+       FROM vista_checkpoints GROUP BY projection, generation, stream;
+   ALTER TABLE vista_projectors ADD COLUMN workload text NOT NULL DEFAULT '';`,
 ];
 
 /** Serialises concurrent migrators (several projector processes starting at once). */

@@ -106,7 +106,7 @@ export async function waitForLiveViews(
         .query<{ behind: number; sources: number }>(
           `SELECT count(*)::int AS sources,
                   count(*) FILTER (WHERE c.position < coalesce(($1::jsonb ->> c.stream)::bigint, 0))::int AS behind
-             FROM vista_checkpoints c JOIN vista_projections p ON p.name = c.projection AND p.generation = c.generation`,
+             FROM vista_positions c JOIN vista_projections p ON p.name = c.projection AND p.generation = c.generation`,
           [JSON.stringify(heads)],
         )
         .catch(() => ({ rows: [] }));

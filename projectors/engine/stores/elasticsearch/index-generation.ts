@@ -123,13 +123,15 @@ export class ElasticsearchGeneration<Doc extends object, L>
     generation: number,
     /** The writer's lease epoch, carried in every version it writes (0 without a lease). */
     private readonly epoch: number,
+    /** The partition the writer runs (its lookup records are the partition's own). */
+    partition = 0,
   ) {
     const { name } = projection;
     this.name = name;
     this.properties = indexProperties(projection.target, projection.api);
     this.alias = elasticsearchAlias(namespace, name);
     this.index = generationName(this.alias, generation);
-    this.lookups = new LookupStore(pool, lookupTable(name, generation));
+    this.lookups = new LookupStore(pool, lookupTable(name, generation, partition));
     this.breaker = new CircuitBreaker(`Elasticsearch (${this.index})`);
   }
 

@@ -17,6 +17,7 @@ export const elasticsearchStore: Store = {
       namespace,
       generation,
       fence?.epoch ?? 0,
+      fence?.partition,
     ),
   reader: (view, { es, alias }) => new ElasticsearchViewReader(es, alias(view.name), view),
 };

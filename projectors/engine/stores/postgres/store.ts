@@ -7,18 +7,24 @@ import { derivedIndexes, type PostgresTableTarget, tableColumns } from './target
 /** PostgreSQL as a store plug-in: document tables behind views, read with keyset SQL. */
 export const postgresStore: Store = {
   kind: 'postgres',
-  generation(projection, generation, { pool }) {
+  generation(projection, generation, { pool }, fence) {
     const target = projection.target as PostgresTableTarget;
     // What the view lets readers filter and sort on is indexed, so no declared filter scans.
     const view = viewOf(projection);
     const declared = (target.indexes ?? []) as readonly (readonly string[])[];
     const indexes = [...declared, ...(view ? derivedIndexes(view, declared) : [])];
     const columns = tableColumns(target, projection.api);
-    return new PostgresGeneration(pool, projection.name, generation, {
-      columns,
-      indexes,
-      ...(target.visibleWhen ? { visibleWhen: target.visibleWhen } : {}),
-    });
+    return new PostgresGeneration(
+      pool,
+      projection.name,
+      generation,
+      {
+        columns,
+        indexes,
+        ...(target.visibleWhen ? { visibleWhen: target.visibleWhen } : {}),
+      },
+      fence?.partition,
+    );
   },
   reader: (view, { pool }) => new PostgresViewReader(pool, view),
 };

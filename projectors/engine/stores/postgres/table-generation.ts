@@ -51,9 +51,11 @@ export class PostgresGeneration<Doc extends object, L> implements GenerationStor
     private readonly name: string,
     generation: number,
     private readonly target: TableSpec,
+    /** The partition this generation's writer runs (its lookup records are the partition's own). */
+    partition = 0,
   ) {
     this.table = generationName(name, generation);
-    this.lookups = new LookupStore(pool, lookupTable(name, generation));
+    this.lookups = new LookupStore(pool, lookupTable(name, generation, partition));
     this.keys = Object.keys(target.columns) as (keyof Doc & string)[];
     this.columns = this.keys.map(snakeCase);
     this.types = this.keys.map((key) => target.columns[key] as ColumnType);

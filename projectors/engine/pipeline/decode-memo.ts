@@ -1,0 +1,49 @@
+import type { Contract } from '../../../shared/events/contract.ts';
+import { decodeEvent, PoisonEventError } from '../../../shared/events/decode.ts';
+import type { AnyEvent } from '../../../shared/events/event-type.ts';
+import type { Streams } from '../../../shared/events/streams.ts';
+import type { RawMessage } from '../source/ordered-source.ts';
+
+/** Decoded messages kept per process: a few batches of every stream its runners read side by side. */
+const DECODED_KEPT = 20_000;
+
+interface Decoded {
+  /** What identifies the message beyond its position: a broker that lost a tail reuses sequences. */
+  readonly subject: string;
+  readonly bytes: number;
+  readonly result: AnyEvent | PoisonEventError;
+}
+
+/**
+ * Decoding (envelope, zod, upcasters) is most of what a runner spends per message it reads, and
+ * each partition of a projection reads the whole of its streams (nats-server 2.9 cannot split
+ * them), as do projections over the same streams. The runners of one process therefore share
+ * their decodings, by stream position: the first runner to reach a message decodes it, the
+ * others reuse the event (events are immutable: views fold them with pure functions). Bounded,
+ * oldest out first; a miss decodes again, so nothing depends on it but CPU.
+ */
+export class DecodeMemo {
+  private readonly decoded = new Map<string, Decoded>();
+
+  constructor(private readonly kept = DECODED_KEPT) {}
+
+  /** `decodeEvent` of `raw`, once per process while it is remembered; throws its `PoisonEventError`. */
+  decode(raw: RawMessage, contract: Contract, streams: Streams): AnyEvent {
+    const key = `${raw.stream}#${raw.sequence}`;
+    let entry = this.decoded.get(key);
+    if (!entry || entry.subject !== raw.subject || entry.bytes !== raw.payload.byteLength) {
+      let result: AnyEvent | PoisonEventError;
+      try {
+        result = decodeEvent(raw, contract, streams);
+      } catch (error) {
+        if (!(error instanceof PoisonEventError)) throw error;
+        result = error;
+      }
+      entry = { subject: raw.subject, bytes: raw.payload.byteLength, result };
+      this.decoded.set(key, entry);
+      if (this.decoded.size > this.kept) this.decoded.delete(this.decoded.keys().next().value as string);
+    }
+    if (entry.result instanceof PoisonEventError) throw entry.result;
+    return entry.result;
+  }
+}
