@@ -1,4 +1,4 @@
-import type { DerivedView } from '../../projectors/engine/internal.ts';
+import { type DerivedView, queryFields } from '../../projectors/engine/internal.ts';
 
 /**
  * Which views a field name reads, at any depth: the root fields of each view (list, lookup,
@@ -14,15 +14,7 @@ export function readsOf(views: readonly DerivedView[]): ReadonlyMap<string, read
     reads.set(field, set);
   };
   for (const view of views) {
-    for (const field of [
-      view.listField,
-      view.lookupField,
-      view.updatedField,
-      view.searchField,
-      view.shape.search?.shortcut?.name,
-    ]) {
-      add(field, view.name);
-    }
+    for (const field of [...queryFields(view), view.updatedField]) add(field, view.name);
     for (const [name, relation] of Object.entries(view.shape.relations ?? {})) add(name, relation.view);
   }
   return new Map([...reads].map(([field, set]) => [field, [...set].sort()]));

@@ -44,6 +44,7 @@ export {
   type DerivedField,
   type DerivedView,
   deriveView,
+  queryFields,
   type ShapeStorage,
   sqlViewLayout,
   tieBreakers,

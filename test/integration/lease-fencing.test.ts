@@ -173,16 +173,22 @@ describe('a stale owner whose Elasticsearch write was held while it lost its lea
     expect(rows[0]?.status).toBe('running');
   });
 
-  /** Two owners of stock_fenced in turn: the first (epoch 1) frozen past its lease, the second (epoch 2) after it. */
-  async function takenOver() {
-    const { pool } = env.infrastructure;
+  /** Two lease managers that will compete for stock_fenced's lease, its generation in place. */
+  async function twoCandidates() {
     const first = new LeaseManager(env.config.DATABASE_URL, env.log);
     const second = new LeaseManager(env.config.DATABASE_URL, env.log);
     stops.push(
       () => first.close(),
       () => second.close(),
     );
-    await reconcileGenerations(pool, stock, fromBeginning(['CATALOG', 'ORDERS']));
+    await reconcileGenerations(env.infrastructure.pool, stock, fromBeginning(['CATALOG', 'ORDERS']));
+    return { first, second };
+  }
+
+  /** Two owners of stock_fenced in turn: the first (epoch 1) frozen past its lease, the second (epoch 2) after it. */
+  async function takenOver() {
+    const { pool } = env.infrastructure;
+    const { first, second } = await twoCandidates();
     const stale = await first.tryAcquire({ projection: 'stock_fenced', partition: 0 });
     expect(stale?.epoch).toBe(1);
     expect(await second.tryAcquire({ projection: 'stock_fenced', partition: 0 })).toBeUndefined();
@@ -251,13 +257,7 @@ describe('a stale owner whose Elasticsearch write was held while it lost its lea
 
   it('an owner frozen inside its commit holds no row for ever: the take-over comes within a TTL or two', async () => {
     const { pool } = env.infrastructure;
-    const first = new LeaseManager(env.config.DATABASE_URL, env.log);
-    const second = new LeaseManager(env.config.DATABASE_URL, env.log);
-    stops.push(
-      () => first.close(),
-      () => second.close(),
-    );
-    await reconcileGenerations(pool, stock, fromBeginning(['CATALOG', 'ORDERS']));
+    const { first, second } = await twoCandidates();
     const frozen = await first.tryAcquire({ projection: 'stock_fenced', partition: 0 });
     if (!frozen) throw new Error('the first owner takes the lease');
     // The owner's commit checked its fence (the lease row FOR SHARE) and moved no further: the

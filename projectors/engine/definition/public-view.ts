@@ -209,6 +209,13 @@ export function deriveView(name: string, shape: PublicShape, storage: ShapeStora
   };
 }
 
+/** The Query fields a view adds: its list, its lookup, and its search and search shortcut when it has them. */
+export function queryFields(view: DerivedView): string[] {
+  return [view.listField, view.lookupField, view.searchField, view.shape.search?.shortcut?.name].filter(
+    (field): field is string => field !== undefined,
+  );
+}
+
 /** The tie-breaking terms appended to every ordering: the key fields (or an ES view's tie-breaker). */
 export function tieBreakers(view: DerivedView): readonly DerivedField[] {
   return view.tieBreaker ? [view.tieBreaker] : view.key;

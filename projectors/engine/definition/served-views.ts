@@ -1,5 +1,5 @@
 import type { Projection } from './define.ts';
-import { checkRelations, type DerivedView, PublicShapeError, viewOf } from './public-view.ts';
+import { checkRelations, type DerivedView, PublicShapeError, queryFields, viewOf } from './public-view.ts';
 
 /**
  * The views an application serves: every projection that declares a public shape, with its
@@ -18,14 +18,7 @@ export function servedViews(projections: readonly Projection[]): readonly Derive
     taken.set(field, owner);
   };
   for (const view of views) {
-    for (const field of [
-      view.listField,
-      view.lookupField,
-      view.searchField,
-      view.shape.search?.shortcut?.name,
-    ]) {
-      if (field) claim(field, `view ${view.name}`);
-    }
+    for (const field of queryFields(view)) claim(field, `view ${view.name}`);
     claim(view.updatedField, `view ${view.name}`, subscriptions);
     for (const [name, relation] of Object.entries(view.shape.relations ?? {})) {
       const target = views.find((v) => v.name === relation.view);
