@@ -95,14 +95,18 @@ describe('an owner that is alive but frozen', () => {
     await expectViewsToMatchModel(env, history);
     // The status served is the owner's (B's), not A's last words: reported a moment after the
     // positions moved, it settles at running.
+    let lastSeen = {};
     await eventually(
       async () => {
         const status = await projectionStatus(pool);
+        lastSeen = status;
         return NAMES.every((name) => status[name]?.status === 'running') || undefined;
       },
       15_000,
       'every projection to report running',
-    );
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; last seen: ${JSON.stringify(lastSeen)}`);
+    });
     const heads = await streamHeads(nats.jsm, streams);
     expect(heads.ORDERS).toBeGreaterThan(0);
     // Resumed, A is a peer again and may get a share back, but never a tenure it lost: whatever
