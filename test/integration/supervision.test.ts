@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
 import { createPool } from '../../shared/clients/postgres.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
+import { projectionStatus } from '../support/engine-state.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { runProjections } from '../support/running.ts';
 import { stockView } from '../support/shop/stock-view.ts';
@@ -56,6 +57,21 @@ describe('the supervisor and the runners', () => {
     expect(projections.host.runners).toEqual([runner]);
     await adjust(3);
     await eventually(async () => (runner.progress.positions.CATALOG === 3 ? true : undefined));
+  });
+
+  it('a lag over-claimed by the last message read is corrected from the stream by the next rounds', async () => {
+    const runner = await runnerAt(1);
+    await eventually(async () => (runner.progress.status === 'running' ? true : undefined));
+    // What the runner holds after its last message said more were pending (nats-server 2.9
+    // can, at a stream's last message) when no further event comes to say otherwise.
+    runner.progress.pending.CATALOG = 3;
+    runner.status.followLag();
+    expect(runner.progress.status).toBe('catching_up');
+    await eventually(async () => (runner.progress.status === 'running' ? true : undefined));
+    expect(runner.progress.pending.CATALOG).toBe(0);
+    await eventually(async () =>
+      (await projectionStatus(env.infrastructure.pool))[stock.name]?.status === 'running' ? true : undefined,
+    );
   });
 
   it('resume polls do not pile up behind a row a switch holds', async () => {

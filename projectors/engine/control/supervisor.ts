@@ -115,8 +115,16 @@ export class ProjectionSupervisor {
     while (!signal.aborted) {
       await sleep(SUPERVISE_POLL_MS, signal);
       if (signal.aborted) break;
-      // A status write lost (a blip) is written again, even on an idle stream.
-      for (const r of running) r.runner.status.recordIfLost();
+      // A status write lost (a blip) is written again, even on an idle stream; a lag the
+      // last messages over-claimed is corrected from the streams (a failure waits a round).
+      for (const r of running) {
+        r.runner.status.recordIfLost();
+        await r.runner
+          .refreshLag()
+          .catch((error: unknown) =>
+            this.deps.log.debug({ err: error, projection: projection.name }, 'could not refresh lag'),
+          );
+      }
       try {
         if (resync) {
           generations = await readGenerations(this.deps.pool, projection.name);

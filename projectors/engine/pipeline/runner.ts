@@ -9,7 +9,7 @@ import { type DeadLetter, deadLetterOf, skippedPositions } from '../poison/dead-
 import { cutAtPoison, type IsolationPolicy, isolatePoison, isPoison } from '../poison/isolation.ts';
 import { openSources } from '../source/open-sources.ts';
 import { type RawMessage, StreamGapError } from '../source/ordered-source.ts';
-import { checkSources } from '../source/stream-checks.ts';
+import { checkSources, lagAfter } from '../source/stream-checks.ts';
 import type { ProjectionProgress, StatusReporter } from '../status/reporter.ts';
 import { backoffMs, isTransient, sleep } from '../support/retry.ts';
 import { inBatchSpan } from './batch-span.ts';
@@ -71,6 +71,33 @@ export class ProjectionRunner {
 
   get generation(): number {
     return this.parts.status.generation;
+  }
+
+  /**
+   * Corrects a lag the last messages over-claimed, from the streams themselves (see
+   * `lagAfter`): with no further message nothing else would, and the view would report
+   * `catching_up` at the head. Only ever lowers a stream's lag, so a commit that lands
+   * meanwhile keeps what it reported. The owner's rounds call it while the runner catches up.
+   */
+  async refreshLag(): Promise<void> {
+    if (this.progress.status !== 'catching_up') return;
+    const { jsm, streams } = this.deps;
+    const { sources } = this.projection;
+    // Positions before heads: the lag computed is never below the true lag at that moment.
+    const positions = { ...this.progress.positions };
+    const heads = await streamHeads(
+      jsm,
+      streams,
+      sources.map((s) => s.stream),
+    );
+    const { pending } = this.progress;
+    for (const source of sources) {
+      const { stream } = source;
+      const lag = await lagAfter(jsm, streams, source, positions[stream] ?? 0, heads[stream] ?? 0);
+      pending[stream] = Math.min(pending[stream] ?? lag, lag);
+    }
+    // A halt or a retry reported meanwhile stands.
+    if (this.progress.status === 'catching_up') this.parts.status.followLag();
   }
 
   async run(signal: AbortSignal): Promise<void> {

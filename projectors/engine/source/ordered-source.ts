@@ -16,7 +16,10 @@ export interface RawMessage {
   readonly sequence: number;
   readonly subject: string;
   readonly payload: Uint8Array;
-  /** Messages left in the stream (after this one) that match the filter: 0 means caught up. */
+  /**
+   * Messages left in the stream (after this one) that match the filter, as the broker counted
+   * them: nats-server 2.9's count can stay above zero at the last one (see `lagAfter`).
+   */
   readonly pending: number;
   /** The producer's W3C trace context from the message headers, when it sent one. */
   readonly traceparent?: string;
@@ -74,9 +77,7 @@ export async function* readOrdered(
   signal: AbortSignal,
   options: ReadOptions,
 ): AsyncGenerator<RawMessage> {
-  const filter = source.filter
-    ? `${streams.namespace ? `${streams.namespace}.` : ''}${source.filter}`
-    : streams.subjects(source.stream);
+  const filter = subjectsOf(streams, source);
   const stallMs = options.stallMs ?? DEFAULT_STALL_MS;
   // The last sequence handed on: a new consumer starts after it.
   let position = afterSequence;
@@ -166,6 +167,13 @@ export async function* readOrdered(
   } finally {
     share.leave();
   }
+}
+
+/** The subjects a source reads: its filter in the installation's namespace, else the whole stream's. */
+export function subjectsOf(streams: Streams, source: Source): string {
+  return source.filter
+    ? `${streams.namespace ? `${streams.namespace}.` : ''}${source.filter}`
+    : streams.subjects(source.stream);
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { Streams } from '../../../shared/events/streams.ts';
 import type { Source } from '../definition/define.ts';
+import { subjectsOf } from './ordered-source.ts';
 
 /** What the streams say of a projection's sources before it reads them. */
 export interface SourcesChecked {
@@ -41,9 +42,32 @@ export async function checkSources(
         halt: `diverged: checkpoint ${position} is beyond ${source.stream}'s last sequence ${head}; rebuild the projection`,
       };
     }
-    pending[source.stream] = head - position;
+    pending[source.stream] = await lagAfter(jsm, streams, source, position, head);
   }
   return { pending, halt: undefined };
+}
+
+/**
+ * The events of `source` after `position`, asked of the stream itself. The pending count a
+ * message carries cannot be trusted to reach zero: nats-server 2.9 can report events pending
+ * at a stream's last message (nats-server#5367), and a view that went by it alone would say
+ * `catching_up` at the head for as long as no further event came. Exact for a source without
+ * a filter (every sequence is its own); for a filtered one an upper bound that is zero exactly
+ * when no matching event follows the position.
+ */
+export async function lagAfter(
+  jsm: JetStreamManager,
+  streams: Streams,
+  source: Source,
+  position: number,
+  head: number,
+): Promise<number> {
+  if (head <= position) return 0;
+  if (!source.filter) return head - position;
+  const last = await jsm.streams.getMessage(streams.streamName(source.stream), {
+    last_by_subj: subjectsOf(streams, source),
+  });
+  return last && last.seq > position ? head - position : 0;
 }
 
 /** The first sequence a stream still holds (its last + 1 when it holds none). */
