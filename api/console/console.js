@@ -28,13 +28,15 @@
     partitions { index status positions { position lag } }`;
   const OPERATOR_DETAIL = `{ projections { name
     actions(last: 20) { id address userAgent }
-    statusChanges(last: 20) { at generation status detail } } }`;
+    statusChanges(last: 20) { at generation status detail }
+    partitions { index owner } } }`;
   const WHOLE_LETTER =
     'query ($p: String!, $id: ID!) { deadLetter(projection: $p, id: $id) { error payload payloadBytes } }';
 
   /**
    * @type {{ projections: any[] | null, operator: boolean, notice: {text: string, error: boolean} | null,
-   *   operatorDetail: {name: string, key: string, from: Map<string, string>, changes: any[]} | null,
+   *   operatorDetail: {name: string, key: string, from: Map<string, string>, changes: any[],
+   *     owners: Map<number, string | null>, at: number} | null,
    *   letters: Map<string, {error: string, payload: string, payloadBytes: number}> }}
    */
   const state = {
@@ -146,13 +148,20 @@
   /** An operator's view of the page's history, asked for again only when the history changed. */
   const historyKey = (p) => `${p.name}|${p.lastActionAt}|${p.statusChanges.map((c) => c.at).join(',')}`;
   let loadingDetail = '';
+  /**
+   * Partitions change owners (a process joins, dies or gives one up) without a mark in the
+   * anonymous stream: a split projection's operator detail is asked for again this often.
+   */
+  const OWNERS_REFRESH_MS = 5000;
+  const ownersStale = (p) =>
+    (p.partitions?.length ?? 0) > 1 && Date.now() - (state.operatorDetail?.at ?? 0) > OWNERS_REFRESH_MS;
 
   async function loadOperatorDetail() {
     const { name } = route();
     const p = name && state.operator ? (state.projections || []).find((x) => x.name === name) : null;
     if (!p) return;
     const key = historyKey(p);
-    if (state.operatorDetail?.key === key || loadingDetail === key) return;
+    if ((state.operatorDetail?.key === key && !ownersStale(p)) || loadingDetail === key) return;
     loadingDetail = key;
     try {
       const mine = (await graphql(OPERATOR_DETAIL)).projections.find((x) => x.name === p.name);
@@ -160,7 +169,8 @@
       const from = new Map(
         mine.actions.map((a) => [a.id, [a.address, a.userAgent].filter(Boolean).join(' · ')]),
       );
-      state.operatorDetail = { name: p.name, key, from, changes: mine.statusChanges };
+      const owners = new Map(mine.partitions.map((x) => [x.index, x.owner]));
+      state.operatorDetail = { name: p.name, key, from, changes: mine.statusChanges, owners, at: Date.now() };
       render();
     } catch {
       // The anonymous detail stays on the page; the next change asks again.
@@ -639,21 +649,27 @@
     );
   }
 
-  /** A split projection's partitions: each one's status and own position and lag (summed over streams). */
-  function partitionsTable(partitions) {
+  /**
+   * A split projection's partitions: each one's status and own position and lag (summed over
+   * streams); for an operator also the process that owns each (none while it is between owners).
+   */
+  function partitionsTable(partitions, owners) {
     if (!partitions || partitions.length < 2) return null;
+    const row = (x) => [
+      String(x.index),
+      x.status.toLowerCase().replace('_', ' '),
+      number(sum(x.positions, 'position')),
+      number(x.positions.some((s) => s.lag === null) ? null : sum(x.positions, 'lag')),
+    ];
     return [
       h('h2', {}, 'Partitions'),
-      simpleTable(
-        'partitions',
-        ['partition', 'status', 'position', 'lag'],
-        partitions.map((x) => [
-          String(x.index),
-          x.status.toLowerCase().replace('_', ' '),
-          number(sum(x.positions, 'position')),
-          number(x.positions.some((s) => s.lag === null) ? null : sum(x.positions, 'lag')),
-        ]),
-      ),
+      owners
+        ? simpleTable(
+            'partitions',
+            ['partition', 'status', 'position', 'lag', 'owner'],
+            partitions.map((x) => [...row(x), owners.get(x.index) ?? 'none']),
+          )
+        : simpleTable('partitions', ['partition', 'status', 'position', 'lag'], partitions.map(row)),
     ];
   }
 
@@ -725,7 +741,7 @@
       ),
       operatorButtons(p),
       positionsTable(p.positions),
-      partitionsTable(p.partitions),
+      partitionsTable(p.partitions, mine?.owners),
       charts(`${p.name}:g${p.generation}`),
       rebuildProgress(p),
       h('h2', {}, 'Generations'),

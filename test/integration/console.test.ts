@@ -22,6 +22,7 @@ const buggy = (name: string, onPoison: PoisonPolicy) =>
 
 const stock = buggy('console_stock', 'skip');
 const halting = buggy('console_halt', 'halt');
+const split = stockView('console_split', { partitions: 3 });
 
 describe('the operator console, in headless Chromium', () => {
   let env: TestEnvironment;
@@ -49,7 +50,7 @@ describe('the operator console, in headless Chromium', () => {
         source: '/test',
       });
     }
-    projections = runProjections(env, [...env.app.projections, stock, halting]);
+    projections = runProjections(env, [...env.app.projections, stock, halting, split]);
     commands = serveCommands(
       env.infrastructure.nats.connection,
       commandSubject(env.config.VISTA_NAMESPACE),
@@ -225,6 +226,37 @@ describe('the operator console, in headless Chromium', () => {
       .poll(async () => (await page.getByTestId('actions').textContent()) ?? '', { timeout: 30_000 })
       .toMatch(/start rebuild.*accepted.*graphql · 127\.0\.0\.1/);
     await page.screenshot({ path: new URL('console-rebuilt.png', ARTIFACTS).pathname, fullPage: true });
+    await page.close();
+  });
+
+  it("shows a split projection's partitions; an operator also sees who owns each", async () => {
+    const { page } = await open('/console#/projection/console_split');
+    const partitionRows = () =>
+      page
+        .getByTestId('partitions')
+        .locator('tbody tr')
+        .evaluateAll((rows) =>
+          rows.map((row) => [...row.querySelectorAll('td')].map((td) => td.textContent)),
+        );
+    // Anonymous: each partition's status, position and lag, and no owners.
+    await expect
+      .poll(async () => (await partitionRows()).map((cells) => cells.slice(0, 2).join(' ')), {
+        timeout: 60_000,
+      })
+      .toEqual(['0 running', '1 running', '2 running']);
+    expect((await partitionRows()).every((cells) => cells.length === 4)).toBe(true);
+    expect(await page.getByTestId('partitions').textContent()).not.toMatch(/owner/);
+
+    await page.locator('#token-input').fill(TOKEN);
+    await page.locator('#token-use').click();
+    await expect.poll(() => page.locator('#operator-mode').textContent()).toBe('operator');
+    const { rows: leases } = await env.infrastructure.pool.query<{ partition: number; owner: string }>(
+      "SELECT partition, owner FROM vista_leases WHERE projection = 'console_split' ORDER BY partition",
+    );
+    expect(leases.map((l) => l.partition)).toEqual([0, 1, 2]);
+    await expect
+      .poll(async () => (await partitionRows()).map((cells) => cells[4]), { timeout: 30_000 })
+      .toEqual(leases.map((l) => l.owner));
     await page.close();
   });
 

@@ -22,6 +22,8 @@ export interface StockViewOptions {
   readonly failsOn?: (reason: string) => boolean;
   /** Keep it in an Elasticsearch index (`stock` mapped as long); a PostgreSQL table otherwise. */
   readonly store?: 'postgres' | 'elasticsearch';
+  /** Split it by product into this many partitions (default 1). */
+  readonly partitions?: number;
 }
 
 const target = (options: StockViewOptions) =>
@@ -44,6 +46,7 @@ export function stockView(name: string, options: StockViewOptions = {}) {
     sources: [{ stream: 'CATALOG' }],
     handles: ['catalog.stock_adjusted.v1'],
     ...(options.onPoison ? { onPoison: options.onPoison } : {}),
+    ...(options.partitions ? { partitions: options.partitions } : {}),
     key: (e) => e.data.productId,
     evolve: (doc: Stock | null, e): Stock => {
       if (options.failsOn?.(e.data.reason)) throw new Error('recount not supported yet');
