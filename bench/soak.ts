@@ -39,7 +39,11 @@ function summary(name: string, values: readonly number[]) {
     den += (x - xMean) ** 2;
   });
   const slopePerMinute = den ? (num / den) * 60 : 0;
-  return `${name}: max ${Math.max(...values).toFixed(0)} MB, first minute ${first.toFixed(0)} MB, last minute ${last.toFixed(0)} MB (${(((last - first) / first) * 100).toFixed(1)}%), slope ${slopePerMinute.toFixed(2)} MB/min`;
+  const growth = (from: number) => `${(((last - from) / from) * 100).toFixed(1)}%`;
+  // Issue 23's criterion: growth after warm-up, from the 5th minute (when the soak is long enough).
+  const fifth = n >= 10 * perMinute ? mean(values.slice(4 * perMinute, 5 * perMinute)) : undefined;
+  const afterWarmUp = fifth === undefined ? '' : `, 5th minute ${fifth.toFixed(0)} MB → last ${growth(fifth)}`;
+  return `${name}: max ${Math.max(...values).toFixed(0)} MB, first minute ${first.toFixed(0)} MB, last minute ${last.toFixed(0)} MB (${growth(first)})${afterWarmUp}, slope ${slopePerMinute.toFixed(2)} MB/min`;
 }
 
 const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn', VISTA_APP: 'shop' });
