@@ -116,10 +116,11 @@ export class ProjectionSupervisor {
       await sleep(SUPERVISE_POLL_MS, signal);
       if (signal.aborted) break;
       // A status write lost (a blip) is written again, even on an idle stream; a lag the
-      // last messages over-claimed is corrected from the streams (a failure waits a round).
+      // last messages over-claimed is corrected from the streams, without holding the round
+      // up when the broker is slow to answer (a failure waits for the next round).
       for (const r of running) {
         r.runner.status.recordIfLost();
-        await r.runner
+        void r.runner
           .refreshLag()
           .catch((error: unknown) =>
             this.deps.log.debug({ err: error, projection: projection.name }, 'could not refresh lag'),

@@ -51,6 +51,8 @@ export class ProjectionRunner {
   private skipped: ReadonlySet<string> = new Set();
   /** Treat any non-transient commit failure as poison, and halt at it (after repeated failures). */
   private suspect = false;
+  /** A refreshLag is under way (a slow broker must not pile them up). */
+  private refreshingLag = false;
 
   constructor(
     private readonly projection: Projection,
@@ -80,7 +82,16 @@ export class ProjectionRunner {
    * meanwhile keeps what it reported. The owner's rounds call it while the runner catches up.
    */
   async refreshLag(): Promise<void> {
-    if (this.progress.status !== 'catching_up') return;
+    if (this.progress.status !== 'catching_up' || this.refreshingLag) return;
+    this.refreshingLag = true;
+    try {
+      await this.lowerLagFromStreams();
+    } finally {
+      this.refreshingLag = false;
+    }
+  }
+
+  private async lowerLagFromStreams(): Promise<void> {
     const { jsm, streams } = this.deps;
     const { sources } = this.projection;
     // Positions before heads: the lag computed is never below the true lag at that moment.
