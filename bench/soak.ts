@@ -42,7 +42,8 @@ function summary(name: string, values: readonly number[]) {
   const growth = (from: number) => `${(((last - from) / from) * 100).toFixed(1)}%`;
   // Issue 23's criterion: growth after warm-up, from the 5th minute (when the soak is long enough).
   const fifth = n >= 10 * perMinute ? mean(values.slice(4 * perMinute, 5 * perMinute)) : undefined;
-  const afterWarmUp = fifth === undefined ? '' : `, 5th minute ${fifth.toFixed(0)} MB → last ${growth(fifth)}`;
+  const afterWarmUp =
+    fifth === undefined ? '' : `, 5th minute ${fifth.toFixed(0)} MB → last ${growth(fifth)}`;
   return `${name}: max ${Math.max(...values).toFixed(0)} MB, first minute ${first.toFixed(0)} MB, last minute ${last.toFixed(0)} MB (${growth(first)})${afterWarmUp}, slope ${slopePerMinute.toFixed(2)} MB/min`;
 }
 

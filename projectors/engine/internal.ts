@@ -80,6 +80,7 @@ export { ProjectionRunner } from './pipeline/runner.ts';
 export { documentWriter, type UnitOfWork } from './pipeline/writer.ts';
 export { storeDeadLetterCap } from './poison/dead-letters.ts';
 export { type RawMessage, readOrdered } from './source/ordered-source.ts';
+export { lagAfter } from './source/stream-checks.ts';
 // Status: one reporter writes it, these read it (the CLI, the metrics, the API).
 export {
   type CurrentGeneration,

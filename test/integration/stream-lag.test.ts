@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
-import { lagAfter } from '../../projectors/engine/source/stream-checks.ts';
+import { lagAfter } from '../../projectors/engine/internal.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { type TestEnvironment, testEnvironment } from '../support/environment.ts';
 
