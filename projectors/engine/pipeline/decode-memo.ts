@@ -8,6 +8,9 @@ import type { RawMessage } from '../source/ordered-source.ts';
 const DECODED_KEPT = 20_000;
 
 interface Decoded {
+  /** The decodings of its stream, by sequence: where it is kept, and forgotten from. */
+  readonly shelf: Map<number, Decoded>;
+  readonly sequence: number;
   /** What identifies the message beyond its position: a broker that lost a tail reuses sequences. */
   readonly subject: string;
   readonly bytes: number;
@@ -21,16 +24,30 @@ interface Decoded {
  * their decodings, by stream position: the first runner to reach a message decodes it, the
  * others reuse the event (events are immutable: views fold them with pure functions). Bounded,
  * oldest out first; a miss decodes again, so nothing depends on it but CPU.
+ *
+ * The memo is on every message's path, so its own cost matters: a map per stream keyed by the
+ * sequence (no key string to build per message), and the oldest found through a ring of the
+ * entries in the order they came, not through the map's iterator (a map's first live entry
+ * lies past every entry deleted before it: finding it costs as many steps as it has holes).
  */
 export class DecodeMemo {
-  private readonly decoded = new Map<string, Decoded>();
+  private readonly shelves = new Map<string, Map<number, Decoded>>();
+  /** Entries in the order they came, `kept` of them at most; `next` is the oldest (the slot to reuse). */
+  private readonly ring: (Decoded | undefined)[];
+  private next = 0;
 
-  constructor(private readonly kept = DECODED_KEPT) {}
+  constructor(private readonly kept = DECODED_KEPT) {
+    this.ring = new Array<Decoded | undefined>(kept);
+  }
 
   /** `decodeEvent` of `raw`, once per process while it is remembered; throws its `PoisonEventError`. */
   decode(raw: RawMessage, contract: Contract, streams: Streams): AnyEvent {
-    const key = `${raw.stream}#${raw.sequence}`;
-    let entry = this.decoded.get(key);
+    let shelf = this.shelves.get(raw.stream);
+    if (!shelf) {
+      shelf = new Map();
+      this.shelves.set(raw.stream, shelf);
+    }
+    let entry = shelf.get(raw.sequence);
     if (!entry || entry.subject !== raw.subject || entry.bytes !== raw.payload.byteLength) {
       let result: AnyEvent | PoisonEventError;
       try {
@@ -39,11 +56,19 @@ export class DecodeMemo {
         if (!(error instanceof PoisonEventError)) throw error;
         result = error;
       }
-      entry = { subject: raw.subject, bytes: raw.payload.byteLength, result };
-      this.decoded.set(key, entry);
-      if (this.decoded.size > this.kept) this.decoded.delete(this.decoded.keys().next().value as string);
+      entry = { shelf, sequence: raw.sequence, subject: raw.subject, bytes: raw.payload.byteLength, result };
+      this.remember(entry);
     }
     if (entry.result instanceof PoisonEventError) throw entry.result;
     return entry.result;
+  }
+
+  private remember(entry: Decoded): void {
+    const oldest = this.ring[this.next];
+    // The oldest may have been replaced at its position since (a reused sequence): that one stays.
+    if (oldest && oldest.shelf.get(oldest.sequence) === oldest) oldest.shelf.delete(oldest.sequence);
+    entry.shelf.set(entry.sequence, entry);
+    this.ring[this.next] = entry;
+    this.next = (this.next + 1) % this.kept;
   }
 }

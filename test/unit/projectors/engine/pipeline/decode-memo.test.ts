@@ -60,4 +60,22 @@ describe('DecodeMemo', () => {
     memo.decode(placed('o3', 3), shop, streams);
     expect(memo.decode(placed('o1', 1), shop, streams)).not.toBe(one);
   });
+
+  it('forgets by age of decoding: a reused position decoded anew outlives its older decoding', () => {
+    const memo = new DecodeMemo(2);
+    memo.decode(placed('o1', 1), shop, streams);
+    const reused = memo.decode(placed('o22', 1), shop, streams);
+    // The oldest decoding (o1 at 1) goes; the newer one at the same position stays.
+    memo.decode(placed('o3', 2), shop, streams);
+    expect(memo.decode(placed('o22', 1), shop, streams)).toBe(reused);
+  });
+
+  it('keeps the decodings of each stream apart', () => {
+    const memo = new DecodeMemo();
+    const orders = memo.decode(placed('o1', 1), shop, streams);
+    const other = { ...placed('o1', 1), stream: 'PAYMENTS' };
+    // Same sequence, subject and size on another stream: decoded for that stream, not reused.
+    expect(() => memo.decode(other, shop, streams)).toThrow(PoisonEventError);
+    expect(memo.decode(placed('o1', 1), shop, streams)).toBe(orders);
+  });
 });
