@@ -3,12 +3,14 @@
  * folding, statement building, the stores' clients, GC, …), to say where Node's CPU per event
  * goes: `npx tsx bench/profile-areas.ts DIR/orders.cpuprofile [more.cpuprofile…]`.
  * Shares are of Node's busy time (idle left out); the first matching rule names a frame's area.
+ * `--top N` also lists the N frames with the most self time: an area names the room, a frame the
+ * function (tsx compiles each file to one line, so a frame is told apart by its column).
  */
 import { readFileSync } from 'node:fs';
 
 interface ProfileNode {
   readonly id: number;
-  readonly callFrame: { readonly functionName: string; readonly url: string };
+  readonly callFrame: { readonly functionName: string; readonly url: string; readonly columnNumber?: number };
   readonly hitCount?: number;
 }
 
@@ -64,8 +66,15 @@ function areaOf(node: ProfileNode): string {
   return url === '' ? 'builtins (other)' : 'other';
 }
 
-/** Self time per area in ms, from the samples and their time deltas. */
-function selfTimes(profile: Profile): Map<string, number> {
+/** Where a frame's code is: its function, file (below the checkout or node_modules) and column. */
+function frameOf(node: ProfileNode): string {
+  const { functionName, url } = node.callFrame;
+  const file = url.replace(/^.*\/(node_modules|projectors|shared|examples|bench)\//, '$1/');
+  return `${functionName || '(anonymous)'} ${file}:${node.callFrame.columnNumber ?? -1}`;
+}
+
+/** Self time in ms by `key` of each sampled frame, from the samples and their time deltas. */
+function selfTimes(profile: Profile, key: (node: ProfileNode) => string): Map<string, number> {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const times = new Map<string, number>();
   const samples = profile.samples ?? [];
@@ -75,14 +84,18 @@ function selfTimes(profile: Profile): Map<string, number> {
     const node = byId.get(samples[i] as number);
     if (!node) continue;
     const ms = (deltas[i + 1] ?? 0) / 1000;
-    const area = areaOf(node);
-    times.set(area, (times.get(area) ?? 0) + ms);
+    const name = key(node);
+    times.set(name, (times.get(name) ?? 0) + ms);
   }
   return times;
 }
 
-for (const file of process.argv.slice(2)) {
-  const times = selfTimes(JSON.parse(readFileSync(file, 'utf8')) as Profile);
+const args = process.argv.slice(2);
+const topAt = args.indexOf('--top');
+const top = topAt >= 0 ? Number(args.splice(topAt, 2)[1]) : 0;
+for (const file of args) {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+  const times = selfTimes(profile, areaOf);
   const busy = [...times].filter(([area]) => area !== 'idle').reduce((sum, [, ms]) => sum + ms, 0);
   const total = busy + (times.get('idle') ?? 0);
   console.log(
@@ -93,5 +106,11 @@ for (const file of process.argv.slice(2)) {
   for (const [area, ms] of [...times].sort((a, b) => b[1] - a[1])) {
     if (area === 'idle') continue;
     console.log(`| ${area} | ${((ms / busy) * 100).toFixed(1)}% | ${Math.round(ms)} |`);
+  }
+  if (top > 0) {
+    console.log(`\n| top ${top} frames by self time | share of busy | ms |\n|---|---|---|`);
+    const frames = [...selfTimes(profile, frameOf)].filter(([frame]) => !frame.startsWith('(idle)'));
+    for (const [frame, ms] of frames.sort((a, b) => b[1] - a[1]).slice(0, top))
+      console.log(`| ${frame} | ${((ms / busy) * 100).toFixed(1)}% | ${Math.round(ms)} |`);
   }
 }

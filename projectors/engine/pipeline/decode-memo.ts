@@ -7,7 +7,16 @@ import type { RawMessage } from '../source/ordered-source.ts';
 /** Decoded messages kept per process: a few batches of every stream its runners read side by side. */
 const DECODED_KEPT = 20_000;
 
+/** One stream's decodings, by sequence, and how many runners read the stream now. */
+interface Shelf {
+  readonly decoded: Map<number, Decoded>;
+  readers: number;
+}
+
 interface Decoded {
+  /** Where it is kept, and forgotten from. */
+  readonly shelf: Shelf;
+  readonly sequence: number;
   /** What identifies the message beyond its position: a broker that lost a tail reuses sequences. */
   readonly subject: string;
   readonly bytes: number;
@@ -20,17 +29,53 @@ interface Decoded {
  * them), as do projections over the same streams. The runners of one process therefore share
  * their decodings, by stream position: the first runner to reach a message decodes it, the
  * others reuse the event (events are immutable: views fold them with pure functions). Bounded,
- * oldest out first; a miss decodes again, so nothing depends on it but CPU.
+ * oldest out first; a miss decodes again, so nothing depends on it but CPU. Only streams that
+ * several runners read at the time are remembered: for a stream read once, keeping 20,000 events
+ * alive would only cost (they outlive the young generation, and the collector copies them).
+ *
+ * The memo is on every message's path, so its own cost matters: a map per stream keyed by the
+ * sequence (no key string to build per message), and the oldest found through a ring of the
+ * entries in the order they came, not through the map's iterator (a map's first live entry
+ * lies past every entry deleted before it: finding it costs as many steps as it has holes).
  */
 export class DecodeMemo {
-  private readonly decoded = new Map<string, Decoded>();
+  private readonly shelves = new Map<string, Shelf>();
+  /** Entries in the order they came, `kept` of them at most; `next` is the oldest (the slot to reuse). */
+  private readonly ring: (Decoded | undefined)[];
+  private next = 0;
 
-  constructor(private readonly kept = DECODED_KEPT) {}
+  constructor(private readonly kept = DECODED_KEPT) {
+    this.ring = new Array<Decoded | undefined>(kept);
+  }
+
+  /**
+   * Counts a runner as reading `streams` until it calls `leave`: decodings of a stream are
+   * remembered while two or more runners read it.
+   */
+  join(streams: readonly string[]): { leave(): void } {
+    const shelves = streams.map((stream) => this.shelf(stream));
+    for (const shelf of shelves) shelf.readers++;
+    let left = false;
+    return {
+      leave: () => {
+        if (left) return;
+        left = true;
+        for (const shelf of shelves) if (--shelf.readers < 2) this.forget(shelf);
+      },
+    };
+  }
+
+  /** Lets go of a stream's decodings: no other runner will ask for them. */
+  private forget(shelf: Shelf): void {
+    shelf.decoded.clear();
+    for (let i = 0; i < this.kept; i++) if (this.ring[i]?.shelf === shelf) this.ring[i] = undefined;
+  }
 
   /** `decodeEvent` of `raw`, once per process while it is remembered; throws its `PoisonEventError`. */
   decode(raw: RawMessage, contract: Contract, streams: Streams): AnyEvent {
-    const key = `${raw.stream}#${raw.sequence}`;
-    let entry = this.decoded.get(key);
+    const shelf = this.shelf(raw.stream);
+    if (shelf.readers < 2) return decodeEvent(raw, contract, streams);
+    let entry = shelf.decoded.get(raw.sequence);
     if (!entry || entry.subject !== raw.subject || entry.bytes !== raw.payload.byteLength) {
       let result: AnyEvent | PoisonEventError;
       try {
@@ -39,11 +84,29 @@ export class DecodeMemo {
         if (!(error instanceof PoisonEventError)) throw error;
         result = error;
       }
-      entry = { subject: raw.subject, bytes: raw.payload.byteLength, result };
-      this.decoded.set(key, entry);
-      if (this.decoded.size > this.kept) this.decoded.delete(this.decoded.keys().next().value as string);
+      entry = { shelf, sequence: raw.sequence, subject: raw.subject, bytes: raw.payload.byteLength, result };
+      this.remember(entry);
     }
     if (entry.result instanceof PoisonEventError) throw entry.result;
     return entry.result;
+  }
+
+  private shelf(stream: string): Shelf {
+    let shelf = this.shelves.get(stream);
+    if (!shelf) {
+      shelf = { decoded: new Map(), readers: 0 };
+      this.shelves.set(stream, shelf);
+    }
+    return shelf;
+  }
+
+  private remember(entry: Decoded): void {
+    const oldest = this.ring[this.next];
+    // The oldest may have been replaced at its position since (a reused sequence): that one stays.
+    if (oldest && oldest.shelf.decoded.get(oldest.sequence) === oldest)
+      oldest.shelf.decoded.delete(oldest.sequence);
+    entry.shelf.decoded.set(entry.sequence, entry);
+    this.ring[this.next] = entry;
+    this.next = (this.next + 1) % this.kept;
   }
 }

@@ -196,6 +196,7 @@ export class ProjectionRunner {
     // Operator requests (retry-dead-letters) restart the sources after the current batch.
     const resume = this.parts.control.watchResume();
     const active = AbortSignal.any([signal, resume.signal]);
+    const decoding = deps.decoded?.join(streams);
     const { batcher, close } = openSources(deps, projection.sources, checkpoint, active, this.log);
     // A batch's commit is awaited only after the next batch is prepared (decoded, loaded,
     // folded), so Node's work overlaps PostgreSQL's and Elasticsearch's. Not on the live
@@ -235,6 +236,7 @@ export class ProjectionRunner {
       await committing?.catch(() => undefined);
       resume.close();
       await close();
+      decoding?.leave();
     }
   }
 

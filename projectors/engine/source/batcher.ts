@@ -31,7 +31,7 @@ export class SourceFailedError extends Error {
  *
  * ```ts
  * const batcher = new Batcher<RawMessage>({ items: 8000, bytes: 16 << 20 }, limits, (m) => m.payload.byteLength);
- * await batcher.push(message, signal); // in each reader
+ * if (!batcher.offer(message)) await batcher.push(message, signal); // in each reader
  * const batch = await batcher.nextBatch(signal); // in the projection loop
  * ```
  */
@@ -67,6 +67,16 @@ export class Batcher<T> {
     return this.size > 0 && (this.size >= this.capacity.items || this.bytes >= this.capacity.bytes);
   }
 
+  /**
+   * Queues `item` if there is room, and says whether it did. A reader offers first and awaits
+   * `push` only when the queue is full: most messages then cost no promise on their way in.
+   */
+  offer(item: T): boolean {
+    if (this.full) return false;
+    this.add(item);
+    return true;
+  }
+
   async push(item: T, signal?: AbortSignal): Promise<void> {
     while (this.full && !signal?.aborted) {
       await new Promise<void>((resolve) => {
@@ -79,6 +89,10 @@ export class Batcher<T> {
       });
     }
     if (signal?.aborted) return;
+    this.add(item);
+  }
+
+  private add(item: T): void {
     this.items.push(item);
     this.bytes += this.sizeOf(item);
     this.wakeConsumer?.();

@@ -52,7 +52,7 @@ export function openSources(
         reading.signal,
         { budget: deps.pullBudget, log },
       )) {
-        await batcher.push(message, reading.signal);
+        if (!batcher.offer(message)) await batcher.push(message, reading.signal);
         if (reading.signal.aborted) break;
       }
     } catch (error) {

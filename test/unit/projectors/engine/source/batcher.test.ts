@@ -51,6 +51,16 @@ describe('Batcher', () => {
     expect(third).toBe(true);
   });
 
+  it('takes an offered item while there is room, and refuses it once the queue is full', async () => {
+    const batcher = new Batcher<number>({ items: 2, bytes: 1_000_000 }, limits, size);
+    expect(batcher.offer(1)).toBe(true);
+    expect(batcher.offer(2)).toBe(true);
+    expect(batcher.offer(3)).toBe(false);
+    expect(await batcher.nextBatch(new AbortController().signal)).toEqual([1, 2]);
+    expect(batcher.offer(4)).toBe(true);
+    expect(batcher.size).toBe(1);
+  });
+
   it('cuts a batch by bytes: at most maxBytes, handed over at once', async () => {
     const batcher = new Batcher<number>(
       roomy,
