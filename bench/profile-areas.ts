@@ -1,10 +1,13 @@
 /**
  * Sums a V8 CPU profile's self time by area of the engine (decode, zod, JSON, the NATS client,
  * folding, statement building, the stores' clients, GC, …), to say where Node's CPU per event
- * goes: `npx tsx bench/profile-areas.ts DIR/orders.cpuprofile [more.cpuprofile…]`.
+ * goes: `npx tsx bench/profile-areas.ts [--skip=SECONDS] DIR/orders.cpuprofile [more.cpuprofile…]`.
  * Shares are of Node's busy time (idle left out); the first matching rule names a frame's area.
+ * `--skip` leaves out the profile's first seconds: a whole process's profile (`node --cpu-prof`,
+ * as bench/scale.ts takes them) begins with loading and compiling the code, before any event.
  */
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 
 interface ProfileNode {
   readonly id: number;
@@ -64,14 +67,17 @@ function areaOf(node: ProfileNode): string {
   return url === '' ? 'builtins (other)' : 'other';
 }
 
-/** Self time per area in ms, from the samples and their time deltas. */
-function selfTimes(profile: Profile): Map<string, number> {
+/** Self time per area in ms, from the samples and their time deltas, after the first `skipMs`. */
+function selfTimes(profile: Profile, skipMs: number): Map<string, number> {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const times = new Map<string, number>();
   const samples = profile.samples ?? [];
   const deltas = profile.timeDeltas ?? [];
-  // A sample's time is the delta to the next one.
+  // A sample's time is the delta to the next one; deltas add up to the time since the start.
+  let at = 0;
   for (let i = 0; i < samples.length; i++) {
+    at += (deltas[i] ?? 0) / 1000;
+    if (at < skipMs) continue;
     const node = byId.get(samples[i] as number);
     if (!node) continue;
     const ms = (deltas[i + 1] ?? 0) / 1000;
@@ -81,8 +87,12 @@ function selfTimes(profile: Profile): Map<string, number> {
   return times;
 }
 
-for (const file of process.argv.slice(2)) {
-  const times = selfTimes(JSON.parse(readFileSync(file, 'utf8')) as Profile);
+const { values: flags, positionals: files } = parseArgs({
+  allowPositionals: true,
+  options: { skip: { type: 'string', default: '0' } },
+});
+for (const file of files) {
+  const times = selfTimes(JSON.parse(readFileSync(file, 'utf8')) as Profile, Number(flags.skip) * 1000);
   const busy = [...times].filter(([area]) => area !== 'idle').reduce((sum, [, ms]) => sum + ms, 0);
   const total = busy + (times.get('idle') ?? 0);
   console.log(

@@ -72,3 +72,31 @@ export async function ownBackends(pool: Pool): Promise<number[]> {
   );
   return rows.map((row) => row.pid);
 }
+
+/**
+ * The CPU of every PostgreSQL backend serving one database (an isolated installation's), summed
+ * over backends that come and go: each `sample()` notes what each backend has used, so a pool's
+ * connection closed meanwhile keeps what it used up to its last sample.
+ */
+export class DatabaseCpu {
+  private readonly used = new Map<number, number>();
+
+  constructor(private readonly pool: Pool) {}
+
+  /** Notes each backend's CPU so far; returns the total seen over all of them. */
+  async sample(): Promise<number> {
+    const { rows } = await this.pool.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE datname = current_database()',
+    );
+    for (const { pid } of rows) {
+      const seconds = cpuSeconds(pid);
+      if (seconds > 0) this.used.set(pid, Math.max(this.used.get(pid) ?? 0, seconds));
+    }
+    return [...this.used.values()].reduce((sum, seconds) => sum + seconds, 0);
+  }
+}
+
+/** CPU seconds nats-server has used so far (one process; other installations' traffic included). */
+export function natsServerSeconds(): number {
+  return sum(pids(['-x', 'nats-server']));
+}
