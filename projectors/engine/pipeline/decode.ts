@@ -17,6 +17,8 @@ export interface Decoding {
   readonly skipped: ReadonlySet<string>;
   /** Decodings shared by the runners of the process (see decode-memo.ts); without one, each decodes. */
   readonly memo?: DecodeMemo;
+  /** Messages of other partitions, passed over undecoded (see partition-filter.ts). */
+  readonly foreign?: (raw: RawMessage) => boolean;
 }
 
 /** A batch decoded: the events the projection handles, where each stood, and the messages that do not decode. */
@@ -32,7 +34,7 @@ export function decodeBatch(batch: readonly RawMessage[], decoding: Decoding): D
   const indexOf = new Map<AnyEvent, number>();
   const poison: PreparedPoison<DeadLetter>[] = [];
   batch.forEach((raw, index) => {
-    if (decoding.skipped.has(`${raw.stream}#${raw.sequence}`)) return;
+    if (decoding.skipped.has(`${raw.stream}#${raw.sequence}`) || decoding.foreign?.(raw)) return;
     try {
       const event = decoding.memo
         ? decoding.memo.decode(raw, decoding.contract, decoding.streams)

@@ -14,6 +14,7 @@ import type { ProjectionProgress, StatusReporter } from '../status/reporter.ts';
 import { backoffMs, isTransient, sleep } from '../support/retry.ts';
 import { inBatchSpan } from './batch-span.ts';
 import { decodeBatch, typeOf } from './decode.ts';
+import { foreignMessages } from './partition-filter.ts';
 import type { PipelineDeps, RunnerParts } from './runner-parts.ts';
 import type { PreparedBatch } from './writer.ts';
 
@@ -51,6 +52,8 @@ export class ProjectionRunner {
   private skipped: ReadonlySet<string> = new Set();
   /** Treat any non-transient commit failure as poison, and halt at it (after repeated failures). */
   private suspect = false;
+  /** Other partitions' messages this one passes over undecoded, when its sources say how to tell them. */
+  private readonly foreign: ((raw: RawMessage) => boolean) | undefined;
 
   constructor(
     private readonly projection: Projection,
@@ -58,6 +61,7 @@ export class ProjectionRunner {
     private readonly deps: PipelineDeps,
   ) {
     this.log = deps.log.child({ projection: projection.name, generation: parts.status.generation });
+    this.foreign = foreignMessages(projection, parts.fence?.partition ?? 0, deps.streams);
   }
 
   /** What this runner reports: status, positions, lag and counts (read by metrics and tests). */
@@ -214,6 +218,7 @@ export class ProjectionRunner {
       handles,
       skipped: this.skipped,
       ...(this.deps.decoded ? { memo: this.deps.decoded } : {}),
+      ...(this.foreign ? { foreign: this.foreign } : {}),
     });
     let prepared = await this.parts.writer.prepare(events);
     for (const { event, error } of prepared.failures) {
