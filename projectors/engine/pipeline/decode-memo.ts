@@ -21,14 +21,32 @@ interface Decoded {
  * their decodings, by stream position: the first runner to reach a message decodes it, the
  * others reuse the event (events are immutable: views fold them with pure functions). Bounded,
  * oldest out first; a miss decodes again, so nothing depends on it but CPU.
+ *
+ * A stream that one runner of the process reads alone (a process owning one partition of a
+ * projection) is decoded without the memo: nothing would ever hit, and keeping 20,000 events
+ * alive costs the garbage collector more than the lookups (bench/README.md, issue 24).
  */
 export class DecodeMemo {
   private readonly decoded = new Map<string, Decoded>();
+  /** How many runners of the process read each stream now. */
+  private readonly readers = new Map<string, number>();
 
   constructor(private readonly kept = DECODED_KEPT) {}
 
+  /** Counts a runner as reading `streams` until the function it returns is called. */
+  join(streams: readonly string[]): () => void {
+    for (const stream of streams) this.readers.set(stream, (this.readers.get(stream) ?? 0) + 1);
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      for (const stream of streams) this.readers.set(stream, (this.readers.get(stream) ?? 1) - 1);
+    };
+  }
+
   /** `decodeEvent` of `raw`, once per process while it is remembered; throws its `PoisonEventError`. */
   decode(raw: RawMessage, contract: Contract, streams: Streams): AnyEvent {
+    if ((this.readers.get(raw.stream) ?? 0) < 2) return decodeEvent(raw, contract, streams);
     const key = `${raw.stream}#${raw.sequence}`;
     let entry = this.decoded.get(key);
     if (!entry || entry.subject !== raw.subject || entry.bytes !== raw.payload.byteLength) {

@@ -163,6 +163,7 @@ export class ProjectionRunner {
     const resume = this.parts.control.watchResume();
     const active = AbortSignal.any([signal, resume.signal]);
     const { batcher, close } = openSources(deps, projection.sources, checkpoint, active, this.log);
+    const leaveMemo = deps.decoded?.join(streams);
     // A batch's commit is awaited only after the next batch is prepared (decoded, loaded,
     // folded), so Node's work overlaps PostgreSQL's and Elasticsearch's. Not on the live
     // tail: with no full batch queued, the commit is awaited first, for freshness.
@@ -200,6 +201,7 @@ export class ProjectionRunner {
       // the next life of the sources reads a checkpoint that no commit is about to move.
       await committing?.catch(() => undefined);
       resume.close();
+      leaveMemo?.();
       await close();
     }
   }

@@ -29,9 +29,17 @@ function placed(orderId: string, sequence: number): RawMessage {
   };
 }
 
+/** A memo with two runners reading ORDERS, as a process owning two partitions of orders has. */
+function sharedMemo(kept?: number): DecodeMemo {
+  const memo = new DecodeMemo(kept);
+  memo.join(['ORDERS', 'PAYMENTS']);
+  memo.join(['ORDERS']);
+  return memo;
+}
+
 describe('DecodeMemo', () => {
   it('decodes a position once for every runner that reads it', () => {
-    const memo = new DecodeMemo();
+    const memo = sharedMemo();
     const first = memo.decode(placed('o1', 1), shop, streams);
     expect(first).toMatchObject({ type: 'orders.order_placed.v1', stream: 'ORDERS', sequence: 1 });
     // Another runner (another partition) reading the same message gets the same event.
@@ -39,7 +47,7 @@ describe('DecodeMemo', () => {
   });
 
   it('decodes again a reused position that holds another message (a broker that lost its tail)', () => {
-    const memo = new DecodeMemo();
+    const memo = sharedMemo();
     const before = memo.decode(placed('o1', 1), shop, streams);
     const after = memo.decode(placed('o22', 1), shop, streams);
     expect(after).not.toBe(before);
@@ -47,17 +55,30 @@ describe('DecodeMemo', () => {
   });
 
   it('throws the poison of a message that does not decode, each time it is asked', () => {
-    const memo = new DecodeMemo();
+    const memo = sharedMemo();
     const bad = { ...placed('o1', 2), payload: new TextEncoder().encode('{not json') };
     expect(() => memo.decode(bad, shop, streams)).toThrow(PoisonEventError);
     expect(() => memo.decode(bad, shop, streams)).toThrow(PoisonEventError);
   });
 
   it('keeps a bounded number of decodings, forgetting the oldest first', () => {
-    const memo = new DecodeMemo(2);
+    const memo = sharedMemo(2);
     const one = memo.decode(placed('o1', 1), shop, streams);
     memo.decode(placed('o2', 2), shop, streams);
     memo.decode(placed('o3', 3), shop, streams);
     expect(memo.decode(placed('o1', 1), shop, streams)).not.toBe(one);
+  });
+
+  it('keeps nothing of a stream one runner reads alone, and shares again once a second one joins', () => {
+    const memo = new DecodeMemo();
+    const leave = memo.join(['ORDERS', 'PAYMENTS']);
+    expect(memo.decode(placed('o1', 1), shop, streams)).not.toBe(memo.decode(placed('o1', 1), shop, streams));
+    const leaveToo = memo.join(['ORDERS']);
+    const shared = memo.decode(placed('o1', 1), shop, streams);
+    expect(memo.decode(placed('o1', 1), shop, streams)).toBe(shared);
+    leaveToo();
+    leaveToo(); // leaving twice counts once
+    expect(memo.decode(placed('o1', 1), shop, streams)).not.toBe(shared);
+    leave();
   });
 });
