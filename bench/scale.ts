@@ -61,6 +61,8 @@ interface Result {
   readonly natsPer1k: number;
   /** Seconds from starting the processes to the first commit of the generation. */
   readonly toFirstCommit: number;
+  /** Backends of the installation found waiting for a lock, per sample (about one every 50 ms). */
+  readonly lockWaits: number;
   readonly load: number;
 }
 
@@ -170,6 +172,7 @@ try {
           postgresPer1k: ((last.postgres - (first?.postgres ?? 0)) / applied) * 1000,
           natsPer1k: ((last.nats - (first?.nats ?? 0)) / applied) * 1000,
           toFirstCommit: ((first?.at ?? started) - started) / 1000,
+          lockWaits: postgres.lockWaits / Math.max(1, postgres.samples),
           load: loadavg()[0] ?? 0,
         };
         results.push(result);
@@ -177,19 +180,20 @@ try {
           `${name.padEnd(9)} ${partitions} partition(s), ${processes} process(es): ${result.eventsPerSecond} events/s, ` +
             `${result.cpuPer1k.toFixed(3)} projector CPU-s per 1k events, ${result.cores.toFixed(2)} cores busy, ` +
             `PostgreSQL ${result.postgresPer1k.toFixed(3)}, nats-server ${result.natsPer1k.toFixed(3)} CPU-s per 1k events, ` +
-            `first commit after ${result.toFirstCommit.toFixed(1)} s (load ${result.load.toFixed(1)})`,
+            `first commit after ${result.toFirstCommit.toFixed(1)} s, ${result.lockWaits.toFixed(2)} backends waiting for a lock ` +
+            `(load ${result.load.toFixed(1)})`,
         );
       }
     }
   }
   console.log(
-    '\n| projection | partitions | processes | events/s | projector CPU-s / 1k events | cores busy | PostgreSQL / nats-server CPU-s / 1k events | first commit (s) | load avg (1 min) |',
+    '\n| projection | partitions | processes | events/s | projector CPU-s / 1k events | cores busy | PostgreSQL / nats-server CPU-s / 1k events | first commit (s) | lock waits | load avg (1 min) |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results)
     console.log(
       `| ${r.projection} | ${r.partitions} | ${r.processes} | ${r.eventsPerSecond} | ${r.cpuPer1k.toFixed(3)} | ${r.cores.toFixed(2)} | ` +
-        `${r.postgresPer1k.toFixed(3)} / ${r.natsPer1k.toFixed(3)} | ${r.toFirstCommit.toFixed(1)} | ${r.load.toFixed(1)} |`,
+        `${r.postgresPer1k.toFixed(3)} / ${r.natsPer1k.toFixed(3)} | ${r.toFirstCommit.toFixed(1)} | ${r.lockWaits.toFixed(2)} | ${r.load.toFixed(1)} |`,
     );
   for (const name of only) {
     const of = (partitions: number, processes: number) =>

@@ -76,19 +76,27 @@ export async function ownBackends(pool: Pool): Promise<number[]> {
 /**
  * The CPU of every PostgreSQL backend serving one database (an isolated installation's), summed
  * over backends that come and go: each `sample()` notes what each backend has used, so a pool's
- * connection closed meanwhile keeps what it used up to its last sample.
+ * connection closed meanwhile keeps what it used up to its last sample. It also counts the
+ * backends it found waiting for a lock (partitions committing to one table, checkpoint rows,
+ * leases), to tell contention between partitions from a lack of CPU.
  */
 export class DatabaseCpu {
   private readonly used = new Map<number, number>();
+  /** Samples taken, and backends found waiting for a lock over all of them. */
+  samples = 0;
+  lockWaits = 0;
 
   constructor(private readonly pool: Pool) {}
 
   /** Notes each backend's CPU so far; returns the total seen over all of them. */
   async sample(): Promise<number> {
-    const { rows } = await this.pool.query<{ pid: number }>(
-      'SELECT pid FROM pg_stat_activity WHERE datname = current_database()',
+    const { rows } = await this.pool.query<{ pid: number; waiting: boolean }>(
+      `SELECT pid, wait_event_type IS NOT DISTINCT FROM 'Lock' AS waiting
+         FROM pg_stat_activity WHERE datname = current_database()`,
     );
-    for (const { pid } of rows) {
+    this.samples++;
+    for (const { pid, waiting } of rows) {
+      if (waiting) this.lockWaits++;
       const seconds = cpuSeconds(pid);
       if (seconds > 0) this.used.set(pid, Math.max(this.used.get(pid) ?? 0, seconds));
     }
