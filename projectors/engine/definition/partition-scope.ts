@@ -1,14 +1,15 @@
 import type { AnyEvent } from '../../../shared/events/event-type.ts';
 import type { DocumentProjection, Projection, SqlProjection } from './define.ts';
-import { AggregateKeyError, PartitionKeyError, partitionOf, partitionsOf } from './partitions.ts';
+import {
+  AggregateKeyError,
+  aggregateKeyedStreams,
+  PartitionKeyError,
+  partitionOf,
+  partitionsOf,
+} from './partitions.ts';
 
 // One partition of a projection, as its owner runs it: the pipeline, the stores and the unit
 // of work then run one partition exactly as they run a whole projection.
-
-/** The streams whose events' keys the projection declares to be their aggregate ids (`keyIsAggregateId`). */
-function aggregateKeyed(projection: Projection): ReadonlySet<string> {
-  return new Set(projection.sources.filter((s) => s.keyIsAggregateId).map((s) => s.stream));
-}
 
 /**
  * The keys of an event, checked: a key that is missing or empty cannot be routed. Every
@@ -47,7 +48,7 @@ function documentPartition(
   partition: number,
   partitions: number,
 ): DocumentProjection<object, AnyEvent, unknown> {
-  const byAggregate = aggregateKeyed(p);
+  const byAggregate = aggregateKeyedStreams(p);
   return {
     ...p,
     key: (event, lookup) =>
@@ -64,7 +65,7 @@ function sqlPartition(
   partitions: number,
 ): SqlProjection<AnyEvent> {
   const keyOf = p.partitionKey?.bind(p) ?? (() => undefined);
-  const byAggregate = aggregateKeyed(p);
+  const byAggregate = aggregateKeyedStreams(p);
   return {
     ...p,
     apply: (events, sql) =>
@@ -85,7 +86,7 @@ function sqlPartition(
  */
 export function partitionScope(projection: Projection, partition: number): Projection {
   const partitions = partitionsOf(projection);
-  if (partitions <= 1 && aggregateKeyed(projection).size === 0) return projection;
+  if (partitions <= 1 && aggregateKeyedStreams(projection).size === 0) return projection;
   return projection.kind === 'document'
     ? documentPartition(projection, partition, partitions)
     : sqlPartition(projection, partition, partitions);

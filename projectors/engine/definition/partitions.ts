@@ -58,6 +58,13 @@ export function partitioningProblems(
   return [];
 }
 
+/** The streams whose events' keys a projection declares to be their aggregate ids (`keyIsAggregateId`). */
+export function aggregateKeyedStreams(projection: {
+  readonly sources: readonly { readonly stream: string; readonly keyIsAggregateId?: boolean }[];
+}): ReadonlySet<string> {
+  return new Set(projection.sources.filter((s) => s.keyIsAggregateId).map((s) => s.stream));
+}
+
 /** What `keyIsAggregateId` on a source needs of its definition, as messages for `DefinitionError`. */
 export function aggregateKeyProblems(
   kind: 'document' | 'sql',

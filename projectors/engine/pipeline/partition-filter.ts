@@ -1,6 +1,6 @@
 import type { Streams } from '../../../shared/events/streams.ts';
 import type { Projection } from '../definition/define.ts';
-import { partitionOf, partitionsOf } from '../definition/partitions.ts';
+import { aggregateKeyedStreams, partitionOf, partitionsOf } from '../definition/partitions.ts';
 import type { RawMessage } from '../source/ordered-source.ts';
 
 /**
@@ -19,7 +19,7 @@ export function foreignMessages(
   streams: Streams,
 ): ((raw: RawMessage) => boolean) | undefined {
   const partitions = partitionsOf(projection);
-  const byAggregate = new Set(projection.sources.filter((s) => s.keyIsAggregateId).map((s) => s.stream));
+  const byAggregate = aggregateKeyedStreams(projection);
   if (partitions <= 1 || byAggregate.size === 0) return undefined;
   return (raw) => {
     if (!byAggregate.has(raw.stream)) return false;

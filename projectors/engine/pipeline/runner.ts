@@ -3,6 +3,7 @@ import type { Logger } from '../../../shared/log.ts';
 import { readCheckpoint } from '../commit/checkpoint-store.ts';
 import type { Positions } from '../commit/positions.ts';
 import type { Projection } from '../definition/define.ts';
+import { aggregateKeyedStreams } from '../definition/partitions.ts';
 import { LeaseLostError, StoreAheadError } from '../leases/fence.ts';
 import { poisonCode } from '../poison/classification.ts';
 import { type DeadLetter, deadLetterOf, skippedPositions } from '../poison/dead-letters.ts';
@@ -163,7 +164,10 @@ export class ProjectionRunner {
     const resume = this.parts.control.watchResume();
     const active = AbortSignal.any([signal, resume.signal]);
     const { batcher, close } = openSources(deps, projection.sources, checkpoint, active, this.log);
-    const leaveMemo = deps.decoded?.join(streams);
+    // A stream this partition reads routed by subject shares no decoding with the projection's
+    // other partitions (each decodes its own messages): it does not ask the memo to keep them.
+    const routed = this.foreign ? aggregateKeyedStreams(projection) : new Set<string>();
+    const leaveMemo = deps.decoded?.join(streams.filter((stream) => !routed.has(stream)));
     // A batch's commit is awaited only after the next batch is prepared (decoded, loaded,
     // folded), so Node's work overlaps PostgreSQL's and Elasticsearch's. Not on the live
     // tail: with no full batch queued, the commit is awaited first, for freshness.
