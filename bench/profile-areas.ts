@@ -1,12 +1,15 @@
 /**
  * Sums a V8 CPU profile's self time by area of the engine (decode, zod, JSON, the NATS client,
  * folding, statement building, the stores' clients, GC, …), to say where Node's CPU per event
- * goes: `npx tsx bench/profile-areas.ts DIR/orders.cpuprofile [more.cpuprofile…]`.
+ * goes: `npx tsx bench/profile-areas.ts [--skip=SECONDS] [--top N] DIR/orders.cpuprofile [more.cpuprofile…]`.
  * Shares are of Node's busy time (idle left out); the first matching rule names a frame's area.
  * `--top N` also lists the N frames with the most self time: an area names the room, a frame the
  * function (tsx compiles each file to one line, so a frame is told apart by its column).
+ * `--skip` leaves out the profile's first seconds: a whole process's profile (`node --cpu-prof`,
+ * as bench/scale.ts takes them) begins with loading and compiling the code, before any event.
  */
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 
 interface ProfileNode {
   readonly id: number;
@@ -73,14 +76,21 @@ function frameOf(node: ProfileNode): string {
   return `${functionName || '(anonymous)'} ${file}:${node.callFrame.columnNumber ?? -1}`;
 }
 
-/** Self time in ms by `key` of each sampled frame, from the samples and their time deltas. */
-function selfTimes(profile: Profile, key: (node: ProfileNode) => string): Map<string, number> {
+/** Self time in ms by `key` of each sampled frame, from the samples and their time deltas, after the first `skipMs`. */
+function selfTimes(
+  profile: Profile,
+  key: (node: ProfileNode) => string,
+  skipMs: number,
+): Map<string, number> {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const times = new Map<string, number>();
   const samples = profile.samples ?? [];
   const deltas = profile.timeDeltas ?? [];
-  // A sample's time is the delta to the next one.
+  // A sample's time is the delta to the next one; deltas add up to the time since the start.
+  let at = 0;
   for (let i = 0; i < samples.length; i++) {
+    at += (deltas[i] ?? 0) / 1000;
+    if (at < skipMs) continue;
     const node = byId.get(samples[i] as number);
     if (!node) continue;
     const ms = (deltas[i + 1] ?? 0) / 1000;
@@ -90,12 +100,15 @@ function selfTimes(profile: Profile, key: (node: ProfileNode) => string): Map<st
   return times;
 }
 
-const args = process.argv.slice(2);
-const topAt = args.indexOf('--top');
-const top = topAt >= 0 ? Number(args.splice(topAt, 2)[1]) : 0;
-for (const file of args) {
+const { values: flags, positionals: files } = parseArgs({
+  allowPositionals: true,
+  options: { skip: { type: 'string', default: '0' }, top: { type: 'string', default: '0' } },
+});
+const skipMs = Number(flags.skip) * 1000;
+const top = Number(flags.top);
+for (const file of files) {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
-  const times = selfTimes(profile, areaOf);
+  const times = selfTimes(profile, areaOf, skipMs);
   const busy = [...times].filter(([area]) => area !== 'idle').reduce((sum, [, ms]) => sum + ms, 0);
   const total = busy + (times.get('idle') ?? 0);
   console.log(
@@ -109,7 +122,7 @@ for (const file of args) {
   }
   if (top > 0) {
     console.log(`\n| top ${top} frames by self time | share of busy | ms |\n|---|---|---|`);
-    const frames = [...selfTimes(profile, frameOf)].filter(([frame]) => !frame.startsWith('(idle)'));
+    const frames = [...selfTimes(profile, frameOf, skipMs)].filter(([frame]) => !frame.startsWith('(idle)'));
     for (const [frame, ms] of frames.sort((a, b) => b[1] - a[1]).slice(0, top))
       console.log(`| ${frame} | ${((ms / busy) * 100).toFixed(1)}% | ${Math.round(ms)} |`);
   }

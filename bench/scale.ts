@@ -3,26 +3,35 @@
  * each projection (orders, products), partition count (1, 2, 4) and number of projector
  * processes (1, 2) builds a fresh generation of the projection from sequence 1 (each
  * configuration is its own version, so they all run on the same history) and reports events/s
- * from the first commit, the projector processes' CPU-seconds per 1k events (Node only: the
- * services are shared with whatever else runs), and the cores they kept busy.
+ * from the first commit, the projector processes' CPU-seconds per 1k events and the cores they
+ * kept busy, beside the CPU of the installation's PostgreSQL backends and of nats-server (shared
+ * with whatever else runs on the machine), and how long the processes took to their first commit.
  * Usage: npx tsx bench/scale.ts [events=100000] [projection,...] [partitions=1,2,4] [processes=1,2] [log dir]
+ *          [--cpu-prof=DIR]   (a V8 CPU profile of each projector process, for bench/profile-areas.ts)
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { demoHistory } from '../examples/shop/demo/history.ts';
 import shopApp from '../examples/shop/index.ts';
 import { eventually, isolatedInstallation, publishMany } from '../projectors/engine/internal.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
-import { cpuSeconds } from './support/cpu.ts';
+import { cpuSeconds, DatabaseCpu, natsServerSeconds } from './support/cpu.ts';
 
-const events = Number(process.argv[2] ?? 100_000);
-const only = process.argv[3]?.split(',') ?? ['orders', 'products'];
-const PARTITIONS = (process.argv[4] ?? '1,2,4').split(',').map(Number);
-const PROCESSES = (process.argv[5] ?? '1,2').split(',').map(Number);
+const { values: flags, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { 'cpu-prof': { type: 'string' } },
+});
+const events = Number(positionals[0] ?? 100_000);
+const only = positionals[1]?.split(',') ?? ['orders', 'products'];
+const PARTITIONS = (positionals[2] ?? '1,2,4').split(',').map(Number);
+const PROCESSES = (positionals[3] ?? '1,2').split(',').map(Number);
 /** Where the projector processes' logs go (one file per configuration), to see why one did not finish. */
-const LOGS = process.argv[6];
+const LOGS = positionals[4];
+/** Where each projector process writes its CPU profile (whole life, start-up included), if anywhere. */
+const PROFILES = flags['cpu-prof'];
 
 /** An application module whose `name` projection has `partitions` and `version`: what the processes load. */
 function appModule(dir: string, name: string, partitions: number, version: number): string {
@@ -47,6 +56,13 @@ interface Result {
   readonly eventsPerSecond: number;
   readonly cpuPer1k: number;
   readonly cores: number;
+  /** CPU-seconds per 1k events of the installation's PostgreSQL backends and of nats-server. */
+  readonly postgresPer1k: number;
+  readonly natsPer1k: number;
+  /** Seconds from starting the processes to the first commit of the generation. */
+  readonly toFirstCommit: number;
+  /** Backends of the installation found waiting for a lock, per sample (about one every 50 ms). */
+  readonly lockWaits: number;
   readonly load: number;
 }
 
@@ -67,22 +83,36 @@ try {
       for (const processes of PROCESSES) {
         version++;
         const app = appModule(dir, name, partitions, version);
-        const children = Array.from({ length: processes }, () =>
-          spawn(process.execPath, ['--import', 'tsx', 'projectors/main.ts'], {
-            env: {
-              ...process.env,
-              ...env.env,
-              VISTA_APP: app,
-              PROJECTIONS: name,
-              ...(LOGS ? { LOG_LEVEL: 'info' } : {}),
+        const label = `${name}-v${version}-p${partitions}`;
+        const started = performance.now();
+        const children = Array.from({ length: processes }, (_, i) =>
+          spawn(
+            process.execPath,
+            [
+              ...(PROFILES
+                ? ['--cpu-prof', `--cpu-prof-dir=${PROFILES}`, `--cpu-prof-name=${label}-${i}.cpuprofile`]
+                : []),
+              '--import',
+              'tsx',
+              'projectors/main.ts',
+            ],
+            {
+              env: {
+                ...process.env,
+                ...env.env,
+                VISTA_APP: app,
+                PROJECTIONS: name,
+                ...(LOGS ? { LOG_LEVEL: 'info' } : {}),
+              },
+              stdio: ['ignore', LOGS ? 'pipe' : 'ignore', 'inherit'],
             },
-            stdio: ['ignore', LOGS ? 'pipe' : 'ignore', 'inherit'],
-          }),
+          ),
         );
         if (LOGS)
           for (const [i, child] of children.entries())
-            child.stdout?.pipe(createWriteStream(join(LOGS, `${name}-v${version}-p${partitions}-${i}.log`)));
+            child.stdout?.pipe(createWriteStream(join(LOGS, `${label}-${i}.log`)));
         const cpu = () => children.reduce((sum, c) => sum + cpuSeconds(c.pid as number), 0);
+        const postgres = new DatabaseCpu(pool);
         // The generation of this version: the one built now (a new version builds beside the live one).
         const done = async () => {
           const { rows } = await pool.query<{ done: number }>(
@@ -93,11 +123,13 @@ try {
           );
           return Number(rows[0]?.done ?? 0);
         };
-        let first: { at: number; cpu: number; done: number } | undefined;
+        let first: { at: number; cpu: number; postgres: number; nats: number; done: number } | undefined;
+        let last = { postgres: 0, nats: 0 };
         await eventually(
           async () => {
             const now = await done();
-            if (!first && now > 0) first = { at: performance.now(), cpu: cpu(), done: now };
+            last = { postgres: await postgres.sample(), nats: natsServerSeconds() };
+            if (!first && now > 0) first = { at: performance.now(), cpu: cpu(), ...last, done: now };
             return now >= total ? true : undefined;
           },
           900_000,
@@ -137,23 +169,31 @@ try {
           eventsPerSecond: Math.round(applied / seconds),
           cpuPer1k: (used / applied) * 1000,
           cores: used / seconds,
+          postgresPer1k: ((last.postgres - (first?.postgres ?? 0)) / applied) * 1000,
+          natsPer1k: ((last.nats - (first?.nats ?? 0)) / applied) * 1000,
+          toFirstCommit: ((first?.at ?? started) - started) / 1000,
+          lockWaits: postgres.lockWaits / Math.max(1, postgres.samples),
           load: loadavg()[0] ?? 0,
         };
         results.push(result);
         console.log(
           `${name.padEnd(9)} ${partitions} partition(s), ${processes} process(es): ${result.eventsPerSecond} events/s, ` +
-            `${result.cpuPer1k.toFixed(3)} projector CPU-s per 1k events, ${result.cores.toFixed(2)} cores busy (load ${result.load.toFixed(1)})`,
+            `${result.cpuPer1k.toFixed(3)} projector CPU-s per 1k events, ${result.cores.toFixed(2)} cores busy, ` +
+            `PostgreSQL ${result.postgresPer1k.toFixed(3)}, nats-server ${result.natsPer1k.toFixed(3)} CPU-s per 1k events, ` +
+            `first commit after ${result.toFirstCommit.toFixed(1)} s, ${result.lockWaits.toFixed(2)} backends waiting for a lock ` +
+            `(load ${result.load.toFixed(1)})`,
         );
       }
     }
   }
   console.log(
-    '\n| projection | partitions | processes | events/s | projector CPU-s / 1k events | cores busy | load avg (1 min) |',
+    '\n| projection | partitions | processes | events/s | projector CPU-s / 1k events | cores busy | PostgreSQL / nats-server CPU-s / 1k events | first commit (s) | lock waits | load avg (1 min) |',
   );
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results)
     console.log(
-      `| ${r.projection} | ${r.partitions} | ${r.processes} | ${r.eventsPerSecond} | ${r.cpuPer1k.toFixed(3)} | ${r.cores.toFixed(2)} | ${r.load.toFixed(1)} |`,
+      `| ${r.projection} | ${r.partitions} | ${r.processes} | ${r.eventsPerSecond} | ${r.cpuPer1k.toFixed(3)} | ${r.cores.toFixed(2)} | ` +
+        `${r.postgresPer1k.toFixed(3)} / ${r.natsPer1k.toFixed(3)} | ${r.toFirstCommit.toFixed(1)} | ${r.lockWaits.toFixed(2)} | ${r.load.toFixed(1)} |`,
     );
   for (const name of only) {
     const of = (partitions: number, processes: number) =>

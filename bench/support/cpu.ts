@@ -72,3 +72,39 @@ export async function ownBackends(pool: Pool): Promise<number[]> {
   );
   return rows.map((row) => row.pid);
 }
+
+/**
+ * The CPU of every PostgreSQL backend serving one database (an isolated installation's), summed
+ * over backends that come and go: each `sample()` notes what each backend has used, so a pool's
+ * connection closed meanwhile keeps what it used up to its last sample. It also counts the
+ * backends it found waiting for a lock (partitions committing to one table, checkpoint rows,
+ * leases), to tell contention between partitions from a lack of CPU.
+ */
+export class DatabaseCpu {
+  private readonly used = new Map<number, number>();
+  /** Samples taken, and backends found waiting for a lock over all of them. */
+  samples = 0;
+  lockWaits = 0;
+
+  constructor(private readonly pool: Pool) {}
+
+  /** Notes each backend's CPU so far; returns the total seen over all of them. */
+  async sample(): Promise<number> {
+    const { rows } = await this.pool.query<{ pid: number; waiting: boolean }>(
+      `SELECT pid, wait_event_type IS NOT DISTINCT FROM 'Lock' AS waiting
+         FROM pg_stat_activity WHERE datname = current_database()`,
+    );
+    this.samples++;
+    for (const { pid, waiting } of rows) {
+      if (waiting) this.lockWaits++;
+      const seconds = cpuSeconds(pid);
+      if (seconds > 0) this.used.set(pid, Math.max(this.used.get(pid) ?? 0, seconds));
+    }
+    return [...this.used.values()].reduce((sum, seconds) => sum + seconds, 0);
+  }
+}
+
+/** CPU seconds nats-server has used so far (one process; other installations' traffic included). */
+export function natsServerSeconds(): number {
+  return sum(pids(['-x', 'nats-server']));
+}

@@ -32,6 +32,7 @@ export {
 } from './definition/load-application.ts';
 export { partitionScope } from './definition/partition-scope.ts';
 export {
+  AggregateKeyError,
   MAX_PARTITIONS,
   PartitionKeyError,
   partitionOf,

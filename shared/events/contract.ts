@@ -25,6 +25,13 @@ export interface Contract<E extends EventType = EventType, N extends string = st
    * its stream declares (`<context>.<event>.<aggregateId>` by default), without a namespace.
    */
   subjectOf(type: string, aggregateId: string): string;
+  /**
+   * The aggregate id a NATS subject (without namespace) of `stream` holds, read without
+   * decoding the message: when the subject shapes of the stream's types (current and legacy)
+   * that match it all read the same id from it; undefined when none does, when they disagree,
+   * or when a type of the stream has a function shape (which cannot be read back).
+   */
+  aggregateIdOf(stream: string, subject: string): string | undefined;
 }
 
 /** A decoded event of the contract `C`: the union of its current event types. */
@@ -121,7 +128,39 @@ export function defineContract<
       ? `${type.replace(/\.v\d+$/, '')}.${aggregateId}`
       : shaped.subjectOf(aggregateId);
   };
-  return { streams, events, legacy, upcasters, types, upcastersFrom, subjectOf };
+  const aggregateIdOf = aggregateIdReader(
+    streams.map((s) => s.name),
+    [...events, ...legacy],
+    subjects,
+  );
+  return { streams, events, legacy, upcasters, types, upcastersFrom, subjectOf, aggregateIdOf };
+}
+
+/** `Contract.aggregateIdOf` over the shapes of each stream's types. */
+function aggregateIdReader(
+  streams: readonly string[],
+  types: readonly EventType[],
+  subjects: ReadonlyMap<string, TypeSubject>,
+): Contract['aggregateIdOf'] {
+  const byStream = new Map<string, TypeSubject[] | undefined>();
+  for (const stream of streams) {
+    const shapes = types.filter((t) => t.stream === stream).map((t) => subjects.get(t.type));
+    // A function shape may give any subject: no id read from a subject of the stream is certain.
+    byStream.set(
+      stream,
+      shapes.every((s) => s?.filter !== undefined) ? (shapes as TypeSubject[]) : undefined,
+    );
+  }
+  return (stream, subject) => {
+    let id: string | undefined;
+    for (const shape of byStream.get(stream) ?? []) {
+      const read = shape.aggregateIdOf(subject);
+      if (read === undefined) continue;
+      if (id !== undefined && id !== read) return undefined;
+      id = read;
+    }
+    return id;
+  };
 }
 
 function describeShape(shape: string | ((...args: never[]) => unknown)): string {

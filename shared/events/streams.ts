@@ -43,6 +43,8 @@ export interface Streams<N extends string = string> {
   subjects(stream: N): string;
   /** The NATS subject of one event, by its shape (`<context>.<event>.<aggregateId>` by default), namespaced. */
   subjectOf(type: string, aggregateId: string): string;
+  /** The aggregate id a namespaced NATS subject of `stream` holds, if its shape says (see `Contract.aggregateIdOf`). */
+  aggregateIdOf(stream: N, subject: string): string | undefined;
   /** The contract's stream named `name` as the contract or JetStream spells it (any case), if any. */
   byName(name: string): N | undefined;
 }
@@ -67,6 +69,7 @@ export function streamsFor<N extends string>(
   contract: {
     readonly streams: readonly StreamDefinition<N>[];
     subjectOf(type: string, aggregateId: string): string;
+    aggregateIdOf?(stream: string, subject: string): string | undefined;
   },
   namespace: string,
 ): Streams<N> {
@@ -91,6 +94,10 @@ export function streamsFor<N extends string>(
     streamName: (stream) => `${namePrefix}${definition(stream).name}`,
     subjects: (stream) => `${subjectPrefix}${definition(stream).subjects}`,
     subjectOf: (type, aggregateId) => `${subjectPrefix}${contract.subjectOf(type, aggregateId)}`,
+    aggregateIdOf: (stream, subject) =>
+      subject.startsWith(subjectPrefix)
+        ? contract.aggregateIdOf?.(stream, subject.slice(subjectPrefix.length))
+        : undefined,
     byName: (name) => byAnyName.get(name.toUpperCase()),
   };
 }

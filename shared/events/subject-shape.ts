@@ -35,6 +35,11 @@ export interface TypeSubject {
   subjectOf(aggregateId: string): string;
   /** The filter every such subject falls under (`bank.v1.*.deposited`), when the shape is a pattern. */
   readonly filter: string | undefined;
+  /**
+   * The aggregate id in `subject` (without namespace), if it is one of this type's subjects and
+   * the shape is a pattern that holds the id; undefined otherwise (a function shape is not read back).
+   */
+  aggregateIdOf(subject: string): string | undefined;
 }
 
 const PLACEHOLDER = /^\{([A-Za-z]+)\}$/;
@@ -57,7 +62,7 @@ export function typeSubject(shape: SubjectShape, type: string): TypeSubject | { 
     }
     if (typeof probe !== 'string' || !probe.split('.').every((token) => LITERAL.test(token)))
       return { problems: [`its subject shape gives ${JSON.stringify(probe)}, not a NATS subject`] };
-    return { subjectOf, filter: undefined };
+    return { subjectOf, filter: undefined, aggregateIdOf: () => undefined };
   }
   const values: Record<string, string> = { context, event, version };
   const problems: string[] = [];
@@ -85,11 +90,15 @@ export function typeSubject(shape: SubjectShape, type: string): TypeSubject | { 
   if (problems.length > 0) return { problems };
   const head = before.join('.');
   const tail = after.join('.');
-  if (!hasId) return { subjectOf: () => head, filter: head };
+  if (!hasId) return { subjectOf: () => head, filter: head, aggregateIdOf: () => undefined };
   const prefix = head ? `${head}.` : '';
   const suffix = tail ? `.${tail}` : '';
   return {
     subjectOf: (aggregateId) => `${prefix}${aggregateId}${suffix}`,
     filter: `${prefix}*${suffix}`,
+    aggregateIdOf: (subject) =>
+      subject.length > prefix.length + suffix.length && subject.startsWith(prefix) && subject.endsWith(suffix)
+        ? subject.slice(prefix.length, subject.length - suffix.length)
+        : undefined,
   };
 }

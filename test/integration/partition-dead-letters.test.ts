@@ -126,3 +126,71 @@ describe('a partitioned projection meeting an event without a partition key', ()
     expect(rows.map((r) => r.stock)).toEqual(products.map(() => 11));
   }, 90_000);
 });
+
+/** Per product, the sum of its adjustments, in 3 partitions routed by subject; `crossed` is keyed as p1. */
+const routedStock = defineDocumentProjection(shop, {
+  name: 'stock_routed',
+  version: 1,
+  partitions: 3,
+  sources: [{ stream: 'CATALOG', keyIsAggregateId: true }],
+  handles: ['catalog.stock_adjusted.v1'],
+  key: (e) => (e.data.productId === 'crossed' ? 'p1' : e.data.productId),
+  evolve: (doc: Stock | null, e): Stock => ({ stock: (doc?.stock ?? 0) + e.data.delta }),
+  target: postgresTable<Stock>({ columns: { stock: 'bigint' } }),
+});
+
+describe('partitions routed by subject (keyIsAggregateId) meeting an event keyed by another id', () => {
+  let env: TestEnvironment;
+  let projections: ReturnType<typeof runProjections> | undefined;
+
+  beforeAll(async () => {
+    env = await testEnvironment();
+  });
+
+  afterAll(async () => {
+    await projections?.stop();
+    await env?.cleanup();
+  });
+
+  it('dead-letters it once, in the partition of its subject, and applies every other event once', async () => {
+    const products = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7', 'p8'];
+    // Routed by its subject to one partition and by its key to another, it would be lost in silence.
+    expect(partitionOf('crossed', 3)).not.toBe(partitionOf('p1', 3));
+    let n = 0;
+    const adjust = (productId: string, delta: number) =>
+      publishEvent(env.infrastructure.nats.js, env.infrastructure.streams, {
+        eventType: StockAdjusted,
+        data: { productId, delta, reason: 'restock' },
+        id: `adj-${++n}`,
+        time: '2026-01-01T00:00:00.000Z',
+        source: '/test',
+      });
+    for (const p of products) await adjust(p, 10);
+    const crossedAt = (await adjust('crossed', 5)).seq;
+    for (const p of products) await adjust(p, 1);
+    const { pool } = env.infrastructure;
+    projections = runProjections(env, [routedStock]);
+
+    const rows = await eventually(
+      async () => {
+        const { rows } = await pool
+          .query<{ id: string; stock: number }>('SELECT id, stock::int FROM stock_routed ORDER BY id')
+          .catch(() => ({ rows: [] }));
+        return rows.length === products.length && rows.every((r) => r.stock === 11) ? rows : undefined;
+      },
+      60_000,
+      'every product to hold both of its adjustments',
+    );
+    expect(rows.map((r) => r.id)).toEqual(products);
+    const letters = await listDeadLetters(pool, 'stock_routed');
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({ stream: 'CATALOG', sequence: crossedAt, errorCode: 'HANDLER_FAILED' });
+    expect(letters[0]?.error).toContain(
+      `key p1 of catalog.stock_adjusted.v1 at CATALOG #${crossedAt} is not its aggregate id crossed`,
+    );
+    const { rows: checkpoints } = await pool.query<{ partition: number; position: number }>(
+      `SELECT partition, position::int FROM vista_checkpoints WHERE projection = 'stock_routed' ORDER BY partition`,
+    );
+    expect(checkpoints).toEqual([0, 1, 2].map((partition) => ({ partition, position: n })));
+  }, 90_000);
+});

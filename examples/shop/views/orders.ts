@@ -52,7 +52,9 @@ function withDerived(doc: OrderDoc): OrderDoc {
 export const orders = defineDocumentProjection(shop, {
   name: 'orders',
   version: 1,
-  sources: [{ stream: 'ORDERS' }, { stream: 'PAYMENTS' }],
+  // Its key is the order id, the aggregate id of ORDERS events (not of payments): with
+  // partitions, each skips the others' ORDERS messages undecoded.
+  sources: [{ stream: 'ORDERS', keyIsAggregateId: true }, { stream: 'PAYMENTS' }],
   handles: [
     'orders.order_placed.v1',
     'orders.order_shipped.v1',

@@ -1,6 +1,6 @@
 import type { Contract, EventsOfType, EventTypeName, StreamOf } from '../../../shared/events/contract.ts';
 import type { AnyEvent } from '../../../shared/events/event-type.ts';
-import { partitioningProblems } from './partitions.ts';
+import { aggregateKeyProblems, partitioningProblems } from './partitions.ts';
 import type { PublicShape } from './public-shape.ts';
 import { type ShapeTarget, viewOf } from './public-view.ts';
 import { checkStartPosition, type StartPosition } from './start-position.ts';
@@ -16,6 +16,15 @@ export interface Source<S extends string = string> {
   readonly filter?: string;
   /** Where a new generation starts reading (default: from sequence 1, the whole history). */
   readonly start?: StartPosition;
+  /**
+   * Says that the key of every event the projection handles from this stream (a document
+   * projection's `key`, a SQL projection's `partitionKey`) is the event's aggregate id, the id
+   * in its NATS subject. Then each partition passes over the other partitions' messages of the
+   * stream before decoding them (nats-server 2.9 sends every partition the whole stream). Checked
+   * on every event the partition decodes: one whose key is not its aggregate id is dead-lettered.
+   * Not for a projection with a `lookup`, which every partition folds from every event.
+   */
+  readonly keyIsAggregateId?: boolean;
 }
 
 /** What happens after a poison event is dead-lettered: carry on without it, or stop and wait for a fix. */
@@ -206,7 +215,7 @@ function checkDefinition(
     handles: readonly string[];
   },
 ): void {
-  const problems: string[] = [...partitioningProblems(kind, p)];
+  const problems: string[] = [...partitioningProblems(kind, p), ...aggregateKeyProblems(kind, p)];
   if (!VIEW_NAME.test(p.name))
     problems.push('name: lower-case letters, digits and _ (max 41), starting with a letter');
   if (!Number.isSafeInteger(p.version) || p.version < 1) problems.push('version: a positive integer');

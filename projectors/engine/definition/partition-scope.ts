@@ -1,6 +1,12 @@
 import type { AnyEvent } from '../../../shared/events/event-type.ts';
 import type { DocumentProjection, Projection, SqlProjection } from './define.ts';
-import { PartitionKeyError, partitionOf, partitionsOf } from './partitions.ts';
+import {
+  AggregateKeyError,
+  aggregateKeyedStreams,
+  PartitionKeyError,
+  partitionOf,
+  partitionsOf,
+} from './partitions.ts';
 
 // One partition of a projection, as its owner runs it: the pipeline, the stores and the unit
 // of work then run one partition exactly as they run a whole projection.
@@ -8,13 +14,25 @@ import { PartitionKeyError, partitionOf, partitionsOf } from './partitions.ts';
 /**
  * The keys of an event, checked: a key that is missing or empty cannot be routed. Every
  * partition throws for it (so every partition leaves the event's lookup record alone, as an
- * unpartitioned projection would), and the one dead letter names the event.
+ * unpartitioned projection would), and the one dead letter names the event. On a stream
+ * whose keys are declared to be aggregate ids, a key that is not the event's own would have
+ * been routed by its subject to another partition than its key's: the event is refused here,
+ * whatever the partition count, by the one partition that decodes it.
  */
-function routable(keys: string | readonly string[] | undefined | null, event: AnyEvent): readonly string[] {
+function routable(
+  keys: string | readonly string[] | undefined | null,
+  event: AnyEvent,
+  byAggregate: ReadonlySet<string>,
+): readonly string[] {
   const list = typeof keys === 'string' ? [keys] : keys;
   if (!list || list.some((key) => typeof key !== 'string' || key === ''))
     throw new PartitionKeyError(
       `partition key of ${event.type} at ${event.stream} #${event.sequence} is missing: the event cannot be routed to a partition`,
+    );
+  if (byAggregate.has(event.stream) && (list.length !== 1 || list[0] !== event.subject))
+    throw new AggregateKeyError(
+      `key ${list.join(', ')} of ${event.type} at ${event.stream} #${event.sequence} is not its aggregate id ${event.subject}, ` +
+        `though the source ${event.stream} declares keyIsAggregateId`,
     );
   return list;
 }
@@ -30,10 +48,13 @@ function documentPartition(
   partition: number,
   partitions: number,
 ): DocumentProjection<object, AnyEvent, unknown> {
+  const byAggregate = aggregateKeyedStreams(p);
   return {
     ...p,
     key: (event, lookup) =>
-      routable(p.key(event, lookup), event).filter((key) => partitionOf(key, partitions) === partition),
+      routable(p.key(event, lookup), event, byAggregate).filter(
+        (key) => partitionOf(key, partitions) === partition,
+      ),
   };
 }
 
@@ -44,12 +65,14 @@ function sqlPartition(
   partitions: number,
 ): SqlProjection<AnyEvent> {
   const keyOf = p.partitionKey?.bind(p) ?? (() => undefined);
+  const byAggregate = aggregateKeyedStreams(p);
   return {
     ...p,
     apply: (events, sql) =>
       p.apply(
         events.filter(
-          (event) => partitionOf(routable(keyOf(event), event)[0] ?? '', partitions) === partition,
+          (event) =>
+            partitionOf(routable(keyOf(event), event, byAggregate)[0] ?? '', partitions) === partition,
         ),
         sql,
       ),
@@ -63,7 +86,7 @@ function sqlPartition(
  */
 export function partitionScope(projection: Projection, partition: number): Projection {
   const partitions = partitionsOf(projection);
-  if (partitions <= 1) return projection;
+  if (partitions <= 1 && aggregateKeyedStreams(projection).size === 0) return projection;
   return projection.kind === 'document'
     ? documentPartition(projection, partition, partitions)
     : sqlPartition(projection, partition, partitions);

@@ -33,6 +33,14 @@ export class PartitionKeyError extends Error {
   readonly code = 'PARTITION_KEY_MISSING';
 }
 
+/**
+ * An event on a stream whose keys are declared to be aggregate ids (`keyIsAggregateId`) whose key
+ * is another: routed by its subject, it would be folded in the wrong partition, so it is dead-lettered.
+ */
+export class AggregateKeyError extends Error {
+  readonly code = 'KEY_NOT_AGGREGATE_ID';
+}
+
 /** What a partitioned definition must hold, as messages for `DefinitionError`. */
 export function partitioningProblems(
   kind: 'document' | 'sql',
@@ -47,6 +55,34 @@ export function partitioningProblems(
         'A view whose rows are found through another key than the events carry (customer_stats: a payment names ' +
         'only its order, the customer is known to the partition of the order) cannot be split: it keeps 1 partition',
     ];
+  return [];
+}
+
+/** The streams whose events' keys a projection declares to be their aggregate ids (`keyIsAggregateId`). */
+export function aggregateKeyedStreams(projection: {
+  readonly sources: readonly { readonly stream: string; readonly keyIsAggregateId?: boolean }[];
+}): ReadonlySet<string> {
+  return new Set(projection.sources.filter((s) => s.keyIsAggregateId).map((s) => s.stream));
+}
+
+/** What `keyIsAggregateId` on a source needs of its definition, as messages for `DefinitionError`. */
+export function aggregateKeyProblems(
+  kind: 'document' | 'sql',
+  p: {
+    readonly sources: readonly { readonly stream: string; readonly keyIsAggregateId?: boolean }[];
+    readonly partitionKey?: unknown;
+    readonly lookup?: unknown;
+  },
+): string[] {
+  const declared = p.sources.filter((s) => s.keyIsAggregateId).map((s) => s.stream);
+  if (declared.length === 0) return [];
+  const where = `sources: keyIsAggregateId on ${declared.join(', ')}`;
+  if (kind === 'document' && p.lookup !== undefined)
+    return [
+      `${where}: a projection with a lookup folds every event's lookup record in every partition, so no partition may pass over another's messages`,
+    ];
+  if (kind === 'sql' && typeof p.partitionKey !== 'function')
+    return [`${where}: a SQL projection says it of its partitionKey(event), which it lacks`];
   return [];
 }
 

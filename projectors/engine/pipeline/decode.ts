@@ -17,6 +17,8 @@ export interface Decoding {
   readonly skipped: ReadonlySet<string>;
   /** Decodings shared by the runners of the process (see decode-memo.ts); without one, each decodes. */
   readonly memo?: DecodeMemo;
+  /** Messages of other partitions, passed over undecoded (see partition-filter.ts). */
+  readonly foreign?: (raw: RawMessage) => boolean;
 }
 
 /** A batch decoded: the events the projection handles, where each stood, and the messages that do not decode. */
@@ -34,6 +36,7 @@ export function decodeBatch(batch: readonly RawMessage[], decoding: Decoding): D
   batch.forEach((raw, index) => {
     // Operators seldom skip: no position key is built per message while none is.
     if (decoding.skipped.size > 0 && decoding.skipped.has(`${raw.stream}#${raw.sequence}`)) return;
+    if (decoding.foreign?.(raw)) return;
     try {
       const event = decoding.memo
         ? decoding.memo.decode(raw, decoding.contract, decoding.streams)

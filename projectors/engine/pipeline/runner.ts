@@ -3,6 +3,7 @@ import type { Logger } from '../../../shared/log.ts';
 import { readCheckpoint } from '../commit/checkpoint-store.ts';
 import type { Positions } from '../commit/positions.ts';
 import type { Projection } from '../definition/define.ts';
+import { aggregateKeyedStreams } from '../definition/partitions.ts';
 import { LeaseLostError, StoreAheadError } from '../leases/fence.ts';
 import { poisonCode } from '../poison/classification.ts';
 import { type DeadLetter, deadLetterOf, skippedPositions } from '../poison/dead-letters.ts';
@@ -14,6 +15,7 @@ import type { ProjectionProgress, StatusReporter } from '../status/reporter.ts';
 import { backoffMs, isTransient, sleep } from '../support/retry.ts';
 import { inBatchSpan } from './batch-span.ts';
 import { decodeBatch, typeOf } from './decode.ts';
+import { foreignMessages } from './partition-filter.ts';
 import type { PipelineDeps, RunnerParts } from './runner-parts.ts';
 import type { PreparedBatch } from './writer.ts';
 
@@ -53,6 +55,8 @@ export class ProjectionRunner {
   private suspect = false;
   /** A refreshLag is under way (a slow broker must not pile them up). */
   private refreshingLag = false;
+  /** Other partitions' messages this one passes over undecoded, when its sources say how to tell them. */
+  private readonly foreign: ((raw: RawMessage) => boolean) | undefined;
 
   constructor(
     private readonly projection: Projection,
@@ -60,6 +64,7 @@ export class ProjectionRunner {
     private readonly deps: PipelineDeps,
   ) {
     this.log = deps.log.child({ projection: projection.name, generation: parts.status.generation });
+    this.foreign = foreignMessages(projection, parts.fence?.partition ?? 0, deps.streams);
   }
 
   /** What this runner reports: status, positions, lag and counts (read by metrics and tests). */
@@ -196,8 +201,11 @@ export class ProjectionRunner {
     // Operator requests (retry-dead-letters) restart the sources after the current batch.
     const resume = this.parts.control.watchResume();
     const active = AbortSignal.any([signal, resume.signal]);
-    const decoding = deps.decoded?.join(streams);
     const { batcher, close } = openSources(deps, projection.sources, checkpoint, active, this.log);
+    // A stream this partition reads routed by subject shares no decoding with the projection's
+    // other partitions (each decodes its own messages): it does not ask the memo to keep them.
+    const routed = this.foreign ? aggregateKeyedStreams(projection) : new Set<string>();
+    const leaveMemo = deps.decoded?.join(streams.filter((stream) => !routed.has(stream)));
     // A batch's commit is awaited only after the next batch is prepared (decoded, loaded,
     // folded), so Node's work overlaps PostgreSQL's and Elasticsearch's. Not on the live
     // tail: with no full batch queued, the commit is awaited first, for freshness.
@@ -235,8 +243,8 @@ export class ProjectionRunner {
       // the next life of the sources reads a checkpoint that no commit is about to move.
       await committing?.catch(() => undefined);
       resume.close();
+      leaveMemo?.leave();
       await close();
-      decoding?.leave();
     }
   }
 
@@ -254,6 +262,7 @@ export class ProjectionRunner {
       handles,
       skipped: this.skipped,
       ...(this.deps.decoded ? { memo: this.deps.decoded } : {}),
+      ...(this.foreign ? { foreign: this.foreign } : {}),
     });
     let prepared = await this.parts.writer.prepare(events);
     for (const { event, error } of prepared.failures) {

@@ -28,6 +28,23 @@ describe('subject shapes', () => {
     expect(subject.filter).toBeUndefined();
   });
 
+  it('reads the aggregate id back from a subject of a pattern, and from no other subject', () => {
+    const subject = shaped('bank.{version}.{aggregateId}.{event}');
+    expect(subject.aggregateIdOf('bank.v1.acc-7.money_deposited')).toBe('acc-7');
+    expect(subject.aggregateIdOf(subject.subjectOf('a.b'))).toBe('a.b');
+    expect(subject.aggregateIdOf('bank.v1.acc-7.money_withdrawn')).toBeUndefined();
+    expect(subject.aggregateIdOf('bank.v1..money_deposited')).toBeUndefined();
+    expect(
+      shaped(DEFAULT_SUBJECT_SHAPE, 'orders.order_placed.v1').aggregateIdOf('orders.order_placed.o-1'),
+    ).toBe('o-1');
+    expect(shaped('ledger.{context}.all').aggregateIdOf('ledger.bank.all')).toBeUndefined();
+  });
+
+  it('reads no aggregate id back through a function shape', () => {
+    const subject = shaped(({ aggregateId }) => `legacy.${aggregateId}`);
+    expect(subject.aggregateIdOf('legacy.acc-7')).toBeUndefined();
+  });
+
   it.each([
     ['bank.{aggregate}.x', /unknown placeholder \{aggregate\}/],
     ['bank.acc-{aggregateId}', /token "acc-\{aggregateId\}" is not a NATS subject token/],

@@ -93,6 +93,41 @@ describe('subject shapes in a contract', () => {
     expect(streams.subjectOf('bank.closed.v1', 'a-1')).toBe('bank.v1.closures.a-1');
   });
 
+  it('reads a subject’s aggregate id without decoding, only where the stream’s shapes agree on it', () => {
+    const Tagged = eventType({
+      type: 'bank.tagged.v1',
+      stream: 'BANK',
+      schema: z.object({ accountId: z.string() }),
+      aggregateId: (d) => d.accountId,
+      // bank.tagged.<id> and bank.{aggregateId}.x.y could both be read from bank.tagged.x.y
+      subjectShape: 'bank.{aggregateId}.x.y',
+    });
+    const bank = defineContract({
+      streams: [{ name: 'BANK', subjects: 'bank.>' }],
+      events: [Deposited, Tagged],
+    });
+    const streams = streamsFor(bank, 't1');
+    expect(streams.aggregateIdOf('BANK', 't1.bank.deposited.a-1')).toBe('a-1');
+    expect(streams.aggregateIdOf('BANK', 't1.bank.a-1.x.y')).toBe('a-1');
+    expect(streams.aggregateIdOf('BANK', 't1.bank.deposited.x.y')).toBeUndefined();
+    expect(streams.aggregateIdOf('BANK', 'bank.deposited.a-1')).toBeUndefined();
+    expect(streams.aggregateIdOf('BANK', 't1.other.a-1')).toBeUndefined();
+
+    const Closed = eventType({
+      type: 'bank.closed.v1',
+      stream: 'BANK',
+      schema: z.object({ accountId: z.string() }),
+      aggregateId: (d) => d.accountId,
+      subjectShape: ({ aggregateId }) => `bank.deposited.${aggregateId}`,
+    });
+    // A function shape may give any subject of the stream: none is read without decoding.
+    const shaped = defineContract({
+      streams: [{ name: 'BANK', subjects: 'bank.>' }],
+      events: [Deposited, Closed],
+    });
+    expect(shaped.aggregateIdOf('BANK', 'bank.deposited.a-1')).toBeUndefined();
+  });
+
   it('stops start-up when a shape’s subjects fall outside the stream’s, naming the stream and the shape', () => {
     expect(() =>
       defineContract({

@@ -10,6 +10,7 @@ import {
   defineSqlProjection,
 } from '../../../../../projectors/engine/index.ts';
 import {
+  AggregateKeyError,
   type AnyEvent,
   type DocumentProjection,
   PartitionKeyError,
@@ -86,6 +87,30 @@ describe('partitioned definitions', () => {
   it('accepts 1 to 256 partitions on a document projection', () => {
     const { kind: _kind, ...definition } = orders;
     expect(defineDocumentProjection(shop, { ...definition, partitions: 256 } as never).partitions).toBe(256);
+  });
+
+  it('refuses keyIsAggregateId where no partition may pass over another’s messages, saying why', () => {
+    const { kind: _kind, ...definition } = products;
+    expect(() =>
+      defineDocumentProjection(shop, {
+        ...definition,
+        sources: [{ stream: 'CATALOG', keyIsAggregateId: true }, { stream: 'ORDERS' }],
+      } as never),
+    ).toThrow(
+      /keyIsAggregateId on CATALOG: a projection with a lookup folds every event's lookup record in every partition/,
+    );
+    expect(() =>
+      defineSqlProjection(shop, { ...base, sources: [{ stream: 'CATALOG', keyIsAggregateId: true }] }),
+    ).toThrow(
+      /keyIsAggregateId on CATALOG: a SQL projection says it of its partitionKey\(event\), which it lacks/,
+    );
+    expect(
+      defineSqlProjection(shop, {
+        ...base,
+        sources: [{ stream: 'CATALOG', keyIsAggregateId: true }],
+        partitionKey: (e) => e.data.productId,
+      }).sources,
+    ).toEqual([{ stream: 'CATALOG', keyIsAggregateId: true }]);
   });
 
   it('names the workload by projection, version and partition count, whatever the order', () => {
@@ -166,8 +191,31 @@ describe('partitionScope', () => {
   );
 
   it('leaves a projection of one partition as it is', () => {
-    expect(partitionScope(orders as never, 0)).toBe(orders);
+    const plain = { ...orders, sources: [{ stream: 'ORDERS' }, { stream: 'PAYMENTS' }] };
+    expect(partitionScope(plain as never, 0)).toBe(plain);
   });
+
+  it.each([1, 2])(
+    'refuses, with %s partition(s), an event whose key is not the aggregate id its source declares it to be',
+    (partitions) => {
+      // orders declares keyIsAggregateId on ORDERS: routed by its subject, such an event would
+      // be folded by another partition than its key's. Payments are keyed by their order: fine.
+      const crossed = { ...orders, partitions, key: (e: AnyEvent) => `${e.subject}-x` };
+      const [placed] = events.filter((e) => e.type === 'orders.order_placed.v1');
+      const [payment] = events.filter((e) => e.type === 'payments.payment_captured.v1');
+      const owners = [...Array(partitions).keys()].map(
+        (p) => partitionScope(crossed as never, p) as DocumentProjection<object, AnyEvent, unknown>,
+      );
+      for (const scoped of owners) {
+        expect(() => scoped.key(placed as AnyEvent, null)).toThrow(AggregateKeyError);
+        expect(() => scoped.key(placed as AnyEvent, null)).toThrow(
+          /key o0-x of orders.order_placed.v1 at ORDERS #\d+ is not its aggregate id o0, though the source ORDERS declares keyIsAggregateId/,
+        );
+      }
+      const keys = owners.flatMap((scoped) => scoped.key(payment as AnyEvent, null));
+      expect(keys).toEqual([`${(payment as AnyEvent).subject}-x`]);
+    },
+  );
 
   it('an event whose key is missing fails in every partition, to be dead-lettered, never split', () => {
     const keyless = { ...orders, partitions: 2, key: () => undefined } as unknown as DocumentProjection<
