@@ -105,6 +105,9 @@ describe('leases: two projector processes on one installation', () => {
       20_000,
       'the projections to be shared two and two',
     );
+    // The catalog shows a lease before its holder's log line has come through the pipe (a busy
+    // core delays it): each holder's line is awaited before the lines are counted.
+    for (const [name, p] of owners) await p.waitForLog(leaseAcquired(name), `its lease of ${name}`);
     const acquiredBefore = new Map(
       both.map((p) => [p, new Map(NAMES.map((name) => [name, p.lines.filter(leaseAcquired(name)).length]))]),
     );
