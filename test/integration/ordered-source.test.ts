@@ -116,6 +116,33 @@ describe('readOrdered', () => {
     );
   });
 
+  it('hands on each message of a live tail at once when a pull runs out of bytes before its count', async () => {
+    const { nats, streams } = env.infrastructure;
+    const subject = streams.subjects('PAYMENTS').replace('>', 'raw.tail');
+    // nats.js asks again when 20 of a pull's 100 messages are left, for the bytes those 80 took:
+    // once the messages grow, such a pull runs out of bytes long before its count, and the server
+    // ends it (409 Message Size Exceeds MaxBytes) with no other pull waiting behind it.
+    const budget = new PullBudget(4 * MIB, () => MIB);
+    const abort = new AbortController();
+    const { last_seq } = (await nats.jsm.streams.info(streams.streamName('PAYMENTS'))).state;
+    const messages = readOrdered(nats.js, streams, { stream: 'PAYMENTS' }, last_seq, abort.signal, {
+      budget,
+    });
+    const latencies: number[] = [];
+    for (const bytes of [...Array<number>(150).fill(10), ...Array<number>(40).fill(1000)]) {
+      const sent = performance.now();
+      const { seq } = await nats.js.publish(subject, new Uint8Array(bytes));
+      const next = await messages.next();
+      latencies.push(performance.now() - sent);
+      expect(next.done ? undefined : next.value.sequence).toBe(seq);
+    }
+    abort.abort();
+    await messages.return(undefined);
+    // nats.js itself pulls again only after two missed heartbeats (2 s here): each of these
+    // messages was alone in the stream, so the reader waited that long for it.
+    expect(Math.max(...latencies)).toBeLessThan(1000);
+  });
+
   it('replaces a consumer that no longer delivers what the stream holds for it, though the server still answers', async () => {
     const { nats, streams } = env.infrastructure;
     const stream = streams.streamName('ORDERS');

@@ -57,6 +57,17 @@ const EXPIRES_MS = 5000;
 const IDLE_HEARTBEAT_MS = 1000;
 const DEFAULT_STALL_MS = 10_000;
 /**
+ * nats.js asks for more once 20 of a pull's messages are left, for the bytes the others took.
+ * When the next messages are larger, that pull runs out of bytes before its count and the server
+ * ends it (409 Message Size Exceeds MaxBytes); if no message is waiting in the client then,
+ * nats.js asks again only after two missed heartbeats: a live tail stood still for 2-3 s (one
+ * freshness probe in a hundred at 1k events/s, issue 23). So the reader looks this long after
+ * such an end and, if nothing came and no pull of its consumer waits at the server, starts a
+ * new consumer.
+ */
+const CUT_SHORT_CHECK_MS = 20;
+const CUT_SHORT = 'a pull ran out of bytes and none waits behind it';
+/**
  * nats.js caps a pull limited by bytes at 100 messages, and by default asks for more while 75 are
  * still on their way: one pull request every 25 messages, each a socket write here and a request
  * nats-server handles, which for small events cost about a quarter of a reader's CPU and a third
@@ -109,8 +120,25 @@ export async function* readOrdered(
         idle_heartbeat: IDLE_HEARTBEAT_MS,
         expires: EXPIRES_MS,
       });
-      if (options.log?.isLevelEnabled('debug')) void logNotices(messages, source.stream, options.log);
       const stalled = new AbortController();
+      // How many messages this consumer has handed on: a pull's end followed by none is looked into.
+      let handedOn = 0;
+      let checking = false;
+      const checkCutShort = () => {
+        if (checking) return;
+        checking = true;
+        const before = handedOn;
+        setTimeout(() => {
+          void (async () => {
+            if (handedOn === before && !stalled.signal.aborted && (await noPullWaits(consumer))) {
+              stalled.abort(CUT_SHORT);
+            }
+          })().finally(() => {
+            checking = false;
+          });
+        }, CUT_SHORT_CHECK_MS);
+      };
+      void watchNotices(messages, source.stream, checkCutShort, options.log);
       const life = AbortSignal.any([signal, grant.signal, stalled.signal]);
       const stop = () => void messages.close();
       // An abort while the consumer was being set up has fired already: a listener added now
@@ -134,6 +162,7 @@ export async function* readOrdered(
       try {
         for await (const message of messages) {
           waitingSince = undefined;
+          handedOn++;
           if (expected !== undefined) {
             if (message.seq !== expected) {
               throw new StreamGapError(
@@ -167,9 +196,12 @@ export async function* readOrdered(
         void consumer.delete().catch(() => undefined);
       }
       if (!signal.aborted) {
-        const reason = grant.signal.aborted ? grant.signal.reason : stalled.signal.reason;
-        options.log?.info(
-          { stream: source.stream, position, reason: String(reason ?? 'the consumer ended') },
+        const reason = String(
+          (grant.signal.aborted ? grant.signal.reason : stalled.signal.reason) ?? 'the consumer ended',
+        );
+        // A pull cut short is the broker's and client's routine, not news for an operator.
+        options.log?.[reason === CUT_SHORT ? 'debug' : 'info'](
+          { stream: source.stream, position, reason },
           'stream reader starts a new consumer',
         );
       }
@@ -200,10 +232,31 @@ async function holdsMore(consumer: Consumer, position: number): Promise<boolean>
   }
 }
 
-/** The consumer's notices worth a look when flow is in question; the routine ones are left out. */
-async function logNotices(messages: ConsumerMessages, stream: string, log: Logger): Promise<void> {
+/** Whether no pull request of `consumer` waits at the server; an unanswered question counts as no. */
+async function noPullWaits(consumer: Consumer): Promise<boolean> {
+  try {
+    return (await consumer.info()).num_waiting === 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Follows the consumer's notices: a pull that ran out of bytes calls `cutShort`; the ones worth
+ * a look when flow is in question are logged at debug, the routine ones left out.
+ */
+async function watchNotices(
+  messages: ConsumerMessages,
+  stream: string,
+  cutShort: () => void,
+  log?: Logger,
+): Promise<void> {
   const routine = new Set(['next', 'heartbeat', 'discard', 'debug', 'exceeded_limits']);
+  const debug = log?.isLevelEnabled('debug');
   for await (const notice of messages.status()) {
-    if (!routine.has(notice.type)) log.debug({ stream, notice }, 'stream consumer notice');
+    if (notice.type === 'exceeded_limits' && /message size exceeds maxbytes/i.test(notice.description)) {
+      cutShort();
+    }
+    if (debug && !routine.has(notice.type)) log?.debug({ stream, notice }, 'stream consumer notice');
   }
 }
