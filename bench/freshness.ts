@@ -3,22 +3,64 @@
  * history) while a probe publishes an order every 100 ms and asks the API for it with its
  * sequence (read-your-writes). Reports publish → answer-holding-the-write p50/p99/p99.9, split
  * into the API's wait for the projection (lag left when the request arrived) and the rest.
- * The projector and the API run as their own processes. Usage: npx tsx bench/freshness.ts [seconds=15]
+ * The projector, the API and the load publisher run as their own processes (a publisher on the
+ * probe's event loop held each probe's publish and answer behind its bursts: at 5k/s that was
+ * most of a p99 of 1.5 s). Usage: npx tsx bench/freshness.ts [seconds=15]
  */
 import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { demoHistory } from '../examples/shop/demo/history.ts';
 import shopApp from '../examples/shop/index.ts';
 import {
   eventually,
   freePort,
+  type Installation,
   isolatedInstallation,
   publishMany,
   waitForLiveViews,
 } from '../projectors/engine/internal.ts';
-import { type Probe, percentile, probeReadYourWrites, publishAtRate } from './support/load.ts';
+import { cpuSeconds, sampleCpu } from './support/cpu.ts';
+import { type Probe, percentile, probeReadYourWrites } from './support/load.ts';
+
+const mapValues = <K extends string>(record: Record<K, number>, f: (value: number) => number) =>
+  Object.fromEntries(Object.entries<number>(record).map(([k, v]) => [k, f(v)])) as Record<K, number>;
+
+/**
+ * Starts bench/support/steady-publisher.ts; resolves once it publishes, with a promise of how
+ * many events it published in the end and the CPU it took.
+ */
+async function steadyPublisher(
+  rate: number,
+  seconds: number,
+  env: Record<string, string>,
+): Promise<{ report: Promise<{ published: number; cpuSeconds: number }> }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'bench/support/steady-publisher.ts', String(rate), String(seconds), String(rate)],
+    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const reported = async () => {
+    const line = await lines.next();
+    if (line.done) throw new Error('the steady publisher ended without a report');
+    return JSON.parse(line.value) as { ready?: true; published: number; cpuSeconds: number };
+  };
+  await reported();
+  return { report: reported() };
+}
 
 const seconds = Number(process.argv[2] ?? 15);
-const RATES = [1000, 5000];
+const RATES = (process.argv[3] ?? '1000,5000').split(',').map(Number);
+
+/** Transactions committed in the installation's database, and refreshes of its Elasticsearch indices. */
+async function storeWork(env: Installation): Promise<{ commits: number; refreshes: number }> {
+  const { pool, es } = env.infrastructure;
+  const { rows } = await pool.query<{ commits: string }>(
+    'SELECT xact_commit AS commits FROM pg_stat_database WHERE datname = current_database()',
+  );
+  const stats = await es.indices.stats({ index: `${env.env.VISTA_NAMESPACE}*`, metric: 'refresh' });
+  return { commits: Number(rows[0]?.commits ?? 0), refreshes: stats._all.total?.refresh?.total ?? 0 };
+}
 
 const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn', VISTA_APP: 'shop' });
 const { nats, streams } = env.infrastructure;
@@ -44,15 +86,14 @@ try {
     '| publish rate | probes | total p50 / p99 / p99.9 ms | API wait p50 / p99 / p99.9 ms | rest p50 / p99 ms | not met |',
   );
   console.log('|---|---|---|---|---|---|');
+  const usage: string[] = [];
   for (const rate of RATES) {
+    const publisher = await steadyPublisher(rate, seconds, env.env);
     const deadline = Date.now() + seconds * 1000;
-    const publisher = publishAtRate(
-      nats.js,
-      streams,
-      demoHistory({ events: rate * seconds, seed: rate })[Symbol.iterator](),
-      rate,
-      deadline,
-    );
+    const processes = { projector: projector.pid ?? 0, api: api.pid ?? 0 };
+    const cpuBefore = { ...sampleCpu(), ...mapValues(processes, cpuSeconds) };
+    const workBefore = await storeWork(env);
+    const startedAt = performance.now();
     const probes: Probe[] = [];
     for (let probe = 0; Date.now() < deadline; probe++) {
       probes.push(
@@ -65,16 +106,43 @@ try {
       );
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    const cpuAfter = { ...sampleCpu(), ...mapValues(processes, cpuSeconds) };
+    const workAfter = await storeWork(env);
+    const elapsed = (performance.now() - startedAt) / 1000;
+    const { published, cpuSeconds: publisherCpu } = await publisher.report;
+    const busy = {
+      ...mapValues(cpuAfter, () => 0),
+      ...Object.fromEntries(
+        (Object.keys(cpuAfter) as (keyof typeof cpuAfter)[]).map((k) => [
+          k,
+          (cpuAfter[k] - cpuBefore[k]) / elapsed,
+        ]),
+      ),
+      // Its own figure covers the whole time it published, about `seconds`.
+      publisher: publisherCpu / seconds,
+    };
+    const all = Object.values<number>(busy).reduce((sum, cores) => sum + cores, 0);
+    const perSecond = (before: number, after: number) => Math.round((after - before) / elapsed);
+    usage.push(
+      `| ${rate}/s | ${[busy.projector, busy.api, busy.publisher, busy.node, busy.postgres, busy.nats, busy.elasticsearch, all].map((c) => c.toFixed(2)).join(' | ')} | ${perSecond(workBefore.commits, workAfter.commits)} | ${perSecond(workBefore.refreshes, workAfter.refreshes)} |`,
+    );
     const total = probes.map((p) => p.totalMs);
     const waited = probes.map((p) => p.waitedMs);
     const unmet = probes.filter((p) => !p.met).length;
-    const published = await publisher;
     const rest = total.map((t, i) => t - (waited[i] ?? 0));
     const f = (v: number) => v.toFixed(1);
     console.log(
       `| ${rate}/s (${Math.round(published / seconds)}/s achieved) | ${total.length} | ${f(percentile(total, 0.5))} / ${f(percentile(total, 0.99))} / ${f(percentile(total, 0.999))} | ${percentile(waited, 0.5)} / ${percentile(waited, 0.99)} / ${percentile(waited, 0.999)} | ${f(percentile(rest, 0.5))} / ${f(percentile(rest, 0.99))} | ${unmet} |`,
     );
   }
+  console.log(
+    "\nCores busy while probing (CPU-seconds per second; the probe is this process; PostgreSQL counts every backend, nats-server and Elasticsearch whole), and the stores' work:\n",
+  );
+  console.log(
+    '| publish rate | projector | API | publisher | probe | PostgreSQL | nats-server | Elasticsearch | all | PostgreSQL commits/s | index refreshes/s |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const line of usage) console.log(line);
 } finally {
   api.kill('SIGTERM');
   projector.kill('SIGTERM');

@@ -9,6 +9,7 @@ import type { MessageHeaders } from '../../../shared/events/nats-binding.ts';
 import type { Streams } from '../../../shared/events/streams.ts';
 import type { Logger } from '../../../shared/log.ts';
 import type { Source } from '../definition/define.ts';
+import { StarvedPulls } from './starved-pulls.ts';
 
 /** One message off a stream, not yet decoded. */
 export interface RawMessage {
@@ -52,21 +53,13 @@ export interface ReadOptions {
 const EXPIRES_MS = 5000;
 /**
  * The client re-pulls by itself after two missed heartbeats. A pull ends early when its next
- * message does not fit the bytes it has left, and then nats.js waits for exactly that.
+ * message does not fit the bytes it has left, and then nats.js may wait for exactly that
+ * (StarvedPulls sees to it sooner).
  */
 const IDLE_HEARTBEAT_MS = 1000;
 const DEFAULT_STALL_MS = 10_000;
-/**
- * nats.js asks for more once 20 of a pull's messages are left, for the bytes the others took.
- * When the next messages are larger, that pull runs out of bytes before its count and the server
- * ends it (409 Message Size Exceeds MaxBytes); if no message is waiting in the client then,
- * nats.js asks again only after two missed heartbeats: a live tail stood still for 2-3 s (one
- * freshness probe in a hundred at 1k events/s, issue 23). So the reader looks this long after
- * such an end and, if nothing came and no pull of its consumer waits at the server, starts a
- * new consumer.
- */
-const CUT_SHORT_CHECK_MS = 20;
-const CUT_SHORT = 'a pull ran out of bytes and none waits behind it';
+/** Why the reader replaces a consumer whose pulls starved (see StarvedPulls). */
+const STARVED = 'no pull open at the server';
 /**
  * nats.js caps a pull limited by bytes at 100 messages, and by default asks for more while 75 are
  * still on their way: one pull request every 25 messages, each a socket write here and a request
@@ -121,24 +114,9 @@ export async function* readOrdered(
         expires: EXPIRES_MS,
       });
       const stalled = new AbortController();
-      // How many messages this consumer has handed on: a pull's end followed by none is looked into.
-      let handedOn = 0;
-      let checking = false;
-      const checkCutShort = () => {
-        if (checking) return;
-        checking = true;
-        const before = handedOn;
-        setTimeout(() => {
-          void (async () => {
-            if (handedOn === before && !stalled.signal.aborted && (await noPullWaits(consumer))) {
-              stalled.abort(CUT_SHORT);
-            }
-          })().finally(() => {
-            checking = false;
-          });
-        }, CUT_SHORT_CHECK_MS);
-      };
-      void watchNotices(messages, source.stream, checkCutShort, options.log);
+      const starved = new StarvedPulls(consumer, () => stalled.abort(STARVED));
+      starved.waitStarts();
+      void watchNotices(messages, source.stream, () => starved.cutShort(), options.log);
       const life = AbortSignal.any([signal, grant.signal, stalled.signal]);
       const stop = () => void messages.close();
       // An abort while the consumer was being set up has fired already: a listener added now
@@ -162,7 +140,7 @@ export async function* readOrdered(
       try {
         for await (const message of messages) {
           waitingSince = undefined;
-          handedOn++;
+          starved.waitEnds();
           if (expected !== undefined) {
             if (message.seq !== expected) {
               throw new StreamGapError(
@@ -186,9 +164,11 @@ export async function* readOrdered(
             traceparent: headers?.get('traceparent') || undefined,
           };
           waitingSince = Date.now();
+          starved.waitStarts();
         }
       } finally {
         clearInterval(watchdog);
+        starved.stop();
         life.removeEventListener('abort', stop);
         await messages.close();
         // Ordered consumers are ephemeral; one left behind would linger on the server until
@@ -199,8 +179,8 @@ export async function* readOrdered(
         const reason = String(
           (grant.signal.aborted ? grant.signal.reason : stalled.signal.reason) ?? 'the consumer ended',
         );
-        // A pull cut short is the broker's and client's routine, not news for an operator.
-        options.log?.[reason === CUT_SHORT ? 'debug' : 'info'](
+        // Starved pulls are the broker's and client's routine, not news for an operator.
+        options.log?.[reason === STARVED ? 'debug' : 'info'](
           { stream: source.stream, position, reason },
           'stream reader starts a new consumer',
         );
@@ -229,15 +209,6 @@ async function holdsMore(consumer: Consumer, position: number): Promise<boolean>
     return info.num_pending > 0 || info.delivered.stream_seq > position;
   } catch (error) {
     return /consumer not found/i.test((error as Error).message);
-  }
-}
-
-/** Whether no pull request of `consumer` waits at the server; an unanswered question counts as no. */
-async function noPullWaits(consumer: Consumer): Promise<boolean> {
-  try {
-    return (await consumer.info()).num_waiting === 0;
-  } catch {
-    return false;
   }
 }
 
