@@ -9,6 +9,7 @@ import {
   partitionOf,
   postgresTable,
 } from '../../projectors/engine/internal.ts';
+import type { Pool } from '../../shared/clients/postgres.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { runProjections } from '../support/running.ts';
@@ -27,6 +28,19 @@ const stockView = (name: string, onPoison: PoisonPolicy) =>
     evolve: (doc: Stock | null, e): Stock => ({ stock: (doc?.stock ?? 0) + e.data.delta }),
     target: postgresTable<Stock>({ columns: { stock: 'bigint' } }),
   });
+/** The rows of `table` once each of `products` holds both of its adjustments (10 + 1). */
+const everyProductAdjustedTwice = (pool: Pool, table: string, products: readonly string[]) =>
+  eventually(
+    async () => {
+      const { rows } = await pool
+        .query<{ id: string; stock: number }>(`SELECT id, stock::int FROM ${table} ORDER BY id`)
+        .catch(() => ({ rows: [] }));
+      return rows.length === products.length && rows.every((r) => r.stock === 11) ? rows : undefined;
+    },
+    60_000,
+    'every product to hold both of its adjustments',
+  );
+
 const stock = stockView('stock_partitioned', 'skip');
 const halting = stockView('stock_halting', 'halt');
 
@@ -63,16 +77,7 @@ describe('a partitioned projection meeting an event without a partition key', ()
     expect(new Set(products.map((p) => partitionOf(p, 3))).size).toBe(3);
     projections = runProjections(env, [stock]);
 
-    const rows = await eventually(
-      async () => {
-        const { rows } = await pool
-          .query<{ id: string; stock: number }>('SELECT id, stock::int FROM stock_partitioned ORDER BY id')
-          .catch(() => ({ rows: [] }));
-        return rows.length === products.length && rows.every((r) => r.stock === 11) ? rows : undefined;
-      },
-      60_000,
-      'every product to hold both of its adjustments',
-    );
+    const rows = await everyProductAdjustedTwice(pool, 'stock_partitioned', products);
     expect(rows.map((r) => r.id)).toEqual(products);
     const letters = await listDeadLetters(pool, 'stock_partitioned');
     expect(letters).toHaveLength(1);
@@ -171,16 +176,7 @@ describe('partitions routed by subject (keyIsAggregateId) meeting an event keyed
     const { pool } = env.infrastructure;
     projections = runProjections(env, [routedStock]);
 
-    const rows = await eventually(
-      async () => {
-        const { rows } = await pool
-          .query<{ id: string; stock: number }>('SELECT id, stock::int FROM stock_routed ORDER BY id')
-          .catch(() => ({ rows: [] }));
-        return rows.length === products.length && rows.every((r) => r.stock === 11) ? rows : undefined;
-      },
-      60_000,
-      'every product to hold both of its adjustments',
-    );
+    const rows = await everyProductAdjustedTwice(pool, 'stock_routed', products);
     expect(rows.map((r) => r.id)).toEqual(products);
     const letters = await listDeadLetters(pool, 'stock_routed');
     expect(letters).toHaveLength(1);
