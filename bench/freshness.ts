@@ -5,10 +5,12 @@
  * into the API's wait for the projection (lag left when the request arrived) and the rest.
  * The projector, the API and the load publisher run as their own processes (a publisher on the
  * probe's event loop held each probe's publish and answer behind its bursts: at 5k/s that was
- * most of a p99 of 1.5 s). Usage: npx tsx bench/freshness.ts [seconds=15]
+ * most of a p99 of 1.5 s). Usage: npx tsx bench/freshness.ts [seconds=15] [rates=1000,5000] [--cpu-prof=DIR]
+ * (`--cpu-prof`: a V8 profile of the projector's whole life, for bench/profile-areas.ts --skip).
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
 import { demoHistory } from '../examples/shop/demo/history.ts';
 import shopApp from '../examples/shop/index.ts';
 import {
@@ -49,8 +51,13 @@ async function steadyPublisher(
   return { report: reported() };
 }
 
-const seconds = Number(process.argv[2] ?? 15);
-const RATES = (process.argv[3] ?? '1000,5000').split(',').map(Number);
+const { values: flags, positionals } = parseArgs({
+  options: { 'cpu-prof': { type: 'string' } },
+  allowPositionals: true,
+});
+const seconds = Number(positionals[0] ?? 15);
+const RATES = (positionals[1] ?? '1000,5000').split(',').map(Number);
+const profileDir = flags['cpu-prof'];
 
 /** Transactions committed in the installation's database, and refreshes of its Elasticsearch indices. */
 async function storeWork(env: Installation): Promise<{ commits: number; refreshes: number }> {
@@ -65,10 +72,21 @@ async function storeWork(env: Installation): Promise<{ commits: number; refreshe
 const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn', VISTA_APP: 'shop' });
 const { nats, streams } = env.infrastructure;
 await publishMany(nats.js, streams, demoHistory({ events: 20_000, seed: 5 }));
-const projector = spawn(process.execPath, ['--import', 'tsx', 'projectors/main.ts'], {
-  env: { ...process.env, ...env.env },
-  stdio: 'ignore',
-});
+const projector = spawn(
+  process.execPath,
+  [
+    ...(profileDir
+      ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-name=projector.cpuprofile']
+      : []),
+    '--import',
+    'tsx',
+    'projectors/main.ts',
+  ],
+  {
+    env: { ...process.env, ...env.env },
+    stdio: 'ignore',
+  },
+);
 const port = await freePort();
 const api = spawn(process.execPath, ['--import', 'tsx', 'api/main.ts'], {
   env: { ...process.env, ...env.env, PORT: String(port) },
