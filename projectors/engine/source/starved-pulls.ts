@@ -2,9 +2,12 @@ import type { Consumer } from '@nats-io/jetstream';
 
 /**
  * How long the reader waits, once a pull of its consumer was cut short, before it asks the
- * server whether any pull of the consumer is still open there.
+ * server whether any pull of the consumer is still open there. The question (consumer info)
+ * costs nats-server a few ms on a large stream: at 25 ms a catch-up of 48k events asked it 59
+ * times and nats-server's CPU per event rose by a third; at 50 ms, 12 times and no measurable
+ * cost.
  */
-export const STARVED_CHECK_MS = 25;
+export const STARVED_CHECK_MS = 50;
 
 /**
  * nats.js counts what it has asked for and not received, and asks again once little is left.
