@@ -13,10 +13,11 @@ export const STARVED_CHECK_MS = 50;
  * nats.js counts what it has asked for and not received, and asks again once little is left.
  * A pull that ends by its message count leaves its unused bytes counted for good, so its
  * refills ask for ever fewer bytes; when the next messages are larger, the server ends such a
- * pull early (409 Message Size Exceeds MaxBytes), and what it had left may stay counted too
- * (nats-server 2.9 does not always say). Then nats.js believes a pull is open that is not, and
- * asks again only after two missed heartbeats: the reader stood still for 2-3 s, on a live
- * tail (a freshness probe in a hundred at 1k events/s) and in catch-up alike (issue 23).
+ * pull early (409 Message Size Exceeds MaxBytes). From then on nats.js may believe a pull is
+ * open that is not, and asks again only after two missed heartbeats: the reader stood still for
+ * 2-3 s, on a live tail right after such an end (a freshness probe in a hundred at 1k
+ * events/s) and in catch-up some messages later (raw reads in 2 of 3 bench repetitions; a
+ * check right after the end alone missed those), issue 23.
  *
  * So once a pull of a consumer was cut short, each wait of the reader that lasts
  * STARVED_CHECK_MS is looked into, once: if no pull of the consumer waits at the server (and
@@ -37,7 +38,8 @@ export class StarvedPulls {
 
   /** A pull was cut short: from now on, long waits are looked into. */
   cutShort(): void {
-    this.timer ??= setInterval(() => this.look(), STARVED_CHECK_MS);
+    // Unref'd: a reader abandoned without its finally must not keep the process alive.
+    this.timer ??= setInterval(() => this.look(), STARVED_CHECK_MS).unref();
   }
 
   /** The reader waits for the consumer's next message. */
