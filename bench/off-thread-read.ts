@@ -60,7 +60,13 @@ async function offThread(): Promise<() => Promise<void>> {
     `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(script)}); })`,
     {
       eval: true,
-      workerData: { natsUrl: env.config.NATS_URL, namespace: env.config.VISTA_NAMESPACE, heads, batch: 1000 },
+      workerData: {
+        natsUrl: env.config.NATS_URL,
+        namespace: env.config.VISTA_NAMESPACE,
+        budgetBytes: env.config.PULL_BUDGET_BYTES,
+        heads,
+        batch: 1000,
+      },
     },
   );
   await new Promise((resolve, reject) => {

@@ -22,8 +22,10 @@ export interface PackedBatch {
   readonly subjects: string[];
 }
 
-const { natsUrl, namespace, heads, batch } = workerData as {
+const { natsUrl, namespace, heads, batch, budgetBytes } = workerData as {
   natsUrl: string;
+  /** The installation's PULL_BUDGET_BYTES: the same budget as the reader on the main thread. */
+  budgetBytes: number;
   namespace: string;
   heads: Record<string, number>;
   batch: number;
@@ -33,7 +35,7 @@ if (!port) throw new Error('read-worker runs as a worker thread');
 const log = createLogger('warn', 'read-worker');
 const nats = await connectNats(natsUrl, 'read-worker', log);
 const streams = streamsFor(shopApp.contract, namespace);
-const budget = new PullBudget(32 * 1024 * 1024, () => nats.connection.info?.max_payload ?? 1024 * 1024);
+const budget = new PullBudget(budgetBytes, () => nats.connection.info?.max_payload ?? 1024 * 1024);
 // Started and connected: the reading is timed from the main thread's go.
 port.postMessage('ready');
 await new Promise((resolve) => port.once('message', resolve));
