@@ -1,15 +1,10 @@
-import {
-  type Consumer,
-  type ConsumerMessages,
-  DeliverPolicy,
-  type JetStreamClient,
-} from '@nats-io/jetstream';
+import { type ConsumerMessages, DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
 import type { PullBudget } from '../../../shared/clients/pull-budget.ts';
 import type { MessageHeaders } from '../../../shared/events/nats-binding.ts';
 import type { Streams } from '../../../shared/events/streams.ts';
 import type { Logger } from '../../../shared/log.ts';
 import type { Source } from '../definition/define.ts';
-import { StarvedPulls } from './starved-pulls.ts';
+import { ConsumerWatch, STARVED } from './consumer-watch.ts';
 
 /** One message off a stream, not yet decoded. */
 export interface RawMessage {
@@ -54,12 +49,10 @@ const EXPIRES_MS = 5000;
 /**
  * The client re-pulls by itself after two missed heartbeats. A pull ends early when its next
  * message does not fit the bytes it has left, and then nats.js may wait for exactly that
- * (StarvedPulls sees to it sooner).
+ * (ConsumerWatch sees to it sooner).
  */
 const IDLE_HEARTBEAT_MS = 1000;
 const DEFAULT_STALL_MS = 10_000;
-/** Why the reader replaces a consumer whose pulls starved (see StarvedPulls). */
-const STARVED = 'no pull open at the server';
 /**
  * nats.js caps a pull limited by bytes at 100 messages, and by default asks for more while 75 are
  * still on their way: one pull request every 25 messages, each a socket write here and a request
@@ -114,9 +107,13 @@ export async function* readOrdered(
         expires: EXPIRES_MS,
       });
       const stalled = new AbortController();
-      const starved = new StarvedPulls(consumer, () => stalled.abort(STARVED));
-      starved.waitStarts();
-      void watchNotices(messages, source.stream, () => starved.cutShort(), options.log);
+      const watch = new ConsumerWatch(
+        consumer,
+        () => position,
+        stallMs,
+        (reason) => stalled.abort(reason),
+      );
+      void watchNotices(messages, source.stream, () => watch.cutShort(), options.log);
       const life = AbortSignal.any([signal, grant.signal, stalled.signal]);
       const stop = () => void messages.close();
       // An abort while the consumer was being set up has fired already: a listener added now
@@ -124,23 +121,9 @@ export async function* readOrdered(
       // (Closing ends the iteration below; awaiting close() before iterating would never return.)
       if (life.aborted) stop();
       else life.addEventListener('abort', stop, { once: true });
-      // Since when the reader has been waiting for the consumer's next message.
-      let waitingSince: number | undefined = Date.now();
-      const watchdog = setInterval(
-        () => {
-          if (waitingSince === undefined || Date.now() - waitingSince < stallMs) return;
-          waitingSince = undefined;
-          void holdsMore(consumer, position).then((more) => {
-            if (more) stalled.abort(`no message for ${stallMs} ms while the stream holds more`);
-            else waitingSince ??= Date.now();
-          });
-        },
-        Math.max(100, stallMs / 4),
-      );
       try {
         for await (const message of messages) {
-          waitingSince = undefined;
-          starved.waitEnds();
+          watch.waitEnds();
           if (expected !== undefined) {
             if (message.seq !== expected) {
               throw new StreamGapError(
@@ -163,12 +146,10 @@ export async function* readOrdered(
             headers,
             traceparent: headers?.get('traceparent') || undefined,
           };
-          waitingSince = Date.now();
-          starved.waitStarts();
+          watch.waitStarts();
         }
       } finally {
-        clearInterval(watchdog);
-        starved.stop();
+        watch.stop();
         life.removeEventListener('abort', stop);
         await messages.close();
         // Ordered consumers are ephemeral; one left behind would linger on the server until
@@ -196,20 +177,6 @@ export function subjectsOf(streams: Streams, source: Source): string {
   return source.filter
     ? `${streams.namespace ? `${streams.namespace}.` : ''}${source.filter}`
     : streams.subjects(source.stream);
-}
-
-/**
- * Whether the stream holds messages for `consumer` after `position`: ones it has not
- * delivered yet, or ones it delivered that never arrived. A consumer that is gone counts as
- * holding more; an answer that does not come (a busy or restarting server) as not.
- */
-async function holdsMore(consumer: Consumer, position: number): Promise<boolean> {
-  try {
-    const info = await consumer.info();
-    return info.num_pending > 0 || info.delivered.stream_seq > position;
-  } catch (error) {
-    return /consumer not found/i.test((error as Error).message);
-  }
 }
 
 /**
