@@ -101,9 +101,9 @@ try {
     ),
   );
   console.log(
-    '| publish rate | probes | total p50 / p99 / p99.9 ms | API wait p50 / p99 / p99.9 ms | rest p50 / p99 ms | not met |',
+    '| publish rate | probes | total p50 / p99 / p99.9 ms | API wait p50 / p99 / p99.9 ms | publish ack p50 / p99 ms | rest of the request p50 / p99 ms | not met |',
   );
-  console.log('|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|');
   const usage: string[] = [];
   for (const rate of RATES) {
     const publisher = await steadyPublisher(rate, seconds, env.env);
@@ -147,10 +147,12 @@ try {
     const total = probes.map((p) => p.totalMs);
     const waited = probes.map((p) => p.waitedMs);
     const unmet = probes.filter((p) => !p.met).length;
-    const rest = total.map((t, i) => t - (waited[i] ?? 0));
+    const acks = probes.map((p) => p.publishMs);
+    // The request after the ack: HTTP both ways, the API's checks and query, less its wait.
+    const rest = probes.map((p) => p.totalMs - p.publishMs - p.waitedMs);
     const f = (v: number) => v.toFixed(1);
     console.log(
-      `| ${rate}/s (${Math.round(published / seconds)}/s achieved) | ${total.length} | ${f(percentile(total, 0.5))} / ${f(percentile(total, 0.99))} / ${f(percentile(total, 0.999))} | ${percentile(waited, 0.5)} / ${percentile(waited, 0.99)} / ${percentile(waited, 0.999)} | ${f(percentile(rest, 0.5))} / ${f(percentile(rest, 0.99))} | ${unmet} |`,
+      `| ${rate}/s (${Math.round(published / seconds)}/s achieved) | ${total.length} | ${f(percentile(total, 0.5))} / ${f(percentile(total, 0.99))} / ${f(percentile(total, 0.999))} | ${percentile(waited, 0.5)} / ${percentile(waited, 0.99)} / ${percentile(waited, 0.999)} | ${f(percentile(acks, 0.5))} / ${f(percentile(acks, 0.99))} | ${f(percentile(rest, 0.5))} / ${f(percentile(rest, 0.99))} | ${unmet} |`,
     );
   }
   console.log(

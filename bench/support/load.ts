@@ -31,6 +31,8 @@ export async function publishAtRate(
 export interface Probe {
   /** Publish to an answer that holds the write. */
   readonly totalMs: number;
+  /** Publish to JetStream's acknowledgement (the sequence the request then waits for). */
+  readonly publishMs: number;
   /** How long the API waited for the projection (what was left of its lag). */
   readonly waitedMs: number;
   readonly met: boolean;
@@ -51,6 +53,7 @@ export async function probeReadYourWrites(
     time: new Date().toISOString(),
     source: '/bench/probe',
   });
+  const acked = performance.now();
   const response = await fetch(graphqlUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-vista-min-positions': `ORDERS=${ack.seq}` },
@@ -62,6 +65,7 @@ export async function probeReadYourWrites(
   };
   return {
     totalMs: performance.now() - started,
+    publishMs: acked - started,
     waitedMs: body.extensions?.consistency?.waitedMs ?? Number.NaN,
     met: Boolean(body.extensions?.consistency?.met) && body.data?.order?.id === orderId,
   };
