@@ -21,7 +21,7 @@ import {
   publishMany,
   waitForLiveViews,
 } from '../projectors/engine/internal.ts';
-import { cpuSeconds, sampleCpu } from './support/cpu.ts';
+import { cpuSeconds, DatabaseCpu, sampleCpu } from './support/cpu.ts';
 import { type Probe, percentile, probeReadYourWrites } from './support/load.ts';
 
 const mapValues = <K extends string>(record: Record<K, number>, f: (value: number) => number) =>
@@ -109,7 +109,14 @@ try {
     const publisher = await steadyPublisher(rate, seconds, env.env);
     const deadline = Date.now() + seconds * 1000;
     const processes = { projector: projector.pid ?? 0, api: api.pid ?? 0 };
-    const cpuBefore = { ...sampleCpu(), ...mapValues(processes, cpuSeconds) };
+    // PostgreSQL as this installation's backends (every postgres process would count other
+    // work on a shared machine, and lose what a backend that exits between samples used).
+    const database = new DatabaseCpu(env.infrastructure.pool);
+    const cpuBefore = {
+      ...sampleCpu(),
+      postgres: await database.sample(),
+      ...mapValues(processes, cpuSeconds),
+    };
     const workBefore = await storeWork(env);
     const startedAt = performance.now();
     const probes: Probe[] = [];
@@ -122,9 +129,14 @@ try {
           `probe-${rate}-${probe}`,
         ),
       );
+      if (probe % 10 === 0) await database.sample();
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    const cpuAfter = { ...sampleCpu(), ...mapValues(processes, cpuSeconds) };
+    const cpuAfter = {
+      ...sampleCpu(),
+      postgres: await database.sample(),
+      ...mapValues(processes, cpuSeconds),
+    };
     const workAfter = await storeWork(env);
     const elapsed = (performance.now() - startedAt) / 1000;
     const { published, cpuSeconds: publisherCpu } = await publisher.report;
@@ -156,7 +168,7 @@ try {
     );
   }
   console.log(
-    "\nCores busy while probing (CPU-seconds per second; the probe is this process; PostgreSQL counts every backend, nats-server and Elasticsearch whole), and the stores' work:\n",
+    "\nCores busy while probing (CPU-seconds per second; the probe is this process; PostgreSQL counts this installation's backends, nats-server and Elasticsearch whole), and the stores' work:\n",
   );
   console.log(
     '| publish rate | projector | API | publisher | probe | PostgreSQL | nats-server | Elasticsearch | all | PostgreSQL commits/s | index refreshes/s |',
