@@ -1,5 +1,4 @@
 import type { Pool } from '../../../shared/clients/postgres.ts';
-import { doBlock, literal } from '../../../shared/clients/sql-literals.ts';
 import type { Positions } from './positions.ts';
 import type { Statement } from './statements.ts';
 
@@ -29,7 +28,7 @@ export class StaleCheckpointError extends Error {
 }
 
 /** SQLSTATE of the error the checkpoint's compare-and-set raises when the stored positions differ. */
-const STALE_SQLSTATE = 'VC001';
+const STALE_SQLSTATE = 'VC001'; // raised by vista_check_checkpoint
 
 /**
  * The statements that move a checkpoint from `expected` to `next` inside the caller's
@@ -49,27 +48,20 @@ export function advanceCheckpointStatements(
   next: Positions,
 ): Statement[] {
   const known = Object.entries(expected);
-  const check = doBlock(`DECLARE stored record;
-  BEGIN
-    FOR stored IN
-      SELECT c.stream, c.position, coalesce(e.position, 0) AS expected
-        FROM vista_checkpoints c
-        LEFT JOIN unnest(${literal(known.map(([stream]) => stream))}::text[],
-                         ${literal(known.map(([, position]) => position ?? 0))}::bigint[]) AS e(stream, position)
-          ON e.stream = c.stream
-       WHERE c.projection = ${literal(projection)} AND c.generation = ${literal(generation)}
-         AND c.partition = ${literal(partition)}
-       FOR UPDATE OF c
-    LOOP
-      IF stored.position <> stored.expected THEN
-        RAISE EXCEPTION '% % is at %, this writer expected %',
-          ${literal(projection)}, stored.stream, stored.position, stored.expected
-          USING ERRCODE = '${STALE_SQLSTATE}';
-      END IF;
-    END LOOP;
-  END`);
+  // vista_check_checkpoint (support/migrations.ts) locks the stored rows and raises STALE_SQLSTATE.
+  const check: Statement = {
+    text: 'SELECT vista_check_checkpoint($1, $2, $3, $4::text[], $5::bigint[])',
+    values: [
+      projection,
+      generation,
+      partition,
+      known.map(([stream]) => stream),
+      known.map(([, position]) => position ?? 0),
+    ],
+    prepared: true,
+  };
   const streams = Object.keys(next);
-  if (streams.length === 0) return [{ text: check }];
+  if (streams.length === 0) return [check];
   // Move the positions and queue the wake-up that readers get at commit.
   const move = {
     text: `WITH moved AS (
@@ -80,8 +72,9 @@ export function advanceCheckpointStatements(
        RETURNING 1)
      SELECT pg_notify($5, $1) FROM (SELECT count(*) FROM moved) AS done`,
     values: [projection, generation, streams, Object.values(next), CHECKPOINT_CHANNEL, partition],
+    prepared: true,
   };
-  return [{ text: check }, move];
+  return [check, move];
 }
 
 /** The `StaleCheckpointError` an error raised by `advanceCheckpointStatements` stands for; undefined for any other. */

@@ -1,4 +1,4 @@
-import { ident, type Pool, type PoolClient } from '../../../shared/clients/postgres.ts';
+import { ident, type Pool, type PoolClient, prepared } from '../../../shared/clients/postgres.ts';
 import type { Statements } from './statements.ts';
 
 /** What the engine does with a generation's lookup records: load them, write a batch's changes. */
@@ -47,8 +47,7 @@ export class LookupStore<L> implements LookupRecords<L> {
   async load(keys: readonly string[]): Promise<Map<string, L>> {
     if (keys.length === 0) return new Map();
     const { rows } = await this.pool.query<{ key: string; record: L }>(
-      `SELECT key, record FROM ${ident(this.table)} WHERE key = ANY($1::text[])`,
-      [keys],
+      prepared(`SELECT key, record FROM ${ident(this.table)} WHERE key = ANY($1::text[])`, [keys]),
     );
     return new Map(rows.map((row) => [row.key, row.record]));
   }

@@ -2,6 +2,8 @@
 export interface Statement {
   readonly text: string;
   readonly values?: readonly unknown[];
+  /** Sent as a named prepared statement (`prepared` in shared/clients/postgres.ts): a text from a bounded set. */
+  readonly prepared?: boolean;
 }
 
 /**
@@ -13,9 +15,13 @@ export interface Statement {
 export class Statements {
   private readonly queued: Statement[] = [];
 
-  /** Queues `text` with its `$n` parameters bound to `values`. */
+  /**
+   * Queues `text` with its `$n` parameters bound to `values`. The text is prepared once per
+   * connection, so it must come from a bounded set (a store's statement per table): values
+   * go in `values`, never into the text.
+   */
   add(text: string, values: readonly unknown[] = []): void {
-    this.queued.push({ text, values });
+    this.queued.push({ text, values, prepared: true });
   }
 
   get list(): readonly Statement[] {

@@ -1,4 +1,4 @@
-import { type Pool, type PoolClient, withClient } from '../../../shared/clients/postgres.ts';
+import { type Pool, type PoolClient, prepared, withClient } from '../../../shared/clients/postgres.ts';
 import { type Fence, fenceError, fenceStatement } from '../leases/fence.ts';
 import { type DeadLetter, settleDeadLetters } from '../poison/dead-letters.ts';
 import { advanceCheckpointStatements, checkpointError } from './checkpoint-store.ts';
@@ -76,7 +76,7 @@ export function commitUnitOfWork(
   // this COMMIT, so the new owner reads a checkpoint that holds this batch.
   const commit = [
     ...statements.list,
-    ...(target.fence ? [{ text: fenceStatement(target.fence) }] : []),
+    ...(target.fence ? [fenceStatement(target.fence)] : []),
     { text: 'COMMIT' },
   ];
   const alone = !writes.interactive && move.deadLetters.length === 0 && move.resolvedDeadLetters.length === 0;
@@ -110,12 +110,13 @@ export function commitUnitOfWork(
  * only failed because of it.
  */
 async function send(tx: PoolClient, list: readonly Statement[]): Promise<void> {
+  const queries = list.map(({ text, values, prepared: named }) =>
+    named ? prepared(text, values) : { text, values: values as unknown[] | undefined },
+  );
   if (!tx.pipeline) {
-    for (const { text, values } of list) await tx.query(text, values as unknown[] | undefined);
+    for (const query of queries) await tx.query(query);
     return;
   }
-  const sent = await Promise.allSettled(
-    list.map(({ text, values }) => tx.query(text, values as unknown[] | undefined)),
-  );
+  const sent = await Promise.allSettled(queries.map((query) => tx.query(query)));
   for (const result of sent) if (result.status === 'rejected') throw result.reason;
 }

@@ -1,5 +1,4 @@
 import type { PoolClient } from '../../../shared/clients/postgres.ts';
-import { doBlock, literal } from '../../../shared/clients/sql-literals.ts';
 
 /**
  * Fencing: what a write of an owner must prove to land, and what a writer is told when it
@@ -64,20 +63,20 @@ export async function assertFence(tx: PoolClient, fence: Fence): Promise<void> {
 }
 
 /** SQLSTATE of the error `fenceStatement` raises when the lease is no longer the fence's. */
-const LEASE_LOST_SQLSTATE = 'VL001';
+const LEASE_LOST_SQLSTATE = 'VL001'; // raised by vista_check_lease
 
 /**
  * `assertFence` as one statement that needs no answer read, for a unit of work sent without
  * waiting: it locks the lease row FOR SHARE in the same way, and raises an error (which
  * `fenceError` reads as `LeaseLostError`) that aborts the transaction.
  */
-export function fenceStatement(fence: Fence): string {
-  return doBlock(`BEGIN
-    PERFORM 1 FROM vista_leases
-      WHERE projection = ${literal(fence.projection)} AND partition = ${literal(fence.partition)}
-        AND owner = ${literal(fence.owner)} AND epoch = ${literal(fence.epoch)} FOR SHARE;
-    IF NOT FOUND THEN RAISE EXCEPTION 'lease lost' USING ERRCODE = '${LEASE_LOST_SQLSTATE}'; END IF;
-  END`);
+export function fenceStatement(fence: Fence): { text: string; values: unknown[]; prepared: true } {
+  // vista_check_lease (support/migrations.ts) raises LEASE_LOST_SQLSTATE.
+  return {
+    text: 'SELECT vista_check_lease($1, $2, $3, $4)',
+    values: [fence.projection, fence.partition, fence.owner, fence.epoch],
+    prepared: true,
+  };
 }
 
 /** The `LeaseLostError` an error raised by `fenceStatement(fence)` stands for; undefined for any other error. */

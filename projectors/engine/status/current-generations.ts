@@ -1,3 +1,4 @@
+import { prepared } from '../../../shared/clients/postgres.ts';
 import type { RunningRole } from '../generations/generations.ts';
 import type { SqlReads } from '../support/sql-reads.ts';
 
@@ -144,10 +145,11 @@ export async function readLivePositions(db: SqlReads): Promise<Map<string, LiveP
     position: number;
     halted: boolean;
   }>(
-    `SELECT p.name AS projection, p.generation, c.stream, c.position, coalesce(g.status = 'halted', false) AS halted
+    // Prepared: the API reads this at every checkpoint notification.
+    prepared(`SELECT p.name AS projection, p.generation, c.stream, c.position, coalesce(g.status = 'halted', false) AS halted
        FROM vista_projections p
        JOIN vista_positions c ON c.projection = p.name AND c.generation = p.generation
-       LEFT JOIN vista_generations g ON g.projection = p.name AND g.generation = p.generation`,
+       LEFT JOIN vista_generations g ON g.projection = p.name AND g.generation = p.generation`),
   );
   const live = new Map<string, LivePositions>();
   for (const row of rows) {

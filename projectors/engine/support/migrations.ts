@@ -175,6 +175,35 @@ const MIGRATIONS: readonly string[] = [
             max(updated_at) AS updated_at
        FROM vista_checkpoints GROUP BY projection, generation, stream;
    ALTER TABLE vista_projectors ADD COLUMN workload text NOT NULL DEFAULT '';`,
+  // The checks every commit makes (commit/checkpoint-store.ts, leases/fence.ts) as functions:
+  // a DO block is compiled and planned anew at each run, a function call sent as a prepared
+  // statement is not. Their SQLSTATEs (VC001, VL001) are what those files read.
+  `CREATE FUNCTION vista_check_checkpoint(
+     p_projection text, p_generation integer, p_partition integer, p_streams text[], p_positions bigint[]
+   ) RETURNS void LANGUAGE plpgsql AS $$
+   DECLARE stored record;
+   BEGIN
+     FOR stored IN
+       SELECT c.stream, c.position, coalesce(e.position, 0) AS expected
+         FROM vista_checkpoints c
+         LEFT JOIN unnest(p_streams, p_positions) AS e(stream, position) ON e.stream = c.stream
+        WHERE c.projection = p_projection AND c.generation = p_generation AND c.partition = p_partition
+        FOR UPDATE OF c
+     LOOP
+       IF stored.position <> stored.expected THEN
+         RAISE EXCEPTION '% % is at %, this writer expected %',
+           p_projection, stored.stream, stored.position, stored.expected USING ERRCODE = 'VC001';
+       END IF;
+     END LOOP;
+   END $$;
+   CREATE FUNCTION vista_check_lease(p_projection text, p_partition integer, p_owner text, p_epoch bigint)
+   RETURNS void LANGUAGE plpgsql AS $$
+   BEGIN
+     PERFORM 1 FROM vista_leases
+       WHERE projection = p_projection AND partition = p_partition AND owner = p_owner AND epoch = p_epoch
+       FOR SHARE;
+     IF NOT FOUND THEN RAISE EXCEPTION 'lease lost' USING ERRCODE = 'VL001'; END IF;
+   END $$;`,
 ];
 
 /** Serialises concurrent migrators (several projector processes starting at once). */

@@ -1,4 +1,10 @@
-import { ident, inTransaction, type Pool, type PoolClient } from '../../../../shared/clients/postgres.ts';
+import {
+  ident,
+  inTransaction,
+  type Pool,
+  type PoolClient,
+  prepared,
+} from '../../../../shared/clients/postgres.ts';
 import { LookupStore } from '../../commit/lookup-store.ts';
 import type { Statements } from '../../commit/statements.ts';
 import type { ColumnType } from '../../definition/fields/field-kind.ts';
@@ -109,8 +115,7 @@ export class PostgresGeneration<Doc extends object, L> implements GenerationStor
   async load(ids: readonly string[]): Promise<Map<string, Stored<Doc>>> {
     if (ids.length === 0) return new Map();
     const { rows } = await this.pool.query<Row>(
-      `SELECT * FROM ${ident(this.table)} WHERE id = ANY($1::text[])`,
-      [ids],
+      prepared(`SELECT * FROM ${ident(this.table)} WHERE id = ANY($1::text[])`, [ids]),
     );
     return new Map(rows.map((row) => [row.id as string, { doc: this.fromRow(row), positions: {} }]));
   }

@@ -12,6 +12,8 @@ import type { Pool } from '../../../../../shared/clients/postgres.ts';
  */
 function fakePool(options: { pipeline: boolean; failing?: { text: string; code: string } }) {
   const sent: string[] = [];
+  /** The statements sent as named prepared statements, as `sent` shows them. */
+  const named: string[] = [];
   const pending: (() => void)[] = [];
   let aborted = false;
   const client = {
@@ -19,8 +21,11 @@ function fakePool(options: { pipeline: boolean; failing?: { text: string; code: 
     on: () => undefined,
     off: () => undefined,
     release: () => undefined,
-    query(text: string) {
-      sent.push(text.trim().split(/\s+/).slice(0, 2).join(' '));
+    query(query: string | { text: string; name?: string }) {
+      const text = typeof query === 'string' ? query : query.text;
+      const shown = text.trim().split(/\s+/).slice(0, 2).join(' ').replace(/\(.*/, '');
+      sent.push(shown);
+      if (typeof query !== 'string' && query.name) named.push(shown);
       return new Promise((resolve, reject) => {
         pending.push(() => {
           if (text === 'ROLLBACK') aborted = false;
@@ -38,6 +43,7 @@ function fakePool(options: { pipeline: boolean; failing?: { text: string; code: 
   return {
     pool,
     sent,
+    named,
     /** From now on the server answers in order, one statement after another. */
     answer: () => {
       answering ??= setInterval(() => pending.shift()?.(), 1);
@@ -73,7 +79,21 @@ describe('commitUnitOfWork', () => {
       const committing = commitUnitOfWork(fake.pool, target, move(), rows);
       await settle();
       // Everything is on the wire before the first answer: one round trip.
-      expect(fake.sent).toEqual(['BEGIN', 'DO $vista$', 'WITH moved', 'INSERT INTO', 'DO $vista$', 'COMMIT']);
+      expect(fake.sent).toEqual([
+        'BEGIN',
+        'SELECT vista_check_checkpoint',
+        'WITH moved',
+        'INSERT INTO',
+        'SELECT vista_check_lease',
+        'COMMIT',
+      ]);
+      // Every statement with values is prepared: the server plans each once per connection.
+      expect(fake.named).toEqual([
+        'SELECT vista_check_checkpoint',
+        'WITH moved',
+        'INSERT INTO',
+        'SELECT vista_check_lease',
+      ]);
       fake.answer();
       await committing;
     } finally {
@@ -82,7 +102,7 @@ describe('commitUnitOfWork', () => {
   });
 
   it('a failing fence is a LeaseLostError, the statements behind it fail with it, and the transaction is rolled back', async () => {
-    const fake = fakePool({ pipeline: true, failing: { text: 'vista_leases', code: 'VL001' } });
+    const fake = fakePool({ pipeline: true, failing: { text: 'vista_check_lease', code: 'VL001' } });
     fake.answer();
     try {
       await expect(commitUnitOfWork(fake.pool, target, move(), rows)).rejects.toBeInstanceOf(LeaseLostError);
@@ -93,7 +113,7 @@ describe('commitUnitOfWork', () => {
   });
 
   it('a moved checkpoint is a StaleCheckpointError, whatever failed after it', async () => {
-    const fake = fakePool({ pipeline: true, failing: { text: 'vista_checkpoints c', code: 'VC001' } });
+    const fake = fakePool({ pipeline: true, failing: { text: 'vista_check_checkpoint', code: 'VC001' } });
     fake.answer();
     try {
       await expect(commitUnitOfWork(fake.pool, target, move(), rows)).rejects.toBeInstanceOf(
@@ -110,10 +130,10 @@ describe('commitUnitOfWork', () => {
       const committing = commitUnitOfWork(fake.pool, target, move(1), rows);
       await settle();
       // BEGIN and the compare-and-set only, until they are answered.
-      expect(fake.sent).toEqual(['BEGIN', 'DO $vista$', 'WITH moved']);
+      expect(fake.sent).toEqual(['BEGIN', 'SELECT vista_check_checkpoint', 'WITH moved']);
       fake.answer();
       await committing;
-      expect(fake.sent.slice(-3)).toEqual(['INSERT INTO', 'DO $vista$', 'COMMIT']);
+      expect(fake.sent.slice(-3)).toEqual(['INSERT INTO', 'SELECT vista_check_lease', 'COMMIT']);
     } finally {
       fake.stop();
     }
