@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { Application } from '../projectors/engine/internal.ts';
 import { elasticsearchAlias } from '../projectors/engine/internal.ts';
 import { createElasticsearch } from '../shared/clients/elasticsearch.ts';
-import { storedAtMemo, streamHeads } from '../shared/clients/jetstream-streams.ts';
+import { nextMatching, storedAtMemo, streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { connectNats, type Nats } from '../shared/clients/nats.ts';
 import { createPool, probe } from '../shared/clients/postgres.ts';
 import { natsPermanent, postgresPermanent, reach } from '../shared/clients/reach.ts';
@@ -68,6 +68,10 @@ export async function createApi(config: Config, app: Application, log: Logger): 
     log,
     watcher,
     streamHeads: async () => (nats ? streamHeads(nats.jsm, streams).catch(() => undefined) : undefined),
+    nextMatching: async (stream, subjects, from) => {
+      if (!nats) throw new Error('NATS not reached yet');
+      return nextMatching(nats.jsm, streams, stream, subjects, from);
+    },
     clock: {
       storedAt: async (stream, sequence) => storedAt?.(stream, sequence),
       stallAfterMs: config.STALL_AFTER_S * 1000,

@@ -9,6 +9,7 @@ import {
 } from '../projectors/engine/internal.ts';
 import { createDedicatedClient, type Pool } from '../shared/clients/postgres.ts';
 import type { Logger } from '../shared/log.ts';
+import type { FilteredSources } from './filtered-sources.ts';
 
 /**
  * A NOTIFY sent while the listener is disconnected is lost, and a generation switch sends none:
@@ -115,27 +116,40 @@ export class CheckpointWatcher extends EventEmitter<{
    * Resolves true once every projection in `projections` has reached `required` on the
    * streams it reads, false when `timeoutMs` runs out or `signal` aborts first, and false at
    * once while one of them is halted. A projection with no checkpoint yet has reached nothing.
+   * With `filtered`, a sequence a projection's filter leaves out counts as reached once it has
+   * every matching one before it (see FilteredSources).
    */
   waitFor(
     required: Positions,
     projections: readonly string[],
     timeoutMs: number,
     signal?: AbortSignal,
+    filtered?: FilteredSources,
   ): Promise<boolean> {
-    const reached = () => projections.every((p) => hasReached(this.current(p), required));
+    const since = performance.now();
     const stuck = () => this.halted(projections).length > 0;
-    if (stuck()) return Promise.resolve(false);
-    if (reached()) return Promise.resolve(true);
     return new Promise((resolve) => {
+      let waiting = false;
+      const reached = () =>
+        projections.every((p) =>
+          filtered
+            ? filtered.covers(p, this.current(p), required, since, onChange)
+            : hasReached(this.current(p), required),
+        );
       const done = () => {
         clearTimeout(timer);
         this.waiters.delete(onChange);
         signal?.removeEventListener('abort', done);
+        waiting = false;
         resolve(!stuck() && reached());
       };
+      // Also called when a question of `filtered` is answered, possibly after the wait ended.
       const onChange = () => {
-        if (stuck() || reached()) done();
+        if (waiting && (stuck() || reached())) done();
       };
+      if (stuck()) return resolve(false);
+      if (reached()) return resolve(true);
+      waiting = true;
       const timer = setTimeout(done, timeoutMs);
       // A set, not one 'change' listener each: removing one of n listeners is O(n), and n
       // waiters ending together cost O(n²) (1,000 waiters: a fifth of a second of the event loop).

@@ -4,6 +4,7 @@ import type { Positions } from '../projectors/engine/internal.ts';
 import type { Streams } from '../shared/events/streams.ts';
 import type { CheckpointWatcher } from './checkpoint-watcher.ts';
 import type { ApiContext } from './context.ts';
+import type { FilteredSources } from './filtered-sources.ts';
 import { MIN_POSITIONS_HEADER, parseMinPositions } from './min-positions.ts';
 import type { ReadsIndex } from './reads-index.ts';
 import { Slots } from './request-stores.ts';
@@ -51,6 +52,7 @@ export function freshnessPlugin(
   streams: Streams,
   timeoutMs: number,
   reads: ReadsIndex,
+  filtered?: FilteredSources,
 ): Plugin<ApiContext> {
   const resuming = new Slots(RESUMING);
   return {
@@ -69,7 +71,7 @@ export function freshnessPlugin(
           return;
         }
         const started = performance.now();
-        const met = await watcher.waitFor(required, projections, timeoutMs, ctx.request.signal);
+        const met = await watcher.waitFor(required, projections, timeoutMs, ctx.request.signal, filtered);
         release = await resuming.acquire();
         // Given back when the result is done, or at the latest when the client goes away.
         ctx.request.signal.addEventListener('abort', release, { once: true });

@@ -14,6 +14,7 @@ import { corsOptions } from './cors.ts';
 import { createReaders, RequestLoaders } from './derive/readers.ts';
 import { paginatedFields, readsOf } from './derive/views.ts';
 import { maskedErrors } from './errors.ts';
+import { FilteredSources, type NextMatching } from './filtered-sources.ts';
 import { freshnessPlugin } from './freshness.ts';
 import { storableInputPlugin } from './input-values.ts';
 import { limitsPlugin } from './limits.ts';
@@ -44,6 +45,12 @@ export interface ApiDeps {
   readonly log: Logger;
   readonly watcher: CheckpointWatcher;
   readonly streamHeads: () => Promise<Record<string, number> | undefined>;
+  /**
+   * Asks a stream for the next message a filter matches: a read-your-writes wait for a
+   * sequence a view's filter leaves out then ends once the view has every matching one
+   * before it. Without it such a wait lasts until its timeout.
+   */
+  readonly nextMatching?: NextMatching;
   /** For lag in seconds and stalls; without it both are unknown. */
   readonly clock?: StreamClock;
   /** Operator actions; without it nobody may take them. */
@@ -163,6 +170,7 @@ export function createApiServer(deps: ApiDeps): Server {
         deps.streams,
         limits.consistencyTimeoutMs,
         new ReadsIndex(readsOf(views)),
+        deps.nextMatching && new FilteredSources(deps.projections, deps.streams, deps.nextMatching),
       ),
       tracingPlugin(),
     ],

@@ -80,7 +80,7 @@ export { foldBatch, type Stored } from './pipeline/fold.ts';
 export { ProjectionRunner } from './pipeline/runner.ts';
 export { documentWriter, type UnitOfWork } from './pipeline/writer.ts';
 export { storeDeadLetterCap } from './poison/dead-letters.ts';
-export { type RawMessage, readOrdered } from './source/ordered-source.ts';
+export { type RawMessage, readOrdered, subjectsOf } from './source/ordered-source.ts';
 export { lagAfter } from './source/stream-checks.ts';
 // Status: one reporter writes it, these read it (the CLI, the metrics, the API).
 export {

@@ -1,6 +1,7 @@
 import {
   DiscardPolicy,
   type JetStreamManager,
+  type MsgRequest,
   RetentionPolicy,
   StorageType,
   type StreamConfig,
@@ -161,6 +162,23 @@ export async function streamHeads(
     heads[stream] = info.state.last_seq;
   }
   return heads;
+}
+
+/**
+ * The sequence of the first message of `stream` at or after `from` whose subject matches
+ * `subjects` (a NATS filter, namespaced); undefined when none does yet. nats-server 2.9 answers
+ * `next_by_subj` on the stream's message API though nats.js types it for direct gets only.
+ */
+export async function nextMatching(
+  jsm: JetStreamManager,
+  streams: Streams,
+  stream: string,
+  subjects: string,
+  from: number,
+): Promise<number | undefined> {
+  const query = { seq: from, next_by_subj: subjects } as unknown as MsgRequest;
+  const found = await jsm.streams.getMessage(streams.streamName(stream), query);
+  return found?.seq;
 }
 
 /** Removes a namespace's streams (tests clean up after themselves). */

@@ -3,6 +3,7 @@ import { readOnlyDatabaseUrl } from '../../api/read-only-role.ts';
 import { type ApiDeps, createApiServer } from '../../api/server.ts';
 import { elasticsearchAlias } from '../../projectors/engine/internal.ts';
 import { createElasticsearch } from '../../shared/clients/elasticsearch.ts';
+import { nextMatching } from '../../shared/clients/jetstream-streams.ts';
 import { createPool, type Pool } from '../../shared/clients/postgres.ts';
 import type { TestEnvironment } from './environment.ts';
 import { serve } from './graphql.ts';
@@ -39,6 +40,8 @@ export async function startApiWith(env: TestEnvironment, overrides: ApiOverrides
     log,
     watcher,
     streamHeads: async () => undefined,
+    nextMatching: (stream, subjects, from) =>
+      nextMatching(env.infrastructure.nats.jsm, env.infrastructure.streams, stream, subjects, from),
     ...deps,
     limits: {
       consistencyTimeoutMs: config.CONSISTENCY_TIMEOUT_MS,
