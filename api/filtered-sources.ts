@@ -72,6 +72,20 @@ export class FilteredSources {
     return true;
   }
 
+  /**
+   * For a source of `projection` with a filter: the first sequence of `stream` after
+   * `position` that it matches, asked now (null: none yet); undefined for a source without one.
+   */
+  async matchingAfter(
+    projection: string,
+    stream: string,
+    position: number,
+  ): Promise<number | null | undefined> {
+    const subjects = this.filters.get(projection)?.get(stream);
+    if (subjects === undefined) return undefined;
+    return (await this.nextMatching(stream, subjects, position + 1)) ?? null;
+  }
+
   /** The next matching sequence after `position` (null: none), or undefined while asking. */
   private nextAfter(
     stream: string,

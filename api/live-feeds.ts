@@ -4,6 +4,7 @@ import type { Logger } from '../shared/log.ts';
 import type { CheckpointWatcher } from './checkpoint-watcher.ts';
 import type { LiveFeeds } from './context.ts';
 import { viewFeeds } from './derive/live.ts';
+import type { FilteredSources } from './filtered-sources.ts';
 import { LiveQuery } from './live-query.ts';
 import { type Projection, readProjections, type StreamClock } from './projection-status.ts';
 
@@ -21,6 +22,8 @@ export function createLiveFeeds(deps: {
   readonly pool: Pool;
   readonly streamHeads: () => Promise<Record<string, number> | undefined>;
   readonly clock?: StreamClock;
+  /** Filtered sources' lag from what their filters match (see FilteredSources). */
+  readonly filtered?: FilteredSources | undefined;
   readonly log: Logger;
   readonly views: readonly DerivedView[];
   readonly readers: ReadonlyMap<string, ViewReader>;
@@ -34,7 +37,8 @@ export function createLiveFeeds(deps: {
     // Its read has no keys: any failure is the store's, retried for every subscriber.
     transient: () => true,
     refuse: (error) => (error instanceof Error ? error : new Error(String(error))),
-    read: async () => new Map([['all', await readProjections(pool, await deps.streamHeads(), deps.clock)]]),
+    read: async () =>
+      new Map([['all', await readProjections(pool, await deps.streamHeads(), deps.clock, deps.filtered)]]),
     positions: () => watcher.snapshot(watcher.projections()),
   });
   const onChange = (projection: string) => {

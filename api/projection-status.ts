@@ -4,6 +4,7 @@ import {
   type SqlReads,
 } from '../projectors/engine/internal.ts';
 import { judgeStall, lagSeconds, stallDetail } from '../shared/stall.ts';
+import type { FilteredSources } from './filtered-sources.ts';
 
 /** When stream messages were stored, for lag in seconds and stall detection. */
 export interface StreamClock {
@@ -31,23 +32,50 @@ function enumStatus(status: string): string {
 }
 
 /**
+ * What a source is behind: the events of its stream after `position`, as an upper bound when
+ * the source has a filter (zero when nothing after it matches, whatever the head: its position
+ * is its last *matching* event), and the first of them it reads. Without `filtered`, or when
+ * NATS does not answer, a filtered source counts every event after its position.
+ */
+async function behind(
+  projection: string,
+  stream: string,
+  position: number,
+  head: number | undefined,
+  filtered: FilteredSources | undefined,
+): Promise<{ lag: number | null; first: number }> {
+  if (head === undefined) return { lag: null, first: position + 1 };
+  const lag = Math.max(0, head - position);
+  if (lag === 0 || !filtered) return { lag, first: position + 1 };
+  const next = await filtered.matchingAfter(projection, stream, position).catch(() => undefined);
+  return next === null ? { lag: 0, first: position + 1 } : { lag, first: next ?? position + 1 };
+}
+
+/**
  * Every projection with its live generation (and a building one during a rebuild), in one
- * query; with `clock`, the lag in seconds and stalls (see shared/stall.ts).
+ * query; with `clock`, the lag in seconds and stalls (see shared/stall.ts); with `filtered`,
+ * no lag for a filtered source with nothing after its position that it reads.
  */
 export async function readProjections(
   pool: SqlReads,
   heads: Record<string, number> | undefined,
   clock?: StreamClock,
+  filtered?: FilteredSources,
 ) {
   const rows = await readCurrentGenerations(pool);
   const now = new Date();
   const generation = async (row: CurrentGeneration) => {
     const positions = await Promise.all(
       row.positions.map(async (p) => {
-        const head = heads?.[p.stream];
-        const lag = head === undefined ? null : Math.max(0, head - p.position);
+        const { lag, first } = await behind(
+          row.projection,
+          p.stream,
+          p.position,
+          heads?.[p.stream],
+          filtered,
+        );
         const pendingSince =
-          lag && clock ? await clock.storedAt(p.stream, p.position + 1).catch(() => undefined) : undefined;
+          lag && clock ? await clock.storedAt(p.stream, first).catch(() => undefined) : undefined;
         return { ...p, lag, pendingSince };
       }),
     );
@@ -58,16 +86,20 @@ export async function readProjections(
           now,
         )
       : undefined;
-    const partitions = row.partitions.map((partition) => ({
-      index: partition.index,
-      owner: partition.owner,
-      // Before its first report a partition is starting, as far as anyone can tell.
-      status: enumStatus(partition.status ?? 'starting'),
-      positions: partition.positions.map((p) => {
-        const head = heads?.[p.stream];
-        return { ...p, lag: head === undefined ? null : Math.max(0, head - p.position) };
-      }),
-    }));
+    const partitions = await Promise.all(
+      row.partitions.map(async (partition) => ({
+        index: partition.index,
+        owner: partition.owner,
+        // Before its first report a partition is starting, as far as anyone can tell.
+        status: enumStatus(partition.status ?? 'starting'),
+        positions: await Promise.all(
+          partition.positions.map(async (p) => ({
+            ...p,
+            lag: (await behind(row.projection, p.stream, p.position, heads?.[p.stream], filtered)).lag,
+          })),
+        ),
+      })),
+    );
     return {
       generation: row.generation,
       version: row.version,

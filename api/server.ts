@@ -123,7 +123,9 @@ export function createApiServer(deps: ApiDeps): Server {
   const views = servedViews(deps.projections);
   // The live feeds read once for all subscribers, on the process's own stores.
   const liveReaders = createReaders(views, { pool: deps.pool, es: deps.es, alias: deps.elasticsearchAlias });
-  const live = createLiveFeeds({ ...deps, views, readers: liveReaders });
+  const filtered =
+    deps.nextMatching && new FilteredSources(deps.projections, deps.streams, deps.nextMatching);
+  const live = createLiveFeeds({ ...deps, views, readers: liveReaders, filtered });
   const operator = deps.operator ?? createOperator(undefined, undefined);
   const yoga = createYoga<ServerContext, ApiContext>({
     schema: buildSchema(deps.projections),
@@ -151,7 +153,9 @@ export function createApiServer(deps: ApiDeps): Server {
         clock: deps.clock,
         operator,
         loaders: new RequestLoaders(readers),
-        projections: once(async () => readProjections(stores.pool, await deps.streamHeads(), deps.clock)),
+        projections: once(async () =>
+          readProjections(stores.pool, await deps.streamHeads(), deps.clock, filtered),
+        ),
         liveEvent: { projections: [] },
       };
     },
@@ -170,7 +174,7 @@ export function createApiServer(deps: ApiDeps): Server {
         deps.streams,
         limits.consistencyTimeoutMs,
         new ReadsIndex(readsOf(views)),
-        deps.nextMatching && new FilteredSources(deps.projections, deps.streams, deps.nextMatching),
+        filtered,
       ),
       tracingPlugin(),
     ],

@@ -3,6 +3,7 @@ import { MIN_POSITIONS_HEADER } from '../../api/min-positions.ts';
 import { shop } from '../../examples/shop/contract.ts';
 import { OrderPlaced, OrderShipped } from '../../examples/shop/events/orders.ts';
 import { defineDocumentProjection, postgresTable } from '../../projectors/engine/internal.ts';
+import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import { type OutgoingEvent, publishEvent } from '../../shared/events/publish.ts';
 import { startApiWith } from '../support/api.ts';
 import { livePositions } from '../support/engine-state.ts';
@@ -62,6 +63,15 @@ describe('read-your-writes on a view whose source has a filter', () => {
       id: `ship-${orderId}`,
       data: { orderId, carrier, trackingNumber: `t-${orderId}` },
     });
+  /** The lag the API reports for the shipments view's ORDERS source. */
+  const reportedLag = async () => {
+    const { body } = await api.query<{
+      projections: { name: string; positions: { stream: string; lag: number | null }[] }[];
+    }>('{ projections { name positions { stream lag } } }');
+    return body.data?.projections
+      .find((p) => p.name === 'shipments')
+      ?.positions.find((p) => p.stream === 'ORDERS')?.lag;
+  };
   const askAfter = (orderId: string, sequence: number) =>
     api.query<Answer>(
       `{ shipment(id: "${orderId}") { id carrier } }`,
@@ -72,7 +82,11 @@ describe('read-your-writes on a view whose source has a filter', () => {
   beforeAll(async () => {
     env = await testEnvironment({ CONSISTENCY_TIMEOUT_MS: String(TIMEOUT_MS) });
     running = runProjections(env, [shipments]);
-    api = await startApiWith(env, { projections: [shipments] });
+    const { nats, streams } = env.infrastructure;
+    api = await startApiWith(env, {
+      projections: [shipments],
+      streamHeads: () => streamHeads(nats.jsm, streams),
+    });
   });
 
   afterAll(async () => {
@@ -100,6 +114,8 @@ describe('read-your-writes on a view whose source has a filter', () => {
     expect(consistency.waitedMs).toBeLessThan(TIMEOUT_MS / 2);
     expect(body.data?.shipment).toEqual({ id: 'o1', carrier: 'rail' });
     expect((await livePositions(env.infrastructure.pool)).shipments?.ORDERS).toBe(shipped.seq);
+    // Behind the head by a placement it does not read: no lag.
+    expect(await reportedLag()).toBe(0);
   });
 
   it('still waits for a matching event before the required sequence, and answers with it', async () => {
@@ -121,5 +137,7 @@ describe('read-your-writes on a view whose source has a filter', () => {
     expect(consistency.met).toBe(false);
     expect(consistency.waitedMs).toBeGreaterThanOrEqual(TIMEOUT_MS - 100);
     expect(body.data?.shipment).toBeNull();
+    // A shipment it reads waits: the lag counts the events after its position.
+    expect(await reportedLag()).toBeGreaterThanOrEqual(2);
   });
 });
