@@ -9,7 +9,8 @@ export type NextMatching = (stream: string, subjects: string, from: number) => P
 interface Answer {
   readonly askedAt: number;
   found?: number | null;
-  pending?: Promise<void>;
+  /** Resolves true once answered, false when the question failed. */
+  pending?: Promise<boolean>;
 }
 
 /** Answers kept; a full memo is forgotten at once (they are cheap to ask again). */
@@ -104,16 +105,19 @@ export class FilteredSources {
       asked.pending = this.nextMatching(stream, subjects, position + 1).then(
         (found) => {
           asked.found = found ?? null;
+          return true;
         },
-        // Unanswered (NATS away): the wait goes on as before, on the checkpoint alone.
+        // Unanswered (NATS away): the wait goes on as before, on the checkpoint alone, and the
+        // question is asked again at its next move, not at once (that would loop while NATS is away).
         () => {
           this.answers.delete(key);
+          return false;
         },
       );
       this.answers.set(key, asked);
       answer = asked;
     }
-    void answer.pending?.then(wake);
+    void answer.pending?.then((answered) => answered && wake());
     return undefined;
   }
 }

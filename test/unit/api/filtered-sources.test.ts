@@ -70,6 +70,26 @@ describe('FilteredSources', () => {
     expect(s.sources.covers('shipments', { ORDERS: 3 }, { ORDERS: 8 }, 2, wake)).toBe(false);
   });
 
+  it('does not wake a wait when the stream cannot be asked, and asks again at the next look', async () => {
+    let asked = 0;
+    const sources = new FilteredSources(
+      [view],
+      streamsFor(shop, ''),
+      async () => {
+        asked++;
+        throw new Error('NATS not reached yet');
+      },
+      () => 0,
+    );
+    let woken = 0;
+    expect(sources.covers('shipments', { ORDERS: 3 }, { ORDERS: 5 }, 0, () => woken++)).toBe(false);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(woken).toBe(0);
+    expect(asked).toBe(1);
+    expect(sources.covers('shipments', { ORDERS: 3 }, { ORDERS: 5 }, 0, () => woken++)).toBe(false);
+    expect(asked).toBe(2);
+  });
+
   it('asks nothing for a stream read without a filter, or one not read at all', () => {
     const s = stream([]);
     const wake = () => undefined;
