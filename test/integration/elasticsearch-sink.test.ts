@@ -59,29 +59,28 @@ describe('Elasticsearch sink', () => {
     source: '/test',
   });
 
-  /** What the engine does with a folded batch: `_bulk` first, then one short transaction. */
+  /** What the engine does with a folded batch: one transaction, with `_bulk` before its COMMIT. */
   async function commitBatch(change: {
     docs: Map<string, Stored<Price>>;
     expected: Positions;
     next: Positions;
   }) {
-    await sink.writeBefore(change.docs);
     await commitUnitOfWork(
       env.infrastructure.pool,
       { projection: 'price_probe', generation: 1, fence: undefined },
       { expected: change.expected, next: change.next, deadLetters: [], resolvedDeadLetters: [] },
-      {},
+      { outside: () => sink.writeBefore(change.docs) },
     );
   }
 
   async function runUntil(position: number) {
     const deps = engineDeps(env.config, env.infrastructure, env.log);
-    const unitOfWork: UnitOfWork = (move, write) =>
+    const unitOfWork: UnitOfWork = (move, writes) =>
       commitUnitOfWork(
         env.infrastructure.pool,
         { projection: 'price_probe', generation: 1, fence: undefined },
         move,
-        { statements: write },
+        writes,
       );
     const runner = runnerFor(prices, 1, deps, {
       parts: { storage: sink, writer: documentWriter(prices as never, sink, unitOfWork) },
@@ -254,10 +253,8 @@ describe('Elasticsearch sink', () => {
     );
     await pool.query(`UPDATE vista_checkpoints SET position = $1 WHERE projection = 'price_probe'`, [head]);
     const deps = engineDeps(env.config, env.infrastructure, env.log);
-    const unitOfWork: UnitOfWork = (move, write) =>
-      commitUnitOfWork(pool, { projection: 'price_probe', generation: 1, fence: undefined }, move, {
-        statements: write,
-      });
+    const unitOfWork: UnitOfWork = (move, writes) =>
+      commitUnitOfWork(pool, { projection: 'price_probe', generation: 1, fence: undefined }, move, writes);
     const runner = runnerFor(prices, 1, deps, {
       parts: { storage: sink, writer: documentWriter(prices as never, sink, unitOfWork) },
     });

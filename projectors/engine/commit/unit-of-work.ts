@@ -35,21 +35,33 @@ export interface UnitOfWorkWrites {
   readonly statements?: (statements: Statements) => void;
   /** Work that reads inside the transaction (a SQL projection's handler), after the checks. */
   readonly interactive?: (tx: PoolClient) => Promise<void>;
+  /**
+   * A write to a store that cannot share the transaction (Elasticsearch's `_bulk`), made once
+   * every statement of the transaction has passed and before its COMMIT: PostgreSQL refusing
+   * the batch's data leaves the store untouched, and the store refusing it rolls the
+   * transaction back. A COMMIT that fails after it (a lost connection) is retried: the store
+   * must take the same write twice without harm.
+   */
+  readonly outside?: () => Promise<void>;
 }
 
 /**
  * The one place a batch becomes durable in PostgreSQL: one short transaction that checks and
  * moves the checkpoint (a compare-and-set done by the server, which also queues the NOTIFY
  * readers wake on), writes the batch's statements, records its dead letters and checks the
- * owner's lease epoch (the fence). Work on a store that cannot share the transaction (Elasticsearch's
- * `_bulk`) is done before this is called, never inside it: a hanging store must not hold a
- * PostgreSQL transaction open.
+ * owner's lease epoch (the fence). Work on a store that cannot share the transaction
+ * (Elasticsearch's `_bulk`) is done inside it, after every statement has passed and before the
+ * fence and COMMIT: a batch PostgreSQL refuses for its data (a poison event) never reaches the
+ * other store, whose writes cannot be taken back. The transaction then stays open for the
+ * store's write; a hanging store is bounded by the pool's idle-in-transaction timeout, and
+ * holds no lock on the lease row, which only the fence takes, last.
  *
  * On a pool in pipeline mode (the engine's), the usual batch (rows, lookups, no dead letter)
  * is one round trip: BEGIN, the compare-and-set, the rows, the fence and COMMIT are sent
- * without waiting for each other's answers. A check that fails raises an error, which aborts
- * the transaction: every statement behind it fails and COMMIT rolls back. Dead letters (their
- * cap is read in the transaction) and interactive work wait for the checks first.
+ * without waiting for each other's answers; with a write outside, two (everything before it,
+ * then the fence and COMMIT). A check that fails raises an error, which aborts the
+ * transaction: every statement behind it fails and COMMIT rolls back. Dead letters (their cap
+ * is read in the transaction) and interactive work wait for the checks first.
  */
 export function commitUnitOfWork(
   pool: Pool,
@@ -71,31 +83,35 @@ export function commitUnitOfWork(
     ),
   ];
   // The fence goes last: its row lock (FOR SHARE, until COMMIT) then holds up a renewal or a
-  // take-over of the lease for the COMMIT only, not for the whole batch's writes. Checked last
-  // it fences as well: a take-over committed before it makes it fail, one after it waits for
-  // this COMMIT, so the new owner reads a checkpoint that holds this batch.
-  const commit = [
-    ...statements.list,
-    ...(target.fence ? [fenceStatement(target.fence)] : []),
-    { text: 'COMMIT' },
-  ];
-  const alone = !writes.interactive && move.deadLetters.length === 0 && move.resolvedDeadLetters.length === 0;
+  // take-over of the lease for the COMMIT only, not for the whole batch's writes (nor for a
+  // write outside). Checked last it fences as well: a take-over committed before it makes it
+  // fail, one after it waits for this COMMIT, so the new owner reads a checkpoint that holds
+  // this batch.
+  const end: Statement[] = [...(target.fence ? [fenceStatement(target.fence)] : []), { text: 'COMMIT' }];
+  // Dead letters and interactive work need the checks' answers first; the rest needs none.
+  const answered = !!writes.interactive || move.deadLetters.length > 0 || move.resolvedDeadLetters.length > 0;
   return withClient(pool, async (tx) => {
     try {
-      if (alone) {
-        await send(tx, [...checks, ...commit]);
-        return;
+      let queued: Statement[] = checks;
+      if (answered) {
+        await send(tx, checks);
+        await writes.interactive?.(tx);
+        await settleDeadLetters(
+          tx,
+          target.projection,
+          target.generation,
+          move.deadLetters,
+          move.resolvedDeadLetters,
+        );
+        queued = [];
       }
-      await send(tx, checks);
-      await writes.interactive?.(tx);
-      await settleDeadLetters(
-        tx,
-        target.projection,
-        target.generation,
-        move.deadLetters,
-        move.resolvedDeadLetters,
-      );
-      await send(tx, commit);
+      queued = [...queued, ...statements.list];
+      if (writes.outside) {
+        await send(tx, queued);
+        await writes.outside();
+        queued = [];
+      }
+      await send(tx, [...queued, ...end]);
     } catch (error) {
       // The transaction is aborted (or never began): end it, whatever the session's state.
       await tx.query('ROLLBACK').catch(() => undefined);

@@ -5,10 +5,11 @@ import type { Stored } from './fold.ts';
 /**
  * Where a document projection's documents live, as the pipeline writes them. The engine loads
  * a batch's documents, folds them in memory and owns the batch's unit of work
- * (`commit/unit-of-work.ts`): it hands the store the folded documents to write, before the
- * batch's PostgreSQL transaction (a store that cannot share it) or inside it; a store takes
- * part in the phase it can. It writes only what it is given; checkpoint, lookups and dead
- * letters are the engine's. Implemented by each store plug-in (`stores/`).
+ * (`commit/unit-of-work.ts`): it hands the store the folded documents to write, as statements
+ * of the batch's PostgreSQL transaction or, for a store that cannot share it, once the
+ * transaction's statements have passed and before its COMMIT; a store takes part in the phase
+ * it can. It writes only what it is given; checkpoint, lookups and dead letters are the
+ * engine's. Implemented by each store plug-in (`stores/`).
  */
 export interface DocumentStore<Doc, L> {
   /**
@@ -25,10 +26,12 @@ export interface DocumentStore<Doc, L> {
   isEmpty(): Promise<boolean>;
   load(keys: readonly string[]): Promise<Map<string, Stored<Doc>>>;
   /**
-   * Writes documents outside any PostgreSQL transaction, before the batch's one opens (and,
-   * for a live generation, makes them searchable). Throws `DocumentRefusedError` when the
-   * store refuses a document for good (the batch is then bisected for its poison event), any
-   * other error when the write failed as a whole and is retried.
+   * Writes documents to a store outside PostgreSQL (and, for a live generation, makes them
+   * searchable) while the batch's transaction waits, its statements passed, before COMMIT.
+   * A COMMIT failing after it replays the batch: the same write again must change nothing.
+   * Throws `DocumentRefusedError` when the store refuses a document for good (the batch is
+   * then bisected for its poison event), any other error when the write failed as a whole and
+   * is retried.
    */
   writeBefore?(docs: ReadonlyMap<string, Stored<Doc>>): Promise<void>;
   /** Writes documents inside the batch's transaction: queues the statements, sent with its commit. */

@@ -1,5 +1,5 @@
 import type { AnyEvent } from '../../../shared/events/event-type.ts';
-import type { CheckpointMove, Statements } from '../commit/unit-of-work.ts';
+import type { CheckpointMove, UnitOfWorkWrites } from '../commit/unit-of-work.ts';
 import type { DocumentProjection } from '../definition/define.ts';
 import { DocumentCache } from './document-cache.ts';
 import type { DocumentStore } from './document-store.ts';
@@ -8,8 +8,8 @@ import { KeyFilter } from './key-filter.ts';
 
 export type { CheckpointMove } from '../commit/unit-of-work.ts';
 
-/** Commits a batch's move with the statements `write` queues, in one transaction: `commitUnitOfWork` bound to a generation. */
-export type UnitOfWork = (move: CheckpointMove, write: (statements: Statements) => void) => Promise<void>;
+/** Commits a batch's move with its writes, in one transaction: `commitUnitOfWork` bound to a generation. */
+export type UnitOfWork = (move: CheckpointMove, writes: UnitOfWorkWrites) => Promise<void>;
 
 /** A batch ready to commit: the events that cannot be applied, and how to make the rest durable. */
 export interface PreparedBatch {
@@ -42,7 +42,8 @@ const CACHED_DOCUMENTS = 20_000;
 
 /**
  * Applies a document projection: load lookups, load documents, fold in memory, hand the
- * documents to the store (before the batch's transaction, or inside it) and commit the unit of
+ * documents to the store (inside the batch's transaction: as its statements, or, for a store
+ * that cannot share it, written once they passed and before COMMIT) and commit the unit of
  * work. Recently used documents stay cached, so a batch only loads what it has not seen.
  *
  * The runner prepares the next batch while the previous one commits. What a committing batch
@@ -166,10 +167,14 @@ export function documentWriter<Doc extends object, L>(
           for (const key of folded.docs.keys()) written?.add(key);
           for (const key of folded.lookups.keys()) written?.add(key);
           try {
-            await store.writeBefore?.(folded.docs);
-            await unitOfWork(move, (statements) => {
-              store.writeWithin?.(statements, folded.docs);
-              store.lookups.write(statements, folded.lookups);
+            await unitOfWork(move, {
+              statements: (statements) => {
+                store.writeWithin?.(statements, folded.docs);
+                store.lookups.write(statements, folded.lookups);
+              },
+              // Inside the transaction, once its statements passed: a batch PostgreSQL refuses
+              // (a poison lookup record) never reaches a store that cannot take it back.
+              ...(store.writeBefore ? { outside: async () => store.writeBefore?.(folded.docs) } : {}),
             });
           } catch (error) {
             // Whatever the store holds now (a refused document, a half-written bulk, another

@@ -48,8 +48,8 @@ export function generationOf(
     };
   }
   const kept = storeOf(projection.target.kind).generation(projection, generation, context, fence);
-  const writer = documentWriter(projection, kept, (move, write) =>
-    commitUnitOfWork(pool, { projection: projection.name, generation, fence }, move, { statements: write }),
+  const writer = documentWriter(projection, kept, (move, writes) =>
+    commitUnitOfWork(pool, { projection: projection.name, generation, fence }, move, writes),
   );
   return { storage: kept, writer };
 }

@@ -83,12 +83,15 @@ export class ElasticsearchUnavailableError extends Error {
 
 /**
  * Keeps a document projection's documents in an Elasticsearch index. There is no transaction
- * with PostgreSQL, so a batch is made durable in this order: `_bulk` (external versions),
- * refresh (the position a reader waits for means searchable), and only then the engine's one
- * short PostgreSQL transaction with lookups, dead letters and checkpoint. A crash in between
- * replays the batch, which changes nothing: each document carries the positions it absorbed
- * (`_positions`) so folding skips events it holds, and a replayed or stale write loses on its
- * version (`versionOf`: lease epoch, then positions) with a 409.
+ * with PostgreSQL, so a batch is made durable in this order: the engine's PostgreSQL
+ * transaction sends its statements (checkpoint compare-and-set, lookups, dead letters) and
+ * waits, then `_bulk` (external versions), refresh (the position a reader waits for means
+ * searchable), then the fence and COMMIT. A batch PostgreSQL refuses (a poison lookup record)
+ * thus never reaches the index, whose writes cannot be taken back: a later version only ever
+ * wins. A COMMIT that fails after the bulk (a crash, a lost connection) replays the batch,
+ * which changes nothing: each document carries the positions it absorbed (`_positions`) so
+ * folding skips events it holds, and a replayed or stale write loses on its version
+ * (`versionOf`: lease epoch, then positions) with a 409.
  *
  * A document evolved to null is not deleted but replaced by a tombstone (`_deleted: true`,
  * with its positions), which reads leave out. A real delete would keep its version only for
@@ -239,8 +242,8 @@ export class ElasticsearchGeneration<Doc extends object, L>
 
   /**
    * `_bulk` (with retries of items that failed for overload), then, live, a refresh: the
-   * position a reader waits for means searchable. Called before the batch's PostgreSQL
-   * transaction opens, never inside it. Documents refused for what they hold throw
+   * position a reader waits for means searchable. Called while the batch's PostgreSQL
+   * transaction waits before its COMMIT. Documents refused for what they hold throw
    * `DocumentRefusedError` (after the rest of the batch is written); a failure of the index or
    * the cluster throws `ElasticsearchUnavailableError`, counted by the circuit breaker.
    */

@@ -139,6 +139,54 @@ describe('commitUnitOfWork', () => {
     }
   });
 
+  it('a write outside comes after every statement has passed, before the fence and COMMIT', async () => {
+    const fake = fakePool({ pipeline: true });
+    try {
+      let sentBefore: string[] | undefined;
+      const outside = async () => {
+        sentBefore = [...fake.sent];
+      };
+      fake.answer();
+      await commitUnitOfWork(fake.pool, target, move(), { ...rows, outside });
+      expect(sentBefore).toEqual(['BEGIN', 'SELECT vista_check_checkpoint', 'WITH moved', 'INSERT INTO']);
+      expect(fake.sent.slice(4)).toEqual(['SELECT vista_check_lease', 'COMMIT']);
+    } finally {
+      fake.stop();
+    }
+  });
+
+  it('a statement PostgreSQL refuses leaves the write outside undone', async () => {
+    const fake = fakePool({ pipeline: true, failing: { text: 'INSERT INTO', code: '23514' } });
+    fake.answer();
+    try {
+      let written = false;
+      const outside = async () => {
+        written = true;
+      };
+      await expect(commitUnitOfWork(fake.pool, target, move(), { ...rows, outside })).rejects.toMatchObject({
+        code: '23514',
+      });
+      expect(written).toBe(false);
+      expect(fake.sent.at(-1)).toBe('ROLLBACK');
+    } finally {
+      fake.stop();
+    }
+  });
+
+  it('a write outside that fails rolls the transaction back', async () => {
+    const fake = fakePool({ pipeline: true });
+    fake.answer();
+    try {
+      const refused = new Error('refused by the store');
+      const outside = () => Promise.reject(refused);
+      await expect(commitUnitOfWork(fake.pool, target, move(), { ...rows, outside })).rejects.toBe(refused);
+      expect(fake.sent.slice(-1)).toEqual(['ROLLBACK']);
+      expect(fake.sent).not.toContain('COMMIT');
+    } finally {
+      fake.stop();
+    }
+  });
+
   it('on a client that does not pipeline, sends one statement at a time', async () => {
     const fake = fakePool({ pipeline: false });
     try {

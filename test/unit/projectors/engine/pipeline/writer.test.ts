@@ -78,7 +78,10 @@ function memorySink<L = never>(initial: Record<string, Stock> = {}, records: Rec
 
 const erased = stock as unknown as Parameters<typeof documentWriter<Stock, never>>[0];
 /** The unit of work without PostgreSQL: the memory sink writes in `writeBefore`. */
-const noTransaction: UnitOfWork = async (_move, write) => write(undefined as never);
+const noTransaction: UnitOfWork = async (_move, { statements, outside }) => {
+  statements?.(undefined as never);
+  await outside?.();
+};
 
 describe('documentWriter', () => {
   it('folds the next batch on top of one that is still committing', async () => {
