@@ -173,8 +173,11 @@ export function documentWriter<Doc extends object, L>(
                 store.lookups.write(statements, folded.lookups);
               },
               // Inside the transaction, once its statements passed: a batch PostgreSQL refuses
-              // (a poison lookup record) never reaches a store that cannot take it back.
-              ...(store.writeBefore ? { outside: async () => store.writeBefore?.(folded.docs) } : {}),
+              // (a poison lookup record) never reaches a store that cannot take it back. A batch
+              // that changes no document (a poison event's dead letter alone) skips the wait.
+              ...(store.writeBefore && folded.docs.size > 0
+                ? { outside: async () => store.writeBefore?.(folded.docs) }
+                : {}),
             });
           } catch (error) {
             // Whatever the store holds now (a refused document, a half-written bulk, another
