@@ -4,6 +4,7 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { orExitStreamSettings, streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { EXIT_UNAVAILABLE, ServiceUnreachableError } from '../shared/clients/reach.ts';
 import { type Config, loadConfigOrExit } from '../shared/config.ts';
+import { limitHeapGrowth } from '../shared/heap-growth.ts';
 import { createLogger, type Logger } from '../shared/log.ts';
 import type { OperatorCommand } from '../shared/operator-commands.ts';
 import { checkApplication } from './check.ts';
@@ -81,6 +82,8 @@ let app: Application;
 
 async function prepare(): Promise<void> {
   config = loadConfigOrExit();
+  // `rebuild` hosts the rebuild in this process when no projector runs.
+  limitHeapGrowth(config.HEAP_GROWTH_PERCENT);
   log = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, 'vista-cli');
   app = await loadApplicationOrExit(await applicationSpecOrExit(config));
 }

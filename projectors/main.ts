@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { orExitStreamSettings } from '../shared/clients/jetstream-streams.ts';
 import { orExitUnreachable } from '../shared/clients/reach.ts';
 import { loadConfigOrExit } from '../shared/config.ts';
+import { limitHeapGrowth } from '../shared/heap-growth.ts';
 import { listenOrExit } from '../shared/listen.ts';
 import { createLogger } from '../shared/log.ts';
 import { createMetricsServer, createRegistry } from '../shared/metrics.ts';
@@ -27,6 +28,7 @@ import {
 
 /** The projector process: runs every registered projection until SIGTERM or SIGINT. */
 const config = loadConfigOrExit();
+limitHeapGrowth(config.HEAP_GROWTH_PERCENT);
 const log = createLogger(config.LOG_LEVEL, 'vista-projectors');
 // Handlers first: a SIGTERM during start-up (migrations, connections) still ends cleanly.
 const shutdown = new AbortController();

@@ -144,6 +144,18 @@ const ConfigSchema = z
      * more than its `max_pending` (64 MiB by default) waits for it: keep this well below that.
      */
     PULL_BUDGET_BYTES: bytes(4 * MIB, GIB).default(32 * MIB),
+    /**
+     * How far a projector process lets V8's old generation grow past what survived its last full
+     * collection, in percent (50: the next one at 1.5×); 0 leaves it to V8, which grows it up to
+     * 4× when collecting looks cheap. Lower holds a rebuild's peak RSS lower at the cost of more
+     * full collections (see docs/operations.md, "Memory").
+     */
+    HEAP_GROWTH_PERCENT: z
+      .string()
+      .regex(/^[0-9]{1,4}$/, 'must be 0 (V8 decides) or a decimal integer from 10 to 300')
+      .transform(Number)
+      .refine((n) => n === 0 || (n >= 10 && n <= 300), 'must be 0 (V8 decides) or from 10 to 300')
+      .default(0),
     /** How long a partial batch waits for more events before it is written anyway. */
     BATCH_IDLE_MS: integer(0, 10_000).default(5),
     /**

@@ -40,6 +40,10 @@ describe('config', () => {
     ['PULL_BUDGET_BYTES', '32MB'],
     ['PULL_BUDGET_BYTES', '1e9'],
     ['PULL_BUDGET_BYTES', '2147483648'],
+    ['HEAP_GROWTH_PERCENT', '5'],
+    ['HEAP_GROWTH_PERCENT', '301'],
+    ['HEAP_GROWTH_PERCENT', '1.5'],
+    ['HEAP_GROWTH_PERCENT', '50%'],
   ])('a bad %s stops start-up with a message naming it', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`${variable}=`));
@@ -58,6 +62,14 @@ describe('config', () => {
     expect(loadConfig({ METRICS_PORT: '0', PORT: '08080' })).toMatchObject({ METRICS_PORT: 0, PORT: 8080 });
     expect(() => loadConfig({ METRICS_PORT: '0x10' })).toThrow(/METRICS_PORT=/);
     expect(() => loadConfig({ QUERY_TIMEOUT_MS: '1e4' })).toThrow(/QUERY_TIMEOUT_MS=/);
+  });
+
+  it('leaves the heap growth to V8 unless HEAP_GROWTH_PERCENT says how far', () => {
+    expect(loadConfig({}).HEAP_GROWTH_PERCENT).toBe(0);
+    expect(loadConfig({ HEAP_GROWTH_PERCENT: '50' }).HEAP_GROWTH_PERCENT).toBe(50);
+    expect(() => loadConfig({ HEAP_GROWTH_PERCENT: '5' })).toThrow(
+      /HEAP_GROWTH_PERCENT="5": must be 0 \(V8 decides\) or from 10 to 300/,
+    );
   });
 
   it.each([

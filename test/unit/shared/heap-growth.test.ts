@@ -1,0 +1,38 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const module = fileURLToPath(new URL('../../../shared/heap-growth.ts', import.meta.url));
+
+/**
+ * A process that keeps about 25 MB alive and replaces it over and over, each object living long
+ * enough to be promoted before it dies (as a projector's batches do): the largest its old
+ * generation grew, in MiB, with `limitHeapGrowth(percent)` applied after start.
+ */
+function peakOldSpaceMb(percent: number): number {
+  const script = `
+    const { limitHeapGrowth } = await import(${JSON.stringify(module)});
+    const { getHeapSpaceStatistics } = await import('node:v8');
+    limitHeapGrowth(${percent});
+    const oldSpace = () => getHeapSpaceStatistics().find((s) => s.space_name === 'old_space').space_size;
+    const ring = new Array(200_000);
+    let peak = 0;
+    for (let i = 0; i < 2_000_000; i++) {
+      ring[i % ring.length] = { id: i, text: 'event ' + i, list: [i, i + 1, i + 2] };
+      if (i % 10_000 === 0) peak = Math.max(peak, oldSpace());
+    }
+    console.log(peak / 2 ** 20);`;
+  const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+  });
+  expect(run.stderr).toBe('');
+  return Number(run.stdout);
+}
+
+describe('limitHeapGrowth', () => {
+  it('holds the old generation near its live data plus the percent, where V8 alone lets it grow further', () => {
+    const ownChoice = peakOldSpaceMb(0);
+    const limited = peakOldSpaceMb(50);
+    expect(limited).toBeLessThan(ownChoice * 0.7);
+  }, 60_000);
+});
