@@ -67,7 +67,7 @@ export class FilteredSources {
       const subjects = filters?.get(stream);
       if (subjects === undefined) return false;
       const next = this.nextAfter(stream, subjects, position, since, wake);
-      // None yet, or the next one it matches comes after what is wanted.
+      // Still asking, or an event it matches lies at or before what is wanted: not yet.
       if (next === undefined || (next !== null && next <= wanted)) return false;
     }
     return true;
