@@ -170,10 +170,14 @@ describe('poison is the event, not the batch', () => {
     expect(letters.map((l) => [l.stream, l.sequence, l.errorCode])).toEqual([
       ['CATALOG', 4, 'SQLSTATE_22003'],
     ]);
-    const { rows: status } = await env.infrastructure.pool.query(
-      `SELECT status, detail FROM vista_projections WHERE name = 'probe_doc_halt'`,
-    );
-    expect(status[0]).toMatchObject({
+    // The runner records its status after the fact: wait for the record, not only the runner.
+    const recorded = await eventually(async () => {
+      const { rows } = await env.infrastructure.pool.query<{ status: string; detail: string | null }>(
+        `SELECT status, detail FROM vista_projections WHERE name = 'probe_doc_halt'`,
+      );
+      return rows[0]?.status === 'halted' ? rows[0] : undefined;
+    });
+    expect(recorded).toMatchObject({
       status: 'halted',
       detail: expect.stringMatching(/SQLSTATE_22003 at CATALOG #4/),
     });
