@@ -6,7 +6,7 @@
  * The projector, the API and the load publisher run as their own processes (a publisher on the
  * probe's event loop held each probe's publish and answer behind its bursts: at 5k/s that was
  * most of a p99 of 1.5 s). Usage: npx tsx bench/freshness.ts [seconds=15] [rates=1000,5000] [--cpu-prof=DIR]
- * (`--cpu-prof`: a V8 profile of the projector's whole life, for bench/profile-areas.ts --skip).
+ * (`--cpu-prof`: V8 profiles of the projector's and the API's whole lives, for bench/profile-areas.ts --skip).
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -58,6 +58,9 @@ const { values: flags, positionals } = parseArgs({
 const seconds = Number(positionals[0] ?? 15);
 const RATES = (positionals[1] ?? '1000,5000').split(',').map(Number);
 const profileDir = flags['cpu-prof'];
+/** Node's flags for a V8 profile of the process `name`, written when it exits. */
+const profiled = (name: string) =>
+  profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
 
 /** Transactions committed in the installation's database, and refreshes of its Elasticsearch indices. */
 async function storeWork(env: Installation): Promise<{ commits: number; refreshes: number }> {
@@ -74,21 +77,14 @@ const { nats, streams } = env.infrastructure;
 await publishMany(nats.js, streams, demoHistory({ events: 20_000, seed: 5 }));
 const projector = spawn(
   process.execPath,
-  [
-    ...(profileDir
-      ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-name=projector.cpuprofile']
-      : []),
-    '--import',
-    'tsx',
-    'projectors/main.ts',
-  ],
+  [...profiled('projector'), '--import', 'tsx', 'projectors/main.ts'],
   {
     env: { ...process.env, ...env.env },
     stdio: 'ignore',
   },
 );
 const port = await freePort();
-const api = spawn(process.execPath, ['--import', 'tsx', 'api/main.ts'], {
+const api = spawn(process.execPath, [...profiled('api'), '--import', 'tsx', 'api/main.ts'], {
   env: { ...process.env, ...env.env, PORT: String(port) },
   stdio: 'ignore',
 });
