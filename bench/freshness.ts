@@ -6,7 +6,8 @@
  * The projector, the API and the load publisher run as their own processes (a publisher on the
  * probe's event loop held each probe's publish and answer behind its bursts: at 5k/s that was
  * most of a p99 of 1.5 s). Usage: npx tsx bench/freshness.ts [seconds=15] [rates=1000,5000] [--cpu-prof=DIR]
- * (`--cpu-prof`: V8 profiles of the projector's and the API's whole lives, for bench/profile-areas.ts --skip).
+ * (`--cpu-prof`: V8 profiles of the projector's and the API's whole lives in DIR/projector and
+ * DIR/api, for bench/profile-areas.ts --skip).
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -58,9 +59,11 @@ const { values: flags, positionals } = parseArgs({
 const seconds = Number(positionals[0] ?? 15);
 const RATES = (positionals[1] ?? '1000,5000').split(',').map(Number);
 const profileDir = flags['cpu-prof'];
-/** Node's flags for a V8 profile of the process `name`, written when it exits. */
-const profiled = (name: string) =>
-  profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+/**
+ * Node's flags for V8 profiles of the process `name`, written to DIR/name when it exits: one per
+ * thread (tsx's loader runs in one of its own), so the main thread's is the largest file.
+ */
+const profiled = (name: string) => (profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}/${name}`] : []);
 
 /** Transactions committed in the installation's database, and refreshes of its Elasticsearch indices. */
 async function storeWork(env: Installation): Promise<{ commits: number; refreshes: number }> {
