@@ -69,7 +69,7 @@ describe('Elasticsearch sink', () => {
       env.infrastructure.pool,
       { projection: 'price_probe', generation: 1, fence: undefined },
       { expected: change.expected, next: change.next, deadLetters: [], resolvedDeadLetters: [] },
-      { outside: () => sink.writeBefore(change.docs) },
+      { outside: () => sink.writeOutside(change.docs) },
     );
   }
 
@@ -216,7 +216,7 @@ describe('Elasticsearch sink', () => {
 
   it('a 409 counts as already applied only when the stored positions dominate on every stream', async () => {
     const write = (positions: Record<string, number>, priceCents: number) =>
-      sink.writeBefore(new Map([['p8', { doc: { priceCents }, positions }]]));
+      sink.writeOutside(new Map([['p8', { doc: { priceCents }, positions }]]));
     await write({ CATALOG: 40, ORDERS: 70 }, 1); // version 110
     await expect(write({ CATALOG: 40, ORDERS: 70 }, 1)).resolves.toBeUndefined(); // a replay
     await expect(write({ CATALOG: 30, ORDERS: 60 }, 2)).resolves.toBeUndefined(); // older: held
@@ -232,13 +232,13 @@ describe('Elasticsearch sink', () => {
     const { es, pool, streams } = env.infrastructure;
     const owner = (epoch: number) =>
       new ElasticsearchGeneration<Price, never>(es, pool, env.log, prices, streams.namespace, 1, epoch);
-    await owner(1).writeBefore(new Map([['p6', { doc: { priceCents: 6 }, positions: { CATALOG: 6 } }]]));
-    await owner(1).writeBefore(new Map([['p6', { doc: null, positions: { CATALOG: 7 } }]]));
+    await owner(1).writeOutside(new Map([['p6', { doc: { priceCents: 6 }, positions: { CATALOG: 6 } }]]));
+    await owner(1).writeOutside(new Map([['p6', { doc: null, positions: { CATALOG: 7 } }]]));
     // Far longer than index.gc_deletes would keep a real delete's version: a tombstone is a document.
     expect((await owner(1).load(['p6'])).get('p6')).toEqual({ doc: null, positions: { CATALOG: 7 } });
     // The owner of epoch 0 wakes up with a write it folded before the delete: it loses, and says so.
     await expect(
-      owner(0).writeBefore(new Map([['p6', { doc: { priceCents: 5 }, positions: { CATALOG: 6 } }]])),
+      owner(0).writeOutside(new Map([['p6', { doc: { priceCents: 5 }, positions: { CATALOG: 6 } }]])),
     ).rejects.toBeInstanceOf(LeaseLostError);
     expect((await owner(1).load(['p6'])).get('p6')).toEqual({ doc: null, positions: { CATALOG: 7 } });
     expect((await documents()).p6?.source).toEqual({ _deleted: true, _positions: { CATALOG: 7 } });
@@ -272,7 +272,7 @@ describe('Elasticsearch sink', () => {
     await priceOfP1(140);
     await eventually(async () => (runner.progress.positions.CATALOG === head + 1 ? true : undefined));
     // Behind the owner's back, p1 absorbs events of a history the owner never read (ORDERS 900).
-    await sink.writeBefore(new Map([['p1', { doc: { priceCents: 1 }, positions: { ORDERS: 900 } }]]));
+    await sink.writeOutside(new Map([['p1', { doc: { priceCents: 1 }, positions: { ORDERS: 900 } }]]));
     await priceOfP1(150);
     await eventually(async () => (runner.progress.status === 'halted' ? true : undefined), 30_000, 'a halt');
     stop.abort();

@@ -28,7 +28,7 @@ describe('tombstones in an Elasticsearch view', () => {
     const { es, pool, streams } = env.infrastructure;
     sink = new ElasticsearchGeneration(es, pool, env.log, products, streams.namespace, 1, 1);
     await sink.ensure('live');
-    await sink.writeBefore(
+    await sink.writeOutside(
       new Map([
         ['kettle', { doc: product('kettle'), positions: { CATALOG: 1 } }],
         ['teapot', { doc: null, positions: { CATALOG: 2 } }],

@@ -33,7 +33,7 @@ export interface DocumentStore<Doc, L> {
    * then bisected for its poison event), any other error when the write failed as a whole and
    * is retried.
    */
-  writeBefore?(docs: ReadonlyMap<string, Stored<Doc>>): Promise<void>;
+  writeOutside?(docs: ReadonlyMap<string, Stored<Doc>>): Promise<void>;
   /** Writes documents inside the batch's transaction: queues the statements, sent with its commit. */
   writeWithin?(statements: Statements, docs: ReadonlyMap<string, Stored<Doc>>): void;
 }

@@ -63,6 +63,7 @@ export function documentWriter<Doc extends object, L>(
   store: DocumentStore<Doc, L>,
   unitOfWork: UnitOfWork,
 ): BatchWriter {
+  const writeOutside = store.writeOutside?.bind(store);
   // Null marks a key the store does not hold.
   const docCache = new DocumentCache<Stored<Doc>>(CACHED_DOCUMENTS);
   const lookupCache = new DocumentCache<L | null>(CACHED_DOCUMENTS);
@@ -175,9 +176,7 @@ export function documentWriter<Doc extends object, L>(
               // Inside the transaction, once its statements passed: a batch PostgreSQL refuses
               // (a poison lookup record) never reaches a store that cannot take it back. A batch
               // that changes no document (a poison event's dead letter alone) skips the wait.
-              ...(store.writeBefore && folded.docs.size > 0
-                ? { outside: async () => store.writeBefore?.(folded.docs) }
-                : {}),
+              ...(writeOutside && folded.docs.size > 0 ? { outside: () => writeOutside(folded.docs) } : {}),
             });
           } catch (error) {
             // Whatever the store holds now (a refused document, a half-written bulk, another

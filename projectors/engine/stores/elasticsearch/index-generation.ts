@@ -247,7 +247,7 @@ export class ElasticsearchGeneration<Doc extends object, L>
    * `DocumentRefusedError` (after the rest of the batch is written); a failure of the index or
    * the cluster throws `ElasticsearchUnavailableError`, counted by the circuit breaker.
    */
-  async writeBefore(docs: ReadonlyMap<string, Stored<Doc>>): Promise<void> {
+  async writeOutside(docs: ReadonlyMap<string, Stored<Doc>>): Promise<void> {
     if (docs.size === 0) return;
     this.breaker.guard();
     let refused: RefusedDocument[];

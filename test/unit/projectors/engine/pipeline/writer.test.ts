@@ -61,7 +61,7 @@ function memorySink<L = never>(initial: Record<string, Stock> = {}, records: Rec
         new Map(keys.filter((k) => k in records).map((k) => [k, records[k] as L] as const)),
       write: () => undefined,
     },
-    writeBefore: (docs) =>
+    writeOutside: (docs) =>
       new Promise<void>((resolve, reject) => {
         pending.push({
           finish: (refused = []) => {
@@ -77,7 +77,7 @@ function memorySink<L = never>(initial: Record<string, Stock> = {}, records: Rec
 }
 
 const erased = stock as unknown as Parameters<typeof documentWriter<Stock, never>>[0];
-/** The unit of work without PostgreSQL: the memory sink writes in `writeBefore`. */
+/** The unit of work without PostgreSQL: the memory sink writes in `writeOutside`. */
 const noTransaction: UnitOfWork = async (_move, { statements, outside }) => {
   statements?.(undefined as never);
   await outside?.();
