@@ -39,8 +39,16 @@ export class Batcher<T> {
   private items: T[] = [];
   /** Bytes of the queued items. */
   private bytes = 0;
+  /** When the oldest queued item arrived (performance.now()), or the take that left it queued. */
+  private firstAt = 0;
+  /** When the newest queued item arrived. */
+  private lastAt = 0;
   private failure: Error | undefined;
-  private wakeConsumer: (() => void) | undefined;
+  /**
+   * Set while the consumer waits: for any item (the queue is empty), or only for a full batch
+   * (a partial one waits out its time on a timer, not woken by each item of a trickle).
+   */
+  private wakeConsumer: { readonly forAny: boolean; readonly wake: () => void } | undefined;
   private wakeProducers: (() => void)[] = [];
 
   constructor(
@@ -93,34 +101,39 @@ export class Batcher<T> {
   }
 
   private add(item: T): void {
+    const now = performance.now();
+    if (this.items.length === 0) this.firstAt = now;
+    this.lastAt = now;
     this.items.push(item);
     this.bytes += this.sizeOf(item);
-    this.wakeConsumer?.();
+    if (this.wakeConsumer && (this.wakeConsumer.forAny || this.holdsFullBatch)) this.wakeConsumer.wake();
   }
 
   /** Makes the next `nextBatch` throw: a reader died and the projection must restart its sources. */
   fail(error: Error): void {
     this.failure ??= error;
-    this.wakeConsumer?.();
+    this.wakeConsumer?.wake();
   }
 
   /**
    * Resolves with the next batch: at least one item, at most `maxSize` items and (unless its
    * one item is larger) `maxBytes` bytes; resolves with `[]` only when `signal` aborts.
+   * A partial batch is handed over `idleMs` after its newest item arrived, or `maxWaitMs` after
+   * its oldest, whichever comes first. Both count from arrival, not from this call: items that
+   * queued while the consumer was committing the previous batch have been waiting all along
+   * (group commit), and are not held for another linger.
    */
   async nextBatch(signal: AbortSignal): Promise<T[]> {
-    const started = { at: 0 };
     while (!signal.aborted) {
       this.throwIfFailed();
       if (this.holdsFullBatch) return this.take();
       if (this.size > 0) {
-        if (started.at === 0) started.at = Date.now();
-        const remaining = this.limits.maxWaitMs - (Date.now() - started.at);
-        if (remaining <= 0) return this.take();
-        const grew = await this.waitForItem(signal, Math.min(this.limits.idleMs, remaining));
-        if (!grew) return this.take();
+        const now = performance.now();
+        const wait = Math.min(this.firstAt + this.limits.maxWaitMs, this.lastAt + this.limits.idleMs) - now;
+        if (wait <= 0) return this.take();
+        await this.waitForItem(signal, false, wait);
       } else {
-        await this.waitForItem(signal, undefined);
+        await this.waitForItem(signal, true, undefined);
       }
     }
     return [];
@@ -134,19 +147,21 @@ export class Batcher<T> {
     }
   }
 
-  /** Resolves true when an item (or a failure) arrives, false on timeout or abort. */
-  private waitForItem(signal: AbortSignal, timeoutMs: number | undefined): Promise<boolean> {
-    return new Promise<boolean>((resolve) => {
-      const done = (grew: boolean) => {
+  /**
+   * Resolves when an item arrives (`forAny`) or the queue holds a full batch, when a failure
+   * arrives, or on timeout or abort.
+   */
+  private waitForItem(signal: AbortSignal, forAny: boolean, timeoutMs: number | undefined): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
         clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
+        signal.removeEventListener('abort', done);
         this.wakeConsumer = undefined;
-        resolve(grew);
+        resolve();
       };
-      const onAbort = () => done(false);
-      const timer = timeoutMs === undefined ? undefined : setTimeout(() => done(false), timeoutMs);
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.wakeConsumer = () => done(true);
+      const timer = timeoutMs === undefined ? undefined : setTimeout(done, timeoutMs);
+      signal.addEventListener('abort', done, { once: true });
+      this.wakeConsumer = { forAny, wake: done };
     });
   }
 
@@ -165,6 +180,9 @@ export class Batcher<T> {
     // from here after its batch is written.
     const batch = this.items.splice(0, count);
     this.bytes -= bytes;
+    // Those left behind arrived before now: their wait counts from here (only a backlog, which
+    // fills whole batches anyway, leaves any).
+    if (this.items.length > 0) this.firstAt = performance.now();
     const waiting = this.wakeProducers;
     this.wakeProducers = [];
     for (const wake of waiting) wake();

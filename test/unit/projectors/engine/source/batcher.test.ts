@@ -36,6 +36,63 @@ describe('Batcher', () => {
     expect(Date.now() - started).toBeLessThan(500);
   });
 
+  it("counts maxWaitMs from the oldest item's arrival: items queued while the consumer was busy go at once", async () => {
+    // A steady trickle never leaves the stream idle; only the age of the batch ends the wait.
+    const batcher = new Batcher<number>(
+      { items: 100, bytes: 1_000_000 },
+      { maxSize: 1000, maxBytes: 1_000_000, idleMs: 60_000, maxWaitMs: 1000 },
+      size,
+    );
+    await batcher.push(1);
+    // The consumer commits the previous batch for longer than maxWaitMs.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const asked = performance.now();
+    expect(await batcher.nextBatch(new AbortController().signal)).toEqual([1]);
+    // Counted from the call, it would wait another second.
+    expect(performance.now() - asked).toBeLessThan(500);
+  });
+
+  it("counts idleMs from the newest item's arrival, not from the call", async () => {
+    const batcher = new Batcher<number>(
+      { items: 100, bytes: 1_000_000 },
+      { maxSize: 1000, maxBytes: 1_000_000, idleMs: 1000, maxWaitMs: 60_000 },
+      size,
+    );
+    await batcher.push(1);
+    await batcher.push(2);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const asked = performance.now();
+    expect(await batcher.nextBatch(new AbortController().signal)).toEqual([1, 2]);
+    expect(performance.now() - asked).toBeLessThan(500);
+  });
+
+  it('keeps a partial batch open while items keep arriving within idleMs', async () => {
+    const batcher = new Batcher<number>(
+      { items: 100, bytes: 1_000_000 },
+      { maxSize: 1000, maxBytes: 1_000_000, idleMs: 300, maxWaitMs: 60_000 },
+      size,
+    );
+    await batcher.push(1);
+    const asked = performance.now();
+    const batch = batcher.nextBatch(new AbortController().signal);
+    // A second item before the first's idle time is up: the batch waits for the second's.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await batcher.push(2);
+    expect(await batch).toEqual([1, 2]);
+    expect(performance.now() - asked).toBeGreaterThanOrEqual(150 + 300 - 5);
+  });
+
+  it('wakes a consumer waiting out a partial batch as soon as the batch is full', async () => {
+    const batcher = new Batcher<number>(roomy, { ...limits, idleMs: 60_000, maxWaitMs: 60_000 }, size);
+    await batcher.push(1);
+    const asked = performance.now();
+    const batch = batcher.nextBatch(new AbortController().signal);
+    await batcher.push(2);
+    await batcher.push(3);
+    expect(await batch).toEqual([1, 2, 3]);
+    expect(performance.now() - asked).toBeLessThan(5000);
+  });
+
   it('makes producers wait while the queue is full', async () => {
     const batcher = new Batcher<number>({ items: 2, bytes: 1_000_000 }, limits, size);
     await batcher.push(1);
