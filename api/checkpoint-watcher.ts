@@ -2,9 +2,11 @@ import { EventEmitter } from 'node:events';
 import type pg from 'pg';
 import {
   CHECKPOINT_CHANNEL,
+  type CheckpointNotice,
   hasReached,
   type LivePositions,
   type Positions,
+  parseCheckpointNotice,
   readLivePositions,
 } from '../projectors/engine/internal.ts';
 import { createDedicatedClient, type Pool } from '../shared/clients/postgres.ts';
@@ -19,9 +21,12 @@ const SAFETY_REREAD_MS = 1000;
 
 /**
  * The live checkpoints of every projection, kept current for the whole API process by one
- * LISTEN connection. Notifications are hints: each one (and a slow timer) triggers a re-read of
- * the checkpoint table, coalesced so that at most one read is in flight and one queued whatever
- * the rate of commits. Waiting requests and subscriptions are woken from here (`change`), never
+ * LISTEN connection. A commit's notification carries its checkpoint: for a projection of one
+ * partition at the live generation this process knows, the positions are taken from it (only
+ * ever forward). Any other notification (a switch, an operator's command, a partitioned
+ * projection, whose position is the least over its partitions) and a slow timer trigger a
+ * re-read of the checkpoint table, coalesced so that at most one read is in flight and one
+ * queued whatever the rate of commits. Waiting requests and subscriptions are woken from here (`change`), never
  * by a poll loop of their own.
  */
 export class CheckpointWatcher extends EventEmitter<{
@@ -34,6 +39,8 @@ export class CheckpointWatcher extends EventEmitter<{
   private queued: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** The schema this installation's checkpoints are in: notices from others are not ours. */
+  private schema: string | undefined;
   /** Read-your-writes waits, each told of every change. */
   private readonly waiters = new Set<() => void>();
 
@@ -48,11 +55,12 @@ export class CheckpointWatcher extends EventEmitter<{
 
   async start(): Promise<void> {
     await this.listen();
-    await this.refresh().catch((error: unknown) =>
+    await Promise.all([this.refresh(), this.learnSchema()]).catch((error: unknown) =>
       this.log.warn({ err: error }, 'checkpoints not readable yet'),
     );
     this.timer = setInterval(() => {
       if (!this.listener) void this.listen();
+      if (this.schema === undefined) void this.learnSchema().catch(() => undefined);
       void this.refresh().catch(() => undefined);
     }, SAFETY_REREAD_MS);
     this.timer.unref();
@@ -163,6 +171,13 @@ export class CheckpointWatcher extends EventEmitter<{
   private async read(): Promise<void> {
     const next = await readLivePositions(this.pool);
     const before = this.live;
+    // A notice applied while this read was in flight may be newer than what it read: within a
+    // generation, positions only move forward.
+    for (const [name, now] of next) {
+      const was = before.get(name);
+      if (was && was.generation === now.generation)
+        next.set(name, { ...now, positions: furthest(was.positions, now.positions) });
+    }
     this.live = next;
     let changed = false;
     for (const [name, now] of next) {
@@ -173,6 +188,26 @@ export class CheckpointWatcher extends EventEmitter<{
       } else if (was.halted !== now.halted) changed = true;
     }
     if (changed) for (const waiter of this.waiters) waiter();
+  }
+
+  private async learnSchema(): Promise<void> {
+    const { rows } = await this.pool.query<{ schema: string }>('SELECT current_schema() AS schema');
+    this.schema = rows[0]?.schema;
+  }
+
+  /** A commit's notification: its positions taken when they are the projection's, else a re-read. */
+  private notified(payload: string | undefined): void {
+    const notice = this.schema === undefined ? undefined : parseCheckpointNotice(payload, this.schema);
+    const known = notice && this.live.get(notice.projection);
+    if (!notice || !known || !appliesTo(notice, known)) {
+      void this.refresh().catch(() => undefined);
+      return;
+    }
+    const positions = furthest(known.positions, notice.positions);
+    if (samePositions(known.positions, positions)) return;
+    this.live.set(notice.projection, { ...known, positions });
+    this.emit('change', notice.projection, positions);
+    for (const waiter of this.waiters) waiter();
   }
 
   /** Connects the one listener of the process; on any error it is dropped and the timer reconnects. */
@@ -188,7 +223,7 @@ export class CheckpointWatcher extends EventEmitter<{
       };
       client.on('error', drop);
       client.on('end', () => drop());
-      client.on('notification', () => void this.refresh().catch(() => undefined));
+      client.on('notification', (message) => this.notified(message.payload));
       try {
         await client.connect();
         await client.query(`LISTEN ${CHECKPOINT_CHANNEL}`);
@@ -208,6 +243,20 @@ export class CheckpointWatcher extends EventEmitter<{
     });
     return this.connecting;
   }
+}
+
+/** Whether a notice's checkpoint is its projection's position as this process knows it. */
+function appliesTo(notice: CheckpointNotice, known: LivePositions): boolean {
+  return known.generation === notice.generation && known.partitions === 1 && notice.partition === 0;
+}
+
+/** Each stream's further position of the two. */
+function furthest(a: Record<string, number>, b: Positions): Record<string, number> {
+  const result = { ...a };
+  for (const [stream, position] of Object.entries(b)) {
+    if (position !== undefined && !(position <= (result[stream] ?? -1))) result[stream] = position;
+  }
+  return result;
 }
 
 function samePositions(a: Positions, b: Positions): boolean {

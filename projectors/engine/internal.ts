@@ -7,6 +7,7 @@
  */
 
 // The catalog, its checkpoints and generations.
+export { type CheckpointNotice, parseCheckpointNotice } from './commit/checkpoint-notice.ts';
 export { CHECKPOINT_CHANNEL, readCheckpoint, StaleCheckpointError } from './commit/checkpoint-store.ts';
 export { hasReached, type Positions } from './commit/positions.ts';
 export { type CheckpointMove, commitUnitOfWork, Statements } from './commit/unit-of-work.ts';

@@ -1,4 +1,5 @@
 import type { Pool } from '../../../shared/clients/postgres.ts';
+import { encodeCheckpointNotice } from './checkpoint-notice.ts';
 import type { Positions } from './positions.ts';
 import type { Statement } from './statements.ts';
 
@@ -62,7 +63,8 @@ export function advanceCheckpointStatements(
   };
   const streams = Object.keys(next);
   if (streams.length === 0) return [check];
-  // Move the positions and queue the wake-up that readers get at commit.
+  // Move the positions and queue the wake-up that readers get at commit: it carries the
+  // positions, so a reader need not read them back (checkpoint-notice.ts).
   const move = {
     text: `WITH moved AS (
        INSERT INTO vista_checkpoints (projection, generation, partition, stream, position)
@@ -70,8 +72,16 @@ export function advanceCheckpointStatements(
        ON CONFLICT (projection, generation, partition, stream)
        DO UPDATE SET position = GREATEST(vista_checkpoints.position, EXCLUDED.position), updated_at = now()
        RETURNING 1)
-     SELECT pg_notify($5, $1) FROM (SELECT count(*) FROM moved) AS done`,
-    values: [projection, generation, streams, Object.values(next), CHECKPOINT_CHANNEL, partition],
+     SELECT pg_notify($5, current_schema() || ' ' || $7) FROM (SELECT count(*) FROM moved) AS done`,
+    values: [
+      projection,
+      generation,
+      streams,
+      Object.values(next),
+      CHECKPOINT_CHANNEL,
+      partition,
+      encodeCheckpointNotice({ projection, generation, partition, positions: next }),
+    ],
     prepared: true,
   };
   return [check, move];

@@ -131,6 +131,8 @@ export interface LivePositions {
    * acts, so no read-your-writes wait is met by it.
    */
   readonly halted: boolean;
+  /** Partitions it is built with (0 when unknown): with one, a commit's checkpoint is its position. */
+  readonly partitions: number;
 }
 
 /**
@@ -144,9 +146,11 @@ export async function readLivePositions(db: SqlReads): Promise<Map<string, LiveP
     stream: string;
     position: number;
     halted: boolean;
+    partitions: number;
   }>(
-    // Prepared: the API reads this at every checkpoint notification.
-    prepared(`SELECT p.name AS projection, p.generation, c.stream, c.position, coalesce(g.status = 'halted', false) AS halted
+    // Prepared: the API reads this at every notification that does not carry the positions.
+    prepared(`SELECT p.name AS projection, p.generation, c.stream, c.position, coalesce(g.status = 'halted', false) AS halted,
+              coalesce(g.partitions, 0) AS partitions
        FROM vista_projections p
        JOIN vista_positions c ON c.projection = p.name AND c.generation = p.generation
        LEFT JOIN vista_generations g ON g.projection = p.name AND g.generation = p.generation`),
@@ -157,6 +161,7 @@ export async function readLivePositions(db: SqlReads): Promise<Map<string, LiveP
       generation: row.generation,
       positions: {},
       halted: row.halted,
+      partitions: row.partitions,
     };
     entry.positions[row.stream] = row.position;
     live.set(row.projection, entry);
