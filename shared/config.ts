@@ -169,6 +169,13 @@ const ConfigSchema = z
      */
     LEASE_TTL_MS: integer(1000, 60_000).default(4000),
     /**
+     * The least time between two refreshes of a live Elasticsearch index. Every batch is
+     * searchable before its checkpoint moves, so by default each refreshes at once; a refresh
+     * costs the same for ten documents as for a thousand, and spacing them lets a batch that
+     * comes sooner wait (inside its transaction) for its turn, while the next one grows.
+     */
+    ELASTICSEARCH_REFRESH_MS: integer(0, 1000).default(0),
+    /**
      * Most unresolved dead letters a projection's generation keeps; past it a poison event is
      * skipped and counted, not kept (see projectors/engine/poison/dead-letters.ts for why).
      */
@@ -185,6 +192,12 @@ const ConfigSchema = z
      * the API export traces there (spans per publish, per batch, per GraphQL operation).
      */
     OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']).optional(),
+  })
+  // A batch waiting for its refresh keeps its transaction open, which the server ends after
+  // LEASE_TTL_MS / 2 idle (projectors/engine/support/infrastructure.ts): leave room for the write.
+  .refine((config) => config.ELASTICSEARCH_REFRESH_MS <= config.LEASE_TTL_MS / 4, {
+    path: ['ELASTICSEARCH_REFRESH_MS'],
+    message: 'must be at most a quarter of LEASE_TTL_MS',
   })
   // The database URLs carry the installation's schema from here on (see database-url.ts).
   .transform((config) => {

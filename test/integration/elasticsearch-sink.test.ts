@@ -284,4 +284,39 @@ describe('Elasticsearch sink', () => {
     expect(rows[0]?.status).toBe('halted');
     expect((await documents()).p1?.source).toEqual({ priceCents: 1, _positions: { ORDERS: 900 } });
   });
+
+  it('spaces the refreshes of a live index (ELASTICSEARCH_REFRESH_MS): a batch sooner waits for its turn, and is searchable when its write returns', async () => {
+    const { es, pool } = env.infrastructure;
+    const spacingMs = 400;
+    // A generation of its own (9), live: made last, since its alias now points at it.
+    const spaced = new ElasticsearchGeneration<Price, never>(
+      es,
+      pool,
+      env.log,
+      prices,
+      env.infrastructure.streams.namespace,
+      9,
+      0,
+      0,
+      spacingMs,
+    );
+    try {
+      await spaced.ensure('live');
+      const write = (id: string, priceCents: number) =>
+        spaced.writeOutside(new Map([[id, { doc: { priceCents }, positions: { CATALOG: priceCents } }]]));
+      const searchable = async (id: string) =>
+        (await es.search({ index: spaced.index, query: { ids: { values: [id] } } })).hits.hits.length;
+      const started = performance.now();
+      await write('s1', 1);
+      expect(await searchable('s1')).toBe(1);
+      await write('s2', 2);
+      // The second refresh came at least `spacingMs` after the first began (without spacing,
+      // both writes take a few tens of milliseconds).
+      expect(performance.now() - started).toBeGreaterThanOrEqual(spacingMs);
+      // Searched without a refresh of the test's own: the write's refresh made it visible.
+      expect(await searchable('s2')).toBe(1);
+    } finally {
+      await es.indices.delete({ index: spaced.index }).catch(() => undefined);
+    }
+  });
 });

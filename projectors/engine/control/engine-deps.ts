@@ -14,6 +14,8 @@ export interface EngineDeps extends PipelineDeps {
    * so searches that started on it before the switch finish before it is dropped.
    */
   readonly retireGraceMs: number;
+  /** The least time between two refreshes of a live Elasticsearch index (ELASTICSEARCH_REFRESH_MS). */
+  readonly refreshSpacingMs: number;
 }
 
 /** What every projection needs, from the configuration and the open connections. */
@@ -35,10 +37,17 @@ export function engineDeps(config: Config, infrastructure: Infrastructure, log: 
     contract: infrastructure.contract,
     decoded: new DecodeMemo(),
     retireGraceMs: config.QUERY_TIMEOUT_MS,
+    refreshSpacingMs: config.ELASTICSEARCH_REFRESH_MS,
   };
 }
 
 /** The clients a store uses, from the engine's. */
 export function storeContext(deps: EngineDeps): StoreContext {
-  return { pool: deps.pool, es: deps.es, log: deps.log, namespace: deps.streams.namespace };
+  return {
+    pool: deps.pool,
+    es: deps.es,
+    log: deps.log,
+    namespace: deps.streams.namespace,
+    refreshSpacingMs: deps.refreshSpacingMs,
+  };
 }

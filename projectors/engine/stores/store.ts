@@ -19,6 +19,8 @@ export interface StoreContext {
   readonly log: Logger;
   /** The installation's namespace (tests, side-by-side installs), which prefixes public names. */
   readonly namespace: string;
+  /** The least time between two refreshes of a live Elasticsearch index; 0 or absent: none. */
+  readonly refreshSpacingMs?: number;
 }
 
 /**

@@ -44,6 +44,9 @@ describe('config', () => {
     ['HEAP_GROWTH_PERCENT', '301'],
     ['HEAP_GROWTH_PERCENT', '1.5'],
     ['HEAP_GROWTH_PERCENT', '50%'],
+    ['ELASTICSEARCH_REFRESH_MS', '1001'],
+    ['ELASTICSEARCH_REFRESH_MS', '-5'],
+    ['ELASTICSEARCH_REFRESH_MS', '250ms'],
   ])('a bad %s stops start-up with a message naming it', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`${variable}=`));
@@ -69,6 +72,18 @@ describe('config', () => {
     expect(loadConfig({ HEAP_GROWTH_PERCENT: '50' }).HEAP_GROWTH_PERCENT).toBe(50);
     expect(() => loadConfig({ HEAP_GROWTH_PERCENT: '5' })).toThrow(
       /HEAP_GROWTH_PERCENT="5": must be 0 \(V8 decides\) or from 10 to 300/,
+    );
+  });
+
+  it('refreshes live indices after every batch unless ELASTICSEARCH_REFRESH_MS spaces them, within a quarter of the lease', () => {
+    expect(loadConfig({}).ELASTICSEARCH_REFRESH_MS).toBe(0);
+    expect(loadConfig({ ELASTICSEARCH_REFRESH_MS: '250' }).ELASTICSEARCH_REFRESH_MS).toBe(250);
+    expect(
+      loadConfig({ ELASTICSEARCH_REFRESH_MS: '1000', LEASE_TTL_MS: '4000' }).ELASTICSEARCH_REFRESH_MS,
+    ).toBe(1000);
+    // A batch waits for its refresh inside its transaction, which the server ends after half the lease.
+    expect(() => loadConfig({ ELASTICSEARCH_REFRESH_MS: '800', LEASE_TTL_MS: '2000' })).toThrow(
+      /ELASTICSEARCH_REFRESH_MS.*at most a quarter of LEASE_TTL_MS/,
     );
   });
 

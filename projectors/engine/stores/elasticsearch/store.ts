@@ -8,7 +8,7 @@ import type { ElasticsearchIndexTarget } from './target.ts';
 /** Elasticsearch as a store plug-in: an index per generation behind an alias, searched in full text. */
 export const elasticsearchStore: Store = {
   kind: 'elasticsearch',
-  generation: (projection, generation, { es, pool, log, namespace }, fence) =>
+  generation: (projection, generation, { es, pool, log, namespace, refreshSpacingMs }, fence) =>
     new ElasticsearchGeneration(
       es,
       pool,
@@ -18,6 +18,7 @@ export const elasticsearchStore: Store = {
       generation,
       fence?.epoch ?? 0,
       fence?.partition,
+      refreshSpacingMs,
     ),
   reader: (view, { es, alias }) => new ElasticsearchViewReader(es, alias(view.name), view),
 };
