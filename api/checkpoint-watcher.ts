@@ -26,8 +26,8 @@ const SAFETY_REREAD_MS = 1000;
  * ever forward). Any other notification (a switch, an operator's command, a partitioned
  * projection, whose position is the least over its partitions) and a slow timer trigger a
  * re-read of the checkpoint table, coalesced so that at most one read is in flight and one
- * queued whatever the rate of commits. Waiting requests and subscriptions are woken from here (`change`), never
- * by a poll loop of their own.
+ * queued whatever the rate of commits. Waiting requests and subscriptions are woken from here
+ * (`change`), never by a poll loop of their own.
  */
 export class CheckpointWatcher extends EventEmitter<{
   change: [projection: string, positions: Positions];
@@ -41,6 +41,8 @@ export class CheckpointWatcher extends EventEmitter<{
   private closed = false;
   /** The schema this installation's checkpoints are in: notices from others are not ours. */
   private schema: string | undefined;
+  /** Notices taken so far: a read that saw one taken meanwhile may be older than it. */
+  private noticesTaken = 0;
   /** Read-your-writes waits, each told of every change. */
   private readonly waiters = new Set<() => void>();
 
@@ -169,14 +171,17 @@ export class CheckpointWatcher extends EventEmitter<{
   }
 
   private async read(): Promise<void> {
+    const noticesBefore = this.noticesTaken;
     const next = await readLivePositions(this.pool);
     const before = this.live;
-    // A notice applied while this read was in flight may be newer than what it read: within a
-    // generation, positions only move forward.
-    for (const [name, now] of next) {
-      const was = before.get(name);
-      if (was && was.generation === now.generation)
-        next.set(name, { ...now, positions: furthest(was.positions, now.positions) });
+    // A notice taken while this read was in flight may be newer than what it read (commits
+    // only move a generation's positions forward): keep the further of the two.
+    if (this.noticesTaken !== noticesBefore) {
+      for (const [name, now] of next) {
+        const was = before.get(name);
+        if (was && was.generation === now.generation)
+          next.set(name, { ...now, positions: furthest(was.positions, now.positions) });
+      }
     }
     this.live = next;
     let changed = false;
@@ -206,6 +211,7 @@ export class CheckpointWatcher extends EventEmitter<{
     const positions = furthest(known.positions, notice.positions);
     if (samePositions(known.positions, positions)) return;
     this.live.set(notice.projection, { ...known, positions });
+    this.noticesTaken++;
     this.emit('change', notice.projection, positions);
     for (const waiter of this.waiters) waiter();
   }
