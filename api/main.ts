@@ -1,3 +1,5 @@
+// First: before anything imports graphql (see the module).
+import './production-mode.ts';
 import { applicationSpecOrExit, loadApplicationOrExit } from '../projectors/engine/internal.ts';
 import { orExitUnreachable } from '../shared/clients/reach.ts';
 import { loadConfigOrExit } from '../shared/config.ts';
