@@ -38,32 +38,76 @@ const yoga = createYoga({
 
 interface Answer {
   status: number;
-  cpuMs: number;
+  /** The document's CPU time before execution, counted in ordinary requests' (see `send`). */
+  ordinaries: number;
   body: { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] };
 }
 
+/**
+ * A page of a list view, as a frontend asks for it: the unit the bounds below are counted in.
+ * Any document under 256 KB costs the API at most as much as this many such pages (0.3–0.5 ms of
+ * CPU each on a quiet two-core machine, so about 50–75 ms). A walk that is not linear in the
+ * document would cost thousands.
+ */
+const ORDINARY = `query Page($after: String) {
+  orders(first: 20, after: $after) {
+    edges { cursor node { id status placedAt lineCount paidCents customer { customerId } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+const MOST_ORDINARIES = 150;
+const ORDINARIES_PER_RUN = 20;
+
 let runs = 0;
 
+async function post(query: string, variables: Record<string, unknown>) {
+  const body = JSON.stringify({ query: `${query}\n# run ${++runs}`, variables });
+  expect(body.length).toBeLessThanOrEqual(MAX_BODY_BYTES);
+  const response = await yoga.fetch('http://api/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+    body,
+  });
+  return { status: response.status, body: (await response.json()) as Answer['body'] };
+}
+
+async function cpuMs(work: () => Promise<unknown>): Promise<number> {
+  const before = process.cpuUsage();
+  await work();
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000;
+}
+
+/**
+ * Sends a document fifteen times, each run followed by twenty ordinary requests, and gives its
+ * CPU time as a count of ordinary requests. CPU time is no constant of the machine: a core shared
+ * with a sibling hyperthread or a busy neighbour makes every instruction dearer (the same
+ * document took 11 ms alone and 57 ms in a CI run), so the bounds compare the document with work
+ * measured beside it, in the same conditions. The least of the runs on each side: a garbage
+ * collection or a first compilation only ever adds to a run. Each run is a distinct document (a
+ * trailing comment), so yoga's document cache never answers for it.
+ */
 async function send(query: string, variables: Record<string, unknown> = {}): Promise<Answer> {
-  const times: number[] = [];
-  let answer: Omit<Answer, 'cpuMs'> | undefined;
-  // The least of fifteen runs: a busy machine, a garbage collection or the first compilation of a
-  // code path only ever add to a run, so the least is the document's own cost. Each run is a
-  // distinct document (a trailing comment), so yoga's document cache never answers for it.
+  const documentMs: number[] = [];
+  const ordinaryMs: number[] = [];
+  let answer: Omit<Answer, 'ordinaries'> | undefined;
   for (let i = 0; i < 15; i++) {
-    const body = JSON.stringify({ query: `${query}\n# run ${++runs}`, variables });
-    expect(body.length).toBeLessThanOrEqual(MAX_BODY_BYTES);
-    const before = process.cpuUsage();
-    const response = await yoga.fetch('http://api/graphql', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
-      body,
-    });
-    answer = { status: response.status, body: (await response.json()) as Answer['body'] };
-    const used = process.cpuUsage(before);
-    times.push((used.user + used.system) / 1000);
+    documentMs.push(
+      await cpuMs(async () => {
+        answer = await post(query, variables);
+      }),
+    );
+    ordinaryMs.push(
+      await cpuMs(async () => {
+        for (let j = 0; j < ORDINARIES_PER_RUN; j++) {
+          const page = await post(ORDINARY, { after: null });
+          expect(page.body).toEqual({ data: { accepted: true } });
+        }
+      }),
+    );
   }
-  return { ...(answer as Omit<Answer, 'cpuMs'>), cpuMs: Math.min(...times) };
+  const ordinary = Math.min(...ordinaryMs) / ORDINARIES_PER_RUN;
+  return { ...(answer as Omit<Answer, 'ordinaries'>), ordinaries: Math.min(...documentMs) / ordinary };
 }
 
 const codes = (answer: Answer) => answer.body.errors?.map((e) => e.extensions?.code);
@@ -81,20 +125,20 @@ const aliases = (n: number, field: string) =>
   `{ ${Array.from({ length: n }, (_, i) => `a${i}: ${field}`).join(' ')} }`;
 
 describe('bounded work before execution (issue 15.4)', () => {
-  it('refuses 22 fragments each spreading the next twice as too costly, in a few ms', async () => {
+  it('refuses 22 fragments each spreading the next twice as too costly, for the CPU of a few ordinary requests', async () => {
     const answer = await send(fragmentChain(22));
     expect(new Set(codes(answer))).toEqual(new Set(['QUERY_TOO_COSTLY']));
     expect(answer.body.errors?.map((e) => e.message)).toContain(
       'query cost 41943041 exceeds the maximum of 20000',
     );
-    expect(answer.cpuMs).toBeLessThan(50);
+    expect(answer.ordinaries).toBeLessThan(10);
   });
 
   it('refuses 3,000 nested fields as QUERY_TOO_DEEP, a client error (not a 500)', async () => {
     const answer = await send(`{${'projections {'.repeat(3000)} name ${'}'.repeat(3000)}}`);
     expect(answer.status).toBe(400);
     expect(codes(answer)).toEqual(['QUERY_TOO_DEEP']);
-    expect(answer.cpuMs).toBeLessThan(50);
+    expect(answer.ordinaries).toBeLessThan(MOST_ORDINARIES);
   });
 
   it('gives a document just too deep for the scan its exact depth', async () => {
@@ -111,13 +155,13 @@ describe('bounded work before execution (issue 15.4)', () => {
     expect(answer.body.errors?.[0]?.message).toBe(
       `query cost ${900 * (1 + READ_COST + 1)} exceeds the maximum of 20000`,
     );
-    expect(answer.cpuMs).toBeLessThan(50);
+    expect(answer.ordinaries).toBeLessThan(MOST_ORDINARIES);
   });
 
-  it('accepts 1,600 aliased projections (read once per request) within the CPU bound', async () => {
+  it('accepts 1,600 aliased projections (read once per request) within the bound', async () => {
     const answer = await send(aliases(1600, 'projections { name }'));
     expect(answer.body).toEqual({ data: { accepted: true } });
-    expect(answer.cpuMs).toBeLessThan(50);
+    expect(answer.ordinaries).toBeLessThan(MOST_ORDINARIES);
   });
 
   it.each([
@@ -133,7 +177,7 @@ describe('bounded work before execution (issue 15.4)', () => {
       message: 'query repeats fields too often: validating it takes over 50000 field comparisons',
       extensions: { code: 'QUERY_TOO_COSTLY' },
     });
-    expect(answer.cpuMs).toBeLessThan(50);
+    expect(answer.ordinaries).toBeLessThan(MOST_ORDINARIES);
   });
 
   it.each([
@@ -154,10 +198,10 @@ describe('bounded work before execution (issue 15.4)', () => {
       'braces inside strings and comments',
       `{ order(id: "${'{'.repeat(5000)}") { id } # ${'{'.repeat(5000)}\n}`,
     ],
-  ])('answers %s (≤ 256 KB) within 50 ms of CPU', async (_, query) => {
+  ])('answers %s (≤ 256 KB) within the CPU of 150 ordinary requests', async (_, query) => {
     const answer = await send(query);
     expect(answer.status).toBeLessThan(500);
-    expect(answer.cpuMs).toBeLessThan(50);
+    expect(answer.ordinaries).toBeLessThan(MOST_ORDINARIES);
   });
 
   it('the schema makes every root connection a read', () => {
