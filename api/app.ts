@@ -4,7 +4,7 @@ import { elasticsearchAlias } from '../projectors/engine/internal.ts';
 import { createElasticsearch } from '../shared/clients/elasticsearch.ts';
 import { nextMatching, storedAtMemo, streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { connectNats, type Nats } from '../shared/clients/nats.ts';
-import { createPool, probe } from '../shared/clients/postgres.ts';
+import { probe } from '../shared/clients/postgres.ts';
 import { natsPermanent, postgresPermanent, reach } from '../shared/clients/reach.ts';
 import type { Config } from '../shared/config.ts';
 import { streamsFor } from '../shared/events/streams.ts';
@@ -13,6 +13,7 @@ import { createRegistry } from '../shared/metrics.ts';
 import { CheckpointWatcher } from './checkpoint-watcher.ts';
 import { createOperator, natsCommandSender } from './operator.ts';
 import { checkLogin, readOnlyDatabaseUrl } from './read-only-role.ts';
+import { createReadPool } from './read-pool.ts';
 import { createApiServer } from './server.ts';
 
 export interface Api {
@@ -32,12 +33,7 @@ export async function createApi(config: Config, app: Application, log: Logger): 
   await reach('PostgreSQL', firstUrl, () => probe(firstUrl), { ...retry, permanent: postgresPermanent });
   const databaseUrl = config.API_DATABASE_URL ?? (await readOnlyDatabaseUrl(config.DATABASE_URL, log));
   await checkLogin(databaseUrl);
-  const pool = createPool(databaseUrl, {
-    applicationName: 'vista-api',
-    max: 20,
-    statementTimeoutMs: config.QUERY_TIMEOUT_MS,
-    readOnly: true,
-  });
+  const pool = createReadPool(databaseUrl, config.QUERY_TIMEOUT_MS);
   // Elasticsearch's search pool has a few threads per core: the API keeps at most 10 searches
   // in flight, and each request at most one of them (request-stores.ts).
   const es = createElasticsearch(config.ELASTICSEARCH_URL, config.QUERY_TIMEOUT_MS, 10);

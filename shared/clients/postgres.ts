@@ -55,6 +55,11 @@ export function createPool(
     idleInTransactionTimeoutMs?: number;
     readOnly?: boolean;
     /**
+     * Plans without parallel workers: each statement runs on one backend, one core. For readers
+     * serving many clients, where one statement must not take every core of the machine.
+     */
+    serialPlans?: boolean;
+    /**
      * Clients send a query without waiting for the answers to those before it (node-postgres's
      * pipeline mode), so a transaction's statements can travel as one round trip.
      */
@@ -69,6 +74,7 @@ export function createPool(
       : '',
     // Defence in depth for readers: every transaction of the session is read-only.
     options.readOnly ? '-c default_transaction_read_only=on' : '',
+    options.serialPlans ? '-c max_parallel_workers_per_gather=0' : '',
   ]);
   const pool = new pg.Pool({
     connectionString,
