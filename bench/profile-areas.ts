@@ -7,6 +7,8 @@
  * function (tsx compiles each file to one line, so a frame is told apart by its column).
  * `--skip` leaves out the profile's first seconds: a whole process's profile (`node --cpu-prof`,
  * as bench/scale.ts takes them) begins with loading and compiling the code, before any event.
+ * A `.heapprofile` (V8's sampling heap profiler: `bench/profile-engine.ts --allocations`) is
+ * summed the same way by the bytes allocated in each frame (`--skip` does not apply).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -15,6 +17,14 @@ interface ProfileNode {
   readonly id: number;
   readonly callFrame: { readonly functionName: string; readonly url: string; readonly columnNumber?: number };
   readonly hitCount?: number;
+}
+
+/** A sampling heap profile: a tree of frames, each with the bytes sampled in it. */
+interface HeapNode {
+  readonly id: number;
+  readonly callFrame: ProfileNode['callFrame'];
+  readonly selfSize: number;
+  readonly children: readonly HeapNode[];
 }
 
 interface Profile {
@@ -100,6 +110,35 @@ function selfTimes(
   return times;
 }
 
+/** Bytes allocated by `key` of each frame of a heap profile's tree. */
+function selfBytes(head: HeapNode, key: (node: ProfileNode) => string): Map<string, number> {
+  const bytes = new Map<string, number>();
+  const stack = [head];
+  for (let node = stack.pop(); node; node = stack.pop()) {
+    const name = key(node);
+    bytes.set(name, (bytes.get(name) ?? 0) + node.selfSize);
+    stack.push(...node.children);
+  }
+  return bytes;
+}
+
+/** Allocations by area (and the top frames) of a heap profile, as shares of all bytes sampled. */
+function printAllocations(file: string, head: HeapNode): void {
+  const bytes = selfBytes(head, areaOf);
+  const total = [...bytes.values()].reduce((sum, b) => sum + b, 0);
+  const mb = (b: number) => (b / 2 ** 20).toFixed(1);
+  console.log(`${file}: ${mb(total)} MB allocated (sampled)`);
+  console.log('| area | share of bytes | MB |\n|---|---|---|');
+  for (const [area, b] of [...bytes].sort((x, y) => y[1] - x[1]))
+    console.log(`| ${area} | ${((b / total) * 100).toFixed(1)}% | ${mb(b)} |`);
+  if (top > 0) {
+    console.log(`\n| top ${top} frames by bytes allocated | share of bytes | MB |\n|---|---|---|`);
+    const frames = [...selfBytes(head, frameOf)].sort((x, y) => y[1] - x[1]).slice(0, top);
+    for (const [frame, b] of frames)
+      console.log(`| ${frame} | ${((b / total) * 100).toFixed(1)}% | ${mb(b)} |`);
+  }
+}
+
 const { values: flags, positionals: files } = parseArgs({
   allowPositionals: true,
   options: { skip: { type: 'string', default: '0' }, top: { type: 'string', default: '0' } },
@@ -107,7 +146,12 @@ const { values: flags, positionals: files } = parseArgs({
 const skipMs = Number(flags.skip) * 1000;
 const top = Number(flags.top);
 for (const file of files) {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as Profile | { head: HeapNode };
+  if ('head' in parsed) {
+    printAllocations(file, parsed.head);
+    continue;
+  }
+  const profile = parsed;
   const times = selfTimes(profile, areaOf, skipMs);
   const busy = [...times].filter(([area]) => area !== 'idle').reduce((sum, [, ms]) => sum + ms, 0);
   const total = busy + (times.get('idle') ?? 0);

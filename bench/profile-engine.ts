@@ -2,13 +2,18 @@
  * Runs the engine stage of bench/run.ts alone for one projection, a few times, so it can be
  * profiled: `npx tsx bench/profile-engine.ts orders 100000 3 DIR` writes DIR/orders.cpuprofile,
  * a CPU profile of the engine's repetitions only (not of publishing the history), which
- * `npx tsx bench/profile-areas.ts DIR/orders.cpuprofile` sums by area. Each repetition prints its rate,
+ * `npx tsx bench/profile-areas.ts DIR/orders.cpuprofile` sums by area. With `--allocations` it
+ * writes DIR/orders.heapprofile instead: where the engine allocates, every sampled allocation
+ * counted whether it survived or not (the garbage is what the collector pays for), which
+ * profile-areas.ts sums by area the same way. Allocations, like CPU per event, hold on a loaded
+ * machine. Each repetition prints its rate,
  * its CPU-seconds per 1k events (Node's own, and the stores' too) and the cores it kept busy:
  * CPU per event holds on a loaded machine, events/s does not.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { demoHistory } from '../examples/shop/demo/history.ts';
 import shopApp from '../examples/shop/index.ts';
 import { engineDeps, isolatedInstallation, publishMany } from '../projectors/engine/internal.ts';
@@ -16,17 +21,23 @@ import { streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { engine } from './stages.ts';
 import { cpuBetween, loadAverage, ownBackends, sampleCpu } from './support/cpu.ts';
 
-const name = process.argv[2] ?? 'orders';
-const events = Number(process.argv[3] ?? 100_000);
-const repetitions = Number(process.argv[4] ?? 3);
-const profileDir = process.argv[5];
+const { values: flags, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { allocations: { type: 'boolean', default: false } },
+});
+const name = positionals[0] ?? 'orders';
+const events = Number(positionals[1] ?? 100_000);
+const repetitions = Number(positionals[2] ?? 3);
+const profileDir = positionals[3];
 
 const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn', VISTA_APP: 'shop' });
 try {
   const deps = engineDeps(env.config, env.infrastructure, env.log);
   await publishMany(deps.js, deps.streams, demoHistory({ events, seed: 42 }));
   const heads = await streamHeads(deps.jsm, deps.streams);
-  const profiler = profileDir ? await startProfile() : undefined;
+  const profiler = profileDir
+    ? await (flags.allocations ? startAllocationProfile() : startProfile())
+    : undefined;
   for (let rep = 0; rep < repetitions; rep++) {
     const backends = await ownBackends(deps.pool);
     const before = sampleCpu(backends);
@@ -45,7 +56,8 @@ try {
   }
   if (profiler && profileDir) {
     mkdirSync(profileDir, { recursive: true });
-    writeFileSync(join(profileDir, `${name}.cpuprofile`), JSON.stringify(await profiler.stop()));
+    const file = `${name}.${flags.allocations ? 'heapprofile' : 'cpuprofile'}`;
+    writeFileSync(join(profileDir, file), JSON.stringify(await profiler.stop()));
   }
 } finally {
   await env.cleanup();
@@ -61,6 +73,29 @@ async function startProfile(): Promise<{ stop(): Promise<unknown> }> {
   return {
     async stop() {
       const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
+      return profile;
+    },
+  };
+}
+
+/**
+ * Starts V8's sampling heap profiler, one sample per 16 KB allocated on average, keeping the
+ * samples of objects that scavenges and full collections freed: a profile of what was allocated,
+ * not of what is still alive at the end.
+ */
+async function startAllocationProfile(): Promise<{ stop(): Promise<unknown> }> {
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.enable');
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 16_384,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  return {
+    async stop() {
+      const { profile } = await session.post('HeapProfiler.stopSampling');
       session.disconnect();
       return profile;
     },
