@@ -74,7 +74,7 @@ const REFILL_AT_MESSAGES = 20;
  * replaced by a new one from the last message handed on: the projection never waits for a
  * restart of its process.
  */
-export async function* readOrdered(
+export function readOrdered(
   js: JetStreamClient,
   streams: Streams,
   source: Source,
@@ -82,18 +82,49 @@ export async function* readOrdered(
   signal: AbortSignal,
   options: ReadOptions,
 ): AsyncGenerator<RawMessage> {
-  const filter = subjectsOf(streams, source);
+  return readOrderedAt(js, addressOf(streams, source), afterSequence, signal, options);
+}
+
+/** Where a source's messages are: what a reader needs of the contract, as plain data (a reader thread gets it so). */
+export interface StreamAddress {
+  /** The stream's name in the contract (`ORDERS`): the messages' `stream`. */
+  readonly stream: string;
+  /** Its name in JetStream (namespaced). */
+  readonly streamName: string;
+  /** The subjects read: the source's filter, or every subject of the stream. */
+  readonly subjects: string;
+  /** Whether the source reads only some subjects: then sequences skip, and a skip is no gap. */
+  readonly filtered: boolean;
+}
+
+export function addressOf(streams: Streams, source: Source): StreamAddress {
+  return {
+    stream: source.stream,
+    streamName: streams.streamName(source.stream),
+    subjects: subjectsOf(streams, source),
+    filtered: source.filter !== undefined,
+  };
+}
+
+/** `readOrdered` of a source by its address. */
+export async function* readOrderedAt(
+  js: JetStreamClient,
+  address: StreamAddress,
+  afterSequence: number,
+  signal: AbortSignal,
+  options: ReadOptions,
+): AsyncGenerator<RawMessage> {
   const stallMs = options.stallMs ?? DEFAULT_STALL_MS;
   // The last sequence handed on: a new consumer starts after it.
   let position = afterSequence;
   // Without a filter every sequence of the stream is ours: a skipped one is a lost event.
-  let expected = source.filter ? undefined : afterSequence + 1;
+  let expected = address.filtered ? undefined : afterSequence + 1;
   const share = options.budget.join();
   try {
     while (!signal.aborted) {
       const grant = share.renew();
-      const consumer = await js.consumers.get(streams.streamName(source.stream), {
-        filter_subjects: filter,
+      const consumer = await js.consumers.get(address.streamName, {
+        filter_subjects: address.subjects,
         ...(position > 0
           ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: position + 1 }
           : { deliver_policy: DeliverPolicy.All }),
@@ -113,7 +144,7 @@ export async function* readOrdered(
         stallMs,
         (reason) => stalled.abort(reason),
       );
-      void watchNotices(messages, source.stream, () => watch.cutShort(), options.log);
+      void watchNotices(messages, address.stream, () => watch.cutShort(), options.log);
       const life = AbortSignal.any([signal, grant.signal, stalled.signal]);
       const stop = () => void messages.close();
       // An abort while the consumer was being set up has fired already: a listener added now
@@ -127,7 +158,7 @@ export async function* readOrdered(
           if (expected !== undefined) {
             if (message.seq !== expected) {
               throw new StreamGapError(
-                `gap at ${source.stream} seq ${expected}: the stream went on at ${message.seq}`,
+                `gap at ${address.stream} seq ${expected}: the stream went on at ${message.seq}`,
               );
             }
             expected++;
@@ -137,7 +168,7 @@ export async function* readOrdered(
           // Every message the same shape (absent fields undefined, no spreads): the code that
           // reads them per message stays monomorphic, and no throwaway objects are made.
           yield {
-            stream: source.stream,
+            stream: address.stream,
             sequence: message.seq,
             subject: message.subject,
             payload: message.data,
@@ -162,7 +193,7 @@ export async function* readOrdered(
         );
         // Starved pulls are the broker's and client's routine, not news for an operator.
         options.log?.[reason === STARVED ? 'debug' : 'info'](
-          { stream: source.stream, position, reason },
+          { stream: address.stream, position, reason },
           'stream reader starts a new consumer',
         );
       }
