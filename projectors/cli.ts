@@ -22,6 +22,7 @@ import {
   parseStartPosition,
   publishMany,
   RebuildHaltedError,
+  readerThreadFor,
   rebuild,
   type StartPosition,
   type StatusReport,
@@ -216,9 +217,10 @@ function rebuildCommand(args: string[]): Promise<void> {
   return withInfrastructure(async (infrastructure) => {
     const tty = process.stderr.isTTY;
     let lastPrinted = 0;
+    const readerThread = readerThreadFor(config, log);
     const { seconds, events } = await rebuild(
       projection,
-      engineDeps(config, infrastructure, log),
+      engineDeps(config, infrastructure, log, readerThread),
       config.DATABASE_URL,
       log,
       (line, final) => {
@@ -230,7 +232,7 @@ function rebuildCommand(args: string[]): Promise<void> {
         }
       },
       Object.keys(start).length > 0 ? start : null,
-    );
+    ).finally(() => readerThread?.close());
     console.log(
       `${projection.name} rebuilt: ${events} events in ${seconds.toFixed(1)} s (${Math.round(events / seconds)} events/s)`,
     );

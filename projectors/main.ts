@@ -17,6 +17,7 @@ import {
   openInfrastructure,
   ProjectionHost,
   partitionCountConflicts,
+  readerThreadFor,
   recordApplication,
   registerDeadLetterMetrics,
   registerProjectionMetrics,
@@ -79,9 +80,10 @@ if (conflicts.length > 0) {
   await infrastructure.close();
   process.exit(78);
 }
+const readerThread = readerThreadFor(config, log);
 const host = new ProjectionHost(
   selected,
-  engineDeps(config, infrastructure, log),
+  engineDeps(config, infrastructure, log, readerThread),
   new LeaseManager(config.DATABASE_URL, log, { ttlMs: config.LEASE_TTL_MS, workload: workloadOf(selected) }),
 );
 
@@ -115,6 +117,7 @@ const commands = serveCommands(
 await host.run(shutdown.signal);
 await commands;
 metrics.close();
+await readerThread?.close();
 await infrastructure.close();
 await stopTracing();
 log.info('projectors stopped');

@@ -14,7 +14,7 @@ export { type CheckpointMove, commitUnitOfWork, Statements } from './commit/unit
 export { fairShare, toRelease, type Unit } from './control/balance.ts';
 // Running projections: the engine's dependencies, the host, a single generation's runner.
 export { executeCommand, serveCommands } from './control/commands.ts';
-export { type EngineDeps, engineDeps, storeContext } from './control/engine-deps.ts';
+export { type EngineDeps, engineDeps, readerThreadFor, storeContext } from './control/engine-deps.ts';
 export { generationRunner, runnerFor } from './control/generation-runner.ts';
 export { ProjectionHost } from './control/host.ts';
 export { requestRetry } from './control/operator-requests.ts';
@@ -81,7 +81,14 @@ export { foldBatch, type Stored } from './pipeline/fold.ts';
 export { ProjectionRunner } from './pipeline/runner.ts';
 export { documentWriter, type UnitOfWork } from './pipeline/writer.ts';
 export { storeDeadLetterCap } from './poison/dead-letters.ts';
-export { type RawMessage, readOrdered, subjectsOf } from './source/ordered-source.ts';
+export {
+  addressOf,
+  type RawMessage,
+  readOrdered,
+  StreamGapError,
+  subjectsOf,
+} from './source/ordered-source.ts';
+export { ReaderThread } from './source/reader-thread/client.ts';
 export { lagAfter } from './source/stream-checks.ts';
 // Status: one reporter writes it, these read it (the CLI, the metrics, the API).
 export {

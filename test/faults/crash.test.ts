@@ -11,7 +11,8 @@ import { expectViewsToMatchModel, waitForLiveViews } from '../support/shop/read-
 
 /**
  * SIGKILL at random moments while every projection catches up: after the last restart each
- * view equals the independent model, so nothing was lost and nothing applied twice.
+ * view equals the independent model, so nothing was lost and nothing applied twice. Every other
+ * life, and the last, reads its streams on a reader thread.
  */
 describe('crash: projector processes SIGKILLed at random moments', () => {
   let env: TestEnvironment;
@@ -57,7 +58,11 @@ describe('crash: projector processes SIGKILLed at random moments', () => {
     const seen: number[] = [];
     let last = await progress();
     for (let i = 0; i < kills; i++) {
-      projector = new ChildProjector(env, { BATCH_SIZE: String(random.int(50, 2000)) });
+      // Every other life reads its streams on a reader thread (READER_THREAD).
+      projector = new ChildProjector(env, {
+        BATCH_SIZE: String(random.int(50, 2000)),
+        READER_THREAD: String(i % 2 === 1),
+      });
       if (i === 0) {
         // In its start-up (migrations, storage creation, leases): as soon as it says anything.
         await until(() => projector?.log !== '', 'start-up output');
@@ -74,7 +79,7 @@ describe('crash: projector processes SIGKILLed at random moments', () => {
       seen.push(last);
       survived++;
     }
-    projector = new ChildProjector(env);
+    projector = new ChildProjector(env, { READER_THREAD: 'true' });
     await waitForLiveViews(env, 8, 600_000).catch((error) => {
       throw new Error(`${error}\n--- projector log ---\n${projector?.log}`);
     });

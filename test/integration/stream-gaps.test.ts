@@ -3,6 +3,8 @@ import { StockAdjusted } from '../../examples/shop/events/catalog.ts';
 import {
   engineDeps,
   fromBeginning,
+  type ReaderThread,
+  readerThreadFor,
   reconcileGenerations,
   runnerFor,
 } from '../../projectors/engine/internal.ts';
@@ -12,10 +14,14 @@ import { stockView } from '../support/shop/stock-view.ts';
 
 const stock = stockView('stock_gaps');
 
-describe('stream gaps', () => {
+describe.each([
+  ['read on the main thread', false],
+  ['read on a reader thread', true],
+])('stream gaps, %s', (_, threaded) => {
   let env: TestEnvironment;
   let stop: AbortController;
   let running: Promise<void>[];
+  let readerThread: ReaderThread | undefined;
 
   const adjust = (n: number) =>
     publishEvent(env.infrastructure.nats.js, env.infrastructure.streams, {
@@ -37,7 +43,7 @@ describe('stream gaps', () => {
 
   async function start() {
     await reconcileGenerations(env.infrastructure.pool, stock, fromBeginning(['CATALOG']));
-    const deps = engineDeps(env.config, env.infrastructure, env.log);
+    const deps = engineDeps(env.config, env.infrastructure, env.log, readerThread);
     const runner = runnerFor(stock, 1, deps);
     const controller = new AbortController();
     const done = runner.run(AbortSignal.any([stop.signal, controller.signal]));
@@ -62,11 +68,13 @@ describe('stream gaps', () => {
     stop = new AbortController();
     running = [];
     env = await testEnvironment();
+    readerThread = readerThreadFor({ ...env.config, READER_THREAD: threaded }, env.log);
   });
 
   afterEach(async () => {
     stop.abort();
     await Promise.all(running);
+    await readerThread?.close();
     await env.cleanup();
   });
 

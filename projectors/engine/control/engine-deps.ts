@@ -3,6 +3,7 @@ import type { Config } from '../../../shared/config.ts';
 import type { Logger } from '../../../shared/log.ts';
 import { DecodeMemo } from '../pipeline/decode-memo.ts';
 import type { PipelineDeps } from '../pipeline/runner-parts.ts';
+import { ReaderThread } from '../source/reader-thread/client.ts';
 import type { StoreContext } from '../stores/store.ts';
 import type { Infrastructure } from '../support/infrastructure.ts';
 
@@ -18,8 +19,16 @@ export interface EngineDeps extends PipelineDeps {
   readonly refreshSpacingMs: number;
 }
 
-/** What every projection needs, from the configuration and the open connections. */
-export function engineDeps(config: Config, infrastructure: Infrastructure, log: Logger): EngineDeps {
+/**
+ * What every projection needs, from the configuration and the open connections; with a
+ * `readerThread` (see `readerThreadFor`), the stream readers run there.
+ */
+export function engineDeps(
+  config: Config,
+  infrastructure: Infrastructure,
+  log: Logger,
+  readerThread?: ReaderThread,
+): EngineDeps {
   return {
     js: infrastructure.nats.js,
     jsm: infrastructure.nats.jsm,
@@ -34,6 +43,7 @@ export function engineDeps(config: Config, infrastructure: Infrastructure, log: 
       maxWaitMs: config.BATCH_MAX_WAIT_MS,
     },
     pullBudget: infrastructure.pullBudget,
+    ...(readerThread ? { readerThread } : {}),
     contract: infrastructure.contract,
     decoded: new DecodeMemo(),
     retireGraceMs: config.QUERY_TIMEOUT_MS,
@@ -50,4 +60,16 @@ export function storeContext(deps: EngineDeps): StoreContext {
     namespace: deps.streams.namespace,
     refreshSpacingMs: deps.refreshSpacingMs,
   };
+}
+
+/**
+ * The process's reader thread when READER_THREAD asks for one (started at its first read); the
+ * process closes it after its projections stopped, before the infrastructure.
+ */
+export function readerThreadFor(config: Config, log: Logger): ReaderThread | undefined {
+  if (!config.READER_THREAD) return undefined;
+  return new ReaderThread(
+    { natsUrl: config.NATS_URL, pullBudgetBytes: config.PULL_BUDGET_BYTES, logLevel: config.LOG_LEVEL },
+    log,
+  );
 }

@@ -4,7 +4,8 @@ import type { Streams } from '../../../shared/events/streams.ts';
 import type { Logger } from '../../../shared/log.ts';
 import type { Source } from '../definition/define.ts';
 import { Batcher, type BatchLimits } from './batcher.ts';
-import { type RawMessage, readOrdered } from './ordered-source.ts';
+import { addressOf, type RawMessage, readOrdered } from './ordered-source.ts';
+import type { ReaderThread } from './reader-thread/client.ts';
 
 /** What reading a projection's sources needs. */
 export interface SourceDeps {
@@ -13,6 +14,8 @@ export interface SourceDeps {
   readonly batch: BatchLimits;
   /** The NATS connection's pull budget, shared by the stream readers of every projection. */
   readonly pullBudget: PullBudget;
+  /** Where the readers run when not on this thread (READER_THREAD). */
+  readonly readerThread?: ReaderThread;
 }
 
 /** A projection's sources being read: their messages, cut into batches, and how to stop reading. */
@@ -42,18 +45,26 @@ export function openSources(
     deps.batch,
     (message) => message.payload.byteLength,
   );
+  // A reader thread runs at most two full batches ahead of what the batcher took, per source.
+  const window = { items: deps.batch.maxSize * 2, bytes: deps.batch.maxBytes * 2 };
   const pumps = sources.map(async (source) => {
+    const after = positions[source.stream] ?? 0;
     try {
-      for await (const message of readOrdered(
-        deps.js,
-        deps.streams,
-        source,
-        positions[source.stream] ?? 0,
-        reading.signal,
-        { budget: deps.pullBudget, log },
-      )) {
-        if (!batcher.offer(message)) await batcher.push(message, reading.signal);
-        if (reading.signal.aborted) break;
+      if (deps.readerThread) {
+        const address = addressOf(deps.streams, source);
+        for await (const messages of deps.readerThread.read(address, after, reading.signal, window)) {
+          for (const message of messages)
+            if (!batcher.offer(message)) await batcher.push(message, reading.signal);
+          if (reading.signal.aborted) break;
+        }
+      } else {
+        for await (const message of readOrdered(deps.js, deps.streams, source, after, reading.signal, {
+          budget: deps.pullBudget,
+          log,
+        })) {
+          if (!batcher.offer(message)) await batcher.push(message, reading.signal);
+          if (reading.signal.aborted) break;
+        }
       }
     } catch (error) {
       if (!reading.signal.aborted) batcher.fail(error as Error);
