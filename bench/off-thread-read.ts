@@ -2,29 +2,26 @@
  * What reading the streams off the main thread would save it (issue 23: the main thread is the
  * limit, the second core waits). Reads ORDERS and PAYMENTS from sequence 1 to their heads and
  * decodes each payload to JSON, either all on the main thread with the engine's reader, or with
- * the reader on a worker thread that hands packed batches over (bench/support/read-worker.ts).
+ * the readers on the engine's reader thread (READER_THREAD), which hands packed messages over.
  * Prints, per way and repetition, events/s, the main thread's CPU per event and the whole
  * process's (every thread). Usage: npx tsx bench/off-thread-read.ts [events=100000] [repetitions=3]
  */
-import { readFileSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
 import { demoHistory } from '../examples/shop/demo/history.ts';
 import shopApp from '../examples/shop/index.ts';
-import { isolatedInstallation, publishMany, readOrdered } from '../projectors/engine/internal.ts';
+import {
+  addressOf,
+  isolatedInstallation,
+  publishMany,
+  type ReaderThread,
+  readerThreadFor,
+  readOrdered,
+} from '../projectors/engine/internal.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
-import { loadAverage } from './support/cpu.ts';
-import type { PackedBatch } from './support/read-worker.ts';
+import { loadAverage, mainThreadSeconds } from './support/cpu.ts';
 
 const events = Number(process.argv[2] ?? 100_000);
 const repetitions = Number(process.argv[3] ?? 3);
 const STREAMS = ['ORDERS', 'PAYMENTS'];
-
-/** CPU-seconds of this process's main thread alone (its task has the process's id). */
-function mainThreadCpu(): number {
-  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn', VISTA_APP: 'shop' });
 const { nats, streams, pullBudget } = env.infrastructure;
@@ -52,37 +49,28 @@ async function onMain(): Promise<void> {
   );
 }
 
-/** Starts the reading worker; resolves, once it is connected, with the run that reads through it. */
+/**
+ * Starts the engine's reader thread (READER_THREAD) and reads a message through it, so that the
+ * thread is up and connected; resolves with the run that reads through it.
+ */
 async function offThread(): Promise<() => Promise<void>> {
-  // Node 20 does not pass the main thread's tsx loader on to workers: the worker registers it.
-  const script = new URL('./support/read-worker.ts', import.meta.url).href;
-  const worker = new Worker(
-    `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(script)}); })`,
-    {
-      eval: true,
-      workerData: {
-        natsUrl: env.config.NATS_URL,
-        namespace: env.config.VISTA_NAMESPACE,
-        budgetBytes: env.config.PULL_BUDGET_BYTES,
-        heads,
-        batch: 1000,
-      },
-    },
-  );
-  await new Promise((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-  });
-  return () =>
-    new Promise((resolve, reject) => {
-      worker.on('message', (message: PackedBatch | 'done') => {
-        if (message === 'done') return void worker.terminate().then(() => resolve());
-        const { offsets, bytes } = message;
-        for (let i = 0; i + 1 < offsets.length; i++) decode(bytes.subarray(offsets[i], offsets[i + 1]));
-      });
-      worker.on('error', reject);
-      worker.postMessage('go');
-    });
+  const thread = readerThreadFor({ ...env.config, READER_THREAD: true }, env.log) as ReaderThread;
+  const window = { items: 4000, bytes: 16 * 1024 * 1024 };
+  const warm = new AbortController();
+  for await (const _ of thread.read(addressOf(streams, { stream: 'ORDERS' }), 0, warm.signal, window)) break;
+  return async () => {
+    await Promise.all(
+      STREAMS.map(async (stream) => {
+        const stop = new AbortController();
+        const address = addressOf(streams, { stream });
+        for await (const pack of thread.read(address, 0, stop.signal, window)) {
+          for (const m of pack) decode(m.payload);
+          if ((pack.at(-1)?.sequence ?? 0) >= (heads[stream] ?? 0)) break;
+        }
+      }),
+    );
+    await thread.close();
+  };
 }
 
 console.log(`${total.toLocaleString('en')} events of ORDERS and PAYMENTS, load ${loadAverage()} before\n`);
@@ -94,7 +82,7 @@ for (let rep = 0; rep < repetitions; rep++) {
     ['worker reads, main decodes', offThread],
   ] as const) {
     const run = await setUp();
-    const main0 = mainThreadCpu();
+    const main0 = mainThreadSeconds();
     const all0 = process.cpuUsage();
     const started = performance.now();
     await run();
@@ -102,7 +90,7 @@ for (let rep = 0; rep < repetitions; rep++) {
     const all = process.cpuUsage(all0);
     const perEvent = (cpuSeconds: number) => ((cpuSeconds / total) * 1e6).toFixed(1);
     console.log(
-      `| ${name} | ${Math.round(total / seconds).toLocaleString('en')} | ${perEvent(mainThreadCpu() - main0)} | ${perEvent((all.user + all.system) / 1e6)} |`,
+      `| ${name} | ${Math.round(total / seconds).toLocaleString('en')} | ${perEvent(mainThreadSeconds() - main0)} | ${perEvent((all.user + all.system) / 1e6)} |`,
     );
   }
 }

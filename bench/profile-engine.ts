@@ -16,7 +16,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { demoHistory } from '../examples/shop/demo/history.ts';
 import shopApp from '../examples/shop/index.ts';
-import { engineDeps, isolatedInstallation, publishMany } from '../projectors/engine/internal.ts';
+import {
+  engineDeps,
+  isolatedInstallation,
+  publishMany,
+  readerThreadFor,
+} from '../projectors/engine/internal.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { engine } from './stages.ts';
 import { cpuBetween, loadAverage, ownBackends, sampleCpu } from './support/cpu.ts';
@@ -30,9 +35,14 @@ const events = Number(positionals[1] ?? 100_000);
 const repetitions = Number(positionals[2] ?? 3);
 const profileDir = positionals[3];
 
-const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn', VISTA_APP: 'shop' });
+// READER_THREAD from the environment picks where the stream readers run.
+const readerThread: Record<string, string> = process.env.READER_THREAD
+  ? { READER_THREAD: process.env.READER_THREAD }
+  : {};
+const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn', VISTA_APP: 'shop', ...readerThread });
 try {
-  const deps = engineDeps(env.config, env.infrastructure, env.log);
+  const readers = readerThreadFor(env.config, env.log);
+  const deps = engineDeps(env.config, env.infrastructure, env.log, readers);
   await publishMany(deps.js, deps.streams, demoHistory({ events, seed: 42 }));
   const heads = await streamHeads(deps.jsm, deps.streams);
   const profiler = profileDir
@@ -51,7 +61,7 @@ try {
       `${name}: ${handled} events in ${seconds.toFixed(2)} s, ${Math.round(handled / seconds)} events/s; ` +
         `CPU-s per 1k events: all ${per1k(total)} (node ${per1k(cpu.node)}, postgres ${per1k(cpu.postgres)}, ` +
         `nats ${per1k(cpu.nats)}, es ${per1k(cpu.elasticsearch)}); cores busy ${(total / seconds).toFixed(2)} ` +
-        `(node ${(cpu.node / seconds).toFixed(2)}); load ${loadAverage()}`,
+        `(node ${(cpu.node / seconds).toFixed(2)}, its main thread ${(cpu.mainThread / seconds).toFixed(2)}); load ${loadAverage()}`,
     );
   }
   if (profiler && profileDir) {
@@ -59,6 +69,7 @@ try {
     const file = `${name}.${flags.allocations ? 'heapprofile' : 'cpuprofile'}`;
     writeFileSync(join(profileDir, file), JSON.stringify(await profiler.stop()));
   }
+  await readers?.close();
 } finally {
   await env.cleanup();
 }

@@ -5,7 +5,10 @@ import type { Pool } from '../../shared/clients/postgres.ts';
 
 /** CPU seconds (user + system) used so far by the processes the benchmark runs on. */
 export interface CpuSample {
+  /** This process, every thread. */
   readonly node: number;
+  /** Its main thread alone (a reader thread, GC helpers and libuv's pool left out). */
+  readonly mainThread: number;
   readonly postgres: number;
   readonly nats: number;
   readonly elasticsearch: number;
@@ -22,14 +25,19 @@ function pids(args: string[]): number[] {
 }
 
 /** utime + stime of a process from /proc/<pid>/stat, in seconds (0 once it is gone). */
-export function cpuSeconds(pid: number): number {
+export function cpuSeconds(pid: number, file = `/proc/${pid}/stat`): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(file, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / TICKS;
   } catch {
     return 0;
   }
+}
+
+/** CPU seconds of this process's main thread alone (its task has the process's id). */
+export function mainThreadSeconds(): number {
+  return cpuSeconds(process.pid, `/proc/self/task/${process.pid}/stat`);
 }
 
 const sum = (list: number[]) => list.reduce((total, pid) => total + cpuSeconds(pid), 0);
@@ -45,6 +53,7 @@ export function sampleCpu(backends?: readonly number[]): CpuSample {
   const self = process.cpuUsage();
   return {
     node: (self.user + self.system) / 1e6,
+    mainThread: mainThreadSeconds(),
     postgres: sum(backends ? [...backends] : pids(['-u', 'postgres'])),
     nats: sum(pids(['-x', 'nats-server'])),
     elasticsearch: sum(pids(['-u', 'vista-es'])),
@@ -54,6 +63,7 @@ export function sampleCpu(backends?: readonly number[]): CpuSample {
 export function cpuBetween(before: CpuSample, after: CpuSample): CpuSample {
   return {
     node: after.node - before.node,
+    mainThread: after.mainThread - before.mainThread,
     postgres: Math.max(0, after.postgres - before.postgres),
     nats: Math.max(0, after.nats - before.nats),
     elasticsearch: Math.max(0, after.elasticsearch - before.elasticsearch),
