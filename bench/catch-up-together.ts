@@ -51,7 +51,7 @@ for (const mode of modes) {
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
     console.log(
-      `READER_THREAD=${mode}: ${total} event-reads by 4 projections in ${working.toFixed(2)} s from the first commit: ${Math.round(total / working)} reads/s; projector ${(cpu / working).toFixed(2)} cores, ${((cpu / total) * 1e6).toFixed(1)} µs/read; load ${loadAverage()}`,
+      `READER_THREAD=${mode}: ${total} event reads by ${names.length} projections in ${working.toFixed(2)} s from the first commit: ${Math.round(total / working)} reads/s; projector ${(cpu / working).toFixed(2)} cores, ${((cpu / total) * 1e6).toFixed(1)} µs/read; load ${loadAverage()}`,
     );
   } finally {
     await env.cleanup();
