@@ -119,9 +119,17 @@ describe('a team installs the package in its own repository', () => {
     timeout: 240_000,
   }, async () => {
     const port = await freePort();
+    // The reader thread runs from the package's compiled files here (worker.js), not the sources.
     started = spawn('node_modules/.bin/vista', ['start', '--app', './src/app.ts'], {
       cwd: project,
-      env: { ...process.env, ...env.env, VISTA_APP: '', PORT: String(port), LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        ...env.env,
+        VISTA_APP: '',
+        PORT: String(port),
+        LOG_LEVEL: 'warn',
+        READER_THREAD: 'true',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const keep = (chunk: Buffer) => {

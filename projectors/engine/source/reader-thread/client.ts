@@ -125,6 +125,7 @@ export class ReaderThread {
     if (this.worker) return this.worker;
     const worker = spawn(this.options);
     this.worker = worker;
+    this.log.info('stream readers start on a thread of their own');
     // The process does not stay up for the thread: the projections close their readers first.
     worker.unref();
     worker.on('message', (message: FromReader) => this.receive(message));

@@ -33,6 +33,8 @@ const budget = connecting.then((nats) => {
   void pull.watch(nats.connection);
   return pull;
 });
+// Its failure is the connection's, which every reader meets first.
+budget.catch(() => undefined);
 
 interface Reader {
   readonly stop: AbortController;
