@@ -6,8 +6,9 @@
  * beside the raw stages' it is made of (A+B for the PostgreSQL views, A+C for products). CPU per
  * event holds on a loaded machine; events/s does not: the load average is printed beside them.
  * Results go to bench/results/<date>.json and bench/results/latest.md.
- * Usage: npm run bench -- [events=100000] [repetitions=5] [--no-peers]
- * (`--no-peers` leaves out the naive floor and Emmett, which take minutes: for CPU figures.)
+ * Usage: npm run bench -- [events=100000] [repetitions=5] [--no-peers] [--reader-thread]
+ * (`--no-peers` leaves out the naive floor and Emmett, which take minutes: for CPU figures;
+ * `--reader-thread` adds the engine's contenders again with READER_THREAD, side by side.)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { shop } from '../examples/shop/contract.ts';
@@ -20,6 +21,7 @@ import {
   isolatedInstallation,
   type OutgoingEvent,
   publishMany,
+  readerThreadFor,
   type Streams,
   toEnvelope,
 } from '../projectors/engine/internal.ts';
@@ -40,6 +42,7 @@ import { formatRate, type Spread, spread } from './support/stats.ts';
 
 const args = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 const peers = !process.argv.includes('--no-peers');
+const withReaderThread = process.argv.includes('--reader-thread');
 const events = Number(args[0] ?? 100_000);
 const repetitions = Number(args[1] ?? 5);
 const NAIVE_EVENTS = 3000;
@@ -70,6 +73,8 @@ interface Measurement {
   cpu: Record<string, number>;
 }
 
+/** The engine's contenders again, reading on the reader thread (`--reader-thread`). */
+const THREAD = 'E, reader thread: ';
 const loadBefore = loadAverage();
 const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn', VISTA_APP: 'shop' });
 try {
@@ -85,6 +90,11 @@ try {
   const bulks = productBulks(all, batchSize, bulkIndex);
   const productEvents = (heads.CATALOG ?? 0) + (heads.ORDERS ?? 0);
 
+  const readers = withReaderThread
+    ? readerThreadFor({ ...env.config, READER_THREAD: true }, env.log)
+    : undefined;
+  const threadDeps = readers && engineDeps(env.config, env.infrastructure, env.log, readers);
+  const version = () => 1000 + Math.floor(Math.random() * 1e6);
   const stages: Record<string, () => Promise<number>> = {
     'A raw JetStream (ORDERS+PAYMENTS)': () => rawJetStream(deps, heads),
     'B raw PostgreSQL upsert (orders rows)': () => rawPostgres(deps, orderRows, ordersEvents),
@@ -94,6 +104,13 @@ try {
     'E engine customer_stats': () =>
       engine(deps, 'customer_stats', heads, 1000 + Math.floor(Math.random() * 1e6)),
     'E engine products': () => engine(deps, 'products', heads, 1000 + Math.floor(Math.random() * 1e6)),
+    ...(threadDeps
+      ? {
+          [`${THREAD}orders`]: () => engine(threadDeps, 'orders', heads, version()),
+          [`${THREAD}customer_stats`]: () => engine(threadDeps, 'customer_stats', heads, version()),
+          [`${THREAD}products`]: () => engine(threadDeps, 'products', heads, version()),
+        }
+      : {}),
   };
   const results: Record<string, Measurement[]> = {};
   const measure = async (name: string, run: () => Promise<number>) => {
@@ -167,6 +184,13 @@ try {
       m('E engine customer_stats') /
       Math.min(m('A raw JetStream (ORDERS+PAYMENTS)'), m('B raw PostgreSQL upsert (orders rows)')),
     'products E/C': m('E engine products') / m('C raw Elasticsearch _bulk (products docs)'),
+    ...(threadDeps
+      ? {
+          'orders E (reader thread)/min(A,B)': m(`${THREAD}orders`) / Math.min(m(A), m(B)),
+          'customer_stats E (reader thread)/min(A,B)': m(`${THREAD}customer_stats`) / Math.min(m(A), m(B)),
+          'products E (reader thread)/C': m(`${THREAD}products`) / m(C),
+        }
+      : {}),
     ...(peers
       ? {
           'orders E/naive': m('E engine orders') / m('floor: naive consumer (orders, per-event tx + ack)'),
@@ -202,6 +226,7 @@ try {
     `${JSON.stringify({ events, repetitions, batchSize, loadBefore, results, ratios, cpuRatios }, null, 2)}\n`,
   );
   writeFileSync(`bench/results/latest${suffix}.md`, `${lines.join('\n')}\n`);
+  await readers?.close();
 } finally {
   await env.cleanup();
 }
