@@ -4,7 +4,7 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { orExitStreamSettings, streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { EXIT_UNAVAILABLE, ServiceUnreachableError } from '../shared/clients/reach.ts';
 import { type Config, loadConfigOrExit } from '../shared/config.ts';
-import { limitHeapGrowth } from '../shared/heap-growth.ts';
+import { limitHeapGrowth, rebuildHeapGrowth } from '../shared/heap-growth.ts';
 import { createLogger, type Logger } from '../shared/log.ts';
 import type { OperatorCommand } from '../shared/operator-commands.ts';
 import { checkApplication } from './check.ts';
@@ -83,8 +83,6 @@ let app: Application;
 
 async function prepare(): Promise<void> {
   config = loadConfigOrExit();
-  // `rebuild` hosts the rebuild in this process when no projector runs.
-  limitHeapGrowth(config.HEAP_GROWTH_PERCENT);
   log = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, 'vista-cli');
   app = await loadApplicationOrExit(await applicationSpecOrExit(config));
 }
@@ -197,6 +195,8 @@ function status(): Promise<void> {
 
 function rebuildCommand(args: string[]): Promise<void> {
   const { values, positionals } = parse('rebuild', args, { start: { type: 'string', multiple: true } }, 1);
+  // The rebuild runs in this process when no projector runs: a catch-up over the whole history.
+  limitHeapGrowth(rebuildHeapGrowth(config.HEAP_GROWTH_PERCENT, process.env));
   const projection = projectionNamed('rebuild', positionals[0]);
   const start: Record<string, StartPosition> = {};
   for (const entry of values.start ?? []) {

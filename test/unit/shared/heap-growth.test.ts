@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { REBUILD_HEAP_GROWTH_PERCENT, rebuildHeapGrowth } from '../../../shared/heap-growth.ts';
 
 const module = fileURLToPath(new URL('../../../shared/heap-growth.ts', import.meta.url));
 
@@ -35,4 +36,14 @@ describe('limitHeapGrowth', () => {
     const limited = peakOldSpaceMb(50);
     expect(limited).toBeLessThan(ownChoice * 0.7);
   }, 60_000);
+});
+
+describe('a rebuild hosted by vista rebuild', () => {
+  it('grows its old generation by 50% unless HEAP_GROWTH_PERCENT is set, 0 (V8 decides) included', () => {
+    expect(REBUILD_HEAP_GROWTH_PERCENT).toBe(50);
+    expect(rebuildHeapGrowth(0, {})).toBe(50);
+    expect(rebuildHeapGrowth(0, { HEAP_GROWTH_PERCENT: '' })).toBe(50);
+    expect(rebuildHeapGrowth(0, { HEAP_GROWTH_PERCENT: '0' })).toBe(0);
+    expect(rebuildHeapGrowth(120, { HEAP_GROWTH_PERCENT: '120' })).toBe(120);
+  });
 });
