@@ -40,8 +40,8 @@ const readerThread: Record<string, string> = process.env.READER_THREAD
   ? { READER_THREAD: process.env.READER_THREAD }
   : {};
 const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn', VISTA_APP: 'shop', ...readerThread });
+const readers = readerThreadFor(env.config, env.log);
 try {
-  const readers = readerThreadFor(env.config, env.log);
   const deps = engineDeps(env.config, env.infrastructure, env.log, readers);
   await publishMany(deps.js, deps.streams, demoHistory({ events, seed: 42 }));
   const heads = await streamHeads(deps.jsm, deps.streams);
@@ -69,8 +69,8 @@ try {
     const file = `${name}.${flags.allocations ? 'heapprofile' : 'cpuprofile'}`;
     writeFileSync(join(profileDir, file), JSON.stringify(await profiler.stop()));
   }
-  await readers?.close();
 } finally {
+  await readers?.close();
   await env.cleanup();
 }
 

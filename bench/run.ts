@@ -94,16 +94,16 @@ try {
     ? readerThreadFor({ ...env.config, READER_THREAD: true }, env.log)
     : undefined;
   const threadDeps = readers && engineDeps(env.config, env.infrastructure, env.log, readers);
+  // Each engine run builds a fresh generation of its own.
   const version = () => 1000 + Math.floor(Math.random() * 1e6);
   const stages: Record<string, () => Promise<number>> = {
     'A raw JetStream (ORDERS+PAYMENTS)': () => rawJetStream(deps, heads),
     'B raw PostgreSQL upsert (orders rows)': () => rawPostgres(deps, orderRows, ordersEvents),
     'C raw Elasticsearch _bulk (products docs)': () => rawBulk(deps, bulkIndex, bulks, productEvents),
     'D raw pipeline (orders)': () => rawPipeline(deps, heads, batchSize),
-    'E engine orders': () => engine(deps, 'orders', heads, 1000 + Math.floor(Math.random() * 1e6)),
-    'E engine customer_stats': () =>
-      engine(deps, 'customer_stats', heads, 1000 + Math.floor(Math.random() * 1e6)),
-    'E engine products': () => engine(deps, 'products', heads, 1000 + Math.floor(Math.random() * 1e6)),
+    'E engine orders': () => engine(deps, 'orders', heads, version()),
+    'E engine customer_stats': () => engine(deps, 'customer_stats', heads, version()),
+    'E engine products': () => engine(deps, 'products', heads, version()),
     ...(threadDeps
       ? {
           [`${THREAD}orders`]: () => engine(threadDeps, 'orders', heads, version()),
