@@ -1,8 +1,11 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RawMessage, readOrdered } from '../../projectors/engine/internal.ts';
+import { headersFellBack, type RawMessage, readOrdered } from '../../projectors/engine/internal.ts';
 import { PullBudget } from '../../shared/clients/pull-budget.ts';
 import { type TestEnvironment, testEnvironment } from '../support/environment.ts';
 
@@ -177,4 +180,85 @@ describe('readOrdered', () => {
     expect(seen.map((m) => m.sequence)).toEqual([...first, ...second]);
     expect(lines.map((l) => l.reason)).toContain('no message for 1500 ms while the stream holds more');
   });
+
+  it("reads each message's headers as nats.js does, from its raw block, and keeps those nats.js would throw on", async () => {
+    const { nats, streams } = env.infrastructure;
+    const name = streams.streamName('PAYMENTS');
+    const subject = streams.subjects('PAYMENTS').replace('>', 'raw.headers');
+    const { last_seq } = (await nats.jsm.streams.info(name)).state;
+    const sets: [string, string][][] = [
+      [],
+      [['Nats-Msg-Id', 'm-1']],
+      [
+        ['Content-Type', 'application/cloudevents+json; charset=utf-8'],
+        ['Traceparent', `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`],
+      ],
+      [
+        ['ce-type', 'orders.order_placed.v1'],
+        ['X-Twice', 'a'],
+        ['X-Twice', ' b '],
+        ['x-twice', 'c:d'],
+        ['ce-subject', 'caf%C3%A9 \u00e9 😀'],
+        ['Empty', ''],
+      ],
+    ];
+    for (const set of sets) {
+      const headers = natsHeaders();
+      for (const [key, value] of set) headers.append(key, value);
+      await nats.js.publish(subject, new TextEncoder().encode('{}'), set.length ? { headers } : {});
+    }
+    // A foreign client's header block that nats.js's own parser throws on (a space in a name):
+    // the reader must hand it on for the binding to judge, not stop at it.
+    await publishRawHeaders(subject, 'NATS/1.0\r\nBad Name: x\r\nce-id: 1\r\n\r\n', '{}');
+
+    // What nats.js makes of the same messages, read with its own consumer.
+    const consumer = await nats.js.consumers.get(name, {
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: last_seq + 1,
+    });
+    const theirs: ([string, string[]][] | undefined)[] = [];
+    const iterator = await consumer.consume();
+    for await (const m of iterator) {
+      theirs.push(m.headers ? [...m.headers].map(([key, values]) => [key, [...values]]) : undefined);
+      if (theirs.length === sets.length) break;
+    }
+    await iterator.close();
+
+    const abort = new AbortController();
+    const messages = readOrdered(nats.js, streams, { stream: 'PAYMENTS' }, last_seq, abort.signal, {
+      budget: env.infrastructure.pullBudget,
+    });
+    const ours = await read(messages, sets.length + 1);
+    abort.abort();
+    await messages.return(undefined);
+    expect(headersFellBack()).toBe(false);
+    expect(ours.slice(0, sets.length).map((m) => m.headers)).toEqual(theirs);
+    expect(theirs[3]).toContainEqual(['X-Twice', ['a', 'b']]);
+    expect(ours[2]?.traceparent).toBe(`00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`);
+    expect(ours[sets.length]?.headers).toEqual([
+      ['Bad Name', ['x']],
+      ['ce-id', ['1']],
+    ]);
+  });
+
+  /** Publishes one message with `block` as its header block, as a client other than nats.js may. */
+  async function publishRawHeaders(subject: string, block: string, payload: string): Promise<void> {
+    const url = new URL(env.config.NATS_URL.split(',')[0] as string);
+    const socket = connect(Number(url.port || 4222), url.hostname);
+    await once(socket, 'connect');
+    const headerBytes = Buffer.byteLength(block);
+    const total = headerBytes + Buffer.byteLength(payload);
+    // PING after the publish: its PONG says the server took the HPUB before we hang up.
+    socket.write(
+      `CONNECT {"verbose":false,"headers":true}\r\nHPUB ${subject} ${headerBytes} ${total}\r\n${block}${payload}\r\nPING\r\n`,
+    );
+    let answer = '';
+    for await (const chunk of socket) {
+      answer += String(chunk);
+      if (answer.includes('PONG') || answer.includes('-ERR')) break;
+    }
+    socket.destroy();
+    expect(answer).toContain('PONG');
+    expect(answer).not.toContain('-ERR');
+  }
 });

@@ -1,10 +1,10 @@
 import { type ConsumerMessages, DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
 import type { PullBudget } from '../../../shared/clients/pull-budget.ts';
-import type { MessageHeaders } from '../../../shared/events/nats-binding.ts';
 import type { Streams } from '../../../shared/events/streams.ts';
 import type { Logger } from '../../../shared/log.ts';
 import type { Source } from '../definition/define.ts';
 import { ConsumerWatch, STARVED } from './consumer-watch.ts';
+import { type HeaderList, headersOf, traceparentOf } from './header-block.ts';
 
 /** One message off a stream, not yet decoded. */
 export interface RawMessage {
@@ -20,7 +20,7 @@ export interface RawMessage {
   /** The producer's W3C trace context from the message headers, when it sent one. */
   readonly traceparent?: string;
   /** The message's NATS headers, if any (a binary-mode CloudEvent's attributes are there). */
-  readonly headers?: MessageHeaders;
+  readonly headers?: HeaderList;
   /** When the broker stored it, in ms since the epoch (an event without `time` takes it). */
   readonly receivedAt: number;
 }
@@ -164,7 +164,8 @@ export async function* readOrderedAt(
             expected++;
           }
           position = message.seq;
-          const { headers, info } = message;
+          const { info } = message;
+          const headers = headersOf(message);
           // Every message the same shape (absent fields undefined, no spreads): the code that
           // reads them per message stays monomorphic, and no throwaway objects are made.
           yield {
@@ -175,7 +176,7 @@ export async function* readOrderedAt(
             pending: info.pending,
             receivedAt: info.timestampNanos / 1e6,
             headers,
-            traceparent: headers?.get('traceparent') || undefined,
+            traceparent: traceparentOf(headers),
           };
           watch.waitStarts();
         }

@@ -1,3 +1,4 @@
+import type { HeaderList } from '../header-block.ts';
 import type { RawMessage } from '../ordered-source.ts';
 
 /**
@@ -16,7 +17,7 @@ export interface PackedMessages {
   readonly bytes: Uint8Array;
   readonly subjects: string[];
   /** Each message's NATS headers as name and values, or null when it had none. */
-  readonly headers: ([string, string[]][] | null)[];
+  readonly headers: (HeaderList | null)[];
   readonly traceparents: (string | null)[];
 }
 
@@ -52,7 +53,7 @@ export class MessagePacker {
       offsets: new Uint32Array(n + 1),
       bytes: new Uint8Array(this.size),
       subjects: new Array<string>(n),
-      headers: new Array<[string, string[]][] | null>(n),
+      headers: new Array<HeaderList | null>(n),
       traceparents: new Array<string | null>(n),
     };
     let at = 0;
@@ -65,9 +66,7 @@ export class MessagePacker {
       packed.bytes.set(message.payload, at);
       at += message.payload.byteLength;
       packed.subjects[i] = message.subject;
-      packed.headers[i] = message.headers
-        ? Array.from(message.headers, ([name, values]) => [name, [...values]])
-        : null;
+      packed.headers[i] = message.headers ?? null;
       packed.traceparents[i] = message.traceparent ?? null;
     }
     packed.offsets[n] = at;
@@ -91,7 +90,6 @@ export function unpack(packed: PackedMessages): RawMessage[] {
   const n = packed.sequences.length;
   const messages = new Array<RawMessage>(n);
   for (let i = 0; i < n; i++) {
-    const headers = packed.headers[i];
     // The same shape as ordered-source.ts's messages, fields in the same order.
     messages[i] = {
       stream: packed.stream,
@@ -100,7 +98,7 @@ export function unpack(packed: PackedMessages): RawMessage[] {
       payload: packed.bytes.subarray(packed.offsets[i], packed.offsets[i + 1]),
       pending: packed.pending[i] as number,
       receivedAt: packed.receivedAt[i] as number,
-      headers: headers ? new Map(headers) : undefined,
+      headers: packed.headers[i] ?? undefined,
       traceparent: packed.traceparents[i] ?? undefined,
     };
   }

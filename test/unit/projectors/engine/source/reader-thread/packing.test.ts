@@ -24,10 +24,10 @@ describe('packing messages for the main thread', () => {
       message(1, '{"a":1}'),
       message(2, ''),
       message(2 ** 53 - 1, '{"nul":"\\u0000","é":"😀"}', {
-        headers: new Map([
+        headers: [
           ['ce-type', ['orders.order_placed.v1']],
           ['X-Twice', ['a', 'b']],
-        ]),
+        ],
         traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`,
       }),
     ];
@@ -43,7 +43,6 @@ describe('packing messages for the main thread', () => {
     expect(unpacked.map((m) => ({ ...m, payload: Buffer.from(m.payload).toString() }))).toEqual(
       messages.map((m) => ({ ...m, payload: Buffer.from(m.payload).toString() })),
     );
-    expect([...(unpacked[2]?.headers ?? [])]).toEqual([...(messages[2]?.headers ?? [])]);
   });
 
   it('packs nothing into an empty handover', () => {

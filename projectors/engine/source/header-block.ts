@@ -1,0 +1,85 @@
+import type { JsMsg } from '@nats-io/jetstream';
+
+/**
+ * A message's NATS headers as name and values, names as sent, in the order they first came;
+ * values of a name given twice (same case) under one entry, as nats.js groups them. It is the
+ * binding's MessageHeaders, and crosses threads as it is.
+ */
+export type HeaderList = [name: string, values: string[]][];
+
+const decoder = new TextDecoder();
+
+/**
+ * The headers of a NATS header block (`NATS/1.0[ status]\r\nName: value\r\n…\r\n\r\n`), read as
+ * nats.js's `MsgHdrsImpl.decode` reads them (the status line skipped: a stored message has
+ * none; a line without a colon ignored; the value trimmed), at a quarter of its cost: it
+ * canonicalises every name to throw it away, and looks up each name through a fresh array of all
+ * of them. Unlike it, a name outside printable ASCII or a value holding a lone CR or LF is kept,
+ * not thrown from the reader: the event is the binding's to judge, and a reader that throws
+ * would stop the whole projection at a message it could never get past.
+ */
+export function parseHeaderBlock(block: Uint8Array): HeaderList {
+  const text = decoder.decode(block);
+  const list: HeaderList = [];
+  let at = text.indexOf('\r\n');
+  if (at < 0) return list;
+  at += 2;
+  while (at < text.length) {
+    let end = text.indexOf('\r\n', at);
+    if (end < 0) end = text.length;
+    const colon = text.indexOf(':', at);
+    if (colon > -1 && colon < end) add(list, text.slice(at, colon), text.slice(colon + 1, end).trim());
+    at = end + 2;
+  }
+  return list;
+}
+
+function add(list: HeaderList, name: string, value: string): void {
+  for (const entry of list) {
+    if (entry[0] === name) {
+      entry[1].push(value);
+      return;
+    }
+  }
+  list.push([name, [value]]);
+}
+
+/**
+ * nats.js 3.3's message internals that hold its raw header block: `hdr` is the block's length
+ * in `_rdata` (the payload follows it), or -1 without headers.
+ */
+interface RawCoreMessage {
+  readonly _msg?: { readonly hdr?: unknown };
+  readonly _rdata?: unknown;
+}
+
+/**
+ * `message`'s headers, read from its raw header block when nats.js's internals hold one as 3.3
+ * does (package.json pins it; test/integration/ordered-source.test.ts fails when they
+ * change), else through its own parser.
+ */
+export function headersOf(message: JsMsg): HeaderList | undefined {
+  const core = (message as unknown as { readonly msg?: RawCoreMessage }).msg;
+  const hdr = core?._msg?.hdr;
+  const data = core?._rdata;
+  if (typeof hdr === 'number' && (data instanceof Uint8Array || (hdr === -1 && data === undefined))) {
+    return hdr > -1 ? parseHeaderBlock((data as Uint8Array).subarray(0, hdr)) : undefined;
+  }
+  fellBack = true;
+  const headers = message.headers;
+  return headers ? Array.from(headers, ([name, values]) => [name, [...values]]) : undefined;
+}
+
+let fellBack = false;
+
+/** Whether `headersOf` had to ask nats.js for a message's headers (a test sees the fast path kept). */
+export const headersFellBack = (): boolean => fellBack;
+
+/** The W3C trace context among `headers`: `traceparent` in any case, as HTTP names go. */
+export function traceparentOf(headers: HeaderList | undefined): string | undefined {
+  if (headers === undefined) return undefined;
+  for (const [name, values] of headers) {
+    if (name.length === 11 && name.toLowerCase() === 'traceparent') return values[0] || undefined;
+  }
+  return undefined;
+}

@@ -1,0 +1,75 @@
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import { describe, expect, it } from 'vitest';
+import { parseHeaderBlock, traceparentOf } from '../../../../../projectors/engine/source/header-block.ts';
+
+/** nats.js's own reading of a header block (MsgHdrsImpl.decode), as plain pairs; thrown errors kept. */
+function natsReading(block: string): [string, string[]][] | Error {
+  const decode = (
+    natsHeaders().constructor as unknown as { decode(b: Uint8Array): Iterable<[string, string[]]> }
+  ).decode;
+  try {
+    return [...decode(new TextEncoder().encode(block))].map(([name, values]) => [name, [...values]]);
+  } catch (error) {
+    return error as Error;
+  }
+}
+
+const ours = (block: string) => parseHeaderBlock(new TextEncoder().encode(block));
+
+describe('parseHeaderBlock', () => {
+  it('reads blocks as nats.js does: status line, repeated names, colons and spaces in values, UTF-8', () => {
+    const blocks = [
+      'NATS/1.0\r\n\r\n',
+      'NATS/1.0\r\nNats-Msg-Id: abc\r\n\r\n',
+      'NATS/1.0 503 No Responders\r\nA: 1\r\n\r\n',
+      'NATS/1.0\r\nX-Twice: a\r\nX-Twice:  b \r\nx-twice: c:d\r\nEmpty:\r\n\r\n',
+      'NATS/1.0\r\nno colon here\r\nce-subject: café 😀 %C3%A9\r\n\r\n',
+      'NATS/1.0\r\n:nameless\r\nTrailing: no final CRLF',
+      'NATS/1.0',
+      '',
+    ];
+    for (const block of blocks) expect(ours(block), JSON.stringify(block)).toEqual(natsReading(block));
+  });
+
+  it('matches nats.js on generated blocks wherever nats.js reads them, and reads the rest', () => {
+    const names = ['A', 'a', 'ce-id', 'CE-ID', 'Content-Type', 'traceparent', 'X', ''];
+    const values = ['', ' ', 'v', ' padded ', 'x:y', 'é', '"quoted"', '%20'];
+    let seed = 7;
+    const pick = <T>(from: readonly T[]): T => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return from[seed % from.length] as T;
+    };
+    let compared = 0;
+    for (let i = 0; i < 2000; i++) {
+      const lines = Array.from({ length: 1 + (i % 6) }, () => `${pick(names)}:${pick(values)}`);
+      const block = `NATS/1.0\r\n${lines.join('\r\n')}\r\n\r\n`;
+      const theirs = natsReading(block);
+      if (theirs instanceof Error) continue;
+      expect(ours(block), JSON.stringify(block)).toEqual(theirs);
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(1500);
+  });
+
+  it('keeps what nats.js throws on: a name outside printable ASCII, a lone LF in a value', () => {
+    for (const block of [
+      'NATS/1.0\r\nBad Name: x\r\n\r\n',
+      'NATS/1.0\r\nNåme: x\r\n\r\n',
+      'NATS/1.0\r\nA: x\ny\r\n\r\n',
+    ]) {
+      expect(natsReading(block)).toBeInstanceOf(Error);
+      expect(ours(block)).toHaveLength(1);
+    }
+    expect(ours('NATS/1.0\r\nA: x\ny\r\n\r\n')).toEqual([['A', ['x\ny']]]);
+  });
+});
+
+describe('traceparentOf', () => {
+  it('finds the trace context under any case of its name, first value first', () => {
+    expect(traceparentOf([['Traceparent', ['00-a', '00-b']]])).toBe('00-a');
+    expect(traceparentOf([['TRACEPARENT', ['00-c']]])).toBe('00-c');
+    expect(traceparentOf([['traceparent', ['']]])).toBeUndefined();
+    expect(traceparentOf([['tracestate', ['x']]])).toBeUndefined();
+    expect(traceparentOf(undefined)).toBeUndefined();
+  });
+});
