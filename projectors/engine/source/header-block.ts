@@ -18,8 +18,7 @@ const decoder = new TextDecoder();
  * not thrown from the reader: the event is the binding's to judge, and a reader that throws
  * would stop the whole projection at a message it could never get past.
  */
-export function parseHeaderBlock(block: Uint8Array): HeaderList {
-  const text = decoder.decode(block);
+export function parseHeaderBlock(text: string): HeaderList {
   const list: HeaderList = [];
   let at = text.indexOf('\r\n');
   if (at < 0) return list;
@@ -63,12 +62,16 @@ export function headersOf(message: JsMsg): HeaderList | undefined {
   const hdr = core?._msg?.hdr;
   const data = core?._rdata;
   if (typeof hdr === 'number' && (data instanceof Uint8Array || (hdr === -1 && data === undefined))) {
-    return hdr > -1 ? parseHeaderBlock((data as Uint8Array).subarray(0, hdr)) : undefined;
+    return hdr > -1 ? parseHeaderBlock(blockText(data as Uint8Array, hdr)) : undefined;
   }
   fellBack = true;
   const headers = message.headers;
   return headers ? Array.from(headers, ([name, values]) => [name, [...values]]) : undefined;
 }
+
+/** The first `length` bytes of `data` as text, without a view of them where `data` is a Buffer (as nats.js's Node transport reads). */
+const blockText = (data: Uint8Array, length: number): string =>
+  Buffer.isBuffer(data) ? data.toString('utf8', 0, length) : decoder.decode(data.subarray(0, length));
 
 let fellBack = false;
 
