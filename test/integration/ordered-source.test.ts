@@ -1,5 +1,3 @@
-import { once } from 'node:events';
-import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
@@ -8,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { headersFellBack, type RawMessage, readOrdered } from '../../projectors/engine/internal.ts';
 import { PullBudget } from '../../shared/clients/pull-budget.ts';
 import { type TestEnvironment, testEnvironment } from '../support/environment.ts';
+import { publishWithHeaderBlock } from '../support/raw-publish.ts';
 
 const MIB = 1024 * 1024;
 
@@ -209,7 +208,7 @@ describe('readOrdered', () => {
     }
     // A foreign client's header block that nats.js's own parser throws on (a space in a name):
     // the reader must hand it on for the binding to judge, not stop at it.
-    await publishRawHeaders(subject, 'NATS/1.0\r\nBad Name: x\r\nce-id: 1\r\n\r\n', '{}');
+    await publishWithHeaderBlock(env.config.NATS_URL, subject, 'NATS/1.0\r\nBad Name: x\r\nce-id: 1\r\n\r\n', '{}');
 
     // What nats.js makes of the same messages, read with its own consumer.
     const consumer = await nats.js.consumers.get(name, {
@@ -240,25 +239,4 @@ describe('readOrdered', () => {
       ['ce-id', ['1']],
     ]);
   });
-
-  /** Publishes one message with `block` as its header block, as a client other than nats.js may. */
-  async function publishRawHeaders(subject: string, block: string, payload: string): Promise<void> {
-    const url = new URL(env.config.NATS_URL.split(',')[0] as string);
-    const socket = connect(Number(url.port || 4222), url.hostname);
-    await once(socket, 'connect');
-    const headerBytes = Buffer.byteLength(block);
-    const total = headerBytes + Buffer.byteLength(payload);
-    // PING after the publish: its PONG says the server took the HPUB before we hang up.
-    socket.write(
-      `CONNECT {"verbose":false,"headers":true}\r\nHPUB ${subject} ${headerBytes} ${total}\r\n${block}${payload}\r\nPING\r\n`,
-    );
-    let answer = '';
-    for await (const chunk of socket) {
-      answer += String(chunk);
-      if (answer.includes('PONG') || answer.includes('-ERR')) break;
-    }
-    socket.destroy();
-    expect(answer).toContain('PONG');
-    expect(answer).not.toContain('-ERR');
-  }
 });
