@@ -208,7 +208,12 @@ describe('readOrdered', () => {
     }
     // A foreign client's header block that nats.js's own parser throws on (a space in a name):
     // the reader must hand it on for the binding to judge, not stop at it.
-    await publishWithHeaderBlock(env.config.NATS_URL, subject, 'NATS/1.0\r\nBad Name: x\r\nce-id: 1\r\n\r\n', '{}');
+    await publishWithHeaderBlock(
+      env.config.NATS_URL,
+      subject,
+      'NATS/1.0\r\nBad Name: x\r\nce-id: 1\r\n\r\n',
+      '{}',
+    );
 
     // What nats.js makes of the same messages, read with its own consumer.
     const consumer = await nats.js.consumers.get(name, {
