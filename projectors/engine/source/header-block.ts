@@ -20,27 +20,44 @@ const decoder = new TextDecoder();
  */
 export function parseHeaderBlock(text: string): HeaderList {
   const list: HeaderList = [];
+  // Names looked up by a scan while they are few (the usual two or three), by a map beyond:
+  // a block of a megabyte of distinct names must not cost a scan per name (seconds per message).
+  let byName: Map<string, string[]> | undefined;
   let at = text.indexOf('\r\n');
   if (at < 0) return list;
   at += 2;
+  // The next colon from `at` on, kept across lines without one: searched afresh for each line,
+  // many such lines before a colon far on would cost a search to it per line.
+  let colon = -1;
   while (at < text.length) {
     let end = text.indexOf('\r\n', at);
     if (end < 0) end = text.length;
-    const colon = text.indexOf(':', at);
-    if (colon > -1 && colon < end) add(list, text.slice(at, colon), text.slice(colon + 1, end).trim());
+    if (colon !== Number.POSITIVE_INFINITY && colon < at) {
+      colon = text.indexOf(':', at);
+      if (colon < 0) colon = Number.POSITIVE_INFINITY;
+    }
+    if (colon < end) {
+      const name = text.slice(at, colon);
+      const value = text.slice(colon + 1, end).trim();
+      const values = byName ? byName.get(name) : scan(list, name);
+      if (values) values.push(value);
+      else {
+        const first = [value];
+        list.push([name, first]);
+        if (byName) byName.set(name, first);
+        else if (list.length > SCANNED_NAMES) byName = new Map(list);
+      }
+    }
     at = end + 2;
   }
   return list;
 }
 
-function add(list: HeaderList, name: string, value: string): void {
-  for (const entry of list) {
-    if (entry[0] === name) {
-      entry[1].push(value);
-      return;
-    }
-  }
-  list.push([name, [value]]);
+const SCANNED_NAMES = 8;
+
+function scan(list: HeaderList, name: string): string[] | undefined {
+  for (const entry of list) if (entry[0] === name) return entry[1];
+  return undefined;
 }
 
 /**

@@ -62,6 +62,19 @@ describe('parseHeaderBlock', () => {
     }
     expect(ours('NATS/1.0\r\nA: x\ny\r\n\r\n')).toEqual([['A', ['x\ny']]]);
   });
+
+  it('reads a megabyte block in time linear in its size: distinct names, and lines without a colon', () => {
+    // Read by a scan per name, or a search for a colon across the rest of the block per line,
+    // either block below took minutes: a reader stalled by one message.
+    const names = `NATS/1.0\r\n${Array.from({ length: 100_000 }, (_, i) => `H${i}: v`).join('\r\n')}\r\nH7: w\r\n\r\n`;
+    const colonless = `NATS/1.0\r\n${Array.from({ length: 100_000 }, (_, i) => `line ${i}`).join('\r\n')}\r\nLast: v\r\n\r\n`;
+    const started = performance.now();
+    const many = ours(names);
+    expect(ours(colonless)).toEqual([['Last', ['v']]]);
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(many).toHaveLength(100_000);
+    expect(many[7]).toEqual(['H7', ['v', 'w']]);
+  });
 });
 
 describe('traceparentOf', () => {
