@@ -20,6 +20,13 @@ import { epochOfVersion, versionOf } from './version.ts';
 /** Item statuses of a bulk response worth another try: overload and shard trouble. */
 const RETRYABLE_ITEM_STATUS = new Set([429, 500, 502, 503, 504]);
 const MAX_ITEM_ATTEMPTS = 6;
+/**
+ * What the writer reads of a `_bulk` answer: each item's status, in the order of the request,
+ * and a failed item's error type and reason. The whole answer (index, id, version, shards and
+ * sequence numbers of every item) is several times larger, built by Elasticsearch and parsed
+ * here for nothing.
+ */
+const BULK_ANSWER = 'items.*.status,items.*.error.type,items.*.error.reason';
 
 /**
  * A document as indexed: the projection's fields, the positions it absorbed, and `_deleted`
@@ -306,7 +313,7 @@ export class ElasticsearchGeneration<Doc extends object, L>
           ? { _deleted: true, _positions: stored.positions }
           : { ...stored.doc, _positions: stored.positions },
       ]);
-      const response = await this.es.bulk({ operations, refresh: false });
+      const response = await this.es.bulk({ operations, refresh: false, filter_path: BULK_ANSWER });
       const retry: typeof pending = [];
       const conflicts: [string, Stored<Doc>][] = [];
       response.items.forEach((item, i) => {
