@@ -173,7 +173,11 @@ export async function rawBulk(
     index,
     settings: { number_of_shards: 1, number_of_replicas: 0, refresh_interval: '-1' },
   });
-  for (const operations of batches) await deps.es.bulk({ operations });
+  // The least a writer must read of the answer: whether any item failed.
+  for (const operations of batches) {
+    const { errors } = await deps.es.bulk({ operations, filter_path: 'errors' });
+    if (errors) throw new Error(`raw _bulk into ${index}: items failed`);
+  }
   await deps.es.indices.delete({ index });
   return events;
 }
