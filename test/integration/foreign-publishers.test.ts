@@ -115,7 +115,7 @@ describe('events of publishers that are not Vista', () => {
     expect(stored?.header.get('Content-Type')).toBe('application/cloudevents+json; charset=utf-8');
   });
 
-  it('applies events without time (at the broker’s receive time), without datacontenttype, and in binary mode', async () => {
+  it('applies events without time (at the broker’s receive time), without datacontenttype, in binary mode, and under headers nats.js cannot read', async () => {
     const { rows } = await env.infrastructure.pool.query<{
       id: string;
       balance_cents: string;

