@@ -103,11 +103,14 @@ describe('dead letters and their retry', () => {
     await eventually(async () => (runner.progress.status === 'halted' ? true : undefined));
     expect(runner.progress.positions.CATALOG).toBe(1);
     expect(await stockOf('stock_halt')).toBe(10);
-    const { rows } = await env.infrastructure.pool.query(
-      `SELECT status, detail FROM vista_projections WHERE name = 'stock_halt'`,
-    );
-    expect(rows[0]?.status).toBe('halted');
-    expect(rows[0]?.detail).toMatch(/HANDLER_FAILED at CATALOG #2/);
+    // The runner records its status after the fact: wait for the record, not only the runner.
+    const recorded = await eventually(async () => {
+      const { rows } = await env.infrastructure.pool.query<{ status: string; detail: string | null }>(
+        `SELECT status, detail FROM vista_projections WHERE name = 'stock_halt'`,
+      );
+      return rows[0]?.status === 'halted' ? rows[0] : undefined;
+    });
+    expect(recorded.detail).toMatch(/HANDLER_FAILED at CATALOG #2/);
 
     bug.fixed = true;
     await requestRetry(env.infrastructure.pool, 'stock_halt');

@@ -167,10 +167,17 @@ describe('a stale owner whose Elasticsearch write was held while it lost its lea
       'B to reach the heads',
     );
     expect(await document()).toEqual({ stock: 1000 - 300, _positions: { CATALOG: 2, ORDERS: 300 } });
-    const { rows } = await env.infrastructure.pool.query<{ status: string }>(
-      `SELECT status FROM vista_projections WHERE name = 'stock_fenced'`,
+    // B records its status after the commit: wait for the record, which a stale A must not overwrite.
+    await eventually(
+      async () => {
+        const { rows } = await env.infrastructure.pool.query<{ status: string }>(
+          `SELECT status FROM vista_projections WHERE name = 'stock_fenced'`,
+        );
+        return rows[0]?.status === 'running' ? true : undefined;
+      },
+      15_000,
+      "B's running status",
     );
-    expect(rows[0]?.status).toBe('running');
   });
 
   /** Two lease managers that will compete for stock_fenced's lease, its generation in place. */
