@@ -12,6 +12,7 @@ import { openSources } from '../source/open-sources.ts';
 import { type RawMessage, StreamGapError } from '../source/ordered-source.ts';
 import { checkSources, lagAfter } from '../source/stream-checks.ts';
 import type { ProjectionProgress, StatusReporter } from '../status/reporter.ts';
+import { nextTurn } from '../support/event-loop.ts';
 import { backoffMs, isTransient, sleep } from '../support/retry.ts';
 import { inBatchSpan } from './batch-span.ts';
 import { decodeBatch, typeOf } from './decode.ts';
@@ -235,6 +236,10 @@ export class ProjectionRunner {
         committing = this.commit(step);
         // Awaited by settle(), or by the finally below when this loop is left.
         committing.catch(() => undefined);
+        // The pool hands the commit its connection on a later tick: without a turn of the
+        // event loop here, the next batch's preparation (tens of milliseconds of synchronous
+        // decoding and folding) would run first, and commit and preparation would take turns.
+        await nextTurn();
       }
       if ((await settle()).halted) return halted();
       return resume.signal.aborted ? 'restart' : 'stopped';
