@@ -6,12 +6,13 @@ import {
   STARVED_CHECK_MS,
 } from '../../../../../projectors/engine/source/consumer-watch.ts';
 
+/** The watches a test made, stopped after it. */
+const watches: ConsumerWatch[] = [];
+
 /**
  * A watch over a consumer whose server-side state the test sets: how many pulls wait at the
  * server; it counts the questions asked (`info` is all the watch uses) and the replacements.
  */
-const watches: ConsumerWatch[] = [];
-
 function watching() {
   const state = { waiting: 1, questions: 0 };
   const consumer = {
