@@ -56,17 +56,19 @@ describe('GraphQL API: priced work', () => {
     return { status: response.status, body: (await response.json()) as Body };
   };
 
-  /** Another client's latencies (ms) while `work` runs (see prober.ts); each probe must be answered. */
-  const probing = async (query: string, work: Promise<unknown>) => {
-    const prober = startProber(api.url, query);
-    await work;
+  /**
+   * Another client's latencies (ms) while `work` runs, started once the prober is warm (see
+   * prober.ts); each probe must be answered.
+   */
+  const probing = async (query: string, work: () => Promise<unknown>) => {
+    const prober = await startProber(api.url, query);
+    await work();
     const probes = await prober.stop();
     expect(probes.filter((p) => !p.ok)).toEqual([]);
     return probes.map((p) => p.ms);
   };
   /** …and with nothing else running, for a second and a half. */
-  const alone = (query: string) =>
-    probing(query, new Promise((resolve) => setTimeout(resolve, 1500))).then((all) => all.slice(5));
+  const alone = (query: string) => probing(query, () => new Promise((resolve) => setTimeout(resolve, 1500)));
   /**
    * Whether probes during an attack stayed within LONGER_MS of their usual time: at the median
    * against the median alone, and every one of them under a second (before, such requests held
@@ -205,7 +207,7 @@ describe('GraphQL API: priced work', () => {
       30_000,
       '1,000 requests waiting',
     );
-    const during = await probing(probe, waiting);
+    const during = await probing(probe, () => waiting);
     const answers = await waiting;
     expect(answers.every((a) => (a.extensions?.consistency as { met?: boolean })?.met === false)).toBe(true);
     const worst = Math.max(...during);
@@ -260,14 +262,15 @@ describe('GraphQL API: priced work', () => {
         // The usual time right before each attack: the load of a shared machine drifts.
         const baseline = await alone(probe);
         const usual = percentile(baseline, 0.9);
-        const started = performance.now();
+        let took = 0;
         // Each attack again and again for 3 s at least: a refusal takes milliseconds.
-        const attacking = (async () => {
+        const attacking = async () => {
+          const started = performance.now();
           do await postBody(attack);
           while (performance.now() - started < 3000);
-        })();
+          took = performance.now() - started;
+        };
         const during = await probing(probe, attacking);
-        const took = performance.now() - started;
         const worst = Math.max(...during);
         report.push(
           `${store} probe during ${name} (${took.toFixed(0)} ms): alone p50 ${percentile(baseline, 0.5).toFixed(1)} p90 ${usual.toFixed(1)} ms; during p50 ${percentile(during, 0.5).toFixed(1)} p95 ${percentile(during, 0.95).toFixed(1)}, worst ${worst.toFixed(1)} ms over ${during.length} probes`,
