@@ -8,13 +8,21 @@ export interface Probe {
   readonly at: number;
 }
 
-// Plain JavaScript: the worker runs outside the test's TypeScript loader.
+// Plain JavaScript: the worker runs outside the test's TypeScript loader. It answers each
+// message with the probes answered since the last (a 'stop' ends it), and says 'warm' once
+// its first `warmUp` probes are done, which it drops.
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 let stopped = false;
 let probes = [];
 let warm = false;
-parentPort.on('message', () => { stopped = true; });
+parentPort.on('message', (message) => {
+  if (message === 'stop') stopped = true;
+  else {
+    parentPort.postMessage(probes);
+    probes = [];
+  }
+});
 (async () => {
   while (!stopped) {
     if (!warm && probes.length === workerData.warmUp) {
@@ -46,38 +54,42 @@ parentPort.on('message', () => { stopped = true; });
  */
 const WARM_UP = 5;
 
+/** Another client probing the API (see startProber). */
+export interface Prober {
+  /** The probes answered since the last `take` (or since the prober was warm). */
+  take(): Promise<Probe[]>;
+  /** Ends the prober, with the probes answered since the last `take`. */
+  stop(): Promise<Probe[]>;
+}
+
 /**
  * Another client, on a thread of its own: it sends `query` to `url` again and again, one at a
  * time, until stopped, and reports how long each took. Its own event loop keeps what the
  * test does meanwhile (sending an attack, parsing its answers) out of the latencies it measures.
- * Resolves once warm (see WARM_UP): the probes it reports are the ones after.
+ * Resolves once warm (see WARM_UP); one prober serves a test's windows one after the other
+ * (`take`), since a new thread costs a second or more on a loaded machine.
  */
-export async function startProber(url: string, query: string): Promise<{ stop(): Promise<Probe[]> }> {
+export async function startProber(url: string, query: string): Promise<Prober> {
   const worker = new Worker(WORKER, {
     eval: true,
     workerData: { url: `${url}/graphql`, query, warmUp: WARM_UP },
   });
-  const messages = (count: number) =>
-    new Promise<unknown>((resolve, reject) => {
-      let seen = 0;
-      const onMessage = (message: unknown) => {
-        if (++seen < count) return;
-        worker.off('message', onMessage);
-        resolve(message);
-      };
-      worker.on('message', onMessage);
-      worker.once('error', reject);
-    });
-  // Both listened for at once: the report must not slip past between the two.
-  const warm = messages(1);
-  const report = messages(2) as Promise<Probe[]>;
-  await warm;
+  const failed = new Promise<never>((_, reject) => worker.once('error', reject));
+  failed.catch(() => undefined);
+  const next = <T>() => Promise.race([new Promise<T>((resolve) => worker.once('message', resolve)), failed]);
+  await next<'warm'>();
   return {
-    stop: async () => {
-      worker.postMessage('stop');
-      const probes = await report;
-      await worker.terminate();
+    take: () => {
+      const probes = next<Probe[]>();
+      worker.postMessage('take');
       return probes;
+    },
+    stop: async () => {
+      const probes = next<Probe[]>();
+      worker.postMessage('stop');
+      const last = await probes;
+      await worker.terminate();
+      return last;
     },
   };
 }
