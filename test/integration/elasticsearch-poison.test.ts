@@ -22,8 +22,11 @@ interface Sold {
   unitsSold: number;
 }
 
-/** Units sold per product, with each order's lines kept as a lookup record for its cancellation. */
-const sold = (onPoison: PoisonPolicy) =>
+/**
+ * Units sold per product, with each order's lines kept as a lookup record for its cancellation;
+ * `units` is the mapping's type for them (a `byte` refuses more than 127).
+ */
+const sold = (onPoison: PoisonPolicy, units: 'long' | 'byte' = 'long') =>
   defineDocumentProjection(shop, {
     name: `sold_${onPoison}`,
     version: 1,
@@ -55,21 +58,70 @@ const sold = (onPoison: PoisonPolicy) =>
       const sign = e.type === 'orders.order_placed.v1' ? 1 : -1;
       return { unitsSold: (doc?.unitsSold ?? 0) + sign * units };
     },
-    target: elasticsearchIndex({ properties: { unitsSold: { type: 'long' } } }),
+    target: elasticsearchIndex({ properties: { unitsSold: { type: units } } }),
   });
+
+type History = readonly (
+  | { orderId: string; lines: Record<string, number> }
+  | { orderId: string; cancelled: true }
+)[];
 
 /**
  * The history, in one batch: o-2's lookup record is refused by PostgreSQL (a constraint the
  * test puts on the lookup table), after the documents it touches were folded with it, and
  * events after it touch the same documents (p1) and others (p2, p3).
  */
-const history = [
+const history: History = [
   { orderId: 'o-1', lines: { p1: 1, p2: 1 } },
   { orderId: 'o-2', lines: { p1: 10, p3: 10 } },
   { orderId: 'o-3', lines: { p1: 100, p2: 100 } },
   { orderId: 'o-1', cancelled: true },
   { orderId: 'o-4', lines: { p3: 1000 } },
-] as const;
+];
+
+/** Generation 1 of the projection, as its runner keeps it: its index and its lookup table. */
+const generationOne = (env: TestEnvironment, projection: ReturnType<typeof sold>) =>
+  new ElasticsearchGeneration(
+    env.infrastructure.es,
+    env.infrastructure.pool,
+    env.log,
+    projection,
+    env.infrastructure.streams.namespace,
+    1,
+    0,
+  );
+
+/** Publishes `orders` to ORDERS, in order: sequences 1, 2, … */
+async function publishOrders(env: TestEnvironment, orders: History): Promise<void> {
+  const { js } = env.infrastructure.nats;
+  for (const [n, event] of orders.entries()) {
+    const id = `e-${n + 1}`;
+    const time = '2026-01-01T00:00:00.000Z';
+    await ('cancelled' in event
+      ? publishEvent(js, env.infrastructure.streams, {
+          eventType: OrderCancelled,
+          data: { orderId: event.orderId, reason: 'changed mind' },
+          id,
+          time,
+          source: '/test',
+        })
+      : publishEvent(js, env.infrastructure.streams, {
+          eventType: OrderPlaced,
+          data: {
+            orderId: event.orderId,
+            customerId: 'c1',
+            lines: Object.entries(event.lines).map(([productId, quantity]) => ({
+              productId,
+              quantity,
+              unitPriceCents: 100,
+            })),
+          },
+          id,
+          time,
+          source: '/test',
+        }));
+  }
+}
 
 describe('an Elasticsearch projection whose poison event PostgreSQL refuses', () => {
   let env: TestEnvironment;
@@ -80,34 +132,7 @@ describe('an Elasticsearch projection whose poison event PostgreSQL refuses', ()
     stop = new AbortController();
     running = undefined;
     env = await testEnvironment();
-    const { js } = env.infrastructure.nats;
-    for (const [n, event] of history.entries()) {
-      const id = `e-${n + 1}`;
-      const time = '2026-01-01T00:00:00.000Z';
-      await ('cancelled' in event
-        ? publishEvent(js, env.infrastructure.streams, {
-            eventType: OrderCancelled,
-            data: { orderId: event.orderId, reason: 'changed mind' },
-            id,
-            time,
-            source: '/test',
-          })
-        : publishEvent(js, env.infrastructure.streams, {
-            eventType: OrderPlaced,
-            data: {
-              orderId: event.orderId,
-              customerId: 'c1',
-              lines: Object.entries(event.lines).map(([productId, quantity]) => ({
-                productId,
-                quantity,
-                unitPriceCents: 100,
-              })),
-            },
-            id,
-            time,
-            source: '/test',
-          }));
-    }
+    await publishOrders(env, history);
   });
 
   afterEach(async () => {
@@ -116,17 +141,7 @@ describe('an Elasticsearch projection whose poison event PostgreSQL refuses', ()
     await env.cleanup();
   });
 
-  /** Generation 1 of the projection, as its runner keeps it: its index and its lookup table. */
-  const storage = (projection: ReturnType<typeof sold>) =>
-    new ElasticsearchGeneration(
-      env.infrastructure.es,
-      env.infrastructure.pool,
-      env.log,
-      projection,
-      env.infrastructure.streams.namespace,
-      1,
-      0,
-    );
+  const storage = (projection: ReturnType<typeof sold>) => generationOne(env, projection);
 
   /** Runs the projection over the history, o-2's lookup record refused, until `done`. */
   async function run(onPoison: PoisonPolicy, done: (runner: ProjectionRunner) => boolean) {
@@ -178,5 +193,63 @@ describe('an Elasticsearch projection whose poison event PostgreSQL refuses', ()
     expect(letter).toMatchObject({ stream: 'ORDERS', sequence: 2, errorCode: 'SQLSTATE_23514' });
     // o-1 alone: the checkpoint's only event.
     expect(await documents('halt')).toEqual({ p1: { unitsSold: 1 }, p2: { unitsSold: 1 } });
+  });
+});
+
+/**
+ * The history, in one batch: o-2 takes p3 past what its `byte` mapping holds, so Elasticsearch
+ * would refuse p3's document, while o-2's effect on p1 is a document it would take.
+ */
+const refusedHistory: History = [
+  { orderId: 'o-1', lines: { p1: 1, p2: 1 } },
+  { orderId: 'o-2', lines: { p1: 10, p3: 200 } },
+  { orderId: 'o-3', lines: { p1: 100, p2: 100 } },
+  { orderId: 'o-1', cancelled: true },
+  { orderId: 'o-4', lines: { p3: 5 } },
+];
+
+describe('an Elasticsearch projection whose poison event Elasticsearch would refuse', () => {
+  let env: TestEnvironment;
+  const stop = new AbortController();
+  let running: Promise<void> | undefined;
+
+  beforeEach(async () => {
+    env = await testEnvironment();
+    await publishOrders(env, refusedHistory);
+  });
+
+  afterEach(async () => {
+    stop.abort();
+    await running;
+    await env.cleanup();
+  });
+
+  it('skip: the event is dead-lettered, and the documents Elasticsearch would take hold none of its effect', async () => {
+    const projection = sold('skip', 'byte');
+    await reconcileGenerations(env.infrastructure.pool, projection, fromBeginning(['ORDERS']));
+    const runner = runnerFor(projection, 1, engineDeps(env.config, env.infrastructure, env.log));
+    running = runner.run(stop.signal);
+    await eventually(
+      async () => (runner.progress.positions.ORDERS === 5 ? true : undefined),
+      30_000,
+      'ORDERS 5',
+    );
+    const [letter, ...others] = await listDeadLetters(env.infrastructure.pool, 'sold_skip');
+    expect(others).toEqual([]);
+    expect(letter).toMatchObject({
+      stream: 'ORDERS',
+      sequence: 2,
+      errorCode: 'ELASTICSEARCH_DOCUMENT_PARSING_EXCEPTION',
+      error: expect.stringMatching(
+        /^Elasticsearch would refuse 1 document\(s\), p3 first: unitsSold \(byte\) is out of range: 200/,
+      ),
+    });
+    const { es } = env.infrastructure;
+    const { index } = generationOne(env, projection);
+    await es.indices.refresh({ index });
+    const { hits } = await es.search<Sold>({ index, size: 100 });
+    const units = Object.fromEntries(hits.hits.map((hit) => [hit._id, hit._source?.unitsSold]));
+    // o-1, o-3, the cancellation of o-1 and o-4: p1 never holds o-2's 10.
+    expect(units).toEqual({ p1: 100, p2: 100, p3: 5 });
   });
 });

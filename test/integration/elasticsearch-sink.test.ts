@@ -228,6 +228,38 @@ describe('Elasticsearch sink', () => {
     });
   });
 
+  it('refuses what the mapping cannot hold before writing anything; what only Elasticsearch finds, after the rest is written', async () => {
+    const write = (docs: [string, unknown][]) =>
+      sink.writeOutside(
+        new Map(
+          docs.map(([id, priceCents]) => [id, { doc: { priceCents } as Price, positions: { CATALOG: 50 } }]),
+        ),
+      );
+    // Past an integer: known from the mapping, so the batch's other document is not written.
+    await expect(
+      write([
+        ['p20', 3_000_000_000],
+        ['p21', 21],
+      ]),
+    ).rejects.toThrow(
+      /^Elasticsearch would refuse 1 document\(s\), p20 first: priceCents \(integer\) is out of range/,
+    );
+    // A string in a numeric field is Elasticsearch's to parse: refused by it, after p23 is written.
+    await expect(
+      write([
+        ['p22', 'twenty-two'],
+        ['p23', 23],
+      ]),
+    ).rejects.toMatchObject({
+      code: expect.stringMatching(/^ELASTICSEARCH_(DOCUMENT|MAPPER)_PARSING_EXCEPTION$/),
+      keys: ['p22'],
+      message: expect.stringMatching(/^Elasticsearch refused 1 document\(s\), p22 first/),
+    });
+    const docs = await documents();
+    expect([docs.p20, docs.p21, docs.p22]).toEqual([undefined, undefined, undefined]);
+    expect(docs.p23?.source).toEqual({ priceCents: 23, _positions: { CATALOG: 50 } });
+  });
+
   it('a document evolved to null is a tombstone with its positions, and a stale owner cannot bring it back', async () => {
     const { es, pool, streams } = env.infrastructure;
     const owner = (epoch: number) =>

@@ -14,6 +14,7 @@ import { backoffMs, sleep } from '../../support/retry.ts';
 import { everyGeneration, generationName, lookupTable } from '../generation-names.ts';
 import type { GenerationStorage } from '../store.ts';
 import { elasticsearchAlias } from './alias.ts';
+import { mappingCheck, type Refusal } from './mapping-check.ts';
 import { type ElasticsearchIndexTarget, indexProperties } from './target.ts';
 import { epochOfVersion, versionOf } from './version.ts';
 
@@ -62,6 +63,20 @@ interface RefusedDocument {
   readonly id: string;
   readonly code: string;
   readonly reason: string;
+}
+
+/** A dead letter's code for an Elasticsearch refusal of the given error type. */
+const refusalCode = (type: string) => `ELASTICSEARCH_${type.toUpperCase()}`;
+
+/** `refused`: what Elasticsearch did, or (found before the bulk) would do. */
+function throwIfRefused(refused: readonly RefusedDocument[], verb: 'refused' | 'would refuse'): void {
+  if (refused.length === 0) return;
+  const [first] = refused as [RefusedDocument];
+  throw new DocumentRefusedError(
+    first.code,
+    `Elasticsearch ${verb} ${refused.length} document(s), ${first.id} first: ${first.reason}`,
+    refused.map((r) => r.id),
+  );
 }
 
 /** Elasticsearch, or the index, did not take the batch; no document is to blame. Transient. */
@@ -116,6 +131,8 @@ export class ElasticsearchGeneration<Doc extends object, L>
   private readonly name: string;
   /** The index's mappings: the public shape's fields, and the target's own. */
   private readonly properties: Record<string, unknown>;
+  /** What Elasticsearch would certainly refuse of a document, found before the bulk (mapping-check.ts). */
+  private readonly refusal: (doc: object) => Refusal | undefined;
   private readonly breaker: CircuitBreaker;
   /** Live generations refresh after every batch: a reached position must mean searchable. */
   private live = true;
@@ -148,6 +165,7 @@ export class ElasticsearchGeneration<Doc extends object, L>
     const { name } = projection;
     this.name = name;
     this.properties = indexProperties(projection.target, projection.api);
+    this.refusal = mappingCheck(this.properties);
     this.alias = elasticsearchAlias(namespace, name);
     this.index = generationName(this.alias, generation);
     this.lookups = new LookupStore(pool, lookupTable(name, generation, partition));
@@ -260,11 +278,13 @@ export class ElasticsearchGeneration<Doc extends object, L>
    * `_bulk` (with retries of items that failed for overload), then, live, a refresh: the
    * position a reader waits for means searchable. Called while the batch's PostgreSQL
    * transaction waits before its COMMIT. Documents refused for what they hold throw
-   * `DocumentRefusedError` (after the rest of the batch is written); a failure of the index or
+   * `DocumentRefusedError`: before anything is written when the mapping says so
+   * (mapping-check.ts), else after the rest of the batch is written. A failure of the index or
    * the cluster throws `ElasticsearchUnavailableError`, counted by the circuit breaker.
    */
   async writeOutside(docs: ReadonlyMap<string, Stored<Doc>>): Promise<void> {
     if (docs.size === 0) return;
+    throwIfRefused(this.refusedByMapping(docs), 'would refuse');
     this.breaker.guard();
     let refused: RefusedDocument[];
     try {
@@ -277,14 +297,17 @@ export class ElasticsearchGeneration<Doc extends object, L>
       throw unavailable;
     }
     this.breaker.success();
-    if (refused.length > 0) {
-      const [first] = refused as [RefusedDocument];
-      throw new DocumentRefusedError(
-        first.code,
-        `Elasticsearch refused ${refused.length} document(s), ${first.id} first: ${first.reason}`,
-        refused.map((r) => r.id),
-      );
+    throwIfRefused(refused, 'refused');
+  }
+
+  /** The documents the index's mapping refuses, as Elasticsearch would (mapping-check.ts). */
+  private refusedByMapping(docs: ReadonlyMap<string, Stored<Doc>>): RefusedDocument[] {
+    const refused: RefusedDocument[] = [];
+    for (const [id, { doc }] of docs) {
+      const refusal = doc === null ? undefined : this.refusal(doc);
+      if (refusal) refused.push({ id, code: refusalCode(refusal.type), reason: refusal.reason });
     }
+    return refused;
   }
 
   /** Refreshes the index, once `refreshSpacingMs` has passed since the last refresh. */
@@ -329,7 +352,7 @@ export class ElasticsearchGeneration<Doc extends object, L>
         if (result.status === 400 && DOCUMENT_REFUSALS.has(type)) {
           refused.push({
             id: entry[0],
-            code: `ELASTICSEARCH_${type.toUpperCase()}`,
+            code: refusalCode(type),
             reason: result.error?.reason ?? type,
           });
         } else if (RETRYABLE_ITEM_STATUS.has(result.status)) {
