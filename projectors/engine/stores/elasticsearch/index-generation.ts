@@ -165,7 +165,7 @@ export class ElasticsearchGeneration<Doc extends object, L>
     const { name } = projection;
     this.name = name;
     this.properties = indexProperties(projection.target, projection.api);
-    this.refusal = mappingCheck(this.properties);
+    this.refusal = mappingCheck({ ...this.properties, ...ENGINE_FIELDS });
     this.alias = elasticsearchAlias(namespace, name);
     this.index = generationName(this.alias, generation);
     this.lookups = new LookupStore(pool, lookupTable(name, generation, partition));
