@@ -9,10 +9,10 @@
  *
  * Only what is certain is refused: a field the strict mapping lacks, a number outside its
  * type's range, a value of the wrong kind (a boolean or an object where a number goes, a
- * scalar where an object goes), a keyword longer than Lucene's largest term (each checked
- * against Elasticsearch 8.19 itself). Anything the
- * mapping leaves to Elasticsearch (a string in a numeric field, which it may coerce; a date,
- * whose formats it parses) goes to Elasticsearch, whose refusal is still caught after the bulk.
+ * scalar where an object goes), a keyword longer than Lucene's largest term; each case was
+ * asked of Elasticsearch 8.19 itself (see the unit test). What the mapping leaves to
+ * Elasticsearch (a string in a numeric field, which it may coerce; a date, whose formats it
+ * parses) goes to Elasticsearch, whose refusal is still caught after the bulk.
  */
 
 /** Why a value cannot go into a field: the error type Elasticsearch itself gives, and a reason. */
@@ -144,7 +144,7 @@ function objectCheck(properties: Record<string, Record<string, unknown>>, strict
   const checks = new Map<string, Check | undefined>(
     Object.entries(properties).map(([name, mapping]) => [name, checkFor(mapping, strict)]),
   );
-  // Runs for every document of every batch: no allocation unless something is refused.
+  // Runs for every document of every batch: at the top level it allocates nothing unless it refuses.
   return (value, path) => {
     const object = value as Record<string, unknown>;
     for (const name in object) {
