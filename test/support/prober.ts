@@ -49,8 +49,8 @@ parentPort.on('message', (message) => {
 
 /**
  * Probes sent before the prober counts any: a new thread's first `fetch` loads and compiles
- * the HTTP client and opens the connection. On a loaded machine that first probe alone took
- * over a second, and was the worst probe of a run whose others stayed under 200 ms.
+ * the HTTP client and opens the connection. Under load 7–9 that first probe took 100–340 ms,
+ * as much as the worst of the hundreds after it, and it measures the prober, not the API.
  */
 const WARM_UP = 5;
 
@@ -66,8 +66,9 @@ export interface Prober {
  * Another client, on a thread of its own: it sends `query` to `url` again and again, one at a
  * time, until stopped, and reports how long each took. Its own event loop keeps what the
  * test does meanwhile (sending an attack, parsing its answers) out of the latencies it measures.
- * Resolves once warm (see WARM_UP); one prober serves a test's windows one after the other
- * (`take`), since a new thread costs a second or more on a loaded machine.
+ * Resolves once warm (see WARM_UP). One prober serves a test's windows one after the other
+ * (`take`): a new thread and its warm-up for each of its 24 windows took the hostile-request
+ * test past its timeout in CI.
  */
 export async function startProber(url: string, query: string): Promise<Prober> {
   const worker = new Worker(WORKER, {
