@@ -126,6 +126,7 @@ export { replaceView } from './stores/postgres/replace-view.ts';
 export { tableColumns } from './stores/postgres/target.ts';
 export { readerOf } from './stores/registry.ts';
 export type { ReadStores, SearchReads, ViewReader } from './stores/store.ts';
+export { nextTurn } from './support/event-loop.ts';
 export { type Infrastructure, openInfrastructure } from './support/infrastructure.ts';
 export type { SqlReads } from './support/sql-reads.ts';
 export * from './testing/face.ts';
