@@ -144,7 +144,8 @@ function objectCheck(properties: Record<string, Record<string, unknown>>, strict
   const checks = new Map<string, Check | undefined>(
     Object.entries(properties).map(([name, mapping]) => [name, checkFor(mapping, strict)]),
   );
-  // Runs for every document of every batch: at the top level it allocates nothing unless it refuses.
+  // Runs for every document of every batch: the loop allocates nothing (a nested field's path,
+  // a text field's sub-field path and a refusal are the only strings built).
   return (value, path) => {
     const object = value as Record<string, unknown>;
     for (const name in object) {
