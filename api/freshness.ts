@@ -73,6 +73,9 @@ export function freshnessPlugin(
         const started = performance.now();
         const met = await watcher.waitFor(required, projections, timeoutMs, ctx.request.signal, filtered);
         release = await resuming.acquire();
+        // Given back when the result is done, or at the latest when the client goes away
+        // (listened for at once: a client gone during the turn below must not keep the slot).
+        ctx.request.signal.addEventListener('abort', release, { once: true });
         // A finishing request hands its slot over within its own callback, so its successor
         // ran before the event loop read the requests that had arrived meanwhile; after a turn
         // of the loop, those are read first. While 1,000 waiters timed out
@@ -81,8 +84,6 @@ export function freshnessPlugin(
         // 76-148. (Eight at a time, not fewer: a resumed request holds its slot through its
         // read, so fewer would cap read-your-writes answers.)
         await nextTurn();
-        // Given back when the result is done, or at the latest when the client goes away.
-        ctx.request.signal.addEventListener('abort', release, { once: true });
         const waitedMs = Math.round(performance.now() - started);
         consistency = {
           required,
