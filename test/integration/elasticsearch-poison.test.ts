@@ -123,63 +123,82 @@ async function publishOrders(env: TestEnvironment, orders: History): Promise<voi
   }
 }
 
-describe('an Elasticsearch projection whose poison event PostgreSQL refuses', () => {
-  let env: TestEnvironment;
-  let stop: AbortController;
-  let running: Promise<void> | undefined;
+/** A test's installation: a fresh one with `orders` published, and the runner started in it. */
+interface Installation {
+  env: TestEnvironment;
+  stop: AbortController;
+  running?: Promise<void>;
+}
 
+/** A fresh installation for each test of the describe block, `orders` published in it; torn down after. */
+function installationPerTest(orders: History): Installation {
+  const installation = {} as Installation;
   beforeEach(async () => {
-    stop = new AbortController();
-    running = undefined;
-    env = await testEnvironment();
-    await publishOrders(env, history);
+    installation.stop = new AbortController();
+    installation.running = undefined;
+    installation.env = await testEnvironment();
+    await publishOrders(installation.env, orders);
   });
-
   afterEach(async () => {
-    stop.abort();
-    await running;
-    await env.cleanup();
+    installation.stop.abort();
+    await installation.running;
+    await installation.env.cleanup();
   });
+  return installation;
+}
 
-  const storage = (projection: ReturnType<typeof sold>) => generationOne(env, projection);
+/** Runs generation 1 of `projection` from the start of ORDERS until `done`. */
+async function runUntil(
+  installation: Installation,
+  projection: ReturnType<typeof sold>,
+  done: (runner: ProjectionRunner) => boolean,
+): Promise<ProjectionRunner> {
+  const { env } = installation;
+  await reconcileGenerations(env.infrastructure.pool, projection, fromBeginning(['ORDERS']));
+  const runner = runnerFor(projection, 1, engineDeps(env.config, env.infrastructure, env.log));
+  installation.running = runner.run(installation.stop.signal);
+  await eventually(async () => (done(runner) ? true : undefined), 30_000, `${projection.name} done`);
+  return runner;
+}
+
+/** Every document of generation 1's index, tombstones included, without engine fields. */
+async function documents(
+  env: TestEnvironment,
+  projection: ReturnType<typeof sold>,
+): Promise<Record<string, Sold>> {
+  const { es } = env.infrastructure;
+  const { index } = generationOne(env, projection);
+  await es.indices.refresh({ index });
+  const { hits } = await es.search<Sold & { _positions?: unknown }>({ index, size: 100 });
+  return Object.fromEntries(
+    hits.hits.map((hit) => {
+      const { _positions, ...doc } = hit._source as Sold & { _positions?: unknown };
+      return [hit._id as string, doc];
+    }),
+  );
+}
+
+describe('an Elasticsearch projection whose poison event PostgreSQL refuses', () => {
+  const installation = installationPerTest(history);
 
   /** Runs the projection over the history, o-2's lookup record refused, until `done`. */
   async function run(onPoison: PoisonPolicy, done: (runner: ProjectionRunner) => boolean) {
     const projection = sold(onPoison);
-    const { pool } = env.infrastructure;
     // Made before the engine's own (`CREATE TABLE IF NOT EXISTS`), with one record it refuses.
-    await pool.query(
-      `CREATE TABLE ${ident(storage(projection).lookups.table)}
+    await installation.env.infrastructure.pool.query(
+      `CREATE TABLE ${ident(generationOne(installation.env, projection).lookups.table)}
          (key text PRIMARY KEY, record jsonb NOT NULL, CHECK (key <> 'o-2'))`,
     );
-    await reconcileGenerations(pool, projection, fromBeginning(['ORDERS']));
-    const runner = runnerFor(projection, 1, engineDeps(env.config, env.infrastructure, env.log));
-    running = runner.run(stop.signal);
-    await eventually(async () => (done(runner) ? true : undefined), 30_000, `${onPoison} at its poison`);
-    return runner;
-  }
-
-  /** Every document of the generation's index, tombstones included, without engine fields. */
-  async function documents(onPoison: PoisonPolicy): Promise<Record<string, Sold>> {
-    const { es } = env.infrastructure;
-    const { index } = storage(sold(onPoison));
-    await es.indices.refresh({ index });
-    const { hits } = await es.search<Sold & { _positions?: unknown }>({ index, size: 100 });
-    return Object.fromEntries(
-      hits.hits.map((hit) => {
-        const { _positions, ...doc } = hit._source as Sold & { _positions?: unknown };
-        return [hit._id as string, doc];
-      }),
-    );
+    return runUntil(installation, projection, done);
   }
 
   it('skip: the poison event is dead-lettered and no document keeps its effect', async () => {
     await run('skip', (runner) => runner.progress.positions.ORDERS === 5);
-    const [letter, ...others] = await listDeadLetters(env.infrastructure.pool, 'sold_skip');
+    const [letter, ...others] = await listDeadLetters(installation.env.infrastructure.pool, 'sold_skip');
     expect(others).toEqual([]);
     expect(letter).toMatchObject({ stream: 'ORDERS', sequence: 2, errorCode: 'SQLSTATE_23514' });
     // o-1, o-3, its cancellation of o-1 and o-4 alone.
-    expect(await documents('skip')).toEqual({
+    expect(await documents(installation.env, sold('skip'))).toEqual({
       p1: { unitsSold: 100 },
       p2: { unitsSold: 100 },
       p3: { unitsSold: 1000 },
@@ -189,10 +208,13 @@ describe('an Elasticsearch projection whose poison event PostgreSQL refuses', ()
   it('halt: the projection stops before the poison event, and the documents hold nothing after its checkpoint', async () => {
     const runner = await run('halt', (r) => r.progress.status === 'halted');
     expect(runner.progress.positions.ORDERS).toBe(1);
-    const [letter] = await listDeadLetters(env.infrastructure.pool, 'sold_halt');
+    const [letter] = await listDeadLetters(installation.env.infrastructure.pool, 'sold_halt');
     expect(letter).toMatchObject({ stream: 'ORDERS', sequence: 2, errorCode: 'SQLSTATE_23514' });
     // o-1 alone: the checkpoint's only event.
-    expect(await documents('halt')).toEqual({ p1: { unitsSold: 1 }, p2: { unitsSold: 1 } });
+    expect(await documents(installation.env, sold('halt'))).toEqual({
+      p1: { unitsSold: 1 },
+      p2: { unitsSold: 1 },
+    });
   });
 });
 
@@ -209,32 +231,12 @@ const refusedHistory: History = [
 ];
 
 describe('an Elasticsearch projection whose poison event Elasticsearch would refuse', () => {
-  let env: TestEnvironment;
-  const stop = new AbortController();
-  let running: Promise<void> | undefined;
-
-  beforeEach(async () => {
-    env = await testEnvironment();
-    await publishOrders(env, refusedHistory);
-  });
-
-  afterEach(async () => {
-    stop.abort();
-    await running;
-    await env.cleanup();
-  });
+  const installation = installationPerTest(refusedHistory);
 
   it('skip: the event is dead-lettered, and the documents Elasticsearch would take hold none of its effect', async () => {
     const projection = sold('skip', 'byte');
-    await reconcileGenerations(env.infrastructure.pool, projection, fromBeginning(['ORDERS']));
-    const runner = runnerFor(projection, 1, engineDeps(env.config, env.infrastructure, env.log));
-    running = runner.run(stop.signal);
-    await eventually(
-      async () => (runner.progress.positions.ORDERS === 5 ? true : undefined),
-      30_000,
-      'ORDERS 5',
-    );
-    const [letter, ...others] = await listDeadLetters(env.infrastructure.pool, 'sold_skip');
+    await runUntil(installation, projection, (runner) => runner.progress.positions.ORDERS === 5);
+    const [letter, ...others] = await listDeadLetters(installation.env.infrastructure.pool, 'sold_skip');
     expect(others).toEqual([]);
     expect(letter).toMatchObject({
       stream: 'ORDERS',
@@ -244,12 +246,11 @@ describe('an Elasticsearch projection whose poison event Elasticsearch would ref
         /^Elasticsearch would refuse 1 document\(s\), p3 first: unitsSold \(byte\) is out of range: 200/,
       ),
     });
-    const { es } = env.infrastructure;
-    const { index } = generationOne(env, projection);
-    await es.indices.refresh({ index });
-    const { hits } = await es.search<Sold>({ index, size: 100 });
-    const units = Object.fromEntries(hits.hits.map((hit) => [hit._id, hit._source?.unitsSold]));
     // o-1, o-3, the cancellation of o-1 and o-4: p1 never holds o-2's 10.
-    expect(units).toEqual({ p1: 100, p2: 100, p3: 5 });
+    expect(await documents(installation.env, projection)).toEqual({
+      p1: { unitsSold: 100 },
+      p2: { unitsSold: 100 },
+      p3: { unitsSold: 5 },
+    });
   });
 });
