@@ -165,8 +165,18 @@ const ConfigSchema = z
       .enum(['true', 'false'], { error: 'must be true or false' })
       .default('false')
       .transform((value) => value === 'true'),
-    /** How long a partial batch waits for more events before it is written anyway. */
+    /**
+     * How long a partial batch waits for more events before it is written anyway. Not waited
+     * when the broker says the sources hold nothing more (their newest messages count none
+     * pending): then the batch is written at once.
+     */
     BATCH_IDLE_MS: integer(0, 10_000).default(5),
+    /**
+     * How long a partial batch waits at least after its first event, even when nothing more
+     * is on its way: fewer, larger commits at the live tail, each event visible later by up to
+     * this long. At most BATCH_MAX_WAIT_MS.
+     */
+    BATCH_LINGER_MS: integer(0, 60_000).default(0),
     /**
      * …and at the latest this long after its first event, however steady the trickle: under a
      * live load the idle time never comes, so this bounds how stale a view gets.
@@ -207,6 +217,11 @@ const ConfigSchema = z
   .refine((config) => config.ELASTICSEARCH_REFRESH_MS <= config.LEASE_TTL_MS / 4, {
     path: ['ELASTICSEARCH_REFRESH_MS'],
     message: 'must be at most a quarter of LEASE_TTL_MS',
+  })
+  // BATCH_MAX_WAIT_MS bounds every wait of a batch: a longer linger would never be waited.
+  .refine((config) => config.BATCH_LINGER_MS <= config.BATCH_MAX_WAIT_MS, {
+    path: ['BATCH_LINGER_MS'],
+    message: 'must be at most BATCH_MAX_WAIT_MS',
   })
   // The database URLs carry the installation's schema from here on (see database-url.ts).
   .transform((config) => {

@@ -105,10 +105,11 @@ describe('a stale owner whose Elasticsearch write was held while it lost its lea
     leaseUrlA.host = `127.0.0.1:${pgA.port}`;
 
     // A folds everything that arrives within 2 s into one batch: its held bulk carries ORDERS 1..300.
+    // (It lingers: else a batch goes as soon as the broker says none are pending, mid-publish.)
     const a = host(leaseUrlA.toString(), {
       ...base,
       es: createElasticsearch(esA.url),
-      batch: { ...base.batch, maxSize: 2000, idleMs: 1000, maxWaitMs: 2000 },
+      batch: { ...base.batch, maxSize: 2000, idleMs: 1000, maxWaitMs: 2000, lingerMs: 2000 },
     });
     await eventually(async () => (a.host.ownership[0]?.owned ? true : undefined), 30_000, 'A to own it');
     await publish([adjusted(0, 1)]);

@@ -41,6 +41,7 @@ export function engineDeps(
       maxBytes: config.BATCH_MAX_BYTES,
       idleMs: config.BATCH_IDLE_MS,
       maxWaitMs: config.BATCH_MAX_WAIT_MS,
+      lingerMs: config.BATCH_LINGER_MS,
     },
     pullBudget: infrastructure.pullBudget,
     ...(readerThread ? { readerThread } : {}),

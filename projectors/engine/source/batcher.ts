@@ -6,10 +6,19 @@ export interface BatchLimits {
    * a batch that reaches it is handed over at once too.
    */
   readonly maxBytes: number;
-  /** A partial batch is handed over once no item arrived for this long (live tail latency). */
+  /**
+   * A partial batch is handed over once no item arrived for this long (live tail latency),
+   * unless the items say sooner that nothing more is on its way (see `Batcher`'s `drained`).
+   */
   readonly idleMs: number;
   /** …and at the latest this long after its first item, however steady the trickle. */
   readonly maxWaitMs: number;
+  /**
+   * A partial batch waits at least this long after its first item, even when nothing more is
+   * on its way (0 when absent): fewer, larger commits at the live tail, each event later by up
+   * to this long. `maxWaitMs` still bounds it.
+   */
+  readonly lingerMs?: number;
 }
 
 /** How much a Batcher holds at most before `push` waits: in items and in bytes. */
@@ -51,10 +60,16 @@ export class Batcher<T> {
   private wakeConsumer: { readonly forAny: boolean; readonly wake: () => void } | undefined;
   private wakeProducers: (() => void)[] = [];
 
+  /**
+   * `drained`, when given, says after an item was added whether its producers know that no
+   * more items are on their way (a stream reader whose newest message is the stream's last):
+   * then a partial batch is handed over at once instead of after `idleMs`.
+   */
   constructor(
     private readonly capacity: BatcherCapacity,
     private readonly limits: BatchLimits,
     private readonly sizeOf: (item: T) => number,
+    private readonly drained?: () => boolean,
   ) {}
 
   get size(): number {
@@ -106,7 +121,8 @@ export class Batcher<T> {
     this.lastAt = now;
     this.items.push(item);
     this.bytes += this.sizeOf(item);
-    if (this.wakeConsumer && (this.wakeConsumer.forAny || this.holdsFullBatch)) this.wakeConsumer.wake();
+    if (this.wakeConsumer && (this.wakeConsumer.forAny || this.holdsFullBatch || this.drained?.()))
+      this.wakeConsumer.wake();
   }
 
   /** Makes the next `nextBatch` throw: a reader died and the projection must restart its sources. */
@@ -118,18 +134,21 @@ export class Batcher<T> {
   /**
    * Resolves with the next batch: at least one item, at most `maxSize` items and (unless its
    * one item is larger) `maxBytes` bytes; resolves with `[]` only when `signal` aborts.
-   * A partial batch is handed over `idleMs` after its newest item arrived, or `maxWaitMs` after
-   * its oldest, whichever comes first. Both count from arrival, not from this call: items that
-   * queued while the consumer was committing the previous batch have been waiting all along
-   * (group commit), and are not held for another linger.
+   * A partial batch is handed over once it is `lingerMs` old and either its producers say
+   * they are drained or `idleMs` passed since its newest item, or once it is `maxWaitMs` old.
+   * The times count from arrival, not from this call: items that queued while the consumer was
+   * committing the previous batch have been waiting all along (group commit), and are not held
+   * for another linger.
    */
   async nextBatch(signal: AbortSignal): Promise<T[]> {
+    const { idleMs, maxWaitMs, lingerMs = 0 } = this.limits;
     while (!signal.aborted) {
       this.throwIfFailed();
       if (this.holdsFullBatch) return this.take();
       if (this.size > 0) {
         const now = performance.now();
-        const wait = Math.min(this.firstAt + this.limits.maxWaitMs, this.lastAt + this.limits.idleMs) - now;
+        const quiet = this.drained?.() ? now : this.lastAt + idleMs;
+        const wait = Math.min(this.firstAt + maxWaitMs, Math.max(this.firstAt + lingerMs, quiet)) - now;
         if (wait <= 0) return this.take();
         await this.waitForItem(signal, false, wait);
       } else {

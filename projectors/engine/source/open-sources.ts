@@ -3,6 +3,7 @@ import type { PullBudget } from '../../../shared/clients/pull-budget.ts';
 import type { Streams } from '../../../shared/events/streams.ts';
 import type { Logger } from '../../../shared/log.ts';
 import type { Source } from '../definition/define.ts';
+import { Backlog } from './backlog.ts';
 import { Batcher, type BatchLimits } from './batcher.ts';
 import { addressOf, type RawMessage, readOrdered } from './ordered-source.ts';
 import type { ReaderThread } from './reader-thread/client.ts';
@@ -40,21 +41,25 @@ export function openSources(
   const reading = new AbortController();
   const stop = () => reading.abort();
   signal.addEventListener('abort', stop, { once: true });
+  const backlog = new Backlog(sources.length);
   const batcher = new Batcher<RawMessage>(
     { items: deps.batch.maxSize * 4, bytes: deps.batch.maxBytes * 2 },
     deps.batch,
     (message) => message.payload.byteLength,
+    () => backlog.drained,
   );
   // A reader thread runs at most two full batches ahead of what the batcher took, per source.
   const window = { items: deps.batch.maxSize * 2, bytes: deps.batch.maxBytes * 2 };
-  const pumps = sources.map(async (source) => {
+  const pumps = sources.map(async (source, index) => {
     const after = positions[source.stream] ?? 0;
     try {
       if (deps.readerThread) {
         const address = addressOf(deps.streams, source);
         for await (const messages of deps.readerThread.read(address, after, reading.signal, window)) {
-          for (const message of messages)
+          for (const message of messages) {
+            backlog.note(index, message.pending);
             if (!batcher.offer(message)) await batcher.push(message, reading.signal);
+          }
           if (reading.signal.aborted) break;
         }
       } else {
@@ -62,6 +67,7 @@ export function openSources(
           budget: deps.pullBudget,
           log,
         })) {
+          backlog.note(index, message.pending);
           if (!batcher.offer(message)) await batcher.push(message, reading.signal);
           if (reading.signal.aborted) break;
         }

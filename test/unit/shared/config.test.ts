@@ -47,6 +47,8 @@ describe('config', () => {
     ['ELASTICSEARCH_REFRESH_MS', '1001'],
     ['ELASTICSEARCH_REFRESH_MS', '-5'],
     ['ELASTICSEARCH_REFRESH_MS', '250ms'],
+    ['BATCH_LINGER_MS', '21'],
+    ['BATCH_LINGER_MS', '-1'],
   ])('a bad %s stops start-up with a message naming it', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`${variable}=`));
@@ -60,6 +62,15 @@ describe('config', () => {
       );
     },
   );
+
+  it('lingers over a partial batch only if BATCH_LINGER_MS says so, within BATCH_MAX_WAIT_MS', () => {
+    expect(loadConfig({}).BATCH_LINGER_MS).toBe(0);
+    expect(loadConfig({ BATCH_LINGER_MS: '20' }).BATCH_LINGER_MS).toBe(20);
+    expect(loadConfig({ BATCH_LINGER_MS: '500', BATCH_MAX_WAIT_MS: '500' }).BATCH_LINGER_MS).toBe(500);
+    expect(() => loadConfig({ BATCH_LINGER_MS: '21' })).toThrow(
+      /BATCH_LINGER_MS="21": must be at most BATCH_MAX_WAIT_MS/,
+    );
+  });
 
   it('takes METRICS_PORT 0 (any free port), and decimal integers elsewhere too', () => {
     expect(loadConfig({ METRICS_PORT: '0', PORT: '08080' })).toMatchObject({ METRICS_PORT: 0, PORT: 8080 });

@@ -93,6 +93,57 @@ describe('Batcher', () => {
     expect(performance.now() - asked).toBeLessThan(5000);
   });
 
+  it('hands over a partial batch at once when its producers say nothing more is coming', async () => {
+    let drained = false;
+    const batcher = new Batcher<number>(
+      roomy,
+      { ...limits, idleMs: 60_000, maxWaitMs: 60_000 },
+      size,
+      () => drained,
+    );
+    await batcher.push(1);
+    const asked = performance.now();
+    const batch = batcher.nextBatch(new AbortController().signal);
+    // The first item's producer knows more follow: the batch waits for them.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    drained = true;
+    await batcher.push(2);
+    expect(await batch).toEqual([1, 2]);
+    expect(performance.now() - asked).toBeLessThan(5000);
+    // Queued while the producers are drained: no wait at all.
+    await batcher.push(3);
+    const again = performance.now();
+    expect(await batcher.nextBatch(new AbortController().signal)).toEqual([3]);
+    expect(performance.now() - again).toBeLessThan(5000);
+  });
+
+  it('lingers a partial batch for lingerMs even when nothing more is coming, at most maxWaitMs', async () => {
+    const batcher = new Batcher<number>(
+      roomy,
+      { ...limits, idleMs: 0, maxWaitMs: 60_000, lingerMs: 300 },
+      size,
+      () => true,
+    );
+    await batcher.push(1);
+    const asked = performance.now();
+    const batch = batcher.nextBatch(new AbortController().signal);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await batcher.push(2);
+    expect(await batch).toEqual([1, 2]);
+    expect(performance.now() - asked).toBeGreaterThanOrEqual(300 - 5);
+
+    const capped = new Batcher<number>(
+      roomy,
+      { ...limits, idleMs: 0, maxWaitMs: 50, lingerMs: 60_000 },
+      size,
+      () => true,
+    );
+    await capped.push(1);
+    const started = performance.now();
+    expect(await capped.nextBatch(new AbortController().signal)).toEqual([1]);
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+
   it('makes producers wait while the queue is full', async () => {
     const batcher = new Batcher<number>({ items: 2, bytes: 1_000_000 }, limits, size);
     await batcher.push(1);
