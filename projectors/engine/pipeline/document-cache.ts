@@ -3,11 +3,21 @@
  * used first out. Sound only because one process owns a projection at a time: nobody else
  * changes its documents, so what this writer committed is what the store holds. A failed
  * commit leaves the store's state unknown, so the writer clears the cache.
+ *
+ * Recency is the Map's insertion order (a hit is moved to the end). The least recently used
+ * are evicted in bulk, once the cache holds a sixteenth more than its capacity: a Map's first
+ * key is found by walking past the holes its deletions left at the front, and evicting one
+ * entry per insertion walked them again every time (7 µs per insertion at 20,000 documents,
+ * against under 1 µs; bench/document-cache.ts).
  */
 export class DocumentCache<V> {
   private readonly entries = new Map<string, V>();
+  /** How far beyond its capacity the cache grows before it evicts. */
+  private readonly slack: number;
 
-  constructor(private readonly capacity: number) {}
+  constructor(private readonly capacity: number) {
+    this.slack = Math.max(1, capacity >>> 4);
+  }
 
   get size(): number {
     return this.entries.size;
@@ -25,9 +35,14 @@ export class DocumentCache<V> {
   set(key: string, value: V): void {
     this.entries.delete(key);
     this.entries.set(key, value);
-    if (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
+    if (this.entries.size > this.capacity + this.slack) this.evictDownToCapacity();
+  }
+
+  private evictDownToCapacity(): void {
+    let excess = this.entries.size - this.capacity;
+    for (const key of this.entries.keys()) {
+      if (excess-- <= 0) break;
+      this.entries.delete(key);
     }
   }
 

@@ -11,16 +11,32 @@ describe('DocumentCache', () => {
     expect(misses).toEqual(['c']);
   });
 
-  it('evicts the least recently used entry beyond its capacity', () => {
-    const cache = new DocumentCache<number>(2);
-    cache.set('a', 1);
-    cache.set('b', 2);
-    cache.get('a');
-    cache.set('c', 3);
-    expect(cache.size).toBe(2);
-    expect(cache.get('b')).toBeUndefined();
-    expect(cache.get('a')).toBe(1);
-    expect(cache.get('c')).toBe(3);
+  it('evicts the least recently used entries, down to its capacity, once it holds a sixteenth more', () => {
+    const cache = new DocumentCache<number>(16);
+    for (let i = 0; i < 17; i++) cache.set(`k${i}`, i);
+    // One over: within the slack, nothing is evicted yet.
+    expect(cache.size).toBe(17);
+    // k0 is used again: k1 and k2 are now the least recently used.
+    cache.get('k0');
+    cache.set('k17', 17);
+    expect(cache.size).toBe(16);
+    expect(cache.get('k1')).toBeUndefined();
+    expect(cache.get('k2')).toBeUndefined();
+    expect(cache.get('k0')).toBe(0);
+    for (let i = 3; i <= 17; i++) expect(cache.get(`k${i}`)).toBe(i);
+  });
+
+  it('never holds more than its capacity and a sixteenth, however many keys pass through', () => {
+    const cache = new DocumentCache<number>(1600);
+    let most = 0;
+    for (let i = 0; i < 20_000; i++) {
+      cache.set(`k${i}`, i);
+      if (i % 3 === 0) cache.get(`k${i >> 1}`);
+      most = Math.max(most, cache.size);
+    }
+    expect(most).toBe(1700);
+    // The most recently set keys are all there.
+    for (let i = 20_000 - 1000; i < 20_000; i++) expect(cache.get(`k${i}`)).toBe(i);
   });
 
   it('forgets a deleted key and everything on clear', () => {
