@@ -1,7 +1,8 @@
 /**
  * Rebuild throughput: publishes a seeded history, lets a projector build the live generation,
  * then times `vista rebuild <projection>` (which hosts the rebuild itself when no projector
- * runs) and reports wall time, events/s and the rebuilding process's peak RSS.
+ * runs) and reports wall time, events/s, the rebuilding process's peak RSS and its CPU time per
+ * event (which, unlike events/s, holds on a busy machine).
  * Usage: npx tsx bench/rebuild.ts [events=1000000] [projection,...]
  */
 import { spawn } from 'node:child_process';
@@ -23,24 +24,37 @@ function peakRssMb(pid: number): number {
   }
 }
 
+/** The CPU-seconds (user and system, all threads) a running process has used, or 0 once it exited. */
+function cpuSecondsOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 /** Runs a command of this repo with the environment, sampling its peak RSS until it exits. */
 async function run(
   args: string[],
   childEnv: Record<string, string>,
-): Promise<{ seconds: number; peakMb: number }> {
+): Promise<{ seconds: number; peakMb: number; cpuSeconds: number }> {
   const started = performance.now();
   const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
     env: { ...process.env, ...childEnv },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   let peakMb = 0;
+  // Sampled: the last 200 ms before the exit (cut-over, shutdown) are not counted.
+  let cpuSeconds = 0;
   const sampler = setInterval(() => {
     peakMb = Math.max(peakMb, peakRssMb(child.pid as number));
+    cpuSeconds = Math.max(cpuSeconds, cpuSecondsOf(child.pid as number));
   }, 200);
   const code = await new Promise((resolve) => child.once('exit', resolve));
   clearInterval(sampler);
   if (code !== 0) throw new Error(`${args.join(' ')} exited with ${code}`);
-  return { seconds: (performance.now() - started) / 1000, peakMb };
+  return { seconds: (performance.now() - started) / 1000, peakMb, cpuSeconds };
 }
 
 const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn', VISTA_APP: 'shop' });
@@ -77,9 +91,9 @@ try {
     projector.kill('SIGTERM');
     await new Promise((resolve) => projector.once('exit', resolve));
 
-    const { seconds, peakMb } = await run(['projectors/cli.ts', 'rebuild', name], env.env);
+    const { seconds, peakMb, cpuSeconds } = await run(['projectors/cli.ts', 'rebuild', name], env.env);
     console.log(
-      `${name.padEnd(10)} ${total} events: first build ${firstBuild.toFixed(1)} s; rebuild ${seconds.toFixed(1)} s = ${Math.round(total / seconds)} events/s (incl. process start and cut-over), peak RSS ${peakMb} MB`,
+      `${name.padEnd(10)} ${total} events: first build ${firstBuild.toFixed(1)} s; rebuild ${seconds.toFixed(1)} s = ${Math.round(total / seconds)} events/s (incl. process start and cut-over), peak RSS ${peakMb} MB, CPU ${cpuSeconds.toFixed(1)} s = ${((cpuSeconds / total) * 1e6).toFixed(1)} µs per event`,
     );
   }
 } finally {
