@@ -172,16 +172,16 @@ const ConfigSchema = z
      */
     BATCH_IDLE_MS: integer(0, 10_000).default(5),
     /**
+     * …and at the latest this long after its first event, however steady the trickle: under a
+     * live load the idle time never comes, so this bounds how stale a view gets.
+     */
+    BATCH_MAX_WAIT_MS: integer(1, 60_000).default(20),
+    /**
      * How long a partial batch waits at least after its first event, even when nothing more
      * is on its way: fewer, larger commits at the live tail, each event visible later by up to
      * this long. At most BATCH_MAX_WAIT_MS.
      */
     BATCH_LINGER_MS: integer(0, 60_000).default(0),
-    /**
-     * …and at the latest this long after its first event, however steady the trickle: under a
-     * live load the idle time never comes, so this bounds how stale a view gets.
-     */
-    BATCH_MAX_WAIT_MS: integer(1, 60_000).default(20),
     /**
      * How long a projection's lease stays valid after its owner's last renewal: an owner that
      * stops renewing (dead, frozen, cut off) is replaced after at most this long.
