@@ -6,7 +6,7 @@
  * the ratio; a ratio that grows with the keys is a cache whose eviction costs more as it runs.
  * Usage: npx tsx bench/document-cache.ts [capacity=20000] [repetitions=5]
  */
-import { DocumentCache } from '../projectors/engine/pipeline/document-cache.ts';
+import { DocumentCache } from '../projectors/engine/internal.ts';
 
 const capacity = Number(process.argv[2] ?? 20_000);
 const repetitions = Number(process.argv[3] ?? 5);
