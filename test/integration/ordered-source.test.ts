@@ -253,4 +253,33 @@ describe('readOrdered', () => {
       ['ce-id', ['1']],
     ]);
   });
+
+  it('gives its consumer a filter only when the source has one: nats-server 2.9 scans the stream to count a filtered consumer', async () => {
+    const { nats, streams, pullBudget } = env.infrastructure;
+    // After what the other tests published, so that they find the stream as they expect.
+    const after = (await nats.jsm.streams.info(streams.streamName('PAYMENTS'))).state.last_seq;
+    await publish('PAYMENTS', 1, 10);
+    const subject = streams.subjects('PAYMENTS').replace('>', 'raw.test');
+    const filter = streams.namespace ? subject.slice(streams.namespace.length + 1) : subject;
+    /** The stream's consumers, by name, with their filters. */
+    const consumers = async () => {
+      const found = new Map<string, string | undefined>();
+      for await (const info of nats.jsm.consumers.list(streams.streamName('PAYMENTS')))
+        found.set(info.name, info.config.filter_subject || undefined);
+      return found;
+    };
+    for (const [source, expected] of [
+      [{ stream: 'PAYMENTS' }, undefined],
+      [{ stream: 'PAYMENTS', filter }, subject],
+    ] as const) {
+      const before = await consumers();
+      const abort = new AbortController();
+      const messages = readOrdered(nats.js, streams, source, after, abort.signal, { budget: pullBudget });
+      expect(await read(messages, 1)).toHaveLength(1);
+      const ours = [...(await consumers())].filter(([name]) => !before.has(name));
+      expect(ours.map(([, filtered]) => filtered)).toEqual([expected]);
+      abort.abort();
+      await messages.return(undefined);
+    }
+  });
 });
