@@ -4,19 +4,25 @@ import {
   LeaseManager,
   type Projection,
   ProjectionHost,
+  readerThreadFor,
 } from '../../projectors/engine/internal.ts';
 import type { TestEnvironment } from './environment.ts';
 import { serve } from './graphql.ts';
 
-/** Runs projections in this process (all of the environment's application by default) until `stop`. */
+/**
+ * Runs projections in this process (all of the environment's application by default) until
+ * `stop`, as a projector process would with the environment's configuration (READER_THREAD
+ * included).
+ */
 export function runProjections(
   env: TestEnvironment,
   projections: readonly Projection[] = env.app.projections,
 ) {
   const controller = new AbortController();
+  const readerThread = readerThreadFor(env.config, env.log);
   const host = new ProjectionHost(
     projections,
-    engineDeps(env.config, env.infrastructure, env.log),
+    engineDeps(env.config, env.infrastructure, env.log, readerThread),
     new LeaseManager(env.config.DATABASE_URL, env.log),
   );
   const running = host.run(controller.signal);
@@ -25,6 +31,7 @@ export function runProjections(
     stop: async () => {
       controller.abort();
       await running;
+      await readerThread?.close();
     },
   };
 }
