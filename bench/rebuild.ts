@@ -11,6 +11,7 @@ import { demoHistory } from '../examples/shop/demo/history.ts';
 import shopApp from '../examples/shop/index.ts';
 import { eventually, isolatedInstallation, publishMany } from '../projectors/engine/internal.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
+import { cpuSeconds } from './support/cpu.ts';
 
 const events = Number(process.argv[2] ?? 1_000_000);
 const only = process.argv[3]?.split(',') ?? ['orders', 'products'];
@@ -21,16 +22,6 @@ function peakRssMb(pid: number): number {
     return match ? Math.round(Number(match[1]) / 1024) : 0;
   } catch {
     return 0; // the process has exited
-  }
-}
-
-/** The CPU-seconds (user and system, all threads) a running process has used, or 0 once it exited. */
-function cpuSecondsOf(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
   }
 }
 
@@ -46,15 +37,15 @@ async function run(
   });
   let peakMb = 0;
   // Sampled: the last 200 ms before the exit (cut-over, shutdown) are not counted.
-  let cpuSeconds = 0;
+  let cpuSecondsUsed = 0;
   const sampler = setInterval(() => {
     peakMb = Math.max(peakMb, peakRssMb(child.pid as number));
-    cpuSeconds = Math.max(cpuSeconds, cpuSecondsOf(child.pid as number));
+    cpuSecondsUsed = Math.max(cpuSecondsUsed, cpuSeconds(child.pid as number));
   }, 200);
   const code = await new Promise((resolve) => child.once('exit', resolve));
   clearInterval(sampler);
   if (code !== 0) throw new Error(`${args.join(' ')} exited with ${code}`);
-  return { seconds: (performance.now() - started) / 1000, peakMb, cpuSeconds };
+  return { seconds: (performance.now() - started) / 1000, peakMb, cpuSeconds: cpuSecondsUsed };
 }
 
 const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn', VISTA_APP: 'shop' });
@@ -91,9 +82,9 @@ try {
     projector.kill('SIGTERM');
     await new Promise((resolve) => projector.once('exit', resolve));
 
-    const { seconds, peakMb, cpuSeconds } = await run(['projectors/cli.ts', 'rebuild', name], env.env);
+    const { seconds, peakMb, cpuSeconds: cpu } = await run(['projectors/cli.ts', 'rebuild', name], env.env);
     console.log(
-      `${name.padEnd(10)} ${total} events: first build ${firstBuild.toFixed(1)} s; rebuild ${seconds.toFixed(1)} s = ${Math.round(total / seconds)} events/s (incl. process start and cut-over), peak RSS ${peakMb} MB, CPU ${cpuSeconds.toFixed(1)} s = ${((cpuSeconds / total) * 1e6).toFixed(1)} µs per event`,
+      `${name.padEnd(10)} ${total} events: first build ${firstBuild.toFixed(1)} s; rebuild ${seconds.toFixed(1)} s = ${Math.round(total / seconds)} events/s (incl. process start and cut-over), peak RSS ${peakMb} MB, CPU ${cpu.toFixed(1)} s = ${((cpu / total) * 1e6).toFixed(1)} µs per event`,
     );
   }
 } finally {
