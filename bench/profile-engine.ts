@@ -5,7 +5,9 @@
  * `npx tsx bench/profile-areas.ts DIR/orders.cpuprofile` sums by area. With `--allocations` it
  * writes DIR/orders.heapprofile instead: where the engine allocates, every sampled allocation
  * counted whether it survived or not (the garbage is what the collector pays for), which
- * profile-areas.ts sums by area the same way. Allocations, like CPU per event, hold on a loaded
+ * profile-areas.ts sums by area the same way; with `--survivors` as well, only what outlived a
+ * young-generation collection (what the scavenger copied and promoted: the costly part of
+ * GC at this allocation rate). Allocations, like CPU per event, hold on a loaded
  * machine. Each repetition prints its rate,
  * its CPU-seconds per 1k events (Node's own, and the stores' too) and the cores it kept busy:
  * CPU per event holds on a loaded machine, events/s does not.
@@ -28,7 +30,10 @@ import { cpuBetween, loadAverage, ownBackends, sampleCpu } from './support/cpu.t
 
 const { values: flags, positionals } = parseArgs({
   allowPositionals: true,
-  options: { allocations: { type: 'boolean', default: false } },
+  options: {
+    allocations: { type: 'boolean', default: false },
+    survivors: { type: 'boolean', default: false },
+  },
 });
 const name = positionals[0] ?? 'orders';
 const events = Number(positionals[1] ?? 100_000);
@@ -102,7 +107,7 @@ async function startAllocationProfile(): Promise<{ stop(): Promise<unknown> }> {
   await session.post('HeapProfiler.startSampling', {
     samplingInterval: 16_384,
     includeObjectsCollectedByMajorGC: true,
-    includeObjectsCollectedByMinorGC: true,
+    includeObjectsCollectedByMinorGC: !flags.survivors,
   });
   return {
     async stop() {

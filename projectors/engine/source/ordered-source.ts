@@ -4,7 +4,7 @@ import type { Streams } from '../../../shared/events/streams.ts';
 import type { Logger } from '../../../shared/log.ts';
 import type { Source } from '../definition/define.ts';
 import { ConsumerWatch, STARVED } from './consumer-watch.ts';
-import { type HeaderList, headersOf, traceparentOf } from './header-block.ts';
+import { headersOf, type RawHeaders, traceparentOf } from './header-block.ts';
 
 /** One message off a stream, not yet decoded. */
 export interface RawMessage {
@@ -20,7 +20,7 @@ export interface RawMessage {
   /** The producer's W3C trace context from the message headers, when it sent one. */
   readonly traceparent?: string;
   /** The message's NATS headers, if any (a binary-mode CloudEvent's attributes are there). */
-  readonly headers?: HeaderList;
+  readonly headers?: RawHeaders;
   /** When the broker stored it, in ms since the epoch (an event without `time` takes it). */
   readonly receivedAt: number;
 }

@@ -1,4 +1,4 @@
-import type { HeaderList } from '../header-block.ts';
+import { HeaderBlock, type HeaderList, type RawHeaders } from '../header-block.ts';
 import type { RawMessage } from '../ordered-source.ts';
 
 /**
@@ -16,8 +16,11 @@ export interface PackedMessages {
   readonly offsets: Uint32Array;
   readonly bytes: Uint8Array;
   readonly subjects: string[];
-  /** Each message's NATS headers as name and values, or null when it had none. */
-  readonly headers: (HeaderList | null)[];
+  /**
+   * Each message's NATS headers: the text of its header block, or (read by nats.js's own
+   * parser) name and values, or null when it had none.
+   */
+  readonly headers: (string | HeaderList | null)[];
   readonly traceparents: (string | null)[];
 }
 
@@ -53,7 +56,7 @@ export class MessagePacker {
       offsets: new Uint32Array(n + 1),
       bytes: new Uint8Array(this.size),
       subjects: new Array<string>(n),
-      headers: new Array<HeaderList | null>(n),
+      headers: new Array<string | HeaderList | null>(n),
       traceparents: new Array<string | null>(n),
     };
     let at = 0;
@@ -66,7 +69,7 @@ export class MessagePacker {
       packed.bytes.set(message.payload, at);
       at += message.payload.byteLength;
       packed.subjects[i] = message.subject;
-      packed.headers[i] = message.headers ?? null;
+      packed.headers[i] = packedHeaders(message.headers);
       packed.traceparents[i] = message.traceparent ?? null;
     }
     packed.offsets[n] = at;
@@ -98,11 +101,22 @@ export function unpack(packed: PackedMessages): RawMessage[] {
       payload: packed.bytes.subarray(packed.offsets[i], packed.offsets[i + 1]),
       pending: packed.pending[i] as number,
       receivedAt: packed.receivedAt[i] as number,
-      headers: packed.headers[i] ?? undefined,
+      headers: unpackedHeaders(packed.headers[i]),
       traceparent: packed.traceparents[i] ?? undefined,
     };
   }
   return messages;
+}
+
+/** A HeaderBlock loses its class crossing a thread: its text crosses, and is made one again. */
+function packedHeaders(headers: RawHeaders | undefined): string | HeaderList | null {
+  if (headers === undefined) return null;
+  return headers instanceof HeaderBlock ? headers.text : headers;
+}
+
+function unpackedHeaders(headers: string | HeaderList | null | undefined): RawHeaders | undefined {
+  if (headers === undefined || headers === null) return undefined;
+  return typeof headers === 'string' ? new HeaderBlock(headers) : headers;
 }
 
 /** An error as it crosses a thread: what Vista tells failures apart by (name, code, status). */

@@ -1,6 +1,10 @@
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
-import { parseHeaderBlock, traceparentOf } from '../../../../../projectors/engine/source/header-block.ts';
+import {
+  HeaderBlock,
+  parseHeaderBlock,
+  traceparentOf,
+} from '../../../../../projectors/engine/source/header-block.ts';
 
 /** nats.js's own reading of a header block (MsgHdrsImpl.decode), as plain pairs; thrown errors kept. */
 function natsReading(block: string): [string, string[]][] | Error {
@@ -77,7 +81,37 @@ describe('parseHeaderBlock', () => {
   });
 });
 
+describe('HeaderBlock', () => {
+  it('reads as parseHeaderBlock does, afresh each time: nothing parsed stays with the message', () => {
+    const block = new HeaderBlock('NATS/1.0\r\nce-id: 1\r\nX-Twice: a\r\nX-Twice: b\r\n\r\n');
+    const first = [...block];
+    expect(first).toEqual(parseHeaderBlock(block.text));
+    const again = [...block];
+    expect(again).toEqual(first);
+    expect(again[0]).not.toBe(first[0]);
+  });
+});
+
 describe('traceparentOf', () => {
+  it('finds in the text of a block what it finds in the reading of it', () => {
+    const blocks = [
+      'NATS/1.0\r\ntraceparent: 00-a\r\n\r\n',
+      'NATS/1.0\r\nTraceParent:   00-b  \r\nTRACEPARENT: 00-c\r\n\r\n',
+      'NATS/1.0\r\nX: 1\r\ntraceparent:00-d',
+      'NATS/1.0\r\ntraceparent:\r\ntraceparent: 00-e\r\n\r\n',
+      'NATS/1.0\r\ntraceparent : 00-f\r\n\r\n',
+      'NATS/1.0\r\nx-traceparent: 00-g\r\nA: traceparent: 00-h\r\n\r\n',
+      'NATS/1.0\r\nA: x\ntraceparent: 00-i\r\n\r\n',
+      'NATS/1.0\r\ntraceparent: 00-j\nk \r\n\r\n',
+      'traceparent: 00-k\r\n\r\n',
+      'NATS/1.0\r\n\r\n',
+      '',
+    ];
+    const found = blocks.map((block) => traceparentOf(new HeaderBlock(block)));
+    expect(found).toEqual(blocks.map((block) => traceparentOf(parseHeaderBlock(block))));
+    expect(found.filter(Boolean)).toEqual(['00-a', '00-b', '00-d', '00-j\nk']);
+  });
+
   it('finds the trace context under any case of its name, first value first', () => {
     expect(traceparentOf([['Traceparent', ['00-a', '00-b']]])).toBe('00-a');
     expect(traceparentOf([['TRACEPARENT', ['00-c']]])).toBe('00-c');

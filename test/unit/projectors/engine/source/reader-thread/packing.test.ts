@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { HeaderBlock } from '../../../../../../projectors/engine/source/header-block.ts';
 import type { RawMessage } from '../../../../../../projectors/engine/source/ordered-source.ts';
 import {
   crossing,
@@ -30,10 +31,13 @@ describe('packing messages for the main thread', () => {
         ],
         traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`,
       }),
+      message(4, '{}', {
+        headers: new HeaderBlock('NATS/1.0\r\nce-type: t\r\nX-Twice: a\r\nX-Twice: b\r\n\r\n'),
+      }),
     ];
     const packer = new MessagePacker('ORDERS');
     for (const m of messages) packer.add(m);
-    expect(packer.count).toBe(3);
+    expect(packer.count).toBe(4);
     const { packed, transfer } = packer.pack();
     expect(packer.count).toBe(0);
     expect(packer.bytes).toBe(0);
@@ -43,6 +47,13 @@ describe('packing messages for the main thread', () => {
     expect(unpacked.map((m) => ({ ...m, payload: Buffer.from(m.payload).toString() }))).toEqual(
       messages.map((m) => ({ ...m, payload: Buffer.from(m.payload).toString() })),
     );
+    // A block crosses as its text and is a block again, read as the list beside it is.
+    expect(packed.headers[3]).toBe('NATS/1.0\r\nce-type: t\r\nX-Twice: a\r\nX-Twice: b\r\n\r\n');
+    expect(unpacked[3]?.headers).toBeInstanceOf(HeaderBlock);
+    expect([...(unpacked[3]?.headers ?? [])]).toEqual([
+      ['ce-type', ['t']],
+      ['X-Twice', ['a', 'b']],
+    ]);
   });
 
   it('packs nothing into an empty handover', () => {
