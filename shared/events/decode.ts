@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+import { type AsIsCheck, asIsCheck } from './as-is-check.ts';
 import type { Contract } from './contract.ts';
 import { type Attributes, mediaType, readAttributes } from './envelope.ts';
 import type { AnyEvent } from './event-type.ts';
@@ -29,6 +31,29 @@ function describe(issues: readonly { path: PropertyKey[]; message: string }[]): 
     .slice(0, 5)
     .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
     .join('; ');
+}
+
+const asIsChecks = new WeakMap<z.ZodType, AsIsCheck | null>();
+
+/**
+ * `data` as its schema takes it: the parsed JSON itself where the schema would hand back an
+ * equal copy of it (as-is-check.ts), else zod's parse, whose refusal makes it INVALID_DATA.
+ */
+function validData(schema: z.ZodType, data: unknown, type: string): unknown {
+  let check = asIsChecks.get(schema);
+  if (check === undefined) {
+    check = asIsCheck(schema) ?? null;
+    asIsChecks.set(schema, check);
+  }
+  if (check?.(data)) return data;
+  const parsed = schema.safeParse(data);
+  if (!parsed.success)
+    throw new PoisonEventError(
+      'INVALID_DATA',
+      `invalid ${type} data: ${describe(parsed.error.issues)}`,
+      type,
+    );
+  return parsed.data;
 }
 
 function parseJson(bytes: Uint8Array, what: string): unknown {
@@ -76,15 +101,8 @@ export function decodeEvent(message: IncomingMessage, contract: Contract, stream
       type,
     );
   }
-  const parsed = eventType.schema.safeParse(data);
-  if (!parsed.success) {
-    throw new PoisonEventError(
-      'INVALID_DATA',
-      `invalid ${type} data: ${describe(parsed.error.issues)}`,
-      type,
-    );
-  }
-  const aggregateId = eventType.aggregateId(parsed.data);
+  const valid = validData(eventType.schema, data, type);
+  const aggregateId = eventType.aggregateId(valid);
   if (attributes.subject !== undefined && attributes.subject !== aggregateId) {
     throw new PoisonEventError(
       'SUBJECT_MISMATCH',
@@ -102,7 +120,7 @@ export function decodeEvent(message: IncomingMessage, contract: Contract, stream
   }
   let current: { type: string; data: unknown };
   try {
-    current = upcastChain(type, parsed.data, contract.upcastersFrom);
+    current = upcastChain(type, valid, contract.upcastersFrom);
   } catch (error) {
     throw new PoisonEventError('UPCAST_FAILED', `upcasting ${type}: ${(error as Error).message}`, type);
   }
