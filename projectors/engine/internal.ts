@@ -124,6 +124,7 @@ export { elasticsearchAlias } from './stores/elasticsearch/alias.ts';
 export { ElasticsearchGeneration } from './stores/elasticsearch/index-generation.ts';
 export { ElasticsearchViewReader } from './stores/elasticsearch/reads.ts';
 export { replaceView } from './stores/postgres/replace-view.ts';
+export { PostgresGeneration } from './stores/postgres/table-generation.ts';
 export { tableColumns } from './stores/postgres/target.ts';
 export { readerOf } from './stores/registry.ts';
 export type { ReadStores, SearchReads, ViewReader } from './stores/store.ts';

@@ -126,6 +126,16 @@ export async function probe(url: string): Promise<void> {
   }
 }
 
+/**
+ * The SQL for a `jsonb[]` made of parameter `$n`, sent as one JSON array (`JSON.stringify` of
+ * the values) rather than as an array literal of JSON texts: node-postgres builds such a
+ * literal by escaping every `"` of every element into a copy and concatenating the copies,
+ * which was most of what it allocated for a batch of documents (bench/README.md). The
+ * elements keep their order.
+ */
+export const jsonbArrayOf = (n: number): string =>
+  `ARRAY(SELECT e FROM jsonb_array_elements($${n}::jsonb) WITH ORDINALITY AS x(e, i) ORDER BY i)`;
+
 /** Quotes an SQL identifier; the one way generated table and view names reach SQL. */
 export function ident(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;

@@ -1,4 +1,10 @@
-import { ident, type Pool, type PoolClient, prepared } from '../../../shared/clients/postgres.ts';
+import {
+  ident,
+  jsonbArrayOf,
+  type Pool,
+  type PoolClient,
+  prepared,
+} from '../../../shared/clients/postgres.ts';
 import type { Statements } from './statements.ts';
 
 /** What the engine does with a generation's lookup records: load them, write a batch's changes. */
@@ -57,9 +63,9 @@ export class LookupStore<L> implements LookupRecords<L> {
     const deletes = [...records].filter(([, record]) => record === null).map(([key]) => key);
     if (upserts.length > 0) {
       statements.add(
-        `INSERT INTO ${ident(this.table)} (key, record) SELECT * FROM unnest($1::text[], $2::jsonb[])
+        `INSERT INTO ${ident(this.table)} (key, record) SELECT * FROM unnest($1::text[], ${jsonbArrayOf(2)})
          ON CONFLICT (key) DO UPDATE SET record = EXCLUDED.record`,
-        [upserts.map(([key]) => key), upserts.map(([, record]) => JSON.stringify(record))],
+        [upserts.map(([key]) => key), JSON.stringify(upserts.map(([, record]) => record))],
       );
     }
     if (deletes.length > 0) {

@@ -1,6 +1,7 @@
 import {
   ident,
   inTransaction,
+  jsonbArrayOf,
   type Pool,
   type PoolClient,
   prepared,
@@ -66,7 +67,10 @@ export class PostgresGeneration<Doc extends object, L> implements GenerationStor
     this.columns = this.keys.map(snakeCase);
     this.types = this.keys.map((key) => target.columns[key] as ColumnType);
     const all = ['id', ...this.columns].map(ident).join(', ');
-    const arrays = ['$1::text[]', ...this.types.map((type, i) => `$${i + 2}::${type}[]`)].join(', ');
+    const arrays = [
+      '$1::text[]',
+      ...this.types.map((type, i) => (type === 'jsonb' ? jsonbArrayOf(i + 2) : `$${i + 2}::${type}[]`)),
+    ].join(', ');
     const updates = this.columns.map((c) => `${ident(c)} = EXCLUDED.${ident(c)}`).join(', ');
     this.upsertSql = `INSERT INTO ${ident(this.table)} (${all}) SELECT * FROM unnest(${arrays})
       ON CONFLICT (id) DO UPDATE SET ${updates}`;
@@ -129,12 +133,10 @@ export class PostgresGeneration<Doc extends object, L> implements GenerationStor
       else upserts.push([id, doc]);
     }
     if (upserts.length > 0) {
-      const params: unknown[][] = [upserts.map(([id]) => id)];
+      const params: unknown[] = [upserts.map(([id]) => id)];
       this.keys.forEach((key, i) => {
-        const jsonb = this.types[i] === 'jsonb';
-        params.push(
-          upserts.map(([, doc]) => (jsonb ? JSON.stringify(doc[key] ?? null) : (doc[key] ?? null))),
-        );
+        const values = upserts.map(([, doc]) => doc[key] ?? null);
+        params.push(this.types[i] === 'jsonb' ? JSON.stringify(values) : values);
       });
       statements.add(this.upsertSql, params);
     }
