@@ -127,14 +127,59 @@ export async function probe(url: string): Promise<void> {
 }
 
 /**
- * The SQL for a `jsonb[]` made of parameter `$n`, sent as one JSON array (`JSON.stringify` of
- * the values) rather than as an array literal of JSON texts: node-postgres builds such a
+ * The SQL for a `jsonb[]` made of parameter `$n`, sent as the text of one JSON array (see
+ * `jsonbRuns`) rather than as an array literal of JSON texts: node-postgres builds such a
  * literal by escaping every `"` of every element into a copy and concatenating the copies,
  * which was most of what it allocated for a batch of documents (bench/README.md). The
  * elements keep their order.
  */
 export const jsonbArrayOf = (n: number): string =>
   `ARRAY(SELECT e FROM jsonb_array_elements($${n}::jsonb) WITH ORDINALITY AS x(e, i) ORDER BY i)`;
+
+/**
+ * The most JSON text one `jsonbArrayOf` parameter carries. PostgreSQL refuses a jsonb value
+ * over 256 MB (SQLSTATE 54000, not the batch's data: it would be retried for ever), and a
+ * small number takes up to 8 times its text's size there; V8 refuses strings over 512 MB.
+ */
+const JSONB_RUN_CHARS = 16 * 1024 * 1024;
+
+/** One run of rows, `[start, end)`, and each jsonb column's values in it as one JSON array. */
+export interface JsonbRun {
+  readonly start: number;
+  readonly end: number;
+  readonly arrays: readonly string[];
+}
+
+/**
+ * `rows` rows cut into runs whose JSON arrays, one per jsonb column (`columns[c](row)` is a
+ * row's value), each stay within JSONB_RUN_CHARS: one run for any ordinary batch, more only
+ * for documents of megabytes. A single row larger than that is a run of its own.
+ */
+export function jsonbRuns(rows: number, columns: readonly ((row: number) => unknown)[]): JsonbRun[] {
+  const texts = columns.map((value) =>
+    Array.from({ length: rows }, (_, row) => JSON.stringify(value(row) ?? null)),
+  );
+  const runs: JsonbRun[] = [];
+  const run = (start: number, end: number) =>
+    runs.push({ start, end, arrays: texts.map((column) => `[${column.slice(start, end).join(',')}]`) });
+  let start = 0;
+  const sizes = columns.map(() => 0);
+  for (let row = 0; row < rows; row++) {
+    const full = texts.some(
+      (column, c) => (sizes[c] as number) + (column[row] as string).length + 1 > JSONB_RUN_CHARS,
+    );
+    if (full && row > start) {
+      run(start, row);
+      start = row;
+      sizes.fill(0);
+    }
+    texts.forEach((column, c) => {
+      sizes[c] = (sizes[c] as number) + (column[row] as string).length + 1;
+    });
+  }
+  run(start, rows);
+  return runs;
+}
 
 /** Quotes an SQL identifier; the one way generated table and view names reach SQL. */
 export function ident(name: string): string {

@@ -64,4 +64,28 @@ describe('jsonb columns and lookup records sent as one JSON array each', () => {
     expect(lookups).toEqual(records);
     await generation.drop();
   });
+
+  it('go as several statements when a batch holds more JSON than one parameter takes', async () => {
+    const generation = new PostgresGeneration<Doc, unknown>(env.infrastructure.pool, 'jsonb_runs', 1, {
+      columns: { title: 'text', tags: 'jsonb', extra: 'jsonb' },
+      indexes: [],
+    });
+    await generation.ensure('building');
+    // 7 MB each: three runs of 16 MB at most.
+    const docs = new Map(
+      Array.from({ length: 5 }, (_, i) => {
+        const doc: Doc = { title: `t${i}`, tags: [`d-${i}`, 'xy'.repeat(3.5 * 1024 * 1024)], extra: { i } };
+        return [`d-${i}`, { doc, positions: {} }] as const;
+      }),
+    );
+    const statements = new Statements();
+    generation.writeWithin(statements, docs);
+    expect(statements.list).toHaveLength(3);
+    await inTransaction(env.infrastructure.pool, async (tx) => {
+      for (const { text, values } of statements.list) await tx.query(text, values as unknown[]);
+    });
+    const loaded = await generation.load([...docs.keys()]);
+    for (const [id, { doc }] of docs) expect(loaded.get(id)?.doc, id).toEqual(doc);
+    await generation.drop();
+  });
 });

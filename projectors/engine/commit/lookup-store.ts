@@ -1,6 +1,7 @@
 import {
   ident,
   jsonbArrayOf,
+  jsonbRuns,
   type Pool,
   type PoolClient,
   prepared,
@@ -61,11 +62,13 @@ export class LookupStore<L> implements LookupRecords<L> {
   write(statements: Statements, records: ReadonlyMap<string, L | null>): void {
     const upserts = [...records].filter((entry): entry is [string, L] => entry[1] !== null);
     const deletes = [...records].filter(([, record]) => record === null).map(([key]) => key);
-    if (upserts.length > 0) {
+    const runs =
+      upserts.length > 0 ? jsonbRuns(upserts.length, [(row) => (upserts[row] as [string, L])[1]]) : [];
+    for (const { start, end, arrays } of runs) {
       statements.add(
         `INSERT INTO ${ident(this.table)} (key, record) SELECT * FROM unnest($1::text[], ${jsonbArrayOf(2)})
          ON CONFLICT (key) DO UPDATE SET record = EXCLUDED.record`,
-        [upserts.map(([key]) => key), JSON.stringify(upserts.map(([, record]) => record))],
+        [upserts.slice(start, end).map(([key]) => key), arrays[0]],
       );
     }
     if (deletes.length > 0) {

@@ -2,6 +2,7 @@ import {
   ident,
   inTransaction,
   jsonbArrayOf,
+  jsonbRuns,
   type Pool,
   type PoolClient,
   prepared,
@@ -133,12 +134,20 @@ export class PostgresGeneration<Doc extends object, L> implements GenerationStor
       else upserts.push([id, doc]);
     }
     if (upserts.length > 0) {
-      const params: unknown[] = [upserts.map(([id]) => id)];
-      this.keys.forEach((key, i) => {
-        const values = upserts.map(([, doc]) => doc[key] ?? null);
-        params.push(this.types[i] === 'jsonb' ? JSON.stringify(values) : values);
-      });
-      statements.add(this.upsertSql, params);
+      const jsonbKeys = this.keys.filter((_, i) => this.types[i] === 'jsonb');
+      const runs = jsonbRuns(
+        upserts.length,
+        jsonbKeys.map((key) => (row: number) => (upserts[row] as [string, Doc])[1][key]),
+      );
+      for (const { start, end, arrays } of runs) {
+        const rows = upserts.slice(start, end);
+        let jsonb = 0;
+        const params: unknown[] = [rows.map(([id]) => id)];
+        this.keys.forEach((key, i) => {
+          params.push(this.types[i] === 'jsonb' ? arrays[jsonb++] : rows.map(([, doc]) => doc[key] ?? null));
+        });
+        statements.add(this.upsertSql, params);
+      }
     }
     if (deletes.length > 0) {
       statements.add(`DELETE FROM ${ident(this.table)} WHERE id = ANY($1::text[])`, [deletes]);
