@@ -25,13 +25,24 @@ const awkward = [
 
 type Doc = { title: string; tags: unknown; extra: unknown };
 
+async function generationNamed(name: string): Promise<PostgresGeneration<Doc, unknown>> {
+  const generation = new PostgresGeneration<Doc, unknown>(env.infrastructure.pool, name, 1, {
+    columns: { title: 'text', tags: 'jsonb', extra: 'jsonb' },
+    indexes: [],
+  });
+  await generation.ensure('building');
+  return generation;
+}
+
+/** Runs the statements in one transaction, as a commit does. */
+const commit = (statements: Statements) =>
+  inTransaction(env.infrastructure.pool, async (tx) => {
+    for (const { text, values } of statements.list) await tx.query(text, values as unknown[]);
+  });
+
 describe('jsonb columns and lookup records sent as one JSON array each', () => {
   it('come back as written, each beside its own key, in a batch of thousands', async () => {
-    const generation = new PostgresGeneration<Doc, unknown>(env.infrastructure.pool, 'jsonb_writes', 1, {
-      columns: { title: 'text', tags: 'jsonb', extra: 'jsonb' },
-      indexes: [],
-    });
-    await generation.ensure('building');
+    const generation = await generationNamed('jsonb_writes');
     const docs = new Map(
       Array.from({ length: 2500 }, (_, i) => {
         const id = `d-${i}`;
@@ -53,9 +64,7 @@ describe('jsonb columns and lookup records sent as one JSON array each', () => {
     const statements = new Statements();
     generation.writeWithin(statements, docs);
     generation.lookups.write(statements, records);
-    await inTransaction(env.infrastructure.pool, async (tx) => {
-      for (const { text, values } of statements.list) await tx.query(text, values as unknown[]);
-    });
+    await commit(statements);
 
     const loaded = await generation.load([...docs.keys()]);
     expect(loaded.size).toBe(docs.size);
@@ -66,11 +75,7 @@ describe('jsonb columns and lookup records sent as one JSON array each', () => {
   });
 
   it('go as several statements when a batch holds more JSON than one parameter takes', async () => {
-    const generation = new PostgresGeneration<Doc, unknown>(env.infrastructure.pool, 'jsonb_runs', 1, {
-      columns: { title: 'text', tags: 'jsonb', extra: 'jsonb' },
-      indexes: [],
-    });
-    await generation.ensure('building');
+    const generation = await generationNamed('jsonb_runs');
     // 7 MB each: three runs of 16 MB at most.
     const docs = new Map(
       Array.from({ length: 5 }, (_, i) => {
@@ -81,9 +86,7 @@ describe('jsonb columns and lookup records sent as one JSON array each', () => {
     const statements = new Statements();
     generation.writeWithin(statements, docs);
     expect(statements.list).toHaveLength(3);
-    await inTransaction(env.infrastructure.pool, async (tx) => {
-      for (const { text, values } of statements.list) await tx.query(text, values as unknown[]);
-    });
+    await commit(statements);
     const loaded = await generation.load([...docs.keys()]);
     for (const [id, { doc }] of docs) expect(loaded.get(id)?.doc, id).toEqual(doc);
     await generation.drop();
