@@ -42,13 +42,15 @@ function fromColumn(type: ColumnType | undefined, value: unknown): unknown {
 /**
  * One generation of a document projection as rows of a PostgreSQL table (`<view>__g<N>`),
  * served by a view named as the projection: a batch is loaded with one query and written with
- * one upsert, inside the engine's unit of work (the transaction that moves its checkpoint),
+ * one upsert (more only for documents of megabytes, see jsonbRuns), inside the engine's unit of work (the transaction that moves its checkpoint),
  * and the switch replaces the view inside the catalog's transaction.
  */
 export class PostgresGeneration<Doc extends object, L> implements GenerationStorage, DocumentStore<Doc, L> {
   private readonly keys: (keyof Doc & string)[];
   private readonly columns: string[];
   private readonly types: ColumnType[];
+  /** The keys of the jsonb columns, whose values go as one JSON array each (jsonbRuns). */
+  private readonly jsonbKeys: (keyof Doc & string)[];
   private readonly upsertSql: string;
   private readonly table: string;
   readonly lookups: LookupStore<L>;
@@ -67,6 +69,7 @@ export class PostgresGeneration<Doc extends object, L> implements GenerationStor
     this.keys = Object.keys(target.columns) as (keyof Doc & string)[];
     this.columns = this.keys.map(snakeCase);
     this.types = this.keys.map((key) => target.columns[key] as ColumnType);
+    this.jsonbKeys = this.keys.filter((_, i) => this.types[i] === 'jsonb');
     const all = ['id', ...this.columns].map(ident).join(', ');
     const arrays = [
       '$1::text[]',
@@ -134,18 +137,17 @@ export class PostgresGeneration<Doc extends object, L> implements GenerationStor
       else upserts.push([id, doc]);
     }
     if (upserts.length > 0) {
-      const jsonbKeys = this.keys.filter((_, i) => this.types[i] === 'jsonb');
       const runs = jsonbRuns(
         upserts.length,
-        jsonbKeys.map((key) => (row: number) => (upserts[row] as [string, Doc])[1][key]),
+        this.jsonbKeys.map((key) => (row: number) => (upserts[row] as [string, Doc])[1][key]),
       );
       for (const { start, end, arrays } of runs) {
         const rows = upserts.slice(start, end);
-        let jsonb = 0;
         const params: unknown[] = [rows.map(([id]) => id)];
-        this.keys.forEach((key, i) => {
-          params.push(this.types[i] === 'jsonb' ? arrays[jsonb++] : rows.map(([, doc]) => doc[key] ?? null));
-        });
+        for (const key of this.keys) {
+          const jsonb = this.jsonbKeys.indexOf(key);
+          params.push(jsonb >= 0 ? arrays[jsonb] : rows.map(([, doc]) => doc[key] ?? null));
+        }
         statements.add(this.upsertSql, params);
       }
     }
