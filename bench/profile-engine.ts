@@ -10,8 +10,13 @@
  * GC at this allocation rate). Allocations, like CPU per event, hold on a loaded
  * machine. Each repetition prints its rate,
  * its CPU-seconds per 1k events (Node's own, and the stores' too) and the cores it kept busy:
- * CPU per event holds on a loaded machine, events/s does not.
+ * CPU per event holds on a loaded machine, events/s does not. With `--timeline`, each repetition
+ * also prints where its batches' time went (pipeline/batch-timeline.ts: waiting for the batch,
+ * preparing it, waiting for the previous commit, its own commit, and how busy the event loop was
+ * during the commit), and DIR, when given, gets every batch's timing in NAME.timeline.json.
  */
+
+import { subscribe } from 'node:diagnostics_channel';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
@@ -19,6 +24,8 @@ import { parseArgs } from 'node:util';
 import { demoHistory } from '../examples/shop/demo/history.ts';
 import shopApp from '../examples/shop/index.ts';
 import {
+  BATCH_TIMELINE,
+  type BatchTiming,
   engineDeps,
   isolatedInstallation,
   publishMany,
@@ -27,12 +34,14 @@ import {
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { engine } from './stages.ts';
 import { cpuBetween, loadAverage, ownBackends, sampleCpu } from './support/cpu.ts';
+import { percentile } from './support/load.ts';
 
 const { values: flags, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     allocations: { type: 'boolean', default: false },
     survivors: { type: 'boolean', default: false },
+    timeline: { type: 'boolean', default: false },
   },
 });
 const name = positionals[0] ?? 'orders';
@@ -53,7 +62,10 @@ try {
   const profiler = profileDir
     ? await (flags.allocations ? startAllocationProfile() : startProfile())
     : undefined;
+  const timings: BatchTiming[] = [];
+  if (flags.timeline) subscribe(BATCH_TIMELINE, (timing) => timings.push(timing as BatchTiming));
   for (let rep = 0; rep < repetitions; rep++) {
+    const firstTiming = timings.length;
     const backends = await ownBackends(deps.pool);
     const before = sampleCpu(backends);
     const started = performance.now();
@@ -68,6 +80,11 @@ try {
         `nats ${per1k(cpu.nats)}, es ${per1k(cpu.elasticsearch)}); cores busy ${(total / seconds).toFixed(2)} ` +
         `(node ${(cpu.node / seconds).toFixed(2)}, its main thread ${(cpu.mainThread / seconds).toFixed(2)}); load ${loadAverage()}`,
     );
+    if (flags.timeline) console.log(describeTimeline(timings.slice(firstTiming)));
+  }
+  if (flags.timeline && profileDir) {
+    mkdirSync(profileDir, { recursive: true });
+    writeFileSync(join(profileDir, `${name}.timeline.json`), JSON.stringify(timings, null, 1));
   }
   if (profiler && profileDir) {
     mkdirSync(profileDir, { recursive: true });
@@ -116,4 +133,23 @@ async function startAllocationProfile(): Promise<{ stop(): Promise<unknown> }> {
       return profile;
     },
   };
+}
+
+/** A repetition's batches in one line: medians and 90th percentiles of each part of their time. */
+function describeTimeline(batches: readonly BatchTiming[]): string {
+  const part = (label: string, value: (t: BatchTiming) => number, digits = 1) => {
+    const values = batches.map(value);
+    return `${label} ${percentile(values, 0.5).toFixed(digits)} / ${percentile(values, 0.9).toFixed(digits)}`;
+  };
+  return (
+    `  timeline, ${batches.length} batches, median / p90: ` +
+    [
+      part('queued', (t) => t.queued, 0),
+      part('waited for the batch ms', (t) => t.waitedForBatchMs),
+      part('prepare ms', (t) => t.prepareMs),
+      part('waited for the previous commit ms', (t) => t.waitedForCommitMs),
+      part('commit ms', (t) => t.commitMs),
+      part('event loop busy during the commit', (t) => t.loopBusyDuringCommit, 2),
+    ].join('; ')
+  );
 }

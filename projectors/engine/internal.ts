@@ -77,6 +77,7 @@ export * from './index.ts';
 export { assertFence, type Fence, type HeldFence, LeaseLostError, StoreAheadError } from './leases/fence.ts';
 export { type Lease, LeaseManager } from './leases/lease.ts';
 // The pipeline's building blocks, for benchmarks that time its stages and tests of one runner.
+export { BATCH_TIMELINE, type BatchTiming } from './pipeline/batch-timeline.ts';
 export { DocumentCache } from './pipeline/document-cache.ts';
 export { foldBatch, type Stored } from './pipeline/fold.ts';
 export { ProjectionRunner } from './pipeline/runner.ts';

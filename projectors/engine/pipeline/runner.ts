@@ -15,6 +15,7 @@ import type { ProjectionProgress, StatusReporter } from '../status/reporter.ts';
 import { nextTurn } from '../support/event-loop.ts';
 import { backoffMs, isTransient, sleep } from '../support/retry.ts';
 import { inBatchSpan } from './batch-span.ts';
+import { type BatchClock, batchClock } from './batch-timeline.ts';
 import { decodeBatch, typeOf } from './decode.ts';
 import { foreignMessages } from './partition-filter.ts';
 import type { PipelineDeps, RunnerParts } from './runner-parts.ts';
@@ -211,9 +212,12 @@ export class ProjectionRunner {
     // folded), so Node's work overlaps PostgreSQL's and Elasticsearch's. Not on the live
     // tail: with no full batch queued, the commit is awaited first, for freshness.
     let committing: Promise<Committed> | undefined;
+    // Where each batch's time goes (bench/profile-engine.ts --timeline); undefined unless asked.
+    const clock = batchClock(projection.name, this.generation);
     const settle = async (): Promise<Committed> => {
       const committed = committing ? await committing : { halted: false, isolated: false };
       committing = undefined;
+      clock?.settled();
       onCommitted();
       return committed;
     };
@@ -224,16 +228,19 @@ export class ProjectionRunner {
     try {
       while (!active.aborted) {
         if (committing && !batcher.holdsFullBatch && (await settle()).halted) return halted();
+        clock?.asking(batcher.size);
         const batch = await batcher.nextBatch(active);
         if (batch.length === 0) break;
-        let step = await this.prepare(batch);
+        clock?.took(batch.length);
+        let step = await this.prepareTimed(batch, clock);
         if (committing) {
           const committed = await settle();
           if (committed.halted) return halted();
-          if (committed.isolated) step = await this.prepare(batch);
+          if (committed.isolated) step = await this.prepareTimed(batch, clock);
         }
-        if (step.prepared.stale) step = await this.prepare(batch);
+        if (step.prepared.stale) step = await this.prepareTimed(batch, clock);
         committing = this.commit(step);
+        clock?.commitStarts(committing);
         // Awaited by settle(), or by the finally below when this loop is left.
         committing.catch(() => undefined);
         // The pool hands the commit its connection on a later tick: without a turn of the
@@ -255,6 +262,16 @@ export class ProjectionRunner {
 
   private policy(): IsolationPolicy {
     return { halt: (this.projection.onPoison ?? 'skip') === 'halt', suspect: this.suspect };
+  }
+
+  private async prepareTimed(
+    batch: readonly RawMessage[],
+    clock: BatchClock | undefined,
+  ): Promise<PreparedStep> {
+    const startedAt = performance.now();
+    const step = await this.prepare(batch);
+    clock?.prepared(startedAt);
+    return step;
   }
 
   /** Decodes and folds one batch, and decides what it applies: all of it, or what precedes a halting poison event. */

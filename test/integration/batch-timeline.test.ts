@@ -1,0 +1,73 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { afterEach, describe, expect, it } from 'vitest';
+import { demoHistory } from '../../examples/shop/demo/history.ts';
+import { BATCH_TIMELINE, type BatchTiming } from '../../projectors/engine/internal.ts';
+import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
+import { publishMany } from '../../shared/events/publish-many.ts';
+import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
+import { runProjections } from '../support/running.ts';
+
+/**
+ * The runner's batch timeline (bench/profile-engine.ts --timeline): every committed batch is
+ * reported once, with its own events and each part of its time.
+ */
+describe('the batch timeline', () => {
+  let env: TestEnvironment | undefined;
+  let running: ReturnType<typeof runProjections> | undefined;
+  const timings: BatchTiming[] = [];
+  const listen = (timing: unknown) => timings.push(timing as BatchTiming);
+
+  afterEach(async () => {
+    unsubscribe(BATCH_TIMELINE, listen);
+    await running?.stop();
+    await env?.cleanup();
+    running = undefined;
+    env = undefined;
+  });
+
+  it('reports each committed batch of a catch-up, its events adding up to the history', async () => {
+    env = await testEnvironment({ BATCH_SIZE: '100' });
+    const { js, jsm } = env.infrastructure.nats;
+    const { streams } = env.infrastructure;
+    await publishMany(js, streams, demoHistory({ events: 1500, seed: 7 }));
+    const heads = await streamHeads(jsm, streams, ['ORDERS', 'PAYMENTS']);
+    const total = (heads.ORDERS ?? 0) + (heads.PAYMENTS ?? 0);
+    const orders = env.app.projections.find((p) => p.name === 'orders');
+    if (!orders) throw new Error('the shop has no orders projection');
+    subscribe(BATCH_TIMELINE, listen);
+    running = runProjections(env, [orders]);
+    const { host } = running;
+    await eventually(
+      async () => {
+        const positions = host.runners[0]?.progress.positions ?? {};
+        return (positions.ORDERS ?? 0) >= (heads.ORDERS ?? 0) &&
+          (positions.PAYMENTS ?? 0) >= (heads.PAYMENTS ?? 0)
+          ? true
+          : undefined;
+      },
+      60_000,
+      'orders to catch up',
+    );
+    // The last batch is reported when the runner sees its commit settle: at the next batch,
+    // or when the loop stops.
+    await running.stop();
+    running = undefined;
+
+    expect(timings.length).toBeGreaterThan(total / 100);
+    expect(timings.reduce((sum, t) => sum + t.events, 0)).toBe(total);
+    for (const timing of timings) {
+      expect(timing.projection).toBe('orders');
+      expect(timing.events).toBeGreaterThan(0);
+      expect(timing.events).toBeLessThanOrEqual(100);
+      for (const ms of [timing.waitedForBatchMs, timing.prepareMs, timing.waitedForCommitMs]) {
+        expect(ms).toBeGreaterThanOrEqual(0);
+      }
+      // A commit is a round trip to PostgreSQL at least.
+      expect(timing.commitMs).toBeGreaterThan(0);
+      expect(timing.loopBusyDuringCommit).toBeGreaterThanOrEqual(0);
+      expect(timing.loopBusyDuringCommit).toBeLessThanOrEqual(1);
+    }
+    // With the history queued before the runner started, most batches were full when it asked.
+    expect(timings.filter((t) => t.queued >= 100).length).toBeGreaterThan(timings.length / 2);
+  });
+});
