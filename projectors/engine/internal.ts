@@ -127,7 +127,7 @@ export { ElasticsearchViewReader } from './stores/elasticsearch/reads.ts';
 export { replaceView } from './stores/postgres/replace-view.ts';
 export { PostgresGeneration } from './stores/postgres/table-generation.ts';
 export { tableColumns } from './stores/postgres/target.ts';
-export { readerOf } from './stores/registry.ts';
+export { generationOf, readerOf } from './stores/registry.ts';
 export type { ReadStores, SearchReads, ViewReader } from './stores/store.ts';
 export { nextTurn } from './support/event-loop.ts';
 export { type Infrastructure, openInfrastructure } from './support/infrastructure.ts';

@@ -71,6 +71,13 @@ describe('rebuild by replay', () => {
       expect(await requestRebuild(pool, name)).toBe(true);
       expect(await rebuilt(name, live?.generation as number)).toBe((live?.generation as number) + 1);
     }
+    // Loaded without its secondary indexes, the rebuilt table got them before it took over.
+    const { live: orders } = await readGenerations(pool, 'orders');
+    const { rows: indexes } = await pool.query<{ indexname: string }>(
+      'SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1',
+      [`orders__g${orders?.generation}`],
+    );
+    expect(indexes).toHaveLength(5);
     expect({
       orders: await digestView(pool, 'orders'),
       customers: await digestView(pool, 'customer_stats'),

@@ -52,6 +52,8 @@ export class PostgresGeneration<Doc extends object, L> implements GenerationStor
   /** The keys of the jsonb columns, whose values go as one JSON array each (jsonbRuns). */
   private readonly jsonbKeys: (keyof Doc & string)[];
   private readonly upsertSql: string;
+  /** The view's secondary indexes (`CREATE INDEX IF NOT EXISTS`): see `ensure` and `prepareSwitch`. */
+  private readonly indexSql: string[];
   private readonly table: string;
   readonly lookups: LookupStore<L>;
   readonly keepsPositions = false;
@@ -78,26 +80,50 @@ export class PostgresGeneration<Doc extends object, L> implements GenerationStor
     const updates = this.columns.map((c) => `${ident(c)} = EXCLUDED.${ident(c)}`).join(', ');
     this.upsertSql = `INSERT INTO ${ident(this.table)} (${all}) SELECT * FROM unnest(${arrays})
       ON CONFLICT (id) DO UPDATE SET ${updates}`;
+    this.indexSql = target.indexes.map((keys) => {
+      const cols = keys.map(snakeCase);
+      const index = `${this.table}__${cols.join('_')}`.slice(0, 63);
+      return `CREATE INDEX IF NOT EXISTS ${ident(index)} ON ${ident(this.table)} (${cols.map(ident).join(', ')}, id)`;
+    });
   }
 
-  /** Creates this generation's table, indexes and lookups; a live one also gets the public view. */
+  /**
+   * Creates this generation's table and lookups; a live one also gets its secondary indexes and
+   * the public view. A building generation is loaded without its secondary indexes, which only
+   * the API's reads use: each row an upsert writes would otherwise go into every one of them,
+   * most of it rewritten by later batches, while one sorted build at the switch
+   * (`prepareSwitch`) writes each index once.
+   */
   async ensure(role: RunningRole): Promise<void> {
     const columns = this.columns.map((c, i) => `${ident(c)} ${this.types[i]}`).join(', ');
-    const statements = [
-      `CREATE TABLE IF NOT EXISTS ${ident(this.table)} (id text PRIMARY KEY, ${columns})`,
-      ...this.target.indexes.map((keys) => {
-        const cols = keys.map(snakeCase);
-        const index = `${this.table}__${cols.join('_')}`.slice(0, 63);
-        return `CREATE INDEX IF NOT EXISTS ${ident(index)} ON ${ident(this.table)} (${cols.map(ident).join(', ')}, id)`;
-      }),
-    ];
     await inTransaction(this.pool, async (tx) => {
-      // Concurrent creators (two processes starting) would otherwise race on the catalog.
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`vista:storage:${this.table}`]);
-      for (const sql of statements) await tx.query(sql);
+      await this.lockStorage(tx);
+      await tx.query(`CREATE TABLE IF NOT EXISTS ${ident(this.table)} (id text PRIMARY KEY, ${columns})`);
+      if (role === 'live') for (const sql of this.indexSql) await tx.query(sql);
       await this.lookups.ensureStorage(tx);
       if (role === 'live') await this.switchWithin(tx);
     });
+  }
+
+  /**
+   * Builds the secondary indexes a building generation was loaded without, and gathers its
+   * statistics (the API's first plans on it must see its size), before the switch's
+   * transaction opens. Each build holds off the generation's commits (a SHARE lock) while it
+   * sorts the table, seconds for millions of rows, and has no statement timeout: a large table
+   * must not make the switch fail for ever. Idempotent, and run by every partition's owner.
+   */
+  async prepareSwitch(): Promise<void> {
+    await inTransaction(this.pool, async (tx) => {
+      await tx.query('SET LOCAL statement_timeout = 0');
+      await this.lockStorage(tx);
+      for (const sql of this.indexSql) await tx.query(sql);
+      await tx.query(`ANALYZE ${ident(this.table)}`);
+    });
+  }
+
+  /** Concurrent creators (two processes starting, partitions' owners) would otherwise race on the catalog. */
+  private async lockStorage(tx: PoolClient): Promise<void> {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`vista:storage:${this.table}`]);
   }
 
   /** Points the public view at this generation's table, inside the switch's transaction. */
