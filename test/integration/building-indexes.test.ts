@@ -54,6 +54,25 @@ describe("a table view's secondary indexes", () => {
     expect(await indexesOf('orders__g901')).toEqual(ALL);
   });
 
+  it('a switch retried round after round readies the table once, not taking its lock again', async () => {
+    const storage = storageOf(903);
+    await storage.ensure('building');
+    await storage.prepareSwitch?.();
+    // A writer's transaction holds the table: building an index would wait for it to end (and
+    // the server ends the writer's idle session after half a lease's TTL: the wait is shorter).
+    const writer = await env.infrastructure.pool.connect();
+    try {
+      await writer.query('BEGIN');
+      await writer.query('LOCK TABLE orders__g903 IN ROW EXCLUSIVE MODE');
+      const again = storage.prepareSwitch?.().then(() => 'returned');
+      const timeout = new Promise((resolve) => setTimeout(() => resolve('waited for the lock'), 1000));
+      expect(await Promise.race([again, timeout])).toBe('returned');
+    } finally {
+      await writer.query('ROLLBACK');
+      writer.release();
+    }
+  });
+
   it('a generation that starts live has them at once', async () => {
     await storageOf(902).ensure('live');
     expect(await indexesOf('orders__g902')).toEqual(ALL.map((name) => name.replace('g901', 'g902')));

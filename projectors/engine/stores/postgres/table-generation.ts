@@ -54,6 +54,12 @@ export class PostgresGeneration<Doc extends object, L> implements GenerationStor
   private readonly upsertSql: string;
   /** The view's secondary indexes (`CREATE INDEX IF NOT EXISTS`): see `ensure` and `prepareSwitch`. */
   private readonly indexSql: string[];
+  /**
+   * `prepareSwitch` has run since this generation's storage was last ensured: a switch that
+   * found the building generation still behind the live one is retried every supervision round,
+   * and must not take the table's lock and analyze it again each time.
+   */
+  private readiedForSwitch = false;
   private readonly table: string;
   readonly lookups: LookupStore<L>;
   readonly keepsPositions = false;
@@ -95,6 +101,7 @@ export class PostgresGeneration<Doc extends object, L> implements GenerationStor
    * (`prepareSwitch`) writes each index once.
    */
   async ensure(role: RunningRole): Promise<void> {
+    this.readiedForSwitch = false;
     const columns = this.columns.map((c, i) => `${ident(c)} ${this.types[i]}`).join(', ');
     await inTransaction(this.pool, async (tx) => {
       await this.lockStorage(tx);
@@ -113,12 +120,14 @@ export class PostgresGeneration<Doc extends object, L> implements GenerationStor
    * must not make the switch fail for ever. Idempotent, and run by every partition's owner.
    */
   async prepareSwitch(): Promise<void> {
+    if (this.readiedForSwitch) return;
     await inTransaction(this.pool, async (tx) => {
       await tx.query('SET LOCAL statement_timeout = 0');
       await this.lockStorage(tx);
       for (const sql of this.indexSql) await tx.query(sql);
       await tx.query(`ANALYZE ${ident(this.table)}`);
     });
+    this.readiedForSwitch = true;
   }
 
   /** Concurrent creators (two processes starting, partitions' owners) would otherwise race on the catalog. */
@@ -133,6 +142,7 @@ export class PostgresGeneration<Doc extends object, L> implements GenerationStor
   }
 
   async drop(): Promise<void> {
+    this.readiedForSwitch = false;
     await this.pool.query(`DROP TABLE IF EXISTS ${ident(this.table)}`);
     await this.lookups.drop();
   }
