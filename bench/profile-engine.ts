@@ -145,6 +145,8 @@ function describeTimeline(batches: readonly BatchTiming[]): string {
     `  timeline, ${batches.length} batches, median / p90: ` +
     [
       part('queued', (t) => t.queued, 0),
+      part('messages', (t) => t.events, 0),
+      part('used', (t) => t.used, 0),
       part('waited for the batch ms', (t) => t.waitedForBatchMs),
       part('prepare ms', (t) => t.prepareMs),
       part('waited for the previous commit ms', (t) => t.waitedForCommitMs),

@@ -83,6 +83,7 @@ export { foldBatch, type Stored } from './pipeline/fold.ts';
 export { ProjectionRunner } from './pipeline/runner.ts';
 export { documentWriter, type UnitOfWork } from './pipeline/writer.ts';
 export { storeDeadLetterCap } from './poison/dead-letters.ts';
+export { MAX_STRETCH } from './source/batcher.ts';
 export { HeaderBlock, headersFellBack } from './source/header-block.ts';
 export {
   addressOf,

@@ -1,7 +1,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterEach, describe, expect, it } from 'vitest';
 import { demoHistory } from '../../examples/shop/demo/history.ts';
-import { BATCH_TIMELINE, type BatchTiming } from '../../projectors/engine/internal.ts';
+import { BATCH_TIMELINE, type BatchTiming, MAX_STRETCH } from '../../projectors/engine/internal.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
@@ -19,6 +19,7 @@ describe('the batch timeline', () => {
 
   afterEach(async () => {
     unsubscribe(BATCH_TIMELINE, listen);
+    timings.length = 0;
     await running?.stop();
     await env?.cleanup();
     running = undefined;
@@ -69,5 +70,55 @@ describe('the batch timeline', () => {
     }
     // With the history queued before the runner started, most batches were full when it asked.
     expect(timings.filter((t) => t.queued >= 100).length).toBeGreaterThan(timings.length / 2);
+  });
+
+  it('stretches the batches of a projection that passes over some types: BATCH_SIZE counts the events it handles', async () => {
+    env = await testEnvironment({ BATCH_SIZE: '100' });
+    const { js, jsm } = env.infrastructure.nats;
+    const { streams } = env.infrastructure;
+    const history = [...demoHistory({ events: 3000, seed: 8 })];
+    await publishMany(js, streams, history);
+    const heads = await streamHeads(jsm, streams, ['ORDERS', 'CATALOG']);
+    const dailySales = env.app.projections.find((p) => p.name === 'daily_sales');
+    if (!dailySales) throw new Error('the shop has no daily_sales projection');
+    const handles = new Set<string>(dailySales.handles);
+    const read = history.filter((e) => e.eventType.stream === 'ORDERS' || e.eventType.stream === 'CATALOG');
+    // A legacy type counts as the type its upcasters end at.
+    const { upcastersFrom } = env.app.contract;
+    const current = (type: string): string => {
+      const upcaster = upcastersFrom.get(type);
+      return upcaster ? current(upcaster.to.type) : type;
+    };
+    const handled = read.filter((e) => handles.has(current(e.eventType.type))).length;
+    // The history must give the projection something to pass over, or this proves nothing.
+    expect(handled).toBeLessThan(read.length * 0.8);
+    subscribe(BATCH_TIMELINE, listen);
+    running = runProjections(env, [dailySales]);
+    const { host } = running;
+    await eventually(
+      async () => {
+        const positions = host.runners[0]?.progress.positions ?? {};
+        return (positions.ORDERS ?? 0) >= (heads.ORDERS ?? 0) &&
+          (positions.CATALOG ?? 0) >= (heads.CATALOG ?? 0)
+          ? true
+          : undefined;
+      },
+      60_000,
+      'daily_sales to catch up',
+    );
+    await running.stop();
+    running = undefined;
+
+    expect(timings.reduce((sum, t) => sum + t.events, 0)).toBe(read.length);
+    expect(timings.reduce((sum, t) => sum + t.used, 0)).toBe(handled);
+    // After the first batch (100 messages: nothing was known of the mix), the batches cut by
+    // size hold more than 100 messages and about 100 events the projection handles.
+    const stretched = timings.slice(1).filter((t) => t.events > 100);
+    expect(stretched.length).toBeGreaterThan(timings.length / 2);
+    for (const t of stretched) {
+      expect(t.used).toBeGreaterThan(60);
+      expect(t.used).toBeLessThan(140);
+    }
+    expect(Math.max(...timings.map((t) => t.events))).toBeLessThanOrEqual(100 * MAX_STRETCH);
   });
 });

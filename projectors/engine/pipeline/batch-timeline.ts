@@ -12,6 +12,11 @@ export interface BatchTiming {
   readonly generation: number;
   /** Messages in the batch. */
   readonly events: number;
+  /**
+   * Of them, the ones the projection used: events of the types it handles, and poison.
+   * BATCH_SIZE counts these (a batch is stretched over the messages it passes over).
+   */
+  readonly used: number;
   /** Messages the batcher held when the runner asked for this batch (a full batch or more: it need not wait). */
   readonly queued: number;
   /** How long the runner waited for the batch: messages still to come, or a partial batch's time. */
@@ -40,6 +45,7 @@ interface Open {
   takenAt: number;
   preparedAt: number;
   events: number;
+  used: number;
   prepareMs: number;
 }
 
@@ -67,7 +73,7 @@ export class BatchClock {
   /** The runner asks the batcher for the next batch, which holds `queued` messages. */
   asking(queued: number): void {
     const now = performance.now();
-    this.open = { queued, askedAt: now, takenAt: now, preparedAt: now, events: 0, prepareMs: 0 };
+    this.open = { queued, askedAt: now, takenAt: now, preparedAt: now, events: 0, used: 0, prepareMs: 0 };
   }
 
   /** The batch came. */
@@ -77,10 +83,11 @@ export class BatchClock {
     this.open.takenAt = performance.now();
   }
 
-  /** A preparation of the batch ended (a batch prepared again counts both). */
-  prepared(startedAt: number): void {
+  /** A preparation of the batch ended, having used `used` of its messages (the time of a batch prepared again adds up). */
+  prepared(startedAt: number, used: number): void {
     if (!this.open) return;
     const now = performance.now();
+    this.open.used = used;
     this.open.prepareMs += now - startedAt;
     this.open.preparedAt = now;
   }
@@ -96,6 +103,7 @@ export class BatchClock {
         projection: this.projection,
         generation: this.generation,
         events: open.events,
+        used: open.used,
         queued: open.queued,
         waitedForBatchMs: open.takenAt - open.askedAt,
         prepareMs: open.prepareMs,

@@ -31,6 +31,8 @@ interface PreparedStep {
   readonly prepared: PreparedBatch;
   /** It ends just before a poison event that halts the projection. */
   readonly halt: boolean;
+  /** How many of its messages the projection used: events of types it handles, and poison. */
+  readonly used: number;
 }
 
 /** Consecutive failures of a kind not known to be transient before the projection halts. */
@@ -233,6 +235,8 @@ export class ProjectionRunner {
         if (batch.length === 0) break;
         clock?.took(batch.length);
         let step = await this.prepareTimed(batch, clock);
+        // BATCH_SIZE counts the events the projection handles, not the messages it passes over.
+        batcher.noteUsed(batch.length, step.used);
         if (committing) {
           const committed = await settle();
           if (committed.halted) return halted();
@@ -270,7 +274,7 @@ export class ProjectionRunner {
   ): Promise<PreparedStep> {
     const startedAt = performance.now();
     const step = await this.prepare(batch);
-    clock?.prepared(startedAt);
+    clock?.prepared(startedAt, step.used);
     return step;
   }
 
@@ -286,6 +290,7 @@ export class ProjectionRunner {
       ...(this.deps.decoded ? { memo: this.deps.decoded } : {}),
       ...(this.foreign ? { foreign: this.foreign } : {}),
     });
+    const used = events.length + poison.length;
     let prepared = await this.parts.writer.prepare(events);
     for (const { event, error } of prepared.failures) {
       const index = indexOf.get(event) as number;
@@ -295,7 +300,7 @@ export class ProjectionRunner {
     const cut = cutAtPoison(batch, poison, this.policy().halt);
     if (cut.halt)
       prepared = await this.parts.writer.prepare(events.filter((e) => (indexOf.get(e) as number) < cut.at));
-    return { batch, applied: cut.applied, deadLetters: cut.deadLetters, prepared, halt: cut.halt };
+    return { batch, applied: cut.applied, deadLetters: cut.deadLetters, prepared, halt: cut.halt, used };
   }
 
   /**
@@ -333,7 +338,14 @@ export class ProjectionRunner {
           const prepared = await this.parts.writer.prepare([]);
           const applied = poison.halt ? [] : part;
           return () =>
-            this.commitOnce({ batch: part, applied, deadLetters: [letter], prepared, halt: poison.halt });
+            this.commitOnce({
+              batch: part,
+              applied,
+              deadLetters: [letter],
+              prepared,
+              halt: poison.halt,
+              used: 1,
+            });
         },
         policy,
       );

@@ -28,6 +28,12 @@ export interface BatcherCapacity {
   readonly bytes: number;
 }
 
+/**
+ * The most a batch is stretched, in items, for a projection that passes over most of what it
+ * reads (see `Batcher.noteUsed`): bytes still bound it, and its queue grows with it.
+ */
+export const MAX_STRETCH = 4;
+
 export class SourceFailedError extends Error {
   readonly code = 'SOURCE_FAILED';
 }
@@ -59,6 +65,12 @@ export class Batcher<T> {
    */
   private wakeConsumer: { readonly forAny: boolean; readonly wake: () => void } | undefined;
   private wakeProducers: (() => void)[] = [];
+  /** Items per batch and in the queue: the limits' and the capacity's, times the stretch. */
+  private maxSize: number;
+  private capacityItems: number;
+  /** Items taken and items the consumer used of them, each halved at every note (a decaying share). */
+  private taken = 0;
+  private used = 0;
 
   /**
    * `drained`, when given, says after an item was added whether its producers know that no
@@ -70,7 +82,10 @@ export class Batcher<T> {
     private readonly limits: BatchLimits,
     private readonly sizeOf: (item: T) => number,
     private readonly drained?: () => boolean,
-  ) {}
+  ) {
+    this.maxSize = limits.maxSize;
+    this.capacityItems = capacity.items;
+  }
 
   get size(): number {
     return this.items.length;
@@ -83,11 +98,33 @@ export class Batcher<T> {
 
   /** Whether the queue holds a full batch: the projection loop need not wait for more. */
   get holdsFullBatch(): boolean {
-    return this.size >= this.limits.maxSize || this.bytes >= this.limits.maxBytes;
+    return this.size >= this.maxSize || this.bytes >= this.limits.maxBytes;
+  }
+
+  /** The most items a batch holds now: `maxSize`, stretched by what the consumer passes over. */
+  get batchSize(): number {
+    return this.maxSize;
   }
 
   private get full(): boolean {
-    return this.size > 0 && (this.size >= this.capacity.items || this.bytes >= this.capacity.bytes);
+    return this.size > 0 && (this.size >= this.capacityItems || this.bytes >= this.capacity.bytes);
+  }
+
+  /**
+   * Says how many of a batch's `items` the consumer used (a projection's events of the types it
+   * handles): `maxSize` counts those, so a batch of a projection that passes over a share of its
+   * streams holds more items, up to MAX_STRETCH times `maxSize`, and its queue as many batches
+   * as before. Each batch costs a commit and rewrites every document it touches, whatever share
+   * of it was used; bytes (`maxBytes`, the capacity's) bound it as before. The share decays, so
+   * a change in the streams' mix is followed within a few batches.
+   */
+  noteUsed(items: number, used: number): void {
+    this.taken = this.taken / 2 + items;
+    this.used = this.used / 2 + used;
+    const share = this.taken > 0 ? this.used / this.taken : 1;
+    const stretch = Math.min(MAX_STRETCH, 1 / Math.max(share, 1 / MAX_STRETCH));
+    this.maxSize = Math.max(1, Math.round(this.limits.maxSize * stretch));
+    this.capacityItems = Math.max(1, Math.round(this.capacity.items * stretch));
   }
 
   /**
@@ -132,7 +169,7 @@ export class Batcher<T> {
   }
 
   /**
-   * Resolves with the next batch: at least one item, at most `maxSize` items and (unless its
+   * Resolves with the next batch: at least one item, at most `batchSize` items and (unless its
    * one item is larger) `maxBytes` bytes; resolves with `[]` only when `signal` aborts.
    * A partial batch is handed over once it is `lingerMs` old and either its producers say
    * they are drained or `idleMs` passed since its newest item, or once it is `maxWaitMs` old.
@@ -187,7 +224,7 @@ export class Batcher<T> {
   private take(): T[] {
     let count = 0;
     let bytes = 0;
-    const most = Math.min(this.items.length, this.limits.maxSize);
+    const most = Math.min(this.items.length, this.maxSize);
     while (count < most) {
       const size = this.sizeOf(this.items[count] as T);
       // The first item goes whatever its size; the next ones while they fit.

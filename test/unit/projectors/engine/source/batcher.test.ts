@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Batcher } from '../../../../../projectors/engine/source/batcher.ts';
+import { Batcher, MAX_STRETCH } from '../../../../../projectors/engine/source/batcher.ts';
 
 const limits = { maxSize: 3, maxBytes: 1_000_000, idleMs: 20, maxWaitMs: 200 };
 const roomy = { items: 10, bytes: 1_000_000 };
@@ -228,5 +228,55 @@ describe('Batcher', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 10);
     expect(await batcher.nextBatch(controller.signal)).toEqual([]);
+  });
+
+  describe('stretched by what the consumer passes over', () => {
+    const wide = { maxSize: 100, maxBytes: 1_000_000, idleMs: 10_000, maxWaitMs: 10_000 };
+    const full = async (batcher: Batcher<number>, items: number) => {
+      for (let i = 0; i < items; i++) await batcher.push(1);
+      return batcher.nextBatch(new AbortController().signal);
+    };
+
+    it('holds about maxSize used items per batch when the consumer uses a share of them', async () => {
+      const batcher = new Batcher<number>({ items: 400, bytes: 1_000_000 }, wide, size);
+      expect((await full(batcher, 100)).length).toBe(100);
+      batcher.noteUsed(100, 50);
+      // Half of what it reads is used: a batch of 200 items holds about 100 it uses.
+      expect(batcher.batchSize).toBe(200);
+      expect((await full(batcher, 200)).length).toBe(200);
+      // The queue holds as many batches as before: 800 items, not 400.
+      for (let i = 0; i < 800; i++) expect(batcher.offer(1)).toBe(true);
+      expect(batcher.offer(1)).toBe(false);
+    });
+
+    it(`stretches at most ${MAX_STRETCH} times, however little is used`, () => {
+      const batcher = new Batcher<number>(roomy, wide, size);
+      batcher.noteUsed(100, 0);
+      batcher.noteUsed(400, 0);
+      expect(batcher.batchSize).toBe(100 * MAX_STRETCH);
+    });
+
+    it('shrinks back within a few batches once everything is used again, and never below maxSize', () => {
+      const batcher = new Batcher<number>(roomy, wide, size);
+      batcher.noteUsed(100, 10);
+      expect(batcher.batchSize).toBe(100 * MAX_STRETCH);
+      for (let i = 0; i < 6; i++) batcher.noteUsed(100, 100);
+      expect(batcher.batchSize).toBeLessThan(105);
+      expect(batcher.batchSize).toBeGreaterThanOrEqual(100);
+      batcher.noteUsed(100, 100);
+      expect(batcher.batchSize).toBeGreaterThanOrEqual(100);
+    });
+
+    it('still cuts a stretched batch by bytes', async () => {
+      const batcher = new Batcher<number>(
+        { items: 1000, bytes: 1_000_000 },
+        { ...wide, maxBytes: 150 },
+        size,
+      );
+      batcher.noteUsed(100, 25);
+      expect(batcher.batchSize).toBe(400);
+      // 300 items of one byte: more than maxBytes, though fewer than the stretched batch.
+      expect((await full(batcher, 300)).length).toBe(150);
+    });
   });
 });
