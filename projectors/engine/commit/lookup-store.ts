@@ -1,4 +1,5 @@
 import {
+  arrayLiteral,
   ident,
   jsonbArrayOf,
   jsonbRuns,
@@ -54,7 +55,9 @@ export class LookupStore<L> implements LookupRecords<L> {
   async load(keys: readonly string[]): Promise<Map<string, L>> {
     if (keys.length === 0) return new Map();
     const { rows } = await this.pool.query<{ key: string; record: L }>(
-      prepared(`SELECT key, record FROM ${ident(this.table)} WHERE key = ANY($1::text[])`, [keys]),
+      prepared(`SELECT key, record FROM ${ident(this.table)} WHERE key = ANY($1::text[])`, [
+        arrayLiteral(keys),
+      ]),
     );
     return new Map(rows.map((row) => [row.key, row.record]));
   }
@@ -68,7 +71,7 @@ export class LookupStore<L> implements LookupRecords<L> {
       statements.add(
         `INSERT INTO ${ident(this.table)} (key, record) SELECT * FROM unnest($1::text[], ${jsonbArrayOf(2)})
          ON CONFLICT (key) DO UPDATE SET record = EXCLUDED.record`,
-        [upserts.slice(start, end).map(([key]) => key), arrays[0]],
+        [arrayLiteral(upserts.slice(start, end).map(([key]) => key)), arrays[0]],
       );
     }
     if (deletes.length > 0) {

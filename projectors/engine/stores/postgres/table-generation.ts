@@ -1,4 +1,5 @@
 import {
+  arrayLiteral,
   ident,
   inTransaction,
   jsonbArrayOf,
@@ -159,7 +160,7 @@ export class PostgresGeneration<Doc extends object, L> implements GenerationStor
   async load(ids: readonly string[]): Promise<Map<string, Stored<Doc>>> {
     if (ids.length === 0) return new Map();
     const { rows } = await this.pool.query<Row>(
-      prepared(`SELECT * FROM ${ident(this.table)} WHERE id = ANY($1::text[])`, [ids]),
+      prepared(`SELECT * FROM ${ident(this.table)} WHERE id = ANY($1::text[])`, [arrayLiteral(ids)]),
     );
     return new Map(rows.map((row) => [row.id as string, { doc: this.fromRow(row), positions: {} }]));
   }
@@ -179,10 +180,10 @@ export class PostgresGeneration<Doc extends object, L> implements GenerationStor
       );
       for (const { start, end, arrays } of runs) {
         const rows = upserts.slice(start, end);
-        const params: unknown[] = [rows.map(([id]) => id)];
+        const params: unknown[] = [arrayLiteral(rows.map(([id]) => id))];
         for (const key of this.keys) {
           const jsonb = this.jsonbKeys.indexOf(key);
-          params.push(jsonb >= 0 ? arrays[jsonb] : rows.map(([, doc]) => doc[key] ?? null));
+          params.push(jsonb >= 0 ? arrays[jsonb] : arrayLiteral(rows.map(([, doc]) => doc[key] ?? null)));
         }
         statements.add(this.upsertSql, params);
       }
