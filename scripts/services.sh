@@ -53,6 +53,7 @@ NATS_PORT=4222
 NATS_MONITOR_PORT=8222
 NATS_STORE=/var/lib/nats-server
 NATS_LOG=/var/log/nats-server.log
+NATS_PIDFILE=/run/vista-nats-server.pid
 
 PG_TIMEOUT=60
 NATS_TIMEOUT=30
@@ -263,8 +264,21 @@ nats_start() {
   local monitor=()
   if ! nats_monitor_up; then monitor=(-m "$NATS_MONITOR_PORT"); fi
   log "nats: starting nats-server with JetStream (store $NATS_STORE, log $NATS_LOG)"
-  start-stop-daemon --start --oknodo --background --exec "$NATS_BIN" -- \
+  # Checked by its pidfile, not by --exec alone: any other nats-server on the machine (a fault test's
+  # own broker, another checkout's) would count as "already running" and this one would never start.
+  # Only called with the port closed, so a pidfile left behind names nothing that serves it.
+  rm -f "$NATS_PIDFILE"
+  start-stop-daemon --start --oknodo --background --make-pidfile --pidfile "$NATS_PIDFILE" \
+    --exec "$NATS_BIN" -- \
     -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$NATS_STORE" -l "$NATS_LOG" "${monitor[@]}" >/dev/null
+}
+
+# The pid of the process listening on the shared NATS port, whoever started it: the machine's own
+# service or nats_start. What `stop nats` ends is that process only, never every process running
+# $NATS_BIN: the fault tests' own brokers (test/support/nats-server.ts), and those of a test run
+# beside this one, run the same binary.
+nats_pid() {
+  ss -Hltnp "sport = :$NATS_PORT" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n1 | cut -d= -f2 | grep .
 }
 
 nats_up() {
@@ -279,9 +293,17 @@ nats_up() {
 }
 
 nats_stop() {
-  log "nats: stopping nats-server"
-  start-stop-daemon --stop --oknodo --retry TERM/15/KILL/5 --exec "$NATS_BIN" >/dev/null
+  local pid
+  if ! nats_port_open; then
+    log "nats: not running"
+    return 0
+  fi
+  pid=$(nats_pid) || die "nats: cannot tell which process listens on port $NATS_PORT (ss -ltnp shows no pid)"
+  log "nats: stopping nats-server pid $pid"
+  # --pid and --exec together: that process, and only if it is a nats-server.
+  start-stop-daemon --stop --oknodo --retry TERM/15/KILL/5 --pid "$pid" --exec "$NATS_BIN" >/dev/null
   wait_until 10 nats_port_closed || die "nats: port $NATS_PORT still open after stop"
+  rm -f "$NATS_PIDFILE"
   log "nats: stopped"
 }
 
