@@ -68,6 +68,14 @@ export class OwnNatsServer {
         reject(new Error(`nats-server exited with ${code}:\n${this.output}`));
       });
     });
+    // A broker that dies under a test (killed from outside, as `services.sh stop nats` once did to
+    // every nats-server on the machine) otherwise shows only as clients timing out.
+    child.once('exit', (code, signal) => {
+      if (this.process !== child) return; // stopped by the test
+      const note = `nats-server on port ${this.port} (pid ${child.pid}) exited unexpectedly: ${signal ?? `code ${code}`}`;
+      this.output += `\n${note}\n`;
+      console.error(`${new Date().toISOString()} ${note}`);
+    });
   }
 
   /** Stops the server (SIGTERM: a clean shutdown; SIGKILL: a crash) and waits for its exit. */
