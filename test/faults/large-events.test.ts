@@ -159,16 +159,26 @@ describe('large events', () => {
     const publishing = publishMany(env.infrastructure.nats.js, env.infrastructure.streams, burst, {
       window: 200,
     });
+    // A publisher that fails (its broker gone) fails the waits below at once, with its own
+    // error, rather than leaving them to time out and its rejection unhandled.
+    let publishFailure: unknown;
+    publishing.catch((error: unknown) => {
+      publishFailure = error;
+    });
+    const unlessPublishingFailed = <T>(value: T): T => {
+      if (publishFailure !== undefined) throw publishFailure;
+      return value;
+    };
     // Once the large events flow to the projector, it stops reading until the server cuts it off.
     const flowing = proxy.bytesFromService + 16 * 1024 * 1024;
     await eventually(
-      async () => (proxy.bytesFromService >= flowing ? true : undefined),
+      async () => unlessPublishingFailed(proxy.bytesFromService >= flowing ? true : undefined),
       120_000,
       'the burst to flow',
     );
     proxy.stall();
     await eventually(
-      async () => (slowConsumers(nats).length > 0 ? true : undefined),
+      async () => unlessPublishingFailed(slowConsumers(nats).length > 0 ? true : undefined),
       120_000,
       'a slow consumer',
     );
