@@ -1,7 +1,12 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterEach, describe, expect, it } from 'vitest';
 import { demoHistory } from '../../examples/shop/demo/history.ts';
-import { BATCH_TIMELINE, type BatchTiming, MAX_STRETCH } from '../../projectors/engine/internal.ts';
+import {
+  BATCH_TIMELINE,
+  type BatchTiming,
+  MAX_STRETCH,
+  type Projection,
+} from '../../projectors/engine/internal.ts';
 import { streamHeads } from '../../shared/clients/jetstream-streams.ts';
 import { publishMany } from '../../shared/events/publish-many.ts';
 import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
@@ -26,6 +31,33 @@ describe('the batch timeline', () => {
     env = undefined;
   });
 
+  /**
+   * Runs `projection` alone, listening to the timeline, until it has reached `heads` on every
+   * stream named there, then stops it: the last batch is reported when the runner sees its
+   * commit settle, at the next batch or when the loop stops.
+   */
+  async function catchUpListening(
+    environment: TestEnvironment,
+    projection: Projection,
+    heads: Partial<Record<string, number>>,
+  ): Promise<void> {
+    subscribe(BATCH_TIMELINE, listen);
+    running = runProjections(environment, [projection]);
+    const { host } = running;
+    await eventually(
+      async () => {
+        const positions: Partial<Record<string, number>> = host.runners[0]?.progress.positions ?? {};
+        return Object.entries(heads).every(([stream, head]) => (positions[stream] ?? 0) >= (head ?? 0))
+          ? true
+          : undefined;
+      },
+      60_000,
+      `${projection.name} to catch up`,
+    );
+    await running.stop();
+    running = undefined;
+  }
+
   it('reports each committed batch of a catch-up, its events adding up to the history', async () => {
     env = await testEnvironment({ BATCH_SIZE: '100' });
     const { js, jsm } = env.infrastructure.nats;
@@ -35,24 +67,7 @@ describe('the batch timeline', () => {
     const total = (heads.ORDERS ?? 0) + (heads.PAYMENTS ?? 0);
     const orders = env.app.projections.find((p) => p.name === 'orders');
     if (!orders) throw new Error('the shop has no orders projection');
-    subscribe(BATCH_TIMELINE, listen);
-    running = runProjections(env, [orders]);
-    const { host } = running;
-    await eventually(
-      async () => {
-        const positions = host.runners[0]?.progress.positions ?? {};
-        return (positions.ORDERS ?? 0) >= (heads.ORDERS ?? 0) &&
-          (positions.PAYMENTS ?? 0) >= (heads.PAYMENTS ?? 0)
-          ? true
-          : undefined;
-      },
-      60_000,
-      'orders to catch up',
-    );
-    // The last batch is reported when the runner sees its commit settle: at the next batch,
-    // or when the loop stops.
-    await running.stop();
-    running = undefined;
+    await catchUpListening(env, orders, heads);
 
     expect(timings.length).toBeGreaterThan(total / 100);
     expect(timings.reduce((sum, t) => sum + t.events, 0)).toBe(total);
@@ -92,22 +107,7 @@ describe('the batch timeline', () => {
     const handled = read.filter((e) => handles.has(current(e.eventType.type))).length;
     // The history must give the projection something to pass over, or this proves nothing.
     expect(handled).toBeLessThan(read.length * 0.8);
-    subscribe(BATCH_TIMELINE, listen);
-    running = runProjections(env, [dailySales]);
-    const { host } = running;
-    await eventually(
-      async () => {
-        const positions = host.runners[0]?.progress.positions ?? {};
-        return (positions.ORDERS ?? 0) >= (heads.ORDERS ?? 0) &&
-          (positions.CATALOG ?? 0) >= (heads.CATALOG ?? 0)
-          ? true
-          : undefined;
-      },
-      60_000,
-      'daily_sales to catch up',
-    );
-    await running.stop();
-    running = undefined;
+    await catchUpListening(env, dailySales, heads);
 
     expect(timings.reduce((sum, t) => sum + t.events, 0)).toBe(read.length);
     expect(timings.reduce((sum, t) => sum + t.used, 0)).toBe(handled);
