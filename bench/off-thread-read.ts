@@ -39,7 +39,7 @@ async function onMain(): Promise<void> {
   await Promise.all(
     STREAMS.map(async (stream) => {
       const stop = new AbortController();
-      for await (const m of readOrdered(nats.js, streams, { stream }, 0, stop.signal, {
+      for await (const m of readOrdered(nats, streams, { stream }, 0, stop.signal, {
         budget: pullBudget,
       })) {
         decode(m.payload);

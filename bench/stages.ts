@@ -98,7 +98,7 @@ async function drain(
   await Promise.all(
     sources.map(async (source) => {
       const stop = new AbortController();
-      for await (const m of readOrdered(deps.js, deps.streams, source, 0, stop.signal, {
+      for await (const m of readOrdered(deps.nats, deps.streams, source, 0, stop.signal, {
         budget: deps.pullBudget,
       })) {
         await onMessage(m.payload, m.stream, m.sequence);

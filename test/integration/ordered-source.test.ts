@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
+import { DeliverPolicy } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,7 +72,7 @@ describe('readOrdered', () => {
   it('ends on an abort that comes while its consumer is being set up, on a quiet stream', async () => {
     const { nats, streams, pullBudget } = env.infrastructure;
     const abort = new AbortController();
-    const messages = readOrdered(nats.js, streams, { stream: 'CATALOG' }, 0, abort.signal, {
+    const messages = readOrdered(nats, streams, { stream: 'CATALOG' }, 0, abort.signal, {
       budget: pullBudget,
     });
     const first = messages.next(); // starts setting up the consumer
@@ -93,7 +93,7 @@ describe('readOrdered', () => {
     const budget = new PullBudget(4 * MIB, () => maxPayload);
     const other = budget.join();
     const abort = new AbortController();
-    const messages = readOrdered(nats.js, streams, { stream: 'PAYMENTS' }, 0, abort.signal, { budget });
+    const messages = readOrdered(nats, streams, { stream: 'PAYMENTS' }, 0, abort.signal, { budget });
     const seen = await read(messages, sequences.length);
     abort.abort();
     await messages.return(undefined);
@@ -110,7 +110,7 @@ describe('readOrdered', () => {
     const lines: { msg: string; reason: string }[] = [];
     const log = collectingLogger(lines);
     const abort = new AbortController();
-    const messages = readOrdered(nats.js, streams, { stream: 'CATALOG' }, 0, abort.signal, { budget, log });
+    const messages = readOrdered(nats, streams, { stream: 'CATALOG' }, 0, abort.signal, { budget, log });
     const restarts = () => lines.filter((l) => l.msg === 'stream reader starts a new consumer').length;
     let asked = 0;
     const seen = await read(messages, sequences.length, (count) => {
@@ -132,20 +132,21 @@ describe('readOrdered', () => {
     );
   });
 
-  it('hands on each message of a live tail at once when a pull runs out of bytes before its count', async () => {
+  it('hands on each message of a live tail at once when a pull runs out of bytes', async () => {
     const { nats, streams } = env.infrastructure;
     const subject = streams.subjects('PAYMENTS').replace('>', 'raw.tail');
-    // nats.js asks again when 20 of a pull's 100 messages are left, for the bytes those 80 took:
-    // once the messages grow, such a pull runs out of bytes long before its count, and the server
-    // ends it (409 Message Size Exceeds MaxBytes) with no other pull waiting behind it.
-    const budget = new PullBudget(4 * MIB, () => MIB);
+    // A pull asks for the reader's whole share, 4 MiB: it brings three messages of the largest
+    // size, and the server ends it at the fourth (409 Message Size Exceeds MaxBytes), which must
+    // be asked for again at once, with nothing else on its way.
+    const maxPayload = nats.connection.info?.max_payload ?? MIB;
+    const budget = new PullBudget(4 * MIB, () => maxPayload);
     const abort = new AbortController();
     const { last_seq } = (await nats.jsm.streams.info(streams.streamName('PAYMENTS'))).state;
-    const messages = readOrdered(nats.js, streams, { stream: 'PAYMENTS' }, last_seq, abort.signal, {
+    const messages = readOrdered(nats, streams, { stream: 'PAYMENTS' }, last_seq, abort.signal, {
       budget,
     });
     const latencies: number[] = [];
-    for (const bytes of [...Array<number>(150).fill(10), ...Array<number>(40).fill(1000)]) {
+    for (const bytes of [...Array<number>(150).fill(10), ...Array<number>(10).fill(maxPayload - 1024)]) {
       const sent = performance.now();
       const { seq } = await nats.js.publish(subject, new Uint8Array(bytes));
       const next = await messages.next();
@@ -154,44 +155,61 @@ describe('readOrdered', () => {
     }
     abort.abort();
     await messages.return(undefined);
-    // nats.js itself pulls again only after two missed heartbeats (2 s here): each of these
-    // messages was alone in the stream, so the reader waited that long for it.
+    // Waiting for heartbeats to go missing (3 s here) would show: each of these messages was
+    // alone in the stream, so the reader would have waited that long for it.
     expect(Math.max(...latencies)).toBeLessThan(1000);
   });
 
-  it('replaces a consumer that no longer delivers what the stream holds for it, though the server still answers', async () => {
+  it('starts a new consumer after the last message it handed on when the server deletes its consumer', async () => {
     const { nats, streams } = env.infrastructure;
     const stream = streams.streamName('ORDERS');
     const first = await publish('ORDERS', 10, 100);
     const lines: { msg: string; reason: string }[] = [];
     const abort = new AbortController();
-    const messages = readOrdered(nats.js, streams, { stream: 'ORDERS' }, 0, abort.signal, {
+    const messages = readOrdered(nats, streams, { stream: 'ORDERS' }, 0, abort.signal, {
       budget: new PullBudget(32 * MIB, () => MIB),
       log: collectingLogger(lines),
-      stallMs: 1500,
     });
     const seen = await read(messages, first.length);
-    // Its consumer is swapped for one of the same name that starts far beyond the stream's end:
-    // the client's pulls are answered, with heartbeats, and never with a message.
-    const [ordered] = await nats.jsm.consumers.list(stream).next();
-    expect(ordered).toBeDefined();
-    const { name, filter_subject } = ordered?.config ?? {};
-    await nats.jsm.consumers.delete(stream, name as string);
-    await nats.jsm.consumers.add(stream, {
-      name,
-      ...(filter_subject ? { filter_subject } : {}),
-      ack_policy: AckPolicy.None,
-      deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: 1_000_000,
-      mem_storage: true,
-      inactive_threshold: 60_000_000_000,
-    });
+    // Its pull waits at the server for the next message when the consumer goes.
+    const [consumer] = await nats.jsm.consumers.list(stream).next();
+    expect(consumer).toBeDefined();
+    await nats.jsm.consumers.delete(stream, consumer?.name as string);
     const second = await publish('ORDERS', 10, 100);
     seen.push(...(await read(messages, second.length)));
     abort.abort();
     await messages.return(undefined);
     expect(seen.map((m) => m.sequence)).toEqual([...first, ...second]);
-    expect(lines.map((l) => l.reason)).toContain('no message for 1500 ms while the stream holds more');
+    expect(lines.map((l) => l.reason)).toEqual(['409 Consumer Deleted']);
+  });
+
+  it('asks the server for a thousand small messages per pull request', async () => {
+    const { nats, streams } = env.infrastructure;
+    const stream = streams.streamName('CATALOG');
+    const { last_seq } = (await nats.jsm.streams.info(stream)).state;
+    const sequences = await publish('CATALOG', 2500, 100);
+    // The requests as the server gets them: on their subject, from any connection.
+    const requests: { batch: number; max_bytes: number }[] = [];
+    const watch = nats.connection.subscribe(`$JS.API.CONSUMER.MSG.NEXT.${stream}.>`, {
+      callback: (_error, message) => {
+        requests.push(message.json());
+      },
+    });
+    const abort = new AbortController();
+    const messages = readOrdered(nats, streams, { stream: 'CATALOG' }, last_seq, abort.signal, {
+      budget: new PullBudget(32 * MIB, () => MIB),
+    });
+    const seen = await read(messages, sequences.length);
+    abort.abort();
+    await messages.return(undefined);
+    await nats.connection.flush();
+    watch.unsubscribe();
+    expect(seen.map((m) => m.sequence)).toEqual(sequences);
+    // 2,500 messages, the last request still open at the end: 3 requests. nats.js's own
+    // `consume` sent one every 80 messages, 31 for these.
+    expect(requests.length).toBeGreaterThanOrEqual(3);
+    expect(requests.length).toBeLessThanOrEqual(4);
+    expect(requests.every((r) => r.batch === 1000 && r.max_bytes === 32 * MIB)).toBe(true);
   });
 
   it("reads each message's headers as nats.js does, from its raw block, and keeps those nats.js would throw on", async () => {
@@ -243,7 +261,7 @@ describe('readOrdered', () => {
     await iterator.close();
 
     const abort = new AbortController();
-    const messages = readOrdered(nats.js, streams, { stream: 'PAYMENTS' }, last_seq, abort.signal, {
+    const messages = readOrdered(nats, streams, { stream: 'PAYMENTS' }, last_seq, abort.signal, {
       budget: env.infrastructure.pullBudget,
     });
     const ours = await read(messages, sets.length + 1);
@@ -283,7 +301,7 @@ describe('readOrdered', () => {
     ] as const) {
       const before = await consumers();
       const abort = new AbortController();
-      const messages = readOrdered(nats.js, streams, source, after, abort.signal, { budget: pullBudget });
+      const messages = readOrdered(nats, streams, source, after, abort.signal, { budget: pullBudget });
       expect(await read(messages, 1)).toHaveLength(1);
       const ours = [...(await consumers())].filter(([name]) => !before.has(name));
       expect(ours.map(([, filtered]) => filtered)).toEqual([expected]);

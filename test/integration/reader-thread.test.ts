@@ -62,7 +62,7 @@ describe('the reader thread', () => {
     const seen: RawMessage[] = [];
     const source = { stream, ...(filter ? { filter } : {}) };
     for await (const m of readOrdered(
-      env.infrastructure.nats.js,
+      env.infrastructure.nats,
       env.infrastructure.streams,
       source,
       after,

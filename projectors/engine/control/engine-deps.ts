@@ -30,6 +30,7 @@ export function engineDeps(
   readerThread?: ReaderThread,
 ): EngineDeps {
   return {
+    nats: infrastructure.nats,
     js: infrastructure.nats.js,
     jsm: infrastructure.nats.jsm,
     pool: infrastructure.pool,

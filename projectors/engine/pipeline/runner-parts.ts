@@ -1,4 +1,4 @@
-import type { JetStreamManager } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { Pool } from '../../../shared/clients/postgres.ts';
 import type { Contract } from '../../../shared/events/contract.ts';
 import type { Logger } from '../../../shared/log.ts';
@@ -14,6 +14,7 @@ import type { BatchWriter } from './writer.ts';
 
 /** What the pipeline needs of the process: its clients, its batch limits, its event contract. */
 export interface PipelineDeps extends SourceDeps {
+  readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
   readonly pool: Pool;
   readonly log: Logger;

@@ -1,4 +1,4 @@
-import type { JsMsg } from '@nats-io/jetstream';
+import type { Msg } from '@nats-io/transport-node';
 
 /**
  * A message's NATS headers as name and values, names as sent, in the order they first came;
@@ -74,10 +74,10 @@ interface RawCoreMessage {
  * does (package.json pins it; test/integration/ordered-source.test.ts fails when they
  * change), else through its own parser.
  */
-export function headersOf(message: JsMsg): RawHeaders | undefined {
-  const core = (message as unknown as { readonly msg?: RawCoreMessage }).msg;
-  const hdr = core?._msg?.hdr;
-  const data = core?._rdata;
+export function headersOf(message: Msg): RawHeaders | undefined {
+  const core = message as unknown as RawCoreMessage;
+  const hdr = core._msg?.hdr;
+  const data = core._rdata;
   if (typeof hdr === 'number' && (data instanceof Uint8Array || (hdr === -1 && data === undefined))) {
     return hdr > -1 ? new HeaderBlock(blockText(data as Uint8Array, hdr)) : undefined;
   }

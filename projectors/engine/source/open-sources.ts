@@ -1,16 +1,15 @@
-import type { JetStreamClient } from '@nats-io/jetstream';
 import type { PullBudget } from '../../../shared/clients/pull-budget.ts';
 import type { Streams } from '../../../shared/events/streams.ts';
 import type { Logger } from '../../../shared/log.ts';
 import type { Source } from '../definition/define.ts';
 import { Backlog } from './backlog.ts';
 import { Batcher, type BatchLimits } from './batcher.ts';
-import { addressOf, type RawMessage, readOrdered } from './ordered-source.ts';
+import { addressOf, type RawMessage, readOrdered, type StreamConnection } from './ordered-source.ts';
 import type { ReaderThread } from './reader-thread/client.ts';
 
 /** What reading a projection's sources needs. */
 export interface SourceDeps {
-  readonly js: JetStreamClient;
+  readonly nats: StreamConnection;
   readonly streams: Streams;
   readonly batch: BatchLimits;
   /** The NATS connection's pull budget, shared by the stream readers of every projection. */
@@ -63,7 +62,7 @@ export function openSources(
           if (reading.signal.aborted) break;
         }
       } else {
-        for await (const message of readOrdered(deps.js, deps.streams, source, after, reading.signal, {
+        for await (const message of readOrdered(deps.nats, deps.streams, source, after, reading.signal, {
           budget: deps.pullBudget,
           log,
         })) {

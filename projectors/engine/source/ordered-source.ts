@@ -1,10 +1,12 @@
-import { type ConsumerMessages, DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
+import { AckPolicy, type ConsumerConfig, DeliverPolicy, type JetStreamManager } from '@nats-io/jetstream';
+import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import type { PullBudget } from '../../../shared/clients/pull-budget.ts';
 import type { Streams } from '../../../shared/events/streams.ts';
 import type { Logger } from '../../../shared/log.ts';
 import type { Source } from '../definition/define.ts';
-import { ConsumerWatch, STARVED } from './consumer-watch.ts';
+import { ConsumerWatch } from './consumer-watch.ts';
 import { headersOf, type RawHeaders, traceparentOf } from './header-block.ts';
+import { ConsumerLost, PullRequests } from './pull-requests.ts';
 
 /** One message off a stream, not yet decoded. */
 export interface RawMessage {
@@ -46,43 +48,45 @@ export interface ReadOptions {
 
 /** Short pull expiries mean heartbeats every few seconds: a restarted server is noticed fast. */
 const EXPIRES_MS = 5000;
-/**
- * The client re-pulls by itself after two missed heartbeats. A pull ends early when its next
- * message does not fit the bytes it has left, and then nats.js may wait for exactly that
- * (ConsumerWatch sees to it sooner).
- */
 const IDLE_HEARTBEAT_MS = 1000;
 const DEFAULT_STALL_MS = 10_000;
 /**
- * nats.js caps a pull limited by bytes at 100 messages, and by default asks for more while 75 are
- * still on their way: one pull request every 25 messages, each a socket write here and a request
- * nats-server handles, which for small events cost about a quarter of a reader's CPU and a third
- * of nats-server's (bench/README.md, issue 24). Asking again only once 20 are left keeps the
- * consumer fed with a pull every 80 messages.
+ * Messages per pull request: one request's socket write and server-side handling per this many
+ * small messages; large ones are bounded by the reader's share of the pull budget instead.
  */
-const REFILL_AT_MESSAGES = 20;
+const PULL_MESSAGES = 1000;
+/** How long an ordered consumer left behind (a process that died) outlives its last pull. */
+const INACTIVE_THRESHOLD_NS = 5 * 60 * 1e9;
+
+/** What a reader needs of a NATS connection (shared/clients/nats.ts's `Nats` has it). */
+export interface StreamConnection {
+  readonly connection: NatsConnection;
+  readonly jsm: JetStreamManager;
+}
 
 /**
- * Reads one stream in order from `afterSequence + 1` with a JetStream ordered consumer: the
- * server keeps no durable state for us (the position lives with the view), and a gap
- * or a lost consumer makes the client recreate it at the right sequence.
+ * Reads one stream in order from `afterSequence + 1` with an ordered consumer of its own: an
+ * ephemeral one the server keeps no durable state for (the position lives with the view), read
+ * with pull requests (pull-requests.ts). A gap in the consumer's deliveries, a consumer the
+ * server lost, or a reconnect makes the reader start a new consumer after the last message it
+ * handed on.
  *
  * Each pull asks for bytes, not only messages: at most the reader's share of the connection's
  * pull budget, so events as large as the server takes never pile up more than it lets wait
  * for one connection. A consumer that stops delivering what the stream holds (the connection
- * was cut, as the server does to a slow consumer, and the client did not recover it) is
+ * was cut, as the server does to a slow consumer, and the requests went with it) is
  * replaced by a new one from the last message handed on: the projection never waits for a
  * restart of its process.
  */
 export function readOrdered(
-  js: JetStreamClient,
+  nats: StreamConnection,
   streams: Streams,
   source: Source,
   afterSequence: number,
   signal: AbortSignal,
   options: ReadOptions,
 ): AsyncGenerator<RawMessage> {
-  return readOrderedAt(js, addressOf(streams, source), afterSequence, signal, options);
+  return readOrderedAt(nats, addressOf(streams, source), afterSequence, signal, options);
 }
 
 /** Where a source's messages are: what a reader needs of the contract, as plain data (a reader thread gets it so). */
@@ -108,13 +112,14 @@ export function addressOf(streams: Streams, source: Source): StreamAddress {
 
 /** `readOrdered` of a source by its address. */
 export async function* readOrderedAt(
-  js: JetStreamClient,
+  nats: StreamConnection,
   address: StreamAddress,
   afterSequence: number,
   signal: AbortSignal,
   options: ReadOptions,
 ): AsyncGenerator<RawMessage> {
   const stallMs = options.stallMs ?? DEFAULT_STALL_MS;
+  const nextPrefix = `${nats.jsm.getOptions().apiPrefix ?? '$JS.API'}.CONSUMER.MSG.NEXT.${address.streamName}`;
   // The last sequence handed on: a new consumer starts after it.
   let position = afterSequence;
   // Without a filter every sequence of the stream is ours: a skipped one is a lost event.
@@ -123,82 +128,74 @@ export async function* readOrderedAt(
   try {
     while (!signal.aborted) {
       const grant = share.renew();
-      const consumer = await js.consumers.get(address.streamName, {
-        // A source that reads the whole stream gives no filter, though its stream's subjects
-        // would select the same messages: nats-server 2.9 counts a filtered consumer's pending
-        // messages by scanning the stream from its position, at its creation and at every info
-        // (ConsumerWatch's questions): 42-51 ms of its CPU each at the start of 800,000
-        // messages, against nothing unfiltered, which kept it a core busy in a 1M-event rebuild.
-        ...(address.filtered ? { filter_subjects: address.subjects } : {}),
-        ...(position > 0
-          ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: position + 1 }
-          : { deliver_policy: DeliverPolicy.All }),
-      });
-      const messages = await consumer.consume({
-        max_bytes: grant.bytes,
-        // Ask for more as soon as the largest message fits again.
-        threshold_bytes: grant.bytes - options.budget.messageBytes,
-        threshold_messages: REFILL_AT_MESSAGES,
-        idle_heartbeat: IDLE_HEARTBEAT_MS,
-        expires: EXPIRES_MS,
+      const { name } = await nats.jsm.consumers.add(address.streamName, consumerConfig(address, position));
+      const pulls = new PullRequests(nats.connection, `${nextPrefix}.${name}`, {
+        messages: PULL_MESSAGES,
+        bytes: grant.bytes,
+        expiresMs: EXPIRES_MS,
+        heartbeatMs: IDLE_HEARTBEAT_MS,
       });
       const stalled = new AbortController();
       const watch = new ConsumerWatch(
-        consumer,
+        () => nats.jsm.consumers.info(address.streamName, name),
         () => position,
         stallMs,
         (reason) => stalled.abort(reason),
       );
-      void watchNotices(messages, address.stream, () => watch.cutShort(), options.log);
       const life = AbortSignal.any([signal, grant.signal, stalled.signal]);
-      const stop = () => void messages.close();
-      // An abort while the consumer was being set up has fired already: a listener added now
-      // would never run, and on a quiet stream the loop below would wait for the next message.
-      // (Closing ends the iteration below; awaiting close() before iterating would never return.)
-      if (life.aborted) stop();
-      else life.addEventListener('abort', stop, { once: true });
+      // The consumer numbers its deliveries from 1: one skipped never arrived (the connection
+      // dropped it), and a new consumer must deliver it again.
+      let delivered = 0;
+      let lost: string | undefined;
       try {
-        for await (const message of messages) {
+        for await (const message of pulls.messages(life)) {
           watch.waitEnds();
+          const delivery = deliveryOf(message);
+          if (delivery.consumerSequence !== ++delivered) {
+            lost = `delivery ${delivered} of the consumer never arrived`;
+            break;
+          }
           if (expected !== undefined) {
-            if (message.seq !== expected) {
+            if (delivery.streamSequence !== expected) {
               throw new StreamGapError(
-                `gap at ${address.stream} seq ${expected}: the stream went on at ${message.seq}`,
+                `gap at ${address.stream} seq ${expected}: the stream went on at ${delivery.streamSequence}`,
               );
             }
             expected++;
           }
-          position = message.seq;
-          const { info } = message;
+          position = delivery.streamSequence;
           const headers = headersOf(message);
           // Every message the same shape (absent fields undefined, no spreads): the code that
           // reads them per message stays monomorphic, and no throwaway objects are made.
           yield {
             stream: address.stream,
-            sequence: message.seq,
+            sequence: delivery.streamSequence,
             subject: message.subject,
             payload: message.data,
-            pending: info.pending,
-            receivedAt: info.timestampNanos / 1e6,
+            pending: delivery.pending,
+            receivedAt: delivery.storedAtMs,
             headers,
             traceparent: traceparentOf(headers),
           };
           watch.waitStarts();
         }
+      } catch (error) {
+        if (!(error instanceof ConsumerLost)) throw error;
+        lost = error.message;
       } finally {
         watch.stop();
-        life.removeEventListener('abort', stop);
-        await messages.close();
+        pulls.close();
         // Ordered consumers are ephemeral; one left behind would linger on the server until
         // its inactivity threshold.
-        void consumer.delete().catch(() => undefined);
+        void nats.jsm.consumers.delete(address.streamName, name).catch(() => undefined);
       }
       if (!signal.aborted) {
         const reason = String(
-          (grant.signal.aborted ? grant.signal.reason : stalled.signal.reason) ?? 'the consumer ended',
+          lost ??
+            (grant.signal.aborted ? grant.signal.reason : stalled.signal.reason) ??
+            'the consumer ended',
         );
-        // Starved pulls are the broker's and client's routine, not news for an operator.
-        options.log?.[reason === STARVED ? 'debug' : 'info'](
+        options.log?.info(
           { stream: address.stream, position, reason },
           'stream reader starts a new consumer',
         );
@@ -209,29 +206,59 @@ export async function* readOrderedAt(
   }
 }
 
+/** An ephemeral consumer that delivers `address`'s messages after `position`, unacknowledged. */
+function consumerConfig(address: StreamAddress, position: number): Partial<ConsumerConfig> {
+  return {
+    // A source that reads the whole stream gives no filter, though its stream's subjects
+    // would select the same messages: nats-server 2.9 counts a filtered consumer's pending
+    // messages by scanning the stream from its position, at its creation and at every info
+    // (ConsumerWatch's questions): 42-51 ms of its CPU each at the start of 800,000
+    // messages, against nothing unfiltered, which kept it a core busy in a 1M-event rebuild.
+    ...(address.filtered ? { filter_subject: address.subjects } : {}),
+    ...(position > 0
+      ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: position + 1 }
+      : { deliver_policy: DeliverPolicy.All }),
+    ack_policy: AckPolicy.None,
+    mem_storage: true,
+    num_replicas: 1,
+    inactive_threshold: INACTIVE_THRESHOLD_NS,
+  };
+}
+
+/** What a delivered message's ack subject says of it (the reply subject the server gave it). */
+interface Delivery {
+  streamSequence: number;
+  consumerSequence: number;
+  /** Messages left for the consumer after this one. */
+  pending: number;
+  storedAtMs: number;
+}
+
+// One object, filled afresh for each message and read before the next: no garbage per message.
+const delivery: Delivery = { streamSequence: 0, consumerSequence: 0, pending: 0, storedAtMs: 0 };
+
+/**
+ * Reads `$JS.ACK.<stream>.<consumer>.<deliveries>.<stream seq>.<consumer seq>.<ns>.<pending>`,
+ * or the form of nats-server 2.10 and later with a domain and an account hash after `ACK` and a
+ * token at the end.
+ */
+function deliveryOf(message: Msg): Delivery {
+  const reply = message.reply ?? '';
+  const tokens = reply.split('.');
+  const at = tokens.length === 9 ? 5 : tokens.length >= 12 ? 7 : -1;
+  if (at < 0 || tokens[0] !== '$JS' || tokens[1] !== 'ACK') {
+    throw new Error(`a JetStream message without a delivery subject (reply ${reply})`);
+  }
+  delivery.streamSequence = Number(tokens[at]);
+  delivery.consumerSequence = Number(tokens[at + 1]);
+  delivery.storedAtMs = Number(tokens[at + 2]) / 1e6;
+  delivery.pending = Number(tokens[at + 3]);
+  return delivery;
+}
+
 /** The subjects a source reads: its filter in the installation's namespace, else the whole stream's. */
 export function subjectsOf(streams: Streams, source: Source): string {
   return source.filter
     ? `${streams.namespace ? `${streams.namespace}.` : ''}${source.filter}`
     : streams.subjects(source.stream);
-}
-
-/**
- * Follows the consumer's notices: a pull that ran out of bytes calls `cutShort`; the ones worth
- * a look when flow is in question are logged at debug, the routine ones left out.
- */
-async function watchNotices(
-  messages: ConsumerMessages,
-  stream: string,
-  cutShort: () => void,
-  log?: Logger,
-): Promise<void> {
-  const routine = new Set(['next', 'heartbeat', 'discard', 'debug', 'exceeded_limits']);
-  const debug = log?.isLevelEnabled('debug');
-  for await (const notice of messages.status()) {
-    if (notice.type === 'exceeded_limits' && /message size exceeds maxbytes/i.test(notice.description)) {
-      cutShort();
-    }
-    if (debug && !routine.has(notice.type)) log?.debug({ stream, notice }, 'stream consumer notice');
-  }
 }

@@ -108,7 +108,7 @@ async function readInto(
   };
   try {
     const nats = await connecting;
-    for await (const message of readOrderedAt(nats.js, address, afterSequence, reader.stop.signal, {
+    for await (const message of readOrderedAt(nats, address, afterSequence, reader.stop.signal, {
       budget: await budget,
       log,
     })) {
