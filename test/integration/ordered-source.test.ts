@@ -281,6 +281,43 @@ describe('readOrdered', () => {
     ]);
   });
 
+  it('keeps its consumer through an idle stretch longer than a pull lives: heartbeats, then a new pull', async () => {
+    const { nats, streams } = env.infrastructure;
+    const stream = streams.streamName('PAYMENTS');
+    const subject = streams.subjects('PAYMENTS').replace('>', 'raw.idle');
+    const { last_seq } = (await nats.jsm.streams.info(stream)).state;
+    const requests: string[] = [];
+    const watch = nats.connection.subscribe(`$JS.API.CONSUMER.MSG.NEXT.${stream}.>`, {
+      callback: (_error, message) => {
+        requests.push(message.subject);
+      },
+    });
+    const lines: { msg: string; reason: string }[] = [];
+    const abort = new AbortController();
+    const messages = readOrdered(nats, streams, { stream: 'PAYMENTS' }, last_seq, abort.signal, {
+      budget: new PullBudget(32 * MIB, () => MIB),
+      log: collectingLogger(lines),
+    });
+    const next = messages.next();
+    // A pull lives 5 s and the server says every second that it still waits: 7 s of nothing
+    // outlive one pull, and three missed heartbeats would have replaced the consumer.
+    await new Promise((resolve) => setTimeout(resolve, 7000));
+    const sent = performance.now();
+    const { seq } = await nats.js.publish(subject, new Uint8Array(10));
+    const first = await next;
+    const latency = performance.now() - sent;
+    abort.abort();
+    await messages.return(undefined);
+    await nats.connection.flush();
+    watch.unsubscribe();
+    expect(first.done ? undefined : first.value.sequence).toBe(seq);
+    expect(latency).toBeLessThan(1000);
+    expect(lines.filter((l) => l.msg === 'stream reader starts a new consumer')).toEqual([]);
+    // The first pull expired (408) and the next was asked for at once; both from one consumer.
+    expect(requests.length).toBe(2);
+    expect(new Set(requests).size).toBe(1);
+  });
+
   it('gives its consumer a filter only when the source has one: nats-server 2.9 scans the stream to count a filtered consumer', async () => {
     const { nats, streams, pullBudget } = env.infrastructure;
     // After what the other tests published, so that they find the stream as they expect.
