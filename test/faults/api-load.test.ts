@@ -74,39 +74,43 @@ describe('API under load', () => {
     const counts = { valid: 0, validFailed: 0, hostile: 0, hostile5xx: 0 };
     const failures: string[] = [];
     const deadline = Date.now() + seconds * 1000;
-    await Promise.all(
-      Array.from({ length: clients }, async () => {
-        while (Date.now() < deadline) {
-          if (Math.random() < 0.7) {
-            const query = (valid[Math.floor(Math.random() * valid.length)] as () => string)();
-            const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
-              method: 'POST',
-              headers: { 'content-type': 'application/json' },
-              body: JSON.stringify({ query }),
-            });
-            const body = (await response.json()) as { errors?: unknown[] };
-            counts.valid++;
-            if (response.status !== 200 || body.errors) {
-              counts.validFailed++;
-              if (failures.length < 5) failures.push(`${response.status} ${JSON.stringify(body.errors)}`);
+    // Stopped however the load ends: a sampler left running would read a killed API's /proc.
+    try {
+      await Promise.all(
+        Array.from({ length: clients }, async () => {
+          while (Date.now() < deadline) {
+            if (Math.random() < 0.7) {
+              const query = (valid[Math.floor(Math.random() * valid.length)] as () => string)();
+              const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+                method: 'POST',
+                headers: { 'content-type': 'application/json' },
+                body: JSON.stringify({ query }),
+              });
+              const body = (await response.json()) as { errors?: unknown[] };
+              counts.valid++;
+              if (response.status !== 200 || body.errors) {
+                counts.validFailed++;
+                if (failures.length < 5) failures.push(`${response.status} ${JSON.stringify(body.errors)}`);
+              }
+            } else {
+              const request = (
+                hostile[Math.floor(Math.random() * hostile.length)] as () => { body: string; type?: string }
+              )();
+              const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+                method: 'POST',
+                headers: { 'content-type': request.type ?? 'application/json' },
+                body: request.body,
+              });
+              await response.arrayBuffer();
+              counts.hostile++;
+              if (response.status >= 500) counts.hostile5xx++;
             }
-          } else {
-            const request = (
-              hostile[Math.floor(Math.random() * hostile.length)] as () => { body: string; type?: string }
-            )();
-            const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
-              method: 'POST',
-              headers: { 'content-type': request.type ?? 'application/json' },
-              body: request.body,
-            });
-            await response.arrayBuffer();
-            counts.hostile++;
-            if (response.status >= 500) counts.hostile5xx++;
           }
-        }
-      }),
-    );
-    clearInterval(sampler);
+        }),
+      );
+    } finally {
+      clearInterval(sampler);
+    }
     expect(failures).toEqual([]);
     expect(counts.validFailed).toBe(0);
     expect(counts.hostile5xx).toBe(0);

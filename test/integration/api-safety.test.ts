@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +9,7 @@ import { createElasticsearch } from '../../shared/clients/elasticsearch.ts';
 import { createDedicatedClient, createPool } from '../../shared/clients/postgres.ts';
 import { publishEvent } from '../../shared/events/publish.ts';
 import { startApiWith } from '../support/api.ts';
-import { type TestEnvironment, testEnvironment } from '../support/environment.ts';
+import { eventually, type TestEnvironment, testEnvironment } from '../support/environment.ts';
 import { runProjections } from '../support/running.ts';
 import { freePort } from '../support/services.ts';
 import { waitForLiveViews } from '../support/shop/read-views.ts';
@@ -217,6 +218,32 @@ describe('GraphQL API: safe under bad input and failing stores', () => {
       body: JSON.stringify({ query: `{ __typename }${' '.repeat(MAX_BODY_BYTES)}` }),
     });
     expect(big.status).toBe(413);
+    // Megabytes beyond the limit: the answer must still reach a client that is still sending,
+    // not a reset connection (a failed fetch) because the body was left unread.
+    // A client that is still sending a body megabytes too large gets the 413 and may go on
+    // sending: the body is read and dropped, not left unread on a closed connection (the reset
+    // that follows can cost the client the answer: a failed request instead of a 413). The
+    // same connection then serves the next request.
+    const { port, hostname } = new URL(api.url);
+    const socket = connect(Number(port), hostname);
+    let received = '';
+    socket.on('data', (data) => {
+      received += data.toString('latin1');
+    });
+    const bodyBytes = 4 * 1024 * 1024;
+    socket.write(
+      `POST /graphql HTTP/1.1\r\nhost: ${hostname}\r\ncontent-type: application/json\r\ncontent-length: ${bodyBytes}\r\n\r\n`,
+    );
+    await eventually(async () => (received.includes('request body larger than') ? true : undefined));
+    expect(received).toMatch(/^HTTP\/1\.1 413 /);
+    expect(received.toLowerCase()).not.toContain('connection: close');
+    socket.write(Buffer.alloc(bodyBytes, 32));
+    const next = JSON.stringify({ query: '{ __typename }' });
+    socket.write(
+      `POST /graphql HTTP/1.1\r\nhost: ${hostname}\r\ncontent-type: application/json\r\ncontent-length: ${next.length}\r\n\r\n${next}`,
+    );
+    await eventually(async () => (received.includes('"__typename":"Query"') ? true : undefined));
+    socket.destroy();
     // Under the byte limit but too many tokens: a syntax error, not an afternoon of parsing.
     const many = `{ ${Array.from({ length: 12_000 }, () => '__typename').join(' ')} }`;
     const { status, body } = await api.query(many);
