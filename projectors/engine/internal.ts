@@ -84,6 +84,7 @@ export { ProjectionRunner } from './pipeline/runner.ts';
 export { documentWriter, type UnitOfWork } from './pipeline/writer.ts';
 export { storeDeadLetterCap } from './poison/dead-letters.ts';
 export { MAX_STRETCH } from './source/batcher.ts';
+export { deliveryFellBack } from './source/delivery.ts';
 export { HeaderBlock, headersFellBack } from './source/header-block.ts';
 export {
   addressOf,

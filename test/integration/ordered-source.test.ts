@@ -4,6 +4,7 @@ import { headers as natsHeaders } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  deliveryFellBack,
   HeaderBlock,
   headersFellBack,
   type RawMessage,
@@ -268,6 +269,8 @@ describe('readOrdered', () => {
     abort.abort();
     await messages.return(undefined);
     expect(headersFellBack()).toBe(false);
+    // Each message's ack subject was read from nats.js's raw bytes too.
+    expect(deliveryFellBack()).toBe(false);
     // Headers come as their block's text, read when iterated.
     const listed = (headers: Iterable<[string, string[]]> | undefined) =>
       headers ? [...headers] : undefined;

@@ -1,10 +1,11 @@
 import { AckPolicy, type ConsumerConfig, DeliverPolicy, type JetStreamManager } from '@nats-io/jetstream';
-import type { Msg, NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { PullBudget } from '../../../shared/clients/pull-budget.ts';
 import type { Streams } from '../../../shared/events/streams.ts';
 import type { Logger } from '../../../shared/log.ts';
 import type { Source } from '../definition/define.ts';
 import { ConsumerWatch } from './consumer-watch.ts';
+import { type Delivery, deliveryOf } from './delivery.ts';
 import { headersOf, type RawHeaders, traceparentOf } from './header-block.ts';
 import { ConsumerLost, PullRequests } from './pull-requests.ts';
 
@@ -110,6 +111,9 @@ export function addressOf(streams: Streams, source: Source): StreamAddress {
   };
 }
 
+// One object, filled afresh for each message and read before the next: no garbage per message.
+const delivery: Delivery = { streamSequence: 0, consumerSequence: 0, pending: 0, storedAtMs: 0 };
+
 /** `readOrdered` of a source by its address. */
 export async function* readOrderedAt(
   nats: StreamConnection,
@@ -150,7 +154,7 @@ export async function* readOrderedAt(
       try {
         for await (const message of pulls.messages(life)) {
           watch.waitEnds();
-          const delivery = deliveryOf(message);
+          deliveryOf(message, delivery);
           if (delivery.consumerSequence !== ++delivered) {
             lost = `delivery ${delivered} of the consumer never arrived`;
             break;
@@ -223,37 +227,6 @@ function consumerConfig(address: StreamAddress, position: number): Partial<Consu
     num_replicas: 1,
     inactive_threshold: INACTIVE_THRESHOLD_NS,
   };
-}
-
-/** What a delivered message's ack subject says of it (the reply subject the server gave it). */
-interface Delivery {
-  streamSequence: number;
-  consumerSequence: number;
-  /** Messages left for the consumer after this one. */
-  pending: number;
-  storedAtMs: number;
-}
-
-// One object, filled afresh for each message and read before the next: no garbage per message.
-const delivery: Delivery = { streamSequence: 0, consumerSequence: 0, pending: 0, storedAtMs: 0 };
-
-/**
- * Reads `$JS.ACK.<stream>.<consumer>.<deliveries>.<stream seq>.<consumer seq>.<ns>.<pending>`,
- * or the form of nats-server 2.10 and later with a domain and an account hash after `ACK` and a
- * token at the end.
- */
-function deliveryOf(message: Msg): Delivery {
-  const reply = message.reply ?? '';
-  const tokens = reply.split('.');
-  const at = tokens.length === 9 ? 5 : tokens.length >= 12 ? 7 : -1;
-  if (at < 0 || tokens[0] !== '$JS' || tokens[1] !== 'ACK') {
-    throw new Error(`a JetStream message without a delivery subject (reply ${reply})`);
-  }
-  delivery.streamSequence = Number(tokens[at]);
-  delivery.consumerSequence = Number(tokens[at + 1]);
-  delivery.storedAtMs = Number(tokens[at + 2]) / 1e6;
-  delivery.pending = Number(tokens[at + 3]);
-  return delivery;
 }
 
 /** The subjects a source reads: its filter in the installation's namespace, else the whole stream's. */
