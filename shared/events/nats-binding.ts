@@ -39,11 +39,38 @@ function isAttributeHeader(name: string): boolean {
 }
 
 /**
+ * Headers that hold their raw NATS header block (`NATS/1.0\r\nName: value\r\n…`) as `text`, as the
+ * engine's readers hand them on (projectors/engine/source/header-block.ts).
+ */
+interface RawHeaderBlock {
+  readonly text: string;
+}
+
+const ATTRIBUTE_LINE = /\r\nce-/i;
+const CONTENT_TYPE_LINE = /\r\ncontent-type:([^\r\n]*)/gi;
+
+/**
+ * Whether a raw header block says structured mode as Vista's publishers write it: no `ce-`
+ * header, and no `Content-Type` or one that is Vista's own. Read off the text: parsing every
+ * message's block into names and values was 7.5% of what a catch-up of `orders` allocated.
+ * False means "look closer", not "binary".
+ */
+function plainlyStructured(text: string): boolean {
+  if (ATTRIBUTE_LINE.test(text)) return false;
+  CONTENT_TYPE_LINE.lastIndex = 0;
+  const first = CONTENT_TYPE_LINE.exec(text);
+  if (first === null) return true;
+  return first[1]?.trim() === STRUCTURED_CONTENT_TYPE && CONTENT_TYPE_LINE.exec(text) === null;
+}
+
+/**
  * How `headers` say the message carries its event. Throws for a structured event in a format
  * other than JSON, or a batch (the binding defines no batched mode).
  */
 export function contentMode(headers: MessageHeaders | undefined): ContentMode {
   if (headers === undefined) return 'structured';
+  const { text } = headers as Partial<RawHeaderBlock>;
+  if (typeof text === 'string' && plainlyStructured(text)) return 'structured';
   let contentType: string | undefined;
   let binary = false;
   for (const [name, values] of headers) {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { HeaderBlock } from '../../../../projectors/engine/source/header-block.ts';
 import {
   binaryAttributes,
   contentMode,
@@ -78,5 +79,51 @@ describe('content modes (NATS binding §3)', () => {
       ['source', '/shop'],
       ['__proto__', 'x'],
     ]);
+  });
+});
+
+describe('content modes read off a raw header block', () => {
+  /** contentMode's answer, or the code it threw. */
+  const modeOf = (headers: Parameters<typeof contentMode>[0]) => {
+    try {
+      return contentMode(headers);
+    } catch (error) {
+      return (error as { code?: string }).code ?? String(error);
+    }
+  };
+
+  it('answers as for the parsed headers, whatever the block holds', () => {
+    const names = [
+      'Content-Type',
+      'content-type',
+      'CONTENT-TYPE',
+      'Content-Type ',
+      'ce-id',
+      'CE-Type',
+      'ce-',
+      'Nats-Msg-Id',
+      'traceparent',
+    ];
+    const values = [
+      'application/cloudevents+json; charset=utf-8',
+      ' application/cloudevents+json; charset=utf-8 ',
+      'application/cloudevents+json',
+      'application/json',
+      'application/cloudevents-batch+json',
+      'x',
+    ];
+    const line = fc.oneof(
+      fc
+        .tuple(fc.constantFrom(...names), fc.constantFrom(...values))
+        .map(([name, value]) => `${name}:${value}`),
+      fc.constantFrom('no colon here', 'ce-id without colon', ''),
+    );
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 6 }), (lines) => {
+        const block = new HeaderBlock(`NATS/1.0\r\n${lines.map((l) => `${l}\r\n`).join('')}\r\n`);
+        expect(modeOf(block)).toBe(modeOf([...block]));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
