@@ -32,21 +32,21 @@ const MISSED_HEARTBEATS = 3;
  * The messages of one pull consumer, asked for with JetStream pull requests sent here one at a
  * time, each on a reply subject of its own. nats.js's `consume` caps a pull limited by bytes at
  * 100 messages and pulls again while 20 are on their way: a pull request (a socket write here,
- * a request handled by nats-server) every 80 messages, which was 6% of a catch-up's main thread
+ * a request handled by nats-server) every 80 messages, which was 7% of a catch-up's main thread
  * and a third of nats-server's CPU (bench/README.md, issue 23). It also counts the unused bytes
  * of a pull that ended by its count as still on their way, so later pulls asked for ever fewer
  * bytes and could be cut short with nothing else asked for (ConsumerWatch looked for that).
  *
  * Here one request is open at a time and the next is sent once the one before has ended (its
  * count received, or the server's 408 at expiry or 409 when the next message would exceed its
- * bytes) and the caller has taken at least half of what it brought: with the server serving a
- * consumer's requests in turn, counting which message belongs to which request needs only
- * one open. Nothing arrives faster than the caller takes it, beyond one request's worth.
+ * bytes) and the caller has taken at least half of what it brought. A delivered message does not
+ * say which request it answers (the server's notices do): with one open, every count is exact.
+ * Nothing arrives faster than the caller takes it, beyond one request's worth.
  */
 export class PullRequests {
   private readonly inbox = createInbox();
   private readonly subscription: Subscription;
-  private readonly received: Msg[] = [];
+  private readonly received: (Msg | undefined)[] = [];
   /** The first message of `received` not yet taken. */
   private taken = 0;
   private open: OpenRequest | undefined;
@@ -81,7 +81,7 @@ export class PullRequests {
       while (!signal.aborted) {
         if (this.taken < this.received.length) {
           const message = this.received[this.taken] as Msg;
-          this.received[this.taken++] = undefined as unknown as Msg;
+          this.received[this.taken++] = undefined;
           yield message;
           this.askIfDue();
           continue;
@@ -101,7 +101,7 @@ export class PullRequests {
   }
 
   /** Asks for the next request's worth once none is open and half of the last was taken. */
-  askIfDue(): void {
+  private askIfDue(): void {
     if (this.open || this.failure || this.received.length - this.taken > this.limits.messages / 2) return;
     // What was taken leaves the queue here, once per request: a catch-up whose queue never
     // empties would otherwise grow it by a request's worth of holes each time.
