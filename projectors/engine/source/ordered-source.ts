@@ -1,5 +1,5 @@
 import { AckPolicy, type ConsumerConfig, DeliverPolicy, type JetStreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { type NatsConnection, nanos } from '@nats-io/transport-node';
 import type { PullBudget } from '../../../shared/clients/pull-budget.ts';
 import type { Streams } from '../../../shared/events/streams.ts';
 import type { Logger } from '../../../shared/log.ts';
@@ -57,7 +57,7 @@ const DEFAULT_STALL_MS = 10_000;
  */
 const PULL_MESSAGES = 1000;
 /** How long an ordered consumer left behind (a process that died) outlives its last pull. */
-const INACTIVE_THRESHOLD_NS = 5 * 60 * 1e9;
+const INACTIVE_THRESHOLD_NS = nanos(5 * 60 * 1000);
 
 /** What a reader needs of a NATS connection (shared/clients/nats.ts's `Nats` has it). */
 export interface StreamConnection {

@@ -1,4 +1,10 @@
-import { createInbox, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import {
+  createInbox,
+  type Msg,
+  type NatsConnection,
+  nanos,
+  type Subscription,
+} from '@nats-io/transport-node';
 
 /** What each pull request of a consumer asks the server for. */
 export interface PullLimits {
@@ -114,8 +120,8 @@ export class PullRequests {
       JSON.stringify({
         batch: this.limits.messages,
         max_bytes: this.limits.bytes,
-        expires: this.limits.expiresMs * 1e6,
-        idle_heartbeat: this.limits.heartbeatMs * 1e6,
+        expires: nanos(this.limits.expiresMs),
+        idle_heartbeat: nanos(this.limits.heartbeatMs),
       }),
       { reply: `${this.inbox}.${id}` },
     );
