@@ -39,11 +39,13 @@ async function onMain(): Promise<void> {
   await Promise.all(
     STREAMS.map(async (stream) => {
       const stop = new AbortController();
-      for await (const m of readOrdered(nats, streams, { stream }, 0, stop.signal, {
+      for await (const messages of readOrdered(nats, streams, { stream }, 0, stop.signal, {
         budget: pullBudget,
       })) {
-        decode(m.payload);
-        if (m.sequence >= (heads[stream] ?? 0)) stop.abort();
+        for (const m of messages) {
+          decode(m.payload);
+          if (m.sequence >= (heads[stream] ?? 0)) stop.abort();
+        }
       }
     }),
   );

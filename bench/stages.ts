@@ -98,12 +98,14 @@ async function drain(
   await Promise.all(
     sources.map(async (source) => {
       const stop = new AbortController();
-      for await (const m of readOrdered(deps.nats, deps.streams, source, 0, stop.signal, {
+      for await (const messages of readOrdered(deps.nats, deps.streams, source, 0, stop.signal, {
         budget: deps.pullBudget,
       })) {
-        await onMessage(m.payload, m.stream, m.sequence);
-        count++;
-        if (m.sequence >= (heads[source.stream] ?? 0)) stop.abort();
+        for (const m of messages) {
+          await onMessage(m.payload, m.stream, m.sequence);
+          count++;
+          if (m.sequence >= (heads[source.stream] ?? 0)) stop.abort();
+        }
       }
     }),
   );

@@ -61,7 +61,7 @@ describe('the reader thread', () => {
     const stop = new AbortController();
     const seen: RawMessage[] = [];
     const source = { stream, ...(filter ? { filter } : {}) };
-    for await (const m of readOrdered(
+    for await (const messages of readOrdered(
       env.infrastructure.nats,
       env.infrastructure.streams,
       source,
@@ -71,8 +71,8 @@ describe('the reader thread', () => {
         budget: env.infrastructure.pullBudget,
       },
     )) {
-      seen.push(m);
-      if (seen.length === count) break;
+      seen.push(...messages);
+      if (seen.length >= count) break;
     }
     return seen;
   }

@@ -4,7 +4,7 @@ import type { Logger } from '../../../shared/log.ts';
 import type { Source } from '../definition/define.ts';
 import { Backlog } from './backlog.ts';
 import { Batcher, type BatchLimits } from './batcher.ts';
-import { addressOf, type RawMessage, readOrdered, type StreamConnection } from './ordered-source.ts';
+import { addressOf, type RawMessage, readOrderedAt, type StreamConnection } from './ordered-source.ts';
 import type { ReaderThread } from './reader-thread/client.ts';
 
 /** What reading a projection's sources needs. */
@@ -50,26 +50,18 @@ export function openSources(
   // A reader thread runs at most two full batches ahead of what the batcher took, per source.
   const window = { items: deps.batch.maxSize * 2, bytes: deps.batch.maxBytes * 2 };
   const pumps = sources.map(async (source, index) => {
+    const address = addressOf(deps.streams, source);
     const after = positions[source.stream] ?? 0;
+    const runs = deps.readerThread
+      ? deps.readerThread.read(address, after, reading.signal, window)
+      : readOrderedAt(deps.nats, address, after, reading.signal, { budget: deps.pullBudget, log });
     try {
-      if (deps.readerThread) {
-        const address = addressOf(deps.streams, source);
-        for await (const messages of deps.readerThread.read(address, after, reading.signal, window)) {
-          for (const message of messages) {
-            backlog.note(index, message.pending);
-            if (!batcher.offer(message)) await batcher.push(message, reading.signal);
-          }
-          if (reading.signal.aborted) break;
-        }
-      } else {
-        for await (const message of readOrdered(deps.nats, deps.streams, source, after, reading.signal, {
-          budget: deps.pullBudget,
-          log,
-        })) {
+      for await (const messages of runs) {
+        for (const message of messages) {
           backlog.note(index, message.pending);
           if (!batcher.offer(message)) await batcher.push(message, reading.signal);
-          if (reading.signal.aborted) break;
         }
+        if (reading.signal.aborted) break;
       }
     } catch (error) {
       if (!reading.signal.aborted) batcher.fail(error as Error);

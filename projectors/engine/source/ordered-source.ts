@@ -68,9 +68,10 @@ export interface StreamConnection {
 /**
  * Reads one stream in order from `afterSequence + 1` with an ordered consumer of its own: an
  * ephemeral one the server keeps no durable state for (the position lives with the view), read
- * with pull requests (pull-requests.ts). A gap in the consumer's deliveries, a consumer the
- * server lost, or a reconnect makes the reader start a new consumer after the last message it
- * handed on.
+ * with pull requests (pull-requests.ts). Messages come in runs, all that arrived together: one
+ * turn of the generator per run, not per message. A gap in the consumer's deliveries, a
+ * consumer the server lost, or a reconnect makes the reader start a new consumer after the last
+ * message it handed on.
  *
  * Each pull asks for bytes, not only messages: at most the reader's share of the connection's
  * pull budget, so events as large as the server takes never pile up more than it lets wait
@@ -86,7 +87,7 @@ export function readOrdered(
   afterSequence: number,
   signal: AbortSignal,
   options: ReadOptions,
-): AsyncGenerator<RawMessage> {
+): AsyncGenerator<RawMessage[]> {
   return readOrderedAt(nats, addressOf(streams, source), afterSequence, signal, options);
 }
 
@@ -121,7 +122,7 @@ export async function* readOrderedAt(
   afterSequence: number,
   signal: AbortSignal,
   options: ReadOptions,
-): AsyncGenerator<RawMessage> {
+): AsyncGenerator<RawMessage[]> {
   const stallMs = options.stallMs ?? DEFAULT_STALL_MS;
   const nextPrefix = `${nats.jsm.getOptions().apiPrefix ?? '$JS.API'}.CONSUMER.MSG.NEXT.${address.streamName}`;
   // The last sequence handed on: a new consumer starts after it.
@@ -152,35 +153,44 @@ export async function* readOrderedAt(
       let delivered = 0;
       let lost: string | undefined;
       try {
-        for await (const message of pulls.messages(life)) {
+        for await (const arrived of pulls.messages(life)) {
           watch.waitEnds();
-          deliveryOf(message, delivery);
-          if (delivery.consumerSequence !== ++delivered) {
-            lost = `delivery ${delivered} of the consumer never arrived`;
-            break;
-          }
-          if (expected !== undefined) {
-            if (delivery.streamSequence !== expected) {
-              throw new StreamGapError(
-                `gap at ${address.stream} seq ${expected}: the stream went on at ${delivery.streamSequence}`,
-              );
+          const messages: RawMessage[] = [];
+          let gap: StreamGapError | undefined;
+          for (const message of arrived) {
+            deliveryOf(message, delivery);
+            if (delivery.consumerSequence !== ++delivered) {
+              lost = `delivery ${delivered} of the consumer never arrived`;
+              break;
             }
-            expected++;
+            if (expected !== undefined) {
+              if (delivery.streamSequence !== expected) {
+                gap = new StreamGapError(
+                  `gap at ${address.stream} seq ${expected}: the stream went on at ${delivery.streamSequence}`,
+                );
+                break;
+              }
+              expected++;
+            }
+            position = delivery.streamSequence;
+            const headers = headersOf(message);
+            // Every message the same shape (absent fields undefined, no spreads): the code that
+            // reads them per message stays monomorphic, and no throwaway objects are made.
+            messages.push({
+              stream: address.stream,
+              sequence: delivery.streamSequence,
+              subject: message.subject,
+              payload: message.data,
+              pending: delivery.pending,
+              receivedAt: delivery.storedAtMs,
+              headers,
+              traceparent: traceparentOf(headers),
+            });
           }
-          position = delivery.streamSequence;
-          const headers = headersOf(message);
-          // Every message the same shape (absent fields undefined, no spreads): the code that
-          // reads them per message stays monomorphic, and no throwaway objects are made.
-          yield {
-            stream: address.stream,
-            sequence: delivery.streamSequence,
-            subject: message.subject,
-            payload: message.data,
-            pending: delivery.pending,
-            receivedAt: delivery.storedAtMs,
-            headers,
-            traceparent: traceparentOf(headers),
-          };
+          // What came before a lost delivery or a gap is handed on first, as it came.
+          if (messages.length > 0) yield messages;
+          if (gap) throw gap;
+          if (lost) break;
           watch.waitStarts();
         }
       } catch (error) {

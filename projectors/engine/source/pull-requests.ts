@@ -52,9 +52,8 @@ const MISSED_HEARTBEATS = 3;
 export class PullRequests {
   private readonly inbox = createInbox();
   private readonly subscription: Subscription;
-  private readonly received: (Msg | undefined)[] = [];
-  /** The first message of `received` not yet taken. */
-  private taken = 0;
+  /** Messages received and not yet handed to the caller. */
+  private received: Msg[] = [];
   private open: OpenRequest | undefined;
   private nextId = 0;
   private failure: Error | undefined;
@@ -76,25 +75,25 @@ export class PullRequests {
   }
 
   /**
-   * The consumer's messages, in the order the server sent them, until `signal` aborts. Throws
-   * ConsumerLost when the consumer must be replaced, and any other error for a request the
-   * server refused (a bad request: a defect, not a condition to wait out).
+   * The consumer's messages, in the order the server sent them, until `signal` aborts: each
+   * time, all that arrived since the caller last asked (what one or more socket reads brought),
+   * so that a message costs no turn of an async generator of its own. Throws ConsumerLost when
+   * the consumer must be replaced, and any other error for a request the server refused (a bad
+   * request: a defect, not a condition to wait out).
    */
-  async *messages(signal: AbortSignal): AsyncGenerator<Msg> {
+  async *messages(signal: AbortSignal): AsyncGenerator<Msg[]> {
     const wake = () => this.wake?.();
     signal.addEventListener('abort', wake);
     try {
       while (!signal.aborted) {
-        if (this.taken < this.received.length) {
-          const message = this.received[this.taken] as Msg;
-          this.received[this.taken++] = undefined;
-          yield message;
+        if (this.received.length > 0) {
+          const arrived = this.received;
+          this.received = [];
+          yield arrived;
           this.askIfDue();
           continue;
         }
         if (this.failure) throw this.failure;
-        this.received.length = 0;
-        this.taken = 0;
         this.askIfDue();
         await new Promise<void>((resolve) => {
           this.wake = resolve;
@@ -106,13 +105,13 @@ export class PullRequests {
     }
   }
 
-  /** Asks for the next request's worth once none is open and half of the last was taken. */
+  /**
+   * Asks for the next request's worth once none is open and at most half of the last waits to
+   * be taken. What the caller took it holds until it asks again: a caller that waits (its own
+   * queue full) has nothing asked for meanwhile.
+   */
   private askIfDue(): void {
-    if (this.open || this.failure || this.received.length - this.taken > this.limits.messages / 2) return;
-    // What was taken leaves the queue here, once per request: a catch-up whose queue never
-    // empties would otherwise grow it by a request's worth of holes each time.
-    this.received.splice(0, this.taken);
-    this.taken = 0;
+    if (this.open || this.failure || this.received.length > this.limits.messages / 2) return;
     const id = this.nextId++;
     this.open = { id, left: this.limits.messages, heard: Date.now() };
     this.connection.publish(

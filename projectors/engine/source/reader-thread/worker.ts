@@ -97,9 +97,7 @@ async function readInto(
   { address, afterSequence, window }: Extract<ToReader, { kind: 'open' }>,
 ): Promise<void> {
   const packer = new MessagePacker(address.stream);
-  let scheduled = false;
   const handOver = () => {
-    scheduled = false;
     if (packer.count === 0 || reader.stop.signal.aborted) return;
     reader.outstanding.items += packer.count;
     reader.outstanding.bytes += packer.bytes;
@@ -108,35 +106,31 @@ async function readInto(
   };
   try {
     const nats = await connecting;
-    for await (const message of readOrderedAt(nats, address, afterSequence, reader.stop.signal, {
+    for await (const messages of readOrderedAt(nats, address, afterSequence, reader.stop.signal, {
       budget: await budget,
       log,
     })) {
-      packer.add(message);
-      // What arrived together goes together: the client hands a socket read's messages over in
-      // one run of microtasks, and the immediate comes after it. A backlog goes in full packs.
-      if (packer.count >= PACK_MOST) handOver();
-      else if (!scheduled) {
-        scheduled = true;
-        setImmediate(handOver);
+      // What arrived together goes together; a backlog goes in full packs, within the window.
+      for (const message of messages) {
+        packer.add(message);
+        if (packer.count >= PACK_MOST) handOver();
+        if (beyond(reader, packer, window)) {
+          handOver();
+          await creditFor(reader, window);
+        }
       }
-      if (beyond(reader, packer, window)) {
-        handOver();
-        await creditFor(reader, window);
-      }
-    }
-    if (!reader.stop.signal.aborted) handOver();
-  } catch (error) {
-    if (!reader.stop.signal.aborted) {
       handOver();
-      send({ kind: 'failed', id, error: crossing(error) });
     }
+  } catch (error) {
+    // Whatever came before the failure was handed over with its run.
+    if (!reader.stop.signal.aborted) send({ kind: 'failed', id, error: crossing(error) });
   } finally {
     readers.delete(id);
     send({ kind: 'closed', id });
   }
 }
 
+/** Whether what was handed over and not credited back, with what is packed, fills `window`. */
 function beyond(reader: Reader, packer: MessagePacker, window: ReadWindow): boolean {
   return (
     reader.outstanding.items + packer.count >= window.items ||
