@@ -56,12 +56,13 @@ export function openSources(
       ? deps.readerThread.read(address, after, reading.signal, window)
       : readOrderedAt(deps.nats, address, after, reading.signal, { budget: deps.pullBudget, log });
     try {
-      for await (const messages of runs) {
+      read: for await (const messages of runs) {
         for (const message of messages) {
           backlog.note(index, message.pending);
           if (!batcher.offer(message)) await batcher.push(message, reading.signal);
+          // A push ends unqueued on an abort: the rest of the run is not offered either.
+          if (reading.signal.aborted) break read;
         }
-        if (reading.signal.aborted) break;
       }
     } catch (error) {
       if (!reading.signal.aborted) batcher.fail(error as Error);

@@ -117,6 +117,7 @@ async function readInto(
         if (beyond(reader, packer, window)) {
           handOver();
           await creditFor(reader, window);
+          if (reader.stop.signal.aborted) break;
         }
       }
       handOver();
