@@ -45,9 +45,10 @@ const MISSED_HEARTBEATS = 3;
  *
  * Here one request is open at a time and the next is sent once the one before has ended (its
  * count received, or the server's 408 at expiry or 409 when the next message would exceed its
- * bytes) and the caller has taken at least half of what it brought. A delivered message does not
- * say which request it answers (the server's notices do): with one open, every count is exact.
- * Nothing arrives faster than the caller takes it, beyond one request's worth.
+ * bytes) and the caller, back for more, leaves at most half a request's worth waiting. A
+ * delivered message does not say which request it answers (the server's notices do): with one
+ * open, every count is exact. Nothing arrives faster than the caller takes it, beyond one
+ * request's worth besides the run the caller holds.
  */
 export class PullRequests {
   private readonly inbox = createInbox();
