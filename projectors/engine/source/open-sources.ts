@@ -50,12 +50,12 @@ export function openSources(
   // A reader thread runs at most two full batches ahead of what the batcher took, per source.
   const window = { items: deps.batch.maxSize * 2, bytes: deps.batch.maxBytes * 2 };
   const pumps = sources.map(async (source, index) => {
-    const address = addressOf(deps.streams, source);
     const after = positions[source.stream] ?? 0;
-    const runs = deps.readerThread
-      ? deps.readerThread.read(address, after, reading.signal, window)
-      : readOrderedAt(deps.nats, address, after, reading.signal, { budget: deps.pullBudget, log });
     try {
+      const address = addressOf(deps.streams, source);
+      const runs = deps.readerThread
+        ? deps.readerThread.read(address, after, reading.signal, window)
+        : readOrderedAt(deps.nats, address, after, reading.signal, { budget: deps.pullBudget, log });
       read: for await (const messages of runs) {
         for (const message of messages) {
           backlog.note(index, message.pending);
