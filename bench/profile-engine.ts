@@ -9,7 +9,9 @@
  * young-generation collection (what the scavenger copied and promoted: the costly part of
  * GC at this allocation rate). Allocations, like CPU per event, hold on a loaded
  * machine. Each repetition prints its rate,
- * its CPU-seconds per 1k events (Node's own, and the stores' too) and the cores it kept busy:
+ * its CPU-seconds per 1k events (Node's own, and the stores' too) and the cores it kept busy,
+ * with the share of the time its main thread ran and the share it was ready to run but waited
+ * for a core (the two near 1 together: that thread sets the pace, and needs a core to itself):
  * CPU per event holds on a loaded machine, events/s does not. With `--timeline`, each repetition
  * also prints where its batches' time went (pipeline/batch-timeline.ts: waiting for the batch,
  * preparing it, waiting for the previous commit, its own commit, and how busy the event loop was
@@ -78,7 +80,8 @@ try {
       `${name}: ${handled} events in ${seconds.toFixed(2)} s, ${Math.round(handled / seconds)} events/s; ` +
         `CPU-s per 1k events: all ${per1k(total)} (node ${per1k(cpu.node)}, postgres ${per1k(cpu.postgres)}, ` +
         `nats ${per1k(cpu.nats)}, es ${per1k(cpu.elasticsearch)}); cores busy ${(total / seconds).toFixed(2)} ` +
-        `(node ${(cpu.node / seconds).toFixed(2)}, its main thread ${(cpu.mainThread / seconds).toFixed(2)}); load ${loadAverage()}`,
+        `(node ${(cpu.node / seconds).toFixed(2)}, its main thread ${(cpu.mainThread / seconds).toFixed(2)}, ` +
+        `which waited for a core ${(cpu.mainThreadWaiting / seconds).toFixed(2)} more); load ${loadAverage()}`,
     );
     if (flags.timeline) console.log(describeTimeline(timings.slice(firstTiming)));
   }

@@ -3,18 +3,58 @@
  * then times `vista rebuild <projection>` (which hosts the rebuild itself when no projector
  * runs) and reports wall time, events/s, the rebuilding process's peak RSS and its CPU time per
  * event (which, unlike events/s, holds on a busy machine).
- * Usage: npx tsx bench/rebuild.ts [events=1000000] [projection,...]
+ *
+ * Each rebuild runs twice side by side, `--rounds` times alternated: from the sources under
+ * tsx (`npm run vista`), and from the package's compiled build (`dist/`, what `npx vista` runs
+ * where a team installed Vista; built here first), the shop application still loaded from its
+ * TypeScript as a team's would be. tsx compiling Vista's own modules costs the first 20-30 MB
+ * of RSS that the second does not.
+ * Usage: npx tsx bench/rebuild.ts [events=1000000] [projection,...] [--rounds N] [--from sources,dist]
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { demoHistory } from '../examples/shop/demo/history.ts';
 import shopApp from '../examples/shop/index.ts';
 import { eventually, isolatedInstallation, publishMany } from '../projectors/engine/internal.ts';
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
-import { cpuSeconds } from './support/cpu.ts';
+import { cpuSeconds, loadAverage } from './support/cpu.ts';
 
-const events = Number(process.argv[2] ?? 1_000_000);
-const only = process.argv[3]?.split(',') ?? ['orders', 'products'];
+const { values: flags, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { rounds: { type: 'string', default: '1' }, from: { type: 'string', default: 'sources,dist' } },
+});
+const events = Number(positionals[0] ?? 1_000_000);
+const only = positionals[1]?.split(',') ?? ['orders', 'products'];
+const rounds = Number(flags.rounds);
+
+/** How a rebuilding process is started: its arguments after `node`, and its environment. */
+interface Build {
+  readonly name: string;
+  readonly args: (command: string[]) => string[];
+  readonly env: Record<string, string>;
+}
+
+const BUILDS: Record<string, Build> = {
+  sources: {
+    name: 'sources (tsx)',
+    args: (command) => ['--import', 'tsx', 'projectors/cli.ts', ...command],
+    env: {},
+  },
+  dist: {
+    name: 'dist/ (compiled)',
+    args: (command) => ['dist/projectors/cli.js', ...command],
+    env: { VISTA_APP: resolve('examples/shop/index.ts') },
+  },
+};
+const builds = (flags.from as string).split(',').map((name) => {
+  const build = BUILDS[name];
+  if (!build) throw new Error(`--from: unknown build ${name} (sources, dist)`);
+  return build;
+});
+if (builds.includes(BUILDS.dist as Build))
+  execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
 
 function peakRssMb(pid: number): number {
   try {
@@ -25,13 +65,13 @@ function peakRssMb(pid: number): number {
   }
 }
 
-/** Runs a command of this repo with the environment, sampling its peak RSS until it exits. */
+/** Runs `node ...args` with the environment, sampling its peak RSS until it exits. */
 async function run(
   args: string[],
   childEnv: Record<string, string>,
 ): Promise<{ seconds: number; peakMb: number; cpuSeconds: number }> {
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+  const child = spawn(process.execPath, args, {
     env: { ...process.env, ...childEnv },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -82,10 +122,23 @@ try {
     projector.kill('SIGTERM');
     await new Promise((resolve) => projector.once('exit', resolve));
 
-    const { seconds, peakMb, cpuSeconds: cpu } = await run(['projectors/cli.ts', 'rebuild', name], env.env);
-    console.log(
-      `${name.padEnd(10)} ${total} events: first build ${firstBuild.toFixed(1)} s; rebuild ${seconds.toFixed(1)} s = ${Math.round(total / seconds)} events/s (incl. process start and cut-over), peak RSS ${peakMb} MB, CPU ${cpu.toFixed(1)} s = ${((cpu / total) * 1e6).toFixed(1)} µs per event`,
-    );
+    console.log(`${name.padEnd(10)} ${total} events: first build ${firstBuild.toFixed(1)} s`);
+    for (let round = 0; round < rounds; round++) {
+      for (const build of builds) {
+        const load = loadAverage();
+        const {
+          seconds,
+          peakMb,
+          cpuSeconds: cpu,
+        } = await run(build.args(['rebuild', name]), {
+          ...env.env,
+          ...build.env,
+        });
+        console.log(
+          `${name.padEnd(10)} from ${build.name}: rebuild ${seconds.toFixed(1)} s = ${Math.round(total / seconds)} events/s (incl. process start and cut-over), peak RSS ${peakMb} MB, CPU ${cpu.toFixed(1)} s = ${((cpu / total) * 1e6).toFixed(1)} µs per event; load ${load} before`,
+        );
+      }
+    }
   }
 } finally {
   await env.cleanup();

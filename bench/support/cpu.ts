@@ -9,6 +9,11 @@ export interface CpuSample {
   readonly node: number;
   /** Its main thread alone (a reader thread, GC helpers and libuv's pool left out). */
   readonly mainThread: number;
+  /**
+   * Seconds its main thread was ready to run but waited for a core (the scheduler's run
+   * queue): with `mainThread`, how close that thread is to being the limit on a shared machine.
+   */
+  readonly mainThreadWaiting: number;
   readonly postgres: number;
   readonly nats: number;
   readonly elasticsearch: number;
@@ -56,6 +61,16 @@ export function mainThreadSeconds(): number {
   return cpuSeconds(process.pid, `/proc/self/task/${process.pid}/stat`);
 }
 
+/** Seconds this process's main thread has waited on a run queue, ready to run (`schedstat`); 0 where unknown. */
+export function mainThreadWaitingSeconds(): number {
+  try {
+    const [, waitingNs] = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ');
+    return Number(waitingNs ?? 0) / 1e9;
+  } catch {
+    return 0;
+  }
+}
+
 const sum = (list: number[]) => list.reduce((total, pid) => total + cpuSeconds(pid), 0);
 
 /**
@@ -70,6 +85,7 @@ export function sampleCpu(backends?: readonly number[]): CpuSample {
   return {
     node: (self.user + self.system) / 1e6,
     mainThread: mainThreadSeconds(),
+    mainThreadWaiting: mainThreadWaitingSeconds(),
     postgres: sum(backends ? [...backends] : pids(['-u', 'postgres'])),
     nats: sum(servicePids(['-x', 'nats-server'])),
     elasticsearch: sum(servicePids(['-u', 'vista-es'])),
@@ -80,6 +96,7 @@ export function cpuBetween(before: CpuSample, after: CpuSample): CpuSample {
   return {
     node: after.node - before.node,
     mainThread: after.mainThread - before.mainThread,
+    mainThreadWaiting: after.mainThreadWaiting - before.mainThreadWaiting,
     postgres: Math.max(0, after.postgres - before.postgres),
     nats: Math.max(0, after.nats - before.nats),
     elasticsearch: Math.max(0, after.elasticsearch - before.elasticsearch),
