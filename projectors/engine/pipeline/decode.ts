@@ -5,7 +5,7 @@ import type { Streams } from '../../../shared/events/streams.ts';
 import { type DeadLetter, deadLetterOf } from '../poison/dead-letters.ts';
 import type { PreparedPoison } from '../poison/isolation.ts';
 import type { RawMessage } from '../source/ordered-source.ts';
-import type { DecodeMemo } from './decode-memo.ts';
+import type { MemoReading } from './decode-memo.ts';
 
 /** What a projection decodes of its messages: the types it handles, and the positions operators skipped. */
 export interface Decoding {
@@ -15,8 +15,8 @@ export interface Decoding {
   readonly handles: ReadonlySet<string>;
   /** Positions (`STREAM#seq`) an operator skipped: passed over, in this generation and any later one. */
   readonly skipped: ReadonlySet<string>;
-  /** Decodings shared by the runners of the process (see decode-memo.ts); without one, each decodes. */
-  readonly memo?: DecodeMemo;
+  /** This runner's reading of the decodings shared by the process's runners (see decode-memo.ts); without one, it decodes each. */
+  readonly memo?: MemoReading;
   /** Messages of other partitions, passed over undecoded (see partition-filter.ts). */
   readonly foreign?: (raw: RawMessage) => boolean;
 }

@@ -17,6 +17,7 @@ import { backoffMs, isTransient, sleep } from '../support/retry.ts';
 import { inBatchSpan } from './batch-span.ts';
 import { type BatchClock, batchClock } from './batch-timeline.ts';
 import { decodeBatch, typeOf } from './decode.ts';
+import type { MemoReading } from './decode-memo.ts';
 import { foreignMessages } from './partition-filter.ts';
 import type { PipelineDeps, RunnerParts } from './runner-parts.ts';
 import type { PreparedBatch } from './writer.ts';
@@ -59,6 +60,8 @@ export class ProjectionRunner {
   private suspect = false;
   /** A refreshLag is under way (a slow broker must not pile them up). */
   private refreshingLag = false;
+  /** This life of the sources' reading of the decodings the process's runners share. */
+  private reading: MemoReading | undefined;
   /** Other partitions' messages this one passes over undecoded, when its sources say how to tell them. */
   private readonly foreign: ((raw: RawMessage) => boolean) | undefined;
 
@@ -209,7 +212,10 @@ export class ProjectionRunner {
     // A stream this partition reads routed by subject shares no decoding with the projection's
     // other partitions (each decodes its own messages): it does not ask the memo to keep them.
     const routed = this.foreign ? aggregateKeyedStreams(projection) : new Set<string>();
-    const leaveMemo = deps.decoded?.join(streams.filter((stream) => !routed.has(stream)));
+    this.reading = deps.decoded?.join(
+      streams.filter((stream) => !routed.has(stream)),
+      checkpoint,
+    );
     // A batch's commit is awaited only after the next batch is prepared (decoded, loaded,
     // folded), so Node's work overlaps PostgreSQL's and Elasticsearch's. Not on the live
     // tail: with no full batch queued, the commit is awaited first, for freshness.
@@ -259,7 +265,8 @@ export class ProjectionRunner {
       // the next life of the sources reads a checkpoint that no commit is about to move.
       await committing?.catch(() => undefined);
       resume.close();
-      leaveMemo?.leave();
+      this.reading?.leave();
+      this.reading = undefined;
       await close();
     }
   }
@@ -287,7 +294,7 @@ export class ProjectionRunner {
       streams,
       handles,
       skipped: this.skipped,
-      ...(this.deps.decoded ? { memo: this.deps.decoded } : {}),
+      ...(this.reading ? { memo: this.reading } : {}),
       ...(this.foreign ? { foreign: this.foreign } : {}),
     });
     const used = events.length + poison.length;
