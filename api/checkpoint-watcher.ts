@@ -123,11 +123,13 @@ export class CheckpointWatcher extends EventEmitter<{
   }
 
   /**
-   * Resolves true once every projection in `projections` has reached `required` on the
+   * Resolves `met` true once every projection in `projections` has reached `required` on the
    * streams it reads, false when `timeoutMs` runs out or `signal` aborts first, and false at
    * once while one of them is halted. A projection with no checkpoint yet has reached nothing.
    * With `filtered`, a sequence a projection's filter leaves out counts as reached once it has
-   * every matching one before it (see FilteredSources).
+   * every matching one before it (see FilteredSources). `halted` is those halted when it
+   * resolved, read at the same moment as `met`: a wait a halt ended names it, even if the
+   * catalog is re-read before the answer goes (`met: false, halted: []` said neither).
    */
   waitFor(
     required: Positions,
@@ -135,10 +137,11 @@ export class CheckpointWatcher extends EventEmitter<{
     timeoutMs: number,
     signal?: AbortSignal,
     filtered?: FilteredSources,
-  ): Promise<boolean> {
+  ): Promise<{ met: boolean; halted: string[] }> {
     const since = performance.now();
     const stuck = () => this.halted(projections).length > 0;
-    return new Promise((resolve) => {
+    return new Promise((settle) => {
+      const resolve = (met: boolean) => settle({ met, halted: this.halted(projections) });
       let waiting = false;
       const reached = () =>
         projections.every((p) =>

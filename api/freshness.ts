@@ -71,7 +71,13 @@ export function freshnessPlugin(
           return;
         }
         const started = performance.now();
-        const met = await watcher.waitFor(required, projections, timeoutMs, ctx.request.signal, filtered);
+        const { met, halted } = await watcher.waitFor(
+          required,
+          projections,
+          timeoutMs,
+          ctx.request.signal,
+          filtered,
+        );
         release = await resuming.acquire();
         // Given back when the result is done, or at the latest when the client goes away
         // (listened for at once: a client gone during the turn below must not keep the slot).
@@ -89,7 +95,7 @@ export function freshnessPlugin(
           required,
           projections,
           met,
-          halted: watcher.halted(projections),
+          halted,
           waitedMs,
           timeoutMs,
         };
