@@ -7,8 +7,8 @@
  * Each rebuild runs twice side by side, `--rounds` times alternated: from the sources under
  * tsx (`npm run vista`), and from the package's compiled build (`dist/`, what `npx vista` runs
  * where a team installed Vista; built here first), the shop application still loaded from its
- * TypeScript as a team's would be. tsx compiling Vista's own modules costs the first 20-30 MB
- * of RSS that the second does not.
+ * TypeScript as a team's would be. tsx compiling Vista's own modules costs the first 25-45 MB
+ * of RSS that the second does not (bench/README.md, "A rebuild's decodings").
  * Usage: npx tsx bench/rebuild.ts [events=1000000] [projection,...] [--rounds N] [--from sources,dist]
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -28,6 +28,8 @@ const { values: flags, positionals } = parseArgs({
 const events = Number(positionals[0] ?? 1_000_000);
 const only = positionals[1]?.split(',') ?? ['orders', 'products'];
 const rounds = Number(flags.rounds);
+if (!Number.isInteger(rounds) || rounds < 1)
+  throw new Error(`--rounds ${flags.rounds}: a whole number from 1`);
 
 /** How a rebuilding process is started: its arguments after `node`, and its environment. */
 interface Build {
