@@ -26,6 +26,21 @@ describe('DocumentCache', () => {
     for (let i = 3; i <= 17; i++) expect(cache.get(`k${i}`)).toBe(i);
   });
 
+  it('keeps the place of a key set again, and moves a key looked up to the most recently used', () => {
+    const cache = new DocumentCache<number>(16);
+    for (let i = 0; i < 16; i++) cache.set(`k${i}`, i);
+    cache.set('k0', 100);
+    cache.get('k1');
+    // Two new keys: the cache evicts down to 16 once it holds 18, the two at the front.
+    cache.set('k16', 16);
+    cache.set('k17', 17);
+    expect(cache.size).toBe(16);
+    expect(cache.get('k0')).toBeUndefined();
+    expect(cache.get('k2')).toBeUndefined();
+    expect(cache.get('k1')).toBe(1);
+    expect(cache.get('k3')).toBe(3);
+  });
+
   it('never holds more than its capacity and a sixteenth, however many keys pass through', () => {
     const cache = new DocumentCache<number>(1600);
     let most = 0;
