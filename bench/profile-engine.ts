@@ -11,7 +11,8 @@
  * machine. Each repetition prints its rate,
  * its CPU-seconds per 1k events (Node's own, and the stores' too) and the cores it kept busy,
  * with the share of the time its main thread ran and the share it was ready to run but waited
- * for a core (the two near 1 together: that thread sets the pace, and needs a core to itself):
+ * for a core (the two near 1 together: that thread sets the pace, and needs a core to itself),
+ * and how busy the machine's cores were with everything on it (an idle core shows there):
  * CPU per event holds on a loaded machine, events/s does not. With `--timeline`, each repetition
  * also prints where its batches' time went (pipeline/batch-timeline.ts: waiting for the batch,
  * preparing it, waiting for the previous commit, its own commit, and how busy the event loop was
@@ -81,7 +82,8 @@ try {
         `CPU-s per 1k events: all ${per1k(total)} (node ${per1k(cpu.node)}, postgres ${per1k(cpu.postgres)}, ` +
         `nats ${per1k(cpu.nats)}, es ${per1k(cpu.elasticsearch)}); cores busy ${(total / seconds).toFixed(2)} ` +
         `(node ${(cpu.node / seconds).toFixed(2)}, its main thread ${(cpu.mainThread / seconds).toFixed(2)}, ` +
-        `which waited for a core ${(cpu.mainThreadWaiting / seconds).toFixed(2)} more); load ${loadAverage()}`,
+        `which waited for a core ${(cpu.mainThreadWaiting / seconds).toFixed(2)} more; the machine's ` +
+        `${(cpu.machine / seconds).toFixed(2)} with every other process); load ${loadAverage()}`,
     );
     if (flags.timeline) console.log(describeTimeline(timings.slice(firstTiming)));
   }

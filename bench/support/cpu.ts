@@ -17,6 +17,11 @@ export interface CpuSample {
   readonly postgres: number;
   readonly nats: number;
   readonly elasticsearch: number;
+  /**
+   * The whole machine's busy seconds, summed over its cores (`/proc/stat`: everything but idle
+   * and I/O wait): beside the benchmark's own processes, whether a core was left idle at all.
+   */
+  readonly machine: number;
 }
 
 const TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
@@ -71,6 +76,18 @@ export function mainThreadWaitingSeconds(): number {
   }
 }
 
+/** Busy seconds of every core since boot, from the first line of /proc/stat; 0 where unknown. */
+export function machineBusySeconds(): number {
+  try {
+    const [, ...ticks] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/);
+    // user nice system idle iowait irq softirq steal: guest time is counted in user already.
+    const [user, nice, system, , , irq, softirq, steal] = ticks.map(Number);
+    return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / TICKS;
+  } catch {
+    return 0;
+  }
+}
+
 const sum = (list: number[]) => list.reduce((total, pid) => total + cpuSeconds(pid), 0);
 
 /**
@@ -89,6 +106,7 @@ export function sampleCpu(backends?: readonly number[]): CpuSample {
     postgres: sum(backends ? [...backends] : pids(['-u', 'postgres'])),
     nats: sum(servicePids(['-x', 'nats-server'])),
     elasticsearch: sum(servicePids(['-u', 'vista-es'])),
+    machine: machineBusySeconds(),
   };
 }
 
@@ -100,6 +118,7 @@ export function cpuBetween(before: CpuSample, after: CpuSample): CpuSample {
     postgres: Math.max(0, after.postgres - before.postgres),
     nats: Math.max(0, after.nats - before.nats),
     elasticsearch: Math.max(0, after.elasticsearch - before.elasticsearch),
+    machine: after.machine - before.machine,
   };
 }
 
