@@ -100,8 +100,11 @@ export class DecodeMemo {
 
   private decode(raw: RawMessage, contract: Contract, streams: Streams, place: Place | undefined): AnyEvent {
     const shelf = this.shelf(raw.stream);
-    if (!place || shelf.places.size < 2) return decodeEvent(raw, contract, streams);
+    if (!place) return decodeEvent(raw, contract, streams);
+    // Moved while the runner reads alone too: a runner that joins later (a rebuild) must see
+    // where this one stands, not where it started.
     place.position = raw.sequence;
+    if (shelf.places.size < 2) return decodeEvent(raw, contract, streams);
     let entry = shelf.decoded.get(raw.sequence);
     if (!entry || entry.subject !== raw.subject || entry.bytes !== raw.payload.byteLength) {
       let result: AnyEvent | PoisonEventError;

@@ -118,6 +118,19 @@ describe('DecodeMemo', () => {
     rebuild.leave();
   });
 
+  it('knows where a runner that read alone stands when another joins: a rebuild started later', () => {
+    const memo = new DecodeMemo();
+    const live = memo.join(['ORDERS']);
+    for (let sequence = 1; sequence <= 5; sequence++)
+      live.decode(placed(`o${sequence}`, sequence), shop, streams);
+    const rebuild = memo.join(['ORDERS']);
+    const three = rebuild.decode(placed('o3', 3), shop, streams);
+    // The live generation passed 3 while it read alone: nobody else will ask for it.
+    expect(rebuild.decode(placed('o3', 3), shop, streams)).not.toBe(three);
+    live.leave();
+    rebuild.leave();
+  });
+
   it('keeps what a runner ahead decodes for one behind it, whichever joined first', () => {
     const memo = new DecodeMemo();
     const behind = memo.join(['ORDERS'], { ORDERS: 2 });
