@@ -170,6 +170,33 @@ function utcInstant(year: number, month: number, day: number, minutes: number): 
   return date.getTime() + minutes * 60_000;
 }
 
+// The canonical UTC form (Date#toISOString, which every decoded event's time has).
+const CANONICAL_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+const digits = (text: string, at: number) => (text.charCodeAt(at) - 48) * 10 + text.charCodeAt(at + 1) - 48;
+
+/**
+ * A time in the canonical UTC form that names a real day and time of 0001–9999: read by its
+ * digits at fixed places, with no match array or Date, for the views' stored times are checked
+ * at every state a batch folds. In UTC, the years as written are the instant's.
+ */
+function isValidCanonicalUtc(iso: string): boolean {
+  if (iso.length !== 24 || !CANONICAL_UTC.test(iso)) return false;
+  const year = digits(iso, 0) * 100 + digits(iso, 2);
+  const month = digits(iso, 5);
+  const day = digits(iso, 8);
+  return (
+    year >= 1 &&
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= daysIn(year, month) &&
+    digits(iso, 11) <= 23 &&
+    digits(iso, 14) <= 59 &&
+    digits(iso, 17) <= 59
+  );
+}
+
 const FIRST_INSTANT = utcInstant(1, 1, 1, 0);
 const END_INSTANT = utcInstant(10000, 1, 1, 0);
 
@@ -185,6 +212,7 @@ const END_INSTANT = utcInstant(10000, 1, 1, 0);
  * ```
  */
 export function checkTime(iso: string): string | undefined {
+  if (isValidCanonicalUtc(iso)) return undefined;
   const match = ISO_TIME.exec(iso);
   if (!match) return 'is not an ISO-8601 date-time (YYYY-MM-DDTHH:MM:SS and a zone)';
   const [, y = '', mo = '', d = '', h = '', mi = '', s = '0', , zone, sign, zh = '0', zm = '0'] = match;

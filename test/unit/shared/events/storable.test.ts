@@ -155,6 +155,18 @@ describe('checkTime', () => {
     expect(checkTime('2026-01-01T00:00:00.5')).toBe('has no zone (Z or ±hh:mm)');
   });
 
+  it('reads the canonical UTC form (Date#toISOString) by its digits, with the same answers', () => {
+    for (const time of ['0001-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z', '2000-02-29T12:00:00.000Z'])
+      expect(checkTime(time), time).toBeUndefined();
+    expect(checkTime('0000-01-01T00:00:00.000Z')).toBe('year 0000 is outside 0001–9999');
+    expect(checkTime('2023-02-29T00:00:00.000Z')).toBe('day 2023-02-29 does not exist');
+    expect(checkTime('2026-00-01T00:00:00.000Z')).toBe('month 00 does not exist');
+    expect(checkTime('2026-01-00T00:00:00.000Z')).toBe('day 2026-01-00 does not exist');
+    expect(checkTime('2026-01-01T24:00:00.000Z')).toMatch(/time of day/);
+    expect(checkTime('2026-01-01T00:60:00.000Z')).toMatch(/time of day/);
+    expect(checkTime('2026-01-01T00:00:60.000Z')).toMatch(/time of day/);
+  });
+
   it('refuses dates and times that do not exist', () => {
     expect(checkTime('2023-02-29T00:00:00Z')).toBe('day 2023-02-29 does not exist');
     expect(checkTime('1900-02-29T00:00:00Z')).toBe('day 1900-02-29 does not exist');
