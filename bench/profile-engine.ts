@@ -52,11 +52,12 @@ const events = Number(positionals[1] ?? 100_000);
 const repetitions = Number(positionals[2] ?? 3);
 const profileDir = positionals[3];
 
-// READER_THREAD from the environment picks where the stream readers run.
-const readerThread: Record<string, string> = process.env.READER_THREAD
-  ? { READER_THREAD: process.env.READER_THREAD }
-  : {};
-const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn', VISTA_APP: 'shop', ...readerThread });
+// READER_THREAD and BATCH_SIZE from the environment pick where the stream readers run and how
+// large a batch may grow.
+const passed = Object.fromEntries(
+  ['READER_THREAD', 'BATCH_SIZE'].flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])),
+);
+const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn', VISTA_APP: 'shop', ...passed });
 const readers = readerThreadFor(env.config, env.log);
 try {
   const deps = engineDeps(env.config, env.infrastructure, env.log, readers);
