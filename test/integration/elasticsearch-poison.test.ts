@@ -243,7 +243,7 @@ describe('an Elasticsearch projection whose poison event Elasticsearch would ref
       sequence: 2,
       errorCode: 'ELASTICSEARCH_DOCUMENT_PARSING_EXCEPTION',
       error: expect.stringMatching(
-        /^Elasticsearch would refuse 1 document\(s\), p3 first: unitsSold \(byte\) is out of range: 200/,
+        /^Elasticsearch would refuse document p3: unitsSold \(byte\) is out of range: 200/,
       ),
     });
     // o-1, o-3, the cancellation of o-1 and o-4: p1 never holds o-2's 10.

@@ -228,22 +228,22 @@ describe('Elasticsearch sink', () => {
     });
   });
 
-  it('refuses what the mapping cannot hold before writing anything; what only Elasticsearch finds, after the rest is written', async () => {
+  it('says what the mapping cannot hold before anything is written; what only Elasticsearch finds, it refuses after the rest is written', async () => {
     const write = (docs: [string, unknown][]) =>
       sink.writeOutside(
         new Map(
           docs.map(([id, priceCents]) => [id, { doc: { priceCents } as Price, positions: { CATALOG: 50 } }]),
         ),
       );
-    // Past an integer: known from the mapping, so the batch's other document is not written.
-    await expect(
-      write([
-        ['p20', 3_000_000_000],
-        ['p21', 21],
-      ]),
-    ).rejects.toThrow(
-      /^Elasticsearch would refuse 1 document\(s\), p20 first: priceCents \(integer\) is out of range/,
-    );
+    // Past an integer: known from the mapping, so the fold fails its event and nothing is written.
+    expect(sink.refusal('p20', { priceCents: 3_000_000_000 } as Price, null)).toMatchObject({
+      code: 'ELASTICSEARCH_DOCUMENT_PARSING_EXCEPTION',
+      keys: ['p20'],
+      message: expect.stringMatching(
+        /^Elasticsearch would refuse document p20: priceCents \(integer\) is out of range/,
+      ),
+    });
+    expect(sink.refusal('p21', { priceCents: 21 } as Price, null)).toBeUndefined();
     // A string in a numeric field is Elasticsearch's to parse: refused by it, after p23 is written.
     await expect(
       write([
@@ -256,7 +256,7 @@ describe('Elasticsearch sink', () => {
       message: expect.stringMatching(/^Elasticsearch refused 1 document\(s\), p22 first/),
     });
     const docs = await documents();
-    expect([docs.p20, docs.p21, docs.p22]).toEqual([undefined, undefined, undefined]);
+    expect([docs.p20, docs.p22]).toEqual([undefined, undefined]);
     expect(docs.p23?.source).toEqual({ priceCents: 23, _positions: { CATALOG: 50 } });
   });
 

@@ -23,9 +23,9 @@ interface Probe {
 }
 
 /** A document view whose columns cannot hold every value the contract accepts. */
-function documentProbe(onPoison: PoisonPolicy) {
+function documentProbe(onPoison: PoisonPolicy, name = `probe_doc_${onPoison}`) {
   return defineDocumentProjection(shop, {
-    name: `probe_doc_${onPoison}`,
+    name,
     version: 1,
     sources: [{ stream: 'CATALOG' }],
     handles: ['catalog.price_changed.v1', 'catalog.stock_adjusted.v1'],
@@ -86,9 +86,9 @@ describe('poison is the event, not the batch', () => {
     }
   }
 
-  async function start(projection: Projection) {
+  async function start(projection: Projection, config: Partial<TestEnvironment['config']> = {}) {
     await reconcileGenerations(env.infrastructure.pool, projection, fromBeginning(['CATALOG']));
-    const deps = engineDeps(env.config, env.infrastructure, env.log);
+    const deps = engineDeps({ ...env.config, ...config }, env.infrastructure, env.log);
     const runner = runnerFor(projection, 1, deps);
     running.push(runner.run(stop.signal));
     return runner;
@@ -109,22 +109,47 @@ describe('poison is the event, not the batch', () => {
     await env.cleanup();
   });
 
-  it('skip: a batch failing in PostgreSQL on two values is applied without the two events that hold them', async () => {
+  it('skip: a batch holding two values PostgreSQL cannot take is applied without the two events that hold them', async () => {
     await publishHistory();
     const runner = await start(documentProbe('skip'));
     await eventually(async () => (runner.progress.positions.CATALOG === 20 ? true : undefined));
     expect(runner.progress.status).toBe('running');
     const letters = await listDeadLetters(env.infrastructure.pool, 'probe_doc_skip');
     expect(letters.map((l) => [l.sequence, l.errorCode])).toEqual([
-      [4, 'SQLSTATE_22003'],
+      [4, 'UNSTORABLE_DOCUMENT'],
       [15, expect.stringMatching(/^SQLSTATE_22|^INVALID_DATA$|^UNSTORABLE$/)],
     ]);
     expect(letters[0]?.type).toBe('catalog.price_changed.v1');
+    expect(letters[0]?.error).toMatch(
+      /^document p4 cannot be stored in probe_doc_skip__g1: price: 3000000000 is outside integer/,
+    );
     const view = await rows('probe_doc_skip');
     expect(view).toHaveLength(10);
     expect(view.find((r) => r.id === 'p4')).toEqual({ id: 'p4', price: null, note: 'ok' });
     expect(view.find((r) => r.id === 'p5')).toEqual({ id: 'p5', price: 500, note: null });
     expect(view.find((r) => r.id === 'p6')).toEqual({ id: 'p6', price: 600, note: 'ok' });
+  });
+
+  it('a value a later event replaces is dead-lettered the same whether or not a batch cut falls between them', async () => {
+    // p1's price past an integer, then a price it can hold: one batch would only ever write the second.
+    await publish(1, PriceChanged, { productId: 'p1', priceCents: 3_000_000_000 });
+    await publish(2, PriceChanged, { productId: 'p1', priceCents: 100 });
+    await publish(3, PriceChanged, { productId: 'p2', priceCents: 200 });
+    const together = await start(documentProbe('skip', 'probe_doc_together'));
+    const apart = await start(documentProbe('skip', 'probe_doc_apart'), { BATCH_SIZE: 1 });
+    for (const runner of [together, apart])
+      await eventually(async () => (runner.progress.positions.CATALOG === 3 ? true : undefined));
+    for (const view of ['probe_doc_together', 'probe_doc_apart']) {
+      const letters = await listDeadLetters(env.infrastructure.pool, view);
+      expect([view, letters.map((l) => [l.sequence, l.errorCode])]).toEqual([
+        view,
+        [[1, 'UNSTORABLE_DOCUMENT']],
+      ]);
+      expect(await rows(view)).toEqual([
+        { id: 'p1', price: 100, note: null },
+        { id: 'p2', price: 200, note: null },
+      ]);
+    }
   });
 
   it('an evolve that returns undefined (a case label with a typo) costs only its events, under skip', async () => {
@@ -168,7 +193,7 @@ describe('poison is the event, not the batch', () => {
     expect(runner.progress.positions.CATALOG).toBe(3);
     const letters = await listDeadLetters(env.infrastructure.pool, 'probe_doc_halt');
     expect(letters.map((l) => [l.stream, l.sequence, l.errorCode])).toEqual([
-      ['CATALOG', 4, 'SQLSTATE_22003'],
+      ['CATALOG', 4, 'UNSTORABLE_DOCUMENT'],
     ]);
     // The runner records its status after the fact: wait for the record, not only the runner.
     const recorded = await eventually(async () => {
@@ -179,7 +204,7 @@ describe('poison is the event, not the batch', () => {
     });
     expect(recorded).toMatchObject({
       status: 'halted',
-      detail: expect.stringMatching(/SQLSTATE_22003 at CATALOG #4/),
+      detail: expect.stringMatching(/UNSTORABLE_DOCUMENT at CATALOG #4/),
     });
     expect((await rows('probe_doc_halt')).map((r) => r.id)).toEqual(['p1', 'p2', 'p3']);
   });
@@ -231,6 +256,6 @@ describe('poison is the event, not the batch', () => {
     // No projector owns it: `rebuild` runs it in this process, as `vista rebuild` does.
     await expect(
       rebuild(projection, deps, env.config.DATABASE_URL, env.log, () => undefined),
-    ).rejects.toThrow(/generation 2 of probe_doc_halt halted: SQLSTATE_22003 at CATALOG #4/);
+    ).rejects.toThrow(/generation 2 of probe_doc_halt halted: UNSTORABLE_DOCUMENT at CATALOG #4/);
   });
 });

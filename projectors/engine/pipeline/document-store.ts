@@ -1,5 +1,6 @@
 import type { LookupRecords } from '../commit/lookup-store.ts';
 import type { Statements } from '../commit/statements.ts';
+import type { DocumentRefusedError } from '../poison/classification.ts';
 import type { Stored } from './fold.ts';
 
 /**
@@ -26,12 +27,21 @@ export interface DocumentStore<Doc, L> {
   isEmpty(): Promise<boolean>;
   load(keys: readonly string[]): Promise<Map<string, Stored<Doc>>>;
   /**
+   * What the store would refuse of a document (or change on its way in), found before it is
+   * written: the error to dead-letter its event with, or undefined. The fold asks it of every
+   * state it takes a document through, not only of the batch's last, so whether an event is
+   * dead-lettered does not depend on where batches are cut (a later event of the same batch
+   * may replace the value the store would refuse). `previous` is the state the document was
+   * folded from (null for a new one): what it holds unchanged was checked or stored already.
+   */
+  refusal?(key: string, doc: Doc, previous: Doc | null): DocumentRefusedError | undefined;
+  /**
    * Writes documents to a store outside PostgreSQL (and, for a live generation, makes them
    * searchable) while the batch's transaction waits, its statements passed, before COMMIT.
    * A COMMIT failing after it replays the batch: the same write again must change nothing.
-   * Throws `DocumentRefusedError` when the store refuses a document for good (the batch is
-   * then bisected for its poison event), any other error when the write failed as a whole and
-   * is retried.
+   * The documents have passed `refusal`. Throws `DocumentRefusedError` when the store still
+   * refuses one for good (the batch is then bisected for its poison event), any other error when
+   * the write failed as a whole and is retried.
    */
   writeOutside?(docs: ReadonlyMap<string, Stored<Doc>>): Promise<void>;
   /** Writes documents inside the batch's transaction: queues the statements, sent with its commit. */

@@ -1,6 +1,8 @@
 import type { AnyEvent } from '../../../shared/events/event-type.ts';
+import { unstorable } from '../../../shared/events/storable.ts';
 import type { Positions } from '../commit/positions.ts';
 import type { DocumentProjection } from '../definition/define.ts';
+import { DocumentRefusedError } from '../poison/classification.ts';
 
 /** A document as a store keeps it: the projection's document plus the positions it has absorbed. */
 export interface Stored<Doc> {
@@ -11,8 +13,12 @@ export interface Stored<Doc> {
 
 export interface FoldFailure {
   readonly event: AnyEvent;
+  /** What its handler threw, or a `DocumentRefusedError` for a state the store cannot hold. */
   readonly error: Error;
 }
+
+/** The store's check of one state of a document (DocumentStore.refusal). */
+export type DocumentRefusal<Doc> = (key: string, doc: Doc, previous: Doc | null) => Error | undefined;
 
 export interface FoldResult<Doc, L> {
   /** The documents the batch changed, as they are after it; a null doc means delete. */
@@ -76,6 +82,22 @@ interface LookupStep<L> {
 
 const NO_LOOKUP: LookupStep<never> = { key: undefined, before: null, after: null };
 
+/**
+ * A lookup record goes to a jsonb column: one PostgreSQL would refuse (a NUL) or JSON would
+ * change (a number past 2^53) is its event's failure, checked at every state for the same
+ * reason as documents are (foldBatch).
+ */
+function checkedRecord<L>(step: LookupStep<L>): void {
+  if (step.key === undefined || step.after === null || step.after === step.before) return;
+  const problem = unstorable(step.after);
+  if (problem)
+    throw new DocumentRefusedError(
+      'UNSTORABLE_LOOKUP',
+      `lookup record ${step.key} cannot be stored: ${problem}`,
+      [step.key],
+    );
+}
+
 /** Folds one event into its lookup record, reading the batch's changes before the loaded state. */
 function lookupStep<Doc extends object, L>(
   p: DocumentProjection<Doc, AnyEvent, L>,
@@ -100,6 +122,11 @@ function lookupStep<Doc extends object, L>(
  * An event at or below a document's absorbed position for its stream is skipped, so folding
  * a replayed range changes nothing. A throwing event leaves everything as it was and is
  * reported, not rethrown.
+ *
+ * Every state an event takes a document (or lookup record) to is checked against what the
+ * store can hold (`refusal`), not only the batch's last: an event whose state the store would
+ * refuse fails here, the same way whether a later event of the batch replaces the value or a
+ * batch cut falls between them, so a rebuild dead-letters what the live generation did.
  */
 export function foldBatch<Doc extends object, L>(
   p: DocumentProjection<Doc, AnyEvent, L>,
@@ -110,6 +137,7 @@ export function foldBatch<Doc extends object, L>(
     /** The keys whose documents were asked for (found or not); others are reported `unloaded`. */
     keys?: ReadonlySet<string>;
   },
+  refusal?: DocumentRefusal<Doc>,
 ): FoldResult<Doc, L> {
   // Every value in `docs` is created by this fold and private to it until it returns: a later
   // event of the batch updates it in place instead of copying it (one object per document per
@@ -129,18 +157,24 @@ export function foldBatch<Doc extends object, L>(
       docs.set(key, { doc, positions });
     }
   };
+  /** The document `evolve` returned for `key` from `before`, checked: what the store would refuse throws. */
+  const evolved = (event: AnyEvent, key: string, before: Doc | null, record: L | null): Doc | null => {
+    const doc = checkedDocument<Doc>(p.evolve(before, event, key, record), key);
+    const refused = doc === null ? undefined : refusal?.(key, doc, before);
+    if (refused) throw refused;
+    return doc;
+  };
   for (const event of events) {
     try {
       const lookup = lookupStep(p, event, lookups, loaded.lookups);
+      checkedRecord(lookup);
       const keys = p.key(event, lookup.before);
       if (typeof keys === 'string' && keys !== '') {
         // One document, the usual case: nothing to stage, `evolve` throwing leaves it as it was.
         if (loaded.keys && !loaded.keys.has(keys) && !docs.has(keys)) unloaded.add(keys);
         const stored = docs.get(keys) ?? loaded.docs.get(keys) ?? EMPTY;
         const fresh = (stored.positions[event.stream] ?? 0) < event.sequence;
-        const doc = fresh
-          ? checkedDocument<Doc>(p.evolve(stored.doc, event, keys, lookup.before), keys)
-          : null;
+        const doc = fresh ? evolved(event, keys, stored.doc, lookup.before) : null;
         if (lookup.key !== undefined) lookups.set(lookup.key, lookup.after);
         if (fresh) apply(keys, stored, doc, event);
         continue;
@@ -150,11 +184,7 @@ export function foldBatch<Doc extends object, L>(
         if (loaded.keys && !loaded.keys.has(key) && !docs.has(key)) unloaded.add(key);
         const stored = docs.get(key) ?? loaded.docs.get(key) ?? EMPTY;
         if ((stored.positions[event.stream] ?? 0) >= event.sequence) continue;
-        changes.push([
-          key,
-          stored,
-          checkedDocument<Doc>(p.evolve(stored.doc, event, key, lookup.before), key),
-        ]);
+        changes.push([key, stored, evolved(event, key, stored.doc, lookup.before)]);
       }
       // Only now, with nothing left to throw, does the event take effect.
       if (lookup.key !== undefined) lookups.set(lookup.key, lookup.after);

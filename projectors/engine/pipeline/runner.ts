@@ -5,7 +5,7 @@ import type { Positions } from '../commit/positions.ts';
 import type { Projection } from '../definition/define.ts';
 import { aggregateKeyedStreams } from '../definition/partitions.ts';
 import { LeaseLostError, StoreAheadError } from '../leases/fence.ts';
-import { poisonCode } from '../poison/classification.ts';
+import { DocumentRefusedError, poisonCode } from '../poison/classification.ts';
 import { type DeadLetter, deadLetterOf, skippedPositions } from '../poison/dead-letters.ts';
 import { cutAtPoison, type IsolationPolicy, isolatePoison, isPoison } from '../poison/isolation.ts';
 import { openSources } from '../source/open-sources.ts';
@@ -302,7 +302,9 @@ export class ProjectionRunner {
     for (const { event, error } of prepared.failures) {
       const index = indexOf.get(event) as number;
       const raw = batch[index] as RawMessage;
-      poison.push({ index, letter: deadLetterOf(raw, 'HANDLER_FAILED', error.message, event.type) });
+      // A state the store would refuse, or the view's own code failing.
+      const code = error instanceof DocumentRefusedError ? error.code : 'HANDLER_FAILED';
+      poison.push({ index, letter: deadLetterOf(raw, code, error.message, event.type) });
     }
     const cut = cutAtPoison(batch, poison, this.policy().halt);
     if (cut.halt)

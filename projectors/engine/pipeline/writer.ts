@@ -64,6 +64,7 @@ export function documentWriter<Doc extends object, L>(
   unitOfWork: UnitOfWork,
 ): BatchWriter {
   const writeOutside = store.writeOutside?.bind(store);
+  const refusal = store.refusal?.bind(store);
   // Null marks a key the store does not hold.
   const docCache = new DocumentCache<Stored<Doc>>(CACHED_DOCUMENTS);
   const lookupCache = new DocumentCache<L | null>(CACHED_DOCUMENTS);
@@ -141,14 +142,14 @@ export function documentWriter<Doc extends object, L>(
       const lookups = await loadLookups(lookupKeys(projection, events));
       const keys = new Set(documentKeys(projection, events, lookups));
       const docs = await loadDocs([...keys]);
-      let folded = foldBatch(projection, events, { docs, lookups, keys });
+      let folded = foldBatch(projection, events, { docs, lookups, keys }, refusal);
       // An event that failed in `evolve` left its lookup record unchanged, which `documentKeys`
       // could not know: later events may touch documents it did not load. Load those and fold
       // again, so no stored document is ever folded from empty.
       while (folded.unloaded.length > 0) {
         for (const [key, stored] of await loadDocs(folded.unloaded)) docs.set(key, stored);
         for (const key of folded.unloaded) keys.add(key);
-        folded = foldBatch(projection, events, { docs, lookups, keys });
+        folded = foldBatch(projection, events, { docs, lookups, keys }, refusal);
       }
       return {
         failures: folded.failures,

@@ -68,13 +68,13 @@ interface RefusedDocument {
 /** A dead letter's code for an Elasticsearch refusal of the given error type. */
 const refusalCode = (type: string) => `ELASTICSEARCH_${type.toUpperCase()}`;
 
-/** `refused`: what Elasticsearch did, or (found before the bulk) would do. */
-function throwIfRefused(refused: readonly RefusedDocument[], verb: 'refused' | 'would refuse'): void {
+/** `refused`: what Elasticsearch did refuse of a bulk. */
+function throwIfRefused(refused: readonly RefusedDocument[]): void {
   if (refused.length === 0) return;
   const [first] = refused as [RefusedDocument];
   throw new DocumentRefusedError(
     first.code,
-    `Elasticsearch ${verb} ${refused.length} document(s), ${first.id} first: ${first.reason}`,
+    `Elasticsearch refused ${refused.length} document(s), ${first.id} first: ${first.reason}`,
     refused.map((r) => r.id),
   );
 }
@@ -132,7 +132,7 @@ export class ElasticsearchGeneration<Doc extends object, L>
   /** The index's mappings: the public shape's fields, and the target's own. */
   private readonly properties: Record<string, unknown>;
   /** What Elasticsearch would certainly refuse of a document, found before the bulk (mapping-check.ts). */
-  private readonly refusal: (doc: object) => Refusal | undefined;
+  private readonly mappingRefusal: (doc: object, previous: object | null) => Refusal | undefined;
   private readonly breaker: CircuitBreaker;
   /** Live generations refresh after every batch: a reached position must mean searchable. */
   private live = true;
@@ -165,7 +165,7 @@ export class ElasticsearchGeneration<Doc extends object, L>
     const { name } = projection;
     this.name = name;
     this.properties = indexProperties(projection.target, projection.api);
-    this.refusal = mappingCheck({ ...this.properties, ...ENGINE_FIELDS });
+    this.mappingRefusal = mappingCheck({ ...this.properties, ...ENGINE_FIELDS });
     this.alias = elasticsearchAlias(namespace, name);
     this.index = generationName(this.alias, generation);
     this.lookups = new LookupStore(pool, lookupTable(name, generation, partition));
@@ -275,16 +275,31 @@ export class ElasticsearchGeneration<Doc extends object, L>
   }
 
   /**
+   * What the index's mapping refuses of a document, as Elasticsearch would (mapping-check.ts),
+   * asked by the fold of every state: a `_bulk` is no transaction, and a refused document
+   * beside written ones would leave its event's effect in those (see mapping-check.ts).
+   */
+  refusal(key: string, doc: Doc, previous: Doc | null): DocumentRefusedError | undefined {
+    const refusal = this.mappingRefusal(doc, previous);
+    if (!refusal) return undefined;
+    return new DocumentRefusedError(
+      refusalCode(refusal.type),
+      `Elasticsearch would refuse document ${key}: ${refusal.reason}`,
+      [key],
+    );
+  }
+
+  /**
    * `_bulk` (with retries of items that failed for overload), then, live, a refresh: the
    * position a reader waits for means searchable. Called while the batch's PostgreSQL
-   * transaction waits before its COMMIT. Documents refused for what they hold throw
-   * `DocumentRefusedError`: before anything is written when the mapping says so
-   * (mapping-check.ts), else after the rest of the batch is written. A failure of the index or
-   * the cluster throws `ElasticsearchUnavailableError`, counted by the circuit breaker.
+   * transaction waits before its COMMIT, with documents the mapping takes (`refusal`).
+   * Documents Elasticsearch refuses all the same for what they hold (a string in a numeric
+   * field it cannot parse) throw `DocumentRefusedError` once the rest of the batch is written.
+   * A failure of the index or the cluster throws `ElasticsearchUnavailableError`, counted by
+   * the circuit breaker.
    */
   async writeOutside(docs: ReadonlyMap<string, Stored<Doc>>): Promise<void> {
     if (docs.size === 0) return;
-    throwIfRefused(this.refusedByMapping(docs), 'would refuse');
     this.breaker.guard();
     let refused: RefusedDocument[];
     try {
@@ -297,17 +312,7 @@ export class ElasticsearchGeneration<Doc extends object, L>
       throw unavailable;
     }
     this.breaker.success();
-    throwIfRefused(refused, 'refused');
-  }
-
-  /** The documents the index's mapping refuses, as Elasticsearch would (mapping-check.ts). */
-  private refusedByMapping(docs: ReadonlyMap<string, Stored<Doc>>): RefusedDocument[] {
-    const refused: RefusedDocument[] = [];
-    for (const [id, { doc }] of docs) {
-      const refusal = doc === null ? undefined : this.refusal(doc);
-      if (refusal) refused.push({ id, code: refusalCode(refusal.type), reason: refusal.reason });
-    }
-    return refused;
+    throwIfRefused(refused);
   }
 
   /** Refreshes the index, once `refreshSpacingMs` has passed since the last refresh. */

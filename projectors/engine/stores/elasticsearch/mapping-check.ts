@@ -4,8 +4,9 @@
  * touched both leaves its effect in the written ones. Bisection then applies the batch without
  * the event, but those documents already carry the event's positions: the write without it
  * loses on its version and counts as already applied, so the effect stays for good (an order
- * past a `byte` on one product kept its units on another). A document refused here is refused
- * before anything is written, like a row PostgreSQL refuses.
+ * past a `byte` on one product kept its units on another). The fold asks this check of every
+ * state it takes a document through (IndexGeneration.refusal), so such an event fails before
+ * anything is written, and fails the same however the batches are cut.
  *
  * Only what is certain is refused: a field the strict mapping lacks, a number outside its
  * type's range, a value of the wrong kind (a boolean or an object where a number goes, a
@@ -139,20 +140,32 @@ function checkFor(mapping: Record<string, unknown>, strict: boolean): Check | un
   return undefined;
 }
 
-/** A check of an object's fields against `properties`; `strict`: a field not among them is refused. */
-function objectCheck(properties: Record<string, Record<string, unknown>>, strict: boolean): Check {
+/**
+ * A check of an object's fields against `properties`; `strict`: a field not among them is
+ * refused. A field holding what `previous` holds (an earlier state of the document, which
+ * the index took or this check passed) is not checked again.
+ */
+function objectCheck(
+  properties: Record<string, Record<string, unknown>>,
+  strict: boolean,
+): (
+  value: unknown,
+  path: string,
+  previous?: Readonly<Record<string, unknown>> | null,
+) => Refusal | undefined {
   const checks = new Map<string, Check | undefined>(
     Object.entries(properties).map(([name, mapping]) => [name, checkFor(mapping, strict)]),
   );
   // Runs for every document of every batch: the loop allocates nothing (a nested field's path,
   // a text field's sub-field path and a refusal are the only strings built).
-  return (value, path) => {
+  return (value, path, previous) => {
     const object = value as Record<string, unknown>;
     for (const name in object) {
       if (!Object.hasOwn(object, name)) continue;
       const field = object[name];
       // A dotted name is a path into objects, which Elasticsearch resolves: left to it.
       if (field === undefined || field === null || name.includes('.')) continue;
+      if (previous && field === previous[name]) continue;
       const check = checks.get(name);
       if (check === undefined) {
         if (strict && !checks.has(name)) {
@@ -189,9 +202,12 @@ function describe(value: unknown): string {
 
 /**
  * A check of documents against an index's mapping (`properties`, under `dynamic: strict`):
- * the refusal Elasticsearch would make of a document, or undefined.
+ * the refusal Elasticsearch would make of a document, or undefined. With `previous`, the
+ * state the document was folded from, only the fields that changed are checked.
  */
-export function mappingCheck(properties: Record<string, unknown>): (doc: object) => Refusal | undefined {
+export function mappingCheck(
+  properties: Record<string, unknown>,
+): (doc: object, previous?: object | null) => Refusal | undefined {
   const check = objectCheck(properties as Record<string, Record<string, unknown>>, true);
-  return (doc) => check(doc, '');
+  return (doc, previous) => check(doc, '', previous as Readonly<Record<string, unknown>> | null | undefined);
 }

@@ -15,8 +15,10 @@ import { snakeCase } from '../../definition/public-shape.ts';
 import type { RunningRole } from '../../generations/generations.ts';
 import type { DocumentStore } from '../../pipeline/document-store.ts';
 import type { Stored } from '../../pipeline/fold.ts';
+import { DocumentRefusedError } from '../../poison/classification.ts';
 import { generationName, lookupTable } from '../generation-names.ts';
 import type { GenerationStorage } from '../store.ts';
+import { rowCheck } from './column-check.ts';
 import { replaceView } from './replace-view.ts';
 
 type Row = Record<string, unknown>;
@@ -53,6 +55,8 @@ export class PostgresGeneration<Doc extends object, L> implements GenerationStor
   /** The keys of the jsonb columns, whose values go as one JSON array each (jsonbRuns). */
   private readonly jsonbKeys: (keyof Doc & string)[];
   private readonly upsertSql: string;
+  /** What the columns cannot hold of a document (column-check.ts). */
+  private readonly rowProblem: (doc: object, previous: object | null) => string | undefined;
   /** The view's secondary indexes (`CREATE INDEX IF NOT EXISTS`): see `ensure` and `prepareSwitch`. */
   private readonly indexSql: string[];
   /**
@@ -79,6 +83,7 @@ export class PostgresGeneration<Doc extends object, L> implements GenerationStor
     this.columns = this.keys.map(snakeCase);
     this.types = this.keys.map((key) => target.columns[key] as ColumnType);
     this.jsonbKeys = this.keys.filter((_, i) => this.types[i] === 'jsonb');
+    this.rowProblem = rowCheck(target.columns);
     const all = ['id', ...this.columns].map(ident).join(', ');
     const arrays = [
       '$1::text[]',
@@ -165,7 +170,18 @@ export class PostgresGeneration<Doc extends object, L> implements GenerationStor
     return new Map(rows.map((row) => [row.id as string, { doc: this.fromRow(row), positions: {} }]));
   }
 
-  /** Upserts the changed documents and deletes those evolved to null. */
+  /** What the columns would refuse of a document, or change on its way in (column-check.ts). */
+  refusal(key: string, doc: Doc, previous: Doc | null): DocumentRefusedError | undefined {
+    const problem = this.rowProblem(doc, previous);
+    if (problem === undefined) return undefined;
+    return new DocumentRefusedError(
+      'UNSTORABLE_DOCUMENT',
+      `document ${key} cannot be stored in ${this.table}: ${problem}`,
+      [key],
+    );
+  }
+
+  /** Upserts the changed documents (which passed `refusal`) and deletes those evolved to null. */
   writeWithin(statements: Statements, docs: ReadonlyMap<string, Stored<Doc>>): void {
     const upserts: [string, Doc][] = [];
     const deletes: string[] = [];

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { shop } from '../../../../../examples/shop/contract.ts';
 import { defineDocumentProjection } from '../../../../../projectors/engine/definition/define.ts';
-import { foldBatch, type Stored } from '../../../../../projectors/engine/pipeline/fold.ts';
+import {
+  type DocumentRefusal,
+  foldBatch,
+  type Stored,
+} from '../../../../../projectors/engine/pipeline/fold.ts';
+import { DocumentRefusedError } from '../../../../../projectors/engine/poison/classification.ts';
 import { postgresTable } from '../../../../../projectors/engine/stores/postgres/target.ts';
 import type { AnyEvent } from '../../../../../shared/events/event-type.ts';
 import { event } from '../../../../support/shop/events.ts';
@@ -90,5 +95,90 @@ describe('foldBatch', () => {
     expect(messages(foldWith(sloppy({ lookup: { ...lookup, key: () => 3 } }), [adjust(1, 5)]))).toEqual([
       [1, 'lookup.key returned number 3: expected a non-empty string, or undefined'],
     ]);
+  });
+
+  describe('states the store would refuse', () => {
+    /** A store that takes totals up to 100, and counts the states it was asked about. */
+    const store = () => {
+      const asked: [number, number | null][] = [];
+      const refusal: DocumentRefusal<Counter> = (key, doc, previous) => {
+        asked.push([doc.total, previous?.total ?? null]);
+        return doc.total > 100
+          ? new DocumentRefusedError('TOO_BIG', `${key}: ${doc.total} is over 100`, [key])
+          : undefined;
+      };
+      return { asked, refusal };
+    };
+
+    it('fails the event whose state is refused, even when a later event of the batch replaces it', () => {
+      const { refusal } = store();
+      // 50 → 150 (refused) → −60 from 50: PostgreSQL would only ever see the last, -10.
+      const events = [adjust(1, 50), adjust(2, 100), adjust(3, -60)];
+      const together = foldBatch(erased, events, { docs: new Map(), lookups: new Map() }, refusal);
+      expect(together.failures.map((f) => [f.event.sequence, f.error.message])).toEqual([
+        [2, 'p1: 150 is over 100'],
+      ]);
+      expect(together.failures[0]?.error).toBeInstanceOf(DocumentRefusedError);
+      expect(together.docs.get('p1')).toEqual({ doc: { total: -10 }, positions: { CATALOG: 3 } });
+
+      // Cut into batches of one, the same event fails and the documents end the same.
+      let docs = new Map<string, Stored<Counter>>();
+      const failed: number[] = [];
+      for (const e of events) {
+        const one = foldBatch(erased, [e], { docs, lookups: new Map() }, refusal);
+        failed.push(...one.failures.map((f) => f.event.sequence));
+        docs = new Map([...docs, ...one.docs]);
+      }
+      expect(failed).toEqual([2]);
+      expect(docs.get('p1')?.doc).toEqual({ total: -10 });
+    });
+
+    it('asks about every state with the one it was folded from, and never about a deletion', () => {
+      const { asked, refusal } = store();
+      const deleting = {
+        ...counter,
+        evolve: (doc: Counter | null, e: AnyEvent) =>
+          (e.data as { delta: number }).delta === 0
+            ? null
+            : { total: (doc?.total ?? 0) + (e.data as { delta: number }).delta },
+      } as unknown as Parameters<typeof foldBatch<Counter, never>>[0];
+      const stored = new Map([['p1', { doc: { total: 7 }, positions: { CATALOG: 1 } }]]);
+      foldBatch(
+        deleting,
+        [adjust(2, 1), adjust(3, 2), adjust(4, 0)],
+        { docs: stored, lookups: new Map() },
+        refusal,
+      );
+      expect(asked).toEqual([
+        [8, 7],
+        [10, 8],
+      ]);
+    });
+
+    it('fails the event whose lookup record jsonb cannot hold, and keeps the record it had', () => {
+      const recording = {
+        ...counter,
+        lookup: {
+          key: () => 'r1',
+          evolve: (_record: unknown, e: AnyEvent) => ({ reason: (e.data as { reason: string }).reason }),
+        },
+      } as unknown as Parameters<typeof foldBatch<Counter, { reason: string }>>[0];
+      const result = foldBatch(
+        recording,
+        [adjust(1, 1, 'ok'), adjust(2, 1, 'a\u0000b'), adjust(3, 1, 'fine')],
+        {
+          docs: new Map(),
+          lookups: new Map(),
+        },
+      );
+      expect(result.failures.map((f) => [f.event.sequence, (f.error as DocumentRefusedError).code])).toEqual([
+        [2, 'UNSTORABLE_LOOKUP'],
+      ]);
+      expect(result.failures[0]?.error.message).toBe(
+        'lookup record r1 cannot be stored: reason: contains a NUL character (U+0000)',
+      );
+      expect(result.lookups.get('r1')).toEqual({ reason: 'fine' });
+      expect(result.docs.get('p1')?.doc).toEqual({ total: 2 });
+    });
   });
 });

@@ -109,4 +109,14 @@ describe('mappingCheck', () => {
       'b (boolean) takes true or false; it was given the string "yes"',
     );
   });
+
+  it('checks only the fields that changed from the state a document was folded from', () => {
+    const previous = { i: 1, by: 3, o: { x: 1 } };
+    expect(check({ ...previous, by: 300 }, previous)?.reason).toBe('by (byte) is out of range: 300');
+    // The same object in a field is the value the index took before: not checked again.
+    const stored = { by: 300, o: previous.o };
+    expect(check({ ...stored, i: 2 }, stored)).toBeUndefined();
+    expect(check({ ...stored, i: 2 }, null)?.reason).toBe('by (byte) is out of range: 300');
+    expect(check({ ...previous, extra: 1 }, previous)?.type).toBe('strict_dynamic_mapping_exception');
+  });
 });
