@@ -9,13 +9,14 @@ import type { ColumnType } from '../../definition/fields/field-kind.ts';
  * each document, cannot tell when a later event of the same batch replaced the value.
  *
  * A column takes its field kind's values and null: an `integer` a whole number from −2^31 to
- * 2^31 − 1 (PostgreSQL refuses 1.5 and 2^31), a `bigint` one within ±(2^53 − 1) (beyond it the
- * number read back is not the one written, nor a GraphQL Long), a `double precision` a finite
- * number (GraphQL has no NaN), `text` a string without NUL (refused by PostgreSQL) or lone
- * surrogate (silently replaced by the driver), a `timestamptz` an ISO-8601 time with a zone in
- * the years 0001–9999 (or a Date within them), a `date` a real day `YYYY-MM-DD` in those years,
- * `jsonb` what JSON carries unchanged (storable.ts). A value of another type is refused too,
- * rather than stored as its text (a number in `text`) or refused at COMMIT.
+ * 2^31 − 1 and a `bigint` one from −2^63 to 2^63 − 1 (PostgreSQL refuses 1.5 and anything past
+ * them; a bigint past 2^53 − 1 is stored, and the API says on its row that GraphQL's Long cannot
+ * carry it), a `double precision` any number, `text` a string without NUL (refused by
+ * PostgreSQL) or lone surrogate (silently replaced by the driver), a `timestamptz` an ISO-8601
+ * time with a zone in the years 0001–9999 (or a Date within them: what ISO-8601 and the API
+ * share), a `date` a real day `YYYY-MM-DD` in those years, `jsonb` what event data may hold
+ * (storable.ts: no NUL, lone surrogate, infinite number or integer past 2^53 − 1). A value of
+ * another type is refused too, rather than read back as another (a number stored in `text`).
  */
 
 /** Why a column of this type cannot hold the value, or undefined when it can. */
@@ -42,12 +43,12 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const CHECKS: Readonly<Record<ColumnType, ColumnCheck>> = {
   text: textProblem,
   integer: (value) => integerProblem(value, INT_LEAST, INT_MOST, 'integer (−2^31 to 2^31 − 1)'),
-  bigint: (value) =>
-    integerProblem(value, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 'the exact range ±(2^53 − 1)'),
-  'double precision': (value) => {
-    if (typeof value !== 'number') return `${described(value)} is not a number`;
-    return Number.isFinite(value) ? undefined : `${value} is not a finite number`;
-  },
+  // A number goes as its shortest decimal (String), which for −2^63 is −9223372036854776000,
+  // past the range: the doubles PostgreSQL's bigint takes are ±(2^63 − 1024) and those between.
+  bigint: (value) => integerProblem(value, -(2 ** 63) + 1024, 2 ** 63 - 1024, 'bigint (−2^63 to 2^63 − 1)'),
+  // NaN and ±Infinity too: PostgreSQL's double precision keeps them.
+  'double precision': (value) =>
+    typeof value === 'number' ? undefined : `${described(value)} is not a number`,
   boolean: (value) => (typeof value === 'boolean' ? undefined : `${described(value)} is not a boolean`),
   timestamptz: (value) => {
     if (value instanceof Date) {
