@@ -17,8 +17,12 @@ export interface FoldFailure {
   readonly error: Error;
 }
 
-/** The store's check of one state of a document (DocumentStore.refusal). */
-export type DocumentRefusal<Doc> = (key: string, doc: Doc, previous: Doc | null) => Error | undefined;
+/** The store's check of one state of a document (DocumentStore.refusal): the refusal, or undefined. */
+export type DocumentRefusal<Doc> = (
+  key: string,
+  doc: Doc,
+  previous: Doc | null,
+) => DocumentRefusedError | undefined;
 
 export interface FoldResult<Doc, L> {
   /** The documents the batch changed, as they are after it; a null doc means delete. */

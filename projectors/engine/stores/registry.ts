@@ -1,8 +1,9 @@
 import { commitUnitOfWork } from '../commit/unit-of-work.ts';
-import type { Projection } from '../definition/define.ts';
+import type { DocumentProjection, Projection } from '../definition/define.ts';
 import { partitionScope } from '../definition/partition-scope.ts';
 import type { DerivedView } from '../definition/public-view.ts';
 import type { Fence } from '../leases/fence.ts';
+import type { DocumentRefusal } from '../pipeline/fold.ts';
 import { type BatchWriter, documentWriter } from '../pipeline/writer.ts';
 import { elasticsearchStore } from './elasticsearch/store.ts';
 import { postgresStore } from './postgres/store.ts';
@@ -62,6 +63,11 @@ export function storageOf(
 ): GenerationStorage {
   if (projection.kind === 'sql') return sqlProjectionStorage(context.pool, projection, generation);
   return storeOf(projection.target.kind).generation(projection, generation, context);
+}
+
+/** What the store that keeps a document projection would refuse of its documents (no connection needed). */
+export function documentRefusalOf(projection: DocumentProjection): DocumentRefusal<object> {
+  return storeOf(projection.target.kind).documentRefusal(projection);
 }
 
 /** The reads of a served view, by the store that keeps it. */

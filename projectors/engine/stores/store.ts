@@ -9,6 +9,7 @@ import type { Condition, PageRequest } from '../definition/query.ts';
 import type { RunningRole } from '../generations/generations.ts';
 import type { Fence } from '../leases/fence.ts';
 import type { DocumentStore } from '../pipeline/document-store.ts';
+import type { DocumentRefusal } from '../pipeline/fold.ts';
 import type { SqlReads } from '../support/sql-reads.ts';
 import type { Connection, Node } from './connection.ts';
 
@@ -114,6 +115,11 @@ export interface Store {
     context: StoreContext,
     fence?: Fence,
   ): GenerationStorage & DocumentStore<object, unknown>;
+  /**
+   * What it would refuse of the projection's documents, without a connection: the check its
+   * generations give the fold (DocumentStore.refusal), for the testing face's specs.
+   */
+  documentRefusal(projection: DocumentProjection): DocumentRefusal<object>;
   /** The reads of a view kept here, on `stores`. */
   reader(view: DerivedView, stores: ReadStores): ViewReader;
 }

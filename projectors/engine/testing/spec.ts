@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { ident, type Pool } from '../../../shared/clients/postgres.ts';
 import type { AnyEvent } from '../../../shared/events/event-type.ts';
 import type { DocumentProjection, SqlContext, SqlProjection } from '../definition/define.ts';
-import { foldBatch, type Stored } from '../pipeline/fold.ts';
+import { type DocumentRefusal, foldBatch, type Stored } from '../pipeline/fold.ts';
+import { documentRefusalOf } from '../stores/registry.ts';
 
 /** Compares what a spec got with what it expected; throws when they differ. */
 export type Equal = (actual: unknown, expected: unknown) => void;
@@ -12,8 +13,9 @@ export type Equal = (actual: unknown, expected: unknown) => void;
  * Folds events batch by batch exactly as the engine does (documents and lookups carried from
  * one batch to the next) and returns the documents that exist at the end, by key. Events of a
  * type the projection does not handle are skipped, as the engine skips them before folding. A
- * handler that throws, or returns what its type forbids, fails the fold: in the engine that
- * event would be dead-lettered.
+ * handler that throws, or returns what its type forbids, or a document its store would refuse
+ * (a number past its column's type, say) fails the fold: in the engine that event would be
+ * dead-lettered.
  */
 export function foldDocuments<Doc extends object, E extends AnyEvent, L>(
   projection: DocumentProjection<Doc, E, L>,
@@ -24,9 +26,10 @@ export function foldDocuments<Doc extends object, E extends AnyEvent, L>(
   const docs = new Map<string, Stored<Doc>>();
   const lookups = new Map<string, L>();
   const handles = new Set<string>(projection.handles);
+  const refusal = documentRefusalOf(erased as unknown as DocumentProjection) as DocumentRefusal<Doc>;
   for (const batch of batches) {
     const handled = batch.filter((event) => handles.has(event.type));
-    const result = foldBatch(erased, handled, { docs, lookups });
+    const result = foldBatch(erased, handled, { docs, lookups }, refusal);
     if (result.failures.length > 0)
       throw new Error(`events failed to fold: ${result.failures.map((f) => f.error.message).join('; ')}`);
     for (const [key, stored] of result.docs) docs.set(key, stored);

@@ -7,14 +7,14 @@ import type { PublicShape } from '../../definition/public-shape.ts';
 import type { RunningRole } from '../../generations/generations.ts';
 import { LeaseLostError, StoreAheadError } from '../../leases/fence.ts';
 import type { DocumentStore } from '../../pipeline/document-store.ts';
-import type { Stored } from '../../pipeline/fold.ts';
+import type { DocumentRefusal, Stored } from '../../pipeline/fold.ts';
 import { DocumentRefusedError } from '../../poison/classification.ts';
 import { CircuitBreaker } from '../../support/circuit-breaker.ts';
 import { backoffMs, sleep } from '../../support/retry.ts';
 import { everyGeneration, generationName, lookupTable } from '../generation-names.ts';
 import type { GenerationStorage } from '../store.ts';
 import { elasticsearchAlias } from './alias.ts';
-import { mappingCheck, type Refusal } from './mapping-check.ts';
+import { mappingCheck } from './mapping-check.ts';
 import { type ElasticsearchIndexTarget, indexProperties } from './target.ts';
 import { epochOfVersion, versionOf } from './version.ts';
 
@@ -67,6 +67,24 @@ interface RefusedDocument {
 
 /** A dead letter's code for an Elasticsearch refusal of the given error type. */
 const refusalCode = (type: string) => `ELASTICSEARCH_${type.toUpperCase()}`;
+
+/**
+ * The fold's check of an index's documents (DocumentStore.refusal): what its mapping refuses,
+ * as Elasticsearch would (mapping-check.ts), asked of every state. A `_bulk` is no transaction,
+ * and a refused document beside written ones would leave its event's effect in those.
+ */
+export function indexRefusal(properties: Record<string, unknown>): DocumentRefusal<object> {
+  const check = mappingCheck({ ...properties, ...ENGINE_FIELDS });
+  return (key, doc, previous) => {
+    const refusal = check(doc, previous);
+    if (!refusal) return undefined;
+    return new DocumentRefusedError(
+      refusalCode(refusal.type),
+      `Elasticsearch would refuse document ${key}: ${refusal.reason}`,
+      [key],
+    );
+  };
+}
 
 /** `refused`: what Elasticsearch did refuse of a bulk. */
 function throwIfRefused(refused: readonly RefusedDocument[]): void {
@@ -131,8 +149,8 @@ export class ElasticsearchGeneration<Doc extends object, L>
   private readonly name: string;
   /** The index's mappings: the public shape's fields, and the target's own. */
   private readonly properties: Record<string, unknown>;
-  /** What Elasticsearch would certainly refuse of a document, found before the bulk (mapping-check.ts). */
-  private readonly mappingRefusal: (doc: object, previous: object | null) => Refusal | undefined;
+  /** What Elasticsearch would certainly refuse of a document, found before the bulk (`indexRefusal`). */
+  readonly refusal: DocumentRefusal<Doc>;
   private readonly breaker: CircuitBreaker;
   /** Live generations refresh after every batch: a reached position must mean searchable. */
   private live = true;
@@ -165,7 +183,7 @@ export class ElasticsearchGeneration<Doc extends object, L>
     const { name } = projection;
     this.name = name;
     this.properties = indexProperties(projection.target, projection.api);
-    this.mappingRefusal = mappingCheck({ ...this.properties, ...ENGINE_FIELDS });
+    this.refusal = indexRefusal(this.properties);
     this.alias = elasticsearchAlias(namespace, name);
     this.index = generationName(this.alias, generation);
     this.lookups = new LookupStore(pool, lookupTable(name, generation, partition));
@@ -272,21 +290,6 @@ export class ElasticsearchGeneration<Doc extends object, L>
       });
     }
     return docs;
-  }
-
-  /**
-   * What the index's mapping refuses of a document, as Elasticsearch would (mapping-check.ts),
-   * asked by the fold of every state: a `_bulk` is no transaction, and a refused document
-   * beside written ones would leave its event's effect in those (see mapping-check.ts).
-   */
-  refusal(key: string, doc: Doc, previous: Doc | null): DocumentRefusedError | undefined {
-    const refusal = this.mappingRefusal(doc, previous);
-    if (!refusal) return undefined;
-    return new DocumentRefusedError(
-      refusalCode(refusal.type),
-      `Elasticsearch would refuse document ${key}: ${refusal.reason}`,
-      [key],
-    );
   }
 
   /**

@@ -1,9 +1,9 @@
 import type { AnyEvent } from '../../../../shared/events/event-type.ts';
 import type { DocumentProjection } from '../../definition/define.ts';
 import type { Store } from '../store.ts';
-import { ElasticsearchGeneration } from './index-generation.ts';
+import { ElasticsearchGeneration, indexRefusal } from './index-generation.ts';
 import { ElasticsearchViewReader } from './reads.ts';
-import type { ElasticsearchIndexTarget } from './target.ts';
+import { type ElasticsearchIndexTarget, indexProperties } from './target.ts';
 
 /** Elasticsearch as a store plug-in: an index per generation behind an alias, searched in full text. */
 export const elasticsearchStore: Store = {
@@ -20,5 +20,7 @@ export const elasticsearchStore: Store = {
       fence?.partition,
       refreshSpacingMs,
     ),
+  documentRefusal: (projection) =>
+    indexRefusal(indexProperties(projection.target as ElasticsearchIndexTarget, projection.api)),
   reader: (view, { es, alias }) => new ElasticsearchViewReader(es, alias(view.name), view),
 };

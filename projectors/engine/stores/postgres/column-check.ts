@@ -1,5 +1,7 @@
 import { checkTime, unstorable } from '../../../../shared/events/storable.ts';
 import type { ColumnType } from '../../definition/fields/field-kind.ts';
+import type { DocumentRefusal } from '../../pipeline/fold.ts';
+import { DocumentRefusedError } from '../../poison/classification.ts';
 
 /**
  * What a document table's columns would refuse of a document, or change on its way in, said
@@ -106,5 +108,22 @@ export function rowCheck(
       if (problem !== undefined) return type === 'jsonb' ? inside(key, problem) : `${key}: ${problem}`;
     }
     return undefined;
+  };
+}
+
+/** The fold's check of a table's documents (DocumentStore.refusal); `table` names it in the refusal. */
+export function tableRefusal(
+  table: string,
+  columns: Readonly<Record<string, ColumnType>>,
+): DocumentRefusal<object> {
+  const problemOf = rowCheck(columns);
+  return (key, doc, previous) => {
+    const problem = problemOf(doc, previous);
+    if (problem === undefined) return undefined;
+    return new DocumentRefusedError(
+      'UNSTORABLE_DOCUMENT',
+      `document ${key} cannot be stored in ${table}: ${problem}`,
+      [key],
+    );
   };
 }

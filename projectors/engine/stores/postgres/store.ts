@@ -1,5 +1,6 @@
 import { viewOf } from '../../definition/public-view.ts';
 import type { Store } from '../store.ts';
+import { tableRefusal } from './column-check.ts';
 import { PostgresViewReader } from './reads.ts';
 import { PostgresGeneration } from './table-generation.ts';
 import { derivedIndexes, type PostgresTableTarget, tableColumns } from './target.ts';
@@ -26,5 +27,7 @@ export const postgresStore: Store = {
       fence?.partition,
     );
   },
+  documentRefusal: (projection) =>
+    tableRefusal(projection.name, tableColumns(projection.target as PostgresTableTarget, projection.api)),
   reader: (view, { pool }) => new PostgresViewReader(pool, view),
 };

@@ -14,11 +14,10 @@ import type { ColumnType } from '../../definition/fields/field-kind.ts';
 import { snakeCase } from '../../definition/public-shape.ts';
 import type { RunningRole } from '../../generations/generations.ts';
 import type { DocumentStore } from '../../pipeline/document-store.ts';
-import type { Stored } from '../../pipeline/fold.ts';
-import { DocumentRefusedError } from '../../poison/classification.ts';
+import type { DocumentRefusal, Stored } from '../../pipeline/fold.ts';
 import { generationName, lookupTable } from '../generation-names.ts';
 import type { GenerationStorage } from '../store.ts';
-import { rowCheck } from './column-check.ts';
+import { tableRefusal } from './column-check.ts';
 import { replaceView } from './replace-view.ts';
 
 type Row = Record<string, unknown>;
@@ -55,8 +54,8 @@ export class PostgresGeneration<Doc extends object, L> implements GenerationStor
   /** The keys of the jsonb columns, whose values go as one JSON array each (jsonbRuns). */
   private readonly jsonbKeys: (keyof Doc & string)[];
   private readonly upsertSql: string;
-  /** What the columns cannot hold of a document (column-check.ts). */
-  private readonly rowProblem: (doc: object, previous: object | null) => string | undefined;
+  /** What the columns would refuse of a document, or change on its way in (column-check.ts). */
+  readonly refusal: DocumentRefusal<Doc>;
   /** The view's secondary indexes (`CREATE INDEX IF NOT EXISTS`): see `ensure` and `prepareSwitch`. */
   private readonly indexSql: string[];
   /**
@@ -83,7 +82,7 @@ export class PostgresGeneration<Doc extends object, L> implements GenerationStor
     this.columns = this.keys.map(snakeCase);
     this.types = this.keys.map((key) => target.columns[key] as ColumnType);
     this.jsonbKeys = this.keys.filter((_, i) => this.types[i] === 'jsonb');
-    this.rowProblem = rowCheck(target.columns);
+    this.refusal = tableRefusal(this.table, target.columns);
     const all = ['id', ...this.columns].map(ident).join(', ');
     const arrays = [
       '$1::text[]',
@@ -168,17 +167,6 @@ export class PostgresGeneration<Doc extends object, L> implements GenerationStor
       prepared(`SELECT * FROM ${ident(this.table)} WHERE id = ANY($1::text[])`, [arrayLiteral(ids)]),
     );
     return new Map(rows.map((row) => [row.id as string, { doc: this.fromRow(row), positions: {} }]));
-  }
-
-  /** What the columns would refuse of a document, or change on its way in (column-check.ts). */
-  refusal(key: string, doc: Doc, previous: Doc | null): DocumentRefusedError | undefined {
-    const problem = this.rowProblem(doc, previous);
-    if (problem === undefined) return undefined;
-    return new DocumentRefusedError(
-      'UNSTORABLE_DOCUMENT',
-      `document ${key} cannot be stored in ${this.table}: ${problem}`,
-      [key],
-    );
   }
 
   /** Upserts the changed documents (which passed `refusal`) and deletes those evolved to null. */
