@@ -70,6 +70,11 @@ const SUSPECT = /[\u0000\uD800-\uDFFF]/;
 /** Beyond this many values the screen leaves the answer to the exact walk, which sees cycles. */
 const SCREEN_LIMIT = 100_000;
 
+/** What a store cannot hold of a string (a NUL, a lone surrogate), screened as `unstorable` screens. */
+export function unstorableString(value: string): string | undefined {
+  return SUSPECT.test(value) ? stringProblem(value) : undefined;
+}
+
 /** True when every value in `value` is certainly storable; false when the exact walk must say. */
 function clean(value: unknown): boolean {
   const stack: unknown[] = [value];

@@ -1,4 +1,4 @@
-import { checkTime, unstorable } from '../../../../shared/events/storable.ts';
+import { checkTime, unstorable, unstorableString } from '../../../../shared/events/storable.ts';
 import type { ColumnType } from '../../definition/fields/field-kind.ts';
 import type { DocumentRefusal } from '../../pipeline/fold.ts';
 import { DocumentRefusedError } from '../../poison/classification.ts';
@@ -35,8 +35,7 @@ function integerProblem(value: unknown, least: number, most: number, range: stri
 }
 
 function textProblem(value: unknown): string | undefined {
-  if (typeof value !== 'string') return `${described(value)} is not a string`;
-  return unstorable(value)?.replace(/^\(root\): /, '');
+  return typeof value === 'string' ? unstorableString(value) : `${described(value)} is not a string`;
 }
 
 // A day as its text, `YYYY-MM-DD`: the calendar and the years are checked as a time's.
