@@ -87,9 +87,10 @@ interface LookupStep<L> {
 const NO_LOOKUP: LookupStep<never> = { key: undefined, before: null, after: null };
 
 /**
- * A lookup record goes to a jsonb column: one PostgreSQL would refuse (a NUL) or JSON would
- * change (a number past 2^53) is its event's failure, checked at every state for the same
- * reason as documents are (foldBatch).
+ * A lookup record goes to a jsonb column, under the rule event data meets (storable.ts): one
+ * holding a NUL or a lone surrogate (which PostgreSQL refuses), an infinite number (which JSON
+ * writes as null) or an integer past 2^53 − 1 is its event's failure, checked at every state
+ * for the same reason as documents are (foldBatch).
  */
 function checkedRecord<L>(step: LookupStep<L>): void {
   if (step.key === undefined || step.after === null || step.after === step.before) return;

@@ -5,7 +5,7 @@
  * the event, but those documents already carry the event's positions: the write without it
  * loses on its version and counts as already applied, so the effect stays for good (an order
  * past a `byte` on one product kept its units on another). The fold asks this check of every
- * state it takes a document through (IndexGeneration.refusal), so such an event fails before
+ * state it takes a document through (`indexRefusal`, index-generation.ts), so such an event fails before
  * anything is written, and fails the same however the batches are cut.
  *
  * Only what is certain is refused: a field the strict mapping lacks, a number outside its
