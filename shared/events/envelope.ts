@@ -7,6 +7,7 @@
  */
 
 import { PoisonEventError } from './poison-event.ts';
+import { daysIn, digits, isCanonicalUtc } from './storable.ts';
 
 /** CloudEvents 1.0 as Vista publishes it: the JSON event format (structured mode), every attribute filled. */
 export interface Envelope {
@@ -225,16 +226,9 @@ export function stringProblem(value: string): string | undefined {
 // RFC 3339 date-time: seconds required, a zone required, `T`/`Z` in either case.
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|[+-](\d{2}):(\d{2}))$/;
 
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
-
-function daysIn(year: number, month: number): number {
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  return month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] ?? 0);
-}
-
 /** What makes `time` no RFC 3339 date-time of a real day, or undefined. */
 function timeProblem(time: string): string | undefined {
-  if (isCanonical(time)) {
+  if (isCanonicalUtc(time)) {
     // Digits at fixed places: read by arithmetic, no match array (this runs for every event).
     const year = digits(time, 0) * 100 + digits(time, 2);
     return dateTimeProblem(
@@ -272,17 +266,6 @@ function dateTimeProblem(
   return undefined;
 }
 
-function digits(text: string, at: number): number {
-  return (text.charCodeAt(at) - 48) * 10 + text.charCodeAt(at + 1) - 48;
-}
-
-/** The canonical UTC form Vista publishes (and Date#toISOString writes): `YYYY-MM-DDTHH:MM:SS.sssZ`. */
-const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-
-function isCanonical(time: string): boolean {
-  return CANONICAL.test(time);
-}
-
 /**
  * A checked time in UTC (`…Z`, milliseconds), so that views comparing or bucketing times agree
  * whatever zone the producer wrote; undefined when the instant falls outside the years
@@ -290,7 +273,7 @@ function isCanonical(time: string): boolean {
  */
 function toUtc(time: string): string | undefined {
   // Already in UTC with milliseconds, as Vista publishes it (and 0001–9999 as written): as is.
-  if (isCanonical(time)) return time;
+  if (isCanonicalUtc(time)) return time;
   const utc = new Date(time.toUpperCase()).toISOString();
   return /^\d{4}-/.test(utc) && !utc.startsWith('0000-') ? utc : undefined;
 }

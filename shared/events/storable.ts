@@ -163,7 +163,8 @@ const ISO_TIME =
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
 
-function daysIn(year: number, month: number): number {
+/** Days in a month of the proleptic Gregorian calendar (0 for a month that does not exist). */
+export function daysIn(year: number, month: number): number {
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   return month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] ?? 0);
 }
@@ -178,7 +179,15 @@ function utcInstant(year: number, month: number, day: number, minutes: number): 
 // The canonical UTC form (Date#toISOString, which every decoded event's time has).
 const CANONICAL_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-const digits = (text: string, at: number) => (text.charCodeAt(at) - 48) * 10 + text.charCodeAt(at + 1) - 48;
+/** Whether `time` has the canonical UTC form `YYYY-MM-DDTHH:MM:SS.sssZ`, its digits at fixed places. */
+export function isCanonicalUtc(time: string): boolean {
+  return time.length === 24 && CANONICAL_UTC.test(time);
+}
+
+/** The two decimal digits of `text` at `at`, read by arithmetic (no substring, no match array). */
+export function digits(text: string, at: number): number {
+  return (text.charCodeAt(at) - 48) * 10 + text.charCodeAt(at + 1) - 48;
+}
 
 /**
  * A time in the canonical UTC form that names a real day and time of 0001–9999: read by its
@@ -186,7 +195,7 @@ const digits = (text: string, at: number) => (text.charCodeAt(at) - 48) * 10 + t
  * at every state a batch folds. In UTC, the years as written are the instant's.
  */
 function isValidCanonicalUtc(iso: string): boolean {
-  if (iso.length !== 24 || !CANONICAL_UTC.test(iso)) return false;
+  if (!isCanonicalUtc(iso)) return false;
   const year = digits(iso, 0) * 100 + digits(iso, 2);
   const month = digits(iso, 5);
   const day = digits(iso, 8);
