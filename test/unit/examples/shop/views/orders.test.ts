@@ -108,4 +108,23 @@ describe('orders view', () => {
     for (const result of results) expect(result).toEqual(results[0]);
     expect(results[0]?.o1).toMatchObject({ status: 'SHIPPED', paidCents: 4000 });
   });
+
+  it('evolve fills in a new copy and never changes the document it is given', () => {
+    // withDerived sets the derived fields on the copy each case makes: a current document
+    // frozen here would throw, or differ afterwards, if a case handed it on instead.
+    const current = Object.freeze({ ...placedRow, capturedCents: 1000, paidCents: 1000 } as const);
+    const before = structuredClone(current);
+    for (const event of [
+      orderPlaced('o1', 'c1', lines),
+      orderShipped('o1'),
+      orderCancelled('o1'),
+      paymentCaptured('pay1', 'o1', 4000),
+      paymentRefunded('pay1', 'o1', 500),
+    ]) {
+      const next = orders.evolve(current as never, event as never, 'o1', null);
+      expect(next).not.toBe(current);
+      expect(next?.paidCents).toBe((next?.capturedCents ?? 0) - (next?.refundedCents ?? 0));
+    }
+    expect(current).toEqual(before);
+  });
 });
