@@ -22,7 +22,7 @@ import {
   publishMany,
   waitForLiveViews,
 } from '../projectors/engine/internal.ts';
-import { cpuSeconds, DatabaseCpu, sampleCpu } from './support/cpu.ts';
+import { cpuSeconds, DatabaseCpu, elasticsearchJitSeconds, sampleCpu } from './support/cpu.ts';
 import { type Probe, percentile, probeReadYourWrites } from './support/load.ts';
 
 const mapValues = <K extends string>(record: Record<K, number>, f: (value: number) => number) =>
@@ -114,6 +114,7 @@ try {
     const cpuBefore = {
       ...sampleCpu(),
       postgres: await database.sample(),
+      elasticsearchJit: elasticsearchJitSeconds(),
       ...mapValues(processes, cpuSeconds),
     };
     const workBefore = await storeWork(env);
@@ -134,6 +135,7 @@ try {
     const cpuAfter = {
       ...sampleCpu(),
       postgres: await database.sample(),
+      elasticsearchJit: elasticsearchJitSeconds(),
       ...mapValues(processes, cpuSeconds),
     };
     const workAfter = await storeWork(env);
@@ -162,9 +164,12 @@ try {
       busy.elasticsearch,
     ];
     const all = columns.reduce((sum, cores) => sum + cores, 0);
+    // Elasticsearch's JIT compiler is part of its figure, shown beside it, not summed again.
+    const cells = columns.map((c) => c.toFixed(2));
+    cells[6] = `${cells[6]} (${busy.elasticsearchJit.toFixed(2)})`;
     const perSecond = (before: number, after: number) => Math.round((after - before) / elapsed);
     usage.push(
-      `| ${rate}/s | ${[...columns, all].map((c) => c.toFixed(2)).join(' | ')} | ${perSecond(workBefore.commits, workAfter.commits)} | ${perSecond(workBefore.refreshes, workAfter.refreshes)} |`,
+      `| ${rate}/s | ${[...cells, all.toFixed(2)].join(' | ')} | ${perSecond(workBefore.commits, workAfter.commits)} | ${perSecond(workBefore.refreshes, workAfter.refreshes)} |`,
     );
     const total = probes.map((p) => p.totalMs);
     const waited = probes.map((p) => p.waitedMs);
@@ -178,7 +183,7 @@ try {
     );
   }
   console.log(
-    "\nCores busy while probing (CPU-seconds per second; the probe is this process; PostgreSQL counts this installation's backends, nats-server and Elasticsearch whole), and the stores' work:\n",
+    "\nCores busy while probing (CPU-seconds per second; the probe is this process; PostgreSQL counts this installation's backends, nats-server and Elasticsearch whole, with its JIT compiler's share in brackets), and the stores' work:\n",
   );
   console.log(
     '| publish rate | projector | API | publisher | probe | PostgreSQL | nats-server | Elasticsearch | all | PostgreSQL commits/s | index refreshes/s |',

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import type { Pool } from '../../shared/clients/postgres.ts';
 
@@ -108,6 +108,34 @@ export function sampleCpu(backends?: readonly number[]): CpuSample {
     elasticsearch: sum(servicePids(['-u', 'vista-es'])),
     machine: machineBusySeconds(),
   };
+}
+
+/**
+ * CPU seconds of Elasticsearch's JIT compiler threads (HotSpot names them `C1 CompilerThre…` and
+ * `C2 CompilerThre…`), part of its figure in `sampleCpu`. A node compiles for minutes after it
+ * starts: at the live tail that was up to 0.4 of its 0.8 cores (bench/README.md), which is not
+ * what the projector's writes cost it. Reads every thread's name: for a sample before and after
+ * a run, not for each second.
+ */
+export function elasticsearchJitSeconds(): number {
+  let total = 0;
+  for (const pid of servicePids(['-u', 'vista-es'])) {
+    let tasks: string[];
+    try {
+      tasks = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const task of tasks) {
+      try {
+        if (!readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8').match(/^C[12] Compiler/)) continue;
+      } catch {
+        continue;
+      }
+      total += cpuSeconds(pid, `/proc/${pid}/task/${task}/stat`);
+    }
+  }
+  return total;
 }
 
 export function cpuBetween(before: CpuSample, after: CpuSample): CpuSample {
