@@ -113,7 +113,7 @@ export function sampleCpu(backends?: readonly number[]): CpuSample {
 /**
  * CPU seconds of Elasticsearch's JIT compiler threads (HotSpot names them `C1 CompilerThre…` and
  * `C2 CompilerThre…`), part of its figure in `sampleCpu`. A node compiles for minutes after it
- * starts: at the live tail that was up to 0.4 of its 0.8 cores (bench/README.md), which is not
+ * starts: at the live tail that was up to 0.52 of its 0.89 cores (bench/README.md), which is not
  * what the projector's writes cost it. Reads every thread's name: for a sample before and after
  * a run, not for each second.
  */
