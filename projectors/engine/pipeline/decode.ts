@@ -5,6 +5,7 @@ import type { Streams } from '../../../shared/events/streams.ts';
 import { type DeadLetter, deadLetterOf } from '../poison/dead-letters.ts';
 import type { PreparedPoison } from '../poison/isolation.ts';
 import type { RawMessage } from '../source/ordered-source.ts';
+import type { TimeSlices } from '../support/event-loop.ts';
 import type { MemoReading } from './decode-memo.ts';
 
 /** What a projection decodes of its messages: the types it handles, and the positions operators skipped. */
@@ -28,27 +29,38 @@ export interface DecodedBatch {
   readonly poison: PreparedPoison<DeadLetter>[];
 }
 
-/** Decodes raw messages (envelope, data by zod, upcasters) into the events a projection handles, and the poison among them. */
-export function decodeBatch(batch: readonly RawMessage[], decoding: Decoding): DecodedBatch {
+/**
+ * Decodes raw messages (envelope, data by zod, upcasters) into the events a projection handles,
+ * and the poison among them, giving the event loop a turn whenever `slices` says one is due.
+ */
+export async function decodeBatch(
+  batch: readonly RawMessage[],
+  decoding: Decoding,
+  slices?: TimeSlices,
+): Promise<DecodedBatch> {
   const events: AnyEvent[] = [];
   const indexOf = new Map<AnyEvent, number>();
   const poison: PreparedPoison<DeadLetter>[] = [];
-  batch.forEach((raw, index) => {
+  for (let index = 0; index < batch.length; index++) {
+    if (slices?.due()) await slices.pause();
+    const raw = batch[index] as RawMessage;
     // Operators seldom skip: no position key is built per message while none is.
-    if (decoding.skipped.size > 0 && decoding.skipped.has(`${raw.stream}#${raw.sequence}`)) return;
-    if (decoding.foreign?.(raw)) return;
+    if (decoding.skipped.size > 0 && decoding.skipped.has(`${raw.stream}#${raw.sequence}`)) continue;
+    if (decoding.foreign?.(raw)) continue;
     try {
       const event = decoding.memo
         ? decoding.memo.decode(raw, decoding.contract, decoding.streams)
         : decodeEvent(raw, decoding.contract, decoding.streams);
-      if (!decoding.handles.has(event.type)) return;
+      if (!decoding.handles.has(event.type)) continue;
       events.push(event);
       indexOf.set(event, index);
     } catch (error) {
       if (!(error instanceof PoisonEventError)) throw error;
       poison.push({ index, letter: deadLetterOf(raw, error.code, error.message, error.eventType) });
     }
-  });
+  }
+  // Once more before the fold that follows, itself one block.
+  if (slices?.due()) await slices.pause();
   return { events, indexOf, poison };
 }
 

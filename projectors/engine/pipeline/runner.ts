@@ -12,7 +12,7 @@ import { openSources } from '../source/open-sources.ts';
 import { type RawMessage, StreamGapError } from '../source/ordered-source.ts';
 import { checkSources, lagAfter } from '../source/stream-checks.ts';
 import type { ProjectionProgress, StatusReporter } from '../status/reporter.ts';
-import { nextTurn } from '../support/event-loop.ts';
+import { nextTurn, TimeSlices } from '../support/event-loop.ts';
 import { backoffMs, isTransient, sleep } from '../support/retry.ts';
 import { inBatchSpan } from './batch-span.ts';
 import { type BatchClock, batchClock } from './batch-timeline.ts';
@@ -38,6 +38,14 @@ interface PreparedStep {
 
 /** Consecutive failures of a kind not known to be transient before the projection halts. */
 const MAX_UNKNOWN_FAILURES = 5;
+
+/**
+ * The longest a batch's decoding holds the thread before the previous batch's commit may take
+ * its answers (event-loop.ts). A live-tail batch decodes within one slice; a catch-up batch of
+ * 2,000 messages in about fifteen. 0.5, 1, 2 and 4 ms were measured (bench/README.md, "Decoding
+ * in slices").
+ */
+const PREPARE_SLICE_MS = 1;
 
 /** How a commit ended: whether it halts the projection, whether it isolated poison on the way. */
 interface Committed {
@@ -289,14 +297,18 @@ export class ProjectionRunner {
   private async prepare(batch: readonly RawMessage[]): Promise<PreparedStep> {
     const { contract, streams } = this.deps;
     const handles = new Set<string>(this.projection.handles);
-    const { events, indexOf, poison } = decodeBatch(batch, {
-      contract,
-      streams,
-      handles,
-      skipped: this.skipped,
-      ...(this.reading ? { memo: this.reading } : {}),
-      ...(this.foreign ? { foreign: this.foreign } : {}),
-    });
+    const { events, indexOf, poison } = await decodeBatch(
+      batch,
+      {
+        contract,
+        streams,
+        handles,
+        skipped: this.skipped,
+        ...(this.reading ? { memo: this.reading } : {}),
+        ...(this.foreign ? { foreign: this.foreign } : {}),
+      },
+      new TimeSlices(PREPARE_SLICE_MS),
+    );
     const used = events.length + poison.length;
     let prepared = await this.parts.writer.prepare(events);
     for (const { event, error } of prepared.failures) {

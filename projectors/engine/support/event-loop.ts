@@ -7,3 +7,25 @@
 export function nextTurn(): Promise<void> {
   return new Promise<void>((resolve) => setImmediate(resolve));
 }
+
+/**
+ * Long synchronous work cut into slices: `due()` says whether `sliceMs` have passed since the
+ * work started or last gave the event loop a turn, and `pause()` gives it one. A projection
+ * prepares its next batch while the previous one commits, and that commit goes ahead only when
+ * the thread takes its answers (PostgreSQL's, then Elasticsearch's): a batch decoded in one
+ * block (15–20 ms for 2,000 messages) held each answer back until it ended.
+ */
+export class TimeSlices {
+  private since = performance.now();
+
+  constructor(private readonly sliceMs: number) {}
+
+  due(): boolean {
+    return performance.now() - this.since >= this.sliceMs;
+  }
+
+  async pause(): Promise<void> {
+    await nextTurn();
+    this.since = performance.now();
+  }
+}

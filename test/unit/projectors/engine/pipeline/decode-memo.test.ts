@@ -1,33 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { shop } from '../../../../../examples/shop/contract.ts';
 import { DecodeMemo, type MemoReading } from '../../../../../projectors/engine/pipeline/decode-memo.ts';
-import type { RawMessage } from '../../../../../projectors/engine/source/ordered-source.ts';
 import { PoisonEventError } from '../../../../../shared/events/decode.ts';
-import { streamsFor } from '../../../../../shared/events/streams.ts';
-
-const streams = streamsFor(shop, '');
-
-/** An order_placed of `orderId` as the reader hands it on, at `sequence` of ORDERS. */
-function placed(orderId: string, sequence: number): RawMessage {
-  const envelope = {
-    specversion: '1.0',
-    id: `e-${orderId}`,
-    source: '/test',
-    type: 'orders.order_placed.v1',
-    subject: orderId,
-    time: '2026-01-01T00:00:00.000Z',
-    datacontenttype: 'application/json',
-    data: { orderId, customerId: 'c1', lines: [{ productId: 'p1', quantity: 1, unitPriceCents: 100 }] },
-  };
-  return {
-    stream: 'ORDERS',
-    sequence,
-    subject: streams.subjectOf('orders.order_placed.v1', orderId),
-    payload: new TextEncoder().encode(JSON.stringify(envelope)),
-    pending: 0,
-    receivedAt: 0,
-  };
-}
+import { rawPlaced as placed, shopStreams as streams } from '../../../../support/shop/raw-messages.ts';
 
 /** Two runners (two partitions) reading ORDERS and PAYMENTS through one memo, both from the start. */
 function shared(kept?: number): [MemoReading, MemoReading] {
