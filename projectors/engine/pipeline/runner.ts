@@ -40,10 +40,9 @@ interface PreparedStep {
 const MAX_UNKNOWN_FAILURES = 5;
 
 /**
- * The longest a batch's decoding holds the thread before the previous batch's commit may take
- * its answers (event-loop.ts). A live-tail batch decodes within one slice; a catch-up batch of
- * 2,000 messages in about fifteen. 0.5, 1, 2 and 4 ms were measured (bench/README.md, "Decoding
- * in slices").
+ * The longest a batch's decoding holds the thread, while the previous batch commits, before that
+ * commit may take its answers (event-loop.ts): a catch-up batch of 2,000 messages decodes in
+ * about fifteen slices. 0.5, 1, 2 and 4 ms were measured (bench/README.md, "Decoding in slices").
  */
 const PREPARE_SLICE_MS = 1;
 
@@ -248,7 +247,9 @@ export class ProjectionRunner {
         const batch = await batcher.nextBatch(active);
         if (batch.length === 0) break;
         clock?.took(batch.length);
-        let step = await this.prepareTimed(batch, clock);
+        // Sliced only beside a commit in flight: on the live tail, where several projections'
+        // small batches are prepared at the same moments, slices would make each wait for all.
+        let step = await this.prepareTimed(batch, clock, committing !== undefined);
         // BATCH_SIZE counts the events the projection handles, not the messages it passes over.
         batcher.noteUsed(batch.length, step.used);
         if (committing) {
@@ -286,15 +287,16 @@ export class ProjectionRunner {
   private async prepareTimed(
     batch: readonly RawMessage[],
     clock: BatchClock | undefined,
+    sliced = false,
   ): Promise<PreparedStep> {
     const startedAt = performance.now();
-    const step = await this.prepare(batch);
+    const step = await this.prepare(batch, sliced ? new TimeSlices(PREPARE_SLICE_MS) : undefined);
     clock?.prepared(startedAt, step.used);
     return step;
   }
 
   /** Decodes and folds one batch, and decides what it applies: all of it, or what precedes a halting poison event. */
-  private async prepare(batch: readonly RawMessage[]): Promise<PreparedStep> {
+  private async prepare(batch: readonly RawMessage[], slices?: TimeSlices): Promise<PreparedStep> {
     const { contract, streams } = this.deps;
     const handles = new Set<string>(this.projection.handles);
     const { events, indexOf, poison } = await decodeBatch(
@@ -307,7 +309,7 @@ export class ProjectionRunner {
         ...(this.reading ? { memo: this.reading } : {}),
         ...(this.foreign ? { foreign: this.foreign } : {}),
       },
-      new TimeSlices(PREPARE_SLICE_MS),
+      slices,
     );
     const used = events.length + poison.length;
     let prepared = await this.parts.writer.prepare(events);
