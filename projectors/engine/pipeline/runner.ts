@@ -42,7 +42,7 @@ const MAX_UNKNOWN_FAILURES = 5;
 /**
  * The longest a batch's decoding holds the thread, while the previous batch commits, before that
  * commit may take its answers (event-loop.ts): a catch-up batch of 2,000 messages decodes in
- * about fifteen slices. 0.5, 1, 2 and 4 ms were measured (bench/README.md, "Decoding in slices").
+ * about a dozen slices. 0.5, 1, 2 and 4 ms were measured (bench/README.md, "Decoding in slices").
  */
 const PREPARE_SLICE_MS = 1;
 
@@ -247,8 +247,9 @@ export class ProjectionRunner {
         const batch = await batcher.nextBatch(active);
         if (batch.length === 0) break;
         clock?.took(batch.length);
-        // Sliced only beside a commit in flight: on the live tail, where several projections'
-        // small batches are prepared at the same moments, slices would make each wait for all.
+        // Sliced only beside a commit in flight. On the live tail several projections prepare
+        // small batches at the same moments, where slices that take turns may make each wait
+        // for all (bench/README.md, "Decoding in slices"), and none has a commit to let through.
         let step = await this.prepareTimed(batch, clock, committing !== undefined);
         // BATCH_SIZE counts the events the projection handles, not the messages it passes over.
         batcher.noteUsed(batch.length, step.used);

@@ -13,7 +13,8 @@ export function nextTurn(): Promise<void> {
  * work started or last gave the event loop a turn, and `pause()` gives it one. A projection
  * prepares its next batch while the previous one commits, and that commit goes ahead only when
  * the thread takes its answers (PostgreSQL's, then Elasticsearch's): a batch decoded in one
- * block (15–20 ms for 2,000 messages) held each answer back until it ended.
+ * block (about 12 ms for `products`' 2,300 messages, collections aside) held each answer back
+ * until it ended.
  */
 export class TimeSlices {
   private since = performance.now();
