@@ -12,8 +12,9 @@
  * its CPU-seconds per 1k events (Node's own, and the stores' too) and the cores it kept busy,
  * with the share of the time its main thread ran and the share it was ready to run but waited
  * for a core (the two near 1 together: that thread sets the pace, and needs a core to itself),
- * and how busy the machine's cores were with everything on it (an idle core shows there):
- * CPU per event holds on a loaded machine, events/s does not. With `--timeline`, each repetition
+ * and how busy the machine's cores were with everything on it (an idle core shows there),
+ * and what the collector did on the main thread's heap (support/gc-summary.ts): CPU per event
+ * holds on a loaded machine, events/s does not. With `--timeline`, each repetition
  * also prints where its batches' time went (pipeline/batch-timeline.ts: waiting for the batch,
  * preparing it, waiting for the previous commit, its own commit, and how busy the event loop was
  * during the commit), and DIR, when given, gets every batch's timing in NAME.timeline.json.
@@ -37,6 +38,7 @@ import {
 import { streamHeads } from '../shared/clients/jetstream-streams.ts';
 import { engine } from './stages.ts';
 import { cpuBetween, loadAverage, ownBackends, sampleCpu } from './support/cpu.ts';
+import { describeGc, startGcSummary } from './support/gc-summary.ts';
 import { percentile } from './support/load.ts';
 
 const { values: flags, positionals } = parseArgs({
@@ -72,9 +74,11 @@ try {
     const firstTiming = timings.length;
     const backends = await ownBackends(deps.pool);
     const before = sampleCpu(backends);
+    const collections = startGcSummary();
     const started = performance.now();
     const handled = await engine(deps, name, heads, 1000 + rep);
     const seconds = (performance.now() - started) / 1000;
+    const gc = collections.stop();
     const cpu = cpuBetween(before, sampleCpu([...new Set([...backends, ...(await ownBackends(deps.pool))])]));
     const total = cpu.node + cpu.postgres + cpu.nats + cpu.elasticsearch;
     const per1k = (s: number) => ((s / handled) * 1000).toFixed(4);
@@ -86,6 +90,7 @@ try {
         `which waited for a core ${(cpu.mainThreadWaiting / seconds).toFixed(2)} more; the machine's ` +
         `${(cpu.machine / seconds).toFixed(2)} with every other process); load ${loadAverage()}`,
     );
+    console.log(describeGc(gc, handled));
     if (flags.timeline) console.log(describeTimeline(timings.slice(firstTiming)));
   }
   if (flags.timeline && profileDir) {

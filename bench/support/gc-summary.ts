@@ -1,0 +1,94 @@
+import { GCProfiler } from 'node:v8';
+
+/**
+ * What V8's collector did on this thread's heap over a stretch of a benchmark: how often each
+ * kind of collection ran and how long it held the thread, and how much the scavenges promoted
+ * into the old generation. What a catch-up promotes is what its full collections must then mark
+ * and sweep, and where a heap growth limit (a rebuild's HEAP_GROWTH_PERCENT) makes them come
+ * sooner: the figure to follow when a change is meant to let a batch's objects die young.
+ */
+export interface GcSummary {
+  readonly scavenges: number;
+  readonly scavengeMs: number;
+  /** Growth of the old generation (large objects included) across the scavenges. */
+  readonly promotedBytes: number;
+  /** Full collections (mark-sweep-compact), and their incremental marking steps beside. */
+  readonly fullCollections: number;
+  readonly fullMs: number;
+  readonly markingSteps: number;
+  readonly markingMs: number;
+}
+
+interface SpaceStatistics {
+  readonly spaceName: string;
+  readonly spaceUsedSize: number;
+}
+
+interface GcStatistic {
+  readonly gcType: string;
+  /** In microseconds. */
+  readonly cost: number;
+  readonly beforeGC: { readonly heapSpaceStatistics: readonly SpaceStatistics[] };
+  readonly afterGC: { readonly heapSpaceStatistics: readonly SpaceStatistics[] };
+}
+
+const OLD_SPACES = new Set(['old_space', 'large_object_space']);
+
+const oldBytes = (spaces: readonly SpaceStatistics[]): number =>
+  spaces.reduce((sum, space) => (OLD_SPACES.has(space.spaceName) ? sum + space.spaceUsedSize : sum), 0);
+
+/** Starts counting this thread's collections; `stop` sums them. */
+export function startGcSummary(): { stop(): GcSummary } {
+  const profiler = new GCProfiler();
+  profiler.start();
+  return {
+    stop() {
+      const statistics = (profiler.stop() as unknown as { statistics: GcStatistic[] }).statistics;
+      return summarize(statistics);
+    },
+  };
+}
+
+export function summarize(statistics: readonly GcStatistic[]): GcSummary {
+  let scavenges = 0;
+  let scavengeUs = 0;
+  let promotedBytes = 0;
+  let fullCollections = 0;
+  let fullUs = 0;
+  let markingSteps = 0;
+  let markingUs = 0;
+  for (const gc of statistics) {
+    if (gc.gcType === 'Scavenge' || gc.gcType === 'MinorMarkSweep') {
+      scavenges++;
+      scavengeUs += gc.cost;
+      promotedBytes += Math.max(
+        0,
+        oldBytes(gc.afterGC.heapSpaceStatistics) - oldBytes(gc.beforeGC.heapSpaceStatistics),
+      );
+    } else if (gc.gcType === 'MarkSweepCompact') {
+      fullCollections++;
+      fullUs += gc.cost;
+    } else if (gc.gcType === 'IncrementalMarking') {
+      markingSteps++;
+      markingUs += gc.cost;
+    }
+  }
+  return {
+    scavenges,
+    scavengeMs: scavengeUs / 1000,
+    promotedBytes,
+    fullCollections,
+    fullMs: fullUs / 1000,
+    markingSteps,
+    markingMs: markingUs / 1000,
+  };
+}
+
+/** One line: `GC: 36 scavenges 181 ms, 120.3 MB promoted (1.50 KB per event); 3 full 35 ms (+ 52 marking steps 11 ms)`. */
+export function describeGc(gc: GcSummary, events: number): string {
+  return (
+    `  GC: ${gc.scavenges} scavenges ${gc.scavengeMs.toFixed(0)} ms, ${(gc.promotedBytes / 1e6).toFixed(1)} MB promoted ` +
+    `(${(gc.promotedBytes / events / 1000).toFixed(2)} KB per event); ${gc.fullCollections} full ${gc.fullMs.toFixed(0)} ms ` +
+    `(+ ${gc.markingSteps} marking steps ${gc.markingMs.toFixed(0)} ms)`
+  );
+}
