@@ -54,10 +54,12 @@ const events = Number(positionals[1] ?? 100_000);
 const repetitions = Number(positionals[2] ?? 3);
 const profileDir = positionals[3];
 
-// READER_THREAD and BATCH_SIZE from the environment pick where the stream readers run and how
-// large a batch may grow.
+// READER_THREAD, BATCH_SIZE and PULL_BUDGET_BYTES from the environment pick where the stream
+// readers run, how large a batch may grow and how far the readers' pulls run ahead.
 const passed = Object.fromEntries(
-  ['READER_THREAD', 'BATCH_SIZE'].flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])),
+  ['READER_THREAD', 'BATCH_SIZE', 'PULL_BUDGET_BYTES'].flatMap((name) =>
+    process.env[name] ? [[name, process.env[name]]] : [],
+  ),
 );
 const env = await isolatedInstallation(shopApp, { LOG_LEVEL: 'warn', VISTA_APP: 'shop', ...passed });
 const readers = readerThreadFor(env.config, env.log);
