@@ -13,8 +13,8 @@ export interface GcSummary {
   /** Growth of the old generation (large objects included) across the scavenges. */
   readonly promotedBytes: number;
   /**
-   * The part of it that is large objects (over V8's regular object size, 128 KB: a batch's
-   * statement parameters or request bodies), promoted by moving their pages, not copied.
+   * The part of it that is large objects (over V8's regular object size, 128 KB: a long string
+   * or array), promoted by moving their pages, not copied.
    */
   readonly promotedLargeBytes: number;
   /** Full collections (mark-sweep-compact), and their incremental marking steps beside. */
@@ -59,7 +59,7 @@ export function startGcSummary(): { stop(): GcSummary } {
   };
 }
 
-export function summarize(statistics: readonly GcStatistic[]): GcSummary {
+function summarize(statistics: readonly GcStatistic[]): GcSummary {
   let scavenges = 0;
   let scavengeUs = 0;
   let promotedBytes = 0;
