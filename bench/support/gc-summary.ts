@@ -40,6 +40,11 @@ interface GcStatistic {
 const usedIn = (spaces: readonly SpaceStatistics[], names: ReadonlySet<string>): number =>
   spaces.reduce((sum, space) => (names.has(space.spaceName) ? sum + space.spaceUsedSize : sum), 0);
 
+/**
+ * Collections of the young generation: scavenges, or V8's mark-compact of it where a flag turns
+ * that on instead (`--minor-mc`, named MinorMarkCompact by Node 20, MinorMarkSweep later).
+ */
+const YOUNG = new Set(['Scavenge', 'MinorMarkCompact', 'MinorMarkSweep']);
 const OLD = new Set(['old_space', 'large_object_space']);
 const LARGE = new Set(['large_object_space']);
 
@@ -69,7 +74,7 @@ function summarize(statistics: readonly GcStatistic[]): GcSummary {
   let markingSteps = 0;
   let markingUs = 0;
   for (const gc of statistics) {
-    if (gc.gcType === 'Scavenge' || gc.gcType === 'MinorMarkSweep') {
+    if (YOUNG.has(gc.gcType)) {
       scavenges++;
       scavengeUs += gc.cost;
       promotedBytes += growth(gc, OLD);
