@@ -75,7 +75,7 @@ export { PartitionCountError, partitionCountConflicts } from './generations/part
 export { switchGeneration } from './generations/switch.ts';
 export * from './index.ts';
 export { assertFence, type Fence, type HeldFence, LeaseLostError, StoreAheadError } from './leases/fence.ts';
-export { type Lease, LeaseManager } from './leases/lease.ts';
+export { type Lease, LeaseManager, leaseOwners } from './leases/lease.ts';
 // The pipeline's building blocks, for benchmarks that time its stages and tests of one runner.
 export { BATCH_TIMELINE, type BatchTiming } from './pipeline/batch-timeline.ts';
 export { DocumentCache } from './pipeline/document-cache.ts';

@@ -85,12 +85,14 @@ export class ProjectionHost {
   /**
    * Balances until `signal` aborts, then stops every unit (finishing its batch) and gives the
    * leases up. A lost lease stops its unit's runners; the unit may be taken again later.
+   * `waitForPeers: false` takes its units in the first round rather than after one poll.
    */
-  async run(signal: AbortSignal): Promise<void> {
+  async run(signal: AbortSignal, options: { readonly waitForPeers?: boolean } = {}): Promise<void> {
     // Present first, then one poll before taking anything: processes started together see
     // each other and split the units at once, rather than one taking all and giving half back.
+    // A process that runs a unit only because nobody else does (`vista rebuild`) takes it at once.
     await this.leases.peers().catch(() => undefined);
-    await sleep(this.leases.pollMs, signal);
+    if (options.waitForPeers ?? true) await sleep(this.leases.pollMs, signal);
     while (!signal.aborted) {
       await this.balance(signal).catch((error: unknown) =>
         this.deps.log.warn({ err: error }, 'balancing failed; retrying'),

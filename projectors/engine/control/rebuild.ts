@@ -15,6 +15,14 @@ export function progressLine(done: number, total: number, perSecond: number, wid
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.floor(ratio * 100)).padStart(3)}% ${done}/${total} events  ${Math.round(perSecond)} events/s  ${Number.isNaN(left) ? '?' : left} s left`;
 }
 
+/**
+ * How often the command looks whether the rebuilt generation is live (one catalog query): the
+ * rebuild's time, as an operator waits for it, ends within this of the switch.
+ */
+const SWITCH_POLL_MS = 100;
+/** Every how many of those polls it reports progress and looks for a halt. */
+const PROGRESS_POLLS = 5;
+
 /** Whether no projector process holds the projection's lease now (read, not taken: no epoch is spent). */
 async function leaseIsFree(pool: EngineDeps['pool'], name: string): Promise<boolean> {
   return !(await leaseOwners(pool)).some((lease) => lease.projection === name);
@@ -52,26 +60,34 @@ export async function rebuild(
   let hosting: Promise<void> | undefined;
   if (await leaseIsFree(pool, projection.name)) {
     write('no projector owns it: rebuilding in this process', true);
-    hosting = new ProjectionHost([projection], deps, new LeaseManager(databaseUrl, log)).run(stop.signal);
+    hosting = new ProjectionHost([projection], deps, new LeaseManager(databaseUrl, log)).run(stop.signal, {
+      waitForPeers: false,
+    });
   }
   const started = performance.now();
   const samples: { at: number; done: number }[] = [];
+  const total = async () => {
+    const heads = await streamHeads(
+      jsm,
+      streams,
+      projection.sources.map((s) => s.stream),
+    );
+    return projection.sources.reduce((sum, s) => sum + (heads[s.stream] ?? 0), 0);
+  };
   try {
-    for (;;) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
+    for (let poll = 1; ; poll++) {
+      await new Promise((resolve) => setTimeout(resolve, SWITCH_POLL_MS));
       const { live, building } = await readGenerations(pool, projection.name);
-      const heads = await streamHeads(
-        jsm,
-        streams,
-        projection.sources.map((s) => s.stream),
-      );
-      const total = projection.sources.reduce((sum, s) => sum + (heads[s.stream] ?? 0), 0);
       if (live && live.generation !== before) {
         const seconds = (performance.now() - started) / 1000;
-        write(`${progressLine(total, total, total / seconds)}\ngeneration ${live.generation} is live`, true);
-        return { generation: live.generation, seconds, events: total };
+        const events = await total();
+        write(
+          `${progressLine(events, events, events / seconds)}\ngeneration ${live.generation} is live`,
+          true,
+        );
+        return { generation: live.generation, seconds, events };
       }
-      if (!building) continue;
+      if (!building || poll % PROGRESS_POLLS !== 0) continue;
       const { rows: reported } = await pool.query<{ status: string; detail: string | null }>(
         'SELECT status, detail FROM vista_generations WHERE projection = $1 AND generation = $2',
         [projection.name, building.generation],
@@ -90,7 +106,7 @@ export async function rebuild(
       while (samples.length > 10) samples.shift();
       const first = samples[0] as { at: number; done: number };
       const rate = samples.length > 1 ? ((done - first.done) * 1000) / (performance.now() - first.at) : 0;
-      write(progressLine(done, total, rate), false);
+      write(progressLine(done, await total(), rate), false);
     }
   } finally {
     stop.abort();

@@ -18,11 +18,14 @@ import type { ProjectionRunner } from '../pipeline/runner.ts';
 import { resolveStart } from '../source/start-sequence.ts';
 import { storageOf } from '../stores/registry.ts';
 import type { GenerationStorage } from '../stores/store.ts';
-import { sleep } from '../support/retry.ts';
+import { WakeableSleep } from '../support/wakeable-sleep.ts';
 import { type EngineDeps, storeContext } from './engine-deps.ts';
 import { generationRunner } from './generation-runner.ts';
 
-/** How often an owner looks for rebuild requests and whether a building generation can take over. */
+/**
+ * How often an owner looks for rebuild requests and whether a building generation can take
+ * over; a building generation that catches up in this process starts a round at once.
+ */
 const SUPERVISE_POLL_MS = 1000;
 
 /** A generation running in this process: its runner, its storage, and how to stop it. */
@@ -45,6 +48,8 @@ export class ProjectionSupervisor {
   readonly running: Running[] = [];
   /** Whether the generations were reconciled with the code and their runners started. */
   started = false;
+  /** The pause between rounds, cut short when a building generation here catches up. */
+  private readonly pause = new WakeableSleep();
 
   constructor(
     private readonly projection: Projection,
@@ -94,6 +99,11 @@ export class ProjectionSupervisor {
         role: generation.role,
         lease,
       });
+      // Caught up, a building generation can take over: the round that switches need not wait.
+      if (generation.role === 'building')
+        runner.status.watch((status) => {
+          if (status === 'running' && runner.status.role === 'building') this.pause.wake();
+        });
       const stop = new AbortController();
       const entry = { runner, storage, stop, done: runner.run(AbortSignal.any([signal, stop.signal])) };
       running.push(entry);
@@ -113,7 +123,7 @@ export class ProjectionSupervisor {
     // whatever version serves; should Elasticsearch be down, every later round tries again.
     let resync = true;
     while (!signal.aborted) {
-      await sleep(SUPERVISE_POLL_MS, signal);
+      await this.pause.sleep(SUPERVISE_POLL_MS, signal);
       if (signal.aborted) break;
       // A status write lost (a blip) is written again, even on an idle stream; a lag the
       // last messages over-claimed is corrected from the streams, without holding the round

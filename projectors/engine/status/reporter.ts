@@ -128,6 +128,8 @@ export class StatusReporter {
    * recorded status is running), so a lost write must not stand for good.
    */
   private unrecorded = false;
+  /** Told of every change of status (see `watch`). */
+  private readonly watchers: ((status: ProjectionStatus) => void)[] = [];
 
   constructor(
     private readonly pool: Pool,
@@ -175,8 +177,22 @@ export class StatusReporter {
   /** Records a change of status (a halt or a retry with `lastError` as its detail); best effort. */
   set(status: ProjectionStatus): void {
     if (this.progress.status === status && !this.unrecorded) return;
+    const changed = this.progress.status !== status;
     this.progress.status = status;
     this.record();
+    if (changed && this.watchers.length > 0)
+      void this.writes.then(() => {
+        for (const watcher of this.watchers) watcher(status);
+      });
+  }
+
+  /**
+   * Calls `watcher` on each change of status in this process, once its catalog write has been
+   * tried (the owner of partition 0 switches to a building generation when it catches up,
+   * reading the other partitions' statuses there).
+   */
+  watch(watcher: (status: ProjectionStatus) => void): void {
+    this.watchers.push(watcher);
   }
 
   /** Writes the current status again if its last write failed (the owner's rounds call it). */
