@@ -7,7 +7,6 @@ import { type Config, loadConfigOrExit } from '../shared/config.ts';
 import { limitHeapGrowth, rebuildHeapGrowth } from '../shared/heap-growth.ts';
 import { createLogger, type Logger } from '../shared/log.ts';
 import type { OperatorCommand } from '../shared/operator-commands.ts';
-import { checkApplication } from './check.ts';
 import {
   type Application,
   applicationSpecOrExit,
@@ -322,6 +321,8 @@ try {
       parse('check', rest, {});
       const spec = process.env.VISTA_APP;
       if (!spec) throw new UsageError('check needs the application: --app PATH (or VISTA_APP)');
+      // Loaded here: the API's schema modules (graphql, graphql-yoga) serve no other command.
+      const { checkApplication } = await import('./check.ts');
       process.exitCode = (await checkApplication(spec)) ? 0 : 1;
       break;
     }
