@@ -8,7 +8,9 @@ const module = fileURLToPath(new URL('../../../shared/heap-growth.ts', import.me
 /**
  * A process that keeps about 25 MB alive and replaces it over and over, each object living long
  * enough to be promoted before it dies (as a projector's batches do): the largest its old
- * generation grew, in MiB, with `limitHeapGrowth(percent)` applied after start.
+ * generation grew in the second half of the run, in MiB, with `limitHeapGrowth(percent)` applied
+ * after start. The first half is left out: V8 13 (Node 24) runs its first full collection at a
+ * limit of its own, whatever the percent, and only the collections after it grow by the percent.
  */
 function peakOldSpaceMb(percent: number): number {
   const script = `
@@ -18,9 +20,9 @@ function peakOldSpaceMb(percent: number): number {
     const oldSpace = () => getHeapSpaceStatistics().find((s) => s.space_name === 'old_space').space_size;
     const ring = new Array(200_000);
     let peak = 0;
-    for (let i = 0; i < 2_000_000; i++) {
+    for (let i = 0; i < 6_000_000; i++) {
       ring[i % ring.length] = { id: i, text: 'event ' + i, list: [i, i + 1, i + 2] };
-      if (i % 10_000 === 0) peak = Math.max(peak, oldSpace());
+      if (i > 3_000_000 && i % 10_000 === 0) peak = Math.max(peak, oldSpace());
     }
     console.log(peak / 2 ** 20);`;
   const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
@@ -35,7 +37,7 @@ describe('limitHeapGrowth', () => {
     const ownChoice = peakOldSpaceMb(0);
     const limited = peakOldSpaceMb(50);
     expect(limited).toBeLessThan(ownChoice * 0.7);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('a rebuild hosted by vista rebuild', () => {
