@@ -1,3 +1,5 @@
+import { WakeableSleep } from './wakeable-sleep.ts';
+
 /** Capped exponential backoff with full jitter: retries from many processes do not synchronise. */
 export function backoffMs(attempt: number, baseMs = 100, capMs = 10_000, random = Math.random): number {
   const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 20));
@@ -41,16 +43,7 @@ export function isTransient(error: unknown): boolean {
   );
 }
 
-/** Resolves after `ms`, or early when `signal` aborts. */
+/** Resolves after `ms`, or early when `signal` aborts: a pause nothing else wakes. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
+  return new WakeableSleep().sleep(ms, signal);
 }
