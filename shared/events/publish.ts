@@ -1,8 +1,9 @@
-import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
-import { headers } from '@nats-io/transport-node';
+import { type JetStreamClient, type PubAck, PubHeaders } from '@nats-io/jetstream';
+import { headers, type MsgHdrs } from '@nats-io/transport-node';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { z } from 'zod';
 import { traceHeaders, tracer } from '../tracing.ts';
+import { ackedPublisherFor } from './acked-publisher.ts';
 import type { Envelope } from './envelope.ts';
 import type { EventType } from './event-type.ts';
 import { STRUCTURED_CONTENT_TYPE } from './nats-binding.ts';
@@ -110,10 +111,9 @@ export async function publishOnce(
   const carried = headers();
   carried.set('Content-Type', STRUCTURED_CONTENT_TYPE);
   for (const [name, value] of Object.entries(trace)) carried.set(name, value);
-  const options: Parameters<JetStreamClient['publish']>[2] = { msgID: event.id, headers: carried };
-  if (expectLastId !== undefined) options.expect = { lastMsgID: expectLastId };
+  const payload = encoder.encode(JSON.stringify(envelope));
   try {
-    const ack = await js.publish(subject, encoder.encode(JSON.stringify(envelope)), options);
+    const ack = await publishAcked(js, subject, payload, carried, event.id, expectLastId);
     span.setAttributes({ 'vista.stream': ack.stream, 'vista.sequence': ack.seq });
     return ack;
   } catch (error) {
@@ -122,6 +122,25 @@ export async function publishOnce(
   } finally {
     span.end();
   }
+}
+
+/** One JetStream publish with its id and expected predecessor, through `AckedPublisher` when it can. */
+function publishAcked(
+  js: JetStreamClient,
+  subject: string,
+  payload: Uint8Array,
+  carried: MsgHdrs,
+  id: string,
+  expectLastId: string | undefined,
+): Promise<PubAck> {
+  const publisher = ackedPublisherFor(js);
+  if (publisher === null) {
+    const expect = expectLastId === undefined ? undefined : { lastMsgID: expectLastId };
+    return js.publish(subject, payload, { msgID: id, headers: carried, expect });
+  }
+  carried.set(PubHeaders.MsgIdHdr, id);
+  if (expectLastId !== undefined) carried.set(PubHeaders.ExpectedLastMsgIdHdr, expectLastId);
+  return publisher.publish(subject, payload, carried);
 }
 
 /**
