@@ -179,6 +179,15 @@ pg_start() {
       log "postgres: allowing trust auth from 127.0.0.1 and ::1 in $hba (local development only)"
       sed -i '1i host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust' "$hba"
     fi
+    # glibc's allocator would give a backend's freed heap back to the kernel after each small
+    # transaction and take it again in the next (docs/operations.md#postgresqls-allocator).
+    local environment="/etc/postgresql/$version/main/environment"
+    if ! grep -q '^MALLOC_TRIM_THRESHOLD_' "$environment" 2>/dev/null; then
+      log "postgres: keeping freed memory in each backend (glibc allocator settings in $environment)"
+      printf 'MALLOC_TRIM_THRESHOLD_ = 33554432\nMALLOC_MMAP_THRESHOLD_ = 33554432\nMALLOC_TOP_PAD_ = 16777216\n' >>"$environment"
+      pg_ctlcluster --skip-systemctl-redirect "$version" main status >/dev/null 2>&1 &&
+        pg_ctlcluster --skip-systemctl-redirect "$version" main restart
+    fi
   fi
   if pg_ctlcluster --skip-systemctl-redirect "$version" main status >/dev/null 2>&1; then
     if [[ $installed -eq 1 ]]; then
