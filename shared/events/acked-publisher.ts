@@ -59,13 +59,18 @@ export class AckedPublisher {
   /** Publishes `payload` on `subject` and resolves with JetStream's acknowledgement. */
   publish(subject: string, payload: Uint8Array, headers: MsgHdrs): Promise<PubAck> {
     this.subscription ??= this.connection.subscribe(`${this.prefix}*`, {
-      callback: (error, msg) => (error ? this.failAll(error) : this.settle(msg)),
+      callback: (error, msg) => {
+        if (!error) return this.settle(msg);
+        // The server ended the subscription (a permission refused): the next publish makes another.
+        this.subscription = undefined;
+        this.failAll(error);
+      },
     });
     const token = (this.next++).toString(36);
     // Sent first: a publish the client refuses throws here, with nothing left pending.
     this.connection.publish(subject, payload, { reply: this.prefix + token, headers });
     const acked = new Promise<PubAck>((resolve, reject) => {
-      this.pending.set(token, { resolve, reject, subject, deadline: Date.now() + this.timeoutMs });
+      this.pending.set(token, { resolve, reject, subject, deadline: performance.now() + this.timeoutMs });
     });
     this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS).unref();
     return acked;
@@ -91,7 +96,7 @@ export class AckedPublisher {
 
   /** Fails, in sending order, the publishes past their deadline (every deadline is sent + timeout). */
   private sweep(): void {
-    const now = Date.now();
+    const now = performance.now();
     for (const [token, pending] of this.pending) {
       if (pending.deadline > now) break;
       this.pending.delete(token);

@@ -111,8 +111,8 @@ export async function publishOnce(
   const carried = headers();
   carried.set('Content-Type', STRUCTURED_CONTENT_TYPE);
   for (const [name, value] of Object.entries(trace)) carried.set(name, value);
-  const payload = encoder.encode(JSON.stringify(envelope));
   try {
+    const payload = encoder.encode(JSON.stringify(envelope));
     const ack = await publishAcked(js, subject, payload, carried, event.id, expectLastId);
     span.setAttributes({ 'vista.stream': ack.stream, 'vista.sequence': ack.seq });
     return ack;
