@@ -84,7 +84,7 @@ export class AckedPublisher {
   private settle(msg: Msg): void {
     const token = msg.subject.slice(this.prefix.length);
     const pending = this.pending.get(token);
-    // An answer after its timeout, or to an earlier publisher on a reused inbox: nobody waits.
+    // An answer after its timeout: nobody waits for it any more.
     if (pending === undefined) return;
     this.pending.delete(token);
     try {

@@ -46,9 +46,11 @@ export const DEFAULT_PUBLISH_RETRY_MS = 60_000;
 export const WRONG_LAST_MSG_ID = 10070;
 
 /**
- * A publish failure worth retrying: a timeout, a lost connection, no JetStream responder (a
- * broker restarting). A refusal by JetStream (no stream for the subject, a message too large,
- * an unexpected predecessor) or a connection closed for good is not.
+ * A publish failure worth retrying: a timeout, a lost connection. A refusal by JetStream (a
+ * message too large, an unexpected predecessor) or a connection closed for good is not, nor is
+ * a subject nothing answers: nats.js's JetStream client and `AckedPublisher` report that as
+ * `JetStreamNotEnabled`, which a broker whose JetStream is not up yet answers too, but so does
+ * a subject no stream takes. (`NoRespondersError` counts for a caller's own error of that name.)
  */
 export function retryablePublishError(error: unknown): boolean {
   const { name } = (error ?? {}) as { name?: unknown };
