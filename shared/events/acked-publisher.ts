@@ -1,5 +1,4 @@
-import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
-import { JetStreamApiError, JetStreamError } from '@nats-io/jetstream';
+import { JetStreamApiError, type JetStreamClient, JetStreamError, type PubAck } from '@nats-io/jetstream';
 import { jserrors } from '@nats-io/jetstream/internal';
 import {
   ClosedConnectionError,
@@ -32,8 +31,8 @@ interface Pending {
  *
  * `js.publish` in nats.js 3 sends every publish as a request: a timer, a promise and a
  * subscription entry of its own, a copy of its options, and after the answer an Error built with
- * its stack (`RequestOne.cancel`). A load publisher spent 74–93 µs of CPU per event that way and
- * 24–30 µs with this (50,000 demo events with 2,000 in flight; bench/README.md). Here each publish
+ * its stack (`RequestOne.cancel`). `publishMany` spent 76–94 µs of CPU per event that way and
+ * 31–35 µs with this (`bench/publish.ts`: 50,000 demo events, 2,000 in flight; bench/README.md). Here each publish
  * is one `publish` with a reply subject under this publisher's inbox; a token in that subject
  * finds its pending entry, and one timer, running only while something is pending, fails those
  * past their deadline. Acknowledgements are settled as `js.publish` settles them, with nats.js's
